@@ -1,0 +1,3 @@
+module github.com/gpcm/gpcm
+
+go 1.26
