@@ -1,0 +1,244 @@
+package meshserver
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors returned (possibly wrapped) by Store implementations.
+var (
+	// ErrNotFound: the mailbox, message or patient does not exist.
+	ErrNotFound = errors.New("meshserver: not found")
+	// ErrConflict: the row exists already, or is not in a state that allows
+	// the change (for example a chunk for a message no longer uploading).
+	ErrConflict = errors.New("meshserver: conflict")
+	// ErrReplay: an authentication token (mailbox, nonce, count) was used before.
+	ErrReplay = errors.New("meshserver: token already used")
+)
+
+// Message statuses, as tracking shows them in v2 (lower-case).
+const (
+	StatusUploading     = "uploading"
+	StatusAccepted      = "accepted"
+	StatusAcknowledged  = "acknowledged"
+	StatusUndeliverable = "undeliverable"
+	StatusError         = "error"
+)
+
+// Message types.
+const (
+	TypeData   = "DATA"
+	TypeReport = "REPORT"
+)
+
+// Mailbox is one MESH mailbox.
+type Mailbox struct {
+	ID       string
+	Password string
+	ODSCode  string
+	Name     string
+	Active   bool
+	// Workflows the mailbox may send and receive; nil or empty means any.
+	Workflows []string
+}
+
+// Message is the metadata of one message; payload chunks live in blob storage.
+type Message struct {
+	ID                string
+	MessageType       string
+	Sender            string
+	Recipient         string
+	WorkflowID        string
+	Subject           string
+	LocalID           string
+	PartnerID         string
+	FileName          string
+	Checksum          string
+	ContentType       string
+	ContentEncoding   string
+	Encrypted         string
+	Compressed        string
+	LinkedMsgID       string
+	Status            string
+	StatusCode        string
+	StatusEvent       string
+	StatusDescription string
+	TotalChunks       int
+	Size              int64
+	CreatedAt         time.Time
+	StatusAt          time.Time
+	// ExpiresAt is when an accepted message not yet acknowledged becomes
+	// undeliverable; zero for messages that do not expire.
+	ExpiresAt time.Time
+	// AckedAt is when the recipient acknowledged the message (zero if not).
+	AckedAt time.Time
+}
+
+// Chunk is one stored chunk of a message.
+type Chunk struct {
+	MessageID string
+	Number    int
+	Size      int64
+	BlobKey   string
+}
+
+// Patient is one row of the patient register used for GPPROVIDER routing.
+type Patient struct {
+	NHSNumber   string
+	BirthDate   string // YYYYMMDD
+	Surname     string
+	PracticeODS string
+}
+
+// Store is the persistence the server needs, split by aggregate.
+// Implementations live in adapter packages (sqlitestore, pgstore) and pass
+// the contract suite storetest.RunMeshServer.
+type Store interface {
+	MailboxStore
+	MessageStore
+	NonceStore
+	PatientStore
+}
+
+// MailboxStore keeps mailboxes.
+type MailboxStore interface {
+	// PutMailbox creates or replaces a mailbox.
+	PutMailbox(ctx context.Context, mb Mailbox) error
+	// GetMailbox returns ErrNotFound for an unknown id.
+	GetMailbox(ctx context.Context, id string) (Mailbox, error)
+	// ListMailboxes returns every mailbox ordered by id; a non-empty
+	// odsCode keeps only that practice's mailboxes.
+	ListMailboxes(ctx context.Context, odsCode string) ([]Mailbox, error)
+	// SetMailboxActive enables or disables a mailbox (ErrNotFound if unknown).
+	SetMailboxActive(ctx context.Context, id string, active bool) error
+}
+
+// MessageStore keeps message metadata and chunk records.
+type MessageStore interface {
+	// CreateMessage inserts a message together with its first chunk (nil
+	// for messages without a body, such as reports). ErrConflict if the id
+	// is taken.
+	CreateMessage(ctx context.Context, m Message, first *Chunk) error
+	// GetMessage returns ErrNotFound for an unknown id.
+	GetMessage(ctx context.Context, id string) (Message, error)
+	// AddChunk records chunk c of an uploading message, replacing a chunk
+	// with the same number. When every chunk 1..TotalChunks is present the
+	// message becomes accepted in the same transaction, with StatusAt and
+	// ExpiresAt from p. ErrNotFound if the message is unknown, ErrConflict
+	// if it is no longer uploading.
+	AddChunk(ctx context.Context, p AddChunkParams) (Message, error)
+	// GetChunk returns ErrNotFound for a missing chunk.
+	GetChunk(ctx context.Context, messageID string, n int) (Chunk, error)
+	// ListInbox returns accepted messages addressed to p.Mailbox in id order.
+	ListInbox(ctx context.Context, p ListInboxParams) ([]Message, error)
+	// CountInbox counts accepted messages addressed to mailbox.
+	CountInbox(ctx context.Context, mailbox string) (int, error)
+	// ListMessages lists messages for admin and rich views, newest first.
+	ListMessages(ctx context.Context, p ListMessagesParams) ([]Message, error)
+	// FindByLocalID lists messages sent by sender with the given local id.
+	FindByLocalID(ctx context.Context, sender, localID string) ([]Message, error)
+	// UpdateStatus moves a message from one of p.From to p.To; ErrNotFound
+	// if unknown, ErrConflict if its status is not in p.From.
+	UpdateStatus(ctx context.Context, p UpdateStatusParams) (Message, error)
+	// ExpireDue moves up to p.Limit accepted messages whose ExpiresAt is at
+	// or before p.Now to undeliverable and, in the same transaction, stores
+	// the report p.Report builds for each. It returns the expired messages.
+	ExpireDue(ctx context.Context, p ExpireParams) ([]Message, error)
+	// CountByStatus counts messages per status (for metrics).
+	CountByStatus(ctx context.Context) (map[string]int, error)
+	// DeleteMessages removes messages (and chunk records) sent by or to
+	// mailbox, or every message when mailbox is empty; it returns the ids.
+	DeleteMessages(ctx context.Context, mailbox string) ([]string, error)
+}
+
+// NonceStore remembers authentication tokens so that each is used once,
+// across every server process sharing the store.
+type NonceStore interface {
+	// UseNonce records the token; ErrReplay if it was recorded before.
+	UseNonce(ctx context.Context, p UseNonceParams) error
+	// PruneNonces forgets tokens recorded before the given time.
+	PruneNonces(ctx context.Context, before time.Time) (int, error)
+}
+
+// PatientStore is the register of which practice each patient is at.
+type PatientStore interface {
+	// PutPatient creates or replaces a patient by NHS number.
+	PutPatient(ctx context.Context, p Patient) error
+	// GetPatient returns ErrNotFound for an unknown NHS number.
+	GetPatient(ctx context.Context, nhsNumber string) (Patient, error)
+}
+
+// AddChunkParams are the arguments of MessageStore.AddChunk.
+type AddChunkParams struct {
+	Chunk     Chunk
+	Now       time.Time
+	ExpiresAt time.Time
+}
+
+// ListInboxParams are the arguments of MessageStore.ListInbox.
+type ListInboxParams struct {
+	Mailbox string
+	// After lists only ids greater than this one (paging); empty = start.
+	After  string
+	Limit  int
+	Filter WorkflowFilter
+}
+
+// WorkflowFilter selects by workflow id: equal, prefix or contains, or
+// their negations. The zero value matches everything.
+type WorkflowFilter struct {
+	Op     FilterOp
+	Value  string
+	Negate bool
+}
+
+// FilterOp is how a WorkflowFilter compares.
+type FilterOp int
+
+// Filter operations.
+const (
+	FilterNone FilterOp = iota
+	FilterEquals
+	FilterPrefix
+	FilterContains
+)
+
+// ListMessagesParams are the arguments of MessageStore.ListMessages.
+type ListMessagesParams struct {
+	// Recipient and Sender restrict the list when non-empty.
+	Recipient string
+	Sender    string
+	// Since keeps messages created at or after it when non-zero.
+	Since time.Time
+	// Before lists only ids less than this one (paging newest first).
+	Before string
+	Limit  int
+}
+
+// UpdateStatusParams are the arguments of MessageStore.UpdateStatus.
+type UpdateStatusParams struct {
+	ID          string
+	From        []string
+	To          string
+	Code        string
+	Event       string
+	Description string
+	At          time.Time
+}
+
+// ExpireParams are the arguments of MessageStore.ExpireDue.
+type ExpireParams struct {
+	Now   time.Time
+	Limit int
+	// Report builds the non-delivery report stored for an expired message.
+	Report func(expired Message) Message
+}
+
+// UseNonceParams are the arguments of NonceStore.UseNonce.
+type UseNonceParams struct {
+	Mailbox string
+	Nonce   string
+	Count   string
+	At      time.Time
+}
