@@ -1,0 +1,66 @@
+// Package fhir reads and writes FHIR STU3 resources in XML and JSON without
+// losing anything: a typed Go model of every STU3 resource and data type,
+// and streaming codecs that are lenient on read and canonical on write.
+//
+// # Model
+//
+// Every STU3 resource is a struct (*Patient, *Bundle, ...) implementing
+// [Resource]; Bundle.entry.resource and every contained list hold any
+// Resource. Data types and backbone elements are structs named after their
+// path (HumanName, BundleEntry, PatientContact). Each primitive type
+// (String, Code, DateTime, Decimal, Boolean, ...) is a struct with ID,
+// Extension and Value, where Value is the exact lexical form that was read
+// ("1.50" stays "1.50", offsets of dateTimes are kept); New<Type>
+// constructors, String() and typed accessors (Bool, Int, Float64, Time)
+// make them easy to use. A choice element value[x] is an interface field
+// whose concrete type names the alternative (*Quantity, *String, ...); the
+// compiler only accepts the alternatives STU3 allows. The narrative
+// (Narrative.Div) is kept verbatim: the exact bytes of the div in XML, a
+// string in JSON.
+//
+// # Where the model comes from
+//
+// The zz_*.go files are generated (go generate) by internal/fhirgen, a
+// nested module that walks the descriptors of google/fhir's compiled STU3
+// protocol buffers (github.com/google/fhir/go v0.7.4). Those descriptors
+// carry each element's FHIR name (JSON name), cardinality, order (field
+// numbers follow the StructureDefinitions), choice types (messages marked
+// is_choice_type), reference targets and code bindings, so the 486 structs
+// are derived from the official definitions rather than typed by hand.
+// The generator special-cases what the protos encode differently from the
+// FHIR wire formats: Reference (a oneof of typed ids in the proto; here
+// reference/identifier/display), Extension (url is an attribute and the
+// FHIR order is extension, url, value), Element.id (an XML attribute),
+// bound codes (enums there, Code here) and xhtml. Keeping the generator in
+// its own module means gpcm never depends on protobuf or google/fhir.
+//
+// # Codecs
+//
+// [DecodeXML] and [DecodeJSON] stream: XML goes through a small tokenizer
+// of our own (not encoding/xml) that reads through a byte limit into a
+// buffer that only grows to hold one tag, and the decoder fills the model
+// through per-type plans built once by reflection from the generated
+// struct tags. Elements out of canonical order are accepted and returned as
+// [Finding]s (path + message); an element the model cannot hold is an
+// error naming its path, never dropped. Comments, processing instructions
+// and the XML declaration are skipped (comments are not kept). Any
+// DOCTYPE or entity declaration is rejected before anything is expanded
+// ([ErrDTD]); only the five predefined entities and character references
+// are understood. Attributes from other namespaces (such as
+// xsi:schemaLocation) are ignored with a finding.
+//
+// [EncodeXML] and [EncodeJSON] write bytes directly in canonical STU3 order,
+// pretty by default or compact. JSON follows the STU3 rules: resourceType,
+// arrays for repeating elements, _name objects for ids and extensions of
+// primitives (null-padded in arrays), valueX names for choices, and
+// booleans and numbers written unquoted with their exact lexical form.
+//
+// # Limits
+//
+// [DecodeOptions] bounds the document size (default 64 MiB) and element
+// depth (default 200); crossing either gives a *[LimitError]. Malformed
+// input gives a *[SyntaxError] with line, byte offset and element path.
+// Memory use while decoding is bounded by the size limit, but the decoded
+// model of a document made of many small elements is several times larger
+// than its text: lower MaxBytes where memory is tight.
+package fhir

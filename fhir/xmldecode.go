@@ -1,0 +1,589 @@
+package fhir
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"reflect"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Namespaces of FHIR XML and of the narrative.
+const (
+	NamespaceFHIR  = "http://hl7.org/fhir"
+	NamespaceXHTML = "http://www.w3.org/1999/xhtml"
+)
+
+// Default limits of DecodeOptions.
+const (
+	DefaultMaxBytes = 64 << 20
+	DefaultMaxDepth = 200
+)
+
+// DecodeOptions bounds what a decoder accepts. The zero value (or nil)
+// means the defaults.
+type DecodeOptions struct {
+	// MaxBytes is the largest document accepted (default 64 MiB). The
+	// decoder never reads more than MaxBytes+1 bytes from its reader.
+	MaxBytes int64
+	// MaxDepth is the deepest element nesting accepted (default 200).
+	MaxDepth int
+}
+
+func (o *DecodeOptions) limits() (int64, int) {
+	mb, md := int64(DefaultMaxBytes), DefaultMaxDepth
+	if o != nil && o.MaxBytes > 0 {
+		mb = o.MaxBytes
+	}
+	if o != nil && o.MaxDepth > 0 {
+		md = o.MaxDepth
+	}
+	return mb, md
+}
+
+// DecodeXML reads one FHIR STU3 resource in XML from r. Elements out of
+// canonical order are accepted and reported as findings; anything the
+// model cannot hold is an error.
+func DecodeXML(r io.Reader, opts *DecodeOptions) (Resource, []Finding, error) {
+	return decodeXML(r, nil, opts)
+}
+
+// DecodeXMLInto reads one FHIR STU3 resource in XML from r into dst, whose
+// resource type the document's root must match.
+func DecodeXMLInto(r io.Reader, dst Resource, opts *DecodeOptions) ([]Finding, error) {
+	_, f, err := decodeXML(r, dst, opts)
+	return f, err
+}
+
+func decodeXML(r io.Reader, dst Resource, opts *DecodeOptions) (Resource, []Finding, error) {
+	maxBytes, maxDepth := opts.limits()
+	d := &xmlDecoder{sc: newXMLScanner(r, maxBytes), maxDepth: maxDepth}
+	res, err := d.document(dst)
+	if err != nil {
+		return nil, d.findings, err
+	}
+	return res, d.findings, nil
+}
+
+// pathSeg is one step of an element path.
+type pathSeg struct {
+	name  string
+	index int // -1 when not repeated
+}
+
+type xmlDecoder struct {
+	sc       *xmlScanner
+	maxDepth int
+	depth    int
+	path     []pathSeg
+	findings []Finding
+	ns       []nsBinding
+}
+
+type nsBinding struct {
+	prefix string
+	uri    string
+	depth  int
+}
+
+func (d *xmlDecoder) pathString() string {
+	var b strings.Builder
+	for i, s := range d.path {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(s.name)
+		if s.index >= 0 {
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(s.index))
+			b.WriteByte(']')
+		}
+	}
+	return b.String()
+}
+
+func (d *xmlDecoder) errorf(format string, args ...any) error {
+	return &SyntaxError{Format: "xml", Line: d.sc.line(), Offset: d.sc.offset(), Path: d.pathString(), Msg: fmt.Sprintf(format, args...)}
+}
+
+// wrap adds the element path to scanner errors.
+func (d *xmlDecoder) wrap(err error) error {
+	switch e := err.(type) {
+	case *SyntaxError:
+		if e.Path == "" {
+			e.Path = d.pathString()
+		}
+	case *LimitError:
+		if e.Path == "" {
+			e.Path = d.pathString()
+		}
+	}
+	return err
+}
+
+func (d *xmlDecoder) next(raw bool) (tokKind, error) {
+	k, err := d.sc.next(raw)
+	if err != nil {
+		return k, d.wrap(err)
+	}
+	return k, nil
+}
+
+// enter processes namespace declarations of the current start tag and
+// returns the local name of the element after checking its namespace.
+func (d *xmlDecoder) enter(wantNS string) ([]byte, error) {
+	name, uri, err := d.enterAny()
+	if err != nil {
+		return nil, err
+	}
+	if err := d.checkNS(uri, wantNS); err != nil {
+		return nil, err
+	}
+	return name, nil
+}
+
+func (d *xmlDecoder) checkNS(uri, want string) error {
+	if uri == want {
+		return nil
+	}
+	if uri == "" {
+		return d.errorf("element <%s> has no namespace, want %s", clip(string(d.sc.name)), want)
+	}
+	return d.errorf("element <%s> is in namespace %q, want %s", clip(string(d.sc.name)), clip(uri), want)
+}
+
+// enterAny is enter without the namespace check; it returns the namespace.
+func (d *xmlDecoder) enterAny() ([]byte, string, error) {
+	d.depth++
+	if d.depth > d.maxDepth {
+		return nil, "", &LimitError{Limit: "depth", Max: int64(d.maxDepth), Offset: d.sc.offset(), Path: d.pathString()}
+	}
+	for _, a := range d.sc.attrs {
+		if bytes.HasPrefix(a.name, []byte("xmlns")) {
+			if len(a.name) == 5 {
+				d.ns = append(d.ns, nsBinding{"", string(a.value), d.depth})
+			} else if a.name[5] == ':' {
+				d.ns = append(d.ns, nsBinding{string(a.name[6:]), string(a.value), d.depth})
+			}
+		}
+	}
+	name := d.sc.name
+	prefix := ""
+	if i := bytes.IndexByte(name, ':'); i >= 0 {
+		prefix, name = string(name[:i]), name[i+1:]
+	}
+	return name, d.lookupNS(prefix), nil
+}
+
+func (d *xmlDecoder) leave() {
+	for len(d.ns) > 0 && d.ns[len(d.ns)-1].depth == d.depth {
+		d.ns = d.ns[:len(d.ns)-1]
+	}
+	d.depth--
+}
+
+func (d *xmlDecoder) lookupNS(prefix string) string {
+	for i := len(d.ns) - 1; i >= 0; i-- {
+		if d.ns[i].prefix == prefix {
+			return d.ns[i].uri
+		}
+	}
+	if prefix == "xml" {
+		return "http://www.w3.org/XML/1998/namespace"
+	}
+	return ""
+}
+
+func (d *xmlDecoder) document(dst Resource) (Resource, error) {
+	k, err := d.next(false)
+	if err != nil {
+		return nil, err
+	}
+	if k != tokStart {
+		if k == tokText {
+			return nil, d.errorf("text before the root element")
+		}
+		return nil, d.errorf("no root element: input is empty")
+	}
+	res, err := d.resource(dst)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		k, err := d.next(false)
+		if err != nil {
+			return nil, err
+		}
+		switch k {
+		case tokEOF:
+			return res, nil
+		case tokStart:
+			return nil, d.errorf("more than one root element")
+		default:
+			return nil, d.errorf("content after the root element")
+		}
+	}
+}
+
+// resource decodes the resource whose start tag is the current token.
+func (d *xmlDecoder) resource(dst Resource) (Resource, error) {
+	name, err := d.enter(NamespaceFHIR)
+	if err != nil {
+		return nil, err
+	}
+	res := dst
+	if res == nil {
+		res = NewResource(string(name))
+		if res == nil {
+			return nil, d.errorf("unknown resource type <%s>", clip(string(name)))
+		}
+	} else if res.ResourceType() != string(name) {
+		return nil, d.errorf("document is a %s, want %s", clip(string(name)), res.ResourceType())
+	}
+	v := reflect.ValueOf(res)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return nil, fmt.Errorf("fhir: cannot decode into %T", res)
+	}
+	p := planOf(v.Elem().Type())
+	if p == nil {
+		return nil, fmt.Errorf("fhir: %T is not a resource of package fhir", res)
+	}
+	d.path = append(d.path, pathSeg{p.name, -1})
+	if err := d.structure(v.Elem(), p); err != nil {
+		return nil, err
+	}
+	d.path = d.path[:len(d.path)-1]
+	d.leave()
+	return res, nil
+}
+
+// attrs applies the attributes of the current start tag to a struct.
+func (d *xmlDecoder) attrs(v reflect.Value, p *typePlan) error {
+	for _, a := range d.sc.attrs {
+		switch {
+		case string(a.name) == "id" && p.idAttr >= 0:
+			v.Field(p.idAttr).SetString(string(a.value))
+		case string(a.name) == "url" && p.urlAttr >= 0:
+			v.Field(p.urlAttr).SetString(string(a.value))
+		case bytes.HasPrefix(a.name, []byte("xmlns")):
+		case bytes.IndexByte(a.name, ':') >= 0:
+			d.findings = append(d.findings, Finding{Path: d.pathString(), Message: fmt.Sprintf("attribute %s from another namespace ignored", clip(string(a.name)))})
+		default:
+			return d.errorf("unknown attribute %s", clip(string(a.name)))
+		}
+	}
+	return nil
+}
+
+// structure decodes the content of the current start tag into the struct v.
+func (d *xmlDecoder) structure(v reflect.Value, p *typePlan) error {
+	if err := d.attrs(v, p); err != nil {
+		return err
+	}
+	if d.sc.selfEnd {
+		return nil
+	}
+	last := -1
+	for {
+		k, err := d.next(false)
+		if err != nil {
+			return err
+		}
+		switch k {
+		case tokEnd:
+			return nil
+		case tokText:
+			return d.errorf("unexpected text content")
+		case tokEOF:
+			return d.errorf("unexpected end of input")
+		}
+		name, uri, err := d.enterAny()
+		if err != nil {
+			return err
+		}
+		ref, ok := p.elems[string(name)]
+		if !ok {
+			if err := d.checkNS(uri, NamespaceFHIR); err != nil {
+				return err
+			}
+			d.path = append(d.path, pathSeg{string(name), -1})
+			return d.errorf("unknown element")
+		}
+		fp := &p.fields[ref.field]
+		want := NamespaceFHIR
+		if fp.kind == fkXhtml {
+			want = NamespaceXHTML
+		}
+		if err := d.checkNS(uri, want); err != nil {
+			return err
+		}
+		if ref.field < last {
+			d.findings = append(d.findings, Finding{Path: d.elemPath(fp, v), Message: fmt.Sprintf("element %s out of order: it must come before %s", name, p.fields[last].name)})
+		} else {
+			last = ref.field
+		}
+		if err := d.field(v, fp, ref.alt); err != nil {
+			return err
+		}
+		d.leave()
+	}
+}
+
+// elemPath is the path of the element about to be appended to field fp.
+func (d *xmlDecoder) elemPath(fp *fieldPlan, v reflect.Value) string {
+	idx := -1
+	if fp.repeated {
+		idx = v.Field(fp.index).Len()
+	}
+	d.path = append(d.path, pathSeg{fp.name, idx})
+	s := d.pathString()
+	d.path = d.path[:len(d.path)-1]
+	return s
+}
+
+func (d *xmlDecoder) field(v reflect.Value, fp *fieldPlan, alt int) error {
+	f := v.Field(fp.index)
+	seg := pathSeg{fp.name, -1}
+	if fp.repeated {
+		seg.index = f.Len()
+	}
+	if fp.kind == fkChoice {
+		seg.name = fp.alts[alt].name
+	}
+	d.path = append(d.path, seg)
+	defer func() { d.path = d.path[:len(d.path)-1] }()
+	if !fp.repeated {
+		var nonEmpty bool
+		if fp.kind == fkXhtml {
+			nonEmpty = f.Len() > 0
+		} else {
+			nonEmpty = !f.IsNil()
+		}
+		if nonEmpty {
+			return d.errorf("element %s repeated but allows at most one", seg.name)
+		}
+	}
+	switch fp.kind {
+	case fkPrim:
+		ptr := reflect.New(fp.elem)
+		if err := d.primitive(ptr.Interface().(primitiveValue).prim(), fp.sub); err != nil {
+			return err
+		}
+		setOrAppend(f, ptr, fp.repeated)
+	case fkStruct:
+		ptr := reflect.New(fp.elem)
+		if err := d.structure(ptr.Elem(), fp.sub); err != nil {
+			return err
+		}
+		setOrAppend(f, ptr, fp.repeated)
+	case fkChoice:
+		a := &fp.alts[alt]
+		ptr := reflect.New(a.typ)
+		if a.prim {
+			if err := d.primitive(ptr.Interface().(primitiveValue).prim(), a.sub); err != nil {
+				return err
+			}
+		} else if err := d.structure(ptr.Elem(), a.sub); err != nil {
+			return err
+		}
+		f.Set(ptr)
+	case fkResource:
+		r, err := d.container()
+		if err != nil {
+			return err
+		}
+		setOrAppend(f, reflect.ValueOf(r), fp.repeated)
+	case fkXhtml:
+		s, err := d.xhtml()
+		if err != nil {
+			return err
+		}
+		f.SetString(s)
+	default:
+		return d.errorf("internal error: element kind %d", fp.kind)
+	}
+	return nil
+}
+
+func setOrAppend(f, v reflect.Value, repeated bool) {
+	if repeated {
+		f.Set(reflect.Append(f, v))
+	} else {
+		f.Set(v)
+	}
+}
+
+// primitive decodes a primitive element: value and id attributes and
+// extension children.
+func (d *xmlDecoder) primitive(pv *primitive, p *typePlan) error {
+	for _, a := range d.sc.attrs {
+		switch {
+		case string(a.name) == "value":
+			pv.Value = string(a.value)
+			if msg := checkLexical(p.pkind, p.integer, pv.Value); msg != "" {
+				return d.errorf("%s", msg)
+			}
+		case string(a.name) == "id":
+			pv.ID = string(a.value)
+		case bytes.HasPrefix(a.name, []byte("xmlns")):
+		case bytes.IndexByte(a.name, ':') >= 0:
+			d.findings = append(d.findings, Finding{Path: d.pathString(), Message: fmt.Sprintf("attribute %s from another namespace ignored", clip(string(a.name)))})
+		default:
+			return d.errorf("unknown attribute %s", clip(string(a.name)))
+		}
+	}
+	if d.sc.selfEnd {
+		return nil
+	}
+	ext := planOf(reflect.TypeFor[Extension]())
+	for {
+		k, err := d.next(false)
+		if err != nil {
+			return err
+		}
+		switch k {
+		case tokEnd:
+			return nil
+		case tokText:
+			return d.errorf("unexpected text content (primitive values go in the value attribute)")
+		case tokEOF:
+			return d.errorf("unexpected end of input")
+		}
+		name, err := d.enter(NamespaceFHIR)
+		if err != nil {
+			return err
+		}
+		if string(name) != "extension" {
+			d.path = append(d.path, pathSeg{string(name), -1})
+			return d.errorf("unknown element (a primitive holds only extensions)")
+		}
+		d.path = append(d.path, pathSeg{"extension", len(pv.Extension)})
+		e := new(Extension)
+		if err := d.structure(reflect.ValueOf(e).Elem(), ext); err != nil {
+			return err
+		}
+		d.path = d.path[:len(d.path)-1]
+		pv.Extension = append(pv.Extension, e)
+		d.leave()
+	}
+}
+
+// container decodes <resource> or <contained>: exactly one resource.
+func (d *xmlDecoder) container() (Resource, error) {
+	if len(d.sc.attrs) > 0 {
+		for _, a := range d.sc.attrs {
+			if !bytes.HasPrefix(a.name, []byte("xmlns")) {
+				return nil, d.errorf("unknown attribute %s", clip(string(a.name)))
+			}
+		}
+	}
+	if d.sc.selfEnd {
+		return nil, d.errorf("empty resource container")
+	}
+	var res Resource
+	for {
+		k, err := d.next(false)
+		if err != nil {
+			return nil, err
+		}
+		switch k {
+		case tokEnd:
+			if res == nil {
+				return nil, d.errorf("empty resource container")
+			}
+			return res, nil
+		case tokText:
+			return nil, d.errorf("unexpected text content")
+		case tokEOF:
+			return nil, d.errorf("unexpected end of input")
+		}
+		if res != nil {
+			return nil, d.errorf("more than one resource in one container")
+		}
+		res, err = d.resource(nil)
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// xhtml captures the narrative div verbatim.
+func (d *xmlDecoder) xhtml() (string, error) {
+	local := d.sc.name
+	if bytes.IndexByte(local, ':') >= 0 {
+		return "", d.errorf("the narrative div must use the default namespace, not a prefix")
+	}
+	declared := false
+	for _, a := range d.sc.attrs {
+		if string(a.name) == "xmlns" {
+			declared = true
+		}
+	}
+	if string(local) != "div" {
+		return "", d.errorf("narrative must be a <div>, not <%s>", clip(string(local)))
+	}
+	d.sc.beginCapture()
+	if !d.sc.selfEnd {
+		depth := 1
+		for depth > 0 {
+			k, err := d.next(true)
+			if err != nil {
+				d.sc.capturing = false
+				return "", err
+			}
+			switch k {
+			case tokStart:
+				if d.sc.selfEnd {
+					break
+				}
+				depth++
+				if d.depth+depth > d.maxDepth {
+					d.sc.capturing = false
+					return "", &LimitError{Limit: "depth", Max: int64(d.maxDepth), Offset: d.sc.offset(), Path: d.pathString()}
+				}
+			case tokEnd:
+				depth--
+			case tokEOF:
+				d.sc.capturing = false
+				return "", d.errorf("unexpected end of input in narrative")
+			}
+		}
+	}
+	raw := d.sc.endCapture()
+	if msg := checkRawXML(raw); msg != "" {
+		return "", d.errorf("narrative: %s", msg)
+	}
+	if !declared {
+		// the namespace was inherited: make the copy stand alone
+		return "<div xmlns=\"" + NamespaceXHTML + "\"" + string(raw[4:]), nil
+	}
+	return string(raw), nil
+}
+
+// checkRawXML checks UTF-8 and entity references in captured XML.
+func checkRawXML(raw []byte) string {
+	if !utf8.Valid(raw) {
+		return "invalid UTF-8"
+	}
+	for i := bytes.IndexByte(raw, '&'); i >= 0; {
+		j := bytes.IndexByte(raw[i:], ';')
+		if j < 0 {
+			return "unterminated entity reference"
+		}
+		switch ent := string(raw[i+1 : i+j]); ent {
+		case "lt", "gt", "amp", "quot", "apos":
+		default:
+			if _, ok := charRef(ent); !ok {
+				return fmt.Sprintf("unknown entity &%s; (only the five XML entities and character references are allowed)", clip(ent))
+			}
+		}
+		k := bytes.IndexByte(raw[i+j:], '&')
+		if k < 0 {
+			break
+		}
+		i += j + k
+	}
+	return ""
+}

@@ -1,0 +1,325 @@
+package fhir
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"reflect"
+)
+
+// EncodeOptions controls the writers. The zero value (or nil) writes
+// pretty-printed output indented by two spaces.
+type EncodeOptions struct {
+	// Compact leaves out all insignificant whitespace.
+	Compact bool
+}
+
+// EncodeXML writes r as FHIR XML in canonical STU3 element order. The
+// narrative div is written exactly as it was read.
+func EncodeXML(w io.Writer, r Resource, opts *EncodeOptions) error {
+	bw, own := w.(*bufio.Writer)
+	if !own {
+		bw = bufio.NewWriterSize(w, 32<<10)
+	}
+	e := &xmlEncoder{w: bw, compact: opts != nil && opts.Compact}
+	if err := e.resource(r, true); err != nil {
+		return err
+	}
+	if !e.compact {
+		bw.WriteByte('\n')
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("fhir: writing xml: %w", err)
+	}
+	return nil
+}
+
+type xmlEncoder struct {
+	w       *bufio.Writer
+	compact bool
+	depth   int
+	started bool
+	path    []pathSeg
+}
+
+// EncodeError reports a model that cannot be written, such as a choice
+// element holding a type it does not allow.
+type EncodeError struct {
+	Path string
+	Msg  string
+}
+
+func (e *EncodeError) Error() string { return "fhir: encoding " + e.Path + ": " + e.Msg }
+
+func (e *xmlEncoder) errorf(format string, args ...any) error {
+	d := xmlDecoder{path: e.path}
+	return &EncodeError{Path: d.pathString(), Msg: fmt.Sprintf(format, args...)}
+}
+
+const spaces = "                                                                "
+
+func (e *xmlEncoder) newline() {
+	if e.compact {
+		return
+	}
+	if e.started {
+		e.w.WriteByte('\n')
+	}
+	e.started = true
+	n := 2 * e.depth
+	for n > len(spaces) {
+		e.w.WriteString(spaces)
+		n -= len(spaces)
+	}
+	e.w.WriteString(spaces[:n])
+}
+
+// resourceValue checks that r is a non-nil model resource.
+func resourceValue(r Resource) (reflect.Value, *typePlan, error) {
+	v := reflect.ValueOf(r)
+	if r == nil || v.Kind() != reflect.Pointer || v.IsNil() {
+		return v, nil, fmt.Errorf("fhir: cannot encode a nil resource")
+	}
+	p := planOf(v.Elem().Type())
+	if p == nil || !p.resource {
+		return v, nil, fmt.Errorf("fhir: %T is not a resource of package fhir", r)
+	}
+	return v.Elem(), p, nil
+}
+
+func (e *xmlEncoder) resource(r Resource, root bool) error {
+	v, p, err := resourceValue(r)
+	if err != nil {
+		return err
+	}
+	e.path = append(e.path, pathSeg{p.name, -1})
+	e.newline()
+	e.w.WriteByte('<')
+	e.w.WriteString(p.name)
+	if root {
+		e.w.WriteString(` xmlns="` + NamespaceFHIR + `"`)
+	}
+	if err := e.content(v, p, p.name); err != nil {
+		return err
+	}
+	e.path = e.path[:len(e.path)-1]
+	return nil
+}
+
+// content finishes the start tag of a struct element (attributes), writes
+// its children and its end tag.
+func (e *xmlEncoder) content(v reflect.Value, p *typePlan, name string) error {
+	if p.idAttr >= 0 {
+		if s := v.Field(p.idAttr).String(); s != "" {
+			e.attr("id", s)
+		}
+	}
+	if p.urlAttr >= 0 {
+		e.attr("url", v.Field(p.urlAttr).String())
+	}
+	if !hasChildren(v, p) {
+		e.w.WriteString("/>")
+		return nil
+	}
+	e.w.WriteByte('>')
+	e.depth++
+	for i := range p.fields {
+		if err := e.field(v, &p.fields[i]); err != nil {
+			return err
+		}
+	}
+	e.depth--
+	e.newline()
+	e.w.WriteString("</")
+	e.w.WriteString(name)
+	e.w.WriteByte('>')
+	return nil
+}
+
+func hasChildren(v reflect.Value, p *typePlan) bool {
+	for i := range p.fields {
+		fp := &p.fields[i]
+		if fp.kind == fkAttr {
+			continue
+		}
+		if !v.Field(fp.index).IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *xmlEncoder) attr(name, value string) {
+	e.w.WriteByte(' ')
+	e.w.WriteString(name)
+	e.w.WriteString(`="`)
+	escapeAttr(e.w, value)
+	e.w.WriteByte('"')
+}
+
+func escapeAttr(w *bufio.Writer, s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '&':
+			esc = "&amp;"
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '"':
+			esc = "&quot;"
+		case '\n':
+			esc = "&#10;"
+		case '\r':
+			esc = "&#13;"
+		case '\t':
+			esc = "&#9;"
+		default:
+			continue
+		}
+		w.WriteString(s[last:i])
+		w.WriteString(esc)
+		last = i + 1
+	}
+	w.WriteString(s[last:])
+}
+
+func (e *xmlEncoder) field(v reflect.Value, fp *fieldPlan) error {
+	f := v.Field(fp.index)
+	switch fp.kind {
+	case fkAttr:
+		return nil
+	case fkXhtml:
+		if s := f.String(); s != "" {
+			e.newline()
+			e.w.WriteString(s)
+		}
+		return nil
+	}
+	if !fp.repeated {
+		if f.IsNil() {
+			return nil
+		}
+		return e.one(f, fp, -1)
+	}
+	for i := 0; i < f.Len(); i++ {
+		if err := e.one(f.Index(i), fp, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *xmlEncoder) one(f reflect.Value, fp *fieldPlan, idx int) error {
+	if f.IsNil() {
+		e.path = append(e.path, pathSeg{fp.name, idx})
+		return e.errorf("nil element in list")
+	}
+	switch fp.kind {
+	case fkPrim:
+		e.prim(fp.name, f.Interface().(primitiveValue).prim())
+		return nil
+	case fkStruct:
+		e.path = append(e.path, pathSeg{fp.name, idx})
+		e.newline()
+		e.w.WriteByte('<')
+		e.w.WriteString(fp.name)
+		if err := e.content(f.Elem(), fp.sub, fp.name); err != nil {
+			return err
+		}
+		e.path = e.path[:len(e.path)-1]
+		return nil
+	case fkChoice:
+		a, err := e.alt(f, fp)
+		if err != nil {
+			return err
+		}
+		if a.prim {
+			e.prim(a.name, f.Interface().(primitiveValue).prim())
+			return nil
+		}
+		e.path = append(e.path, pathSeg{a.name, -1})
+		e.newline()
+		e.w.WriteByte('<')
+		e.w.WriteString(a.name)
+		if err := e.content(f.Elem().Elem(), a.sub, a.name); err != nil {
+			return err
+		}
+		e.path = e.path[:len(e.path)-1]
+		return nil
+	case fkResource:
+		e.path = append(e.path, pathSeg{fp.name, idx})
+		e.newline()
+		e.w.WriteByte('<')
+		e.w.WriteString(fp.name)
+		e.w.WriteByte('>')
+		e.depth++
+		if err := e.resource(f.Interface().(Resource), false); err != nil {
+			return err
+		}
+		e.depth--
+		e.newline()
+		e.w.WriteString("</")
+		e.w.WriteString(fp.name)
+		e.w.WriteByte('>')
+		e.path = e.path[:len(e.path)-1]
+		return nil
+	}
+	return e.errorf("internal error: kind %d", fp.kind)
+}
+
+// alt finds the alternative of a choice that the interface value f holds.
+func (e *xmlEncoder) alt(f reflect.Value, fp *fieldPlan) (*altPlan, error) {
+	return findAlt(f, fp, func() error {
+		e.path = append(e.path, pathSeg{fp.name, -1})
+		return e.errorf("holds %s, which the choice does not allow", f.Elem().Type())
+	})
+}
+
+func findAlt(f reflect.Value, fp *fieldPlan, fail func() error) (*altPlan, error) {
+	ptr := f.Elem()
+	if ptr.Kind() != reflect.Pointer || ptr.IsNil() {
+		return nil, fail()
+	}
+	t := ptr.Type().Elem()
+	for i := range fp.alts {
+		if fp.alts[i].typ == t {
+			return &fp.alts[i], nil
+		}
+	}
+	return nil, fail()
+}
+
+func (e *xmlEncoder) prim(name string, p *primitive) {
+	e.newline()
+	e.w.WriteByte('<')
+	e.w.WriteString(name)
+	if p.ID != "" {
+		e.attr("id", p.ID)
+	}
+	if p.Value != "" {
+		e.attr("value", p.Value)
+	}
+	if len(p.Extension) == 0 {
+		e.w.WriteString("/>")
+		return
+	}
+	e.w.WriteByte('>')
+	e.depth++
+	ext := planOf(reflect.TypeFor[Extension]())
+	for _, x := range p.Extension {
+		if x == nil {
+			continue
+		}
+		e.newline()
+		e.w.WriteString("<extension")
+		e.content(reflect.ValueOf(x).Elem(), ext, "extension")
+	}
+	e.depth--
+	e.newline()
+	e.w.WriteString("</")
+	e.w.WriteString(name)
+	e.w.WriteByte('>')
+}
