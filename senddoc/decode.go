@@ -1,0 +1,80 @@
+package senddoc
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+var errTooLarge = errors.New("message is larger than the limit")
+
+// decodeTree reads a FHIR message into its JSON-shaped tree plus the codec's
+// structural findings.
+func decodeTree(ctx context.Context, r io.Reader, max int64) (node, string, []Finding, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, "", nil, err
+	}
+	br := bufio.NewReader(io.LimitReader(r, max+1))
+	format := sniff(br)
+	data, err := io.ReadAll(br)
+	if err != nil {
+		return nil, format, nil, fmt.Errorf("reading the message: %w", err)
+	}
+	if int64(len(data)) > max {
+		return nil, format, nil, fmt.Errorf("%w (%d bytes)", errTooLarge, max)
+	}
+	switch format {
+	case "json":
+		return decodeJSON(data)
+	case "xml":
+		return decodeXML(ctx, data)
+	}
+	return nil, "", nil, fmt.Errorf("the input is neither FHIR XML nor FHIR JSON")
+}
+
+func sniff(br *bufio.Reader) string {
+	for {
+		b, err := br.Peek(1)
+		if err != nil {
+			return ""
+		}
+		switch b[0] {
+		case ' ', '\t', '\r', '\n':
+			br.ReadByte()
+			continue
+		case 0xEF: // UTF-8 BOM
+			if p, _ := br.Peek(3); bytes.Equal(p, []byte{0xEF, 0xBB, 0xBF}) {
+				br.Discard(3)
+				continue
+			}
+			return ""
+		case '<':
+			return "xml"
+		case '{':
+			return "json"
+		}
+		return ""
+	}
+}
+
+func decodeJSON(data []byte) (node, string, []Finding, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, "json", nil, fmt.Errorf("not valid JSON: %w", err)
+	}
+	m, ok := v.(node)
+	if !ok || str(m["resourceType"]) != "Bundle" {
+		return nil, "json", nil, fmt.Errorf("the JSON is not a FHIR Bundle")
+	}
+	return m, "json", nil, nil
+}
+
+func decodeXML(ctx context.Context, data []byte) (node, string, []Finding, error) {
+	return nil, "xml", nil, fmt.Errorf("XML decoding needs package fhir")
+}
