@@ -1,0 +1,97 @@
+package meshserver
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// nonceKeep is how long used tokens are remembered: a token is accepted up
+// to ClockSkew either side of its timestamp, so twice that plus a margin.
+func (s *Server) nonceKeep() time.Duration { return 2*s.cfg.ClockSkew + time.Hour }
+
+// Start runs the background worker that expires unacknowledged messages
+// and forgets old tokens, until Stop or ctx ends. Starting twice is an error.
+func (s *Server) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return errors.New("meshserver: already started")
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel, s.done, s.started = cancel, make(chan struct{}), true
+	go func() {
+		defer close(s.done)
+		t := time.NewTicker(s.cfg.ExpiryInterval)
+		defer t.Stop()
+		for {
+			if _, err := s.ExpireNow(ctx); err != nil && ctx.Err() == nil {
+				s.log.ErrorContext(ctx, "expiry pass failed", "err", err)
+			}
+			if _, err := s.store.PruneNonces(ctx, s.cfg.Now().Add(-s.nonceKeep())); err != nil && ctx.Err() == nil {
+				s.log.ErrorContext(ctx, "nonce pruning failed", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return nil
+}
+
+// Stop ends the worker and waits for it. It is safe to call more than once
+// and before Start.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	cancel, done := s.cancel, s.done
+	s.cancel = nil
+	s.mu.Unlock()
+	if cancel == nil {
+		return
+	}
+	cancel()
+	<-done
+}
+
+// ExpireNow moves every accepted message older than the expiry period to
+// undeliverable and queues a code 14 REPORT for its sender, in batches. It
+// returns how many messages expired.
+func (s *Server) ExpireNow(ctx context.Context) (int, error) {
+	total := 0
+	days := int(s.cfg.Expiry / (24 * time.Hour))
+	desc := "Message not collected by recipient after 5 days"
+	if days != 5 {
+		desc = "Message not collected by recipient after " + s.cfg.Expiry.String()
+		if days > 0 && s.cfg.Expiry%(24*time.Hour) == 0 {
+			desc = "Message not collected by recipient after " + itoa(days) + " days"
+		}
+	}
+	for {
+		now := s.now()
+		got, err := s.store.ExpireDue(ctx, ExpireParams{Now: now, Limit: 200, Report: func(m Message) Message {
+			return s.report(m, "14", "SEND", desc, now)
+		}})
+		total += len(got)
+		s.metrics.expired.Add(int64(len(got)))
+		for _, m := range got {
+			s.log.InfoContext(ctx, "message expired", "message_id", m.ID, "sender", m.Sender, "recipient", m.Recipient)
+		}
+		if err != nil || len(got) < 200 {
+			return total, err
+		}
+	}
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for n > 0 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
+	}
+	return string(b)
+}

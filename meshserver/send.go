@@ -1,0 +1,339 @@
+package meshserver
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// handshake validates the mailbox (E1). Mex-ClientVersion, Mex-OSName and
+// Mex-OSVersion are required on POST.
+func (s *Server) handshake(w http.ResponseWriter, r *http.Request, c *call) error {
+	if r.Method == http.MethodPost {
+		var missing []string
+		for _, h := range []string{"Mex-ClientVersion", "Mex-OSName", "Mex-OSVersion"} {
+			if r.Header.Get(h) == "" {
+				missing = append(missing, h)
+			}
+		}
+		if len(missing) > 0 {
+			return errf(http.StatusBadRequest, "", "", "missing required header(s): %s", strings.Join(missing, ", "))
+		}
+	}
+	if c.version >= 2 {
+		w.Header()["content-type"] = []string{mediaTypeV2}
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	writeJSON(w, c.version, http.StatusOK, map[string]string{"mailboxId": c.mailbox.ID})
+	return nil
+}
+
+// mexLimits are the maximum lengths of request metadata headers.
+var mexLimits = map[string]int{
+	"Mex-To": 100, "Mex-From": 100, "Mex-Workflowid": 300, "Mex-Chunk-Range": 20, "Mex-Subject": 500,
+	"Mex-Localid": 300, "Mex-Partnerid": 500, "Mex-Filename": 300, "Mex-Content-Checksum": 100,
+	"Mex-Content-Type": 100, "Mex-Content-Encrypted": 20, "Mex-Content-Compressed": 20,
+}
+
+// checkMexHeaders rejects control characters, over-long values and URL-like
+// addresses in Mex-* headers (400, code 06), naming the fields only.
+func checkMexHeaders(h http.Header) error {
+	var bad []string
+	for k, vs := range h {
+		if !strings.HasPrefix(strings.ToLower(k), "mex-") {
+			continue
+		}
+		ck := http.CanonicalHeaderKey(k)
+		for _, v := range vs {
+			switch {
+			case strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+				bad = append(bad, ck)
+			case mexLimits[ck] > 0 && len(v) > mexLimits[ck]:
+				bad = append(bad, ck)
+			case (ck == "Mex-To" || ck == "Mex-Workflowid" || ck == "Mex-Content-Checksum") &&
+				(strings.HasPrefix(strings.ToLower(v), "http://") || strings.HasPrefix(strings.ToLower(v), "https://")):
+				bad = append(bad, ck)
+			}
+		}
+	}
+	if len(bad) > 0 {
+		slices.Sort(bad)
+		return errf(http.StatusBadRequest, "TRANSFER", "06", "MalformedControlFile: %s", strings.Join(slices.Compact(bad), ", "))
+	}
+	if cs := h.Get("Mex-Content-Checksum"); strings.ContainsFunc(cs, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == ' ' || r == '\t' || r == ':' || r == '-' || r == '/')
+	}) {
+		return errf(http.StatusBadRequest, "SEND", "Invalid checksum", "Invalid checksum")
+	}
+	return nil
+}
+
+// parseChunkRange parses "n:N"; an empty header means 1:1.
+func parseChunkRange(v string) (n, total int, err error) {
+	if strings.TrimSpace(v) == "" {
+		return 1, 1, nil
+	}
+	a, b, ok := strings.Cut(strings.TrimSpace(v), ":")
+	if !ok {
+		return 0, 0, errBadChunkRange
+	}
+	n, err1 := strconv.Atoi(a)
+	total, err2 := strconv.Atoi(b)
+	if err1 != nil || err2 != nil || n < 1 || total < 1 || n > total || total > 100000 {
+		return 0, 0, errBadChunkRange
+	}
+	return n, total, nil
+}
+
+func contentEncoding(r *http.Request) (string, error) {
+	ce := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
+	switch ce {
+	case "", "identity":
+		return "", nil
+	case "gzip":
+		return "gzip", nil
+	}
+	return "", errBadEncoding
+}
+
+func allowsWorkflow(mb Mailbox, wf string) bool {
+	return len(mb.Workflows) == 0 || slices.Contains(mb.Workflows, wf)
+}
+
+func (s *Server) bodyReader(w http.ResponseWriter, r *http.Request) (io.Reader, error) {
+	if r.ContentLength > s.cfg.MaxRequestBytes {
+		return nil, errf(http.StatusRequestEntityTooLarge, "SEND", "", "request body larger than %d bytes", s.cfg.MaxRequestBytes)
+	}
+	return http.MaxBytesReader(w, r.Body, s.cfg.MaxRequestBytes), nil
+}
+
+func chunkKey(id string, n int, nonce string) string {
+	return fmt.Sprintf("mesh/%s/%d-%s", id, n, nonce)
+}
+
+// storeChunk writes the body durably to blob storage and returns its key and
+// size. An empty body is rejected before anything is kept.
+func (s *Server) storeChunk(w http.ResponseWriter, r *http.Request, id string, n int) (string, int64, error) {
+	body, err := s.bodyReader(w, r)
+	if err != nil {
+		return "", 0, err
+	}
+	// Peek one byte so that an empty body is refused without a blob.
+	var first [1]byte
+	k, err := io.ReadFull(body, first[:])
+	if k == 0 {
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			return "", 0, err
+		}
+		return "", 0, errEmptyBody.withID(id)
+	}
+	key := chunkKey(id, n, s.newMessageID()[21:])
+	size, err := s.blobs.Put(r.Context(), key, io.MultiReader(strings.NewReader(string(first[:k])), body))
+	if err != nil {
+		_ = s.blobs.Delete(r.Context(), key)
+		return "", 0, err
+	}
+	s.metrics.bytesIn(size)
+	return key, size, nil
+}
+
+func flag(v string) string {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "y", "yes", "t", "true", "on", "1":
+		return "Y"
+	case "n", "no", "f", "false", "off", "0":
+		return "N"
+	}
+	return ""
+}
+
+// send accepts a message or the first chunk of one (E7).
+func (s *Server) send(w http.ResponseWriter, r *http.Request, c *call) error {
+	h := r.Header
+	if err := checkMexHeaders(h); err != nil {
+		return err
+	}
+	enc, err := contentEncoding(r)
+	if err != nil {
+		return err
+	}
+	n, total, err := parseChunkRange(h.Get("Mex-Chunk-Range"))
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return errBadChunkRange
+	}
+	to := strings.ToUpper(strings.TrimSpace(h.Get("Mex-To")))
+	wf := strings.TrimSpace(h.Get("Mex-WorkflowID"))
+	if to == "" {
+		return errf(http.StatusExpectationFailed, "SEND", "08", "TO_DTS missing")
+	}
+	if wf == "" {
+		return errf(http.StatusBadRequest, "TRANSFER", "06", "MalformedControlFile: Mex-Workflowid")
+	}
+	if from := strings.TrimSpace(h.Get("Mex-From")); from != "" && !strings.EqualFold(from, c.mailbox.ID) {
+		return errf(http.StatusExpectationFailed, "SEND", "07", "Invalid From Address")
+	}
+	if !allowsWorkflow(c.mailbox, wf) {
+		return errf(http.StatusExpectationFailed, "SEND", "16", "Sender is not allowed to send messages of this type")
+	}
+	id := s.newMessageID()
+	now := s.now()
+	m := Message{
+		ID: id, MessageType: TypeData, Sender: c.mailbox.ID, Recipient: to, WorkflowID: wf,
+		Subject: h.Get("Mex-Subject"), LocalID: h.Get("Mex-LocalID"), PartnerID: h.Get("Mex-PartnerID"),
+		FileName: h.Get("Mex-FileName"), Checksum: h.Get("Mex-Content-Checksum"),
+		ContentType: h.Get("Mex-Content-Type"), ContentEncoding: enc,
+		Encrypted: flag(h.Get("Mex-Content-Encrypted")), Compressed: flag(h.Get("Mex-Content-Compressed")),
+		Status: StatusAccepted, TotalChunks: total, CreatedAt: now, StatusAt: now,
+	}
+	if m.ContentType == "" {
+		m.ContentType = h.Get("Content-Type")
+	}
+	if m.FileName == "" {
+		m.FileName = id + ".dat"
+	}
+	var route *routeFailure
+	if strings.HasPrefix(to, "GPPROVIDER_") && slices.Contains(s.cfg.GPProviderWorkflows, wf) {
+		rcpt, fail, err := s.routeGPProvider(r, strings.TrimSpace(h.Get("Mex-To")), wf)
+		if err != nil {
+			return err
+		}
+		m.Recipient, route = rcpt, fail
+	} else {
+		rcpt, err := s.store.GetMailbox(r.Context(), to)
+		if errors.Is(err, ErrNotFound) || (err == nil && !rcpt.Active) {
+			return errUnregistered.withID(id)
+		}
+		if err != nil {
+			return err
+		}
+		if !allowsWorkflow(rcpt, wf) {
+			return errf(http.StatusExpectationFailed, "SEND", "17", "Workflow ID not registered for mailbox").withID(id)
+		}
+	}
+	key, size, err := s.storeChunk(w, r, id, 1)
+	if err != nil {
+		return err
+	}
+	m.Size = size
+	switch {
+	case route != nil:
+		m.Recipient = ""
+		m.Status, m.StatusCode, m.StatusEvent, m.StatusDescription = StatusError, route.code, "SEND", route.desc
+	case total > 1:
+		m.Status = StatusUploading
+	default:
+		m.ExpiresAt = now.Add(s.cfg.Expiry)
+	}
+	if err := s.store.CreateMessage(r.Context(), m, &Chunk{MessageID: id, Number: 1, Size: size, BlobKey: key}); err != nil {
+		_ = s.blobs.Delete(r.Context(), key)
+		return err
+	}
+	if route != nil {
+		if err := s.storeReport(r, m, route.code, "SEND", route.desc); err != nil {
+			return err
+		}
+	}
+	s.log.InfoContext(r.Context(), "message accepted", "message_id", id, "sender", c.mailbox.ID, "workflow", wf, "chunks", total, "bytes", size)
+	return writeAccepted(w, c.version, id, 0)
+}
+
+func writeAccepted(w http.ResponseWriter, v int, id string, block int) error {
+	if v >= 2 {
+		writeJSON(w, v, http.StatusAccepted, map[string]string{"message_id": id})
+		return nil
+	}
+	if block > 0 {
+		writeJSON(w, v, http.StatusAccepted, map[string]any{"messageID": id, "blockID": block})
+		return nil
+	}
+	writeJSON(w, v, http.StatusAccepted, map[string]string{"messageID": id})
+	return nil
+}
+
+// sendChunk accepts chunk n of an uploading message (E8).
+func (s *Server) sendChunk(w http.ResponseWriter, r *http.Request, c *call) error {
+	id := strings.ToUpper(r.PathValue("id"))
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 1 {
+		return errBadChunkRange.withID(id)
+	}
+	if err := checkMexHeaders(r.Header); err != nil {
+		return err
+	}
+	rn, rtotal, err := parseChunkRange(r.Header.Get("Mex-Chunk-Range"))
+	if err != nil || r.Header.Get("Mex-Chunk-Range") == "" || rn != n {
+		return errBadChunkRange.withID(id)
+	}
+	m, err := s.store.GetMessage(r.Context(), id)
+	if errors.Is(err, ErrNotFound) {
+		return errf(http.StatusNotFound, "SEND", "20", "Message does not exist").withID(id)
+	}
+	if err != nil {
+		return err
+	}
+	if m.Sender != c.mailbox.ID || m.MessageType != TypeData {
+		return errf(http.StatusForbidden, "SEND", "", "Message does not belong to this mailbox")
+	}
+	if m.Status != StatusUploading {
+		return errFinalised.withID(id)
+	}
+	if rtotal != m.TotalChunks {
+		return errBadChunkRange.withID(id)
+	}
+	enc, err := contentEncoding(r)
+	if err != nil {
+		return err
+	}
+	if enc != m.ContentEncoding {
+		return errEncodingChanged.withID(id)
+	}
+	old, oldErr := s.store.GetChunk(r.Context(), id, n)
+	key, size, err := s.storeChunk(w, r, id, n)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	got, err := s.store.AddChunk(r.Context(), AddChunkParams{Chunk: Chunk{MessageID: id, Number: n, Size: size, BlobKey: key}, Now: now, ExpiresAt: now.Add(s.cfg.Expiry)})
+	if err != nil {
+		_ = s.blobs.Delete(r.Context(), key)
+		if errors.Is(err, ErrConflict) {
+			return errFinalised.withID(id)
+		}
+		return err
+	}
+	if oldErr == nil && old.BlobKey != key {
+		_ = s.blobs.Delete(r.Context(), old.BlobKey)
+	}
+	if got.Status == StatusAccepted {
+		s.log.InfoContext(r.Context(), "chunked message complete", "message_id", id, "chunks", got.TotalChunks, "bytes", got.Size)
+	}
+	return writeAccepted(w, c.version, id, n)
+}
+
+// report builds a REPORT about orig for its sender.
+func (s *Server) report(orig Message, code, event, desc string, at time.Time) Message {
+	return Message{
+		ID: s.newMessageID(), MessageType: TypeReport, Sender: "", Recipient: orig.Sender,
+		WorkflowID: orig.WorkflowID, Subject: orig.Subject, LocalID: orig.LocalID, FileName: orig.FileName,
+		PartnerID: orig.PartnerID, LinkedMsgID: orig.ID, Status: StatusAccepted, StatusCode: code,
+		StatusEvent: event, StatusDescription: desc, TotalChunks: 1, CreatedAt: at, StatusAt: at,
+	}
+}
+
+func (s *Server) storeReport(r *http.Request, orig Message, code, event, desc string) error {
+	rep := s.report(orig, code, event, desc, s.now())
+	if err := s.store.CreateMessage(r.Context(), rep, nil); err != nil {
+		return err
+	}
+	s.log.InfoContext(r.Context(), "report queued", "message_id", rep.ID, "linked_message_id", orig.ID, "code", code)
+	return nil
+}

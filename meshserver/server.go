@@ -1,0 +1,316 @@
+package meshserver
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gpcm/gpcm/blob"
+)
+
+const mediaTypeV2 = "application/vnd.mesh.v2+json"
+
+// Defaults applied by Config.withDefaults.
+const (
+	DefaultExpiry          = 5 * 24 * time.Hour
+	DefaultMaxRequestBytes = 100 * 1000 * 1000
+	DefaultClockSkew       = 2 * time.Hour
+	DefaultExpiryInterval  = time.Minute
+)
+
+// GPProviderWorkflows are the workflows for which a Mex-To of the form
+// GPPROVIDER_{NHS number}_{date of birth}_{surname} is routed by the
+// patient's registered practice (the live list).
+var GPProviderWorkflows = []string{
+	"TOC_FHIR_IP_DISCH", "TOC_FHIR_MH_DISCH", "TOC_FHIR_EC_DISCH", "TOC_FHIR_OP_ATTEN", "TOC_OUTP_ATT_DMS",
+	"GPFED_CONSULT_REPORT", "GPFED_CONSULT_REPORT_ACK", "GPCONNECT_UPDATE_RECORD", "GPCONNECT_UPDATE_RECORD_ACK",
+	"GPCONNECT_SEND_DOCUMENT",
+}
+
+// Config configures a Server. Store, Blobs and SharedKey are required.
+type Config struct {
+	Store Store
+	Blobs blob.Store
+	// SharedKey is the environment secret used in every NHSMESH HMAC.
+	SharedKey string
+	Logger    *slog.Logger
+	// Now is the clock (default time.Now). Admin time travel adds an offset
+	// for message lifecycle decisions; authentication uses Now unshifted.
+	Now func() time.Time
+	// Expiry is how long an accepted message may wait for acknowledgement
+	// before it becomes undeliverable (default 5 days).
+	Expiry time.Duration
+	// ExpiryInterval is how often the background worker looks for expired
+	// messages (default 1 minute).
+	ExpiryInterval time.Duration
+	// MaxRequestBytes bounds each request body (default 100 MB).
+	MaxRequestBytes int64
+	// ClockSkew is the accepted distance between a token's timestamp and
+	// Now (default 2 hours).
+	ClockSkew time.Duration
+	// RequireClientCert makes every mailbox request present a verified TLS
+	// client certificate whose CN names the mailbox (the CN equals the
+	// mailbox id or starts with "{mailbox id}.").
+	RequireClientCert bool
+	// SkipTimestampCheck and SkipReplayCheck relax authentication for
+	// parity with the NHS sandbox. Off by default.
+	SkipTimestampCheck bool
+	SkipReplayCheck    bool
+	// AdminToken enables the /admin API (Authorization: Bearer TOKEN).
+	AdminToken string
+	// GPProviderWorkflows overrides the list of workflows routed by
+	// GPPROVIDER addresses; nil means the package default.
+	GPProviderWorkflows []string
+}
+
+func (c Config) withDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Expiry == 0 {
+		c.Expiry = DefaultExpiry
+	}
+	if c.ExpiryInterval == 0 {
+		c.ExpiryInterval = DefaultExpiryInterval
+	}
+	if c.MaxRequestBytes == 0 {
+		c.MaxRequestBytes = DefaultMaxRequestBytes
+	}
+	if c.ClockSkew == 0 {
+		c.ClockSkew = DefaultClockSkew
+	}
+	if c.GPProviderWorkflows == nil {
+		c.GPProviderWorkflows = GPProviderWorkflows
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.Store == nil:
+		return errors.New("meshserver: Config.Store is required")
+	case c.Blobs == nil:
+		return errors.New("meshserver: Config.Blobs is required")
+	case c.SharedKey == "":
+		return errors.New("meshserver: Config.SharedKey is required (the MESH environment shared secret)")
+	case c.Expiry < 0:
+		return fmt.Errorf("meshserver: Config.Expiry %v cannot be negative", c.Expiry)
+	case c.ExpiryInterval < 0:
+		return fmt.Errorf("meshserver: Config.ExpiryInterval %v cannot be negative", c.ExpiryInterval)
+	case c.MaxRequestBytes < 0:
+		return fmt.Errorf("meshserver: Config.MaxRequestBytes %d cannot be negative", c.MaxRequestBytes)
+	}
+	return nil
+}
+
+// Server is the MESH HTTP API. It is an http.Handler; Start and Stop run
+// its background expiry worker.
+type Server struct {
+	cfg     Config
+	store   Store
+	blobs   blob.Store
+	log     *slog.Logger
+	mux     *http.ServeMux
+	offset  atomic.Int64 // admin time travel, nanoseconds
+	metrics *metrics
+
+	mu      sync.Mutex
+	cancel  context.CancelFunc
+	done    chan struct{}
+	started bool
+}
+
+// New checks cfg and returns a Server.
+func New(cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, store: cfg.Store, blobs: cfg.Blobs, log: cfg.Logger.WithGroup("meshserver"), metrics: newMetrics()}
+	s.routes()
+	return s, nil
+}
+
+// now is the lifecycle clock: Config.Now plus any admin time travel.
+func (s *Server) now() time.Time {
+	return s.cfg.Now().Add(time.Duration(s.offset.Load())).UTC()
+}
+
+func (s *Server) routes() {
+	inner := http.NewServeMux()
+	mb := func(pattern string, h handlerFunc) { inner.Handle(pattern, s.mailboxRoute(h)) }
+	mb("POST /messageexchange/{mailbox}", s.handshake)
+	mb("GET /messageexchange/{mailbox}", s.handshake)
+	mb("GET /messageexchange/{mailbox}/inbox", s.listInbox)
+	mb("GET /messageexchange/{mailbox}/inbox/rich", s.richInbox)
+	mb("GET /messageexchange/{mailbox}/outbox/rich", s.richOutbox)
+	mb("GET /messageexchange/{mailbox}/inbox/{id}", s.download)
+	mb("GET /messageexchange/{mailbox}/inbox/{id}/{n}", s.download)
+	mb("PUT /messageexchange/{mailbox}/inbox/{id}/status/acknowledged", s.acknowledge)
+	mb("GET /messageexchange/{mailbox}/count", s.count)
+	mb("POST /messageexchange/{mailbox}/outbox", s.send)
+	mb("POST /messageexchange/{mailbox}/outbox/{id}/{n}", s.sendChunk)
+	mb("GET /messageexchange/{mailbox}/outbox/tracking", s.trackByID)
+	mb("GET /messageexchange/{mailbox}/outbox/tracking/{localid}", s.trackByLocalID)
+	mb("POST /messageexchange/{mailbox}/update", func(w http.ResponseWriter, r *http.Request, c *call) error {
+		w.WriteHeader(http.StatusOK)
+		return nil
+	})
+
+	outer := http.NewServeMux()
+	outer.Handle("GET /messageexchange/endpointlookup/{ods}/{workflow}", s.openRoute(s.endpointLookup))
+	outer.Handle("GET /messageexchange/workflowsearch/{workflow}", s.openRoute(s.workflowSearch))
+	outer.HandleFunc("GET /messageexchange/_ping", s.health)
+	outer.HandleFunc("GET /healthz", s.health)
+	outer.HandleFunc("GET /health", s.health)
+	outer.HandleFunc("GET /metrics", s.serveMetrics)
+	outer.Handle("/messageexchange/", inner)
+	s.adminRoutes(outer)
+	s.mux = outer
+}
+
+// ServeHTTP serves the MESH API, health, metrics and (if enabled) admin routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := s.cfg.Now()
+	rw := &countingWriter{ResponseWriter: w, status: http.StatusOK}
+	s.mux.ServeHTTP(rw, r)
+	s.metrics.request(r.Pattern, rw.status, rw.n)
+	s.log.DebugContext(r.Context(), "request", "method", r.Method, "route", r.Pattern, "status", rw.status,
+		"bytes", rw.n, "took", s.cfg.Now().Sub(start))
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.store.CountInbox(r.Context(), ""); err != nil {
+		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, "ok\n")
+}
+
+// call is what an authenticated mailbox request knows about its caller.
+type call struct {
+	mailbox Mailbox
+	version int
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, c *call) error
+
+// apiVersion picks the API version from Accept: 1 unless a
+// application/vnd.mesh.vN+json media type asks for more.
+func apiVersion(accept string) (int, error) {
+	if !strings.Contains(strings.ToLower(accept), "vnd.mesh") {
+		return 1, nil
+	}
+	for _, part := range strings.FieldsFunc(accept, func(r rune) bool { return r == ',' || r == ';' }) {
+		p := strings.ToLower(strings.TrimSpace(part))
+		if !strings.Contains(p, "vnd.mesh") {
+			continue
+		}
+		rest, ok := strings.CutPrefix(p, "application/vnd.mesh.v")
+		if !ok {
+			return 1, errBadAccept
+		}
+		num, ok := strings.CutSuffix(rest, "+json")
+		if !ok || num == "" || len(num) > 3 || strings.Trim(num, "0123456789") != "" {
+			return 1, errBadAccept
+		}
+		if num == "1" {
+			return 1, nil
+		}
+		return 2, nil
+	}
+	return 1, errBadAccept
+}
+
+// openRoute serves a route that needs no token (lookups).
+func (s *Server) openRoute(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, err := apiVersion(r.Header.Get("Accept"))
+		if err == nil {
+			err = h(w, r, &call{version: v})
+		}
+		if err != nil {
+			s.writeError(w, r, v, err)
+		}
+	})
+}
+
+// mailboxRoute authenticates the caller (mTLS, NHSMESH token) for the
+// mailbox in the path before calling h.
+func (s *Server) mailboxRoute(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, err := apiVersion(r.Header.Get("Accept"))
+		if err != nil {
+			s.writeError(w, r, v, err)
+			return
+		}
+		c, err := s.authenticate(r, v)
+		var sf storeFailure
+		if errors.As(err, &sf) {
+			s.writeError(w, r, v, err)
+			return
+		}
+		if err != nil {
+			s.metrics.authFailure()
+			s.log.InfoContext(r.Context(), "authentication failed", "route", r.Pattern, "reason", err.Error())
+			s.writeError(w, r, v, errAuth)
+			return
+		}
+		if err := h(w, r, c); err != nil {
+			s.writeError(w, r, v, err)
+		}
+	})
+}
+
+// newMessageID mints a live-format id: UTC yyyyMMddHHmmssffffff, "_", six
+// upper-case hex digits.
+func (s *Server) newMessageID() string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	ts := s.now().Format("20060102150405.000000")
+	return strings.Replace(ts, ".", "", 1) + "_" + strings.ToUpper(hex.EncodeToString(b[:]))
+}
+
+type countingWriter struct {
+	http.ResponseWriter
+	status int
+	n      int64
+	wrote  bool
+}
+
+func (c *countingWriter) WriteHeader(code int) {
+	if !c.wrote {
+		c.status, c.wrote = code, true
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.wrote = true
+	n, err := c.ResponseWriter.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// Flush lets streaming handlers flush through the counter.
+func (c *countingWriter) Flush() {
+	if f, ok := c.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
