@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Error is a MESH failure as both sides see it: the HTTP status and, when
@@ -20,6 +21,8 @@ type Error struct {
 	Code        string // e.g. CodeUnregisteredRecipient
 	Description string // e.g. "Unregistered to address"
 	MessageID   string // message concerned, if any
+
+	retryAfter time.Duration // from a Retry-After header, client side only
 }
 
 // NewError returns an *Error with the standard description of code.
