@@ -435,6 +435,9 @@ func (d *xmlDecoder) primitive(pv *primitive, p *typePlan) error {
 		}
 	}
 	if d.sc.selfEnd {
+		if pv.empty() {
+			d.emptyFinding()
+		}
 		return nil
 	}
 	ext := planOf(reflect.TypeFor[Extension]())
@@ -445,6 +448,9 @@ func (d *xmlDecoder) primitive(pv *primitive, p *typePlan) error {
 		}
 		switch k {
 		case tokEnd:
+			if pv.empty() {
+				d.emptyFinding()
+			}
 			return nil
 		case tokText:
 			return d.errorf("unexpected text content (primitive values go in the value attribute)")
@@ -586,4 +592,10 @@ func checkRawXML(raw []byte) string {
 		i += j + k
 	}
 	return ""
+}
+
+const emptyMsg = "empty element: FHIR requires a value, id or extension (kept as read)"
+
+func (d *xmlDecoder) emptyFinding() {
+	d.findings = append(d.findings, Finding{Path: d.pathString(), Message: emptyMsg})
 }
