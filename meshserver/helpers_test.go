@@ -2,8 +2,6 @@ package meshserver_test
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpcm/gpcm/meshserver"
+	"github.com/gpcm/gpcm/mesh"
 	"github.com/gpcm/gpcm/meshtest"
 )
 
@@ -35,11 +33,7 @@ func newClient(t *testing.T, srv *meshtest.Server, id string) *client {
 }
 
 func token(mailbox, password, key string, at time.Time) string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	tok := meshserver.Token{Mailbox: mailbox, Nonce: hex.EncodeToString(b[:]), NonceCount: "0", Timestamp: at.UTC().Format("200601021504")}
-	tok.HMAC = tok.Sign(key, password)
-	return "NHSMESH " + tok.Mailbox + ":" + tok.Nonce + ":" + tok.NonceCount + ":" + tok.Timestamp + ":" + tok.HMAC
+	return mesh.NewToken(mailbox, password, key, mesh.NewNonce(), 0, at).String()
 }
 
 type resp struct {

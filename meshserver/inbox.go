@@ -210,13 +210,13 @@ func isoOrNil(t time.Time) any {
 func (s *Server) readable(r *http.Request, c *call, id string) (Message, error) {
 	m, err := s.store.GetMessage(r.Context(), id)
 	if errors.Is(err, ErrNotFound) {
-		return m, errNoMessage.withID(id)
+		return m, withID(errNoMessage, id)
 	}
 	if err != nil {
 		return m, err
 	}
 	if m.Recipient != c.mailbox.ID {
-		return m, errNotYours.withID(id)
+		return m, withID(errNotYours, id)
 	}
 	return m, nil
 }
@@ -239,7 +239,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, c *call) error
 	if ns := r.PathValue("n"); ns != "" {
 		var err error
 		if n, err = strconv.Atoi(ns); err != nil {
-			return errNoMessage.withID(id)
+			return withID(errNoMessage, id)
 		}
 	}
 	m, err := s.readable(r, c, id)
@@ -247,17 +247,17 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, c *call) error
 		return err
 	}
 	if m.Status != StatusAccepted {
-		return errGone.withID(id)
+		return withID(errGone, id)
 	}
 	if n < 1 || n > m.TotalChunks {
-		return errNoMessage.withID(id)
+		return withID(errNoMessage, id)
 	}
 	var body io.ReadCloser
 	size := int64(0)
 	if m.MessageType == TypeData {
 		ch, err := s.store.GetChunk(r.Context(), id, n)
 		if errors.Is(err, ErrNotFound) {
-			return errNoMessage.withID(id)
+			return withID(errNoMessage, id)
 		}
 		if err != nil {
 			return err
@@ -375,11 +375,11 @@ func (s *Server) acknowledge(w http.ResponseWriter, r *http.Request, c *call) er
 				return err
 			}
 			if m.Status != StatusAcknowledged {
-				return errGone.withID(id)
+				return withID(errGone, id)
 			}
 		}
 	default:
-		return errGone.withID(id)
+		return withID(errGone, id)
 	}
 	if c.version >= 2 {
 		w.Header()["content-type"] = []string{mediaTypeV2}

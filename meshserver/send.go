@@ -1,6 +1,8 @@
 package meshserver
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gpcm/gpcm/mesh"
 )
 
 // handshake validates the mailbox (E1). Mex-ClientVersion, Mex-OSName and
@@ -74,21 +78,14 @@ func checkMexHeaders(h http.Header) error {
 	return nil
 }
 
-// parseChunkRange parses "n:N"; an empty header means 1:1.
+// parseChunkRange parses "n:N" (mesh.ParseChunkRange); an empty header
+// means 1:1. Totals above 100 000 are refused.
 func parseChunkRange(v string) (n, total int, err error) {
-	if strings.TrimSpace(v) == "" {
-		return 1, 1, nil
-	}
-	a, b, ok := strings.Cut(strings.TrimSpace(v), ":")
-	if !ok {
+	cr, err := mesh.ParseChunkRange(v)
+	if err != nil || cr.Total > 100000 {
 		return 0, 0, errBadChunkRange
 	}
-	n, err1 := strconv.Atoi(a)
-	total, err2 := strconv.Atoi(b)
-	if err1 != nil || err2 != nil || n < 1 || total < 1 || n > total || total > 100000 {
-		return 0, 0, errBadChunkRange
-	}
-	return n, total, nil
+	return cr.N, cr.Total, nil
 }
 
 func contentEncoding(r *http.Request) (string, error) {
@@ -131,9 +128,9 @@ func (s *Server) storeChunk(w http.ResponseWriter, r *http.Request, id string, n
 		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 			return "", 0, err
 		}
-		return "", 0, errEmptyBody.withID(id)
+		return "", 0, withID(errEmptyBody, id)
 	}
-	key := chunkKey(id, n, s.newMessageID()[21:])
+	key := chunkKey(id, n, randHex())
 	size, err := s.blobs.Put(r.Context(), key, io.MultiReader(strings.NewReader(string(first[:k])), body))
 	if err != nil {
 		_ = s.blobs.Delete(r.Context(), key)
@@ -210,13 +207,13 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, c *call) error {
 	} else {
 		rcpt, err := s.store.GetMailbox(r.Context(), to)
 		if errors.Is(err, ErrNotFound) || (err == nil && !rcpt.Active) {
-			return errUnregistered.withID(id)
+			return withID(errUnregistered, id)
 		}
 		if err != nil {
 			return err
 		}
 		if !allowsWorkflow(rcpt, wf) {
-			return errf(http.StatusExpectationFailed, "SEND", "17", "Workflow ID not registered for mailbox").withID(id)
+			return withID(errf(http.StatusExpectationFailed, "SEND", "17", "Workflow ID not registered for mailbox"), id)
 		}
 	}
 	key, size, err := s.storeChunk(w, r, id, 1)
@@ -264,18 +261,18 @@ func (s *Server) sendChunk(w http.ResponseWriter, r *http.Request, c *call) erro
 	id := strings.ToUpper(r.PathValue("id"))
 	n, err := strconv.Atoi(r.PathValue("n"))
 	if err != nil || n < 1 {
-		return errBadChunkRange.withID(id)
+		return withID(errBadChunkRange, id)
 	}
 	if err := checkMexHeaders(r.Header); err != nil {
 		return err
 	}
 	rn, rtotal, err := parseChunkRange(r.Header.Get("Mex-Chunk-Range"))
 	if err != nil || r.Header.Get("Mex-Chunk-Range") == "" || rn != n {
-		return errBadChunkRange.withID(id)
+		return withID(errBadChunkRange, id)
 	}
 	m, err := s.store.GetMessage(r.Context(), id)
 	if errors.Is(err, ErrNotFound) {
-		return errf(http.StatusNotFound, "SEND", "20", "Message does not exist").withID(id)
+		return withID(errf(http.StatusNotFound, "SEND", "20", "Message does not exist"), id)
 	}
 	if err != nil {
 		return err
@@ -284,17 +281,17 @@ func (s *Server) sendChunk(w http.ResponseWriter, r *http.Request, c *call) erro
 		return errf(http.StatusForbidden, "SEND", "", "Message does not belong to this mailbox")
 	}
 	if m.Status != StatusUploading {
-		return errFinalised.withID(id)
+		return withID(errFinalised, id)
 	}
 	if rtotal != m.TotalChunks {
-		return errBadChunkRange.withID(id)
+		return withID(errBadChunkRange, id)
 	}
 	enc, err := contentEncoding(r)
 	if err != nil {
 		return err
 	}
 	if enc != m.ContentEncoding {
-		return errEncodingChanged.withID(id)
+		return withID(errEncodingChanged, id)
 	}
 	old, oldErr := s.store.GetChunk(r.Context(), id, n)
 	key, size, err := s.storeChunk(w, r, id, n)
@@ -306,7 +303,7 @@ func (s *Server) sendChunk(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		_ = s.blobs.Delete(r.Context(), key)
 		if errors.Is(err, ErrConflict) {
-			return errFinalised.withID(id)
+			return withID(errFinalised, id)
 		}
 		return err
 	}
@@ -336,4 +333,10 @@ func (s *Server) storeReport(r *http.Request, orig Message, code, event, desc st
 	}
 	s.log.InfoContext(r.Context(), "report queued", "message_id", rep.ID, "linked_message_id", orig.ID, "code", code)
 	return nil
+}
+
+func randHex() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

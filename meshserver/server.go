@@ -2,22 +2,20 @@ package meshserver
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gpcm/gpcm/blob"
+	"github.com/gpcm/gpcm/mesh"
 )
 
-const mediaTypeV2 = "application/vnd.mesh.v2+json"
+const mediaTypeV2 = mesh.MediaTypeV2
 
 // Defaults applied by Config.withDefaults.
 const (
@@ -125,6 +123,7 @@ type Server struct {
 	mux     *http.ServeMux
 	offset  atomic.Int64 // admin time travel, nanoseconds
 	metrics *metrics
+	ids     mesh.IDGenerator
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc
@@ -208,31 +207,13 @@ type call struct {
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, c *call) error
 
-// apiVersion picks the API version from Accept: 1 unless a
-// application/vnd.mesh.vN+json media type asks for more.
+// apiVersion picks the API version from Accept (mesh.Version), capped at 2.
 func apiVersion(accept string) (int, error) {
-	if !strings.Contains(strings.ToLower(accept), "vnd.mesh") {
-		return 1, nil
+	v, err := mesh.Version(accept)
+	if err != nil {
+		return 1, errBadAccept
 	}
-	for _, part := range strings.FieldsFunc(accept, func(r rune) bool { return r == ',' || r == ';' }) {
-		p := strings.ToLower(strings.TrimSpace(part))
-		if !strings.Contains(p, "vnd.mesh") {
-			continue
-		}
-		rest, ok := strings.CutPrefix(p, "application/vnd.mesh.v")
-		if !ok {
-			return 1, errBadAccept
-		}
-		num, ok := strings.CutSuffix(rest, "+json")
-		if !ok || num == "" || len(num) > 3 || strings.Trim(num, "0123456789") != "" {
-			return 1, errBadAccept
-		}
-		if num == "1" {
-			return 1, nil
-		}
-		return 2, nil
-	}
-	return 1, errBadAccept
+	return min(v, 2), nil
 }
 
 // openRoute serves a route that needs no token (lookups).
@@ -275,14 +256,9 @@ func (s *Server) mailboxRoute(h handlerFunc) http.Handler {
 	})
 }
 
-// newMessageID mints a live-format id: UTC yyyyMMddHHmmssffffff, "_", six
-// upper-case hex digits.
-func (s *Server) newMessageID() string {
-	var b [3]byte
-	_, _ = rand.Read(b[:])
-	ts := s.now().Format("20060102150405.000000")
-	return strings.Replace(ts, ".", "", 1) + "_" + strings.ToUpper(hex.EncodeToString(b[:]))
-}
+// newMessageID mints a live-format id, yyyyMMddHHmmssffffff_XXXXXX (UTC),
+// increasing within this process.
+func (s *Server) newMessageID() string { return s.ids.New(s.now()) }
 
 type countingWriter struct {
 	http.ResponseWriter

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/gpcm/gpcm/mesh"
 )
 
 // Sentinel errors returned (possibly wrapped) by Store implementations.
@@ -19,17 +21,17 @@ var (
 
 // Message statuses, as tracking shows them in v2 (lower-case).
 const (
-	StatusUploading     = "uploading"
-	StatusAccepted      = "accepted"
-	StatusAcknowledged  = "acknowledged"
-	StatusUndeliverable = "undeliverable"
-	StatusError         = "error"
+	StatusUploading     = mesh.StatusUploading
+	StatusAccepted      = mesh.StatusAccepted
+	StatusAcknowledged  = mesh.StatusAcknowledged
+	StatusUndeliverable = mesh.StatusUndeliverable
+	StatusError         = mesh.StatusError
 )
 
 // Message types.
 const (
-	TypeData   = "DATA"
-	TypeReport = "REPORT"
+	TypeData   = mesh.MessageTypeData
+	TypeReport = mesh.MessageTypeReport
 )
 
 // Mailbox is one MESH mailbox.

@@ -86,7 +86,7 @@ func (s *Server) trackByID(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	m, err := s.store.GetMessage(r.Context(), id)
 	if errors.Is(err, ErrNotFound) || (err == nil && (m.Sender != c.mailbox.ID || m.MessageType != TypeData)) {
-		return errTrackNotFound.withID(id)
+		return withID(errTrackNotFound, id)
 	}
 	if err != nil {
 		return err
