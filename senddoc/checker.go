@@ -112,7 +112,12 @@ func (h handlingSpec) boolean(key string) *bool {
 	if m == nil {
 		return nil
 	}
-	if b, ok := m["valueBoolean"].(bool); ok {
+	switch str(m["valueBoolean"]) {
+	case "true":
+		b := true
+		return &b
+	case "false":
+		b := false
 		return &b
 	}
 	return nil

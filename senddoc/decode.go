@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/gpcm/gpcm/fhir"
 )
 
 var errTooLarge = errors.New("message is larger than the limit")
@@ -76,5 +78,21 @@ func decodeJSON(data []byte) (node, string, []Finding, error) {
 }
 
 func decodeXML(ctx context.Context, data []byte) (node, string, []Finding, error) {
-	return nil, "xml", nil, fmt.Errorf("XML decoding needs package fhir")
+	res, ff, err := fhir.DecodeXML(bytes.NewReader(data), &fhir.DecodeOptions{MaxBytes: int64(len(data)) + 1})
+	if err != nil {
+		return nil, "xml", nil, err
+	}
+	b, ok := res.(*fhir.Bundle)
+	if !ok {
+		return nil, "xml", nil, fmt.Errorf("the document is a FHIR %s, not a Bundle", res.ResourceType())
+	}
+	return treeOf(b), "xml", structuralFindings(ff), nil
+}
+
+func structuralFindings(ff []fhir.Finding) []Finding {
+	out := make([]Finding, 0, len(ff))
+	for _, f := range ff {
+		out = append(out, Finding{Requirement: RuleFHIRStructure, Severity: SeverityWarning, Path: f.Path, Message: f.Message})
+	}
+	return out
 }

@@ -50,6 +50,9 @@ func (c *checker) checkReferences() {
 				if strings.HasPrefix(ref, "#") {
 					return
 				}
+				if strings.Contains(path, ".extension") && (strings.HasPrefix(ref, "https://") || strings.HasPrefix(ref, "http://")) {
+					return // canonical URLs in extensions (MessageDefinition) are not bundle references
+				}
 				if c.resolve(ref) == nil {
 					c.addf(RuleFHIRBundle, SeverityError, itk3.CodePayloadValidationFailure, path,
 						"reference %s does not resolve to a resource in the message; everything referenced must be inside the bundle", ref)

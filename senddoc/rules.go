@@ -534,7 +534,7 @@ var rules = []rule{
 		}
 		sender := c.headerSenderODS()
 		if got := odsOf(t.res); sender != "" && got != "" && got != sender {
-			r.bad(e.path+".custodian", "the custodian Organization (ODS %s) is not the sending organisation named in MessageHeader.sender (ODS %s)", got, sender)
+			r.warn(e.path+".custodian", "the custodian Organization (ODS %s) is not the sending organisation named in MessageHeader.sender (ODS %s)", got, sender)
 		}
 	}},
 	{ids: "GPCM-SD-CS-027 GPCM-SD-OC-011 GPCM-SD-GE-011", res: "Composition", fn: func(c *checker, e *entry, r rep) {
