@@ -108,14 +108,14 @@ func checkLexical(kind primKind, integer bool, v string) string {
 	switch kind {
 	case primBool:
 		if v != "true" && v != "false" {
-			return fmt.Sprintf("boolean value %q must be true or false", clip(v))
+			return "boolean value must be true or false"
 		}
 	case primNumber:
 		if !validNumber(v, integer) {
 			if integer {
-				return fmt.Sprintf("integer value %q is not a valid integer", clip(v))
+				return "integer value is not a valid 32-bit integer"
 			}
-			return fmt.Sprintf("decimal value %q is not a valid decimal", clip(v))
+			return "decimal value is not a valid decimal"
 		}
 	}
 	if v == "" {
