@@ -135,7 +135,9 @@ func TestLowerCaseHeaders(t *testing.T) {
 	if rec.Code != http.StatusAccepted {
 		t.Fatalf("send with lower-case headers: got %d %s", rec.Code, rec.Body)
 	}
-	var body struct{ MessageID string `json:"message_id"` }
+	var body struct {
+		MessageID string `json:"message_id"`
+	}
 	_ = json.Unmarshal(rec.Body.Bytes(), &body)
 	dl := httptest.NewRequest("GET", "/messageexchange/X26ABC2/inbox/"+strings.ToLower(body.MessageID), nil)
 	dl.Header.Set("Authorization", token("X26ABC2", "password", srv.SharedKey, time.Now()))
@@ -436,7 +438,9 @@ func TestTracking(t *testing.T) {
 	srv := meshtest.NewServer(t, meshtest.Options{})
 	a, b := newClient(t, srv, "X26ABC1"), newClient(t, srv, "X26ABC2")
 	id := a.mustSend("X26ABC2", "WF", []byte("x"), map[string]string{"Mex-LocalID": "dup"})
-	track := func(c *client) resp { return c.do("GET", "/messageexchange/"+c.mb.ID+"/outbox/tracking?messageID="+id, nil, nil) }
+	track := func(c *client) resp {
+		return c.do("GET", "/messageexchange/"+c.mb.ID+"/outbox/tracking?messageID="+id, nil, nil)
+	}
 	r := track(a)
 	wantStatus(t, "tracking", r, http.StatusOK)
 	if m := r.json(t); m["status"] != "accepted" || m["recipient"] != "X26ABC2" || m["message_id"] != id {
