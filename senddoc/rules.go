@@ -339,14 +339,16 @@ var rules = []rule{
 		}
 		r.warn(p, "LocalExtension is %q; for this use case it should be %s (accepted: receivers must not reject on it)", le, want)
 	}},
-	{ids: "GPCM-SD-CS-049 GPCM-SD-OC-148 GPCM-SD-GE-275", kind: "*", fn: checkHeaderSender},
+	{ids: "GPCM-SD-CS-049 GPCM-SD-OC-148 GPCM-SD-GE-275", fn: checkHeaderSender},
+	{ids: "GPCM-SD-CS-057 GPCM-SD-OC-156 GPCM-SD-GE-283", kind: KindResponse, fn: checkHeaderSender},
 	{ids: "GPCM-SD-CS-050 GPCM-SD-OC-149 GPCM-SD-GE-276", fn: func(c *checker, _ *entry, r rep) {
 		if first(c.header.res, "source.endpoint") == "" {
 			r.bad(c.header.path+".source.endpoint", "MessageHeader.source.endpoint must hold the sender's MESH mailbox ID")
 		}
 	}},
 	{ids: "GPCM-SD-CS-051 GPCM-SD-OC-150 GPCM-SD-GE-277", fn: checkEvent("ITK007C")},
-	{ids: "GPCM-SD-CS-052 GPCM-SD-OC-151 GPCM-SD-GE-278", kind: "*", fn: checkTimestamp},
+	{ids: "GPCM-SD-CS-052 GPCM-SD-OC-151 GPCM-SD-GE-278", fn: checkTimestamp},
+	{ids: "GPCM-SD-CS-059 GPCM-SD-OC-158 GPCM-SD-GE-285", kind: KindResponse, fn: checkTimestamp},
 	{ids: "GPCM-SD-CS-053 GPCM-SD-OC-152 GPCM-SD-GE-279", fn: func(c *checker, _ *entry, r rep) {
 		for _, el := range []string{"destination", "receiver"} {
 			if has(c.header.res, el) {
