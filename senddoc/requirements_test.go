@@ -2,6 +2,7 @@ package senddoc_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/gpcm/gpcm/itk3"
 	"github.com/gpcm/gpcm/senddoc"
@@ -88,6 +89,10 @@ func onMesh(f func(mm *senddoc.MeshMetadata)) func(o *senddoc.Options, pass bool
 }
 func noop(*msg, M) {}
 
+func replaces(c M) {
+	c["relatesTo"] = A{M{"code": "replaces", "targetIdentifier": M{"system": "https://tools.ietf.org/html/rfc4122", "value": "0bcb5098-ce5a-4a85-a547-2574f90310e4"}}}
+}
+
 func requirementRows() []reqRow {
 	var rows []reqRow
 	add := func(r ...reqRow) { rows = append(rows, r...) }
@@ -101,6 +106,20 @@ func requirementRows() []reqRow {
 			o.Mesh.SentAt = senddoc.Example(cs, 1).Encounter.End.Add(30 * 60e9)
 			if !pass {
 				o.Mesh.SentAt = o.Mesh.SentAt.Add(4 * 3600e9)
+			}
+		}})
+
+	add(reqRow{name: "GPCM-SD-CS-076 an older version sent after a newer one", uc: cs, breakIt: noop, opts: func(o *senddoc.Options, pass bool) {
+		o.Original = &senddoc.Report{SenderReference: senddoc.Example(cs, 1).Encounter.ID, Version: 0}
+		if !pass {
+			o.Original.Version = 2
+		}
+	}})
+	add(reqRow{name: "GPCM-SD-037 replacement more than 24 hours later", uc: cs, setup: func(m *msg) { replaces(m.res("Composition")) }, breakIt: noop,
+		opts: func(o *senddoc.Options, pass bool) {
+			o.Original = &senddoc.Report{DocumentDate: time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)}
+			if !pass {
+				o.Original.DocumentDate = o.Original.DocumentDate.Add(-48 * time.Hour)
 			}
 		}})
 
@@ -194,9 +213,6 @@ func requirementRows() []reqRow {
 	add(reqRow{name: "GPCM-SD-CS-025 author not a Practitioner", uc: cs, breakIt: func(m *msg, _ M) { m.res("Composition")["author"] = A{ref(m.patient())} }})
 	add(three("", "GPCM-SD-OC-009", "GPCM-SD-GE-009", "author an Organization", reqRow{breakIt: func(m *msg, _ M) { m.res("Composition")["author"] = A{ref(m.url("Organization"))} }})...)
 	add(three("GPCM-SD-CS-026", "GPCM-SD-OC-010", "GPCM-SD-GE-010", "custodian missing", reqRow{breakIt: onComp(func(c M) { delete(c, "custodian") })})...)
-	replaces := func(c M) {
-		c["relatesTo"] = A{M{"code": "replaces", "targetIdentifier": M{"system": "https://tools.ietf.org/html/rfc4122", "value": "0bcb5098-ce5a-4a85-a547-2574f90310e4"}}}
-	}
 	add(three("GPCM-SD-CS-027", "GPCM-SD-OC-011", "GPCM-SD-GE-011", "replacement without target", reqRow{setup: func(m *msg) { replaces(m.res("Composition")) },
 		breakIt: onComp(func(c M) { delete(c["relatesTo"].(A)[0].(M), "targetIdentifier") })})...)
 	add(reqRow{name: "GPCM-SD-038 relatesTo code appends", uc: cs, setup: func(m *msg) { replaces(m.res("Composition")) },

@@ -3,6 +3,8 @@ package senddoc
 import (
 	"encoding/base64"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -228,6 +230,25 @@ var rules = []rule{
 		}
 		if d := m.SentAt.Sub(ref); d > 3*time.Hour {
 			r.bad(c.comp.path+".encounter", "the report was sent %s after the consultation ended; it must go within 3 hours", d.Round(time.Minute))
+		}
+	}},
+
+	{ids: "GPCM-SD-CS-076", ucs: ucCS, fn: func(c *checker, _ *entry, r rep) {
+		o := c.opts.Original
+		if o == nil || c.comp == nil || o.SenderReference == "" || o.SenderReference != c.handling().str("SenderReference") {
+			return
+		}
+		if v := c.version(); v != 0 && o.Version != 0 && v <= o.Version {
+			r.bad(c.comp.path, "version %d of this consultation's report is not newer than version %d already sent; send only the latest version", v, o.Version)
+		}
+	}},
+	{ids: "GPCM-SD-037", res: "Composition", fn: func(c *checker, e *entry, r rep) {
+		o := c.opts.Original
+		if o == nil || o.DocumentDate.IsZero() || !has(e.res, "relatesTo") {
+			return
+		}
+		if d := c.compDate().Sub(o.DocumentDate); d > 24*time.Hour {
+			r.bad(e.path+".relatesTo", "this replacement was made %s after the document it replaces; replacements should follow within 24 hours", d.Round(time.Minute))
 		}
 	}},
 
@@ -1368,4 +1389,32 @@ func (c *checker) outcome() *entry {
 		}
 	}
 	return nil
+}
+
+var versionRE = regexp.MustCompile(`Version:? (\d+)`)
+
+// version returns the report version from Composition.meta.versionId or the
+// narrative ("Version n"); 0 when neither says.
+func (c *checker) version() int {
+	if c.comp == nil {
+		return 0
+	}
+	for _, s := range []string{first(c.comp.res, "meta.versionId"), ""} {
+		if n, err := strconv.Atoi(s); err == nil && n > 0 {
+			return n
+		}
+	}
+	if m := versionRE.FindStringSubmatch(first(c.comp.res, "text.div")); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	return 0
+}
+
+func (c *checker) compDate() time.Time {
+	if c.comp == nil {
+		return time.Time{}
+	}
+	t, _ := time.Parse(time.RFC3339, str(c.comp.res["date"]))
+	return t
 }

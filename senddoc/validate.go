@@ -53,10 +53,14 @@ type Report struct {
 	BundleIdentifier string `json:"bundleIdentifier,omitempty"`
 	// MessageHeaderID is what a response must carry in response.identifier;
 	// UnreadableIdentifier when it could not be read.
-	MessageHeaderID string            `json:"messageHeaderId"`
-	SenderReference string            `json:"senderReference,omitempty"`
-	SourceEndpoint  string            `json:"sourceEndpoint,omitempty"`
-	DocumentID      string            `json:"documentId,omitempty"` // Composition.identifier value
+	MessageHeaderID string `json:"messageHeaderId"`
+	SenderReference string `json:"senderReference,omitempty"`
+	SourceEndpoint  string `json:"sourceEndpoint,omitempty"`
+	DocumentID      string `json:"documentId,omitempty"` // Composition.identifier value
+	// DocumentDate is Composition.date; Version the report version (from
+	// Composition.meta.versionId or the narrative's "Version n"), 0 if unknown.
+	DocumentDate    time.Time         `json:"documentDate,omitzero"`
+	Version         int               `json:"version,omitempty"`
 	InfAckRequested *bool             `json:"infAckRequested,omitempty"`
 	BusAckRequested *bool             `json:"busAckRequested,omitempty"`
 	ResponseTo      string            `json:"responseTo,omitempty"` // response.identifier of an ITK008M
@@ -172,6 +176,8 @@ func (c *checker) report(format string) Report {
 	}
 	if c.comp != nil {
 		rep.DocumentID = first(c.comp.res, "identifier.value")
+		rep.DocumentDate = c.compDate()
+		rep.Version = c.version()
 	}
 	sort.SliceStable(c.findings, func(i, j int) bool { return c.findings[i].Severity < c.findings[j].Severity })
 	rep.Findings = c.findings
