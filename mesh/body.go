@@ -141,7 +141,7 @@ type TrackingV1 struct {
 	StatusCode           *string `json:"statusCode"`
 	StatusDescription    *string `json:"statusDescription"`
 	StatusEvent          *string `json:"statusEvent"`
-	StatusSuccess        *bool   `json:"statusSuccess"`
+	StatusSuccess        *string `json:"statusSuccess"` // "SUCCESS" or "ERROR"
 	StatusTimestamp      *string `json:"statusTimestamp"`
 	Subject              *string `json:"subject"`
 	UploadTimestamp      *string `json:"uploadTimestamp"`

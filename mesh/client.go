@@ -394,6 +394,11 @@ func (t TrackingV1) v2() Tracking {
 		}
 		return *p
 	}
+	var ok *bool
+	if t.StatusSuccess != nil {
+		b := strings.EqualFold(*t.StatusSuccess, StatusSuccessOK)
+		ok = &b
+	}
 	id := t.MessageID
 	if id == "" {
 		id = t.DTSID
@@ -402,7 +407,7 @@ func (t TrackingV1) v2() Tracking {
 		MessageID: id, LocalID: s(t.LocalID), WorkflowID: s(t.WorkflowID), Filename: s(t.FileName),
 		ExpiryTime: s(t.ExpiryTime), UploadTimestamp: s(t.UploadTimestamp), Recipient: t.Recipient,
 		RecipientName: s(t.RecipientName), RecipientODSCode: s(t.MeshRecipientODSCode), RecipientOrgCode: s(t.RecipientOrgCode),
-		RecipientOrgName: s(t.RecipientOrgName), StatusSuccess: t.StatusSuccess, Status: strings.ToLower(t.Status),
+		RecipientOrgName: s(t.RecipientOrgName), StatusSuccess: ok, Status: strings.ToLower(t.Status),
 		StatusEvent: s(t.StatusEvent), StatusTimestamp: s(t.StatusTimestamp), StatusDescription: s(t.StatusDescription),
 		StatusCode: s(t.StatusCode),
 	}

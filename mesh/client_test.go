@@ -21,20 +21,6 @@ const (
 	boxB = "X26ABC2"
 )
 
-type env struct {
-	fake *fakeMESH
-	a, b *mesh.Client
-	pki  *pki
-}
-
-func mustEnv(t *testing.T, tweak func(*mesh.Config)) *env {
-	t.Helper()
-	p := mustPKI(t)
-	f := newFakeMESH(t, boxA, boxB)
-	srv := mustServeTLS(t, p, f.handler())
-	return &env{fake: f, pki: p, a: mustClient(t, p, srv, boxA, tweak), b: mustClient(t, p, srv, boxB, tweak)}
-}
-
 func randomBytes(n int, seed uint64) []byte {
 	r := rand.New(rand.NewPCG(seed, seed))
 	b := make([]byte, n)
@@ -69,22 +55,16 @@ func TestWitness100Handshake(t *testing.T) {
 }
 
 func TestWitness100HandshakeNeedsClientCertificate(t *testing.T) {
-	p := mustPKI(t)
-	srv := mustServeTLS(t, p, newFakeMESH(t, boxA).handler())
-	c, err := mesh.NewClient(mesh.Config{URL: srv.URL, Mailbox: boxA, Password: testPW, SharedKey: testKey,
-		TLS: mesh.TLSConfig{CAFile: p.caPEMFile}, Retry: mesh.NoRetry})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := mustEnv(t, nil)
+	c := e.mustClient(t, boxA, func(c *mesh.Config) { c.TLS.CertFile, c.TLS.KeyFile = "", ""; c.Retry = mesh.NoRetry })
 	if err := c.Handshake(t.Context()); err == nil {
 		t.Fatal("handshake without a client certificate succeeded")
 	}
 }
 
 func TestWitness100HandshakeWrongPassword(t *testing.T) {
-	p := mustPKI(t)
-	srv := mustServeTLS(t, p, newFakeMESH(t, boxA).handler())
-	c := mustClient(t, p, srv, boxA, func(c *mesh.Config) { c.Password = "wrong" })
+	e := mustEnv(t, nil)
+	c := e.mustClient(t, boxA, func(c *mesh.Config) { c.Password = "wrong" })
 	err := c.Handshake(t.Context())
 	var me *mesh.Error
 	if !errors.As(err, &me) || me.Status != 403 || !errors.Is(err, mesh.ErrForbidden) {
@@ -268,9 +248,7 @@ func TestWitness601HighVolumePaging(t *testing.T) {
 
 func TestWitness701DisabledMailbox(t *testing.T) {
 	e := mustEnv(t, nil)
-	e.fake.mu.Lock()
-	e.fake.boxes[boxB] = false
-	e.fake.mu.Unlock()
+	e.disable(t, boxB)
 	_, err := e.b.Inbox(t.Context(), mesh.InboxOptions{})
 	if !errors.Is(err, mesh.ErrForbidden) {
 		t.Fatalf("got %v, want 403", err)
@@ -292,7 +270,7 @@ func TestWitness703UndeliveredReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rid := e.fake.addReport(boxA, res.MessageID, mesh.CodeUndelivered, "Message not collected by recipient after 5 days", "WF")
+	rid := e.report(t, boxA, res.MessageID, mesh.CodeUndelivered, "Message not collected by recipient after 5 days", "WF")
 	ids, err := e.a.Inbox(t.Context(), mesh.InboxOptions{})
 	if err != nil || len(ids) != 1 || ids[0] != rid {
 		t.Fatalf("inbox: %v %v", ids, err)
@@ -333,14 +311,30 @@ func TestWitness705AlreadyAcknowledged(t *testing.T) {
 
 func TestLookupAndWorkflowSearch(t *testing.T) {
 	e := mustEnv(t, nil)
-	e.fake.lookups["X26/GPCONNECT_SEND_DOCUMENT"] = []mesh.LookupResult{{MailboxID: boxB, MailboxName: "Practice B"}}
-	e.fake.lookups["GPCONNECT_SEND_DOCUMENT"] = []mesh.LookupResult{{MailboxID: boxB}, {MailboxID: boxA}}
+	for _, id := range []string{boxB, "X27ABC1"} {
+		mb, err := e.mesh.Store.GetMailbox(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mb.Workflows = []string{"GPCONNECT_SEND_DOCUMENT"}
+		if err := e.mesh.Store.PutMailbox(t.Context(), mb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	has := func(rs []mesh.LookupResult, id string) bool {
+		for _, r := range rs {
+			if r.MailboxID == id {
+				return true
+			}
+		}
+		return false
+	}
 	got, err := e.a.Lookup(t.Context(), "X26", "GPCONNECT_SEND_DOCUMENT")
-	if err != nil || len(got) != 1 || got[0].MailboxID != boxB {
+	if err != nil || !has(got, boxB) || has(got, "X27ABC1") {
 		t.Errorf("lookup: %v %v", got, err)
 	}
 	got, err = e.a.WorkflowSearch(t.Context(), "GPCONNECT_SEND_DOCUMENT")
-	if err != nil || len(got) != 2 {
+	if err != nil || !has(got, boxB) || !has(got, "X27ABC1") {
 		t.Errorf("workflow search: %v %v", got, err)
 	}
 	got, err = e.a.Lookup(t.Context(), "Y99", "GPCONNECT_SEND_DOCUMENT")
@@ -397,11 +391,11 @@ func TestFaultDropAfterAccept(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := mustEnv(t, func(c *mesh.Config) { c.ChunkSize = 1 << 20 })
-			inner := e.fake.handler()
+			inner := e.mesh.Admin
 			var dropped atomic.Bool
-			e.fake.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+			e.front.setHook(func(w http.ResponseWriter, r *http.Request) bool {
 				if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/outbox") && !dropped.Swap(true) {
-					e.fake.setHook(nil)
+					e.front.setHook(nil)
 					inner.ServeHTTP(discardWriter{w.Header()}, r)
 					hijackClose(t, w)
 					return true
@@ -414,7 +408,7 @@ func TestFaultDropAfterAccept(t *testing.T) {
 			}
 			body := randomBytes(size, 3)
 			res, err := e.a.Send(t.Context(), mesh.SendRequest{To: boxB, WorkflowID: "WF", LocalID: tt.localID, Body: bytes.NewReader(body)})
-			if got := e.fake.messagesCreated(); got != 1 {
+			if got := e.messagesSent(t, boxA); got != 1 {
 				t.Fatalf("server holds %d messages, want 1 (no duplicate)", got)
 			}
 			if tt.localID == "" {
@@ -442,7 +436,7 @@ func TestFault503OnChunk3(t *testing.T) {
 		t.Run(fmt.Sprintf("persistent=%v", persistent), func(t *testing.T) {
 			e := mustEnv(t, func(c *mesh.Config) { c.ChunkSize = 1 << 20 })
 			var fails atomic.Int32
-			e.fake.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+			e.front.setHook(func(w http.ResponseWriter, r *http.Request) bool {
 				if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/3") && (persistent || fails.Load() == 0) {
 					fails.Add(1)
 					_, _ = io.Copy(io.Discard, r.Body)
@@ -462,14 +456,14 @@ func TestFault503OnChunk3(t *testing.T) {
 				if !errors.As(err, &me) || me.Status != 503 {
 					t.Errorf("cause: %v", err)
 				}
-				e.fake.setHook(nil)
+				e.front.setHook(nil)
 				res, err = e.a.Send(t.Context(), mesh.SendRequest{To: boxB, WorkflowID: "WF", Compress: true, Body: bytes.NewReader(body),
 					Resume: &mesh.Resume{MessageID: inc.MessageID, NextChunk: inc.NextChunk}})
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := e.fake.messagesCreated(); got != 1 {
+			if got := e.messagesSent(t, boxA); got != 1 {
 				t.Fatalf("server holds %d messages, want 1", got)
 			}
 			_, got := mustGetAll(t, e.b, res.MessageID)
@@ -485,11 +479,11 @@ func TestFaultTimeout(t *testing.T) {
 	e := mustEnv(t, func(c *mesh.Config) { c.ResponseTimeout = 200 * time.Millisecond })
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
-	inner := e.fake.handler()
+	inner := e.mesh.Admin
 	var once atomic.Bool
-	e.fake.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+	e.front.setHook(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/outbox") && !once.Swap(true) {
-			e.fake.setHook(nil)
+			e.front.setHook(nil)
 			inner.ServeHTTP(discardWriter{w.Header()}, r)
 			select {
 			case <-release:
@@ -503,7 +497,7 @@ func TestFaultTimeout(t *testing.T) {
 	if err != nil || !res.Reconciled {
 		t.Fatalf("got %+v, %v", res, err)
 	}
-	if got := e.fake.messagesCreated(); got != 1 {
+	if got := e.messagesSent(t, boxA); got != 1 {
 		t.Fatalf("server holds %d messages, want 1", got)
 	}
 }
@@ -517,11 +511,11 @@ func TestFaultDownloadBreaks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inner := e.fake.handler()
+	inner := e.mesh.Admin
 	var broke atomic.Bool
-	e.fake.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+	e.front.setHook(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/2") && !broke.Swap(true) {
-			e.fake.setHook(nil)
+			e.front.setHook(nil)
 			inner.ServeHTTP(&breakingWriter{ResponseWriter: w, left: 100_000}, r)
 			hijackClose(t, w)
 			return true
@@ -538,7 +532,7 @@ func TestRetryUsesFreshTokens(t *testing.T) {
 	e := mustEnv(t, nil)
 	var seen []string
 	var n atomic.Int32
-	e.fake.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+	e.front.setHook(func(w http.ResponseWriter, r *http.Request) bool {
 		seen = append(seen, r.Header.Get("Authorization"))
 		if n.Add(1) <= 2 {
 			w.WriteHeader(http.StatusTooManyRequests)
