@@ -1,0 +1,230 @@
+package cli_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gpcm/gpcm/internal/cli"
+	"github.com/gpcm/gpcm/mesh"
+	"github.com/gpcm/gpcm/meshserver"
+)
+
+// The configuration shape from the issue, accepted as it is.
+const issueConfig = `{"shared_key": "TestKey",
+ "mailboxes": [{"id": "X26ABC1", "password": "password", "ods_code": "X26", "workflows": ["GPFED_CONSULT_REPORT", "GPFED_CONSULT_REPORT_ACK"]},
+               {"id": "X26ABC2", "password": "password", "ods_code": "X26"}]}`
+
+type meshServerProc struct {
+	url    string
+	stderr *syncBuffer
+	done   chan int
+	stop   context.CancelFunc
+}
+
+type syncBuffer struct {
+	mu chan struct{}
+	b  strings.Builder
+}
+
+func newSyncBuffer() *syncBuffer { return &syncBuffer{mu: make(chan struct{}, 1)} }
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu <- struct{}{}
+	defer func() { <-s.mu }()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu <- struct{}{}
+	defer func() { <-s.mu }()
+	return s.b.String()
+}
+
+// startMeshServer runs "gpcm mesh-server" in-process and waits for its
+// ready line.
+func startMeshServer(t *testing.T, env map[string]string, args ...string) *meshServerProc {
+	t.Helper()
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &meshServerProc{stderr: newSyncBuffer(), done: make(chan int, 1), stop: cancel}
+	e := &cli.Env{Stdin: strings.NewReader(""), Stdout: pw, Stderr: p.stderr, Getenv: func(k string) string { return env[k] }}
+	go func() {
+		code := cli.Main(ctx, e, append([]string{"mesh-server"}, args...))
+		pw.Close()
+		p.done <- code
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	go io.Copy(io.Discard, pr)
+	if err != nil {
+		cancel()
+		t.Fatalf("no ready line (err %v); stderr: %s", err, p.stderr.String())
+	}
+	p.url = strings.TrimSpace(line)
+	t.Cleanup(func() {
+		cancel()
+		<-p.done
+	})
+	return p
+}
+
+func writeFile(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestMeshServerStartContract(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "mesh.json", issueConfig)
+	data := filepath.Join(dir, "data")
+	p := startMeshServer(t, nil, "--listen", "127.0.0.1:0", "--data", data, "--config", cfg)
+	if !strings.HasPrefix(p.url, "https://127.0.0.1:") || strings.Contains(p.url, " ") {
+		t.Fatalf("ready line: got %q, want https://127.0.0.1:PORT", p.url)
+	}
+	caPEM, err := os.ReadFile(filepath.Join(data, "tls", "ca.pem"))
+	if err != nil {
+		t.Fatalf("generated CA: %v", err)
+	}
+	if !strings.Contains(p.stderr.String(), filepath.Join(data, "tls", "server.pem")) {
+		t.Errorf("stderr does not name the generated certificate: %s", p.stderr.String())
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+
+	do := func(method, path, mailbox string, hdr map[string]string, body string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(method, p.url+path, strings.NewReader(body))
+		req.Header.Set("Authorization", mesh.NewToken(mailbox, "password", "TestKey", mesh.NewNonce(), 0, time.Now()).String())
+		req.Header.Set("Accept", mesh.MediaTypeV2)
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		res, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		return res
+	}
+	res := do("POST", "/messageexchange/X26ABC1/outbox", "X26ABC1", map[string]string{"Mex-To": "X26ABC2", "Mex-WorkflowID": "GPFED_CONSULT_REPORT"}, "hello")
+	if res.StatusCode != http.StatusAccepted {
+		b, _ := io.ReadAll(res.Body)
+		t.Fatalf("send: got %d %s", res.StatusCode, b)
+	}
+	res = do("POST", "/messageexchange/X26ABC1/outbox", "X26ABC1", map[string]string{"Mex-To": "X26ABC2", "Mex-WorkflowID": "OTHER"}, "hello")
+	if res.StatusCode != http.StatusExpectationFailed {
+		t.Fatalf("send of a workflow X26ABC1 may not use: got %d, want 417", res.StatusCode)
+	}
+	res = do("GET", "/messageexchange/X26ABC2/inbox", "X26ABC2", nil, "")
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(b), `"approx_inbox_count":1`) {
+		t.Fatalf("inbox: got %d %s", res.StatusCode, b)
+	}
+	hres, err := hc.Get(p.url + "/healthz")
+	if err != nil || hres.StatusCode != http.StatusOK {
+		t.Fatalf("healthz: %v %v", hres, err)
+	}
+	hres.Body.Close()
+
+	p.stop()
+	if code := <-p.done; code != 0 {
+		t.Fatalf("exit status after stop: got %d, want 0; stderr %s", code, p.stderr.String())
+	}
+	p.done <- 0 // for the cleanup
+}
+
+func TestMeshServerGivenCertificate(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "mesh.json", issueConfig)
+	// A first start generates a CA and certificate; pass them explicitly.
+	first := startMeshServer(t, nil, "--listen", "127.0.0.1:0", "--data", filepath.Join(dir, "gen"), "--config", cfg)
+	first.stop()
+	<-first.done
+	first.done <- 0
+	tlsDir := filepath.Join(dir, "gen", "tls")
+	p := startMeshServer(t, map[string]string{"MESH_SHARED_KEY": "EnvKey"}, "--listen", "127.0.0.1:0", "--data", filepath.Join(dir, "data"),
+		"--config", cfg, "--tls-cert", filepath.Join(tlsDir, "server.pem"), "--tls-key", filepath.Join(tlsDir, "server-key.pem"))
+	caPEM, _ := os.ReadFile(filepath.Join(tlsDir, "ca.pem"))
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	req, _ := http.NewRequest("GET", p.url+"/messageexchange/X26ABC1/inbox", nil)
+	// MESH_SHARED_KEY wins over the file's shared_key.
+	req.Header.Set("Authorization", mesh.NewToken("X26ABC1", "password", "EnvKey", mesh.NewNonce(), 0, time.Now()).String())
+	res, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("inbox with env shared key: got %d", res.StatusCode)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "tls")); err == nil {
+		t.Fatal("a certificate was generated although --tls-cert was given")
+	}
+}
+
+func TestMeshServerUsage(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "mesh.json", issueConfig)
+	noKey := writeFile(t, dir, "nokey.json", `{"mailboxes": [{"id": "X26ABC1", "password": "p"}]}`)
+	bad := writeFile(t, dir, "bad.json", `{"mailboxes": [{"id": "X26 ABC1", "password": "p"}]}`)
+	data := filepath.Join(dir, "data")
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStderr string
+	}{
+		{"missing --config", []string{"--data", data}, 2, "--config FILE is required"},
+		{"missing --data", []string{"--config", cfg}, 2, "--data DIR is required"},
+		{"cert without key", []string{"--data", data, "--config", cfg, "--tls-cert", "x.pem"}, 2, "--tls-cert and --tls-key go together"},
+		{"no shared key", []string{"--data", data, "--config", noKey}, 2, "no shared key"},
+		{"invalid mailbox", []string{"--data", data, "--config", bad}, 1, "mailboxes[0]"},
+		{"missing config file", []string{"--data", data, "--config", filepath.Join(dir, "none.json")}, 1, "none.json"},
+		{"postgres not built", []string{"--data", data, "--config", cfg, "--postgres", "postgres://x"}, 1, "not built yet"},
+		{"help has examples", []string{"--help"}, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := run(t, "", append([]string{"mesh-server"}, tt.args...)...)
+			if code != tt.wantCode {
+				t.Fatalf("exit status: got %d, want %d (stderr %q)", code, tt.wantCode, stderr)
+			}
+			if !strings.Contains(stderr, tt.wantStderr) {
+				t.Fatalf("stderr: got %q, want it to contain %q", stderr, tt.wantStderr)
+			}
+			if tt.wantCode == 0 && !strings.Contains(stdout, "Examples:") {
+				t.Fatalf("help: no Examples block in %q", stdout)
+			}
+		})
+	}
+}
+
+func TestMeshServerExampleConfig(t *testing.T) {
+	f, err := os.Open(filepath.Join("..", "..", "examples", "mesh-server.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fc, err := meshserver.ParseFileConfig(f)
+	if err != nil {
+		t.Fatalf("examples/mesh-server.json: %v", err)
+	}
+	if len(fc.Mailboxes) == 0 || len(fc.Patients) == 0 {
+		t.Fatalf("example lacks mailboxes or patients: %+v", fc)
+	}
+}
