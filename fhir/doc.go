@@ -36,9 +36,10 @@
 //
 // # Codecs
 //
-// [DecodeXML] and [DecodeJSON] stream: XML goes through a small tokenizer
-// of our own (not encoding/xml) that reads through a byte limit into a
-// buffer that only grows to hold one tag, and the decoder fills the model
+// [DecodeXML] and [DecodeJSON] stream: each goes through a small tokenizer
+// of our own (not encoding/xml or encoding/json, whose buffers grow with
+// whitespace runs and whose XML decoder has no depth bound on Token) that
+// reads through a byte limit, and the decoder fills the model
 // through per-type plans built once by reflection from the generated
 // struct tags. Elements out of canonical order are accepted and returned as
 // [Finding]s (path + message); an element the model cannot hold is an
@@ -57,10 +58,15 @@
 //
 // # Limits
 //
-// [DecodeOptions] bounds the document size (default 64 MiB) and element
-// depth (default 200); crossing either gives a *[LimitError]. Malformed
-// input gives a *[SyntaxError] with line, byte offset and element path.
-// Memory use while decoding is bounded by the size limit, but the decoded
-// model of a document made of many small elements is several times larger
-// than its text: lower MaxBytes where memory is tight.
+// [DecodeOptions] bounds the document size (default 32 MiB), the element
+// depth (default 200) and the number of elements (default 200 000);
+// crossing any gives a *[LimitError] naming the limit, the byte offset and
+// the element path. The decoders never buffer the input as a whole: they
+// read through the size limit into a buffer that holds one token, so a
+// 500 MB stream is refused after 32 MiB with the heap a few MB (or, for one
+// giant token such as a base64 value, about twice the limit) above where it
+// started. The element bound exists because the typed model of many tiny
+// elements is several times larger than their text. Malformed input gives
+// a *[SyntaxError] with line, byte offset and element path; error messages
+// never quote primitive values, which may be patient data.
 package fhir

@@ -17,7 +17,7 @@ func (f Finding) String() string { return f.Path + ": " + f.Message }
 
 // LimitError reports input beyond a configured bound. Check with errors.As.
 type LimitError struct {
-	Limit  string // "bytes" or "depth"
+	Limit  string // "bytes", "depth" or "elements"
 	Max    int64  // the configured bound
 	Offset int64  // input byte offset where the bound was crossed
 	Path   string // element path where it was crossed, if known
@@ -29,6 +29,8 @@ func (e *LimitError) Error() string {
 		where += " in " + e.Path
 	}
 	switch e.Limit {
+	case "elements":
+		return fmt.Sprintf("fhir: document has more than %d elements %s (raise DecodeOptions.MaxElements if this is genuine)", e.Max, where)
 	case "depth":
 		return fmt.Sprintf("fhir: document nests deeper than %d elements %s (raise DecodeOptions.MaxDepth if this is genuine)", e.Max, where)
 	default:

@@ -2,8 +2,6 @@ package fhir
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"reflect"
@@ -22,47 +20,23 @@ func DecodeJSONInto(r io.Reader, dst Resource, opts *DecodeOptions) ([]Finding, 
 	return f, err
 }
 
-// limitReader fails with a *LimitError once more than max bytes are read.
-type limitReader struct {
-	r      io.Reader
-	n, max int64
-}
-
-func (l *limitReader) Read(p []byte) (int, error) {
-	if l.n > l.max {
-		return 0, &LimitError{Limit: "bytes", Max: l.max, Offset: l.max}
-	}
-	if left := l.max - l.n + 1; int64(len(p)) > left {
-		p = p[:left]
-	}
-	n, err := l.r.Read(p)
-	l.n += int64(n)
-	if l.n > l.max {
-		return n, &LimitError{Limit: "bytes", Max: l.max, Offset: l.max}
-	}
-	return n, err
-}
-
 type jsonDecoder struct {
-	dec      *json.Decoder
+	sc       *jsonScanner
+	lim      limits
+	maxBytes int64
 	maxDepth int
 	depth    int
+	elements int
 	path     []pathSeg
 	findings []Finding
 }
 
-func newJSONDecoder(r io.Reader) *json.Decoder {
-	dec := json.NewDecoder(r)
-	dec.UseNumber()
-	return dec
-}
-
 func decodeJSON(r io.Reader, dst Resource, opts *DecodeOptions) (Resource, []Finding, error) {
-	maxBytes, maxDepth := opts.limits()
-	d := &jsonDecoder{dec: newJSONDecoder(&limitReader{r: r, max: maxBytes}), maxDepth: maxDepth}
+	l := opts.limits()
+	d := &jsonDecoder{sc: newJSONScanner(r, l.bytes), lim: l, maxBytes: l.bytes, maxDepth: l.depth}
 	res, err := d.document(dst)
 	if err != nil {
-		return nil, d.findings, err
+		return nil, d.findings, d.wrap(err)
 	}
 	return res, d.findings, nil
 }
@@ -73,171 +47,229 @@ func (d *jsonDecoder) pathString() string {
 }
 
 func (d *jsonDecoder) errorf(format string, args ...any) error {
-	return &SyntaxError{Format: "json", Offset: d.dec.InputOffset(), Path: d.pathString(), Msg: fmt.Sprintf(format, args...)}
+	return &SyntaxError{Format: "json", Line: d.sc.line(), Offset: d.sc.offset(), Path: d.pathString(), Msg: fmt.Sprintf(format, args...)}
 }
 
-// token reads the next token, turning reader and syntax errors into ours.
-func (d *jsonDecoder) token() (json.Token, error) {
-	t, err := d.dec.Token()
-	if err != nil {
-		return nil, d.convert(err)
-	}
-	return t, nil
-}
-
-func (d *jsonDecoder) convert(err error) error {
-	var le *LimitError
-	if errors.As(err, &le) {
-		if le.Path == "" {
-			le.Path = d.pathString()
+// wrap adds the element path to scanner errors.
+func (d *jsonDecoder) wrap(err error) error {
+	switch e := err.(type) {
+	case *SyntaxError:
+		if e.Path == "" {
+			e.Path = d.pathString()
 		}
-		return le
+	case *LimitError:
+		if e.Path == "" {
+			e.Path = d.pathString()
+		}
 	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return &SyntaxError{Format: "json", Offset: se.Offset, Path: d.pathString(), Msg: strings.TrimPrefix(se.Error(), "json: "), Err: err}
-	}
-	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
-		return d.errorf("unexpected end of input")
-	}
-	var ue *json.UnmarshalTypeError
-	if errors.As(err, &ue) {
-		return d.errorf("%v", err)
-	}
-	return fmt.Errorf("fhir: reading json: %w", err)
+	return err
 }
 
 func (d *jsonDecoder) push() error {
 	d.depth++
 	if d.depth > d.maxDepth {
-		return &LimitError{Limit: "depth", Max: int64(d.maxDepth), Offset: d.dec.InputOffset(), Path: d.pathString()}
+		return &LimitError{Limit: "depth", Max: int64(d.maxDepth), Offset: d.sc.offset(), Path: d.pathString()}
+	}
+	return d.count()
+}
+
+// count counts one element against MaxElements.
+func (d *jsonDecoder) count() error {
+	d.elements++
+	if d.elements > d.lim.elements {
+		return &LimitError{Limit: "elements", Max: int64(d.lim.elements), Offset: d.sc.offset(), Path: d.pathString()}
 	}
 	return nil
 }
 
-func (d *jsonDecoder) pop() { d.depth-- }
-
 func (d *jsonDecoder) document(dst Resource) (Resource, error) {
-	if err := d.expectDelim('{', "a resource object"); err != nil {
+	c, err := d.sc.peek()
+	if err != nil {
 		return nil, err
+	}
+	if c != '{' {
+		return nil, d.errorf("expected a resource object, found %s", describeByte(c))
 	}
 	res, err := d.resourceObject(dst)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := d.dec.Token(); err != io.EOF {
-		if err != nil {
-			return nil, d.convert(err)
-		}
+	if c, err := d.sc.peek(); err != nil {
+		return nil, err
+	} else if c != 0 {
 		return nil, d.errorf("data after the resource")
 	}
 	return res, nil
 }
 
-func (d *jsonDecoder) expectDelim(want json.Delim, what string) error {
-	t, err := d.token()
+// object reads an object, calling fn for each member with the scanner at
+// the member's value. It counts one level of depth.
+func (d *jsonDecoder) object(fn func(key string) error) error {
+	if err := d.sc.expect('{', "an object"); err != nil {
+		return err
+	}
+	if err := d.push(); err != nil {
+		return err
+	}
+	defer func() { d.depth-- }()
+	c, err := d.sc.peek()
 	if err != nil {
 		return err
 	}
-	if t != want {
-		return d.errorf("expected %s, got %s", what, describe(t))
+	if c == '}' {
+		d.sc.pos++
+		return nil
 	}
-	return d.push()
-}
-
-func describe(t json.Token) string {
-	switch v := t.(type) {
-	case json.Delim:
-		return "'" + v.String() + "'"
-	case string:
-		return fmt.Sprintf("string %q", clip(v))
-	case json.Number:
-		return "number " + clip(string(v))
-	case bool:
-		return fmt.Sprintf("%v", v)
-	case nil:
-		return "null"
+	for {
+		key, err := d.sc.str()
+		if err != nil {
+			return err
+		}
+		if err := d.sc.expect(':', "':' after a member name"); err != nil {
+			return err
+		}
+		if err := fn(key); err != nil {
+			return err
+		}
+		c, err := d.sc.peek()
+		if err != nil {
+			return err
+		}
+		d.sc.pos++
+		switch c {
+		case ',':
+			continue
+		case '}':
+			return nil
+		}
+		d.sc.pos--
+		return d.errorf("expected ',' or '}', found %s", describeByte(c))
 	}
-	return fmt.Sprintf("%T", t)
 }
 
-// member is one buffered key and value of an object.
-type member struct {
-	key string
-	raw json.RawMessage
+// array reads an array, calling fn for each item.
+func (d *jsonDecoder) array(fn func(i int) error) error {
+	if err := d.sc.expect('[', "an array"); err != nil {
+		return err
+	}
+	if err := d.push(); err != nil {
+		return err
+	}
+	defer func() { d.depth-- }()
+	c, err := d.sc.peek()
+	if err != nil {
+		return err
+	}
+	if c == ']' {
+		d.sc.pos++
+		return nil
+	}
+	for i := 0; ; i++ {
+		if err := fn(i); err != nil {
+			return err
+		}
+		c, err := d.sc.peek()
+		if err != nil {
+			return err
+		}
+		d.sc.pos++
+		switch c {
+		case ',':
+			continue
+		case ']':
+			return nil
+		}
+		d.sc.pos--
+		return d.errorf("expected ',' or ']', found %s", describeByte(c))
+	}
 }
 
-// resourceObject decodes a resource whose '{' has been read. When
-// resourceType is not the first member the object is buffered (within the
-// byte limit) until it is found.
+// resourceObject decodes a resource object. When resourceType is not the
+// first member, the members before it are kept as raw bytes (within the
+// byte limit) and decoded once the type is known.
 func (d *jsonDecoder) resourceObject(dst Resource) (Resource, error) {
-	t, err := d.token()
+	var (
+		res      Resource
+		v        reflect.Value
+		p        *typePlan
+		st       objState
+		buffered []member
+	)
+	err := d.object(func(key string) error {
+		if p != nil {
+			return d.member(v, p, &st, key)
+		}
+		if key != "resourceType" {
+			raw, err := d.capture()
+			if err != nil {
+				return err
+			}
+			buffered = append(buffered, member{key, raw})
+			return nil
+		}
+		rt, err := d.sc.str()
+		if err != nil {
+			return err
+		}
+		res = dst
+		if res == nil {
+			if res = NewResource(rt); res == nil {
+				return d.errorf("unknown resourceType %q", clip(rt))
+			}
+		} else if res.ResourceType() != rt {
+			return d.errorf("document is a %s, want %s", clip(rt), res.ResourceType())
+		}
+		v = reflect.ValueOf(res)
+		if v.Kind() != reflect.Pointer || v.IsNil() {
+			return fmt.Errorf("fhir: cannot decode into %T", res)
+		}
+		if p = planOf(v.Elem().Type()); p == nil {
+			return fmt.Errorf("fhir: %T is not a resource of package fhir", res)
+		}
+		v = v.Elem()
+		d.path = append(d.path, pathSeg{p.name, -1})
+		st.seen = map[string]bool{"resourceType": true}
+		saved := d.sc
+		defer func() { d.sc = saved }()
+		for _, m := range buffered {
+			d.sc = newJSONScanner(bytes.NewReader(m.raw), d.maxBytes)
+			if err := d.member(v, p, &st, m.key); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	var buffered []member
-	rt := ""
-	for rt == "" {
-		if t == json.Delim('}') {
-			return nil, d.errorf("resource has no resourceType")
-		}
-		key, _ := t.(string)
-		if key == "resourceType" {
-			v, err := d.token()
-			if err != nil {
-				return nil, err
-			}
-			s, ok := v.(string)
-			if !ok || s == "" {
-				return nil, d.errorf("resourceType must be a string, got %s", describe(v))
-			}
-			rt = s
-			break
-		}
-		var raw json.RawMessage
-		if err := d.dec.Decode(&raw); err != nil {
-			return nil, d.convert(err)
-		}
-		buffered = append(buffered, member{key, raw})
-		if t, err = d.token(); err != nil {
-			return nil, err
-		}
-	}
-	res := dst
-	if res == nil {
-		if res = NewResource(rt); res == nil {
-			return nil, d.errorf("unknown resourceType %q", clip(rt))
-		}
-	} else if res.ResourceType() != rt {
-		return nil, d.errorf("document is a %s, want %s", clip(rt), res.ResourceType())
-	}
-	v := reflect.ValueOf(res)
-	if v.Kind() != reflect.Pointer || v.IsNil() {
-		return nil, fmt.Errorf("fhir: cannot decode into %T", res)
-	}
-	p := planOf(v.Elem().Type())
 	if p == nil {
-		return nil, fmt.Errorf("fhir: %T is not a resource of package fhir", res)
+		return nil, d.errorf("resource has no resourceType")
 	}
-	d.path = append(d.path, pathSeg{p.name, -1})
-	st := newObjState(p)
-	if len(buffered) > 0 {
-		saved := d.dec
-		for _, m := range buffered {
-			d.dec = newJSONDecoder(bytes.NewReader(m.raw))
-			err := d.member(v.Elem(), p, st, m.key)
-			if err != nil {
-				d.dec = saved
-				return nil, err
-			}
-		}
-		d.dec = saved
-	}
-	if err := d.members(v.Elem(), p, st); err != nil {
+	if err := d.finish(v, p); err != nil {
 		return nil, err
 	}
 	d.path = d.path[:len(d.path)-1]
 	return res, nil
+}
+
+// member is one buffered key and raw value of an object.
+type member struct {
+	key string
+	raw []byte
+}
+
+// capture returns the raw bytes of the next value.
+func (d *jsonDecoder) capture() ([]byte, error) {
+	if _, err := d.sc.peek(); err != nil {
+		return nil, err
+	}
+	d.sc.beginCaptureAt(d.sc.pos)
+	err := d.sc.skip(d.maxDepth - d.depth)
+	raw := d.sc.endCapture()
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(nil), raw...), nil
 }
 
 // objState tracks which members of one object were seen.
@@ -245,30 +277,17 @@ type objState struct {
 	seen map[string]bool
 }
 
-func newObjState(p *typePlan) *objState { return &objState{} }
-
-// members decodes members up to and including the closing '}'.
-func (d *jsonDecoder) members(v reflect.Value, p *typePlan, st *objState) error {
-	for {
-		t, err := d.token()
-		if err != nil {
-			return err
-		}
-		if t == json.Delim('}') {
-			d.pop()
-			return d.finish(v, p)
-		}
-		key, ok := t.(string)
-		if !ok {
-			return d.errorf("expected a member name, got %s", describe(t))
-		}
-		if err := d.member(v, p, st, key); err != nil {
-			return err
-		}
+// structObject decodes an object into the struct v.
+func (d *jsonDecoder) structObject(v reflect.Value, p *typePlan) error {
+	var st objState
+	if err := d.object(func(key string) error { return d.member(v, p, &st, key) }); err != nil {
+		return err
 	}
+	return d.finish(v, p)
 }
 
-// finish checks primitives assembled from name and _name.
+// finish reports primitives that ended up with neither value, id nor
+// extension (possible through null in both name and _name arrays).
 func (d *jsonDecoder) finish(v reflect.Value, p *typePlan) error {
 	for i := range p.fields {
 		fp := &p.fields[i]
@@ -279,9 +298,7 @@ func (d *jsonDecoder) finish(v reflect.Value, p *typePlan) error {
 				if fp.kind == fkChoice {
 					name += "[x]"
 				}
-				d.path = append(d.path, pathSeg{name, -1})
-				d.findings = append(d.findings, Finding{Path: d.pathString(), Message: emptyMsg})
-				d.path = d.path[:len(d.path)-1]
+				d.finding(pathSeg{name, -1}, emptyMsg)
 			}
 		}
 		if fp.kind != fkPrim || !fp.repeated {
@@ -289,13 +306,17 @@ func (d *jsonDecoder) finish(v reflect.Value, p *typePlan) error {
 		}
 		for j := 0; j < f.Len(); j++ {
 			if f.Index(j).Interface().(primitiveValue).prim().empty() {
-				d.path = append(d.path, pathSeg{fp.name, j})
-				d.findings = append(d.findings, Finding{Path: d.pathString(), Message: emptyMsg})
-				d.path = d.path[:len(d.path)-1]
+				d.finding(pathSeg{fp.name, j}, emptyMsg)
 			}
 		}
 	}
 	return nil
+}
+
+func (d *jsonDecoder) finding(seg pathSeg, msg string) {
+	d.path = append(d.path, seg)
+	d.findings = append(d.findings, Finding{Path: d.pathString(), Message: msg})
+	d.path = d.path[:len(d.path)-1]
 }
 
 func (d *jsonDecoder) member(v reflect.Value, p *typePlan, st *objState, key string) error {
@@ -308,12 +329,12 @@ func (d *jsonDecoder) member(v reflect.Value, p *typePlan, st *objState, key str
 	st.seen[key] = true
 	switch {
 	case key == "resourceType" && p.resource:
-		t, err := d.token()
+		t, err := d.sc.str()
 		if err != nil {
 			return err
 		}
 		if t != p.name {
-			return d.errorf("resourceType %s does not match %s", describe(t), p.name)
+			return d.errorf("resourceType does not match %s", p.name)
 		}
 		return nil
 	case key == "id" && p.idAttr >= 0, key == "url" && p.urlAttr >= 0:
@@ -321,19 +342,15 @@ func (d *jsonDecoder) member(v reflect.Value, p *typePlan, st *objState, key str
 		if key == "url" {
 			idx = p.urlAttr
 		}
-		s, err := d.str(key)
+		s, err := d.sc.str()
 		if err != nil {
 			return err
 		}
 		v.Field(idx).SetString(s)
 		return nil
 	case key == "fhir_comments":
-		d.findings = append(d.findings, Finding{Path: d.pathString(), Message: "fhir_comments ignored"})
-		var raw json.RawMessage
-		if err := d.dec.Decode(&raw); err != nil {
-			return d.convert(err)
-		}
-		return nil
+		d.finding(pathSeg{key, -1}, "fhir_comments ignored")
+		return d.sc.skip(d.maxDepth - d.depth)
 	}
 	meta := false
 	ref, ok := p.elems[key]
@@ -350,172 +367,131 @@ func (d *jsonDecoder) member(v reflect.Value, p *typePlan, st *objState, key str
 		name = fp.alts[ref.alt].name
 	}
 	d.path = append(d.path, pathSeg{name, -1})
-	defer func() { d.path = d.path[:len(d.path)-1] }()
 	f := v.Field(fp.index)
+	var err error
 	switch fp.kind {
 	case fkXhtml:
-		s, err := d.str(key)
-		if err != nil {
-			return err
+		var s string
+		if s, err = d.sc.str(); err == nil {
+			if derr := checkDiv(s); derr != nil {
+				err = d.errorf("%v", derr)
+			} else {
+				f.SetString(s)
+			}
 		}
-		if err := checkDiv(s); err != nil {
-			return d.errorf("%v", err)
-		}
-		f.SetString(s)
-		return nil
 	case fkPrim:
 		if fp.repeated {
-			return d.primList(f, fp, meta)
+			err = d.primList(f, fp, meta)
+			break
 		}
 		if f.IsNil() {
 			f.Set(reflect.New(fp.elem))
 		}
-		return d.primOne(f.Interface().(primitiveValue).prim(), fp.pkind, fp.integer, meta)
+		err = d.primOne(f.Interface().(primitiveValue).prim(), fp.pkind, fp.integer, meta)
 	case fkChoice:
 		a := &fp.alts[ref.alt]
-		if !f.IsNil() {
-			if f.Elem().Type().Elem() != a.typ {
-				return d.errorf("more than one type given for %s[x]", fp.name)
-			}
-		} else {
+		if !f.IsNil() && f.Elem().Type().Elem() != a.typ {
+			err = d.errorf("more than one type given for %s[x]", fp.name)
+			break
+		}
+		if f.IsNil() {
 			f.Set(reflect.New(a.typ))
 		}
 		if a.prim {
-			return d.primOne(f.Interface().(primitiveValue).prim(), a.pkind, a.intg, meta)
+			err = d.primOne(f.Interface().(primitiveValue).prim(), a.pkind, a.intg, meta)
+		} else {
+			err = d.structObject(f.Elem().Elem(), a.sub)
 		}
-		if err := d.expectDelim('{', "an object"); err != nil {
-			return err
-		}
-		return d.members(f.Elem().Elem(), a.sub, newObjState(a.sub))
 	case fkStruct:
-		return d.structs(f, fp)
+		err = d.structs(f, fp)
 	case fkResource:
 		if !fp.repeated {
-			if err := d.expectDelim('{', "a resource object"); err != nil {
-				return err
+			var r Resource
+			if r, err = d.resourceObject(nil); err == nil {
+				f.Set(reflect.ValueOf(r))
 			}
-			r, err := d.resourceObject(nil)
-			if err != nil {
-				return err
-			}
-			f.Set(reflect.ValueOf(r))
-			return nil
+			break
 		}
-		if err := d.expectDelim('[', "an array"); err != nil {
-			return err
-		}
-		for i := 0; ; i++ {
+		err = d.array(func(i int) error {
 			d.path[len(d.path)-1].index = i
-			t, err := d.token()
-			if err != nil {
-				return err
-			}
-			if t == json.Delim(']') {
-				d.pop()
-				return nil
-			}
-			if t != json.Delim('{') {
-				return d.errorf("expected a resource object, got %s", describe(t))
-			}
-			if err := d.push(); err != nil {
-				return err
-			}
 			r, err := d.resourceObject(nil)
 			if err != nil {
 				return err
 			}
 			f.Set(reflect.Append(f, reflect.ValueOf(r)))
-		}
+			return nil
+		})
+	default:
+		err = d.errorf("internal error: kind %d", fp.kind)
 	}
-	return d.errorf("internal error: kind %d", fp.kind)
-}
-
-func (d *jsonDecoder) str(key string) (string, error) {
-	t, err := d.token()
 	if err != nil {
-		return "", err
+		return err
 	}
-	s, ok := t.(string)
-	if !ok {
-		return "", d.errorf("%s must be a string, got %s", key, describe(t))
-	}
-	return s, nil
+	d.path = d.path[:len(d.path)-1]
+	return nil
 }
 
 func (d *jsonDecoder) structs(f reflect.Value, fp *fieldPlan) error {
 	if !fp.repeated {
-		if err := d.expectDelim('{', "an object"); err != nil {
-			return err
-		}
 		ptr := reflect.New(fp.elem)
-		if err := d.members(ptr.Elem(), fp.sub, newObjState(fp.sub)); err != nil {
+		if err := d.structObject(ptr.Elem(), fp.sub); err != nil {
 			return err
 		}
 		f.Set(ptr)
 		return nil
 	}
-	if err := d.expectDelim('[', "an array"); err != nil {
-		return err
-	}
-	for i := 0; ; i++ {
+	return d.array(func(i int) error {
 		d.path[len(d.path)-1].index = i
-		t, err := d.token()
-		if err != nil {
-			return err
-		}
-		if t == json.Delim(']') {
-			d.pop()
-			return nil
-		}
-		if t != json.Delim('{') {
-			return d.errorf("expected an object, got %s", describe(t))
-		}
-		if err := d.push(); err != nil {
-			return err
-		}
 		ptr := reflect.New(fp.elem)
-		if err := d.members(ptr.Elem(), fp.sub, newObjState(fp.sub)); err != nil {
+		if err := d.structObject(ptr.Elem(), fp.sub); err != nil {
 			return err
 		}
 		f.Set(reflect.Append(f, ptr))
-	}
+		return nil
+	})
 }
 
 // primOne decodes a primitive's value (meta false) or its _name object.
 func (d *jsonDecoder) primOne(pv *primitive, kind primKind, integer, meta bool) error {
-	t, err := d.token()
+	if meta {
+		return d.primMeta(pv)
+	}
+	if pv.Value != "" {
+		return d.errorf("value given twice")
+	}
+	return d.primValue(pv, kind, integer)
+}
+
+func (d *jsonDecoder) primValue(pv *primitive, kind primKind, integer bool) error {
+	if err := d.count(); err != nil {
+		return err
+	}
+	c, err := d.sc.peek()
 	if err != nil {
 		return err
 	}
-	if meta {
-		return d.primMeta(pv, t)
-	}
-	return d.primValue(pv, kind, integer, t)
-}
-
-func (d *jsonDecoder) primValue(pv *primitive, kind primKind, integer bool, t json.Token) error {
 	var s string
-	switch x := t.(type) {
-	case string:
+	switch {
+	case c == '"':
 		if kind != primString {
-			return d.errorf("expected a %s, got %s", kindName(kind), describe(t))
+			return d.errorf("expected a %s, found a string", kindName(kind))
 		}
-		s = x
-	case json.Number:
-		if kind != primNumber {
-			return d.errorf("expected a %s, got %s", kindName(kind), describe(t))
+		if s, err = d.sc.str(); err != nil {
+			return err
 		}
-		s = string(x)
-	case bool:
-		if kind != primBool {
-			return d.errorf("expected a %s, got %s", kindName(kind), describe(t))
-		}
-		s = "false"
-		if x {
-			s = "true"
-		}
+	case c == '{' || c == '[':
+		return d.errorf("expected a %s, found %s", kindName(kind), describeByte(c))
 	default:
-		return d.errorf("expected a %s, got %s", kindName(kind), describe(t))
+		if s, err = d.sc.scalar(); err != nil {
+			return err
+		}
+		if s == "null" {
+			return d.errorf("expected a %s, found null", kindName(kind))
+		}
+		isBool := s == "true" || s == "false"
+		if kind == primString || isBool != (kind == primBool) {
+			return d.errorf("expected a %s, found %s", kindName(kind), describeByte(c))
+		}
 	}
 	if msg := checkLexical(kind, integer, s); msg != "" {
 		return d.errorf("%s", msg)
@@ -534,92 +510,77 @@ func kindName(k primKind) string {
 	return "string"
 }
 
-// primMeta decodes the {id, extension} object of a primitive; t is its '{'.
-func (d *jsonDecoder) primMeta(pv *primitive, t json.Token) error {
-	if t != json.Delim('{') {
-		return d.errorf("expected an object with id and extension, got %s", describe(t))
-	}
-	if err := d.push(); err != nil {
-		return err
-	}
+// primMeta decodes the {id, extension} object of a primitive.
+func (d *jsonDecoder) primMeta(pv *primitive) error {
 	if pv.ID != "" || len(pv.Extension) > 0 {
 		return d.errorf("id and extension given twice")
 	}
 	p := planOf(reflect.TypeFor[String]())
-	ext := p.fields[0].sub
 	seen := map[string]bool{}
-	for {
-		t, err := d.token()
-		if err != nil {
-			return err
-		}
-		if t == json.Delim('}') {
-			d.pop()
-			return nil
-		}
-		key, _ := t.(string)
+	return d.object(func(key string) error {
 		if seen[key] {
 			return d.errorf("member %q repeated", clip(key))
 		}
 		seen[key] = true
 		switch key {
 		case "id":
-			if pv.ID, err = d.str("id"); err != nil {
-				return err
-			}
+			s, err := d.sc.str()
+			pv.ID = s
+			return err
 		case "extension":
 			var list []*Extension
-			f := reflect.ValueOf(&list).Elem()
 			d.path = append(d.path, pathSeg{"extension", -1})
-			if err := d.structs(f, &p.fields[0]); err != nil {
+			if err := d.structs(reflect.ValueOf(&list).Elem(), &p.fields[0]); err != nil {
 				return err
 			}
 			d.path = d.path[:len(d.path)-1]
 			pv.Extension = list
-			_ = ext
-		default:
-			d.path = append(d.path, pathSeg{key, -1})
-			return d.errorf("unknown element (a primitive holds only id and extension)")
+			return nil
 		}
-	}
+		d.path = append(d.path, pathSeg{key, -1})
+		return d.errorf("unknown element (a primitive holds only id and extension)")
+	})
 }
 
 // primList decodes the array of values (or of _name objects) of a
 // repeating primitive, filling elements by position.
 func (d *jsonDecoder) primList(f reflect.Value, fp *fieldPlan, meta bool) error {
-	if err := d.expectDelim('[', "an array"); err != nil {
-		return err
-	}
 	seg := &d.path[len(d.path)-1]
-	for i := 0; ; i++ {
+	return d.array(func(i int) error {
 		seg.index = i
-		t, err := d.token()
-		if err != nil {
-			return err
-		}
-		if t == json.Delim(']') {
-			d.pop()
-			return nil
-		}
 		for f.Len() <= i {
 			f.Set(reflect.Append(f, reflect.New(fp.elem)))
 		}
-		if t == nil {
-			continue
-		}
-		pv := f.Index(i).Interface().(primitiveValue).prim()
-		if meta {
-			err = d.primMeta(pv, t)
-		} else {
-			err = d.primValue(pv, fp.pkind, fp.integer, t)
-		}
+		c, err := d.sc.peek()
 		if err != nil {
 			return err
 		}
-	}
+		if c == 'n' {
+			if err := d.count(); err != nil {
+				return err
+			}
+			s, err := d.sc.scalar()
+			if err != nil {
+				return err
+			}
+			if s != "null" {
+				return d.errorf("expected a value or null")
+			}
+			return nil
+		}
+		pv := f.Index(i).Interface().(primitiveValue).prim()
+		if meta {
+			return d.primMeta(pv)
+		}
+		if pv.Value != "" {
+			return d.errorf("value given twice")
+		}
+		return d.primValue(pv, fp.pkind, fp.integer)
+	})
 }
 
-// checkDiv checks that s is one well-formed XHTML div element.
+// checkDiv checks that s is one well-formed XHTML div element that
+// declares its namespace.
 func checkDiv(s string) error {
 	x := &xmlDecoder{sc: newXMLScanner(strings.NewReader(s), int64(len(s))+1), maxDepth: DefaultMaxDepth}
 	k, err := x.next(false)
@@ -632,18 +593,18 @@ func checkDiv(s string) error {
 	if _, _, err := x.enterAny(); err != nil {
 		return err
 	}
+	if x.lookupNS("") != NamespaceXHTML {
+		return fmt.Errorf("narrative div must declare xmlns=%q", NamespaceXHTML)
+	}
 	out, err := x.xhtml()
 	if err != nil {
 		return err
-	}
-	if x.lookupNS("") != NamespaceXHTML {
-		return fmt.Errorf("narrative div must declare xmlns=%q", NamespaceXHTML)
 	}
 	if k, err := x.next(false); err != nil || k != tokEOF {
 		return fmt.Errorf("content after the narrative div")
 	}
 	if out != s {
-		return fmt.Errorf("narrative div must declare its namespace")
+		return fmt.Errorf("narrative div must declare its namespace on itself")
 	}
 	return nil
 }

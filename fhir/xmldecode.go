@@ -18,29 +18,44 @@ const (
 
 // Default limits of DecodeOptions.
 const (
-	DefaultMaxBytes = 64 << 20
-	DefaultMaxDepth = 200
+	DefaultMaxBytes    = 32 << 20
+	DefaultMaxDepth    = 200
+	DefaultMaxElements = 200_000
 )
 
 // DecodeOptions bounds what a decoder accepts. The zero value (or nil)
 // means the defaults.
 type DecodeOptions struct {
-	// MaxBytes is the largest document accepted (default 64 MiB). The
+	// MaxBytes is the largest document accepted (default 32 MiB). The
 	// decoder never reads more than MaxBytes+1 bytes from its reader.
 	MaxBytes int64
 	// MaxDepth is the deepest element nesting accepted (default 200).
 	MaxDepth int
+	// MaxElements is the most elements accepted (default 200 000; the
+	// official examples have at most a few thousand). It bounds the memory
+	// of the decoded model, which for tiny elements is several times the
+	// size of the text.
+	MaxElements int
 }
 
-func (o *DecodeOptions) limits() (int64, int) {
-	mb, md := int64(DefaultMaxBytes), DefaultMaxDepth
+type limits struct {
+	bytes    int64
+	depth    int
+	elements int
+}
+
+func (o *DecodeOptions) limits() limits {
+	l := limits{DefaultMaxBytes, DefaultMaxDepth, DefaultMaxElements}
 	if o != nil && o.MaxBytes > 0 {
-		mb = o.MaxBytes
+		l.bytes = o.MaxBytes
 	}
 	if o != nil && o.MaxDepth > 0 {
-		md = o.MaxDepth
+		l.depth = o.MaxDepth
 	}
-	return mb, md
+	if o != nil && o.MaxElements > 0 {
+		l.elements = o.MaxElements
+	}
+	return l
 }
 
 // DecodeXML reads one FHIR STU3 resource in XML from r. Elements out of
@@ -58,8 +73,8 @@ func DecodeXMLInto(r io.Reader, dst Resource, opts *DecodeOptions) ([]Finding, e
 }
 
 func decodeXML(r io.Reader, dst Resource, opts *DecodeOptions) (Resource, []Finding, error) {
-	maxBytes, maxDepth := opts.limits()
-	d := &xmlDecoder{sc: newXMLScanner(r, maxBytes), maxDepth: maxDepth}
+	l := opts.limits()
+	d := &xmlDecoder{sc: newXMLScanner(r, l.bytes), maxDepth: l.depth, maxElements: l.elements}
 	res, err := d.document(dst)
 	if err != nil {
 		return nil, d.findings, err
@@ -74,9 +89,11 @@ type pathSeg struct {
 }
 
 type xmlDecoder struct {
-	sc       *xmlScanner
-	maxDepth int
-	depth    int
+	sc          *xmlScanner
+	maxDepth    int
+	depth       int
+	maxElements int
+	elements    int
 	path     []pathSeg
 	findings []Finding
 	ns       []nsBinding
@@ -90,7 +107,14 @@ type nsBinding struct {
 
 func (d *xmlDecoder) pathString() string {
 	var b strings.Builder
+	const keep = 12 // segments kept at each end of very deep paths
 	for i, s := range d.path {
+		if len(d.path) > 3*keep && i >= keep && i < len(d.path)-keep {
+			if i == keep {
+				fmt.Fprintf(&b, ".(%d more)", len(d.path)-2*keep)
+			}
+			continue
+		}
 		if i > 0 {
 			b.WriteByte('.')
 		}
@@ -159,6 +183,10 @@ func (d *xmlDecoder) enterAny() ([]byte, string, error) {
 	d.depth++
 	if d.depth > d.maxDepth {
 		return nil, "", &LimitError{Limit: "depth", Max: int64(d.maxDepth), Offset: d.sc.offset(), Path: d.pathString()}
+	}
+	d.elements++
+	if d.maxElements > 0 && d.elements > d.maxElements {
+		return nil, "", &LimitError{Limit: "elements", Max: int64(d.maxElements), Offset: d.sc.offset(), Path: d.pathString()}
 	}
 	for _, a := range d.sc.attrs {
 		if bytes.HasPrefix(a.name, []byte("xmlns")) {

@@ -2,7 +2,6 @@ package fhir
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"unicode/utf8"
@@ -28,15 +27,8 @@ type xmlAttr struct {
 // comments, processing instructions and whitespace, rejects any DTD, checks
 // that end tags match, and can capture the raw bytes of an element.
 type xmlScanner struct {
-	r        io.Reader
-	buf      []byte
-	pos, end int
-	base     int64 // input offset of buf[0]
-	max      int64
-	eof      bool
-	rerr     error
-	lines    int // newlines before buf[0]
-	started  bool
+	inbuf
+	started bool
 
 	// current token
 	kind     tokKind
@@ -48,100 +40,16 @@ type xmlScanner struct {
 	// open element names, for end tag matching
 	stack []byte
 	lens  []int
-
-	capturing bool
-	capStart  int
-	capBuf    []byte
 }
 
 const scanChunk = 32 << 10
-
-func newXMLScanner(r io.Reader, max int64) *xmlScanner {
-	return &xmlScanner{r: r, buf: make([]byte, scanChunk), max: max}
-}
-
-func (s *xmlScanner) offset() int64 { return s.base + int64(s.pos) }
-
-func (s *xmlScanner) line() int {
-	return s.lines + bytes.Count(s.buf[:min(s.pos, s.end)], []byte{'\n'}) + 1
-}
 
 func (s *xmlScanner) errorf(format string, args ...any) error {
 	return &SyntaxError{Format: "xml", Line: s.line(), Offset: s.offset(), Msg: fmt.Sprintf(format, args...)}
 }
 
-// fill reads more input, keeping buf[pos:end]. It reports false at end of
-// input; s.rerr holds any read error (including a *LimitError).
-func (s *xmlScanner) fill() bool {
-	if s.eof {
-		return false
-	}
-	keep := s.pos
-	if s.capturing {
-		s.capBuf = append(s.capBuf, s.buf[s.capStart:s.pos]...)
-		s.capStart = 0
-	}
-	if keep > 0 {
-		s.lines += bytes.Count(s.buf[:keep], []byte{'\n'})
-		n := copy(s.buf, s.buf[keep:s.end])
-		s.base += int64(keep)
-		s.end = n
-		s.pos = 0
-	}
-	if s.end == len(s.buf) {
-		// one token fills the buffer: grow, but never past the byte limit
-		n := min(int64(2*len(s.buf)), s.max+1)
-		if n <= int64(len(s.buf)) {
-			n = int64(len(s.buf)) + 1
-		}
-		nb := make([]byte, n)
-		copy(nb, s.buf[:s.end])
-		s.buf = nb
-	}
-	room := int64(len(s.buf) - s.end)
-	if left := s.max - (s.base + int64(s.end)) + 1; left < room {
-		room = left
-	}
-	for {
-		n, err := s.r.Read(s.buf[s.end : s.end+int(room)])
-		s.end += n
-		if s.base+int64(s.end) > s.max {
-			s.eof = true
-			s.rerr = &LimitError{Limit: "bytes", Max: s.max, Offset: s.max}
-			return false
-		}
-		if err != nil {
-			s.eof = true
-			if err != io.EOF {
-				s.rerr = err
-			}
-			return n > 0
-		}
-		if n > 0 {
-			return true
-		}
-	}
-}
-
-// need makes sure n bytes are available at pos.
-func (s *xmlScanner) need(n int) bool {
-	for s.end-s.pos < n {
-		if !s.fill() {
-			return s.end-s.pos >= n
-		}
-	}
-	return true
-}
-
-func (s *xmlScanner) readErr(what string) error {
-	if s.rerr != nil {
-		var le *LimitError
-		if errors.As(s.rerr, &le) {
-			return le
-		}
-		return fmt.Errorf("fhir: reading xml: %w", s.rerr)
-	}
-	return s.errorf("unexpected end of input %s", what)
+func newXMLScanner(r io.Reader, max int64) *xmlScanner {
+	return &xmlScanner{inbuf: newInbuf(r, max)}
 }
 
 // skipUntil consumes input up to and including the delimiter.
@@ -520,14 +428,10 @@ func charRef(ent string) (rune, bool) {
 }
 
 // beginCapture starts recording raw input from the current start tag.
-func (s *xmlScanner) beginCapture() {
-	s.capturing = true
-	s.capStart = s.tagStart
-	s.capBuf = s.capBuf[:0]
-}
+func (s *xmlScanner) beginCapture() { s.beginCaptureAt(s.tagStart) }
 
 // endCapture stops recording and returns the bytes up to pos.
-func (s *xmlScanner) endCapture() []byte {
+func (s *inbuf) endCapture() []byte {
 	s.capturing = false
 	return append(s.capBuf, s.buf[s.capStart:s.pos]...)
 }

@@ -1,0 +1,118 @@
+package fhir
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// inbuf reads input through a byte limit into a buffer that keeps only the
+// unconsumed bytes (from pos) and grows only to hold one token, never
+// past the limit. While capturing it also keeps the consumed bytes from
+// capStart.
+type inbuf struct {
+	format   string // "xml" or "json", for errors
+	r        io.Reader
+	buf      []byte
+	pos, end int
+	base     int64 // input offset of buf[0]
+	max      int64
+	eof      bool
+	rerr     error
+	lines    int // newlines before buf[0]
+
+	capturing bool
+	capStart  int
+	capBuf    []byte
+}
+
+func newInbuf(r io.Reader, max int64) inbuf {
+	return inbuf{format: "xml", r: r, buf: make([]byte, scanChunk), max: max}
+}
+
+func (s *inbuf) beginCaptureAt(i int) {
+	s.capturing = true
+	s.capStart = i
+	s.capBuf = s.capBuf[:0]
+}
+
+func (s *inbuf) offset() int64 { return s.base + int64(s.pos) }
+
+func (s *inbuf) line() int {
+	return s.lines + bytes.Count(s.buf[:min(s.pos, s.end)], []byte{'\n'}) + 1
+}
+
+// fill reads more input, keeping buf[pos:end]. It reports false at end of
+// input; s.rerr holds any read error (including a *LimitError).
+func (s *inbuf) fill() bool {
+	if s.eof {
+		return false
+	}
+	keep := s.pos
+	if s.capturing {
+		s.capBuf = append(s.capBuf, s.buf[s.capStart:s.pos]...)
+		s.capStart = 0
+	}
+	if keep > 0 {
+		s.lines += bytes.Count(s.buf[:keep], []byte{'\n'})
+		n := copy(s.buf, s.buf[keep:s.end])
+		s.base += int64(keep)
+		s.end = n
+		s.pos = 0
+	}
+	if s.end == len(s.buf) {
+		// one token fills the buffer: grow, but never past the byte limit
+		n := min(int64(2*len(s.buf)), s.max+1)
+		if n <= int64(len(s.buf)) {
+			n = int64(len(s.buf)) + 1
+		}
+		nb := make([]byte, n)
+		copy(nb, s.buf[:s.end])
+		s.buf = nb
+	}
+	room := int64(len(s.buf) - s.end)
+	if left := s.max - (s.base + int64(s.end)) + 1; left < room {
+		room = left
+	}
+	for {
+		n, err := s.r.Read(s.buf[s.end : s.end+int(room)])
+		s.end += n
+		if s.base+int64(s.end) > s.max {
+			s.eof = true
+			s.rerr = &LimitError{Limit: "bytes", Max: s.max, Offset: s.max}
+			return false
+		}
+		if err != nil {
+			s.eof = true
+			if err != io.EOF {
+				s.rerr = err
+			}
+			return n > 0
+		}
+		if n > 0 {
+			return true
+		}
+	}
+}
+
+// need makes sure n bytes are available at pos.
+func (s *inbuf) need(n int) bool {
+	for s.end-s.pos < n {
+		if !s.fill() {
+			return s.end-s.pos >= n
+		}
+	}
+	return true
+}
+
+func (s *inbuf) readErr(what string) error {
+	if s.rerr != nil {
+		var le *LimitError
+		if errors.As(s.rerr, &le) {
+			return le
+		}
+		return fmt.Errorf("fhir: reading %s: %w", s.format, s.rerr)
+	}
+	return &SyntaxError{Format: s.format, Line: s.line(), Offset: s.offset(), Msg: "unexpected end of input " + what}
+}
