@@ -94,9 +94,9 @@ type xmlDecoder struct {
 	depth       int
 	maxElements int
 	elements    int
-	path     []pathSeg
-	findings []Finding
-	ns       []nsBinding
+	path        []pathSeg
+	findings    []Finding
+	ns          []nsBinding
 }
 
 type nsBinding struct {
