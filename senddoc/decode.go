@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -64,17 +63,15 @@ func sniff(br *bufio.Reader) string {
 }
 
 func decodeJSON(data []byte) (node, string, []Finding, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, "json", nil, fmt.Errorf("not valid JSON: %w", err)
+	res, ff, err := fhir.DecodeJSON(bytes.NewReader(data), &fhir.DecodeOptions{MaxBytes: int64(len(data)) + 1})
+	if err != nil {
+		return nil, "json", nil, err
 	}
-	m, ok := v.(node)
-	if !ok || str(m["resourceType"]) != "Bundle" {
-		return nil, "json", nil, fmt.Errorf("the JSON is not a FHIR Bundle")
+	b, ok := res.(*fhir.Bundle)
+	if !ok {
+		return nil, "json", nil, fmt.Errorf("the document is a FHIR %s, not a Bundle", res.ResourceType())
 	}
-	return m, "json", nil, nil
+	return treeOf(b), "json", structuralFindings(ff), nil
 }
 
 func decodeXML(ctx context.Context, data []byte) (node, string, []Finding, error) {
