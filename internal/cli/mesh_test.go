@@ -1,0 +1,186 @@
+package cli_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gpcm/gpcm/internal/cli"
+	"github.com/gpcm/gpcm/meshtest"
+)
+
+// meshEnv starts a MESH server with mutual TLS and returns a getenv for
+// mailbox with certificate files in a temp dir.
+func meshEnv(t *testing.T, srv *meshtest.Server, mailbox string) func(string) string {
+	t.Helper()
+	dir := t.TempDir()
+	certPEM, keyPEM := srv.ClientCertPEM(t, mailbox)
+	files := map[string][]byte{"ca.pem": srv.CACertPEM, "cert.pem": certPEM, "key.pem": keyPEM}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vars := map[string]string{
+		"MESH_URL": srv.URL, "MESH_MAILBOX": mailbox, "MESH_PASSWORD": "password", "MESH_SHARED_KEY": srv.SharedKey,
+		"MESH_CERT": filepath.Join(dir, "cert.pem"), "MESH_KEY": filepath.Join(dir, "key.pem"), "MESH_CA": filepath.Join(dir, "ca.pem"),
+	}
+	return func(k string) string { return vars[k] }
+}
+
+func runWith(t *testing.T, getenv func(string) string, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := &cli.Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Getenv: getenv}
+	code := cli.Main(t.Context(), env, args)
+	if strings.Contains(errb.String(), "goroutine ") {
+		t.Errorf("stack trace on stderr: %s", errb.String())
+	}
+	return code, out.String(), errb.String()
+}
+
+func TestMeshCLIRoundTrip(t *testing.T) {
+	srv := meshtest.NewServer(t, meshtest.Options{MutualTLS: true})
+	a := meshEnv(t, srv, "X26ABC1")
+	b := meshEnv(t, srv, "X26ABC2")
+	dir := t.TempDir()
+
+	if code, out, errs := runWith(t, a, "", "mesh", "handshake"); code != 0 || !strings.Contains(out, "X26ABC1: handshake ok") {
+		t.Fatalf("handshake: %d %q %q", code, out, errs)
+	}
+	in := filepath.Join(dir, "in.xml")
+	payload := bytes.Repeat([]byte("<Bundle/>\n"), 50_000) // 500 KB, 3 chunks of 200 KB
+	if err := os.WriteFile(in, payload, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runWith(t, a, "", "mesh", "send", "--to", "X26ABC2", "--workflow", "GPCONNECT_SEND_DOCUMENT",
+		"--local-id", "cli-1", "--subject", "s", "--compress", "--chunk-size", "200KB", "--content-type", "application/fhir+xml", in)
+	if code != 0 {
+		t.Fatalf("send: %d %q", code, errs)
+	}
+	id := strings.TrimSpace(out)
+	code, out, errs = runWith(t, a, "from stdin", "mesh", "send", "--to", "X26ABC2", "--workflow", "OTHER", "--json", "-")
+	var sent struct {
+		MessageID string `json:"message_id"`
+		Chunks    int    `json:"chunks"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &sent) != nil || sent.MessageID == "" {
+		t.Fatalf("send stdin: %d %q %q", code, out, errs)
+	}
+
+	if code, out, _ := runWith(t, b, "", "mesh", "inbox"); code != 0 || out != id+"\n"+sent.MessageID+"\n" {
+		t.Errorf("inbox: %d %q", code, out)
+	}
+	if code, out, _ := runWith(t, b, "", "mesh", "inbox", "--all", "--workflow", "GPCONNECT_SEND_DOCUMENT"); code != 0 || out != id+"\n" {
+		t.Errorf("inbox filtered: %d %q", code, out)
+	}
+	if code, out, _ := runWith(t, b, "", "mesh", "count"); code != 0 || out != "2\n" {
+		t.Errorf("count: %d %q", code, out)
+	}
+	if code, out, _ := runWith(t, a, "", "mesh", "track", id); code != 0 || !strings.Contains(out, "status: accepted") {
+		t.Errorf("track: %d %q", code, out)
+	}
+	// Flags after the ID are accepted.
+	got := filepath.Join(dir, "got.xml")
+	code, out, errs = runWith(t, b, "", "mesh", "get", id, "-o", got, "--ack", "--json")
+	if code != 0 {
+		t.Fatalf("get: %d %q", code, errs)
+	}
+	var meta struct {
+		Chunks       int    `json:"chunks"`
+		Acknowledged bool   `json:"acknowledged"`
+		ContentType  string `json:"content_type"`
+	}
+	if err := json.Unmarshal([]byte(out), &meta); err != nil || meta.Chunks != 3 || !meta.Acknowledged || meta.ContentType != "application/fhir+xml" {
+		t.Errorf("get json: %q %v", out, err)
+	}
+	if b, _ := os.ReadFile(got); !bytes.Equal(b, payload) {
+		t.Errorf("downloaded body differs")
+	}
+	if code, out, _ := runWith(t, b, "", "mesh", "get", sent.MessageID); code != 0 || out != "from stdin" {
+		t.Errorf("get stdout: %d %q", code, out)
+	}
+	if code, _, errs := runWith(t, b, "", "mesh", "ack", sent.MessageID); code != 0 {
+		t.Errorf("ack: %d %q", code, errs)
+	}
+	if code, out, _ := runWith(t, b, "", "mesh", "inbox", "--json"); code != 0 || !strings.Contains(out, `"messages": []`) {
+		t.Errorf("inbox json after ack: %d %q", code, out)
+	}
+	if code, out, _ := runWith(t, a, "", "mesh", "lookup", "X26", "GPCONNECT_SEND_DOCUMENT"); code != 0 || !strings.Contains(out, "X26ABC2\t") {
+		t.Errorf("lookup: %d %q", code, out)
+	}
+	if code, out, _ := runWith(t, a, "", "mesh", "workflows", "GPCONNECT_SEND_DOCUMENT", "--json"); code != 0 || !strings.Contains(out, `"results"`) {
+		t.Errorf("workflows: %d %q", code, out)
+	}
+	// 702: an unknown recipient is a one-line MESH error.
+	code, _, errs = runWith(t, a, "", "mesh", "send", "--to", "NOSUCHBOX", "--workflow", "WF", in)
+	if code != 1 || !strings.Contains(errs, "417") || strings.Count(errs, "\n") != 1 {
+		t.Errorf("send to unknown: %d %q", code, errs)
+	}
+	// 704
+	code, _, errs = runWith(t, b, "", "mesh", "get", "20200601122152994285_D59900")
+	if code != 1 || !strings.Contains(errs, "404") {
+		t.Errorf("get unknown: %d %q", code, errs)
+	}
+}
+
+func TestMeshCLIErrors(t *testing.T) {
+	unreachable := func(k string) string {
+		return map[string]string{"MESH_URL": "https://127.0.0.1:1", "MESH_MAILBOX": "X26ABC1", "MESH_PASSWORD": "p", "MESH_SHARED_KEY": "k"}[k]
+	}
+	cfgFile := filepath.Join(t.TempDir(), "mesh.env")
+	if err := os.WriteFile(cfgFile, []byte("# test\nMESH_URL=https://127.0.0.1:1\nMESH_MAILBOX=x26abc1\nMESH_PASSWORD='p'\nMESH_SHARED_KEY=\"k\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		getenv   func(string) string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{name: "no subcommand", args: []string{"mesh"}, wantCode: 2, wantErr: "Subcommands:"},
+		{name: "unknown subcommand", args: []string{"mesh", "frob"}, wantCode: 2, wantErr: `unknown subcommand "frob"`},
+		{name: "bad flag", args: []string{"mesh", "inbox", "--nope"}, wantCode: 2, wantErr: "Try: gpcm mesh inbox --help"},
+		{name: "send without to", args: []string{"mesh", "send", "--workflow", "W", "f"}, wantCode: 2, wantErr: "--to and --workflow are required"},
+		{name: "send two files", args: []string{"mesh", "send", "--to", "A", "--workflow", "W", "f", "g"}, wantCode: 2, wantErr: "want one FILE"},
+		{name: "bad chunk size", args: []string{"mesh", "send", "--to", "A", "--workflow", "W", "--chunk-size", "200MB", "f"}, wantCode: 2, wantErr: "--chunk-size"},
+		{name: "bad filter", args: []string{"mesh", "inbox", "--workflow", "A*B"}, wantCode: 2, wantErr: "--workflow"},
+		{name: "missing connection", args: []string{"mesh", "count"}, wantCode: 1, wantErr: "MESH_URL (--url)"},
+		{name: "unreachable server", getenv: unreachable, args: []string{"mesh", "count", "--retries", "0"}, wantCode: 1, wantErr: "connection refused"},
+		{name: "config file", args: []string{"mesh", "handshake", "--retries", "0", "--mesh-config", cfgFile}, wantCode: 1, wantErr: "connection refused"},
+		{name: "missing config file", args: []string{"mesh", "count", "--mesh-config", "/nonexistent/mesh.env"}, wantCode: 1, wantErr: "MESH config file"},
+		{name: "insecure refused off loopback", args: []string{"mesh", "count", "--url", "https://example.org", "--mailbox", "A", "--password", "p", "--shared-key", "k", "--insecure-skip-verify"}, wantCode: 1, wantErr: "only allowed for loopback"},
+		{name: "get json needs -o", args: []string{"mesh", "get", "X_1", "--json"}, wantCode: 2, wantErr: "needs -o FILE"},
+		{name: "bad message id", args: []string{"mesh", "ack", "../x"}, wantCode: 2, wantErr: "not a message ID"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			getenv := tt.getenv
+			if getenv == nil {
+				getenv = func(string) string { return "" }
+			}
+			code, _, errs := runWith(t, getenv, "", tt.args...)
+			if code != tt.wantCode || !strings.Contains(errs, tt.wantErr) {
+				t.Errorf("got %d %q, want %d and %q", code, errs, tt.wantCode, tt.wantErr)
+			}
+			if tt.wantCode == 1 && strings.Count(strings.TrimSpace(errs), "\n") > 0 && !strings.Contains(errs, "level=") {
+				t.Errorf("error is not one line: %q", errs)
+			}
+		})
+	}
+}
+
+func TestMeshSubcommandHelp(t *testing.T) {
+	for _, sub := range []string{"handshake", "send", "inbox", "get", "ack", "count", "track", "lookup", "workflows"} {
+		t.Run(sub, func(t *testing.T) {
+			code, out, _ := runWith(t, nil, "", "mesh", sub, "--help")
+			if code != 0 || !strings.Contains(out, "Examples:\n  gpcm mesh "+sub) || !strings.Contains(out, "MESH_URL") {
+				t.Errorf("got %d %q", code, out)
+			}
+		})
+	}
+}
