@@ -83,7 +83,7 @@ func TestExampleDefects(t *testing.T) {
 			{senddoc.RuleFHIRStructure, "Composition"},
 			{senddoc.RuleFHIRStructure, "Patient"},
 			{"GPCM-SD-CS-048", "SendDocument-ConsultationSummary"},
-			{"GPCM-SD-CS-039", "check digit"},
+			{"GPCM-SD-CS-039", "invalid NHS number"},
 			{"GPCM-SD-CS-023", "placeholders"},
 		}},
 		{"oc_consultation_report.xml", senddoc.UseCaseOnline, []want{
@@ -92,14 +92,14 @@ func TestExampleDefects(t *testing.T) {
 			{senddoc.RuleFHIRBundle, "urn:uuid:OC-Observation-1"},
 			{"GPCM-SD-OC-147", "SendDocument-ConsultationSummary"},
 			{"GPCM-SD-OC-006", "Online Consultation report"},
-			{"GPCM-SD-OC-017", "check digit"},
+			{"GPCM-SD-OC-017", "invalid NHS number"},
 		}},
 		{"oc_consultation_report_klinik.xml", senddoc.UseCaseOnline, []want{
 			{senddoc.RuleFHIRBundle, "urn:uuid:e9ff6399-5bea-4ad0-b06d-77b55a88c40f is used twice"},
 			{"GPCM-SD-OC-003", "149951000000107"},
 			{"GPCM-SD-OC-034", "xxxxxxxx"},
 			{"GPCM-SD-OC-007", "placeholders"},
-			{"GPCM-SD-OC-017", "check digit"},
+			{"GPCM-SD-OC-017", "invalid NHS number"},
 		}},
 		{"oc_consultation_report_consent.xml", senddoc.UseCaseOnline, []want{
 			{senddoc.RuleFHIRBundle, "urn:uuid:f5002228-b2a7-4d43-96ce-329762b2f120 does not resolve"},

@@ -3,7 +3,8 @@ package senddoc
 import (
 	"fmt"
 	"strings"
-	"time"
+
+	"github.com/gpcm/gpcm/patient"
 )
 
 // MESH workflow IDs of Send Document.
@@ -37,22 +38,16 @@ func WorkflowFor(generation int) (msg, ack string) {
 }
 
 // GPProviderAddress returns the patient-routing MESH address
-// GPPROVIDER_{NHS number}_{YYYYMMDD}_{surname}. birthDate is YYYY-MM-DD.
+// GPPROVIDER_{NHS number}_{YYYYMMDD}_{surname} (package patient's format).
+// birthDate is YYYY-MM-DD.
 func GPProviderAddress(nhsNumber, birthDate, family string) (string, error) {
-	if err := checkNHSNumber(nhsNumber); err != nil {
-		return "", fmt.Errorf("senddoc: GPPROVIDER address: %w", err)
-	}
-	d, err := time.Parse("2006-01-02", birthDate)
+	d, err := patient.ParseDateFormat(birthDate, patient.DateISO)
 	if err != nil {
 		return "", fmt.Errorf("senddoc: GPPROVIDER address: date of birth is not YYYY-MM-DD")
 	}
-	fam := strings.TrimSpace(family)
-	if fam == "" || strings.ContainsAny(fam, "_\r\n") {
-		return "", fmt.Errorf("senddoc: GPPROVIDER address: surname is empty or contains '_'")
-	}
-	addr := "GPPROVIDER_" + nhsNumber + "_" + d.Format("20060102") + "_" + fam
-	if len(addr) > 100 {
-		return "", fmt.Errorf("senddoc: GPPROVIDER address is longer than the 100 characters MESH allows")
+	addr, err := patient.FormatGPProviderAddress(nhsNumber, d, strings.TrimSpace(family))
+	if err != nil {
+		return "", fmt.Errorf("senddoc: %w", err)
 	}
 	return addr, nil
 }
@@ -67,27 +62,15 @@ type GPProvider struct {
 	LegacyDOB bool
 }
 
-// ParseGPProvider reads GPPROVIDER_{NHS}_{DOB}_{surname}; the date may be
-// YYYYMMDD or the legacy DDMMYYYY.
+// ParseGPProvider reads GPPROVIDER_{NHS}_{DOB}_{surname} with package
+// patient; the date may be YYYYMMDD or the legacy DDMMYYYY.
 func ParseGPProvider(s string) (GPProvider, error) {
-	rest, ok := strings.CutPrefix(s, "GPPROVIDER_")
-	if !ok {
-		return GPProvider{}, fmt.Errorf("senddoc: not a GPPROVIDER_ address")
+	a, err := patient.ParseGPProviderAddress(s)
+	if err != nil {
+		return GPProvider{}, fmt.Errorf("senddoc: %w", err)
 	}
-	parts := strings.SplitN(rest, "_", 3)
-	if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
-		return GPProvider{}, fmt.Errorf("senddoc: GPPROVIDER_ address needs NHS number, date of birth and surname joined by '_'")
-	}
-	g := GPProvider{NHSNumber: parts[0], Family: parts[2]}
-	if d, err := time.Parse("20060102", parts[1]); err == nil && d.Year() >= 1800 {
-		g.BirthDate = d.Format("2006-01-02")
-	} else if d, err := time.Parse("02012006", parts[1]); err == nil && d.Year() >= 1800 {
-		g.BirthDate = d.Format("2006-01-02")
-		g.LegacyDOB = true
-	} else {
-		return GPProvider{}, fmt.Errorf("senddoc: GPPROVIDER_ address date of birth is neither YYYYMMDD nor DDMMYYYY")
-	}
-	return g, nil
+	return GPProvider{NHSNumber: a.NHSNumber, BirthDate: a.BirthDate.Format(patient.DateISO), Family: a.Surname,
+		LegacyDOB: a.DateFormat != patient.DateCompact}, nil
 }
 
 // patientName is the {Patient Name} of narratives and subjects: forenames
@@ -145,27 +128,6 @@ func (in Input) Envelope() (Envelope, error) {
 	}, nil
 }
 
-// checkNHSNumber checks ten digits with a valid modulus-11 check digit. The
-// error never contains the number.
-func checkNHSNumber(s string) error {
-	if len(s) != 10 {
-		return fmt.Errorf("NHS number must be 10 digits")
-	}
-	sum := 0
-	for i := 0; i < 10; i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return fmt.Errorf("NHS number must be 10 digits")
-		}
-		if i < 9 {
-			sum += int(s[i]-'0') * (10 - i)
-		}
-	}
-	check := 11 - sum%11
-	if check == 11 {
-		check = 0
-	}
-	if check == 10 || check != int(s[9]-'0') {
-		return fmt.Errorf("NHS number check digit is wrong")
-	}
-	return nil
-}
+// checkNHSNumber checks ten digits with a valid modulus-11 check digit
+// (package patient). The error never contains the number.
+func checkNHSNumber(s string) error { return patient.ValidateNHSNumber(s) }

@@ -1,11 +1,290 @@
 package cli
 
-import "context"
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 
-func runValidate(_ context.Context, env *Env, args []string) error {
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-		fs := newFlagSet(env, "validate", "Usage: gpcm validate\n\nNot built yet.\n\nExamples:\n  gpcm validate --help\n")
-		return parseFlags(fs, env, args)
-	}
-	return notBuilt("gpcm validate", "ITK3 and Send Document")
+	"github.com/gpcm/gpcm/senddoc"
+)
+
+const validateHelp = `
+Usage: gpcm validate [--format text|json] [flags] FILE... | -
+
+Check ITK3 / GP Connect Send Document messages (FHIR STU3 XML or JSON) and
+name the requirement each finding breaks: a GPCM-SD-… ID of the release 1.5.2
+catalogues (or FHIR-STU3, FHIR-BDL, ITK3-*, MESH-ADDRESS for rules outside
+them), its severity, the FHIR path, a plain-English message and the ITK3
+response code a receiving system would answer with.
+
+Each argument is one of:
+  FILE         a message in FHIR XML or JSON (sniffed from the first byte)
+  -            a message read from standard input
+  NAME.ctl     a MESH client control file: the message is NAME.dat beside it,
+               and the control file's From_DTS, To_DTS, Subject, LocalId and
+               WorkflowId are checked too
+  NAME.dat     a MESH client payload; NAME.ctl beside it is used if present
+  DIRECTORY    a MESH message directory: every .dat (with its .ctl) in it, or
+               every .xml/.json file when it holds no .dat
+
+Exit status: 0 every message conforms (warnings allowed), 1 a message has
+error findings, 2 an input could not be read as a FHIR message (or bad usage).
+
+Examples:
+  gpcm validate testdata/examples/consultation_report.xml
+  gpcm validate --format json message.xml | jq '.[0].report.findings'
+  gpcm validate --mesh-workflow GPFED_CONSULT_REPORT --mesh-to GPPROVIDER_9434765919_19550109_Smith message.xml
+  gpcm validate OUT/20261124-0001.ctl
+  gpcm validate IN/
+  gpcm senddoc build --in report.json --out - | gpcm validate -
+`
+
+// validateResult is one input's outcome in --format json.
+type validateResult struct {
+	File   string          `json:"file"`
+	Error  string          `json:"error,omitempty"`
+	Report *senddoc.Report `json:"report,omitempty"`
 }
+
+func runValidate(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "validate", validateHelp)
+	format := fs.String("format", "text", "output format: text or json")
+	useCase := fs.String("use-case", "", "force the use case: consultation-summary, online-consultation, generic or patient-registration (default: detect)")
+	testNHS := fs.Bool("allow-test-nhs-numbers", false, "report NHS numbers with a wrong check digit as warnings (test data)")
+	var mm senddoc.MeshMetadata
+	fs.StringVar(&mm.WorkflowID, "mesh-workflow", "", "MESH workflow ID the message travelled with (Mex-WorkflowID)")
+	fs.StringVar(&mm.From, "mesh-from", "", "MESH sender mailbox (Mex-From)")
+	fs.StringVar(&mm.To, "mesh-to", "", "MESH recipient (Mex-To), e.g. GPPROVIDER_{NHS}_{YYYYMMDD}_{surname}")
+	fs.StringVar(&mm.Subject, "mesh-subject", "", "MESH subject (Mex-Subject)")
+	fs.StringVar(&mm.LocalID, "mesh-local-id", "", "MESH local ID (Mex-LocalID)")
+	if err := parseFlags(fs, env, args); err != nil {
+		return err
+	}
+	if *format != "text" && *format != "json" {
+		return usagef("gpcm validate --help", "validate: --format must be text or json, not %q", *format)
+	}
+	switch senddoc.UseCase(*useCase) {
+	case "", senddoc.UseCaseConsultation, senddoc.UseCaseOnline, senddoc.UseCaseGeneric, senddoc.UseCaseRegistration:
+	default:
+		return usagef("gpcm validate --help", "validate: unknown --use-case %q", *useCase)
+	}
+	if fs.NArg() == 0 {
+		return usagef("gpcm validate --help", "validate: name at least one FILE, directory or - for standard input")
+	}
+	opts := senddoc.Options{UseCase: senddoc.UseCase(*useCase), AllowTestNHSNumbers: *testNHS}
+	var headerMeta *senddoc.MeshMetadata
+	if mm != (senddoc.MeshMetadata{}) {
+		mm.Transport = "api"
+		headerMeta = &mm
+	}
+
+	inputs, err := expandInputs(fs.Args())
+	if err != nil {
+		return &exitError{code: ExitUsage, msg: "validate: " + err.Error()}
+	}
+	var results []validateResult
+	status := ExitOK
+	for _, in := range inputs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		res := validateOne(ctx, env, in, opts, headerMeta)
+		switch {
+		case res.Report == nil || res.Error != "":
+			status = ExitUsage
+		case !res.Report.Conformant() && status == ExitOK:
+			status = ExitFailure
+		}
+		results = append(results, res)
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(results); err != nil {
+			return err
+		}
+	} else {
+		for _, r := range results {
+			printResult(env.Stdout, r)
+		}
+	}
+	if status != ExitOK {
+		return &exitError{code: status}
+	}
+	return nil
+}
+
+// input is one message to validate: its payload and optional control file.
+type input struct {
+	name string
+	dat  string // "-" for stdin
+	ctl  string
+}
+
+func expandInputs(args []string) ([]input, error) {
+	var out []input
+	for _, a := range args {
+		if a == "-" {
+			out = append(out, input{name: "-", dat: "-"})
+			continue
+		}
+		fi, err := os.Stat(a)
+		if err != nil {
+			out = append(out, input{name: a, dat: a}) // reported as unreadable
+			continue
+		}
+		if fi.IsDir() {
+			ins, err := dirInputs(a)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ins...)
+			continue
+		}
+		out = append(out, fileInput(a))
+	}
+	return out, nil
+}
+
+func fileInput(path string) input {
+	ext := strings.ToLower(filepath.Ext(path))
+	base := strings.TrimSuffix(path, filepath.Ext(path))
+	switch ext {
+	case ".ctl":
+		return input{name: path, dat: sibling(base, ".dat"), ctl: path}
+	case ".dat":
+		in := input{name: path, dat: path}
+		if c := sibling(base, ".ctl"); fileExists(c) {
+			in.ctl = c
+		}
+		return in
+	}
+	return input{name: path, dat: path}
+}
+
+// sibling finds base+ext, also in upper case (MESH clients write .DAT/.CTL).
+func sibling(base, ext string) string {
+	if p := base + ext; fileExists(p) {
+		return p
+	}
+	if p := base + strings.ToUpper(ext); fileExists(p) {
+		return p
+	}
+	return base + ext
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+func dirInputs(dir string) ([]input, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var dats, others []string
+	for _, e := range ents {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		switch strings.ToLower(filepath.Ext(e.Name())) {
+		case ".dat":
+			dats = append(dats, filepath.Join(dir, e.Name()))
+		case ".xml", ".json":
+			others = append(others, filepath.Join(dir, e.Name()))
+		}
+	}
+	pick := dats
+	if len(pick) == 0 {
+		pick = others
+	}
+	if len(pick) == 0 {
+		return nil, fmt.Errorf("%s holds no .dat, .xml or .json message", dir)
+	}
+	sort.Strings(pick)
+	var out []input
+	for _, p := range pick {
+		out = append(out, fileInput(p))
+	}
+	return out, nil
+}
+
+func validateOne(ctx context.Context, env *Env, in input, opts senddoc.Options, headerMeta *senddoc.MeshMetadata) validateResult {
+	res := validateResult{File: in.name}
+	opts.Mesh = headerMeta
+	if in.ctl != "" {
+		f, err := os.Open(in.ctl)
+		if err != nil {
+			res.Error = err.Error()
+			return res
+		}
+		c, err := senddoc.ReadControlFile(f)
+		f.Close()
+		if err != nil {
+			res.Error = fmt.Sprintf("%s: %v", in.ctl, err)
+			return res
+		}
+		opts.Mesh = c.Metadata()
+	}
+	var r io.Reader
+	if in.dat == "-" {
+		r = env.Stdin
+	} else {
+		f, err := os.Open(in.dat)
+		if err != nil {
+			res.Error = err.Error()
+			return res
+		}
+		defer f.Close()
+		r = f
+	}
+	rep, err := senddoc.Validate(ctx, r, opts)
+	res.Report = &rep
+	if err != nil {
+		res.Error = err.Error()
+	}
+	return res
+}
+
+func printResult(w io.Writer, r validateResult) {
+	if r.Report == nil {
+		fmt.Fprintf(w, "%s: cannot read: %s\n", r.File, r.Error)
+		return
+	}
+	rep := r.Report
+	if r.Error != "" {
+		fmt.Fprintf(w, "%s: cannot read: %s (a receiver answers %s %s)\n", r.File, r.Error, rep.ResponseCode, rep.ResponseCode.Display())
+		return
+	}
+	warn := len(rep.Findings) - rep.Errors()
+	verdict := "conformant"
+	if !rep.Conformant() {
+		verdict = "NOT conformant"
+	}
+	what := rep.Kind
+	if rep.UseCase != "" {
+		what += ", " + string(rep.UseCase)
+	}
+	if rep.Generation != 0 {
+		what += fmt.Sprintf(", v%d", rep.Generation)
+	}
+	fmt.Fprintf(w, "%s: %s (%s): %d errors, %d warnings; a receiver answers %s %s\n",
+		r.File, verdict, what, rep.Errors(), warn, rep.ResponseCode, rep.ResponseCode.Display())
+	var buf bytes.Buffer
+	for _, f := range rep.Findings {
+		code := ""
+		if f.Code != 0 {
+			code = " [" + f.Code.String() + "]"
+		}
+		fmt.Fprintf(&buf, "  %-7s %s %s\n          %s%s\n", f.Severity, f.Requirement, f.Path, f.Message, code)
+	}
+	w.Write(buf.Bytes())
+}
+
