@@ -287,4 +287,3 @@ func printResult(w io.Writer, r validateResult) {
 	}
 	w.Write(buf.Bytes())
 }
-
