@@ -9,7 +9,8 @@
 // (name in a larger font as "SURNAME, Forename(s) (Title)", DOB as
 // dd-Mmm-yyyy, NHS No as ### ### ####, home/registered address, telephone
 // numbers, and a current address and telephone only when the patient is at a
-// temporary location), the CLINICAL NOTES bar (NHS Blue) and a footer
+// temporary location; the name is set at 13 pt, or at 11.5 or 10 pt when it
+// would not fit on one line, GPCM-SD-CS-014), the CLINICAL NOTES bar (NHS Blue) and a footer
 // ("Confidential: personal data", "Page x of y"). The first page adds the
 // banner (NHS, CONSULTATION REPORT, - Confidential: personal data -, GP
 // Connect) and the Consulting Organisation block (clinician, organisation
@@ -30,6 +31,14 @@
 // A confidential consultation (Consultation.Confidential) withholds the
 // fields the layout marks confidential and prints ConfidentialNotes instead
 // of the notes; a confidential Item prints ConfidentialItem.
+//
+// # Errors
+//
+// Render refuses input it cannot print with a *FieldError (errors.Is
+// ErrInvalid: version below 1, no patient name, no NHS number), a report
+// longer than MaxPages with ErrTooLong, and turns a failure inside the PDF
+// library into ErrRender instead of a panic. Error texts name fields, never
+// their values.
 //
 // # Output
 //
