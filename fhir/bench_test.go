@@ -1,0 +1,71 @@
+package fhir_test
+
+import (
+	"bytes"
+	"encoding/xml"
+	"io"
+	"sort"
+	"testing"
+
+	"github.com/gpcm/gpcm/fhir"
+)
+
+// BenchmarkCodec measures, per official example, a plain encoding/xml
+// Token scan of the bytes (the baseline), our XML decode+encode of the same
+// bytes, and our JSON decode+encode of the example's JSON form. Compare
+// ns/op of fhir-decode-encode with xml-token-scan: the goal is a ratio
+// baseline/ours of at least 0.4.
+func BenchmarkCodec(b *testing.B) {
+	ex := examples(b)
+	names := make([]string, 0, len(ex))
+	for n := range ex {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		data := ex[name]
+		res, _, err := fhir.DecodeXML(bytes.NewReader(data), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		js := mustEncodeJSON(b, res, nil)
+		b.Run(name+"/xml-token-scan", func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				d := xml.NewDecoder(bytes.NewReader(data))
+				for {
+					if _, err := d.Token(); err != nil {
+						if err != io.EOF {
+							b.Fatal(err)
+						}
+						break
+					}
+				}
+			}
+		})
+		b.Run(name+"/fhir-decode-encode", func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				r, _, err := fhir.DecodeXML(bytes.NewReader(data), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := fhir.EncodeXML(io.Discard, r, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/fhir-json-decode-encode", func(b *testing.B) {
+			b.SetBytes(int64(len(js)))
+			for b.Loop() {
+				r, _, err := fhir.DecodeJSON(bytes.NewReader(js), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := fhir.EncodeJSON(io.Discard, r, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
