@@ -9,6 +9,7 @@ package mesh_test
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"log"
 	"net"
@@ -149,4 +150,21 @@ func (e *env) report(tb testing.TB, mailbox, linked, code, desc, workflow string
 		tb.Fatal(err)
 	}
 	return m.ID
+}
+
+// mustRawClient is a plain net/http client with the same TLS material.
+func mustRawClient(tb testing.TB, ca, cert, key string) *http.Client {
+	tb.Helper()
+	pair, err := tls.LoadX509KeyPair(cert, key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pem, err := os.ReadFile(ca)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{Certificates: []tls.Certificate{pair}, RootCAs: pool,
+		MinVersion: tls.VersionTLS12}}}
 }
