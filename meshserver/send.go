@@ -226,7 +226,8 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, c *call) error {
 		m.Recipient = ""
 		m.Status, m.StatusCode, m.StatusEvent, m.StatusDescription = StatusError, route.code, "SEND", route.desc
 	case total > 1:
-		m.Status = StatusUploading
+		// An upload never completed expires like an unread message.
+		m.Status, m.ExpiresAt = StatusUploading, now.Add(s.cfg.Expiry)
 	default:
 		m.ExpiresAt = now.Add(s.cfg.Expiry)
 	}
@@ -279,6 +280,18 @@ func (s *Server) sendChunk(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	if m.Sender != c.mailbox.ID || m.MessageType != TypeData {
 		return errf(http.StatusForbidden, "SEND", "", "Message does not belong to this mailbox")
+	}
+	if m.Status == StatusError && strings.HasPrefix(m.StatusCode, "EPL-") && n > 1 && n <= m.TotalChunks {
+		// Routing failed and was reported; the sender may still be
+		// uploading the rest. Accept and drop the chunks.
+		body, err := s.bodyReader(w, r)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(io.Discard, body); err != nil {
+			return err
+		}
+		return writeAccepted(w, c.version, id, n)
 	}
 	if m.Status != StatusUploading {
 		return withID(errFinalised, id)

@@ -143,8 +143,8 @@ type MessageStore interface {
 	// UpdateStatus moves a message from one of p.From to p.To; ErrNotFound
 	// if unknown, ErrConflict if its status is not in p.From.
 	UpdateStatus(ctx context.Context, p UpdateStatusParams) (Message, error)
-	// ExpireDue moves up to p.Limit accepted messages whose ExpiresAt is at
-	// or before p.Now to undeliverable and, in the same transaction, stores
+	// ExpireDue moves up to p.Limit accepted or still uploading messages
+	// whose ExpiresAt is at or before p.Now to undeliverable and, in the same transaction, stores
 	// the report p.Report builds for each. It returns the expired messages.
 	ExpireDue(ctx context.Context, p ExpireParams) ([]Message, error)
 	// CountByStatus counts messages per status (for metrics).

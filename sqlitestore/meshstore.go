@@ -376,8 +376,8 @@ func (s *MeshStore) ExpireDue(ctx context.Context, p meshserver.ExpireParams) ([
 	}
 	err := s.tx(ctx, "expire messages", func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+messageCols+` FROM mesh_messages
-			WHERE status = ? AND expires_at > 0 AND expires_at <= ? ORDER BY expires_at LIMIT ?`,
-			meshserver.StatusAccepted, toMicros(p.Now), limit)
+			WHERE status IN (?, ?) AND expires_at > 0 AND expires_at <= ? ORDER BY expires_at LIMIT ?`,
+			meshserver.StatusAccepted, meshserver.StatusUploading, toMicros(p.Now), limit)
 		if err != nil {
 			return err
 		}

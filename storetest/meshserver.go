@@ -228,23 +228,33 @@ func RunMeshServer(t *testing.T, open func(t *testing.T) meshserver.Store) {
 		due.ExpiresAt = t0.Add(time.Hour)
 		notDue := msg("20260115103000000002_AAAAAA", "A", "B", "WF")
 		notDue.ExpiresAt = t0.Add(48 * time.Hour)
-		for _, m := range []meshserver.Message{due, notDue} {
+		stalled := msg("20260115103000000003_AAAAAA", "A", "B", "WF")
+		stalled.Status, stalled.TotalChunks = meshserver.StatusUploading, 2
+		stalled.ExpiresAt = t0.Add(time.Hour)
+		acked := msg("20260115103000000004_AAAAAA", "A", "B", "WF")
+		acked.Status, acked.ExpiresAt = meshserver.StatusAcknowledged, t0.Add(time.Hour)
+		for _, m := range []meshserver.Message{due, notDue, stalled, acked} {
 			if err := s.CreateMessage(ctx, m, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
 		now := t0.Add(2 * time.Hour)
+		n := 0
 		got, err := s.ExpireDue(ctx, meshserver.ExpireParams{Now: now, Limit: 10, Report: func(m meshserver.Message) meshserver.Message {
-			return meshserver.Message{ID: "20260115123000000000_REPORT", MessageType: meshserver.TypeReport, Recipient: m.Sender,
+			n++
+			return meshserver.Message{ID: fmt.Sprintf("20260115123000000000_REPOR%d", n), MessageType: meshserver.TypeReport, Recipient: m.Sender,
 				WorkflowID: m.WorkflowID, LinkedMsgID: m.ID, Status: meshserver.StatusAccepted, StatusCode: "14", StatusEvent: "SEND",
 				StatusDescription: "Message not collected by recipient after 5 days", CreatedAt: now, StatusAt: now}
 		}})
-		if err != nil || len(got) != 1 || got[0].ID != due.ID || got[0].Status != meshserver.StatusUndeliverable {
-			t.Fatalf("ExpireDue: got %+v, %v", got, err)
+		if err != nil || len(got) != 2 || got[0].Status != meshserver.StatusUndeliverable || got[1].Status != meshserver.StatusUndeliverable {
+			t.Fatalf("ExpireDue: got %+v, %v; want the due and the stalled upload", got, err)
 		}
 		inbox, _ := s.ListInbox(ctx, meshserver.ListInboxParams{Mailbox: "A", Limit: 10})
-		if len(inbox) != 1 || inbox[0].LinkedMsgID != due.ID || inbox[0].MessageType != meshserver.TypeReport {
-			t.Fatalf("sender inbox: got %+v, want one report", inbox)
+		if len(inbox) != 2 || inbox[0].MessageType != meshserver.TypeReport {
+			t.Fatalf("sender inbox: got %+v, want two reports", inbox)
+		}
+		if st, _ := s.GetMessage(ctx, acked.ID); st.Status != meshserver.StatusAcknowledged {
+			t.Fatalf("acknowledged message changed to %s", st.Status)
 		}
 		again, err := s.ExpireDue(ctx, meshserver.ExpireParams{Now: now, Limit: 10})
 		if err != nil || len(again) != 0 {
