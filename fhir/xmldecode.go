@@ -389,6 +389,9 @@ func (d *xmlDecoder) field(v reflect.Value, fp *fieldPlan, alt int) error {
 		} else {
 			nonEmpty = !f.IsNil()
 		}
+		if nonEmpty && fp.kind == fkChoice {
+			return d.errorf("more than one %s[x] given", fp.name)
+		}
 		if nonEmpty {
 			return d.errorf("element %s repeated but allows at most one", seg.name)
 		}

@@ -171,6 +171,16 @@ var choiceTypes = map[reflect.Type][]choiceAlt{
 		{"CodeableConcept", reflect.TypeFor[CodeableConcept]()},
 		{"Reference", reflect.TypeFor[Reference]()},
 	},
+	reflect.TypeFor[ClaimInformationTimingType](): {
+		{"Date", reflect.TypeFor[Date]()},
+		{"Period", reflect.TypeFor[Period]()},
+	},
+	reflect.TypeFor[ClaimInformationValue](): {
+		{"String", reflect.TypeFor[String]()},
+		{"Quantity", reflect.TypeFor[Quantity]()},
+		{"Attachment", reflect.TypeFor[Attachment]()},
+		{"Reference", reflect.TypeFor[Reference]()},
+	},
 	reflect.TypeFor[ClaimItemLocation](): {
 		{"CodeableConcept", reflect.TypeFor[CodeableConcept]()},
 		{"Address", reflect.TypeFor[Address]()},
@@ -184,16 +194,6 @@ var choiceTypes = map[reflect.Type][]choiceAlt{
 		{"CodeableConcept", reflect.TypeFor[CodeableConcept]()},
 		{"Reference", reflect.TypeFor[Reference]()},
 	},
-	reflect.TypeFor[ClaimSpecialConditionTimingType](): {
-		{"Date", reflect.TypeFor[Date]()},
-		{"Period", reflect.TypeFor[Period]()},
-	},
-	reflect.TypeFor[ClaimSpecialConditionValue](): {
-		{"String", reflect.TypeFor[String]()},
-		{"Quantity", reflect.TypeFor[Quantity]()},
-		{"Attachment", reflect.TypeFor[Attachment]()},
-		{"Reference", reflect.TypeFor[Reference]()},
-	},
 	reflect.TypeFor[ClinicalImpressionEffective](): {
 		{"DateTime", reflect.TypeFor[DateTime]()},
 		{"Period", reflect.TypeFor[Period]()},
@@ -202,7 +202,7 @@ var choiceTypes = map[reflect.Type][]choiceAlt{
 		{"CodeableConcept", reflect.TypeFor[CodeableConcept]()},
 		{"Reference", reflect.TypeFor[Reference]()},
 	},
-	reflect.TypeFor[CodeSystemConceptDefinitionConceptPropertyValue](): {
+	reflect.TypeFor[CodeSystemConceptPropertyValue](): {
 		{"Code", reflect.TypeFor[Code]()},
 		{"Coding", reflect.TypeFor[Coding]()},
 		{"String", reflect.TypeFor[String]()},
@@ -260,19 +260,19 @@ var choiceTypes = map[reflect.Type][]choiceAlt{
 		{"Attachment", reflect.TypeFor[Attachment]()},
 		{"Reference", reflect.TypeFor[Reference]()},
 	},
-	reflect.TypeFor[ContractComputableLanguageContent](): {
+	reflect.TypeFor[ContractFriendlyContent](): {
 		{"Attachment", reflect.TypeFor[Attachment]()},
 		{"Reference", reflect.TypeFor[Reference]()},
 	},
-	reflect.TypeFor[ContractFriendlyLanguageContent](): {
+	reflect.TypeFor[ContractLegalContent](): {
 		{"Attachment", reflect.TypeFor[Attachment]()},
 		{"Reference", reflect.TypeFor[Reference]()},
 	},
-	reflect.TypeFor[ContractLegalLanguageContent](): {
+	reflect.TypeFor[ContractRuleContent](): {
 		{"Attachment", reflect.TypeFor[Attachment]()},
 		{"Reference", reflect.TypeFor[Reference]()},
 	},
-	reflect.TypeFor[ContractTermTermValuedItemEntity](): {
+	reflect.TypeFor[ContractTermValuedItemEntity](): {
 		{"CodeableConcept", reflect.TypeFor[CodeableConcept]()},
 		{"Reference", reflect.TypeFor[Reference]()},
 	},
@@ -324,6 +324,10 @@ var choiceTypes = map[reflect.Type][]choiceAlt{
 		{"Range", reflect.TypeFor[Range]()},
 		{"Quantity", reflect.TypeFor[SimpleQuantity]()},
 	},
+	reflect.TypeFor[ElementDefinitionBindingValueSet](): {
+		{"Uri", reflect.TypeFor[URI]()},
+		{"Reference", reflect.TypeFor[Reference]()},
+	},
 	reflect.TypeFor[ElementDefinitionDefaultValue](): {
 		{"Base64Binary", reflect.TypeFor[Base64Binary]()},
 		{"Boolean", reflect.TypeFor[Boolean]()},
@@ -363,10 +367,6 @@ var choiceTypes = map[reflect.Type][]choiceAlt{
 		{"Signature", reflect.TypeFor[Signature]()},
 		{"Timing", reflect.TypeFor[Timing]()},
 		{"Meta", reflect.TypeFor[Meta]()},
-	},
-	reflect.TypeFor[ElementDefinitionElementDefinitionBindingValueSet](): {
-		{"Uri", reflect.TypeFor[URI]()},
-		{"Reference", reflect.TypeFor[Reference]()},
 	},
 	reflect.TypeFor[ElementDefinitionExampleValue](): {
 		{"Base64Binary", reflect.TypeFor[Base64Binary]()},
@@ -514,12 +514,12 @@ var choiceTypes = map[reflect.Type][]choiceAlt{
 		{"Date", reflect.TypeFor[Date]()},
 		{"Period", reflect.TypeFor[Period]()},
 	},
-	reflect.TypeFor[EligibilityResponseInsuranceBenefitsBenefitAllowed](): {
+	reflect.TypeFor[EligibilityResponseInsuranceBenefitBalanceFinancialAllowed](): {
 		{"UnsignedInt", reflect.TypeFor[UnsignedInt]()},
 		{"String", reflect.TypeFor[String]()},
 		{"Money", reflect.TypeFor[Money]()},
 	},
-	reflect.TypeFor[EligibilityResponseInsuranceBenefitsBenefitUsed](): {
+	reflect.TypeFor[EligibilityResponseInsuranceBenefitBalanceFinancialUsed](): {
 		{"UnsignedInt", reflect.TypeFor[UnsignedInt]()},
 		{"Money", reflect.TypeFor[Money]()},
 	},
@@ -527,17 +527,27 @@ var choiceTypes = map[reflect.Type][]choiceAlt{
 		{"Address", reflect.TypeFor[Address]()},
 		{"Reference", reflect.TypeFor[Reference]()},
 	},
-	reflect.TypeFor[ExplanationOfBenefitBenefitBalanceBenefitAllowed](): {
+	reflect.TypeFor[ExplanationOfBenefitBenefitBalanceFinancialAllowed](): {
 		{"UnsignedInt", reflect.TypeFor[UnsignedInt]()},
 		{"String", reflect.TypeFor[String]()},
 		{"Money", reflect.TypeFor[Money]()},
 	},
-	reflect.TypeFor[ExplanationOfBenefitBenefitBalanceBenefitUsed](): {
+	reflect.TypeFor[ExplanationOfBenefitBenefitBalanceFinancialUsed](): {
 		{"UnsignedInt", reflect.TypeFor[UnsignedInt]()},
 		{"Money", reflect.TypeFor[Money]()},
 	},
 	reflect.TypeFor[ExplanationOfBenefitDiagnosisDiagnosisType](): {
 		{"CodeableConcept", reflect.TypeFor[CodeableConcept]()},
+		{"Reference", reflect.TypeFor[Reference]()},
+	},
+	reflect.TypeFor[ExplanationOfBenefitInformationTimingType](): {
+		{"Date", reflect.TypeFor[Date]()},
+		{"Period", reflect.TypeFor[Period]()},
+	},
+	reflect.TypeFor[ExplanationOfBenefitInformationValue](): {
+		{"String", reflect.TypeFor[String]()},
+		{"Quantity", reflect.TypeFor[Quantity]()},
+		{"Attachment", reflect.TypeFor[Attachment]()},
 		{"Reference", reflect.TypeFor[Reference]()},
 	},
 	reflect.TypeFor[ExplanationOfBenefitItemLocation](): {
@@ -551,16 +561,6 @@ var choiceTypes = map[reflect.Type][]choiceAlt{
 	},
 	reflect.TypeFor[ExplanationOfBenefitProcedureProcedureType](): {
 		{"CodeableConcept", reflect.TypeFor[CodeableConcept]()},
-		{"Reference", reflect.TypeFor[Reference]()},
-	},
-	reflect.TypeFor[ExplanationOfBenefitSupportingInformationTimingType](): {
-		{"Date", reflect.TypeFor[Date]()},
-		{"Period", reflect.TypeFor[Period]()},
-	},
-	reflect.TypeFor[ExplanationOfBenefitSupportingInformationValue](): {
-		{"String", reflect.TypeFor[String]()},
-		{"Quantity", reflect.TypeFor[Quantity]()},
-		{"Attachment", reflect.TypeFor[Attachment]()},
 		{"Reference", reflect.TypeFor[Reference]()},
 	},
 	reflect.TypeFor[ExtensionValue](): {
@@ -1005,7 +1005,7 @@ var choiceTypes = map[reflect.Type][]choiceAlt{
 		{"Uri", reflect.TypeFor[URI]()},
 		{"Reference", reflect.TypeFor[Reference]()},
 	},
-	reflect.TypeFor[TaskOutputValue](): {
+	reflect.TypeFor[TaskInputValue](): {
 		{"Base64Binary", reflect.TypeFor[Base64Binary]()},
 		{"Boolean", reflect.TypeFor[Boolean]()},
 		{"Code", reflect.TypeFor[Code]()},
@@ -1045,7 +1045,7 @@ var choiceTypes = map[reflect.Type][]choiceAlt{
 		{"Timing", reflect.TypeFor[Timing]()},
 		{"Meta", reflect.TypeFor[Meta]()},
 	},
-	reflect.TypeFor[TaskParameterValue](): {
+	reflect.TypeFor[TaskOutputValue](): {
 		{"Base64Binary", reflect.TypeFor[Base64Binary]()},
 		{"Boolean", reflect.TypeFor[Boolean]()},
 		{"Code", reflect.TypeFor[Code]()},

@@ -656,10 +656,19 @@ type CapabilityStatementRest struct {
 	Documentation     *String                                       `fhir:"documentation"`
 	Security          *CapabilityStatementRestSecurity              `fhir:"security"`
 	Resource          []*CapabilityStatementRestResource            `fhir:"resource"`
-	Interaction       []*CapabilityStatementRestSystemInteraction   `fhir:"interaction"`
+	Interaction       []*CapabilityStatementRestInteraction         `fhir:"interaction"`
 	SearchParam       []*CapabilityStatementRestResourceSearchParam `fhir:"searchParam"`
 	Operation         []*CapabilityStatementRestOperation           `fhir:"operation"`
 	Compartment       []*URI                                        `fhir:"compartment"`
+}
+
+// CapabilityStatementRestInteraction is the FHIR STU3 element CapabilityStatement.rest.interaction.
+type CapabilityStatementRestInteraction struct {
+	ID                string       `fhir:"id,attr"`
+	Extension         []*Extension `fhir:"extension"`
+	ModifierExtension []*Extension `fhir:"modifierExtension"`
+	Code              *Code        `fhir:"code"` // binding http://hl7.org/fhir/ValueSet/system-restful-interaction; required
+	Documentation     *String      `fhir:"documentation"`
 }
 
 // CapabilityStatementRestOperation is the FHIR STU3 element CapabilityStatement.rest.operation.
@@ -673,28 +682,28 @@ type CapabilityStatementRestOperation struct {
 
 // CapabilityStatementRestResource is the FHIR STU3 element CapabilityStatement.rest.resource.
 type CapabilityStatementRestResource struct {
-	ID                string                                                `fhir:"id,attr"`
-	Extension         []*Extension                                          `fhir:"extension"`
-	ModifierExtension []*Extension                                          `fhir:"modifierExtension"`
-	Type              *Code                                                 `fhir:"type"`    // binding http://hl7.org/fhir/ValueSet/resource-types; required
-	Profile           *Reference                                            `fhir:"profile"` // Reference(StructureDefinition)
-	Documentation     *Markdown                                             `fhir:"documentation"`
-	Interaction       []*CapabilityStatementRestResourceResourceInteraction `fhir:"interaction"` // required
-	Versioning        *Code                                                 `fhir:"versioning"`  // binding http://hl7.org/fhir/ValueSet/versioning-policy
-	ReadHistory       *Boolean                                              `fhir:"readHistory"`
-	UpdateCreate      *Boolean                                              `fhir:"updateCreate"`
-	ConditionalCreate *Boolean                                              `fhir:"conditionalCreate"`
-	ConditionalRead   *Code                                                 `fhir:"conditionalRead"` // binding http://hl7.org/fhir/ValueSet/conditional-read-status
-	ConditionalUpdate *Boolean                                              `fhir:"conditionalUpdate"`
-	ConditionalDelete *Code                                                 `fhir:"conditionalDelete"` // binding http://hl7.org/fhir/ValueSet/conditional-delete-status
-	ReferencePolicy   []*Code                                               `fhir:"referencePolicy"`   // binding http://hl7.org/fhir/ValueSet/reference-handling-policy
-	SearchInclude     []*String                                             `fhir:"searchInclude"`
-	SearchRevInclude  []*String                                             `fhir:"searchRevInclude"`
-	SearchParam       []*CapabilityStatementRestResourceSearchParam         `fhir:"searchParam"`
+	ID                string                                        `fhir:"id,attr"`
+	Extension         []*Extension                                  `fhir:"extension"`
+	ModifierExtension []*Extension                                  `fhir:"modifierExtension"`
+	Type              *Code                                         `fhir:"type"`    // binding http://hl7.org/fhir/ValueSet/resource-types; required
+	Profile           *Reference                                    `fhir:"profile"` // Reference(StructureDefinition)
+	Documentation     *Markdown                                     `fhir:"documentation"`
+	Interaction       []*CapabilityStatementRestResourceInteraction `fhir:"interaction"` // required
+	Versioning        *Code                                         `fhir:"versioning"`  // binding http://hl7.org/fhir/ValueSet/versioning-policy
+	ReadHistory       *Boolean                                      `fhir:"readHistory"`
+	UpdateCreate      *Boolean                                      `fhir:"updateCreate"`
+	ConditionalCreate *Boolean                                      `fhir:"conditionalCreate"`
+	ConditionalRead   *Code                                         `fhir:"conditionalRead"` // binding http://hl7.org/fhir/ValueSet/conditional-read-status
+	ConditionalUpdate *Boolean                                      `fhir:"conditionalUpdate"`
+	ConditionalDelete *Code                                         `fhir:"conditionalDelete"` // binding http://hl7.org/fhir/ValueSet/conditional-delete-status
+	ReferencePolicy   []*Code                                       `fhir:"referencePolicy"`   // binding http://hl7.org/fhir/ValueSet/reference-handling-policy
+	SearchInclude     []*String                                     `fhir:"searchInclude"`
+	SearchRevInclude  []*String                                     `fhir:"searchRevInclude"`
+	SearchParam       []*CapabilityStatementRestResourceSearchParam `fhir:"searchParam"`
 }
 
-// CapabilityStatementRestResourceResourceInteraction is the FHIR STU3 element CapabilityStatement.rest.resource.resourceInteraction.
-type CapabilityStatementRestResourceResourceInteraction struct {
+// CapabilityStatementRestResourceInteraction is the FHIR STU3 element CapabilityStatement.rest.resource.interaction.
+type CapabilityStatementRestResourceInteraction struct {
 	ID                string       `fhir:"id,attr"`
 	Extension         []*Extension `fhir:"extension"`
 	ModifierExtension []*Extension `fhir:"modifierExtension"`
@@ -731,15 +740,6 @@ type CapabilityStatementRestSecurityCertificate struct {
 	ModifierExtension []*Extension  `fhir:"modifierExtension"`
 	Type              *Code         `fhir:"type"` // binding http://www.rfc-editor.org/bcp/bcp13.txt
 	Blob              *Base64Binary `fhir:"blob"`
-}
-
-// CapabilityStatementRestSystemInteraction is the FHIR STU3 element CapabilityStatement.rest.systemInteraction.
-type CapabilityStatementRestSystemInteraction struct {
-	ID                string       `fhir:"id,attr"`
-	Extension         []*Extension `fhir:"extension"`
-	ModifierExtension []*Extension `fhir:"modifierExtension"`
-	Code              *Code        `fhir:"code"` // binding http://hl7.org/fhir/ValueSet/system-restful-interaction; required
-	Documentation     *String      `fhir:"documentation"`
 }
 
 // CapabilityStatementSoftware is the FHIR STU3 element CapabilityStatement.software.
@@ -909,44 +909,44 @@ type ChargeItemParticipant struct {
 
 // Claim is the FHIR STU3 Claim resource (http://hl7.org/fhir/StructureDefinition/Claim).
 type Claim struct {
-	ID                   *ID                      `fhir:"id"`
-	Meta                 *Meta                    `fhir:"meta"`
-	ImplicitRules        *URI                     `fhir:"implicitRules"`
-	Language             *Code                    `fhir:"language"` // binding http://hl7.org/fhir/ValueSet/languages
-	Text                 *Narrative               `fhir:"text"`
-	Contained            []Resource               `fhir:"contained,resource"`
-	Extension            []*Extension             `fhir:"extension"`
-	ModifierExtension    []*Extension             `fhir:"modifierExtension"`
-	Identifier           []*Identifier            `fhir:"identifier"`
-	Status               *Code                    `fhir:"status"` // binding http://hl7.org/fhir/ValueSet/fm-status
-	Type                 *CodeableConcept         `fhir:"type"`
-	SubType              []*CodeableConcept       `fhir:"subType"`
-	Use                  *Code                    `fhir:"use"`     // binding http://hl7.org/fhir/ValueSet/claim-use
-	Patient              *Reference               `fhir:"patient"` // Reference(Patient)
-	BillablePeriod       *Period                  `fhir:"billablePeriod"`
-	Created              *DateTime                `fhir:"created"`
-	Enterer              *Reference               `fhir:"enterer"`      // Reference(Practitioner)
-	Insurer              *Reference               `fhir:"insurer"`      // Reference(Organization)
-	Provider             *Reference               `fhir:"provider"`     // Reference(Practitioner)
-	Organization         *Reference               `fhir:"organization"` // Reference(Organization)
-	Priority             *CodeableConcept         `fhir:"priority"`
-	FundsReserve         *CodeableConcept         `fhir:"fundsReserve"`
-	Related              []*ClaimRelatedClaim     `fhir:"related"`
-	Prescription         *Reference               `fhir:"prescription"`         // Reference(MedicationRequest|VisionPrescription)
-	OriginalPrescription *Reference               `fhir:"originalPrescription"` // Reference(MedicationRequest)
-	Payee                *ClaimPayee              `fhir:"payee"`
-	Referral             *Reference               `fhir:"referral"` // Reference(ReferralRequest)
-	Facility             *Reference               `fhir:"facility"` // Reference(Location)
-	CareTeam             []*ClaimCareTeam         `fhir:"careTeam"`
-	Information          []*ClaimSpecialCondition `fhir:"information"`
-	Diagnosis            []*ClaimDiagnosis        `fhir:"diagnosis"`
-	Procedure            []*ClaimProcedure        `fhir:"procedure"`
-	Insurance            []*ClaimInsurance        `fhir:"insurance"`
-	Accident             *ClaimAccident           `fhir:"accident"`
-	EmploymentImpacted   *Period                  `fhir:"employmentImpacted"`
-	Hospitalization      *Period                  `fhir:"hospitalization"`
-	Item                 []*ClaimItem             `fhir:"item"`
-	Total                *Money                   `fhir:"total"`
+	ID                   *ID                 `fhir:"id"`
+	Meta                 *Meta               `fhir:"meta"`
+	ImplicitRules        *URI                `fhir:"implicitRules"`
+	Language             *Code               `fhir:"language"` // binding http://hl7.org/fhir/ValueSet/languages
+	Text                 *Narrative          `fhir:"text"`
+	Contained            []Resource          `fhir:"contained,resource"`
+	Extension            []*Extension        `fhir:"extension"`
+	ModifierExtension    []*Extension        `fhir:"modifierExtension"`
+	Identifier           []*Identifier       `fhir:"identifier"`
+	Status               *Code               `fhir:"status"` // binding http://hl7.org/fhir/ValueSet/fm-status
+	Type                 *CodeableConcept    `fhir:"type"`
+	SubType              []*CodeableConcept  `fhir:"subType"`
+	Use                  *Code               `fhir:"use"`     // binding http://hl7.org/fhir/ValueSet/claim-use
+	Patient              *Reference          `fhir:"patient"` // Reference(Patient)
+	BillablePeriod       *Period             `fhir:"billablePeriod"`
+	Created              *DateTime           `fhir:"created"`
+	Enterer              *Reference          `fhir:"enterer"`      // Reference(Practitioner)
+	Insurer              *Reference          `fhir:"insurer"`      // Reference(Organization)
+	Provider             *Reference          `fhir:"provider"`     // Reference(Practitioner)
+	Organization         *Reference          `fhir:"organization"` // Reference(Organization)
+	Priority             *CodeableConcept    `fhir:"priority"`
+	FundsReserve         *CodeableConcept    `fhir:"fundsReserve"`
+	Related              []*ClaimRelated     `fhir:"related"`
+	Prescription         *Reference          `fhir:"prescription"`         // Reference(MedicationRequest|VisionPrescription)
+	OriginalPrescription *Reference          `fhir:"originalPrescription"` // Reference(MedicationRequest)
+	Payee                *ClaimPayee         `fhir:"payee"`
+	Referral             *Reference          `fhir:"referral"` // Reference(ReferralRequest)
+	Facility             *Reference          `fhir:"facility"` // Reference(Location)
+	CareTeam             []*ClaimCareTeam    `fhir:"careTeam"`
+	Information          []*ClaimInformation `fhir:"information"`
+	Diagnosis            []*ClaimDiagnosis   `fhir:"diagnosis"`
+	Procedure            []*ClaimProcedure   `fhir:"procedure"`
+	Insurance            []*ClaimInsurance   `fhir:"insurance"`
+	Accident             *ClaimAccident      `fhir:"accident"`
+	EmploymentImpacted   *Period             `fhir:"employmentImpacted"`
+	Hospitalization      *Period             `fhir:"hospitalization"`
+	Item                 []*ClaimItem        `fhir:"item"`
+	Total                *Money              `fhir:"total"`
 }
 
 // ResourceType returns "Claim".
@@ -983,6 +983,19 @@ type ClaimDiagnosis struct {
 	Diagnosis         ClaimDiagnosisDiagnosisType `fhir:"diagnosis,choice"` // one of CodeableConcept, Reference; required
 	Type              []*CodeableConcept          `fhir:"type"`
 	PackageCode       *CodeableConcept            `fhir:"packageCode"`
+}
+
+// ClaimInformation is the FHIR STU3 element Claim.information.
+type ClaimInformation struct {
+	ID                string                     `fhir:"id,attr"`
+	Extension         []*Extension               `fhir:"extension"`
+	ModifierExtension []*Extension               `fhir:"modifierExtension"`
+	Sequence          *PositiveInt               `fhir:"sequence"` // required
+	Category          *CodeableConcept           `fhir:"category"` // required
+	Code              *CodeableConcept           `fhir:"code"`
+	Timing            ClaimInformationTimingType `fhir:"timing,choice"` // one of Date, Period
+	Value             ClaimInformationValue      `fhir:"value,choice"`  // one of String, Quantity, Attachment, Reference
+	Reason            *CodeableConcept           `fhir:"reason"`
 }
 
 // ClaimInsurance is the FHIR STU3 element Claim.insurance.
@@ -1083,8 +1096,8 @@ type ClaimProcedure struct {
 	Procedure         ClaimProcedureProcedureType `fhir:"procedure,choice"` // one of CodeableConcept, Reference; required
 }
 
-// ClaimRelatedClaim is the FHIR STU3 element Claim.relatedClaim.
-type ClaimRelatedClaim struct {
+// ClaimRelated is the FHIR STU3 element Claim.related.
+type ClaimRelated struct {
 	ID                string           `fhir:"id,attr"`
 	Extension         []*Extension     `fhir:"extension"`
 	ModifierExtension []*Extension     `fhir:"modifierExtension"`
@@ -1095,60 +1108,60 @@ type ClaimRelatedClaim struct {
 
 // ClaimResponse is the FHIR STU3 ClaimResponse resource (http://hl7.org/fhir/StructureDefinition/ClaimResponse).
 type ClaimResponse struct {
-	ID                   *ID                       `fhir:"id"`
-	Meta                 *Meta                     `fhir:"meta"`
-	ImplicitRules        *URI                      `fhir:"implicitRules"`
-	Language             *Code                     `fhir:"language"` // binding http://hl7.org/fhir/ValueSet/languages
-	Text                 *Narrative                `fhir:"text"`
-	Contained            []Resource                `fhir:"contained,resource"`
-	Extension            []*Extension              `fhir:"extension"`
-	ModifierExtension    []*Extension              `fhir:"modifierExtension"`
-	Identifier           []*Identifier             `fhir:"identifier"`
-	Status               *Code                     `fhir:"status"`  // binding http://hl7.org/fhir/ValueSet/fm-status
-	Patient              *Reference                `fhir:"patient"` // Reference(Patient)
-	Created              *DateTime                 `fhir:"created"`
-	Insurer              *Reference                `fhir:"insurer"`             // Reference(Organization)
-	RequestProvider      *Reference                `fhir:"requestProvider"`     // Reference(Practitioner)
-	RequestOrganization  *Reference                `fhir:"requestOrganization"` // Reference(Organization)
-	Request              *Reference                `fhir:"request"`             // Reference(Claim)
-	Outcome              *CodeableConcept          `fhir:"outcome"`
-	Disposition          *String                   `fhir:"disposition"`
-	PayeeType            *CodeableConcept          `fhir:"payeeType"`
-	Item                 []*ClaimResponseItem      `fhir:"item"`
-	AddItem              []*ClaimResponseAddedItem `fhir:"addItem"`
-	Error                []*ClaimResponseError     `fhir:"error"`
-	TotalCost            *Money                    `fhir:"totalCost"`
-	UnallocDeductable    *Money                    `fhir:"unallocDeductable"`
-	TotalBenefit         *Money                    `fhir:"totalBenefit"`
-	Payment              *ClaimResponsePayment     `fhir:"payment"`
-	Reserved             *Coding                   `fhir:"reserved"`
-	Form                 *CodeableConcept          `fhir:"form"`
-	ProcessNote          []*ClaimResponseNote      `fhir:"processNote"`
-	CommunicationRequest []*Reference              `fhir:"communicationRequest"` // Reference(CommunicationRequest)
-	Insurance            []*ClaimResponseInsurance `fhir:"insurance"`
+	ID                   *ID                         `fhir:"id"`
+	Meta                 *Meta                       `fhir:"meta"`
+	ImplicitRules        *URI                        `fhir:"implicitRules"`
+	Language             *Code                       `fhir:"language"` // binding http://hl7.org/fhir/ValueSet/languages
+	Text                 *Narrative                  `fhir:"text"`
+	Contained            []Resource                  `fhir:"contained,resource"`
+	Extension            []*Extension                `fhir:"extension"`
+	ModifierExtension    []*Extension                `fhir:"modifierExtension"`
+	Identifier           []*Identifier               `fhir:"identifier"`
+	Status               *Code                       `fhir:"status"`  // binding http://hl7.org/fhir/ValueSet/fm-status
+	Patient              *Reference                  `fhir:"patient"` // Reference(Patient)
+	Created              *DateTime                   `fhir:"created"`
+	Insurer              *Reference                  `fhir:"insurer"`             // Reference(Organization)
+	RequestProvider      *Reference                  `fhir:"requestProvider"`     // Reference(Practitioner)
+	RequestOrganization  *Reference                  `fhir:"requestOrganization"` // Reference(Organization)
+	Request              *Reference                  `fhir:"request"`             // Reference(Claim)
+	Outcome              *CodeableConcept            `fhir:"outcome"`
+	Disposition          *String                     `fhir:"disposition"`
+	PayeeType            *CodeableConcept            `fhir:"payeeType"`
+	Item                 []*ClaimResponseItem        `fhir:"item"`
+	AddItem              []*ClaimResponseAddItem     `fhir:"addItem"`
+	Error                []*ClaimResponseError       `fhir:"error"`
+	TotalCost            *Money                      `fhir:"totalCost"`
+	UnallocDeductable    *Money                      `fhir:"unallocDeductable"`
+	TotalBenefit         *Money                      `fhir:"totalBenefit"`
+	Payment              *ClaimResponsePayment       `fhir:"payment"`
+	Reserved             *Coding                     `fhir:"reserved"`
+	Form                 *CodeableConcept            `fhir:"form"`
+	ProcessNote          []*ClaimResponseProcessNote `fhir:"processNote"`
+	CommunicationRequest []*Reference                `fhir:"communicationRequest"` // Reference(CommunicationRequest)
+	Insurance            []*ClaimResponseInsurance   `fhir:"insurance"`
 }
 
 // ResourceType returns "ClaimResponse".
 func (*ClaimResponse) ResourceType() string { return "ClaimResponse" }
 
-// ClaimResponseAddedItem is the FHIR STU3 element ClaimResponse.addedItem.
-type ClaimResponseAddedItem struct {
-	ID                string                                    `fhir:"id,attr"`
-	Extension         []*Extension                              `fhir:"extension"`
-	ModifierExtension []*Extension                              `fhir:"modifierExtension"`
-	SequenceLinkID    []*PositiveInt                            `fhir:"sequenceLinkId"`
-	Revenue           *CodeableConcept                          `fhir:"revenue"`
-	Category          *CodeableConcept                          `fhir:"category"`
-	Service           *CodeableConcept                          `fhir:"service"`
-	Modifier          []*CodeableConcept                        `fhir:"modifier"`
-	Fee               *Money                                    `fhir:"fee"`
-	NoteNumber        []*PositiveInt                            `fhir:"noteNumber"`
-	Adjudication      []*ClaimResponseItemAdjudication          `fhir:"adjudication"`
-	Detail            []*ClaimResponseAddedItemAddedItemsDetail `fhir:"detail"`
+// ClaimResponseAddItem is the FHIR STU3 element ClaimResponse.addItem.
+type ClaimResponseAddItem struct {
+	ID                string                           `fhir:"id,attr"`
+	Extension         []*Extension                     `fhir:"extension"`
+	ModifierExtension []*Extension                     `fhir:"modifierExtension"`
+	SequenceLinkID    []*PositiveInt                   `fhir:"sequenceLinkId"`
+	Revenue           *CodeableConcept                 `fhir:"revenue"`
+	Category          *CodeableConcept                 `fhir:"category"`
+	Service           *CodeableConcept                 `fhir:"service"`
+	Modifier          []*CodeableConcept               `fhir:"modifier"`
+	Fee               *Money                           `fhir:"fee"`
+	NoteNumber        []*PositiveInt                   `fhir:"noteNumber"`
+	Adjudication      []*ClaimResponseItemAdjudication `fhir:"adjudication"`
+	Detail            []*ClaimResponseAddItemDetail    `fhir:"detail"`
 }
 
-// ClaimResponseAddedItemAddedItemsDetail is the FHIR STU3 element ClaimResponse.addedItem.addedItemsDetail.
-type ClaimResponseAddedItemAddedItemsDetail struct {
+// ClaimResponseAddItemDetail is the FHIR STU3 element ClaimResponse.addItem.detail.
+type ClaimResponseAddItemDetail struct {
 	ID                string                           `fhir:"id,attr"`
 	Extension         []*Extension                     `fhir:"extension"`
 	ModifierExtension []*Extension                     `fhir:"modifierExtension"`
@@ -1193,7 +1206,7 @@ type ClaimResponseItem struct {
 	SequenceLinkID    *PositiveInt                     `fhir:"sequenceLinkId"` // required
 	NoteNumber        []*PositiveInt                   `fhir:"noteNumber"`
 	Adjudication      []*ClaimResponseItemAdjudication `fhir:"adjudication"`
-	Detail            []*ClaimResponseItemItemDetail   `fhir:"detail"`
+	Detail            []*ClaimResponseItemDetail       `fhir:"detail"`
 }
 
 // ClaimResponseItemAdjudication is the FHIR STU3 element ClaimResponse.item.adjudication.
@@ -1207,36 +1220,25 @@ type ClaimResponseItemAdjudication struct {
 	Value             *Decimal         `fhir:"value"`
 }
 
-// ClaimResponseItemItemDetail is the FHIR STU3 element ClaimResponse.item.itemDetail.
-type ClaimResponseItemItemDetail struct {
-	ID                string                                  `fhir:"id,attr"`
-	Extension         []*Extension                            `fhir:"extension"`
-	ModifierExtension []*Extension                            `fhir:"modifierExtension"`
-	SequenceLinkID    *PositiveInt                            `fhir:"sequenceLinkId"` // required
-	NoteNumber        []*PositiveInt                          `fhir:"noteNumber"`
-	Adjudication      []*ClaimResponseItemAdjudication        `fhir:"adjudication"`
-	SubDetail         []*ClaimResponseItemItemDetailSubDetail `fhir:"subDetail"`
+// ClaimResponseItemDetail is the FHIR STU3 element ClaimResponse.item.detail.
+type ClaimResponseItemDetail struct {
+	ID                string                              `fhir:"id,attr"`
+	Extension         []*Extension                        `fhir:"extension"`
+	ModifierExtension []*Extension                        `fhir:"modifierExtension"`
+	SequenceLinkID    *PositiveInt                        `fhir:"sequenceLinkId"` // required
+	NoteNumber        []*PositiveInt                      `fhir:"noteNumber"`
+	Adjudication      []*ClaimResponseItemAdjudication    `fhir:"adjudication"`
+	SubDetail         []*ClaimResponseItemDetailSubDetail `fhir:"subDetail"`
 }
 
-// ClaimResponseItemItemDetailSubDetail is the FHIR STU3 element ClaimResponse.item.itemDetail.subDetail.
-type ClaimResponseItemItemDetailSubDetail struct {
+// ClaimResponseItemDetailSubDetail is the FHIR STU3 element ClaimResponse.item.detail.subDetail.
+type ClaimResponseItemDetailSubDetail struct {
 	ID                string                           `fhir:"id,attr"`
 	Extension         []*Extension                     `fhir:"extension"`
 	ModifierExtension []*Extension                     `fhir:"modifierExtension"`
 	SequenceLinkID    *PositiveInt                     `fhir:"sequenceLinkId"` // required
 	NoteNumber        []*PositiveInt                   `fhir:"noteNumber"`
 	Adjudication      []*ClaimResponseItemAdjudication `fhir:"adjudication"`
-}
-
-// ClaimResponseNote is the FHIR STU3 element ClaimResponse.note.
-type ClaimResponseNote struct {
-	ID                string           `fhir:"id,attr"`
-	Extension         []*Extension     `fhir:"extension"`
-	ModifierExtension []*Extension     `fhir:"modifierExtension"`
-	Number            *PositiveInt     `fhir:"number"`
-	Type              *CodeableConcept `fhir:"type"`
-	Text              *String          `fhir:"text"`
-	Language          *CodeableConcept `fhir:"language"`
 }
 
 // ClaimResponsePayment is the FHIR STU3 element ClaimResponse.payment.
@@ -1252,17 +1254,15 @@ type ClaimResponsePayment struct {
 	Identifier        *Identifier      `fhir:"identifier"`
 }
 
-// ClaimSpecialCondition is the FHIR STU3 element Claim.specialCondition.
-type ClaimSpecialCondition struct {
-	ID                string                          `fhir:"id,attr"`
-	Extension         []*Extension                    `fhir:"extension"`
-	ModifierExtension []*Extension                    `fhir:"modifierExtension"`
-	Sequence          *PositiveInt                    `fhir:"sequence"` // required
-	Category          *CodeableConcept                `fhir:"category"` // required
-	Code              *CodeableConcept                `fhir:"code"`
-	Timing            ClaimSpecialConditionTimingType `fhir:"timing,choice"` // one of Date, Period
-	Value             ClaimSpecialConditionValue      `fhir:"value,choice"`  // one of String, Quantity, Attachment, Reference
-	Reason            *CodeableConcept                `fhir:"reason"`
+// ClaimResponseProcessNote is the FHIR STU3 element ClaimResponse.processNote.
+type ClaimResponseProcessNote struct {
+	ID                string           `fhir:"id,attr"`
+	Extension         []*Extension     `fhir:"extension"`
+	ModifierExtension []*Extension     `fhir:"modifierExtension"`
+	Number            *PositiveInt     `fhir:"number"`
+	Type              *CodeableConcept `fhir:"type"`
+	Text              *String          `fhir:"text"`
+	Language          *CodeableConcept `fhir:"language"`
 }
 
 // ClinicalImpression is the FHIR STU3 ClinicalImpression resource (http://hl7.org/fhir/StructureDefinition/ClinicalImpression).
@@ -1319,74 +1319,74 @@ type ClinicalImpressionInvestigation struct {
 
 // CodeSystem is the FHIR STU3 CodeSystem resource (http://hl7.org/fhir/StructureDefinition/CodeSystem).
 type CodeSystem struct {
-	ID                *ID                            `fhir:"id"`
-	Meta              *Meta                          `fhir:"meta"`
-	ImplicitRules     *URI                           `fhir:"implicitRules"`
-	Language          *Code                          `fhir:"language"` // binding http://hl7.org/fhir/ValueSet/languages
-	Text              *Narrative                     `fhir:"text"`
-	Contained         []Resource                     `fhir:"contained,resource"`
-	Extension         []*Extension                   `fhir:"extension"`
-	ModifierExtension []*Extension                   `fhir:"modifierExtension"`
-	URL               *URI                           `fhir:"url"`
-	Identifier        *Identifier                    `fhir:"identifier"`
-	Version           *String                        `fhir:"version"`
-	Name              *String                        `fhir:"name"`
-	Title             *String                        `fhir:"title"`
-	Status            *Code                          `fhir:"status"` // binding http://hl7.org/fhir/ValueSet/publication-status; required
-	Experimental      *Boolean                       `fhir:"experimental"`
-	Date              *DateTime                      `fhir:"date"`
-	Publisher         *String                        `fhir:"publisher"`
-	Contact           []*ContactDetail               `fhir:"contact"`
-	Description       *Markdown                      `fhir:"description"`
-	UseContext        []*UsageContext                `fhir:"useContext"`
-	Jurisdiction      []*CodeableConcept             `fhir:"jurisdiction"`
-	Purpose           *Markdown                      `fhir:"purpose"`
-	Copyright         *Markdown                      `fhir:"copyright"`
-	CaseSensitive     *Boolean                       `fhir:"caseSensitive"`
-	ValueSet          *URI                           `fhir:"valueSet"`
-	HierarchyMeaning  *Code                          `fhir:"hierarchyMeaning"` // binding http://hl7.org/fhir/ValueSet/codesystem-hierarchy-meaning
-	Compositional     *Boolean                       `fhir:"compositional"`
-	VersionNeeded     *Boolean                       `fhir:"versionNeeded"`
-	Content           *Code                          `fhir:"content"` // binding http://hl7.org/fhir/ValueSet/codesystem-content-mode; required
-	Count             *UnsignedInt                   `fhir:"count"`
-	Filter            []*CodeSystemFilter            `fhir:"filter"`
-	Property          []*CodeSystemProperty          `fhir:"property"`
-	Concept           []*CodeSystemConceptDefinition `fhir:"concept"`
+	ID                *ID                   `fhir:"id"`
+	Meta              *Meta                 `fhir:"meta"`
+	ImplicitRules     *URI                  `fhir:"implicitRules"`
+	Language          *Code                 `fhir:"language"` // binding http://hl7.org/fhir/ValueSet/languages
+	Text              *Narrative            `fhir:"text"`
+	Contained         []Resource            `fhir:"contained,resource"`
+	Extension         []*Extension          `fhir:"extension"`
+	ModifierExtension []*Extension          `fhir:"modifierExtension"`
+	URL               *URI                  `fhir:"url"`
+	Identifier        *Identifier           `fhir:"identifier"`
+	Version           *String               `fhir:"version"`
+	Name              *String               `fhir:"name"`
+	Title             *String               `fhir:"title"`
+	Status            *Code                 `fhir:"status"` // binding http://hl7.org/fhir/ValueSet/publication-status; required
+	Experimental      *Boolean              `fhir:"experimental"`
+	Date              *DateTime             `fhir:"date"`
+	Publisher         *String               `fhir:"publisher"`
+	Contact           []*ContactDetail      `fhir:"contact"`
+	Description       *Markdown             `fhir:"description"`
+	UseContext        []*UsageContext       `fhir:"useContext"`
+	Jurisdiction      []*CodeableConcept    `fhir:"jurisdiction"`
+	Purpose           *Markdown             `fhir:"purpose"`
+	Copyright         *Markdown             `fhir:"copyright"`
+	CaseSensitive     *Boolean              `fhir:"caseSensitive"`
+	ValueSet          *URI                  `fhir:"valueSet"`
+	HierarchyMeaning  *Code                 `fhir:"hierarchyMeaning"` // binding http://hl7.org/fhir/ValueSet/codesystem-hierarchy-meaning
+	Compositional     *Boolean              `fhir:"compositional"`
+	VersionNeeded     *Boolean              `fhir:"versionNeeded"`
+	Content           *Code                 `fhir:"content"` // binding http://hl7.org/fhir/ValueSet/codesystem-content-mode; required
+	Count             *UnsignedInt          `fhir:"count"`
+	Filter            []*CodeSystemFilter   `fhir:"filter"`
+	Property          []*CodeSystemProperty `fhir:"property"`
+	Concept           []*CodeSystemConcept  `fhir:"concept"`
 }
 
 // ResourceType returns "CodeSystem".
 func (*CodeSystem) ResourceType() string { return "CodeSystem" }
 
-// CodeSystemConceptDefinition is the FHIR STU3 element CodeSystem.conceptDefinition.
-type CodeSystemConceptDefinition struct {
-	ID                string                                        `fhir:"id,attr"`
-	Extension         []*Extension                                  `fhir:"extension"`
-	ModifierExtension []*Extension                                  `fhir:"modifierExtension"`
-	Code              *Code                                         `fhir:"code"` // required
-	Display           *String                                       `fhir:"display"`
-	Definition        *String                                       `fhir:"definition"`
-	Designation       []*CodeSystemConceptDefinitionDesignation     `fhir:"designation"`
-	Property          []*CodeSystemConceptDefinitionConceptProperty `fhir:"property"`
-	Concept           []*CodeSystemConceptDefinition                `fhir:"concept"`
+// CodeSystemConcept is the FHIR STU3 element CodeSystem.concept.
+type CodeSystemConcept struct {
+	ID                string                          `fhir:"id,attr"`
+	Extension         []*Extension                    `fhir:"extension"`
+	ModifierExtension []*Extension                    `fhir:"modifierExtension"`
+	Code              *Code                           `fhir:"code"` // required
+	Display           *String                         `fhir:"display"`
+	Definition        *String                         `fhir:"definition"`
+	Designation       []*CodeSystemConceptDesignation `fhir:"designation"`
+	Property          []*CodeSystemConceptProperty    `fhir:"property"`
+	Concept           []*CodeSystemConcept            `fhir:"concept"`
 }
 
-// CodeSystemConceptDefinitionConceptProperty is the FHIR STU3 element CodeSystem.conceptDefinition.conceptProperty.
-type CodeSystemConceptDefinitionConceptProperty struct {
-	ID                string                                          `fhir:"id,attr"`
-	Extension         []*Extension                                    `fhir:"extension"`
-	ModifierExtension []*Extension                                    `fhir:"modifierExtension"`
-	Code              *Code                                           `fhir:"code"`         // required
-	Value             CodeSystemConceptDefinitionConceptPropertyValue `fhir:"value,choice"` // one of Code, Coding, String, Integer, Boolean, DateTime; required
-}
-
-// CodeSystemConceptDefinitionDesignation is the FHIR STU3 element CodeSystem.conceptDefinition.designation.
-type CodeSystemConceptDefinitionDesignation struct {
+// CodeSystemConceptDesignation is the FHIR STU3 element CodeSystem.concept.designation.
+type CodeSystemConceptDesignation struct {
 	ID                string       `fhir:"id,attr"`
 	Extension         []*Extension `fhir:"extension"`
 	ModifierExtension []*Extension `fhir:"modifierExtension"`
 	Language          *Code        `fhir:"language"` // binding http://hl7.org/fhir/ValueSet/languages
 	Use               *Coding      `fhir:"use"`
 	Value             *String      `fhir:"value"` // required
+}
+
+// CodeSystemConceptProperty is the FHIR STU3 element CodeSystem.concept.property.
+type CodeSystemConceptProperty struct {
+	ID                string                         `fhir:"id,attr"`
+	Extension         []*Extension                   `fhir:"extension"`
+	ModifierExtension []*Extension                   `fhir:"modifierExtension"`
+	Code              *Code                          `fhir:"code"`         // required
+	Value             CodeSystemConceptPropertyValue `fhir:"value,choice"` // one of Code, Coding, String, Integer, Boolean, DateTime; required
 }
 
 // CodeSystemFilter is the FHIR STU3 element CodeSystem.filter.
@@ -1674,29 +1674,29 @@ func (*ConceptMap) ResourceType() string { return "ConceptMap" }
 
 // ConceptMapGroup is the FHIR STU3 element ConceptMap.group.
 type ConceptMapGroup struct {
+	ID                string                    `fhir:"id,attr"`
+	Extension         []*Extension              `fhir:"extension"`
+	ModifierExtension []*Extension              `fhir:"modifierExtension"`
+	Source            *URI                      `fhir:"source"`
+	SourceVersion     *String                   `fhir:"sourceVersion"`
+	Target            *URI                      `fhir:"target"`
+	TargetVersion     *String                   `fhir:"targetVersion"`
+	Element           []*ConceptMapGroupElement `fhir:"element"` // required
+	Unmapped          *ConceptMapGroupUnmapped  `fhir:"unmapped"`
+}
+
+// ConceptMapGroupElement is the FHIR STU3 element ConceptMap.group.element.
+type ConceptMapGroupElement struct {
 	ID                string                          `fhir:"id,attr"`
 	Extension         []*Extension                    `fhir:"extension"`
 	ModifierExtension []*Extension                    `fhir:"modifierExtension"`
-	Source            *URI                            `fhir:"source"`
-	SourceVersion     *String                         `fhir:"sourceVersion"`
-	Target            *URI                            `fhir:"target"`
-	TargetVersion     *String                         `fhir:"targetVersion"`
-	Element           []*ConceptMapGroupSourceElement `fhir:"element"` // required
-	Unmapped          *ConceptMapGroupUnmapped        `fhir:"unmapped"`
+	Code              *Code                           `fhir:"code"`
+	Display           *String                         `fhir:"display"`
+	Target            []*ConceptMapGroupElementTarget `fhir:"target"`
 }
 
-// ConceptMapGroupSourceElement is the FHIR STU3 element ConceptMap.group.sourceElement.
-type ConceptMapGroupSourceElement struct {
-	ID                string                                       `fhir:"id,attr"`
-	Extension         []*Extension                                 `fhir:"extension"`
-	ModifierExtension []*Extension                                 `fhir:"modifierExtension"`
-	Code              *Code                                        `fhir:"code"`
-	Display           *String                                      `fhir:"display"`
-	Target            []*ConceptMapGroupSourceElementTargetElement `fhir:"target"`
-}
-
-// ConceptMapGroupSourceElementTargetElement is the FHIR STU3 element ConceptMap.group.sourceElement.targetElement.
-type ConceptMapGroupSourceElementTargetElement struct {
+// ConceptMapGroupElementTarget is the FHIR STU3 element ConceptMap.group.element.target.
+type ConceptMapGroupElementTarget struct {
 	ID                string                                                   `fhir:"id,attr"`
 	Extension         []*Extension                                             `fhir:"extension"`
 	ModifierExtension []*Extension                                             `fhir:"modifierExtension"`
@@ -1832,23 +1832,23 @@ type ConsentData struct {
 
 // ConsentExcept is the FHIR STU3 element Consent.except.
 type ConsentExcept struct {
-	ID                string                      `fhir:"id,attr"`
-	Extension         []*Extension                `fhir:"extension"`
-	ModifierExtension []*Extension                `fhir:"modifierExtension"`
-	Type              *Code                       `fhir:"type"` // binding http://hl7.org/fhir/ValueSet/consent-except-type; required
-	Period            *Period                     `fhir:"period"`
-	Actor             []*ConsentExceptExceptActor `fhir:"actor"`
-	Action            []*CodeableConcept          `fhir:"action"`
-	SecurityLabel     []*Coding                   `fhir:"securityLabel"`
-	Purpose           []*Coding                   `fhir:"purpose"`
-	Class             []*Coding                   `fhir:"class"`
-	Code              []*Coding                   `fhir:"code"`
-	DataPeriod        *Period                     `fhir:"dataPeriod"`
-	Data              []*ConsentExceptExceptData  `fhir:"data"`
+	ID                string                `fhir:"id,attr"`
+	Extension         []*Extension          `fhir:"extension"`
+	ModifierExtension []*Extension          `fhir:"modifierExtension"`
+	Type              *Code                 `fhir:"type"` // binding http://hl7.org/fhir/ValueSet/consent-except-type; required
+	Period            *Period               `fhir:"period"`
+	Actor             []*ConsentExceptActor `fhir:"actor"`
+	Action            []*CodeableConcept    `fhir:"action"`
+	SecurityLabel     []*Coding             `fhir:"securityLabel"`
+	Purpose           []*Coding             `fhir:"purpose"`
+	Class             []*Coding             `fhir:"class"`
+	Code              []*Coding             `fhir:"code"`
+	DataPeriod        *Period               `fhir:"dataPeriod"`
+	Data              []*ConsentExceptData  `fhir:"data"`
 }
 
-// ConsentExceptExceptActor is the FHIR STU3 element Consent.except.exceptActor.
-type ConsentExceptExceptActor struct {
+// ConsentExceptActor is the FHIR STU3 element Consent.except.actor.
+type ConsentExceptActor struct {
 	ID                string           `fhir:"id,attr"`
 	Extension         []*Extension     `fhir:"extension"`
 	ModifierExtension []*Extension     `fhir:"modifierExtension"`
@@ -1856,8 +1856,8 @@ type ConsentExceptExceptActor struct {
 	Reference         *Reference       `fhir:"reference"` // Reference(Device|Group|CareTeam|Organization|Patient|Practitioner|RelatedPerson); required
 }
 
-// ConsentExceptExceptData is the FHIR STU3 element Consent.except.exceptData.
-type ConsentExceptExceptData struct {
+// ConsentExceptData is the FHIR STU3 element Consent.except.data.
+type ConsentExceptData struct {
 	ID                string       `fhir:"id,attr"`
 	Extension         []*Extension `fhir:"extension"`
 	ModifierExtension []*Extension `fhir:"modifierExtension"`
@@ -1895,37 +1895,37 @@ type ContactPoint struct {
 
 // Contract is the FHIR STU3 Contract resource (http://hl7.org/fhir/StructureDefinition/Contract).
 type Contract struct {
-	ID                *ID                           `fhir:"id"`
-	Meta              *Meta                         `fhir:"meta"`
-	ImplicitRules     *URI                          `fhir:"implicitRules"`
-	Language          *Code                         `fhir:"language"` // binding http://hl7.org/fhir/ValueSet/languages
-	Text              *Narrative                    `fhir:"text"`
-	Contained         []Resource                    `fhir:"contained,resource"`
-	Extension         []*Extension                  `fhir:"extension"`
-	ModifierExtension []*Extension                  `fhir:"modifierExtension"`
-	Identifier        *Identifier                   `fhir:"identifier"`
-	Status            *Code                         `fhir:"status"` // binding http://hl7.org/fhir/ValueSet/contract-status
-	Issued            *DateTime                     `fhir:"issued"`
-	Applies           *Period                       `fhir:"applies"`
-	Subject           []*Reference                  `fhir:"subject"`   // Reference(Resource)
-	Topic             []*Reference                  `fhir:"topic"`     // Reference(Resource)
-	Authority         []*Reference                  `fhir:"authority"` // Reference(Organization)
-	Domain            []*Reference                  `fhir:"domain"`    // Reference(Location)
-	Type              *CodeableConcept              `fhir:"type"`
-	SubType           []*CodeableConcept            `fhir:"subType"`
-	Action            []*CodeableConcept            `fhir:"action"`
-	ActionReason      []*CodeableConcept            `fhir:"actionReason"`
-	DecisionType      *CodeableConcept              `fhir:"decisionType"`
-	ContentDerivative *CodeableConcept              `fhir:"contentDerivative"`
-	SecurityLabel     []*Coding                     `fhir:"securityLabel"`
-	Agent             []*ContractAgent              `fhir:"agent"`
-	Signer            []*ContractSignatory          `fhir:"signer"`
-	ValuedItem        []*ContractValuedItem         `fhir:"valuedItem"`
-	Term              []*ContractTerm               `fhir:"term"`
-	Binding           ContractBinding               `fhir:"binding,choice"` // one of Attachment, Reference
-	Friendly          []*ContractFriendlyLanguage   `fhir:"friendly"`
-	Legal             []*ContractLegalLanguage      `fhir:"legal"`
-	Rule              []*ContractComputableLanguage `fhir:"rule"`
+	ID                *ID                   `fhir:"id"`
+	Meta              *Meta                 `fhir:"meta"`
+	ImplicitRules     *URI                  `fhir:"implicitRules"`
+	Language          *Code                 `fhir:"language"` // binding http://hl7.org/fhir/ValueSet/languages
+	Text              *Narrative            `fhir:"text"`
+	Contained         []Resource            `fhir:"contained,resource"`
+	Extension         []*Extension          `fhir:"extension"`
+	ModifierExtension []*Extension          `fhir:"modifierExtension"`
+	Identifier        *Identifier           `fhir:"identifier"`
+	Status            *Code                 `fhir:"status"` // binding http://hl7.org/fhir/ValueSet/contract-status
+	Issued            *DateTime             `fhir:"issued"`
+	Applies           *Period               `fhir:"applies"`
+	Subject           []*Reference          `fhir:"subject"`   // Reference(Resource)
+	Topic             []*Reference          `fhir:"topic"`     // Reference(Resource)
+	Authority         []*Reference          `fhir:"authority"` // Reference(Organization)
+	Domain            []*Reference          `fhir:"domain"`    // Reference(Location)
+	Type              *CodeableConcept      `fhir:"type"`
+	SubType           []*CodeableConcept    `fhir:"subType"`
+	Action            []*CodeableConcept    `fhir:"action"`
+	ActionReason      []*CodeableConcept    `fhir:"actionReason"`
+	DecisionType      *CodeableConcept      `fhir:"decisionType"`
+	ContentDerivative *CodeableConcept      `fhir:"contentDerivative"`
+	SecurityLabel     []*Coding             `fhir:"securityLabel"`
+	Agent             []*ContractAgent      `fhir:"agent"`
+	Signer            []*ContractSigner     `fhir:"signer"`
+	ValuedItem        []*ContractValuedItem `fhir:"valuedItem"`
+	Term              []*ContractTerm       `fhir:"term"`
+	Binding           ContractBinding       `fhir:"binding,choice"` // one of Attachment, Reference
+	Friendly          []*ContractFriendly   `fhir:"friendly"`
+	Legal             []*ContractLegal      `fhir:"legal"`
+	Rule              []*ContractRule       `fhir:"rule"`
 }
 
 // ResourceType returns "Contract".
@@ -1940,32 +1940,32 @@ type ContractAgent struct {
 	Role              []*CodeableConcept `fhir:"role"`
 }
 
-// ContractComputableLanguage is the FHIR STU3 element Contract.computableLanguage.
-type ContractComputableLanguage struct {
-	ID                string                            `fhir:"id,attr"`
-	Extension         []*Extension                      `fhir:"extension"`
-	ModifierExtension []*Extension                      `fhir:"modifierExtension"`
-	Content           ContractComputableLanguageContent `fhir:"content,choice"` // one of Attachment, Reference; required
+// ContractFriendly is the FHIR STU3 element Contract.friendly.
+type ContractFriendly struct {
+	ID                string                  `fhir:"id,attr"`
+	Extension         []*Extension            `fhir:"extension"`
+	ModifierExtension []*Extension            `fhir:"modifierExtension"`
+	Content           ContractFriendlyContent `fhir:"content,choice"` // one of Attachment, Reference; required
 }
 
-// ContractFriendlyLanguage is the FHIR STU3 element Contract.friendlyLanguage.
-type ContractFriendlyLanguage struct {
-	ID                string                          `fhir:"id,attr"`
-	Extension         []*Extension                    `fhir:"extension"`
-	ModifierExtension []*Extension                    `fhir:"modifierExtension"`
-	Content           ContractFriendlyLanguageContent `fhir:"content,choice"` // one of Attachment, Reference; required
+// ContractLegal is the FHIR STU3 element Contract.legal.
+type ContractLegal struct {
+	ID                string               `fhir:"id,attr"`
+	Extension         []*Extension         `fhir:"extension"`
+	ModifierExtension []*Extension         `fhir:"modifierExtension"`
+	Content           ContractLegalContent `fhir:"content,choice"` // one of Attachment, Reference; required
 }
 
-// ContractLegalLanguage is the FHIR STU3 element Contract.legalLanguage.
-type ContractLegalLanguage struct {
-	ID                string                       `fhir:"id,attr"`
-	Extension         []*Extension                 `fhir:"extension"`
-	ModifierExtension []*Extension                 `fhir:"modifierExtension"`
-	Content           ContractLegalLanguageContent `fhir:"content,choice"` // one of Attachment, Reference; required
+// ContractRule is the FHIR STU3 element Contract.rule.
+type ContractRule struct {
+	ID                string              `fhir:"id,attr"`
+	Extension         []*Extension        `fhir:"extension"`
+	ModifierExtension []*Extension        `fhir:"modifierExtension"`
+	Content           ContractRuleContent `fhir:"content,choice"` // one of Attachment, Reference; required
 }
 
-// ContractSignatory is the FHIR STU3 element Contract.signatory.
-type ContractSignatory struct {
+// ContractSigner is the FHIR STU3 element Contract.signer.
+type ContractSigner struct {
 	ID                string       `fhir:"id,attr"`
 	Extension         []*Extension `fhir:"extension"`
 	ModifierExtension []*Extension `fhir:"modifierExtension"`
@@ -1976,26 +1976,26 @@ type ContractSignatory struct {
 
 // ContractTerm is the FHIR STU3 element Contract.term.
 type ContractTerm struct {
-	ID                string                        `fhir:"id,attr"`
-	Extension         []*Extension                  `fhir:"extension"`
-	ModifierExtension []*Extension                  `fhir:"modifierExtension"`
-	Identifier        *Identifier                   `fhir:"identifier"`
-	Issued            *DateTime                     `fhir:"issued"`
-	Applies           *Period                       `fhir:"applies"`
-	Type              *CodeableConcept              `fhir:"type"`
-	SubType           *CodeableConcept              `fhir:"subType"`
-	Topic             []*Reference                  `fhir:"topic"` // Reference(Resource)
-	Action            []*CodeableConcept            `fhir:"action"`
-	ActionReason      []*CodeableConcept            `fhir:"actionReason"`
-	SecurityLabel     []*Coding                     `fhir:"securityLabel"`
-	Agent             []*ContractTermTermAgent      `fhir:"agent"`
-	Text              *String                       `fhir:"text"`
-	ValuedItem        []*ContractTermTermValuedItem `fhir:"valuedItem"`
-	Group             []*ContractTerm               `fhir:"group"`
+	ID                string                    `fhir:"id,attr"`
+	Extension         []*Extension              `fhir:"extension"`
+	ModifierExtension []*Extension              `fhir:"modifierExtension"`
+	Identifier        *Identifier               `fhir:"identifier"`
+	Issued            *DateTime                 `fhir:"issued"`
+	Applies           *Period                   `fhir:"applies"`
+	Type              *CodeableConcept          `fhir:"type"`
+	SubType           *CodeableConcept          `fhir:"subType"`
+	Topic             []*Reference              `fhir:"topic"` // Reference(Resource)
+	Action            []*CodeableConcept        `fhir:"action"`
+	ActionReason      []*CodeableConcept        `fhir:"actionReason"`
+	SecurityLabel     []*Coding                 `fhir:"securityLabel"`
+	Agent             []*ContractTermAgent      `fhir:"agent"`
+	Text              *String                   `fhir:"text"`
+	ValuedItem        []*ContractTermValuedItem `fhir:"valuedItem"`
+	Group             []*ContractTerm           `fhir:"group"`
 }
 
-// ContractTermTermAgent is the FHIR STU3 element Contract.term.termAgent.
-type ContractTermTermAgent struct {
+// ContractTermAgent is the FHIR STU3 element Contract.term.agent.
+type ContractTermAgent struct {
 	ID                string             `fhir:"id,attr"`
 	Extension         []*Extension       `fhir:"extension"`
 	ModifierExtension []*Extension       `fhir:"modifierExtension"`
@@ -2003,19 +2003,19 @@ type ContractTermTermAgent struct {
 	Role              []*CodeableConcept `fhir:"role"`
 }
 
-// ContractTermTermValuedItem is the FHIR STU3 element Contract.term.termValuedItem.
-type ContractTermTermValuedItem struct {
-	ID                string                           `fhir:"id,attr"`
-	Extension         []*Extension                     `fhir:"extension"`
-	ModifierExtension []*Extension                     `fhir:"modifierExtension"`
-	Entity            ContractTermTermValuedItemEntity `fhir:"entity,choice"` // one of CodeableConcept, Reference
-	Identifier        *Identifier                      `fhir:"identifier"`
-	EffectiveTime     *DateTime                        `fhir:"effectiveTime"`
-	Quantity          *SimpleQuantity                  `fhir:"quantity"`
-	UnitPrice         *Money                           `fhir:"unitPrice"`
-	Factor            *Decimal                         `fhir:"factor"`
-	Points            *Decimal                         `fhir:"points"`
-	Net               *Money                           `fhir:"net"`
+// ContractTermValuedItem is the FHIR STU3 element Contract.term.valuedItem.
+type ContractTermValuedItem struct {
+	ID                string                       `fhir:"id,attr"`
+	Extension         []*Extension                 `fhir:"extension"`
+	ModifierExtension []*Extension                 `fhir:"modifierExtension"`
+	Entity            ContractTermValuedItemEntity `fhir:"entity,choice"` // one of CodeableConcept, Reference
+	Identifier        *Identifier                  `fhir:"identifier"`
+	EffectiveTime     *DateTime                    `fhir:"effectiveTime"`
+	Quantity          *SimpleQuantity              `fhir:"quantity"`
+	UnitPrice         *Money                       `fhir:"unitPrice"`
+	Factor            *Decimal                     `fhir:"factor"`
+	Points            *Decimal                     `fhir:"points"`
+	Net               *Money                       `fhir:"net"`
 }
 
 // ContractValuedItem is the FHIR STU3 element Contract.valuedItem.
@@ -2055,37 +2055,37 @@ type Count struct {
 
 // Coverage is the FHIR STU3 Coverage resource (http://hl7.org/fhir/StructureDefinition/Coverage).
 type Coverage struct {
-	ID                *ID              `fhir:"id"`
-	Meta              *Meta            `fhir:"meta"`
-	ImplicitRules     *URI             `fhir:"implicitRules"`
-	Language          *Code            `fhir:"language"` // binding http://hl7.org/fhir/ValueSet/languages
-	Text              *Narrative       `fhir:"text"`
-	Contained         []Resource       `fhir:"contained,resource"`
-	Extension         []*Extension     `fhir:"extension"`
-	ModifierExtension []*Extension     `fhir:"modifierExtension"`
-	Identifier        []*Identifier    `fhir:"identifier"`
-	Status            *Code            `fhir:"status"` // binding http://hl7.org/fhir/ValueSet/fm-status
-	Type              *CodeableConcept `fhir:"type"`
-	PolicyHolder      *Reference       `fhir:"policyHolder"` // Reference(Patient|RelatedPerson|Organization)
-	Subscriber        *Reference       `fhir:"subscriber"`   // Reference(Patient|RelatedPerson)
-	SubscriberID      *String          `fhir:"subscriberId"`
-	Beneficiary       *Reference       `fhir:"beneficiary"` // Reference(Patient)
-	Relationship      *CodeableConcept `fhir:"relationship"`
-	Period            *Period          `fhir:"period"`
-	Payor             []*Reference     `fhir:"payor"` // Reference(Organization|Patient|RelatedPerson)
-	Grouping          *CoverageGroup   `fhir:"grouping"`
-	Dependent         *String          `fhir:"dependent"`
-	Sequence          *String          `fhir:"sequence"`
-	Order             *PositiveInt     `fhir:"order"`
-	Network           *String          `fhir:"network"`
-	Contract          []*Reference     `fhir:"contract"` // Reference(Contract)
+	ID                *ID               `fhir:"id"`
+	Meta              *Meta             `fhir:"meta"`
+	ImplicitRules     *URI              `fhir:"implicitRules"`
+	Language          *Code             `fhir:"language"` // binding http://hl7.org/fhir/ValueSet/languages
+	Text              *Narrative        `fhir:"text"`
+	Contained         []Resource        `fhir:"contained,resource"`
+	Extension         []*Extension      `fhir:"extension"`
+	ModifierExtension []*Extension      `fhir:"modifierExtension"`
+	Identifier        []*Identifier     `fhir:"identifier"`
+	Status            *Code             `fhir:"status"` // binding http://hl7.org/fhir/ValueSet/fm-status
+	Type              *CodeableConcept  `fhir:"type"`
+	PolicyHolder      *Reference        `fhir:"policyHolder"` // Reference(Patient|RelatedPerson|Organization)
+	Subscriber        *Reference        `fhir:"subscriber"`   // Reference(Patient|RelatedPerson)
+	SubscriberID      *String           `fhir:"subscriberId"`
+	Beneficiary       *Reference        `fhir:"beneficiary"` // Reference(Patient)
+	Relationship      *CodeableConcept  `fhir:"relationship"`
+	Period            *Period           `fhir:"period"`
+	Payor             []*Reference      `fhir:"payor"` // Reference(Organization|Patient|RelatedPerson)
+	Grouping          *CoverageGrouping `fhir:"grouping"`
+	Dependent         *String           `fhir:"dependent"`
+	Sequence          *String           `fhir:"sequence"`
+	Order             *PositiveInt      `fhir:"order"`
+	Network           *String           `fhir:"network"`
+	Contract          []*Reference      `fhir:"contract"` // Reference(Contract)
 }
 
 // ResourceType returns "Coverage".
 func (*Coverage) ResourceType() string { return "Coverage" }
 
-// CoverageGroup is the FHIR STU3 element Coverage.group.
-type CoverageGroup struct {
+// CoverageGrouping is the FHIR STU3 element Coverage.grouping.
+type CoverageGrouping struct {
 	ID                string       `fhir:"id,attr"`
 	Extension         []*Extension `fhir:"extension"`
 	ModifierExtension []*Extension `fhir:"modifierExtension"`
@@ -2609,40 +2609,40 @@ type Duration struct {
 
 // ElementDefinition is the FHIR STU3 ElementDefinition data type (http://hl7.org/fhir/StructureDefinition/ElementDefinition).
 type ElementDefinition struct {
-	ID                 string                                     `fhir:"id,attr"`
-	Extension          []*Extension                               `fhir:"extension"`
-	Path               *String                                    `fhir:"path"`           // required
-	Representation     []*Code                                    `fhir:"representation"` // binding http://hl7.org/fhir/ValueSet/property-representation
-	SliceName          *String                                    `fhir:"sliceName"`
-	Label              *String                                    `fhir:"label"`
-	Code               []*Coding                                  `fhir:"code"`
-	Slicing            *ElementDefinitionSlicing                  `fhir:"slicing"`
-	Short              *String                                    `fhir:"short"`
-	Definition         *Markdown                                  `fhir:"definition"`
-	Comment            *Markdown                                  `fhir:"comment"`
-	Requirements       *Markdown                                  `fhir:"requirements"`
-	Alias              []*String                                  `fhir:"alias"`
-	Min                *UnsignedInt                               `fhir:"min"`
-	Max                *String                                    `fhir:"max"`
-	Base               *ElementDefinitionBase                     `fhir:"base"`
-	ContentReference   *URI                                       `fhir:"contentReference"`
-	Type               []*ElementDefinitionTypeRef                `fhir:"type"`
-	DefaultValue       ElementDefinitionDefaultValue              `fhir:"defaultValue,choice"` // one of Base64Binary, Boolean, Code, Date, DateTime, Decimal, ID, Instant, Integer, Markdown, OID, PositiveInt, String, Time, UnsignedInt, URI, Address, Age, Annotation, Attachment, CodeableConcept, Coding, ContactPoint, Count, Distance, Duration, HumanName, Identifier, Money, Period, Quantity, Range, Ratio, Reference, SampledData, Signature, Timing, Meta
-	MeaningWhenMissing *Markdown                                  `fhir:"meaningWhenMissing"`
-	OrderMeaning       *String                                    `fhir:"orderMeaning"`
-	Fixed              ElementDefinitionFixed                     `fhir:"fixed,choice"`   // one of Base64Binary, Boolean, Code, Date, DateTime, Decimal, ID, Instant, Integer, Markdown, OID, PositiveInt, String, Time, UnsignedInt, URI, Address, Age, Annotation, Attachment, CodeableConcept, Coding, ContactPoint, Count, Distance, Duration, HumanName, Identifier, Money, Period, Quantity, Range, Ratio, Reference, SampledData, Signature, Timing, Meta
-	Pattern            ElementDefinitionPattern                   `fhir:"pattern,choice"` // one of Base64Binary, Boolean, Code, Date, DateTime, Decimal, ID, Instant, Integer, Markdown, OID, PositiveInt, String, Time, UnsignedInt, URI, Address, Age, Annotation, Attachment, CodeableConcept, Coding, ContactPoint, Count, Distance, Duration, HumanName, Identifier, Money, Period, Quantity, Range, Ratio, Reference, SampledData, Signature, Timing, Meta
-	Example            []*ElementDefinitionExample                `fhir:"example"`
-	MinValue           ElementDefinitionMinValue                  `fhir:"minValue,choice"` // one of Date, DateTime, Instant, Time, Decimal, Integer, PositiveInt, UnsignedInt, Quantity
-	MaxValue           ElementDefinitionMaxValue                  `fhir:"maxValue,choice"` // one of Date, DateTime, Instant, Time, Decimal, Integer, PositiveInt, UnsignedInt, Quantity
-	MaxLength          *Integer                                   `fhir:"maxLength"`
-	Condition          []*ID                                      `fhir:"condition"`
-	Constraint         []*ElementDefinitionConstraint             `fhir:"constraint"`
-	MustSupport        *Boolean                                   `fhir:"mustSupport"`
-	IsModifier         *Boolean                                   `fhir:"isModifier"`
-	IsSummary          *Boolean                                   `fhir:"isSummary"`
-	Binding            *ElementDefinitionElementDefinitionBinding `fhir:"binding"`
-	Mapping            []*ElementDefinitionMapping                `fhir:"mapping"`
+	ID                 string                         `fhir:"id,attr"`
+	Extension          []*Extension                   `fhir:"extension"`
+	Path               *String                        `fhir:"path"`           // required
+	Representation     []*Code                        `fhir:"representation"` // binding http://hl7.org/fhir/ValueSet/property-representation
+	SliceName          *String                        `fhir:"sliceName"`
+	Label              *String                        `fhir:"label"`
+	Code               []*Coding                      `fhir:"code"`
+	Slicing            *ElementDefinitionSlicing      `fhir:"slicing"`
+	Short              *String                        `fhir:"short"`
+	Definition         *Markdown                      `fhir:"definition"`
+	Comment            *Markdown                      `fhir:"comment"`
+	Requirements       *Markdown                      `fhir:"requirements"`
+	Alias              []*String                      `fhir:"alias"`
+	Min                *UnsignedInt                   `fhir:"min"`
+	Max                *String                        `fhir:"max"`
+	Base               *ElementDefinitionBase         `fhir:"base"`
+	ContentReference   *URI                           `fhir:"contentReference"`
+	Type               []*ElementDefinitionType       `fhir:"type"`
+	DefaultValue       ElementDefinitionDefaultValue  `fhir:"defaultValue,choice"` // one of Base64Binary, Boolean, Code, Date, DateTime, Decimal, ID, Instant, Integer, Markdown, OID, PositiveInt, String, Time, UnsignedInt, URI, Address, Age, Annotation, Attachment, CodeableConcept, Coding, ContactPoint, Count, Distance, Duration, HumanName, Identifier, Money, Period, Quantity, Range, Ratio, Reference, SampledData, Signature, Timing, Meta
+	MeaningWhenMissing *Markdown                      `fhir:"meaningWhenMissing"`
+	OrderMeaning       *String                        `fhir:"orderMeaning"`
+	Fixed              ElementDefinitionFixed         `fhir:"fixed,choice"`   // one of Base64Binary, Boolean, Code, Date, DateTime, Decimal, ID, Instant, Integer, Markdown, OID, PositiveInt, String, Time, UnsignedInt, URI, Address, Age, Annotation, Attachment, CodeableConcept, Coding, ContactPoint, Count, Distance, Duration, HumanName, Identifier, Money, Period, Quantity, Range, Ratio, Reference, SampledData, Signature, Timing, Meta
+	Pattern            ElementDefinitionPattern       `fhir:"pattern,choice"` // one of Base64Binary, Boolean, Code, Date, DateTime, Decimal, ID, Instant, Integer, Markdown, OID, PositiveInt, String, Time, UnsignedInt, URI, Address, Age, Annotation, Attachment, CodeableConcept, Coding, ContactPoint, Count, Distance, Duration, HumanName, Identifier, Money, Period, Quantity, Range, Ratio, Reference, SampledData, Signature, Timing, Meta
+	Example            []*ElementDefinitionExample    `fhir:"example"`
+	MinValue           ElementDefinitionMinValue      `fhir:"minValue,choice"` // one of Date, DateTime, Instant, Time, Decimal, Integer, PositiveInt, UnsignedInt, Quantity
+	MaxValue           ElementDefinitionMaxValue      `fhir:"maxValue,choice"` // one of Date, DateTime, Instant, Time, Decimal, Integer, PositiveInt, UnsignedInt, Quantity
+	MaxLength          *Integer                       `fhir:"maxLength"`
+	Condition          []*ID                          `fhir:"condition"`
+	Constraint         []*ElementDefinitionConstraint `fhir:"constraint"`
+	MustSupport        *Boolean                       `fhir:"mustSupport"`
+	IsModifier         *Boolean                       `fhir:"isModifier"`
+	IsSummary          *Boolean                       `fhir:"isSummary"`
+	Binding            *ElementDefinitionBinding      `fhir:"binding"`
+	Mapping            []*ElementDefinitionMapping    `fhir:"mapping"`
 }
 
 // ElementDefinitionBase is the FHIR STU3 element ElementDefinition.base.
@@ -2652,6 +2652,15 @@ type ElementDefinitionBase struct {
 	Path      *String      `fhir:"path"` // required
 	Min       *UnsignedInt `fhir:"min"`  // required
 	Max       *String      `fhir:"max"`  // required
+}
+
+// ElementDefinitionBinding is the FHIR STU3 element ElementDefinition.binding.
+type ElementDefinitionBinding struct {
+	ID          string                           `fhir:"id,attr"`
+	Extension   []*Extension                     `fhir:"extension"`
+	Strength    *Code                            `fhir:"strength"` // binding http://hl7.org/fhir/ValueSet/binding-strength; required
+	Description *String                          `fhir:"description"`
+	ValueSet    ElementDefinitionBindingValueSet `fhir:"valueSet,choice"` // one of URI, Reference
 }
 
 // ElementDefinitionConstraint is the FHIR STU3 element ElementDefinition.constraint.
@@ -2665,15 +2674,6 @@ type ElementDefinitionConstraint struct {
 	Expression   *String      `fhir:"expression"` // required
 	Xpath        *String      `fhir:"xpath"`
 	Source       *URI         `fhir:"source"`
-}
-
-// ElementDefinitionElementDefinitionBinding is the FHIR STU3 element ElementDefinition.elementDefinitionBinding.
-type ElementDefinitionElementDefinitionBinding struct {
-	ID          string                                            `fhir:"id,attr"`
-	Extension   []*Extension                                      `fhir:"extension"`
-	Strength    *Code                                             `fhir:"strength"` // binding http://hl7.org/fhir/ValueSet/binding-strength; required
-	Description *String                                           `fhir:"description"`
-	ValueSet    ElementDefinitionElementDefinitionBindingValueSet `fhir:"valueSet,choice"` // one of URI, Reference
 }
 
 // ElementDefinitionExample is the FHIR STU3 element ElementDefinition.example.
@@ -2712,8 +2712,8 @@ type ElementDefinitionSlicingDiscriminator struct {
 	Path      *String      `fhir:"path"` // required
 }
 
-// ElementDefinitionTypeRef is the FHIR STU3 element ElementDefinition.typeRef.
-type ElementDefinitionTypeRef struct {
+// ElementDefinitionType is the FHIR STU3 element ElementDefinition.type.
+type ElementDefinitionType struct {
 	ID            string       `fhir:"id,attr"`
 	Extension     []*Extension `fhir:"extension"`
 	Code          *URI         `fhir:"code"` // required
@@ -2775,14 +2775,14 @@ type EligibilityResponse struct {
 	Inforce             *Boolean                        `fhir:"inforce"`
 	Insurance           []*EligibilityResponseInsurance `fhir:"insurance"`
 	Form                *CodeableConcept                `fhir:"form"`
-	Error               []*EligibilityResponseErrors    `fhir:"error"`
+	Error               []*EligibilityResponseError     `fhir:"error"`
 }
 
 // ResourceType returns "EligibilityResponse".
 func (*EligibilityResponse) ResourceType() string { return "EligibilityResponse" }
 
-// EligibilityResponseErrors is the FHIR STU3 element EligibilityResponse.errors.
-type EligibilityResponseErrors struct {
+// EligibilityResponseError is the FHIR STU3 element EligibilityResponse.error.
+type EligibilityResponseError struct {
 	ID                string           `fhir:"id,attr"`
 	Extension         []*Extension     `fhir:"extension"`
 	ModifierExtension []*Extension     `fhir:"modifierExtension"`
@@ -2791,38 +2791,38 @@ type EligibilityResponseErrors struct {
 
 // EligibilityResponseInsurance is the FHIR STU3 element EligibilityResponse.insurance.
 type EligibilityResponseInsurance struct {
-	ID                string                                  `fhir:"id,attr"`
-	Extension         []*Extension                            `fhir:"extension"`
-	ModifierExtension []*Extension                            `fhir:"modifierExtension"`
-	Coverage          *Reference                              `fhir:"coverage"` // Reference(Coverage)
-	Contract          *Reference                              `fhir:"contract"` // Reference(Contract)
-	BenefitBalance    []*EligibilityResponseInsuranceBenefits `fhir:"benefitBalance"`
+	ID                string                                        `fhir:"id,attr"`
+	Extension         []*Extension                                  `fhir:"extension"`
+	ModifierExtension []*Extension                                  `fhir:"modifierExtension"`
+	Coverage          *Reference                                    `fhir:"coverage"` // Reference(Coverage)
+	Contract          *Reference                                    `fhir:"contract"` // Reference(Contract)
+	BenefitBalance    []*EligibilityResponseInsuranceBenefitBalance `fhir:"benefitBalance"`
 }
 
-// EligibilityResponseInsuranceBenefits is the FHIR STU3 element EligibilityResponse.insurance.benefits.
-type EligibilityResponseInsuranceBenefits struct {
-	ID                string                                         `fhir:"id,attr"`
-	Extension         []*Extension                                   `fhir:"extension"`
-	ModifierExtension []*Extension                                   `fhir:"modifierExtension"`
-	Category          *CodeableConcept                               `fhir:"category"` // required
-	SubCategory       *CodeableConcept                               `fhir:"subCategory"`
-	Excluded          *Boolean                                       `fhir:"excluded"`
-	Name              *String                                        `fhir:"name"`
-	Description       *String                                        `fhir:"description"`
-	Network           *CodeableConcept                               `fhir:"network"`
-	Unit              *CodeableConcept                               `fhir:"unit"`
-	Term              *CodeableConcept                               `fhir:"term"`
-	Financial         []*EligibilityResponseInsuranceBenefitsBenefit `fhir:"financial"`
+// EligibilityResponseInsuranceBenefitBalance is the FHIR STU3 element EligibilityResponse.insurance.benefitBalance.
+type EligibilityResponseInsuranceBenefitBalance struct {
+	ID                string                                                 `fhir:"id,attr"`
+	Extension         []*Extension                                           `fhir:"extension"`
+	ModifierExtension []*Extension                                           `fhir:"modifierExtension"`
+	Category          *CodeableConcept                                       `fhir:"category"` // required
+	SubCategory       *CodeableConcept                                       `fhir:"subCategory"`
+	Excluded          *Boolean                                               `fhir:"excluded"`
+	Name              *String                                                `fhir:"name"`
+	Description       *String                                                `fhir:"description"`
+	Network           *CodeableConcept                                       `fhir:"network"`
+	Unit              *CodeableConcept                                       `fhir:"unit"`
+	Term              *CodeableConcept                                       `fhir:"term"`
+	Financial         []*EligibilityResponseInsuranceBenefitBalanceFinancial `fhir:"financial"`
 }
 
-// EligibilityResponseInsuranceBenefitsBenefit is the FHIR STU3 element EligibilityResponse.insurance.benefits.benefit.
-type EligibilityResponseInsuranceBenefitsBenefit struct {
-	ID                string                                             `fhir:"id,attr"`
-	Extension         []*Extension                                       `fhir:"extension"`
-	ModifierExtension []*Extension                                       `fhir:"modifierExtension"`
-	Type              *CodeableConcept                                   `fhir:"type"`           // required
-	Allowed           EligibilityResponseInsuranceBenefitsBenefitAllowed `fhir:"allowed,choice"` // one of UnsignedInt, String, Money
-	Used              EligibilityResponseInsuranceBenefitsBenefitUsed    `fhir:"used,choice"`    // one of UnsignedInt, Money
+// EligibilityResponseInsuranceBenefitBalanceFinancial is the FHIR STU3 element EligibilityResponse.insurance.benefitBalance.financial.
+type EligibilityResponseInsuranceBenefitBalanceFinancial struct {
+	ID                string                                                     `fhir:"id,attr"`
+	Extension         []*Extension                                               `fhir:"extension"`
+	ModifierExtension []*Extension                                               `fhir:"modifierExtension"`
+	Type              *CodeableConcept                                           `fhir:"type"`           // required
+	Allowed           EligibilityResponseInsuranceBenefitBalanceFinancialAllowed `fhir:"allowed,choice"` // one of UnsignedInt, String, Money
+	Used              EligibilityResponseInsuranceBenefitBalanceFinancialUsed    `fhir:"used,choice"`    // one of UnsignedInt, Money
 }
 
 // Encounter is the FHIR STU3 Encounter resource (http://hl7.org/fhir/StructureDefinition/Encounter).
@@ -3084,23 +3084,23 @@ func (*ExpansionProfile) ResourceType() string { return "ExpansionProfile" }
 
 // ExpansionProfileDesignation is the FHIR STU3 element ExpansionProfile.designation.
 type ExpansionProfileDesignation struct {
-	ID                string                                         `fhir:"id,attr"`
-	Extension         []*Extension                                   `fhir:"extension"`
-	ModifierExtension []*Extension                                   `fhir:"modifierExtension"`
-	Include           *ExpansionProfileDesignationDesignationInclude `fhir:"include"`
-	Exclude           *ExpansionProfileDesignationDesignationExclude `fhir:"exclude"`
+	ID                string                              `fhir:"id,attr"`
+	Extension         []*Extension                        `fhir:"extension"`
+	ModifierExtension []*Extension                        `fhir:"modifierExtension"`
+	Include           *ExpansionProfileDesignationInclude `fhir:"include"`
+	Exclude           *ExpansionProfileDesignationExclude `fhir:"exclude"`
 }
 
-// ExpansionProfileDesignationDesignationExclude is the FHIR STU3 element ExpansionProfile.designation.designationExclude.
-type ExpansionProfileDesignationDesignationExclude struct {
-	ID                string                                                                        `fhir:"id,attr"`
-	Extension         []*Extension                                                                  `fhir:"extension"`
-	ModifierExtension []*Extension                                                                  `fhir:"modifierExtension"`
-	Designation       []*ExpansionProfileDesignationDesignationExcludeDesignationExcludeDesignation `fhir:"designation"`
+// ExpansionProfileDesignationExclude is the FHIR STU3 element ExpansionProfile.designation.exclude.
+type ExpansionProfileDesignationExclude struct {
+	ID                string                                           `fhir:"id,attr"`
+	Extension         []*Extension                                     `fhir:"extension"`
+	ModifierExtension []*Extension                                     `fhir:"modifierExtension"`
+	Designation       []*ExpansionProfileDesignationExcludeDesignation `fhir:"designation"`
 }
 
-// ExpansionProfileDesignationDesignationExcludeDesignationExcludeDesignation is the FHIR STU3 element ExpansionProfile.designation.designationExclude.designationExcludeDesignation.
-type ExpansionProfileDesignationDesignationExcludeDesignationExcludeDesignation struct {
+// ExpansionProfileDesignationExcludeDesignation is the FHIR STU3 element ExpansionProfile.designation.exclude.designation.
+type ExpansionProfileDesignationExcludeDesignation struct {
 	ID                string       `fhir:"id,attr"`
 	Extension         []*Extension `fhir:"extension"`
 	ModifierExtension []*Extension `fhir:"modifierExtension"`
@@ -3108,16 +3108,16 @@ type ExpansionProfileDesignationDesignationExcludeDesignationExcludeDesignation 
 	Use               *Coding      `fhir:"use"`
 }
 
-// ExpansionProfileDesignationDesignationInclude is the FHIR STU3 element ExpansionProfile.designation.designationInclude.
-type ExpansionProfileDesignationDesignationInclude struct {
-	ID                string                                                                        `fhir:"id,attr"`
-	Extension         []*Extension                                                                  `fhir:"extension"`
-	ModifierExtension []*Extension                                                                  `fhir:"modifierExtension"`
-	Designation       []*ExpansionProfileDesignationDesignationIncludeDesignationIncludeDesignation `fhir:"designation"`
+// ExpansionProfileDesignationInclude is the FHIR STU3 element ExpansionProfile.designation.include.
+type ExpansionProfileDesignationInclude struct {
+	ID                string                                           `fhir:"id,attr"`
+	Extension         []*Extension                                     `fhir:"extension"`
+	ModifierExtension []*Extension                                     `fhir:"modifierExtension"`
+	Designation       []*ExpansionProfileDesignationIncludeDesignation `fhir:"designation"`
 }
 
-// ExpansionProfileDesignationDesignationIncludeDesignationIncludeDesignation is the FHIR STU3 element ExpansionProfile.designation.designationInclude.designationIncludeDesignation.
-type ExpansionProfileDesignationDesignationIncludeDesignationIncludeDesignation struct {
+// ExpansionProfileDesignationIncludeDesignation is the FHIR STU3 element ExpansionProfile.designation.include.designation.
+type ExpansionProfileDesignationIncludeDesignation struct {
 	ID                string       `fhir:"id,attr"`
 	Extension         []*Extension `fhir:"extension"`
 	ModifierExtension []*Extension `fhir:"modifierExtension"`
@@ -3146,53 +3146,53 @@ type ExpansionProfileFixedVersion struct {
 
 // ExplanationOfBenefit is the FHIR STU3 ExplanationOfBenefit resource (http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit).
 type ExplanationOfBenefit struct {
-	ID                   *ID                                          `fhir:"id"`
-	Meta                 *Meta                                        `fhir:"meta"`
-	ImplicitRules        *URI                                         `fhir:"implicitRules"`
-	Language             *Code                                        `fhir:"language"` // binding http://hl7.org/fhir/ValueSet/languages
-	Text                 *Narrative                                   `fhir:"text"`
-	Contained            []Resource                                   `fhir:"contained,resource"`
-	Extension            []*Extension                                 `fhir:"extension"`
-	ModifierExtension    []*Extension                                 `fhir:"modifierExtension"`
-	Identifier           []*Identifier                                `fhir:"identifier"`
-	Status               *Code                                        `fhir:"status"` // binding http://hl7.org/fhir/ValueSet/explanationofbenefit-status
-	Type                 *CodeableConcept                             `fhir:"type"`
-	SubType              []*CodeableConcept                           `fhir:"subType"`
-	Patient              *Reference                                   `fhir:"patient"` // Reference(Patient)
-	BillablePeriod       *Period                                      `fhir:"billablePeriod"`
-	Created              *DateTime                                    `fhir:"created"`
-	Enterer              *Reference                                   `fhir:"enterer"`       // Reference(Practitioner)
-	Insurer              *Reference                                   `fhir:"insurer"`       // Reference(Organization)
-	Provider             *Reference                                   `fhir:"provider"`      // Reference(Practitioner)
-	Organization         *Reference                                   `fhir:"organization"`  // Reference(Organization)
-	Referral             *Reference                                   `fhir:"referral"`      // Reference(ReferralRequest)
-	Facility             *Reference                                   `fhir:"facility"`      // Reference(Location)
-	Claim                *Reference                                   `fhir:"claim"`         // Reference(Claim)
-	ClaimResponse        *Reference                                   `fhir:"claimResponse"` // Reference(ClaimResponse)
-	Outcome              *CodeableConcept                             `fhir:"outcome"`
-	Disposition          *String                                      `fhir:"disposition"`
-	Related              []*ExplanationOfBenefitRelatedClaim          `fhir:"related"`
-	Prescription         *Reference                                   `fhir:"prescription"`         // Reference(MedicationRequest|VisionPrescription)
-	OriginalPrescription *Reference                                   `fhir:"originalPrescription"` // Reference(MedicationRequest)
-	Payee                *ExplanationOfBenefitPayee                   `fhir:"payee"`
-	Information          []*ExplanationOfBenefitSupportingInformation `fhir:"information"`
-	CareTeam             []*ExplanationOfBenefitCareTeam              `fhir:"careTeam"`
-	Diagnosis            []*ExplanationOfBenefitDiagnosis             `fhir:"diagnosis"`
-	Procedure            []*ExplanationOfBenefitProcedure             `fhir:"procedure"`
-	Precedence           *PositiveInt                                 `fhir:"precedence"`
-	Insurance            *ExplanationOfBenefitInsurance               `fhir:"insurance"`
-	Accident             *ExplanationOfBenefitAccident                `fhir:"accident"`
-	EmploymentImpacted   *Period                                      `fhir:"employmentImpacted"`
-	Hospitalization      *Period                                      `fhir:"hospitalization"`
-	Item                 []*ExplanationOfBenefitItem                  `fhir:"item"`
-	AddItem              []*ExplanationOfBenefitAddedItem             `fhir:"addItem"`
-	TotalCost            *Money                                       `fhir:"totalCost"`
-	UnallocDeductable    *Money                                       `fhir:"unallocDeductable"`
-	TotalBenefit         *Money                                       `fhir:"totalBenefit"`
-	Payment              *ExplanationOfBenefitPayment                 `fhir:"payment"`
-	Form                 *CodeableConcept                             `fhir:"form"`
-	ProcessNote          []*ExplanationOfBenefitNote                  `fhir:"processNote"`
-	BenefitBalance       []*ExplanationOfBenefitBenefitBalance        `fhir:"benefitBalance"`
+	ID                   *ID                                   `fhir:"id"`
+	Meta                 *Meta                                 `fhir:"meta"`
+	ImplicitRules        *URI                                  `fhir:"implicitRules"`
+	Language             *Code                                 `fhir:"language"` // binding http://hl7.org/fhir/ValueSet/languages
+	Text                 *Narrative                            `fhir:"text"`
+	Contained            []Resource                            `fhir:"contained,resource"`
+	Extension            []*Extension                          `fhir:"extension"`
+	ModifierExtension    []*Extension                          `fhir:"modifierExtension"`
+	Identifier           []*Identifier                         `fhir:"identifier"`
+	Status               *Code                                 `fhir:"status"` // binding http://hl7.org/fhir/ValueSet/explanationofbenefit-status
+	Type                 *CodeableConcept                      `fhir:"type"`
+	SubType              []*CodeableConcept                    `fhir:"subType"`
+	Patient              *Reference                            `fhir:"patient"` // Reference(Patient)
+	BillablePeriod       *Period                               `fhir:"billablePeriod"`
+	Created              *DateTime                             `fhir:"created"`
+	Enterer              *Reference                            `fhir:"enterer"`       // Reference(Practitioner)
+	Insurer              *Reference                            `fhir:"insurer"`       // Reference(Organization)
+	Provider             *Reference                            `fhir:"provider"`      // Reference(Practitioner)
+	Organization         *Reference                            `fhir:"organization"`  // Reference(Organization)
+	Referral             *Reference                            `fhir:"referral"`      // Reference(ReferralRequest)
+	Facility             *Reference                            `fhir:"facility"`      // Reference(Location)
+	Claim                *Reference                            `fhir:"claim"`         // Reference(Claim)
+	ClaimResponse        *Reference                            `fhir:"claimResponse"` // Reference(ClaimResponse)
+	Outcome              *CodeableConcept                      `fhir:"outcome"`
+	Disposition          *String                               `fhir:"disposition"`
+	Related              []*ExplanationOfBenefitRelated        `fhir:"related"`
+	Prescription         *Reference                            `fhir:"prescription"`         // Reference(MedicationRequest|VisionPrescription)
+	OriginalPrescription *Reference                            `fhir:"originalPrescription"` // Reference(MedicationRequest)
+	Payee                *ExplanationOfBenefitPayee            `fhir:"payee"`
+	Information          []*ExplanationOfBenefitInformation    `fhir:"information"`
+	CareTeam             []*ExplanationOfBenefitCareTeam       `fhir:"careTeam"`
+	Diagnosis            []*ExplanationOfBenefitDiagnosis      `fhir:"diagnosis"`
+	Procedure            []*ExplanationOfBenefitProcedure      `fhir:"procedure"`
+	Precedence           *PositiveInt                          `fhir:"precedence"`
+	Insurance            *ExplanationOfBenefitInsurance        `fhir:"insurance"`
+	Accident             *ExplanationOfBenefitAccident         `fhir:"accident"`
+	EmploymentImpacted   *Period                               `fhir:"employmentImpacted"`
+	Hospitalization      *Period                               `fhir:"hospitalization"`
+	Item                 []*ExplanationOfBenefitItem           `fhir:"item"`
+	AddItem              []*ExplanationOfBenefitAddItem        `fhir:"addItem"`
+	TotalCost            *Money                                `fhir:"totalCost"`
+	UnallocDeductable    *Money                                `fhir:"unallocDeductable"`
+	TotalBenefit         *Money                                `fhir:"totalBenefit"`
+	Payment              *ExplanationOfBenefitPayment          `fhir:"payment"`
+	Form                 *CodeableConcept                      `fhir:"form"`
+	ProcessNote          []*ExplanationOfBenefitProcessNote    `fhir:"processNote"`
+	BenefitBalance       []*ExplanationOfBenefitBenefitBalance `fhir:"benefitBalance"`
 }
 
 // ResourceType returns "ExplanationOfBenefit".
@@ -3208,24 +3208,24 @@ type ExplanationOfBenefitAccident struct {
 	Location          ExplanationOfBenefitAccidentLocation `fhir:"location,choice"` // one of Address, Reference
 }
 
-// ExplanationOfBenefitAddedItem is the FHIR STU3 element ExplanationOfBenefit.addedItem.
-type ExplanationOfBenefitAddedItem struct {
-	ID                string                                           `fhir:"id,attr"`
-	Extension         []*Extension                                     `fhir:"extension"`
-	ModifierExtension []*Extension                                     `fhir:"modifierExtension"`
-	SequenceLinkID    []*PositiveInt                                   `fhir:"sequenceLinkId"`
-	Revenue           *CodeableConcept                                 `fhir:"revenue"`
-	Category          *CodeableConcept                                 `fhir:"category"`
-	Service           *CodeableConcept                                 `fhir:"service"`
-	Modifier          []*CodeableConcept                               `fhir:"modifier"`
-	Fee               *Money                                           `fhir:"fee"`
-	NoteNumber        []*PositiveInt                                   `fhir:"noteNumber"`
-	Adjudication      []*ExplanationOfBenefitItemAdjudication          `fhir:"adjudication"`
-	Detail            []*ExplanationOfBenefitAddedItemAddedItemsDetail `fhir:"detail"`
+// ExplanationOfBenefitAddItem is the FHIR STU3 element ExplanationOfBenefit.addItem.
+type ExplanationOfBenefitAddItem struct {
+	ID                string                                  `fhir:"id,attr"`
+	Extension         []*Extension                            `fhir:"extension"`
+	ModifierExtension []*Extension                            `fhir:"modifierExtension"`
+	SequenceLinkID    []*PositiveInt                          `fhir:"sequenceLinkId"`
+	Revenue           *CodeableConcept                        `fhir:"revenue"`
+	Category          *CodeableConcept                        `fhir:"category"`
+	Service           *CodeableConcept                        `fhir:"service"`
+	Modifier          []*CodeableConcept                      `fhir:"modifier"`
+	Fee               *Money                                  `fhir:"fee"`
+	NoteNumber        []*PositiveInt                          `fhir:"noteNumber"`
+	Adjudication      []*ExplanationOfBenefitItemAdjudication `fhir:"adjudication"`
+	Detail            []*ExplanationOfBenefitAddItemDetail    `fhir:"detail"`
 }
 
-// ExplanationOfBenefitAddedItemAddedItemsDetail is the FHIR STU3 element ExplanationOfBenefit.addedItem.addedItemsDetail.
-type ExplanationOfBenefitAddedItemAddedItemsDetail struct {
+// ExplanationOfBenefitAddItemDetail is the FHIR STU3 element ExplanationOfBenefit.addItem.detail.
+type ExplanationOfBenefitAddItemDetail struct {
 	ID                string                                  `fhir:"id,attr"`
 	Extension         []*Extension                            `fhir:"extension"`
 	ModifierExtension []*Extension                            `fhir:"modifierExtension"`
@@ -3240,28 +3240,28 @@ type ExplanationOfBenefitAddedItemAddedItemsDetail struct {
 
 // ExplanationOfBenefitBenefitBalance is the FHIR STU3 element ExplanationOfBenefit.benefitBalance.
 type ExplanationOfBenefitBenefitBalance struct {
-	ID                string                                       `fhir:"id,attr"`
-	Extension         []*Extension                                 `fhir:"extension"`
-	ModifierExtension []*Extension                                 `fhir:"modifierExtension"`
-	Category          *CodeableConcept                             `fhir:"category"` // required
-	SubCategory       *CodeableConcept                             `fhir:"subCategory"`
-	Excluded          *Boolean                                     `fhir:"excluded"`
-	Name              *String                                      `fhir:"name"`
-	Description       *String                                      `fhir:"description"`
-	Network           *CodeableConcept                             `fhir:"network"`
-	Unit              *CodeableConcept                             `fhir:"unit"`
-	Term              *CodeableConcept                             `fhir:"term"`
-	Financial         []*ExplanationOfBenefitBenefitBalanceBenefit `fhir:"financial"`
+	ID                string                                         `fhir:"id,attr"`
+	Extension         []*Extension                                   `fhir:"extension"`
+	ModifierExtension []*Extension                                   `fhir:"modifierExtension"`
+	Category          *CodeableConcept                               `fhir:"category"` // required
+	SubCategory       *CodeableConcept                               `fhir:"subCategory"`
+	Excluded          *Boolean                                       `fhir:"excluded"`
+	Name              *String                                        `fhir:"name"`
+	Description       *String                                        `fhir:"description"`
+	Network           *CodeableConcept                               `fhir:"network"`
+	Unit              *CodeableConcept                               `fhir:"unit"`
+	Term              *CodeableConcept                               `fhir:"term"`
+	Financial         []*ExplanationOfBenefitBenefitBalanceFinancial `fhir:"financial"`
 }
 
-// ExplanationOfBenefitBenefitBalanceBenefit is the FHIR STU3 element ExplanationOfBenefit.benefitBalance.benefit.
-type ExplanationOfBenefitBenefitBalanceBenefit struct {
-	ID                string                                           `fhir:"id,attr"`
-	Extension         []*Extension                                     `fhir:"extension"`
-	ModifierExtension []*Extension                                     `fhir:"modifierExtension"`
-	Type              *CodeableConcept                                 `fhir:"type"`           // required
-	Allowed           ExplanationOfBenefitBenefitBalanceBenefitAllowed `fhir:"allowed,choice"` // one of UnsignedInt, String, Money
-	Used              ExplanationOfBenefitBenefitBalanceBenefitUsed    `fhir:"used,choice"`    // one of UnsignedInt, Money
+// ExplanationOfBenefitBenefitBalanceFinancial is the FHIR STU3 element ExplanationOfBenefit.benefitBalance.financial.
+type ExplanationOfBenefitBenefitBalanceFinancial struct {
+	ID                string                                             `fhir:"id,attr"`
+	Extension         []*Extension                                       `fhir:"extension"`
+	ModifierExtension []*Extension                                       `fhir:"modifierExtension"`
+	Type              *CodeableConcept                                   `fhir:"type"`           // required
+	Allowed           ExplanationOfBenefitBenefitBalanceFinancialAllowed `fhir:"allowed,choice"` // one of UnsignedInt, String, Money
+	Used              ExplanationOfBenefitBenefitBalanceFinancialUsed    `fhir:"used,choice"`    // one of UnsignedInt, Money
 }
 
 // ExplanationOfBenefitCareTeam is the FHIR STU3 element ExplanationOfBenefit.careTeam.
@@ -3285,6 +3285,19 @@ type ExplanationOfBenefitDiagnosis struct {
 	Diagnosis         ExplanationOfBenefitDiagnosisDiagnosisType `fhir:"diagnosis,choice"` // one of CodeableConcept, Reference; required
 	Type              []*CodeableConcept                         `fhir:"type"`
 	PackageCode       *CodeableConcept                           `fhir:"packageCode"`
+}
+
+// ExplanationOfBenefitInformation is the FHIR STU3 element ExplanationOfBenefit.information.
+type ExplanationOfBenefitInformation struct {
+	ID                string                                    `fhir:"id,attr"`
+	Extension         []*Extension                              `fhir:"extension"`
+	ModifierExtension []*Extension                              `fhir:"modifierExtension"`
+	Sequence          *PositiveInt                              `fhir:"sequence"` // required
+	Category          *CodeableConcept                          `fhir:"category"` // required
+	Code              *CodeableConcept                          `fhir:"code"`
+	Timing            ExplanationOfBenefitInformationTimingType `fhir:"timing,choice"` // one of Date, Period
+	Value             ExplanationOfBenefitInformationValue      `fhir:"value,choice"`  // one of String, Quantity, Attachment, Reference
+	Reason            *Coding                                   `fhir:"reason"`
 }
 
 // ExplanationOfBenefitInsurance is the FHIR STU3 element ExplanationOfBenefit.insurance.
@@ -3380,17 +3393,6 @@ type ExplanationOfBenefitItemDetailSubDetail struct {
 	Adjudication      []*ExplanationOfBenefitItemAdjudication `fhir:"adjudication"`
 }
 
-// ExplanationOfBenefitNote is the FHIR STU3 element ExplanationOfBenefit.note.
-type ExplanationOfBenefitNote struct {
-	ID                string           `fhir:"id,attr"`
-	Extension         []*Extension     `fhir:"extension"`
-	ModifierExtension []*Extension     `fhir:"modifierExtension"`
-	Number            *PositiveInt     `fhir:"number"`
-	Type              *CodeableConcept `fhir:"type"`
-	Text              *String          `fhir:"text"`
-	Language          *CodeableConcept `fhir:"language"`
-}
-
 // ExplanationOfBenefitPayee is the FHIR STU3 element ExplanationOfBenefit.payee.
 type ExplanationOfBenefitPayee struct {
 	ID                string           `fhir:"id,attr"`
@@ -3424,27 +3426,25 @@ type ExplanationOfBenefitProcedure struct {
 	Procedure         ExplanationOfBenefitProcedureProcedureType `fhir:"procedure,choice"` // one of CodeableConcept, Reference; required
 }
 
-// ExplanationOfBenefitRelatedClaim is the FHIR STU3 element ExplanationOfBenefit.relatedClaim.
-type ExplanationOfBenefitRelatedClaim struct {
+// ExplanationOfBenefitProcessNote is the FHIR STU3 element ExplanationOfBenefit.processNote.
+type ExplanationOfBenefitProcessNote struct {
+	ID                string           `fhir:"id,attr"`
+	Extension         []*Extension     `fhir:"extension"`
+	ModifierExtension []*Extension     `fhir:"modifierExtension"`
+	Number            *PositiveInt     `fhir:"number"`
+	Type              *CodeableConcept `fhir:"type"`
+	Text              *String          `fhir:"text"`
+	Language          *CodeableConcept `fhir:"language"`
+}
+
+// ExplanationOfBenefitRelated is the FHIR STU3 element ExplanationOfBenefit.related.
+type ExplanationOfBenefitRelated struct {
 	ID                string           `fhir:"id,attr"`
 	Extension         []*Extension     `fhir:"extension"`
 	ModifierExtension []*Extension     `fhir:"modifierExtension"`
 	Claim             *Reference       `fhir:"claim"` // Reference(Claim)
 	Relationship      *CodeableConcept `fhir:"relationship"`
 	Reference         *Identifier      `fhir:"reference"`
-}
-
-// ExplanationOfBenefitSupportingInformation is the FHIR STU3 element ExplanationOfBenefit.supportingInformation.
-type ExplanationOfBenefitSupportingInformation struct {
-	ID                string                                              `fhir:"id,attr"`
-	Extension         []*Extension                                        `fhir:"extension"`
-	ModifierExtension []*Extension                                        `fhir:"modifierExtension"`
-	Sequence          *PositiveInt                                        `fhir:"sequence"` // required
-	Category          *CodeableConcept                                    `fhir:"category"` // required
-	Code              *CodeableConcept                                    `fhir:"code"`
-	Timing            ExplanationOfBenefitSupportingInformationTimingType `fhir:"timing,choice"` // one of Date, Period
-	Value             ExplanationOfBenefitSupportingInformationValue      `fhir:"value,choice"`  // one of String, Quantity, Attachment, Reference
-	Reason            *Coding                                             `fhir:"reason"`
 }
 
 // Extension is the FHIR STU3 Extension data type (http://hl7.org/fhir/StructureDefinition/Extension).
@@ -4403,25 +4403,25 @@ type MeasureReportGroupPopulation struct {
 
 // MeasureReportGroupStratifier is the FHIR STU3 element MeasureReport.group.stratifier.
 type MeasureReportGroupStratifier struct {
-	ID                string                                         `fhir:"id,attr"`
-	Extension         []*Extension                                   `fhir:"extension"`
-	ModifierExtension []*Extension                                   `fhir:"modifierExtension"`
-	Identifier        *Identifier                                    `fhir:"identifier"`
-	Stratum           []*MeasureReportGroupStratifierStratifierGroup `fhir:"stratum"`
+	ID                string                                 `fhir:"id,attr"`
+	Extension         []*Extension                           `fhir:"extension"`
+	ModifierExtension []*Extension                           `fhir:"modifierExtension"`
+	Identifier        *Identifier                            `fhir:"identifier"`
+	Stratum           []*MeasureReportGroupStratifierStratum `fhir:"stratum"`
 }
 
-// MeasureReportGroupStratifierStratifierGroup is the FHIR STU3 element MeasureReport.group.stratifier.stratifierGroup.
-type MeasureReportGroupStratifierStratifierGroup struct {
-	ID                string                                                                  `fhir:"id,attr"`
-	Extension         []*Extension                                                            `fhir:"extension"`
-	ModifierExtension []*Extension                                                            `fhir:"modifierExtension"`
-	Value             *String                                                                 `fhir:"value"` // required
-	Population        []*MeasureReportGroupStratifierStratifierGroupStratifierGroupPopulation `fhir:"population"`
-	MeasureScore      *Decimal                                                                `fhir:"measureScore"`
+// MeasureReportGroupStratifierStratum is the FHIR STU3 element MeasureReport.group.stratifier.stratum.
+type MeasureReportGroupStratifierStratum struct {
+	ID                string                                           `fhir:"id,attr"`
+	Extension         []*Extension                                     `fhir:"extension"`
+	ModifierExtension []*Extension                                     `fhir:"modifierExtension"`
+	Value             *String                                          `fhir:"value"` // required
+	Population        []*MeasureReportGroupStratifierStratumPopulation `fhir:"population"`
+	MeasureScore      *Decimal                                         `fhir:"measureScore"`
 }
 
-// MeasureReportGroupStratifierStratifierGroupStratifierGroupPopulation is the FHIR STU3 element MeasureReport.group.stratifier.stratifierGroup.stratifierGroupPopulation.
-type MeasureReportGroupStratifierStratifierGroupStratifierGroupPopulation struct {
+// MeasureReportGroupStratifierStratumPopulation is the FHIR STU3 element MeasureReport.group.stratifier.stratum.population.
+type MeasureReportGroupStratifierStratumPopulation struct {
 	ID                string           `fhir:"id,attr"`
 	Extension         []*Extension     `fhir:"extension"`
 	ModifierExtension []*Extension     `fhir:"modifierExtension"`
@@ -4815,51 +4815,39 @@ type MessageDefinitionFocus struct {
 
 // MessageHeader is the FHIR STU3 MessageHeader resource (http://hl7.org/fhir/StructureDefinition/MessageHeader).
 type MessageHeader struct {
-	ID                *ID                                `fhir:"id"`
-	Meta              *Meta                              `fhir:"meta"`
-	ImplicitRules     *URI                               `fhir:"implicitRules"`
-	Language          *Code                              `fhir:"language"` // binding http://hl7.org/fhir/ValueSet/languages
-	Text              *Narrative                         `fhir:"text"`
-	Contained         []Resource                         `fhir:"contained,resource"`
-	Extension         []*Extension                       `fhir:"extension"`
-	ModifierExtension []*Extension                       `fhir:"modifierExtension"`
-	Event             *Coding                            `fhir:"event"` // required
-	Destination       []*MessageHeaderMessageDestination `fhir:"destination"`
-	Receiver          *Reference                         `fhir:"receiver"`    // Reference(Practitioner|Organization)
-	Sender            *Reference                         `fhir:"sender"`      // Reference(Practitioner|Organization)
-	Timestamp         *Instant                           `fhir:"timestamp"`   // required
-	Enterer           *Reference                         `fhir:"enterer"`     // Reference(Practitioner)
-	Author            *Reference                         `fhir:"author"`      // Reference(Practitioner)
-	Source            *MessageHeaderMessageSource        `fhir:"source"`      // required
-	Responsible       *Reference                         `fhir:"responsible"` // Reference(Practitioner|Organization)
-	Reason            *CodeableConcept                   `fhir:"reason"`
-	Response          *MessageHeaderResponse             `fhir:"response"`
-	Focus             []*Reference                       `fhir:"focus"` // Reference(Resource)
+	ID                *ID                         `fhir:"id"`
+	Meta              *Meta                       `fhir:"meta"`
+	ImplicitRules     *URI                        `fhir:"implicitRules"`
+	Language          *Code                       `fhir:"language"` // binding http://hl7.org/fhir/ValueSet/languages
+	Text              *Narrative                  `fhir:"text"`
+	Contained         []Resource                  `fhir:"contained,resource"`
+	Extension         []*Extension                `fhir:"extension"`
+	ModifierExtension []*Extension                `fhir:"modifierExtension"`
+	Event             *Coding                     `fhir:"event"` // required
+	Destination       []*MessageHeaderDestination `fhir:"destination"`
+	Receiver          *Reference                  `fhir:"receiver"`    // Reference(Practitioner|Organization)
+	Sender            *Reference                  `fhir:"sender"`      // Reference(Practitioner|Organization)
+	Timestamp         *Instant                    `fhir:"timestamp"`   // required
+	Enterer           *Reference                  `fhir:"enterer"`     // Reference(Practitioner)
+	Author            *Reference                  `fhir:"author"`      // Reference(Practitioner)
+	Source            *MessageHeaderSource        `fhir:"source"`      // required
+	Responsible       *Reference                  `fhir:"responsible"` // Reference(Practitioner|Organization)
+	Reason            *CodeableConcept            `fhir:"reason"`
+	Response          *MessageHeaderResponse      `fhir:"response"`
+	Focus             []*Reference                `fhir:"focus"` // Reference(Resource)
 }
 
 // ResourceType returns "MessageHeader".
 func (*MessageHeader) ResourceType() string { return "MessageHeader" }
 
-// MessageHeaderMessageDestination is the FHIR STU3 element MessageHeader.messageDestination.
-type MessageHeaderMessageDestination struct {
+// MessageHeaderDestination is the FHIR STU3 element MessageHeader.destination.
+type MessageHeaderDestination struct {
 	ID                string       `fhir:"id,attr"`
 	Extension         []*Extension `fhir:"extension"`
 	ModifierExtension []*Extension `fhir:"modifierExtension"`
 	Name              *String      `fhir:"name"`
 	Target            *Reference   `fhir:"target"`   // Reference(Device)
 	Endpoint          *URI         `fhir:"endpoint"` // required
-}
-
-// MessageHeaderMessageSource is the FHIR STU3 element MessageHeader.messageSource.
-type MessageHeaderMessageSource struct {
-	ID                string        `fhir:"id,attr"`
-	Extension         []*Extension  `fhir:"extension"`
-	ModifierExtension []*Extension  `fhir:"modifierExtension"`
-	Name              *String       `fhir:"name"`
-	Software          *String       `fhir:"software"`
-	Version           *String       `fhir:"version"`
-	Contact           *ContactPoint `fhir:"contact"`
-	Endpoint          *URI          `fhir:"endpoint"` // required
 }
 
 // MessageHeaderResponse is the FHIR STU3 element MessageHeader.response.
@@ -4870,6 +4858,18 @@ type MessageHeaderResponse struct {
 	Identifier        *ID          `fhir:"identifier"` // required
 	Code              *Code        `fhir:"code"`       // binding http://hl7.org/fhir/ValueSet/response-code; required
 	Details           *Reference   `fhir:"details"`    // Reference(OperationOutcome)
+}
+
+// MessageHeaderSource is the FHIR STU3 element MessageHeader.source.
+type MessageHeaderSource struct {
+	ID                string        `fhir:"id,attr"`
+	Extension         []*Extension  `fhir:"extension"`
+	ModifierExtension []*Extension  `fhir:"modifierExtension"`
+	Name              *String       `fhir:"name"`
+	Software          *String       `fhir:"software"`
+	Version           *String       `fhir:"version"`
+	Contact           *ContactPoint `fhir:"contact"`
+	Endpoint          *URI          `fhir:"endpoint"` // required
 }
 
 // Meta is the FHIR STU3 Meta data type (http://hl7.org/fhir/StructureDefinition/Meta).
@@ -5384,35 +5384,35 @@ func (*PaymentNotice) ResourceType() string { return "PaymentNotice" }
 
 // PaymentReconciliation is the FHIR STU3 PaymentReconciliation resource (http://hl7.org/fhir/StructureDefinition/PaymentReconciliation).
 type PaymentReconciliation struct {
-	ID                  *ID                             `fhir:"id"`
-	Meta                *Meta                           `fhir:"meta"`
-	ImplicitRules       *URI                            `fhir:"implicitRules"`
-	Language            *Code                           `fhir:"language"` // binding http://hl7.org/fhir/ValueSet/languages
-	Text                *Narrative                      `fhir:"text"`
-	Contained           []Resource                      `fhir:"contained,resource"`
-	Extension           []*Extension                    `fhir:"extension"`
-	ModifierExtension   []*Extension                    `fhir:"modifierExtension"`
-	Identifier          []*Identifier                   `fhir:"identifier"`
-	Status              *Code                           `fhir:"status"` // binding http://hl7.org/fhir/ValueSet/fm-status
-	Period              *Period                         `fhir:"period"`
-	Created             *DateTime                       `fhir:"created"`
-	Organization        *Reference                      `fhir:"organization"` // Reference(Organization)
-	Request             *Reference                      `fhir:"request"`      // Reference(ProcessRequest)
-	Outcome             *CodeableConcept                `fhir:"outcome"`
-	Disposition         *String                         `fhir:"disposition"`
-	RequestProvider     *Reference                      `fhir:"requestProvider"`     // Reference(Practitioner)
-	RequestOrganization *Reference                      `fhir:"requestOrganization"` // Reference(Organization)
-	Detail              []*PaymentReconciliationDetails `fhir:"detail"`
-	Form                *CodeableConcept                `fhir:"form"`
-	Total               *Money                          `fhir:"total"`
-	ProcessNote         []*PaymentReconciliationNotes   `fhir:"processNote"`
+	ID                  *ID                                 `fhir:"id"`
+	Meta                *Meta                               `fhir:"meta"`
+	ImplicitRules       *URI                                `fhir:"implicitRules"`
+	Language            *Code                               `fhir:"language"` // binding http://hl7.org/fhir/ValueSet/languages
+	Text                *Narrative                          `fhir:"text"`
+	Contained           []Resource                          `fhir:"contained,resource"`
+	Extension           []*Extension                        `fhir:"extension"`
+	ModifierExtension   []*Extension                        `fhir:"modifierExtension"`
+	Identifier          []*Identifier                       `fhir:"identifier"`
+	Status              *Code                               `fhir:"status"` // binding http://hl7.org/fhir/ValueSet/fm-status
+	Period              *Period                             `fhir:"period"`
+	Created             *DateTime                           `fhir:"created"`
+	Organization        *Reference                          `fhir:"organization"` // Reference(Organization)
+	Request             *Reference                          `fhir:"request"`      // Reference(ProcessRequest)
+	Outcome             *CodeableConcept                    `fhir:"outcome"`
+	Disposition         *String                             `fhir:"disposition"`
+	RequestProvider     *Reference                          `fhir:"requestProvider"`     // Reference(Practitioner)
+	RequestOrganization *Reference                          `fhir:"requestOrganization"` // Reference(Organization)
+	Detail              []*PaymentReconciliationDetail      `fhir:"detail"`
+	Form                *CodeableConcept                    `fhir:"form"`
+	Total               *Money                              `fhir:"total"`
+	ProcessNote         []*PaymentReconciliationProcessNote `fhir:"processNote"`
 }
 
 // ResourceType returns "PaymentReconciliation".
 func (*PaymentReconciliation) ResourceType() string { return "PaymentReconciliation" }
 
-// PaymentReconciliationDetails is the FHIR STU3 element PaymentReconciliation.details.
-type PaymentReconciliationDetails struct {
+// PaymentReconciliationDetail is the FHIR STU3 element PaymentReconciliation.detail.
+type PaymentReconciliationDetail struct {
 	ID                string           `fhir:"id,attr"`
 	Extension         []*Extension     `fhir:"extension"`
 	ModifierExtension []*Extension     `fhir:"modifierExtension"`
@@ -5425,8 +5425,8 @@ type PaymentReconciliationDetails struct {
 	Amount            *Money           `fhir:"amount"`
 }
 
-// PaymentReconciliationNotes is the FHIR STU3 element PaymentReconciliation.notes.
-type PaymentReconciliationNotes struct {
+// PaymentReconciliationProcessNote is the FHIR STU3 element PaymentReconciliation.processNote.
+type PaymentReconciliationProcessNote struct {
 	ID                string           `fhir:"id,attr"`
 	Extension         []*Extension     `fhir:"extension"`
 	ModifierExtension []*Extension     `fhir:"modifierExtension"`
@@ -5811,36 +5811,36 @@ type ProcedureRequestRequester struct {
 
 // ProcessRequest is the FHIR STU3 ProcessRequest resource (http://hl7.org/fhir/StructureDefinition/ProcessRequest).
 type ProcessRequest struct {
-	ID                *ID                    `fhir:"id"`
-	Meta              *Meta                  `fhir:"meta"`
-	ImplicitRules     *URI                   `fhir:"implicitRules"`
-	Language          *Code                  `fhir:"language"` // binding http://hl7.org/fhir/ValueSet/languages
-	Text              *Narrative             `fhir:"text"`
-	Contained         []Resource             `fhir:"contained,resource"`
-	Extension         []*Extension           `fhir:"extension"`
-	ModifierExtension []*Extension           `fhir:"modifierExtension"`
-	Identifier        []*Identifier          `fhir:"identifier"`
-	Status            *Code                  `fhir:"status"` // binding http://hl7.org/fhir/ValueSet/fm-status
-	Action            *Code                  `fhir:"action"` // binding http://hl7.org/fhir/ValueSet/actionlist
-	Target            *Reference             `fhir:"target"` // Reference(Organization)
-	Created           *DateTime              `fhir:"created"`
-	Provider          *Reference             `fhir:"provider"`     // Reference(Practitioner)
-	Organization      *Reference             `fhir:"organization"` // Reference(Organization)
-	Request           *Reference             `fhir:"request"`      // Reference(Resource)
-	Response          *Reference             `fhir:"response"`     // Reference(Resource)
-	Nullify           *Boolean               `fhir:"nullify"`
-	Reference         *String                `fhir:"reference"`
-	Item              []*ProcessRequestItems `fhir:"item"`
-	Include           []*String              `fhir:"include"`
-	Exclude           []*String              `fhir:"exclude"`
-	Period            *Period                `fhir:"period"`
+	ID                *ID                   `fhir:"id"`
+	Meta              *Meta                 `fhir:"meta"`
+	ImplicitRules     *URI                  `fhir:"implicitRules"`
+	Language          *Code                 `fhir:"language"` // binding http://hl7.org/fhir/ValueSet/languages
+	Text              *Narrative            `fhir:"text"`
+	Contained         []Resource            `fhir:"contained,resource"`
+	Extension         []*Extension          `fhir:"extension"`
+	ModifierExtension []*Extension          `fhir:"modifierExtension"`
+	Identifier        []*Identifier         `fhir:"identifier"`
+	Status            *Code                 `fhir:"status"` // binding http://hl7.org/fhir/ValueSet/fm-status
+	Action            *Code                 `fhir:"action"` // binding http://hl7.org/fhir/ValueSet/actionlist
+	Target            *Reference            `fhir:"target"` // Reference(Organization)
+	Created           *DateTime             `fhir:"created"`
+	Provider          *Reference            `fhir:"provider"`     // Reference(Practitioner)
+	Organization      *Reference            `fhir:"organization"` // Reference(Organization)
+	Request           *Reference            `fhir:"request"`      // Reference(Resource)
+	Response          *Reference            `fhir:"response"`     // Reference(Resource)
+	Nullify           *Boolean              `fhir:"nullify"`
+	Reference         *String               `fhir:"reference"`
+	Item              []*ProcessRequestItem `fhir:"item"`
+	Include           []*String             `fhir:"include"`
+	Exclude           []*String             `fhir:"exclude"`
+	Period            *Period               `fhir:"period"`
 }
 
 // ResourceType returns "ProcessRequest".
 func (*ProcessRequest) ResourceType() string { return "ProcessRequest" }
 
-// ProcessRequestItems is the FHIR STU3 element ProcessRequest.items.
-type ProcessRequestItems struct {
+// ProcessRequestItem is the FHIR STU3 element ProcessRequest.item.
+type ProcessRequestItem struct {
 	ID                string       `fhir:"id,attr"`
 	Extension         []*Extension `fhir:"extension"`
 	ModifierExtension []*Extension `fhir:"modifierExtension"`
@@ -7080,12 +7080,21 @@ type Task struct {
 	Note              []*Annotation      `fhir:"note"`
 	RelevantHistory   []*Reference       `fhir:"relevantHistory"` // Reference(Provenance)
 	Restriction       *TaskRestriction   `fhir:"restriction"`
-	Input             []*TaskParameter   `fhir:"input"`
+	Input             []*TaskInput       `fhir:"input"`
 	Output            []*TaskOutput      `fhir:"output"`
 }
 
 // ResourceType returns "Task".
 func (*Task) ResourceType() string { return "Task" }
+
+// TaskInput is the FHIR STU3 element Task.input.
+type TaskInput struct {
+	ID                string           `fhir:"id,attr"`
+	Extension         []*Extension     `fhir:"extension"`
+	ModifierExtension []*Extension     `fhir:"modifierExtension"`
+	Type              *CodeableConcept `fhir:"type"`         // required
+	Value             TaskInputValue   `fhir:"value,choice"` // one of Base64Binary, Boolean, Code, Date, DateTime, Decimal, ID, Instant, Integer, Markdown, OID, PositiveInt, String, Time, UnsignedInt, URI, Address, Age, Annotation, Attachment, CodeableConcept, Coding, ContactPoint, Count, Distance, Duration, HumanName, Identifier, Money, Period, Quantity, Range, Ratio, Reference, SampledData, Signature, Timing, Meta; required
+}
 
 // TaskOutput is the FHIR STU3 element Task.output.
 type TaskOutput struct {
@@ -7094,15 +7103,6 @@ type TaskOutput struct {
 	ModifierExtension []*Extension     `fhir:"modifierExtension"`
 	Type              *CodeableConcept `fhir:"type"`         // required
 	Value             TaskOutputValue  `fhir:"value,choice"` // one of Base64Binary, Boolean, Code, Date, DateTime, Decimal, ID, Instant, Integer, Markdown, OID, PositiveInt, String, Time, UnsignedInt, URI, Address, Age, Annotation, Attachment, CodeableConcept, Coding, ContactPoint, Count, Distance, Duration, HumanName, Identifier, Money, Period, Quantity, Range, Ratio, Reference, SampledData, Signature, Timing, Meta; required
-}
-
-// TaskParameter is the FHIR STU3 element Task.parameter.
-type TaskParameter struct {
-	ID                string             `fhir:"id,attr"`
-	Extension         []*Extension       `fhir:"extension"`
-	ModifierExtension []*Extension       `fhir:"modifierExtension"`
-	Type              *CodeableConcept   `fhir:"type"`         // required
-	Value             TaskParameterValue `fhir:"value,choice"` // one of Base64Binary, Boolean, Code, Date, DateTime, Decimal, ID, Instant, Integer, Markdown, OID, PositiveInt, String, Time, UnsignedInt, URI, Address, Age, Annotation, Attachment, CodeableConcept, Coding, ContactPoint, Count, Distance, Duration, HumanName, Identifier, Money, Period, Quantity, Range, Ratio, Reference, SampledData, Signature, Timing, Meta; required
 }
 
 // TaskRequester is the FHIR STU3 element Task.requester.
@@ -7163,23 +7163,23 @@ type TestReportParticipant struct {
 
 // TestReportSetup is the FHIR STU3 element TestReport.setup.
 type TestReportSetup struct {
-	ID                string                        `fhir:"id,attr"`
-	Extension         []*Extension                  `fhir:"extension"`
-	ModifierExtension []*Extension                  `fhir:"modifierExtension"`
-	Action            []*TestReportSetupSetupAction `fhir:"action"` // required
+	ID                string                   `fhir:"id,attr"`
+	Extension         []*Extension             `fhir:"extension"`
+	ModifierExtension []*Extension             `fhir:"modifierExtension"`
+	Action            []*TestReportSetupAction `fhir:"action"` // required
 }
 
-// TestReportSetupSetupAction is the FHIR STU3 element TestReport.setup.setupAction.
-type TestReportSetupSetupAction struct {
-	ID                string                               `fhir:"id,attr"`
-	Extension         []*Extension                         `fhir:"extension"`
-	ModifierExtension []*Extension                         `fhir:"modifierExtension"`
-	Operation         *TestReportSetupSetupActionOperation `fhir:"operation"`
-	Assert            *TestReportSetupSetupActionAssert    `fhir:"assert"`
+// TestReportSetupAction is the FHIR STU3 element TestReport.setup.action.
+type TestReportSetupAction struct {
+	ID                string                          `fhir:"id,attr"`
+	Extension         []*Extension                    `fhir:"extension"`
+	ModifierExtension []*Extension                    `fhir:"modifierExtension"`
+	Operation         *TestReportSetupActionOperation `fhir:"operation"`
+	Assert            *TestReportSetupActionAssert    `fhir:"assert"`
 }
 
-// TestReportSetupSetupActionAssert is the FHIR STU3 element TestReport.setup.setupAction.assert.
-type TestReportSetupSetupActionAssert struct {
+// TestReportSetupActionAssert is the FHIR STU3 element TestReport.setup.action.assert.
+type TestReportSetupActionAssert struct {
 	ID                string       `fhir:"id,attr"`
 	Extension         []*Extension `fhir:"extension"`
 	ModifierExtension []*Extension `fhir:"modifierExtension"`
@@ -7188,8 +7188,8 @@ type TestReportSetupSetupActionAssert struct {
 	Detail            *String      `fhir:"detail"`
 }
 
-// TestReportSetupSetupActionOperation is the FHIR STU3 element TestReport.setup.setupAction.operation.
-type TestReportSetupSetupActionOperation struct {
+// TestReportSetupActionOperation is the FHIR STU3 element TestReport.setup.action.operation.
+type TestReportSetupActionOperation struct {
 	ID                string       `fhir:"id,attr"`
 	Extension         []*Extension `fhir:"extension"`
 	ModifierExtension []*Extension `fhir:"modifierExtension"`
@@ -7200,37 +7200,37 @@ type TestReportSetupSetupActionOperation struct {
 
 // TestReportTeardown is the FHIR STU3 element TestReport.teardown.
 type TestReportTeardown struct {
-	ID                string                              `fhir:"id,attr"`
-	Extension         []*Extension                        `fhir:"extension"`
-	ModifierExtension []*Extension                        `fhir:"modifierExtension"`
-	Action            []*TestReportTeardownTeardownAction `fhir:"action"` // required
+	ID                string                      `fhir:"id,attr"`
+	Extension         []*Extension                `fhir:"extension"`
+	ModifierExtension []*Extension                `fhir:"modifierExtension"`
+	Action            []*TestReportTeardownAction `fhir:"action"` // required
 }
 
-// TestReportTeardownTeardownAction is the FHIR STU3 element TestReport.teardown.teardownAction.
-type TestReportTeardownTeardownAction struct {
-	ID                string                               `fhir:"id,attr"`
-	Extension         []*Extension                         `fhir:"extension"`
-	ModifierExtension []*Extension                         `fhir:"modifierExtension"`
-	Operation         *TestReportSetupSetupActionOperation `fhir:"operation"` // required
+// TestReportTeardownAction is the FHIR STU3 element TestReport.teardown.action.
+type TestReportTeardownAction struct {
+	ID                string                          `fhir:"id,attr"`
+	Extension         []*Extension                    `fhir:"extension"`
+	ModifierExtension []*Extension                    `fhir:"modifierExtension"`
+	Operation         *TestReportSetupActionOperation `fhir:"operation"` // required
 }
 
 // TestReportTest is the FHIR STU3 element TestReport.test.
 type TestReportTest struct {
-	ID                string                      `fhir:"id,attr"`
-	Extension         []*Extension                `fhir:"extension"`
-	ModifierExtension []*Extension                `fhir:"modifierExtension"`
-	Name              *String                     `fhir:"name"`
-	Description       *String                     `fhir:"description"`
-	Action            []*TestReportTestTestAction `fhir:"action"` // required
+	ID                string                  `fhir:"id,attr"`
+	Extension         []*Extension            `fhir:"extension"`
+	ModifierExtension []*Extension            `fhir:"modifierExtension"`
+	Name              *String                 `fhir:"name"`
+	Description       *String                 `fhir:"description"`
+	Action            []*TestReportTestAction `fhir:"action"` // required
 }
 
-// TestReportTestTestAction is the FHIR STU3 element TestReport.test.testAction.
-type TestReportTestTestAction struct {
-	ID                string                               `fhir:"id,attr"`
-	Extension         []*Extension                         `fhir:"extension"`
-	ModifierExtension []*Extension                         `fhir:"modifierExtension"`
-	Operation         *TestReportSetupSetupActionOperation `fhir:"operation"`
-	Assert            *TestReportSetupSetupActionAssert    `fhir:"assert"`
+// TestReportTestAction is the FHIR STU3 element TestReport.test.action.
+type TestReportTestAction struct {
+	ID                string                          `fhir:"id,attr"`
+	Extension         []*Extension                    `fhir:"extension"`
+	ModifierExtension []*Extension                    `fhir:"modifierExtension"`
+	Operation         *TestReportSetupActionOperation `fhir:"operation"`
+	Assert            *TestReportSetupActionAssert    `fhir:"assert"`
 }
 
 // TestScript is the FHIR STU3 TestScript resource (http://hl7.org/fhir/StructureDefinition/TestScript).
@@ -7336,15 +7336,15 @@ type TestScriptOrigin struct {
 
 // TestScriptRule is the FHIR STU3 element TestScript.rule.
 type TestScriptRule struct {
-	ID                string                     `fhir:"id,attr"`
-	Extension         []*Extension               `fhir:"extension"`
-	ModifierExtension []*Extension               `fhir:"modifierExtension"`
-	Resource          *Reference                 `fhir:"resource"` // Reference(Resource); required
-	Param             []*TestScriptRuleRuleParam `fhir:"param"`
+	ID                string                 `fhir:"id,attr"`
+	Extension         []*Extension           `fhir:"extension"`
+	ModifierExtension []*Extension           `fhir:"modifierExtension"`
+	Resource          *Reference             `fhir:"resource"` // Reference(Resource); required
+	Param             []*TestScriptRuleParam `fhir:"param"`
 }
 
-// TestScriptRuleRuleParam is the FHIR STU3 element TestScript.rule.ruleParam.
-type TestScriptRuleRuleParam struct {
+// TestScriptRuleParam is the FHIR STU3 element TestScript.rule.param.
+type TestScriptRuleParam struct {
 	ID                string       `fhir:"id,attr"`
 	Extension         []*Extension `fhir:"extension"`
 	ModifierExtension []*Extension `fhir:"modifierExtension"`
@@ -7354,24 +7354,24 @@ type TestScriptRuleRuleParam struct {
 
 // TestScriptRuleset is the FHIR STU3 element TestScript.ruleset.
 type TestScriptRuleset struct {
-	ID                string                          `fhir:"id,attr"`
-	Extension         []*Extension                    `fhir:"extension"`
-	ModifierExtension []*Extension                    `fhir:"modifierExtension"`
-	Resource          *Reference                      `fhir:"resource"` // Reference(Resource); required
-	Rule              []*TestScriptRulesetRulesetRule `fhir:"rule"`     // required
+	ID                string                   `fhir:"id,attr"`
+	Extension         []*Extension             `fhir:"extension"`
+	ModifierExtension []*Extension             `fhir:"modifierExtension"`
+	Resource          *Reference               `fhir:"resource"` // Reference(Resource); required
+	Rule              []*TestScriptRulesetRule `fhir:"rule"`     // required
 }
 
-// TestScriptRulesetRulesetRule is the FHIR STU3 element TestScript.ruleset.rulesetRule.
-type TestScriptRulesetRulesetRule struct {
-	ID                string                                          `fhir:"id,attr"`
-	Extension         []*Extension                                    `fhir:"extension"`
-	ModifierExtension []*Extension                                    `fhir:"modifierExtension"`
-	RuleID            *ID                                             `fhir:"ruleId"` // required
-	Param             []*TestScriptRulesetRulesetRuleRulesetRuleParam `fhir:"param"`
+// TestScriptRulesetRule is the FHIR STU3 element TestScript.ruleset.rule.
+type TestScriptRulesetRule struct {
+	ID                string                        `fhir:"id,attr"`
+	Extension         []*Extension                  `fhir:"extension"`
+	ModifierExtension []*Extension                  `fhir:"modifierExtension"`
+	RuleID            *ID                           `fhir:"ruleId"` // required
+	Param             []*TestScriptRulesetRuleParam `fhir:"param"`
 }
 
-// TestScriptRulesetRulesetRuleRulesetRuleParam is the FHIR STU3 element TestScript.ruleset.rulesetRule.rulesetRuleParam.
-type TestScriptRulesetRulesetRuleRulesetRuleParam struct {
+// TestScriptRulesetRuleParam is the FHIR STU3 element TestScript.ruleset.rule.param.
+type TestScriptRulesetRuleParam struct {
 	ID                string       `fhir:"id,attr"`
 	Extension         []*Extension `fhir:"extension"`
 	ModifierExtension []*Extension `fhir:"modifierExtension"`
@@ -7381,63 +7381,63 @@ type TestScriptRulesetRulesetRuleRulesetRuleParam struct {
 
 // TestScriptSetup is the FHIR STU3 element TestScript.setup.
 type TestScriptSetup struct {
-	ID                string                        `fhir:"id,attr"`
-	Extension         []*Extension                  `fhir:"extension"`
-	ModifierExtension []*Extension                  `fhir:"modifierExtension"`
-	Action            []*TestScriptSetupSetupAction `fhir:"action"` // required
+	ID                string                   `fhir:"id,attr"`
+	Extension         []*Extension             `fhir:"extension"`
+	ModifierExtension []*Extension             `fhir:"modifierExtension"`
+	Action            []*TestScriptSetupAction `fhir:"action"` // required
 }
 
-// TestScriptSetupSetupAction is the FHIR STU3 element TestScript.setup.setupAction.
-type TestScriptSetupSetupAction struct {
-	ID                string                               `fhir:"id,attr"`
-	Extension         []*Extension                         `fhir:"extension"`
-	ModifierExtension []*Extension                         `fhir:"modifierExtension"`
-	Operation         *TestScriptSetupSetupActionOperation `fhir:"operation"`
-	Assert            *TestScriptSetupSetupActionAssert    `fhir:"assert"`
+// TestScriptSetupAction is the FHIR STU3 element TestScript.setup.action.
+type TestScriptSetupAction struct {
+	ID                string                          `fhir:"id,attr"`
+	Extension         []*Extension                    `fhir:"extension"`
+	ModifierExtension []*Extension                    `fhir:"modifierExtension"`
+	Operation         *TestScriptSetupActionOperation `fhir:"operation"`
+	Assert            *TestScriptSetupActionAssert    `fhir:"assert"`
 }
 
-// TestScriptSetupSetupActionAssert is the FHIR STU3 element TestScript.setup.setupAction.assert.
-type TestScriptSetupSetupActionAssert struct {
-	ID                        string                                               `fhir:"id,attr"`
-	Extension                 []*Extension                                         `fhir:"extension"`
-	ModifierExtension         []*Extension                                         `fhir:"modifierExtension"`
-	Label                     *String                                              `fhir:"label"`
-	Description               *String                                              `fhir:"description"`
-	Direction                 *Code                                                `fhir:"direction"` // binding http://hl7.org/fhir/ValueSet/assert-direction-codes
-	CompareToSourceID         *String                                              `fhir:"compareToSourceId"`
-	CompareToSourceExpression *String                                              `fhir:"compareToSourceExpression"`
-	CompareToSourcePath       *String                                              `fhir:"compareToSourcePath"`
-	ContentType               *Code                                                `fhir:"contentType"` // binding http://hl7.org/fhir/ValueSet/content-type
-	Expression                *String                                              `fhir:"expression"`
-	HeaderField               *String                                              `fhir:"headerField"`
-	MinimumID                 *String                                              `fhir:"minimumId"`
-	NavigationLinks           *Boolean                                             `fhir:"navigationLinks"`
-	Operator                  *Code                                                `fhir:"operator"` // binding http://hl7.org/fhir/ValueSet/assert-operator-codes
-	Path                      *String                                              `fhir:"path"`
-	RequestMethod             *Code                                                `fhir:"requestMethod"` // binding http://hl7.org/fhir/ValueSet/http-operations
-	RequestURL                *String                                              `fhir:"requestURL"`
-	Resource                  *Code                                                `fhir:"resource"` // binding http://hl7.org/fhir/ValueSet/defined-types
-	Response                  *Code                                                `fhir:"response"` // binding http://hl7.org/fhir/ValueSet/assert-response-code-types
-	ResponseCode              *String                                              `fhir:"responseCode"`
-	Rule                      *TestScriptSetupSetupActionAssertActionAssertRule    `fhir:"rule"`
-	Ruleset                   *TestScriptSetupSetupActionAssertActionAssertRuleset `fhir:"ruleset"`
-	SourceID                  *ID                                                  `fhir:"sourceId"`
-	ValidateProfileID         *ID                                                  `fhir:"validateProfileId"`
-	Value                     *String                                              `fhir:"value"`
-	WarningOnly               *Boolean                                             `fhir:"warningOnly"`
+// TestScriptSetupActionAssert is the FHIR STU3 element TestScript.setup.action.assert.
+type TestScriptSetupActionAssert struct {
+	ID                        string                              `fhir:"id,attr"`
+	Extension                 []*Extension                        `fhir:"extension"`
+	ModifierExtension         []*Extension                        `fhir:"modifierExtension"`
+	Label                     *String                             `fhir:"label"`
+	Description               *String                             `fhir:"description"`
+	Direction                 *Code                               `fhir:"direction"` // binding http://hl7.org/fhir/ValueSet/assert-direction-codes
+	CompareToSourceID         *String                             `fhir:"compareToSourceId"`
+	CompareToSourceExpression *String                             `fhir:"compareToSourceExpression"`
+	CompareToSourcePath       *String                             `fhir:"compareToSourcePath"`
+	ContentType               *Code                               `fhir:"contentType"` // binding http://hl7.org/fhir/ValueSet/content-type
+	Expression                *String                             `fhir:"expression"`
+	HeaderField               *String                             `fhir:"headerField"`
+	MinimumID                 *String                             `fhir:"minimumId"`
+	NavigationLinks           *Boolean                            `fhir:"navigationLinks"`
+	Operator                  *Code                               `fhir:"operator"` // binding http://hl7.org/fhir/ValueSet/assert-operator-codes
+	Path                      *String                             `fhir:"path"`
+	RequestMethod             *Code                               `fhir:"requestMethod"` // binding http://hl7.org/fhir/ValueSet/http-operations
+	RequestURL                *String                             `fhir:"requestURL"`
+	Resource                  *Code                               `fhir:"resource"` // binding http://hl7.org/fhir/ValueSet/defined-types
+	Response                  *Code                               `fhir:"response"` // binding http://hl7.org/fhir/ValueSet/assert-response-code-types
+	ResponseCode              *String                             `fhir:"responseCode"`
+	Rule                      *TestScriptSetupActionAssertRule    `fhir:"rule"`
+	Ruleset                   *TestScriptSetupActionAssertRuleset `fhir:"ruleset"`
+	SourceID                  *ID                                 `fhir:"sourceId"`
+	ValidateProfileID         *ID                                 `fhir:"validateProfileId"`
+	Value                     *String                             `fhir:"value"`
+	WarningOnly               *Boolean                            `fhir:"warningOnly"`
 }
 
-// TestScriptSetupSetupActionAssertActionAssertRule is the FHIR STU3 element TestScript.setup.setupAction.assert.actionAssertRule.
-type TestScriptSetupSetupActionAssertActionAssertRule struct {
-	ID                string                                                                   `fhir:"id,attr"`
-	Extension         []*Extension                                                             `fhir:"extension"`
-	ModifierExtension []*Extension                                                             `fhir:"modifierExtension"`
-	RuleID            *ID                                                                      `fhir:"ruleId"` // required
-	Param             []*TestScriptSetupSetupActionAssertActionAssertRuleActionAssertRuleParam `fhir:"param"`
+// TestScriptSetupActionAssertRule is the FHIR STU3 element TestScript.setup.action.assert.rule.
+type TestScriptSetupActionAssertRule struct {
+	ID                string                                  `fhir:"id,attr"`
+	Extension         []*Extension                            `fhir:"extension"`
+	ModifierExtension []*Extension                            `fhir:"modifierExtension"`
+	RuleID            *ID                                     `fhir:"ruleId"` // required
+	Param             []*TestScriptSetupActionAssertRuleParam `fhir:"param"`
 }
 
-// TestScriptSetupSetupActionAssertActionAssertRuleActionAssertRuleParam is the FHIR STU3 element TestScript.setup.setupAction.assert.actionAssertRule.actionAssertRuleParam.
-type TestScriptSetupSetupActionAssertActionAssertRuleActionAssertRuleParam struct {
+// TestScriptSetupActionAssertRuleParam is the FHIR STU3 element TestScript.setup.action.assert.rule.param.
+type TestScriptSetupActionAssertRuleParam struct {
 	ID                string       `fhir:"id,attr"`
 	Extension         []*Extension `fhir:"extension"`
 	ModifierExtension []*Extension `fhir:"modifierExtension"`
@@ -7445,26 +7445,26 @@ type TestScriptSetupSetupActionAssertActionAssertRuleActionAssertRuleParam struc
 	Value             *String      `fhir:"value"` // required
 }
 
-// TestScriptSetupSetupActionAssertActionAssertRuleset is the FHIR STU3 element TestScript.setup.setupAction.assert.actionAssertRuleset.
-type TestScriptSetupSetupActionAssertActionAssertRuleset struct {
-	ID                string                                                                        `fhir:"id,attr"`
-	Extension         []*Extension                                                                  `fhir:"extension"`
-	ModifierExtension []*Extension                                                                  `fhir:"modifierExtension"`
-	RulesetID         *ID                                                                           `fhir:"rulesetId"` // required
-	Rule              []*TestScriptSetupSetupActionAssertActionAssertRulesetActionAssertRulesetRule `fhir:"rule"`
+// TestScriptSetupActionAssertRuleset is the FHIR STU3 element TestScript.setup.action.assert.ruleset.
+type TestScriptSetupActionAssertRuleset struct {
+	ID                string                                    `fhir:"id,attr"`
+	Extension         []*Extension                              `fhir:"extension"`
+	ModifierExtension []*Extension                              `fhir:"modifierExtension"`
+	RulesetID         *ID                                       `fhir:"rulesetId"` // required
+	Rule              []*TestScriptSetupActionAssertRulesetRule `fhir:"rule"`
 }
 
-// TestScriptSetupSetupActionAssertActionAssertRulesetActionAssertRulesetRule is the FHIR STU3 element TestScript.setup.setupAction.assert.actionAssertRuleset.actionAssertRulesetRule.
-type TestScriptSetupSetupActionAssertActionAssertRulesetActionAssertRulesetRule struct {
-	ID                string                                                                             `fhir:"id,attr"`
-	Extension         []*Extension                                                                       `fhir:"extension"`
-	ModifierExtension []*Extension                                                                       `fhir:"modifierExtension"`
-	RuleID            *ID                                                                                `fhir:"ruleId"` // required
-	Param             []*TestScriptSetupSetupActionAssertActionAssertRulesetActionAssertRulesetRuleParam `fhir:"param"`
+// TestScriptSetupActionAssertRulesetRule is the FHIR STU3 element TestScript.setup.action.assert.ruleset.rule.
+type TestScriptSetupActionAssertRulesetRule struct {
+	ID                string                                         `fhir:"id,attr"`
+	Extension         []*Extension                                   `fhir:"extension"`
+	ModifierExtension []*Extension                                   `fhir:"modifierExtension"`
+	RuleID            *ID                                            `fhir:"ruleId"` // required
+	Param             []*TestScriptSetupActionAssertRulesetRuleParam `fhir:"param"`
 }
 
-// TestScriptSetupSetupActionAssertActionAssertRulesetActionAssertRulesetRuleParam is the FHIR STU3 element TestScript.setup.setupAction.assert.actionAssertRuleset.actionAssertRulesetRule.param.
-type TestScriptSetupSetupActionAssertActionAssertRulesetActionAssertRulesetRuleParam struct {
+// TestScriptSetupActionAssertRulesetRuleParam is the FHIR STU3 element TestScript.setup.action.assert.ruleset.rule.param.
+type TestScriptSetupActionAssertRulesetRuleParam struct {
 	ID                string       `fhir:"id,attr"`
 	Extension         []*Extension `fhir:"extension"`
 	ModifierExtension []*Extension `fhir:"modifierExtension"`
@@ -7472,31 +7472,31 @@ type TestScriptSetupSetupActionAssertActionAssertRulesetActionAssertRulesetRuleP
 	Value             *String      `fhir:"value"` // required
 }
 
-// TestScriptSetupSetupActionOperation is the FHIR STU3 element TestScript.setup.setupAction.operation.
-type TestScriptSetupSetupActionOperation struct {
-	ID                string                                              `fhir:"id,attr"`
-	Extension         []*Extension                                        `fhir:"extension"`
-	ModifierExtension []*Extension                                        `fhir:"modifierExtension"`
-	Type              *Coding                                             `fhir:"type"`
-	Resource          *Code                                               `fhir:"resource"` // binding http://hl7.org/fhir/ValueSet/defined-types
-	Label             *String                                             `fhir:"label"`
-	Description       *String                                             `fhir:"description"`
-	Accept            *Code                                               `fhir:"accept"`      // binding http://hl7.org/fhir/ValueSet/content-type
-	ContentType       *Code                                               `fhir:"contentType"` // binding http://hl7.org/fhir/ValueSet/content-type
-	Destination       *Integer                                            `fhir:"destination"`
-	EncodeRequestURL  *Boolean                                            `fhir:"encodeRequestUrl"`
-	Origin            *Integer                                            `fhir:"origin"`
-	Params            *String                                             `fhir:"params"`
-	RequestHeader     []*TestScriptSetupSetupActionOperationRequestHeader `fhir:"requestHeader"`
-	RequestID         *ID                                                 `fhir:"requestId"`
-	ResponseID        *ID                                                 `fhir:"responseId"`
-	SourceID          *ID                                                 `fhir:"sourceId"`
-	TargetID          *ID                                                 `fhir:"targetId"`
-	URL               *String                                             `fhir:"url"`
+// TestScriptSetupActionOperation is the FHIR STU3 element TestScript.setup.action.operation.
+type TestScriptSetupActionOperation struct {
+	ID                string                                         `fhir:"id,attr"`
+	Extension         []*Extension                                   `fhir:"extension"`
+	ModifierExtension []*Extension                                   `fhir:"modifierExtension"`
+	Type              *Coding                                        `fhir:"type"`
+	Resource          *Code                                          `fhir:"resource"` // binding http://hl7.org/fhir/ValueSet/defined-types
+	Label             *String                                        `fhir:"label"`
+	Description       *String                                        `fhir:"description"`
+	Accept            *Code                                          `fhir:"accept"`      // binding http://hl7.org/fhir/ValueSet/content-type
+	ContentType       *Code                                          `fhir:"contentType"` // binding http://hl7.org/fhir/ValueSet/content-type
+	Destination       *Integer                                       `fhir:"destination"`
+	EncodeRequestURL  *Boolean                                       `fhir:"encodeRequestUrl"`
+	Origin            *Integer                                       `fhir:"origin"`
+	Params            *String                                        `fhir:"params"`
+	RequestHeader     []*TestScriptSetupActionOperationRequestHeader `fhir:"requestHeader"`
+	RequestID         *ID                                            `fhir:"requestId"`
+	ResponseID        *ID                                            `fhir:"responseId"`
+	SourceID          *ID                                            `fhir:"sourceId"`
+	TargetID          *ID                                            `fhir:"targetId"`
+	URL               *String                                        `fhir:"url"`
 }
 
-// TestScriptSetupSetupActionOperationRequestHeader is the FHIR STU3 element TestScript.setup.setupAction.operation.requestHeader.
-type TestScriptSetupSetupActionOperationRequestHeader struct {
+// TestScriptSetupActionOperationRequestHeader is the FHIR STU3 element TestScript.setup.action.operation.requestHeader.
+type TestScriptSetupActionOperationRequestHeader struct {
 	ID                string       `fhir:"id,attr"`
 	Extension         []*Extension `fhir:"extension"`
 	ModifierExtension []*Extension `fhir:"modifierExtension"`
@@ -7506,37 +7506,37 @@ type TestScriptSetupSetupActionOperationRequestHeader struct {
 
 // TestScriptTeardown is the FHIR STU3 element TestScript.teardown.
 type TestScriptTeardown struct {
-	ID                string                              `fhir:"id,attr"`
-	Extension         []*Extension                        `fhir:"extension"`
-	ModifierExtension []*Extension                        `fhir:"modifierExtension"`
-	Action            []*TestScriptTeardownTeardownAction `fhir:"action"` // required
+	ID                string                      `fhir:"id,attr"`
+	Extension         []*Extension                `fhir:"extension"`
+	ModifierExtension []*Extension                `fhir:"modifierExtension"`
+	Action            []*TestScriptTeardownAction `fhir:"action"` // required
 }
 
-// TestScriptTeardownTeardownAction is the FHIR STU3 element TestScript.teardown.teardownAction.
-type TestScriptTeardownTeardownAction struct {
-	ID                string                               `fhir:"id,attr"`
-	Extension         []*Extension                         `fhir:"extension"`
-	ModifierExtension []*Extension                         `fhir:"modifierExtension"`
-	Operation         *TestScriptSetupSetupActionOperation `fhir:"operation"` // required
+// TestScriptTeardownAction is the FHIR STU3 element TestScript.teardown.action.
+type TestScriptTeardownAction struct {
+	ID                string                          `fhir:"id,attr"`
+	Extension         []*Extension                    `fhir:"extension"`
+	ModifierExtension []*Extension                    `fhir:"modifierExtension"`
+	Operation         *TestScriptSetupActionOperation `fhir:"operation"` // required
 }
 
 // TestScriptTest is the FHIR STU3 element TestScript.test.
 type TestScriptTest struct {
-	ID                string                      `fhir:"id,attr"`
-	Extension         []*Extension                `fhir:"extension"`
-	ModifierExtension []*Extension                `fhir:"modifierExtension"`
-	Name              *String                     `fhir:"name"`
-	Description       *String                     `fhir:"description"`
-	Action            []*TestScriptTestTestAction `fhir:"action"` // required
+	ID                string                  `fhir:"id,attr"`
+	Extension         []*Extension            `fhir:"extension"`
+	ModifierExtension []*Extension            `fhir:"modifierExtension"`
+	Name              *String                 `fhir:"name"`
+	Description       *String                 `fhir:"description"`
+	Action            []*TestScriptTestAction `fhir:"action"` // required
 }
 
-// TestScriptTestTestAction is the FHIR STU3 element TestScript.test.testAction.
-type TestScriptTestTestAction struct {
-	ID                string                               `fhir:"id,attr"`
-	Extension         []*Extension                         `fhir:"extension"`
-	ModifierExtension []*Extension                         `fhir:"modifierExtension"`
-	Operation         *TestScriptSetupSetupActionOperation `fhir:"operation"`
-	Assert            *TestScriptSetupSetupActionAssert    `fhir:"assert"`
+// TestScriptTestAction is the FHIR STU3 element TestScript.test.action.
+type TestScriptTestAction struct {
+	ID                string                          `fhir:"id,attr"`
+	Extension         []*Extension                    `fhir:"extension"`
+	ModifierExtension []*Extension                    `fhir:"modifierExtension"`
+	Operation         *TestScriptSetupActionOperation `fhir:"operation"`
+	Assert            *TestScriptSetupActionAssert    `fhir:"assert"`
 }
 
 // TestScriptVariable is the FHIR STU3 element TestScript.variable.
@@ -7649,28 +7649,28 @@ type ValueSetCompose struct {
 
 // ValueSetComposeConceptSet is the FHIR STU3 element ValueSet.compose.conceptSet.
 type ValueSetComposeConceptSet struct {
-	ID                string                                       `fhir:"id,attr"`
-	Extension         []*Extension                                 `fhir:"extension"`
-	ModifierExtension []*Extension                                 `fhir:"modifierExtension"`
-	System            *URI                                         `fhir:"system"`
-	Version           *String                                      `fhir:"version"`
-	Concept           []*ValueSetComposeConceptSetConceptReference `fhir:"concept"`
-	Filter            []*ValueSetComposeConceptSetFilter           `fhir:"filter"`
-	ValueSet          []*URI                                       `fhir:"valueSet"`
+	ID                string                              `fhir:"id,attr"`
+	Extension         []*Extension                        `fhir:"extension"`
+	ModifierExtension []*Extension                        `fhir:"modifierExtension"`
+	System            *URI                                `fhir:"system"`
+	Version           *String                             `fhir:"version"`
+	Concept           []*ValueSetComposeConceptSetConcept `fhir:"concept"`
+	Filter            []*ValueSetComposeConceptSetFilter  `fhir:"filter"`
+	ValueSet          []*URI                              `fhir:"valueSet"`
 }
 
-// ValueSetComposeConceptSetConceptReference is the FHIR STU3 element ValueSet.compose.conceptSet.conceptReference.
-type ValueSetComposeConceptSetConceptReference struct {
-	ID                string                                                  `fhir:"id,attr"`
-	Extension         []*Extension                                            `fhir:"extension"`
-	ModifierExtension []*Extension                                            `fhir:"modifierExtension"`
-	Code              *Code                                                   `fhir:"code"` // required
-	Display           *String                                                 `fhir:"display"`
-	Designation       []*ValueSetComposeConceptSetConceptReferenceDesignation `fhir:"designation"`
+// ValueSetComposeConceptSetConcept is the FHIR STU3 element ValueSet.compose.conceptSet.concept.
+type ValueSetComposeConceptSetConcept struct {
+	ID                string                                         `fhir:"id,attr"`
+	Extension         []*Extension                                   `fhir:"extension"`
+	ModifierExtension []*Extension                                   `fhir:"modifierExtension"`
+	Code              *Code                                          `fhir:"code"` // required
+	Display           *String                                        `fhir:"display"`
+	Designation       []*ValueSetComposeConceptSetConceptDesignation `fhir:"designation"`
 }
 
-// ValueSetComposeConceptSetConceptReferenceDesignation is the FHIR STU3 element ValueSet.compose.conceptSet.conceptReference.designation.
-type ValueSetComposeConceptSetConceptReferenceDesignation struct {
+// ValueSetComposeConceptSetConceptDesignation is the FHIR STU3 element ValueSet.compose.conceptSet.concept.designation.
+type ValueSetComposeConceptSetConceptDesignation struct {
 	ID                string       `fhir:"id,attr"`
 	Extension         []*Extension `fhir:"extension"`
 	ModifierExtension []*Extension `fhir:"modifierExtension"`
@@ -7704,17 +7704,17 @@ type ValueSetExpansion struct {
 
 // ValueSetExpansionContains is the FHIR STU3 element ValueSet.expansion.contains.
 type ValueSetExpansionContains struct {
-	ID                string                                                  `fhir:"id,attr"`
-	Extension         []*Extension                                            `fhir:"extension"`
-	ModifierExtension []*Extension                                            `fhir:"modifierExtension"`
-	System            *URI                                                    `fhir:"system"`
-	Abstract          *Boolean                                                `fhir:"abstract"`
-	Inactive          *Boolean                                                `fhir:"inactive"`
-	Version           *String                                                 `fhir:"version"`
-	Code              *Code                                                   `fhir:"code"`
-	Display           *String                                                 `fhir:"display"`
-	Designation       []*ValueSetComposeConceptSetConceptReferenceDesignation `fhir:"designation"`
-	Contains          []*ValueSetExpansionContains                            `fhir:"contains"`
+	ID                string                                         `fhir:"id,attr"`
+	Extension         []*Extension                                   `fhir:"extension"`
+	ModifierExtension []*Extension                                   `fhir:"modifierExtension"`
+	System            *URI                                           `fhir:"system"`
+	Abstract          *Boolean                                       `fhir:"abstract"`
+	Inactive          *Boolean                                       `fhir:"inactive"`
+	Version           *String                                        `fhir:"version"`
+	Code              *Code                                          `fhir:"code"`
+	Display           *String                                        `fhir:"display"`
+	Designation       []*ValueSetComposeConceptSetConceptDesignation `fhir:"designation"`
+	Contains          []*ValueSetExpansionContains                   `fhir:"contains"`
 }
 
 // ValueSetExpansionParameter is the FHIR STU3 element ValueSet.expansion.parameter.
@@ -7832,6 +7832,20 @@ type ClaimDiagnosisDiagnosisType interface{ isClaimDiagnosisDiagnosisType() }
 func (*CodeableConcept) isClaimDiagnosisDiagnosisType() {}
 func (*Reference) isClaimDiagnosisDiagnosisType()       {}
 
+// ClaimInformationTimingType is the choice Claim.information.timing[x]: one of *Date, *Period.
+type ClaimInformationTimingType interface{ isClaimInformationTimingType() }
+
+func (*Date) isClaimInformationTimingType()   {}
+func (*Period) isClaimInformationTimingType() {}
+
+// ClaimInformationValue is the choice Claim.information.value[x]: one of *String, *Quantity, *Attachment, *Reference.
+type ClaimInformationValue interface{ isClaimInformationValue() }
+
+func (*String) isClaimInformationValue()     {}
+func (*Quantity) isClaimInformationValue()   {}
+func (*Attachment) isClaimInformationValue() {}
+func (*Reference) isClaimInformationValue()  {}
+
 // ClaimItemLocation is the choice Claim.item.location[x]: one of *CodeableConcept, *Address, *Reference.
 type ClaimItemLocation interface{ isClaimItemLocation() }
 
@@ -7851,20 +7865,6 @@ type ClaimProcedureProcedureType interface{ isClaimProcedureProcedureType() }
 func (*CodeableConcept) isClaimProcedureProcedureType() {}
 func (*Reference) isClaimProcedureProcedureType()       {}
 
-// ClaimSpecialConditionTimingType is the choice Claim.specialCondition.timing[x]: one of *Date, *Period.
-type ClaimSpecialConditionTimingType interface{ isClaimSpecialConditionTimingType() }
-
-func (*Date) isClaimSpecialConditionTimingType()   {}
-func (*Period) isClaimSpecialConditionTimingType() {}
-
-// ClaimSpecialConditionValue is the choice Claim.specialCondition.value[x]: one of *String, *Quantity, *Attachment, *Reference.
-type ClaimSpecialConditionValue interface{ isClaimSpecialConditionValue() }
-
-func (*String) isClaimSpecialConditionValue()     {}
-func (*Quantity) isClaimSpecialConditionValue()   {}
-func (*Attachment) isClaimSpecialConditionValue() {}
-func (*Reference) isClaimSpecialConditionValue()  {}
-
 // ClinicalImpressionEffective is the choice ClinicalImpression.effective[x]: one of *DateTime, *Period.
 type ClinicalImpressionEffective interface{ isClinicalImpressionEffective() }
 
@@ -7877,15 +7877,15 @@ type ClinicalImpressionFindingItem interface{ isClinicalImpressionFindingItem() 
 func (*CodeableConcept) isClinicalImpressionFindingItem() {}
 func (*Reference) isClinicalImpressionFindingItem()       {}
 
-// CodeSystemConceptDefinitionConceptPropertyValue is the choice CodeSystem.conceptDefinition.conceptProperty.value[x]: one of *Code, *Coding, *String, *Integer, *Boolean, *DateTime.
-type CodeSystemConceptDefinitionConceptPropertyValue interface{ isCodeSystemConceptDefinitionConceptPropertyValue() }
+// CodeSystemConceptPropertyValue is the choice CodeSystem.concept.property.value[x]: one of *Code, *Coding, *String, *Integer, *Boolean, *DateTime.
+type CodeSystemConceptPropertyValue interface{ isCodeSystemConceptPropertyValue() }
 
-func (*Code) isCodeSystemConceptDefinitionConceptPropertyValue()     {}
-func (*Coding) isCodeSystemConceptDefinitionConceptPropertyValue()   {}
-func (*String) isCodeSystemConceptDefinitionConceptPropertyValue()   {}
-func (*Integer) isCodeSystemConceptDefinitionConceptPropertyValue()  {}
-func (*Boolean) isCodeSystemConceptDefinitionConceptPropertyValue()  {}
-func (*DateTime) isCodeSystemConceptDefinitionConceptPropertyValue() {}
+func (*Code) isCodeSystemConceptPropertyValue()     {}
+func (*Coding) isCodeSystemConceptPropertyValue()   {}
+func (*String) isCodeSystemConceptPropertyValue()   {}
+func (*Integer) isCodeSystemConceptPropertyValue()  {}
+func (*Boolean) isCodeSystemConceptPropertyValue()  {}
+func (*DateTime) isCodeSystemConceptPropertyValue() {}
 
 // CommunicationPayloadContent is the choice Communication.payload.content[x]: one of *String, *Attachment, *Reference.
 type CommunicationPayloadContent interface{ isCommunicationPayloadContent() }
@@ -7957,29 +7957,29 @@ type ContractBinding interface{ isContractBinding() }
 func (*Attachment) isContractBinding() {}
 func (*Reference) isContractBinding()  {}
 
-// ContractComputableLanguageContent is the choice Contract.computableLanguage.content[x]: one of *Attachment, *Reference.
-type ContractComputableLanguageContent interface{ isContractComputableLanguageContent() }
+// ContractFriendlyContent is the choice Contract.friendly.content[x]: one of *Attachment, *Reference.
+type ContractFriendlyContent interface{ isContractFriendlyContent() }
 
-func (*Attachment) isContractComputableLanguageContent() {}
-func (*Reference) isContractComputableLanguageContent()  {}
+func (*Attachment) isContractFriendlyContent() {}
+func (*Reference) isContractFriendlyContent()  {}
 
-// ContractFriendlyLanguageContent is the choice Contract.friendlyLanguage.content[x]: one of *Attachment, *Reference.
-type ContractFriendlyLanguageContent interface{ isContractFriendlyLanguageContent() }
+// ContractLegalContent is the choice Contract.legal.content[x]: one of *Attachment, *Reference.
+type ContractLegalContent interface{ isContractLegalContent() }
 
-func (*Attachment) isContractFriendlyLanguageContent() {}
-func (*Reference) isContractFriendlyLanguageContent()  {}
+func (*Attachment) isContractLegalContent() {}
+func (*Reference) isContractLegalContent()  {}
 
-// ContractLegalLanguageContent is the choice Contract.legalLanguage.content[x]: one of *Attachment, *Reference.
-type ContractLegalLanguageContent interface{ isContractLegalLanguageContent() }
+// ContractRuleContent is the choice Contract.rule.content[x]: one of *Attachment, *Reference.
+type ContractRuleContent interface{ isContractRuleContent() }
 
-func (*Attachment) isContractLegalLanguageContent() {}
-func (*Reference) isContractLegalLanguageContent()  {}
+func (*Attachment) isContractRuleContent() {}
+func (*Reference) isContractRuleContent()  {}
 
-// ContractTermTermValuedItemEntity is the choice Contract.term.termValuedItem.entity[x]: one of *CodeableConcept, *Reference.
-type ContractTermTermValuedItemEntity interface{ isContractTermTermValuedItemEntity() }
+// ContractTermValuedItemEntity is the choice Contract.term.valuedItem.entity[x]: one of *CodeableConcept, *Reference.
+type ContractTermValuedItemEntity interface{ isContractTermValuedItemEntity() }
 
-func (*CodeableConcept) isContractTermTermValuedItemEntity() {}
-func (*Reference) isContractTermTermValuedItemEntity()       {}
+func (*CodeableConcept) isContractTermValuedItemEntity() {}
+func (*Reference) isContractTermValuedItemEntity()       {}
 
 // ContractValuedItemEntity is the choice Contract.valuedItem.entity[x]: one of *CodeableConcept, *Reference.
 type ContractValuedItemEntity interface{ isContractValuedItemEntity() }
@@ -8051,6 +8051,12 @@ func (*Ratio) isDosageRate()          {}
 func (*Range) isDosageRate()          {}
 func (*SimpleQuantity) isDosageRate() {}
 
+// ElementDefinitionBindingValueSet is the choice ElementDefinition.binding.valueSet[x]: one of *URI, *Reference.
+type ElementDefinitionBindingValueSet interface{ isElementDefinitionBindingValueSet() }
+
+func (*URI) isElementDefinitionBindingValueSet()       {}
+func (*Reference) isElementDefinitionBindingValueSet() {}
+
 // ElementDefinitionDefaultValue is the choice ElementDefinition.defaultValue[x]: one of *Base64Binary, *Boolean, *Code, *Date, *DateTime, *Decimal, *ID, *Instant, *Integer, *Markdown, *OID, *PositiveInt, *String, *Time, *UnsignedInt, *URI, *Address, *Age, *Annotation, *Attachment, *CodeableConcept, *Coding, *ContactPoint, *Count, *Distance, *Duration, *HumanName, *Identifier, *Money, *Period, *Quantity, *Range, *Ratio, *Reference, *SampledData, *Signature, *Timing, *Meta.
 type ElementDefinitionDefaultValue interface{ isElementDefinitionDefaultValue() }
 
@@ -8092,12 +8098,6 @@ func (*SampledData) isElementDefinitionDefaultValue()     {}
 func (*Signature) isElementDefinitionDefaultValue()       {}
 func (*Timing) isElementDefinitionDefaultValue()          {}
 func (*Meta) isElementDefinitionDefaultValue()            {}
-
-// ElementDefinitionElementDefinitionBindingValueSet is the choice ElementDefinition.elementDefinitionBinding.valueSet[x]: one of *URI, *Reference.
-type ElementDefinitionElementDefinitionBindingValueSet interface{ isElementDefinitionElementDefinitionBindingValueSet() }
-
-func (*URI) isElementDefinitionElementDefinitionBindingValueSet()       {}
-func (*Reference) isElementDefinitionElementDefinitionBindingValueSet() {}
 
 // ElementDefinitionExampleValue is the choice ElementDefinition.example.value[x]: one of *Base64Binary, *Boolean, *Code, *Date, *DateTime, *Decimal, *ID, *Instant, *Integer, *Markdown, *OID, *PositiveInt, *String, *Time, *UnsignedInt, *URI, *Address, *Age, *Annotation, *Attachment, *CodeableConcept, *Coding, *ContactPoint, *Count, *Distance, *Duration, *HumanName, *Identifier, *Money, *Period, *Quantity, *Range, *Ratio, *Reference, *SampledData, *Signature, *Timing, *Meta.
 type ElementDefinitionExampleValue interface{ isElementDefinitionExampleValue() }
@@ -8257,18 +8257,18 @@ type EligibilityRequestServiced interface{ isEligibilityRequestServiced() }
 func (*Date) isEligibilityRequestServiced()   {}
 func (*Period) isEligibilityRequestServiced() {}
 
-// EligibilityResponseInsuranceBenefitsBenefitAllowed is the choice EligibilityResponse.insurance.benefits.benefit.allowed[x]: one of *UnsignedInt, *String, *Money.
-type EligibilityResponseInsuranceBenefitsBenefitAllowed interface{ isEligibilityResponseInsuranceBenefitsBenefitAllowed() }
+// EligibilityResponseInsuranceBenefitBalanceFinancialAllowed is the choice EligibilityResponse.insurance.benefitBalance.financial.allowed[x]: one of *UnsignedInt, *String, *Money.
+type EligibilityResponseInsuranceBenefitBalanceFinancialAllowed interface{ isEligibilityResponseInsuranceBenefitBalanceFinancialAllowed() }
 
-func (*UnsignedInt) isEligibilityResponseInsuranceBenefitsBenefitAllowed() {}
-func (*String) isEligibilityResponseInsuranceBenefitsBenefitAllowed()      {}
-func (*Money) isEligibilityResponseInsuranceBenefitsBenefitAllowed()       {}
+func (*UnsignedInt) isEligibilityResponseInsuranceBenefitBalanceFinancialAllowed() {}
+func (*String) isEligibilityResponseInsuranceBenefitBalanceFinancialAllowed()      {}
+func (*Money) isEligibilityResponseInsuranceBenefitBalanceFinancialAllowed()       {}
 
-// EligibilityResponseInsuranceBenefitsBenefitUsed is the choice EligibilityResponse.insurance.benefits.benefit.used[x]: one of *UnsignedInt, *Money.
-type EligibilityResponseInsuranceBenefitsBenefitUsed interface{ isEligibilityResponseInsuranceBenefitsBenefitUsed() }
+// EligibilityResponseInsuranceBenefitBalanceFinancialUsed is the choice EligibilityResponse.insurance.benefitBalance.financial.used[x]: one of *UnsignedInt, *Money.
+type EligibilityResponseInsuranceBenefitBalanceFinancialUsed interface{ isEligibilityResponseInsuranceBenefitBalanceFinancialUsed() }
 
-func (*UnsignedInt) isEligibilityResponseInsuranceBenefitsBenefitUsed() {}
-func (*Money) isEligibilityResponseInsuranceBenefitsBenefitUsed()       {}
+func (*UnsignedInt) isEligibilityResponseInsuranceBenefitBalanceFinancialUsed() {}
+func (*Money) isEligibilityResponseInsuranceBenefitBalanceFinancialUsed()       {}
 
 // ExplanationOfBenefitAccidentLocation is the choice ExplanationOfBenefit.accident.location[x]: one of *Address, *Reference.
 type ExplanationOfBenefitAccidentLocation interface{ isExplanationOfBenefitAccidentLocation() }
@@ -8276,24 +8276,38 @@ type ExplanationOfBenefitAccidentLocation interface{ isExplanationOfBenefitAccid
 func (*Address) isExplanationOfBenefitAccidentLocation()   {}
 func (*Reference) isExplanationOfBenefitAccidentLocation() {}
 
-// ExplanationOfBenefitBenefitBalanceBenefitAllowed is the choice ExplanationOfBenefit.benefitBalance.benefit.allowed[x]: one of *UnsignedInt, *String, *Money.
-type ExplanationOfBenefitBenefitBalanceBenefitAllowed interface{ isExplanationOfBenefitBenefitBalanceBenefitAllowed() }
+// ExplanationOfBenefitBenefitBalanceFinancialAllowed is the choice ExplanationOfBenefit.benefitBalance.financial.allowed[x]: one of *UnsignedInt, *String, *Money.
+type ExplanationOfBenefitBenefitBalanceFinancialAllowed interface{ isExplanationOfBenefitBenefitBalanceFinancialAllowed() }
 
-func (*UnsignedInt) isExplanationOfBenefitBenefitBalanceBenefitAllowed() {}
-func (*String) isExplanationOfBenefitBenefitBalanceBenefitAllowed()      {}
-func (*Money) isExplanationOfBenefitBenefitBalanceBenefitAllowed()       {}
+func (*UnsignedInt) isExplanationOfBenefitBenefitBalanceFinancialAllowed() {}
+func (*String) isExplanationOfBenefitBenefitBalanceFinancialAllowed()      {}
+func (*Money) isExplanationOfBenefitBenefitBalanceFinancialAllowed()       {}
 
-// ExplanationOfBenefitBenefitBalanceBenefitUsed is the choice ExplanationOfBenefit.benefitBalance.benefit.used[x]: one of *UnsignedInt, *Money.
-type ExplanationOfBenefitBenefitBalanceBenefitUsed interface{ isExplanationOfBenefitBenefitBalanceBenefitUsed() }
+// ExplanationOfBenefitBenefitBalanceFinancialUsed is the choice ExplanationOfBenefit.benefitBalance.financial.used[x]: one of *UnsignedInt, *Money.
+type ExplanationOfBenefitBenefitBalanceFinancialUsed interface{ isExplanationOfBenefitBenefitBalanceFinancialUsed() }
 
-func (*UnsignedInt) isExplanationOfBenefitBenefitBalanceBenefitUsed() {}
-func (*Money) isExplanationOfBenefitBenefitBalanceBenefitUsed()       {}
+func (*UnsignedInt) isExplanationOfBenefitBenefitBalanceFinancialUsed() {}
+func (*Money) isExplanationOfBenefitBenefitBalanceFinancialUsed()       {}
 
 // ExplanationOfBenefitDiagnosisDiagnosisType is the choice ExplanationOfBenefit.diagnosis.diagnosis[x]: one of *CodeableConcept, *Reference.
 type ExplanationOfBenefitDiagnosisDiagnosisType interface{ isExplanationOfBenefitDiagnosisDiagnosisType() }
 
 func (*CodeableConcept) isExplanationOfBenefitDiagnosisDiagnosisType() {}
 func (*Reference) isExplanationOfBenefitDiagnosisDiagnosisType()       {}
+
+// ExplanationOfBenefitInformationTimingType is the choice ExplanationOfBenefit.information.timing[x]: one of *Date, *Period.
+type ExplanationOfBenefitInformationTimingType interface{ isExplanationOfBenefitInformationTimingType() }
+
+func (*Date) isExplanationOfBenefitInformationTimingType()   {}
+func (*Period) isExplanationOfBenefitInformationTimingType() {}
+
+// ExplanationOfBenefitInformationValue is the choice ExplanationOfBenefit.information.value[x]: one of *String, *Quantity, *Attachment, *Reference.
+type ExplanationOfBenefitInformationValue interface{ isExplanationOfBenefitInformationValue() }
+
+func (*String) isExplanationOfBenefitInformationValue()     {}
+func (*Quantity) isExplanationOfBenefitInformationValue()   {}
+func (*Attachment) isExplanationOfBenefitInformationValue() {}
+func (*Reference) isExplanationOfBenefitInformationValue()  {}
 
 // ExplanationOfBenefitItemLocation is the choice ExplanationOfBenefit.item.location[x]: one of *CodeableConcept, *Address, *Reference.
 type ExplanationOfBenefitItemLocation interface{ isExplanationOfBenefitItemLocation() }
@@ -8313,20 +8327,6 @@ type ExplanationOfBenefitProcedureProcedureType interface{ isExplanationOfBenefi
 
 func (*CodeableConcept) isExplanationOfBenefitProcedureProcedureType() {}
 func (*Reference) isExplanationOfBenefitProcedureProcedureType()       {}
-
-// ExplanationOfBenefitSupportingInformationTimingType is the choice ExplanationOfBenefit.supportingInformation.timing[x]: one of *Date, *Period.
-type ExplanationOfBenefitSupportingInformationTimingType interface{ isExplanationOfBenefitSupportingInformationTimingType() }
-
-func (*Date) isExplanationOfBenefitSupportingInformationTimingType()   {}
-func (*Period) isExplanationOfBenefitSupportingInformationTimingType() {}
-
-// ExplanationOfBenefitSupportingInformationValue is the choice ExplanationOfBenefit.supportingInformation.value[x]: one of *String, *Quantity, *Attachment, *Reference.
-type ExplanationOfBenefitSupportingInformationValue interface{ isExplanationOfBenefitSupportingInformationValue() }
-
-func (*String) isExplanationOfBenefitSupportingInformationValue()     {}
-func (*Quantity) isExplanationOfBenefitSupportingInformationValue()   {}
-func (*Attachment) isExplanationOfBenefitSupportingInformationValue() {}
-func (*Reference) isExplanationOfBenefitSupportingInformationValue()  {}
 
 // ExtensionValue is the choice Extension.value[x]: one of *Base64Binary, *Boolean, *Code, *Date, *DateTime, *Decimal, *ID, *Instant, *Integer, *Markdown, *OID, *PositiveInt, *String, *Time, *UnsignedInt, *URI, *Address, *Age, *Annotation, *Attachment, *CodeableConcept, *Coding, *ContactPoint, *Count, *Distance, *Duration, *HumanName, *Identifier, *Money, *Period, *Quantity, *Range, *Ratio, *Reference, *SampledData, *Signature, *Timing, *Meta.
 type ExtensionValue interface{ isExtensionValue() }
@@ -8900,6 +8900,48 @@ type TaskDefinition interface{ isTaskDefinition() }
 func (*URI) isTaskDefinition()       {}
 func (*Reference) isTaskDefinition() {}
 
+// TaskInputValue is the choice Task.input.value[x]: one of *Base64Binary, *Boolean, *Code, *Date, *DateTime, *Decimal, *ID, *Instant, *Integer, *Markdown, *OID, *PositiveInt, *String, *Time, *UnsignedInt, *URI, *Address, *Age, *Annotation, *Attachment, *CodeableConcept, *Coding, *ContactPoint, *Count, *Distance, *Duration, *HumanName, *Identifier, *Money, *Period, *Quantity, *Range, *Ratio, *Reference, *SampledData, *Signature, *Timing, *Meta.
+type TaskInputValue interface{ isTaskInputValue() }
+
+func (*Base64Binary) isTaskInputValue()    {}
+func (*Boolean) isTaskInputValue()         {}
+func (*Code) isTaskInputValue()            {}
+func (*Date) isTaskInputValue()            {}
+func (*DateTime) isTaskInputValue()        {}
+func (*Decimal) isTaskInputValue()         {}
+func (*ID) isTaskInputValue()              {}
+func (*Instant) isTaskInputValue()         {}
+func (*Integer) isTaskInputValue()         {}
+func (*Markdown) isTaskInputValue()        {}
+func (*OID) isTaskInputValue()             {}
+func (*PositiveInt) isTaskInputValue()     {}
+func (*String) isTaskInputValue()          {}
+func (*Time) isTaskInputValue()            {}
+func (*UnsignedInt) isTaskInputValue()     {}
+func (*URI) isTaskInputValue()             {}
+func (*Address) isTaskInputValue()         {}
+func (*Age) isTaskInputValue()             {}
+func (*Annotation) isTaskInputValue()      {}
+func (*Attachment) isTaskInputValue()      {}
+func (*CodeableConcept) isTaskInputValue() {}
+func (*Coding) isTaskInputValue()          {}
+func (*ContactPoint) isTaskInputValue()    {}
+func (*Count) isTaskInputValue()           {}
+func (*Distance) isTaskInputValue()        {}
+func (*Duration) isTaskInputValue()        {}
+func (*HumanName) isTaskInputValue()       {}
+func (*Identifier) isTaskInputValue()      {}
+func (*Money) isTaskInputValue()           {}
+func (*Period) isTaskInputValue()          {}
+func (*Quantity) isTaskInputValue()        {}
+func (*Range) isTaskInputValue()           {}
+func (*Ratio) isTaskInputValue()           {}
+func (*Reference) isTaskInputValue()       {}
+func (*SampledData) isTaskInputValue()     {}
+func (*Signature) isTaskInputValue()       {}
+func (*Timing) isTaskInputValue()          {}
+func (*Meta) isTaskInputValue()            {}
+
 // TaskOutputValue is the choice Task.output.value[x]: one of *Base64Binary, *Boolean, *Code, *Date, *DateTime, *Decimal, *ID, *Instant, *Integer, *Markdown, *OID, *PositiveInt, *String, *Time, *UnsignedInt, *URI, *Address, *Age, *Annotation, *Attachment, *CodeableConcept, *Coding, *ContactPoint, *Count, *Distance, *Duration, *HumanName, *Identifier, *Money, *Period, *Quantity, *Range, *Ratio, *Reference, *SampledData, *Signature, *Timing, *Meta.
 type TaskOutputValue interface{ isTaskOutputValue() }
 
@@ -8941,48 +8983,6 @@ func (*SampledData) isTaskOutputValue()     {}
 func (*Signature) isTaskOutputValue()       {}
 func (*Timing) isTaskOutputValue()          {}
 func (*Meta) isTaskOutputValue()            {}
-
-// TaskParameterValue is the choice Task.parameter.value[x]: one of *Base64Binary, *Boolean, *Code, *Date, *DateTime, *Decimal, *ID, *Instant, *Integer, *Markdown, *OID, *PositiveInt, *String, *Time, *UnsignedInt, *URI, *Address, *Age, *Annotation, *Attachment, *CodeableConcept, *Coding, *ContactPoint, *Count, *Distance, *Duration, *HumanName, *Identifier, *Money, *Period, *Quantity, *Range, *Ratio, *Reference, *SampledData, *Signature, *Timing, *Meta.
-type TaskParameterValue interface{ isTaskParameterValue() }
-
-func (*Base64Binary) isTaskParameterValue()    {}
-func (*Boolean) isTaskParameterValue()         {}
-func (*Code) isTaskParameterValue()            {}
-func (*Date) isTaskParameterValue()            {}
-func (*DateTime) isTaskParameterValue()        {}
-func (*Decimal) isTaskParameterValue()         {}
-func (*ID) isTaskParameterValue()              {}
-func (*Instant) isTaskParameterValue()         {}
-func (*Integer) isTaskParameterValue()         {}
-func (*Markdown) isTaskParameterValue()        {}
-func (*OID) isTaskParameterValue()             {}
-func (*PositiveInt) isTaskParameterValue()     {}
-func (*String) isTaskParameterValue()          {}
-func (*Time) isTaskParameterValue()            {}
-func (*UnsignedInt) isTaskParameterValue()     {}
-func (*URI) isTaskParameterValue()             {}
-func (*Address) isTaskParameterValue()         {}
-func (*Age) isTaskParameterValue()             {}
-func (*Annotation) isTaskParameterValue()      {}
-func (*Attachment) isTaskParameterValue()      {}
-func (*CodeableConcept) isTaskParameterValue() {}
-func (*Coding) isTaskParameterValue()          {}
-func (*ContactPoint) isTaskParameterValue()    {}
-func (*Count) isTaskParameterValue()           {}
-func (*Distance) isTaskParameterValue()        {}
-func (*Duration) isTaskParameterValue()        {}
-func (*HumanName) isTaskParameterValue()       {}
-func (*Identifier) isTaskParameterValue()      {}
-func (*Money) isTaskParameterValue()           {}
-func (*Period) isTaskParameterValue()          {}
-func (*Quantity) isTaskParameterValue()        {}
-func (*Range) isTaskParameterValue()           {}
-func (*Ratio) isTaskParameterValue()           {}
-func (*Reference) isTaskParameterValue()       {}
-func (*SampledData) isTaskParameterValue()     {}
-func (*Signature) isTaskParameterValue()       {}
-func (*Timing) isTaskParameterValue()          {}
-func (*Meta) isTaskParameterValue()            {}
 
 // TimingRepeatBounds is the choice Timing.repeat.bounds[x]: one of *Duration, *Range, *Period.
 type TimingRepeatBounds interface{ isTimingRepeatBounds() }

@@ -121,9 +121,36 @@ func shortName(md protoreflect.MessageDescriptor) string {
 	return strings.TrimPrefix(string(md.FullName()), pkgPrefix)
 }
 
+// goTypeName names a message: a backbone element after its FHIR path
+// (MessageHeader.source is MessageHeaderSource, although the proto calls it
+// MessageSource), everything else after the proto.
 func goTypeName(md protoreflect.MessageDescriptor) string {
-	n := strings.ReplaceAll(shortName(md), ".", "")
-	return n
+	if parent, elem := definingField(md); parent != nil {
+		return goTypeName(parent) + upperFirst(elem)
+	}
+	return strings.ReplaceAll(shortName(md), ".", "")
+}
+
+// definingField returns the parent message and element name of a nested
+// message when exactly one field of the parent has it as its type.
+func definingField(md protoreflect.MessageDescriptor) (protoreflect.MessageDescriptor, string) {
+	parent, ok := md.Parent().(protoreflect.MessageDescriptor)
+	if !ok || isChoice(md) {
+		return nil, ""
+	}
+	var elem string
+	n := 0
+	fs := parent.Fields()
+	for i := 0; i < fs.Len(); i++ {
+		if f := fs.Get(i); f.Message() != nil && f.Message().FullName() == md.FullName() {
+			elem = f.JSONName()
+			n++
+		}
+	}
+	if n != 1 {
+		return nil, ""
+	}
+	return parent, elem
 }
 
 func kindOf(md protoreflect.MessageDescriptor) annotations_go_proto.StructureDefinitionKindValue {
@@ -193,6 +220,9 @@ func upperFirst(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 
 // fhirPath turns a proto name like Bundle.Entry.Request into Bundle.entry.request.
 func fhirPath(md protoreflect.MessageDescriptor) string {
+	if parent, elem := definingField(md); parent != nil {
+		return fhirPath(parent) + "." + elem
+	}
 	parts := strings.Split(shortName(md), ".")
 	for i := 1; i < len(parts); i++ {
 		parts[i] = strings.ToLower(parts[i][:1]) + parts[i][1:]
@@ -226,6 +256,9 @@ func (g *gen) typeRef(md protoreflect.MessageDescriptor, parent protoreflect.Mes
 
 func (g *gen) choiceName(md protoreflect.MessageDescriptor) string {
 	n := goTypeName(md)
+	if parent, ok := md.Parent().(protoreflect.MessageDescriptor); ok {
+		n = goTypeName(parent) + string(md.Name())
+	}
 	return strings.TrimSuffix(n, "ValueX") + map[bool]string{true: "Value", false: ""}[strings.HasSuffix(n, "ValueX")]
 }
 
