@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/gpcm/gpcm/fhir"
@@ -174,8 +175,8 @@ func NewMessage(h Header, focus string, entries ...Entry) (*Message, error) {
 		Event:     &fhir.Coding{System: fhir.NewURI(MessageEventSystem), Code: fhir.NewCode(h.Event), Display: str(h.EventDisplay)},
 		Sender:    &fhir.Reference{Reference: fhir.NewString(orgURL)},
 		Timestamp: fhir.NewInstant(h.Timestamp.UTC().Format("2006-01-02T15:04:05.000Z07:00")),
-		Source:    &fhir.MessageHeaderMessageSource{Endpoint: fhir.NewURI(h.SourceEndpoint)},
 	}
+	setSource(mh, h.SourceEndpoint)
 	if focus != "" {
 		mh.Focus = []*fhir.Reference{{Reference: fhir.NewString(focus)}}
 	}
@@ -193,4 +194,14 @@ func NewMessage(h Header, focus string, entries ...Entry) (*Message, error) {
 		b.Entry = append(b.Entry, &fhir.BundleEntry{FullURL: fhir.NewURI(e.FullURL), Resource: e.Resource})
 	}
 	return &Message{Bundle: b, Header: mh}, nil
+}
+
+// setSource sets MessageHeader.source.endpoint. The element type is reached
+// by reflection because package fhir is renaming its generated backbone types
+// (MessageHeaderMessageSource → MessageHeaderSource); this works with both.
+func setSource(mh *fhir.MessageHeader, endpoint string) {
+	f := reflect.ValueOf(mh).Elem().FieldByName("Source")
+	src := reflect.New(f.Type().Elem())
+	src.Elem().FieldByName("Endpoint").Set(reflect.ValueOf(fhir.NewURI(endpoint)))
+	f.Set(src)
 }
