@@ -1,0 +1,136 @@
+package receiver
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gpcm/gpcm/itk3"
+	"github.com/gpcm/gpcm/mesh"
+	"github.com/gpcm/gpcm/senddoc"
+)
+
+// SendAcks claims a batch of unsent acknowledgements and sends each to the
+// original sender's mailbox; the sent mark is recorded after MESH accepted
+// it. It returns how many were sent.
+func (r *Receiver) SendAcks(ctx context.Context) (int, error) {
+	acks, err := r.cfg.Store.ClaimAcks(ctx, ClaimParams{Owner: r.cfg.Owner, Now: r.cfg.Now(), Lease: r.cfg.Lease, Limit: r.cfg.Batch})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, a := range acks {
+		meshID, err := r.sendAck(ctx, a)
+		if err != nil {
+			if ctx.Err() != nil {
+				return n, ctx.Err()
+			}
+			errs = append(errs, err)
+			if rerr := r.cfg.Store.ReleaseAck(context.WithoutCancel(ctx), a.ID, r.cfg.Owner, err.Error(), r.cfg.Now().Add(backoff(a.Attempts))); rerr != nil {
+				errs = append(errs, rerr)
+			}
+			r.log.Warn("sending ack failed; will retry", "ack", a.ID, "message", a.MessageID, "code", a.Code, "err", err)
+			continue
+		}
+		if err := r.cfg.Store.MarkAckSent(context.WithoutCancel(ctx), a.ID, meshID, r.cfg.Now()); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		r.metrics.ackSent(a.Code)
+		r.log.Info("ack sent", "ack", a.ID, "message", a.MessageID, "kind", a.Kind, "code", a.Code, "mesh_id", meshID, "response_header_id", a.HeaderID)
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
+func (r *Receiver) sendAck(ctx context.Context, a Ack) (string, error) {
+	localID := "gpcm-ack-" + a.HeaderID
+	if a.Attempts > 1 {
+		// A previous claim may have sent it and crashed before recording:
+		// look it up by local ID first.
+		if t, ok := r.cfg.Mesh.(LocalIDTracker); ok {
+			tr, err := t.TrackLocalID(ctx, localID)
+			if err == nil && tr.MessageID != "" {
+				return tr.MessageID, nil
+			}
+		}
+	}
+	res, err := r.cfg.Mesh.Send(ctx, mesh.SendRequest{
+		To: a.To, WorkflowID: a.WorkflowID, LocalID: localID, Filename: a.HeaderID + ".xml",
+		ContentType: "application/fhir+xml", Body: bytes.NewReader(a.Body), Size: int64(len(a.Body)),
+	})
+	if err != nil {
+		return "", fmt.Errorf("receiver: send %s ack %d: %w", itk3.ResponseCode(a.Code), a.ID, err)
+	}
+	return res.MessageID, nil
+}
+
+// ExpireHolds answers 30002 for held documents whose deadline passed
+// without a person deciding.
+func (r *Receiver) ExpireHolds(ctx context.Context) (int, error) {
+	now := r.cfg.Now()
+	docs, err := r.cfg.Store.HeldPastDeadline(ctx, now, 100)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, d := range docs {
+		_, err := r.resolveHold(ctx, d, DocNotFiled, itk3.CodePatientNotKnown, "no decision before the review deadline", now)
+		if errors.Is(err, ErrConflict) {
+			continue // someone decided meanwhile
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
+// resolveHold moves a held document to a final state with its business ack.
+func (r *Receiver) resolveHold(ctx context.Context, d Document, to DocumentState, code itk3.ResponseCode, reason string, now time.Time) (Document, error) {
+	m, err := r.cfg.Store.GetMessage(ctx, d.MessageID)
+	if err != nil {
+		return Document{}, err
+	}
+	p := TransitionParams{ID: d.ID, From: []DocumentState{DocHeld}, To: to, Reason: reason, Now: now}
+	if acks, err := r.busAckFor(m, code, now); err != nil {
+		return Document{}, err
+	} else if len(acks) > 0 {
+		p.Acks, p.BusAckCode = acks, int(code)
+	}
+	nd, err := r.cfg.Store.TransitionDocument(ctx, p)
+	if err != nil {
+		return Document{}, err
+	}
+	for _, a := range p.Acks {
+		r.metrics.ackEnqueued(a.Code)
+	}
+	r.log.Info("held document resolved", "document", d.ID, "message", d.MessageID, "state", to, "busack", int(code))
+	r.Kick()
+	return nd, nil
+}
+
+// busAckFor builds the business ack of a held message, if the sender asked
+// for one. The message's stored payload tells whether it did.
+func (r *Receiver) busAckFor(m Message, code itk3.ResponseCode, now time.Time) ([]NewAck, error) {
+	if !m.BusAckRequested {
+		return nil, nil
+	}
+	to := m.From
+	rep := reportOf(m)
+	ack, err := r.buildAck(AckBus, code, "", rep, m, to, now)
+	if err != nil {
+		return nil, err
+	}
+	return []NewAck{ack}, nil
+}
+
+func reportOf(m Message) senddoc.Report {
+	return senddoc.Report{MessageHeaderID: m.HeaderID, SenderReference: m.SenderReference}
+}

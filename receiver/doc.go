@@ -1,0 +1,54 @@
+// Package receiver is gpcm's Generic FHIR Receiver: it collects GP Connect
+// Send Document messages from a practice's MESH mailbox, acknowledges them
+// the way ITK3 and Send Document require, matches the patient against the
+// practice register and puts every document in a worklist where a person
+// files it.
+//
+// # Pipeline
+//
+// Each step is recorded in the Store before the next one starts, so a crash
+// at any point repeats at most the interrupted step and never loses or
+// doubles a document:
+//
+//  1. Collect: list the inbox for the workflows GPFED_CONSULT_REPORT (v1)
+//     and GPCONNECT_SEND_DOCUMENT (v2), following every page; other
+//     workflows and REPORT messages are left for other handlers.
+//  2. Download each message, store its payload in the blob store and its
+//     MESH metadata in the Store, and only then acknowledge it on MESH.
+//  3. Process (claimed with a lease, UPDATE … RETURNING, so several
+//     processes can share one database; an expired lease is taken over):
+//     validate with package senddoc, choose the infrastructure response
+//     (20013, or the most specific negative code with the findings in
+//     OperationOutcome.issue.diagnostics, GPCM-SD-041/042; 10009 with
+//     response.identifier UNREADABLE-IN-ORIGINAL-MESSAGE when the message
+//     cannot be read), match the patient (package patient) and choose the
+//     business response per Send Document §6.4: 30001 registered, 30004
+//     recently deceased, 30002 not known, 30003 left. A demographics
+//     mismatch is held for review until Config.HoldFor has passed: matched
+//     by hand → 30001 (30004), rejected or deadline → 30002.
+//     The outcome, the document record, the duplicate keys and the acks
+//     commit in one transaction. A MessageHeader.id or Bundle.identifier
+//     seen before gives 20007, a Composition.identifier seen before 20008;
+//     neither is filed. A replacement (Composition.relatesTo code
+//     "replaces") archives the document it names, found by Composition,
+//     document Bundle or message Bundle identifier, once the replacement is
+//     in the workflow; an unknown target gives 20014 (GPCM-SD-033/034).
+//  4. Send acks: the outbox is claimed like messages; each ack goes to the
+//     original sender's mailbox with the _ACK workflow of the message's
+//     generation, the InfAck before the BusAck, and is marked sent after
+//     MESH accepted it. A message gets at most one InfAck and one BusAck
+//     (a unique key per message and kind); every negative code is final.
+//
+// # Worklist
+//
+// Documents have a state: awaiting_filing, filed, held_for_review,
+// not_filed (patient not known or left), rejected and replaced. Each shows
+// the MESH subject, the document type label, For Action / For Information
+// and its attachments. The HTTP API (api.go, documented in API.md) lists,
+// files, rejects and matches documents and imports the register.
+//
+// # Logging
+//
+// Logs carry message and document IDs only: never NHS numbers, names,
+// MESH subjects or payloads.
+package receiver

@@ -1,0 +1,382 @@
+package receiver
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors of a Store, matched with errors.Is.
+var (
+	// ErrNotFound: no row with that key.
+	ErrNotFound = errors.New("receiver: not found")
+	// ErrConflict: the row is not in a state that allows the change (for
+	// example a document already filed, or a hold already resolved).
+	ErrConflict = errors.New("receiver: state conflict")
+	// ErrDuplicateMessage: another message already carries this
+	// MessageHeader.id or message Bundle.identifier (ITK3 20007).
+	ErrDuplicateMessage = errors.New("receiver: duplicate message")
+	// ErrDuplicateDocument: a document with this identifier was already
+	// received (ITK3 20008).
+	ErrDuplicateDocument = errors.New("receiver: duplicate document")
+	// ErrReplacementTarget: the document a replacement names is not known
+	// (ITK3 20014).
+	ErrReplacementTarget = errors.New("receiver: replaced document not found")
+)
+
+// Store is the receiver's durable state. It is split by aggregate; every
+// method is safe for concurrent use by several processes sharing one
+// database, and each state change commits together with the acknowledgements
+// it causes.
+type Store interface {
+	MessageStore
+	DocumentStore
+	RegisterStore
+	AckStore
+}
+
+// MessageState is where a received message is in the pipeline.
+type MessageState string
+
+// Message states.
+const (
+	// MessageReceived: stored, waiting to be validated and matched.
+	MessageReceived MessageState = "received"
+	// MessageAccepted: InfAck positive; a document record exists.
+	MessageAccepted MessageState = "accepted"
+	// MessageRejected: a negative InfAck ended the exchange.
+	MessageRejected MessageState = "rejected"
+)
+
+// Message is one MESH message this receiver collected.
+type Message struct {
+	ID         int64
+	MeshID     string
+	WorkflowID string
+	From       string // sender mailbox: acknowledgements go here
+	To         string
+	Subject    string // patient data: never log
+	LocalID    string
+	BlobKey    string
+	Size       int64
+	ReceivedAt time.Time
+	MeshAcked  bool
+	State      MessageState
+	Attempts   int
+	LastError  string
+
+	// Set when processed.
+	HeaderID         string
+	BundleIdentifier string
+	SenderReference  string
+	BusAckRequested  bool
+	InfAckCode       int
+	ProcessedAt      time.Time
+}
+
+// RecordMessageParams stores a downloaded message (its payload already in
+// the blob store under BlobKey).
+type RecordMessageParams struct {
+	MeshID, WorkflowID, From, To, Subject, LocalID string
+	BlobKey                                        string
+	Size                                           int64
+	ReceivedAt                                     time.Time
+}
+
+// ClaimParams claims up to Limit rows for Owner until Now+Lease.
+type ClaimParams struct {
+	Owner string
+	Now   time.Time
+	Lease time.Duration
+	Limit int
+}
+
+// ReleaseParams gives a claimed message back after a transient failure.
+type ReleaseParams struct {
+	ID      int64
+	Owner   string
+	Error   string // no patient data
+	RetryAt time.Time
+}
+
+// CompleteParams records the outcome of processing a message, in one
+// transaction: the message state, its duplicate keys, the document (if
+// accepted) and the acknowledgements to send.
+type CompleteParams struct {
+	ID    int64
+	Owner string
+	Now   time.Time
+	State MessageState
+
+	HeaderID         string
+	BundleIdentifier string
+	SenderReference  string
+	BusAckRequested  bool
+	InfAckCode       int
+	// Keys are the message's duplicate keys (MessageHeader.id, Bundle
+	// identifier); if one belongs to another message, Complete fails with
+	// ErrDuplicateMessage and changes nothing.
+	Keys []string
+	// Document is created when not nil; a document identifier already
+	// known fails with ErrDuplicateDocument, an unknown replacement target
+	// with ErrReplacementTarget.
+	Document *NewDocument
+	Acks     []NewAck
+}
+
+// MessageStore holds collected messages and their pipeline state.
+type MessageStore interface {
+	// RecordMessage stores a downloaded message. Recording the same MESH
+	// message ID again returns the existing row and created=false.
+	RecordMessage(ctx context.Context, p RecordMessageParams) (m Message, created bool, err error)
+	// MarkMeshAcked notes that MESH accepted the acknowledgement.
+	MarkMeshAcked(ctx context.Context, meshID string) error
+	// PendingMeshAcks lists messages stored but not yet acknowledged on MESH.
+	PendingMeshAcks(ctx context.Context, limit int) ([]Message, error)
+	// GetMessage returns ErrNotFound for an unknown id.
+	GetMessage(ctx context.Context, id int64) (Message, error)
+	// GetMessageByMeshID returns ErrNotFound for an unknown MESH id.
+	GetMessageByMeshID(ctx context.Context, meshID string) (Message, error)
+	// ClaimMessages leases received messages whose lease is free or expired
+	// (so messages of a crashed worker are rescued) and whose retry time
+	// has come, oldest first.
+	ClaimMessages(ctx context.Context, p ClaimParams) ([]Message, error)
+	// ReleaseMessage ends a claim without an outcome.
+	ReleaseMessage(ctx context.Context, p ReleaseParams) error
+	// CompleteMessage records the outcome; ErrConflict if Owner no longer
+	// holds the claim or the message was already completed.
+	CompleteMessage(ctx context.Context, p CompleteParams) (Document, error)
+	// CountMessages counts messages per state.
+	CountMessages(ctx context.Context) (map[MessageState]int, error)
+}
+
+// DocumentState is where a document is in the practice workflow.
+type DocumentState string
+
+// Document states.
+const (
+	// DocAwaitingFiling: matched to a registered patient, waiting for a
+	// person to file it.
+	DocAwaitingFiling DocumentState = "awaiting_filing"
+	// DocFiled: filed in the patient record.
+	DocFiled DocumentState = "filed"
+	// DocHeld: held for review, the demographics differ from the register.
+	DocHeld DocumentState = "held_for_review"
+	// DocNotFiled: the patient is not known here or has left (30002/30003).
+	DocNotFiled DocumentState = "not_filed"
+	// DocRejected: rejected by a person.
+	DocRejected DocumentState = "rejected"
+	// DocReplaced: archived because a later version replaced it.
+	DocReplaced DocumentState = "replaced"
+)
+
+// Valid reports whether s is a known state.
+func (s DocumentState) Valid() bool {
+	switch s {
+	case DocAwaitingFiling, DocFiled, DocHeld, DocNotFiled, DocRejected, DocReplaced:
+		return true
+	}
+	return false
+}
+
+// Patient demographics as the document carries them.
+type DocPatient struct {
+	NHSNumber string `json:"nhsNumber"`
+	BirthDate string `json:"birthDate"` // YYYY-MM-DD
+	Family    string `json:"family"`
+	Given     string `json:"given"`
+}
+
+// Attachment is one Binary of a document, stored in the blob store.
+type Attachment struct {
+	Index       int    `json:"index"`
+	Title       string `json:"title"`
+	ContentType string `json:"contentType"`
+	Size        int64  `json:"size"`
+	BlobKey     string `json:"-"`
+}
+
+// Document is a received document in the practice workflow.
+type Document struct {
+	ID              int64         `json:"id"`
+	MessageID       int64         `json:"messageId"`
+	MeshID          string        `json:"meshMessageId"`
+	HeaderID        string        `json:"messageHeaderId"`
+	DocumentID      string        `json:"documentId"` // Composition.identifier
+	DocBundleID     string        `json:"documentBundleIdentifier,omitempty"`
+	MessageBundleID string        `json:"messageBundleIdentifier,omitempty"`
+	State           DocumentState `json:"state"`
+	Subject         string        `json:"subject"` // MESH subject, shown in the worklist
+	TypeLabel       string        `json:"typeLabel"`
+	RecipientType   string        `json:"recipientType"` // FA or FI
+	ForAction       bool          `json:"forAction"`
+	Patient         DocPatient    `json:"patient"`
+	Version         int           `json:"version,omitempty"`
+	SenderReference string        `json:"senderReference,omitempty"`
+	From            string        `json:"fromMailbox"`
+	Replacement     bool          `json:"replacement"`
+	ReplacesID      int64         `json:"replacesId,omitempty"`
+	ReplacedByID    int64         `json:"replacedById,omitempty"`
+	MatchReason     string        `json:"matchReason,omitempty"`
+	Reason          string        `json:"reason,omitempty"` // why rejected
+	BusAckCode      int           `json:"busAckCode,omitempty"`
+	HoldUntil       time.Time     `json:"holdUntil,omitzero"`
+	Findings        []string      `json:"findings,omitempty"`
+	Attachments     []Attachment  `json:"attachments"`
+	CreatedAt       time.Time     `json:"createdAt"`
+	UpdatedAt       time.Time     `json:"updatedAt"`
+	// ConfirmedAckCode is the business ack a manual match sends (30001 or
+	// 30004) for a held document.
+	ConfirmedAckCode int `json:"-"`
+}
+
+// NewDocument is the document created when a message is accepted.
+type NewDocument struct {
+	DocumentID      string
+	DocBundleID     string
+	MessageBundleID string
+	State           DocumentState
+	Subject         string
+	TypeLabel       string
+	RecipientType   string
+	Patient         DocPatient
+	Version         int
+	SenderReference string
+	From            string
+	// ReplacesIdentifier names the replaced document by Composition,
+	// document-Bundle or message-Bundle identifier ("" when not a
+	// replacement).
+	ReplacesIdentifier string
+	MatchReason        string
+	BusAckCode         int
+	ConfirmedAckCode   int
+	HoldUntil          time.Time
+	Findings           []string
+	Attachments        []Attachment
+}
+
+// ListDocumentsParams filters the worklist. Zero values do not filter.
+type ListDocumentsParams struct {
+	State     DocumentState
+	NHSNumber string
+	ForAction *bool
+	AfterID   int64 // paging: ids greater than this
+	Limit     int   // default 100, at most 1000
+}
+
+// TransitionParams moves a document from one of From to To, enqueuing
+// Acks in the same transaction. ErrConflict when the document is not in one
+// of From; ErrNotFound when it does not exist.
+type TransitionParams struct {
+	ID     int64
+	From   []DocumentState
+	To     DocumentState
+	Reason string
+	// BusAckCode records the business ack sent with this change (0: none).
+	BusAckCode int
+	Now        time.Time
+	Acks       []NewAck
+}
+
+// DocumentStore holds the practice worklist.
+type DocumentStore interface {
+	GetDocument(ctx context.Context, id int64) (Document, error)
+	ListDocuments(ctx context.Context, p ListDocumentsParams) ([]Document, error)
+	// TransitionDocument changes a document's state. Moving a replacement to
+	// awaiting filing or filed archives the document it replaces.
+	TransitionDocument(ctx context.Context, p TransitionParams) (Document, error)
+	// HeldPastDeadline lists held documents whose deadline is before now.
+	HeldPastDeadline(ctx context.Context, now time.Time, limit int) ([]Document, error)
+	// CountDocuments counts documents per state.
+	CountDocuments(ctx context.Context) (map[DocumentState]int, error)
+}
+
+// RegisterStatus is a practice register entry's status.
+type RegisterStatus string
+
+// Register statuses.
+const (
+	StatusRegistered RegisterStatus = "registered"
+	StatusLeft       RegisterStatus = "left"
+	StatusDeceased   RegisterStatus = "deceased"
+)
+
+// Patient is one entry of the practice register.
+type Patient struct {
+	NHSNumber string         `json:"nhsNumber"`
+	BirthDate string         `json:"birthDate"` // YYYY-MM-DD
+	Family    string         `json:"family"`
+	Given     string         `json:"given"`
+	Status    RegisterStatus `json:"status"`
+	DeathDate string         `json:"deathDate,omitempty"`
+	LeftDate  string         `json:"leftDate,omitempty"`
+}
+
+// UpsertResult counts what an import changed.
+type UpsertResult struct {
+	Inserted  int `json:"inserted"`
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
+}
+
+// RegisterStore holds the practice register.
+type RegisterStore interface {
+	// UpsertPatients inserts or replaces entries, all or none.
+	UpsertPatients(ctx context.Context, ps []Patient, now time.Time) (UpsertResult, error)
+	// GetPatient returns ErrNotFound for an unknown NHS number (the error
+	// does not carry the number).
+	GetPatient(ctx context.Context, nhsNumber string) (Patient, error)
+	CountPatients(ctx context.Context) (int, error)
+}
+
+// AckKind is InfAck or BusAck.
+type AckKind string
+
+// Ack kinds.
+const (
+	AckInf AckKind = "inf"
+	AckBus AckKind = "bus"
+)
+
+// NewAck is an ITK3 response to send, enqueued in the outbox. At most one of
+// each kind exists per message.
+type NewAck struct {
+	Kind       AckKind
+	Code       int
+	To         string // the original sender's mailbox
+	WorkflowID string // …_ACK of the message's generation
+	HeaderID   string // the response's own MessageHeader.id
+	Body       []byte // the ITK3 response bundle (XML)
+}
+
+// Ack is an outbox row.
+type Ack struct {
+	ID         int64
+	MessageID  int64
+	Kind       AckKind
+	Code       int
+	To         string
+	WorkflowID string
+	HeaderID   string
+	Body       []byte
+	Attempts   int
+	CreatedAt  time.Time
+	SentAt     time.Time
+	MeshID     string
+	LastError  string
+}
+
+// AckStore is the outbox of acknowledgements.
+type AckStore interface {
+	// ClaimAcks leases unsent acks whose lease is free or expired; a BusAck
+	// is claimed only after its message's InfAck was sent.
+	ClaimAcks(ctx context.Context, p ClaimParams) ([]Ack, error)
+	// MarkAckSent records that MESH accepted the ack (idempotent).
+	MarkAckSent(ctx context.Context, id int64, meshID string, now time.Time) error
+	// ReleaseAck gives a claimed ack back after a failure.
+	ReleaseAck(ctx context.Context, id int64, owner, errText string, retryAt time.Time) error
+	// ListAcks lists the acks of a message.
+	ListAcks(ctx context.Context, messageID int64) ([]Ack, error)
+	// CountAcks counts acks per code and whether sent.
+	CountAcks(ctx context.Context) (sent map[int]int, pending int, err error)
+}
