@@ -1,0 +1,310 @@
+package sender
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/gpcm/gpcm/senddoc"
+)
+
+// Submission is one report handed to the outbox: either Input (built here)
+// or Message (a ready ITK3 message in FHIR XML or JSON, with its Envelope).
+type Submission struct {
+	Input   *senddoc.Input
+	Message []byte
+	// Envelope gives the MESH values of a ready Message: To is required
+	// unless routing chooses it; WorkflowID defaults from the message's
+	// generation; Subject and LocalID are sent as given.
+	Envelope *senddoc.Envelope
+	// Key makes submission idempotent; default: a hash of what was
+	// submitted, so the same input or message twice gives one transmission.
+	Key string
+	// RecipientODS is the ODS code looked up under RouteLookup (default: the
+	// input's registered practice).
+	RecipientODS string
+
+	replacesID string
+}
+
+// InvalidError refuses a submission before anything is stored or sent.
+type InvalidError struct {
+	Problems []string          // input problems (field names, never values)
+	Findings []senddoc.Finding // validator findings of severity error
+}
+
+// ErrInvalid matches every *InvalidError.
+var ErrInvalid = errors.New("sender: invalid submission")
+
+func (e *InvalidError) Error() string {
+	var parts []string
+	parts = append(parts, e.Problems...)
+	for _, f := range e.Findings {
+		parts = append(parts, f.String())
+	}
+	return "sender: report refused: " + strings.Join(parts, "; ")
+}
+
+// Is matches ErrInvalid.
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+// ParseSubmission reads what a user submits: a ready ITK3 message (FHIR XML,
+// or FHIR JSON with a resourceType) or a senddoc input in JSON.
+func ParseSubmission(b []byte) (Submission, error) {
+	trim := bytes.TrimLeft(b, " \t\r\n\ufeff")
+	if len(trim) == 0 {
+		return Submission{}, &InvalidError{Problems: []string{"the submission is empty"}}
+	}
+	if trim[0] == '<' {
+		return Submission{Message: b}, nil
+	}
+	if trim[0] != '{' {
+		return Submission{}, &InvalidError{Problems: []string{"the submission is neither JSON nor XML"}}
+	}
+	var probe struct {
+		ResourceType string `json:"resourceType"`
+	}
+	if err := json.Unmarshal(trim, &probe); err != nil {
+		return Submission{}, &InvalidError{Problems: []string{"the JSON does not parse: " + err.Error()}}
+	}
+	if probe.ResourceType != "" {
+		return Submission{Message: b}, nil
+	}
+	in, err := senddoc.ReadInput(bytes.NewReader(trim))
+	if err != nil {
+		var ie *senddoc.InputError
+		if errors.As(err, &ie) {
+			return Submission{}, &InvalidError{Problems: ie.Problems}
+		}
+		return Submission{}, &InvalidError{Problems: []string{err.Error()}}
+	}
+	return Submission{Input: &in}, nil
+}
+
+// Submit validates sub, stores it in the outbox and wakes the sending
+// worker. Submitting the same thing (same Key) again returns the stored
+// transmission with created=false. An invalid report is refused with
+// *InvalidError and nothing is stored.
+func (s *Service) Submit(ctx context.Context, sub Submission) (Transmission, bool, error) {
+	nt, err := s.prepare(ctx, sub)
+	if err != nil {
+		return Transmission{}, false, err
+	}
+	t, created, err := s.cfg.Store.CreateTransmission(ctx, nt, s.cfg.Now())
+	if err != nil {
+		return Transmission{}, false, fmt.Errorf("sender: submit: %w", err)
+	}
+	if created {
+		s.log.Info("report queued", "transmission", t.ID, "header_id", t.HeaderID)
+		s.metrics.submitted.Add(1)
+		s.wake()
+	}
+	return t, created, nil
+}
+
+func (s *Service) prepare(ctx context.Context, sub Submission) (NewTransmission, error) {
+	var nt NewTransmission
+	var env senddoc.Envelope
+	var payload, inputJSON []byte
+	switch {
+	case sub.Input != nil && sub.Message != nil:
+		return nt, errors.New("sender: give either an input or a message, not both")
+	case sub.Input != nil:
+		in := *sub.Input
+		if err := in.Validate(); err != nil {
+			var ie *senddoc.InputError
+			if errors.As(err, &ie) {
+				return nt, &InvalidError{Problems: ie.Problems}
+			}
+			return nt, &InvalidError{Problems: []string{err.Error()}}
+		}
+		var err error
+		if inputJSON, err = json.Marshal(in); err != nil {
+			return nt, fmt.Errorf("sender: encode input: %w", err)
+		}
+		built, err := senddoc.Build(in, senddoc.BuildOptions{RenderPDF: s.cfg.RenderPDF, Now: s.cfg.Now})
+		if err != nil {
+			var ie *senddoc.InputError
+			if errors.As(err, &ie) {
+				return nt, &InvalidError{Problems: ie.Problems}
+			}
+			return nt, fmt.Errorf("sender: build: %w", err)
+		}
+		if payload, err = built.XML(); err != nil {
+			return nt, fmt.Errorf("sender: build: %w", err)
+		}
+		env = built.Envelope
+		nt.Source = SourceInput
+		if sub.Key == "" {
+			sub.Key = "input:" + hashHex(inputJSON)
+		}
+		if sub.RecipientODS == "" && in.RegisteredPractice != nil {
+			sub.RecipientODS = in.RegisteredPractice.ODSCode
+		}
+	case sub.Message != nil:
+		if int64(len(sub.Message)) > s.cfg.MaxPayload {
+			return nt, &InvalidError{Problems: []string{fmt.Sprintf("the message is %d bytes, more than the %d allowed", len(sub.Message), s.cfg.MaxPayload)}}
+		}
+		payload = sub.Message
+		if sub.Envelope != nil {
+			env = *sub.Envelope
+		}
+		nt.Source = SourceMessage
+		if sub.Key == "" {
+			sub.Key = "message:" + hashHex(payload)
+		}
+	default:
+		return nt, &InvalidError{Problems: []string{"nothing to send: give a senddoc input or an ITK3 message"}}
+	}
+	// Read the identifiers first (generation decides the default workflow).
+	pre, err := senddoc.ValidateBytes(ctx, payload, senddoc.Options{AllowTestNHSNumbers: s.cfg.AllowTestNHSNumbers, Now: s.cfg.Now, MaxBytes: s.cfg.MaxPayload})
+	if err != nil {
+		return nt, &InvalidError{Problems: []string{"the message cannot be read: " + err.Error()}}
+	}
+	if pre.Kind != senddoc.KindSendDocument {
+		return nt, &InvalidError{Problems: []string{fmt.Sprintf("the message is a %q, not a Send Document message", pre.Kind)}}
+	}
+	if env.WorkflowID == "" {
+		env.WorkflowID, env.AckWorkflowID = senddoc.WorkflowFor(max(pre.Generation, 1))
+	}
+	if env.AckWorkflowID == "" {
+		env.AckWorkflowID = env.WorkflowID + "_ACK"
+	}
+	if env.From == "" && s.cfg.Mesh != nil {
+		env.From = s.cfg.Mesh.Mailbox()
+	}
+	if env.From == "" {
+		env.From = pre.SourceEndpoint
+	}
+	var meta *senddoc.MeshMetadata
+	switch s.cfg.Routing {
+	case RouteMailbox:
+		env.To = s.cfg.Mailbox
+	case RouteLookup:
+		to, err := s.lookup(ctx, sub.RecipientODS, env.WorkflowID)
+		if err != nil {
+			return nt, err
+		}
+		env.To = to
+	default:
+		meta = &senddoc.MeshMetadata{Transport: "api", WorkflowID: env.WorkflowID, From: env.From, To: env.To, Subject: env.Subject, LocalID: env.LocalID}
+	}
+	if env.To == "" {
+		return nt, &InvalidError{Problems: []string{"no recipient: a ready message needs its MESH address (To: GPPROVIDER_… or a mailbox ID)"}}
+	}
+	rep := pre
+	if meta != nil {
+		if rep, err = senddoc.ValidateBytes(ctx, payload, senddoc.Options{Mesh: meta, AllowTestNHSNumbers: s.cfg.AllowTestNHSNumbers, Now: s.cfg.Now, MaxBytes: s.cfg.MaxPayload}); err != nil {
+			return nt, &InvalidError{Problems: []string{"the message cannot be read: " + err.Error()}}
+		}
+	}
+	if rep.Errors() > 0 {
+		ie := &InvalidError{}
+		for _, f := range rep.Findings {
+			if f.Severity == senddoc.SeverityError {
+				ie.Findings = append(ie.Findings, f)
+			}
+		}
+		return nt, ie
+	}
+	ct := "application/fhir+xml"
+	if bytes.TrimLeft(payload, " \t\r\n\ufeff")[0] == '{' {
+		ct = "application/fhir+json"
+	}
+	nt.Transmission = Transmission{
+		ID: newID(), Key: sub.Key, State: StateQueued, Source: nt.Source,
+		WorkflowID: env.WorkflowID, AckWorkflowID: env.AckWorkflowID, From: env.From, To: env.To, Subject: env.Subject, LocalID: env.LocalID,
+		HeaderID: rep.MessageHeaderID, BundleID: rep.BundleID, BundleIdentifier: rep.BundleIdentifier, DocumentID: rep.DocumentID,
+		SenderReference: rep.SenderReference, Version: rep.Version, ReplacesID: sub.replacesID, ContentType: ct,
+	}
+	nt.Payload, nt.Input = payload, inputJSON
+	return nt, nil
+}
+
+func (s *Service) lookup(ctx context.Context, ods, workflow string) (string, error) {
+	if ods == "" {
+		return "", &InvalidError{Problems: []string{"endpoint lookup needs the recipient ODS code (registeredPractice.odsCode or --recipient-ods)"}}
+	}
+	if s.cfg.Mesh == nil {
+		return "", errors.New("sender: endpoint lookup needs a MESH connection")
+	}
+	res, err := s.cfg.Mesh.Lookup(ctx, ods, workflow)
+	if err != nil {
+		return "", fmt.Errorf("sender: endpoint lookup %s/%s: %w", ods, workflow, err)
+	}
+	if len(res) != 1 {
+		return "", &InvalidError{Problems: []string{fmt.Sprintf("endpoint lookup of ODS code %s for %s found %d mailboxes; want exactly one", ods, workflow, len(res))}}
+	}
+	return res[0].MailboxID, nil
+}
+
+// Resend sends a failed or overdue report again as a new transmission with
+// the same message (same identifiers, so a receiver that did get the first
+// copy answers 20007/20008 instead of filing it twice). Resending the same
+// transmission twice returns the first resend.
+func (s *Service) Resend(ctx context.Context, id string) (Transmission, error) {
+	prev, err := s.cfg.Store.GetTransmission(ctx, id)
+	if err != nil {
+		return Transmission{}, err
+	}
+	if prev.State != StateFailed && prev.State != StateOverdue {
+		return Transmission{}, fmt.Errorf("sender: transmission %s is %s; only failed or overdue reports are resent: %w", id, prev.State, ErrConflict)
+	}
+	payload, input, err := s.cfg.Store.Payload(ctx, id)
+	if err != nil {
+		return Transmission{}, err
+	}
+	t := prev
+	t.ID, t.Key, t.State, t.ResendOf = newID(), "resend:"+prev.ID, StateQueued, prev.ID
+	t.MeshMessageID, t.Attempts, t.AttemptFile, t.NextChunk = "", 0, "", 0
+	got, created, err := s.cfg.Store.CreateTransmission(ctx, NewTransmission{Transmission: t, Payload: payload, Input: input}, s.cfg.Now())
+	if err != nil {
+		return Transmission{}, fmt.Errorf("sender: resend %s: %w", id, err)
+	}
+	if created {
+		s.log.Info("report queued again", "transmission", got.ID, "resend_of", id)
+		s.wake()
+	}
+	return got, nil
+}
+
+// Replace sends a corrected version of transmission id's document: in gets
+// relatesTo replaces → the previous Composition.identifier (GPCM-SD-038/039),
+// a version one higher unless given, and new message and document
+// identifiers. in should keep the encounter, so SenderReference stays.
+func (s *Service) Replace(ctx context.Context, id string, in senddoc.Input) (Transmission, error) {
+	prev, err := s.cfg.Store.GetTransmission(ctx, id)
+	if err != nil {
+		return Transmission{}, err
+	}
+	if prev.DocumentID == "" {
+		return Transmission{}, fmt.Errorf("sender: transmission %s has no document identifier to replace", id)
+	}
+	in.Replaces = &senddoc.Replacement{DocumentID: prev.DocumentID}
+	if in.Version <= prev.Version {
+		in.Version = prev.Version + 1
+	}
+	t, _, err := s.Submit(ctx, Submission{Input: &in, replacesID: prev.ID})
+	return t, err
+}
+
+func hashHex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// newID returns a random UUID (version 4).
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
