@@ -157,7 +157,13 @@ func fileInput(path string) input {
 	base := strings.TrimSuffix(path, filepath.Ext(path))
 	switch ext {
 	case ".ctl":
-		return input{name: path, dat: sibling(base, ".dat"), ctl: path}
+		dat := sibling(base, ".dat")
+		for _, alt := range []string{".xml", ".json"} {
+			if !fileExists(dat) && fileExists(base+alt) {
+				dat = base + alt
+			}
+		}
+		return input{name: path, dat: dat, ctl: path}
 	case ".dat":
 		in := input{name: path, dat: path}
 		if c := sibling(base, ".ctl"); fileExists(c) {
