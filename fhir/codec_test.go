@@ -207,6 +207,7 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "bad escape", in: `{"resourceType":"Patient","id":"a\x"}`, wantErr: `bad escape \x`},
 		{name: "integer with fraction", in: `{"resourceType":"Patient","multipleBirthInteger":2.0}`, wantErr: "not a valid 32-bit integer"},
 		{name: "leading zero", in: `{"resourceType":"Patient","multipleBirthInteger":02}`, wantErr: "malformed number"},
+		{name: "control character", in: `{"resourceType":"Patient","gender":"a\u0001"}`, wantErr: "control character"},
 		{name: "truncated", in: `{"resourceType":"Patient","active":tr`, wantErr: "expected a value"},
 	}
 	for _, tt := range tests {
@@ -230,6 +231,15 @@ func TestDecodeJSON(t *testing.T) {
 				t.Errorf("path: got %q, want %q", se.Path, tt.wantPath)
 			}
 		})
+	}
+}
+
+func TestByteOrderMark(t *testing.T) {
+	if _, _, err := fhir.DecodeXML(strings.NewReader("\xEF\xBB\xBF<Patient "+ns+"/>"), nil); err != nil {
+		t.Errorf("XML: %v", err)
+	}
+	if _, _, err := fhir.DecodeJSON(strings.NewReader("\xEF\xBB\xBF{\"resourceType\":\"Patient\"}"), nil); err != nil {
+		t.Errorf("JSON: %v", err)
 	}
 }
 

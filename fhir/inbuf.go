@@ -28,7 +28,14 @@ type inbuf struct {
 }
 
 func newInbuf(r io.Reader, max int64) inbuf {
-	return inbuf{format: "xml", r: r, buf: make([]byte, scanChunk), max: max}
+	return inbuf{format: "xml", r: r, buf: make([]byte, min(scanChunk, max+1)), max: max}
+}
+
+// skipBOM skips a UTF-8 byte order mark at the start of the input.
+func (s *inbuf) skipBOM() {
+	if s.need(3) && bytes.HasPrefix(s.buf[s.pos:s.end], []byte("\xEF\xBB\xBF")) {
+		s.pos += 3
+	}
 }
 
 func (s *inbuf) beginCaptureAt(i int) {

@@ -83,6 +83,7 @@ func (d *jsonDecoder) count() error {
 }
 
 func (d *jsonDecoder) document(dst Resource) (Resource, error) {
+	d.sc.skipBOM()
 	c, err := d.sc.peek()
 	if err != nil {
 		return nil, err
@@ -346,6 +347,9 @@ func (d *jsonDecoder) member(v reflect.Value, p *typePlan, st *objState, key str
 		if err != nil {
 			return err
 		}
+		if !validChars(s) {
+			return d.errorf("%s contains a control character", key)
+		}
 		v.Field(idx).SetString(s)
 		return nil
 	case key == "fhir_comments":
@@ -373,7 +377,9 @@ func (d *jsonDecoder) member(v reflect.Value, p *typePlan, st *objState, key str
 	case fkXhtml:
 		var s string
 		if s, err = d.sc.str(); err == nil {
-			if derr := checkDiv(s); derr != nil {
+			if !validChars(s) {
+				err = d.errorf("narrative contains a control character")
+			} else if derr := checkDiv(s); derr != nil {
 				err = d.errorf("%v", derr)
 			} else {
 				f.SetString(s)
@@ -525,6 +531,9 @@ func (d *jsonDecoder) primMeta(pv *primitive) error {
 		switch key {
 		case "id":
 			s, err := d.sc.str()
+			if err == nil && !validChars(s) {
+				err = d.errorf("id contains a control character")
+			}
 			pv.ID = s
 			return err
 		case "extension":

@@ -121,7 +121,26 @@ func checkLexical(kind primKind, integer bool, v string) string {
 	if v == "" {
 		return "empty value (FHIR values must not be empty)"
 	}
+	if !validChars(v) {
+		return "value contains a control character that XML cannot carry"
+	}
 	return ""
+}
+
+// validChars reports whether s has no characters that XML 1.0 forbids
+// (controls other than tab, newline and carriage return; U+FFFE, U+FFFF),
+// so that anything read from JSON can be written as XML.
+func validChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+		if c == 0xEF && i+2 < len(s) && s[i+1] == 0xBF && (s[i+2] == 0xBE || s[i+2] == 0xBF) {
+			return false // U+FFFE or U+FFFF
+		}
+	}
+	return true
 }
 
 // validNumber checks -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? (no

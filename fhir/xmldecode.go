@@ -225,6 +225,7 @@ func (d *xmlDecoder) lookupNS(prefix string) string {
 }
 
 func (d *xmlDecoder) document(dst Resource) (Resource, error) {
+	d.sc.skipBOM()
 	k, err := d.next(false)
 	if err != nil {
 		return nil, err
@@ -291,10 +292,15 @@ func (d *xmlDecoder) resource(dst Resource) (Resource, error) {
 func (d *xmlDecoder) attrs(v reflect.Value, p *typePlan) error {
 	for _, a := range d.sc.attrs {
 		switch {
-		case string(a.name) == "id" && p.idAttr >= 0:
-			v.Field(p.idAttr).SetString(string(a.value))
-		case string(a.name) == "url" && p.urlAttr >= 0:
-			v.Field(p.urlAttr).SetString(string(a.value))
+		case string(a.name) == "id" && p.idAttr >= 0, string(a.name) == "url" && p.urlAttr >= 0:
+			if !validChars(string(a.value)) {
+				return d.errorf("attribute %s contains a control character", a.name)
+			}
+			if a.name[0] == 'i' {
+				v.Field(p.idAttr).SetString(string(a.value))
+			} else {
+				v.Field(p.urlAttr).SetString(string(a.value))
+			}
 		case bytes.HasPrefix(a.name, []byte("xmlns")):
 		case bytes.IndexByte(a.name, ':') >= 0:
 			d.findings = append(d.findings, Finding{Path: d.pathString(), Message: fmt.Sprintf("attribute %s from another namespace ignored", clip(string(a.name)))})
@@ -458,6 +464,9 @@ func (d *xmlDecoder) primitive(pv *primitive, p *typePlan) error {
 			}
 		case string(a.name) == "id":
 			pv.ID = string(a.value)
+			if !validChars(pv.ID) {
+				return d.errorf("attribute id contains a control character")
+			}
 		case bytes.HasPrefix(a.name, []byte("xmlns")):
 		case bytes.IndexByte(a.name, ':') >= 0:
 			d.findings = append(d.findings, Finding{Path: d.pathString(), Message: fmt.Sprintf("attribute %s from another namespace ignored", clip(string(a.name)))})
