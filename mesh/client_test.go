@@ -583,3 +583,26 @@ func hijackClose(t *testing.T, w http.ResponseWriter) {
 	}
 	conn.Close()
 }
+
+func TestRichListingsAndTrackingByLocalID(t *testing.T) {
+	e := mustEnv(t, nil)
+	res, err := e.a.Send(t.Context(), mesh.SendRequest{To: boxB, WorkflowID: "WF", LocalID: "rich-1", Body: strings.NewReader("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := e.a.TrackLocalID(t.Context(), "rich-1")
+	if err != nil || tr.MessageID != res.MessageID || tr.Status != mesh.StatusAccepted {
+		t.Errorf("track by local ID: %+v, %v", tr, err)
+	}
+	if _, err := e.a.TrackLocalID(t.Context(), "no-such-local-id"); !errors.Is(err, mesh.ErrNotFound) {
+		t.Errorf("unknown local ID: got %v, want 404", err)
+	}
+	out, err := e.a.RichOutbox(t.Context(), mesh.RichInboxOptions{})
+	if err != nil || len(out) != 1 || out[0].MessageID != res.MessageID || out[0].LocalID != "rich-1" {
+		t.Errorf("rich outbox: %+v, %v", out, err)
+	}
+	in, err := e.b.RichInbox(t.Context(), mesh.RichInboxOptions{StartTime: time.Now().Add(-time.Hour), MaxResults: 10})
+	if err != nil || len(in) != 1 || in[0].MessageID != res.MessageID || in[0].Sender != boxA {
+		t.Errorf("rich inbox: %+v, %v", in, err)
+	}
+}
