@@ -141,7 +141,7 @@ func (c *Config) withDefaults() error {
 		}
 	}
 	if c.Backoff.Initial == 0 {
-		c.Backoff = mesh.Backoff{Retries: 1 << 30, Initial: 30 * time.Second, Max: 30 * time.Minute}
+		c.Backoff = mesh.Backoff{Retries: 1 << 30, Initial: 30 * time.Second, Max: DefaultBackoffMax}
 	}
 	if c.Owner == "" {
 		c.Owner = "sender-" + newID()[:8]
@@ -157,3 +157,7 @@ func (c *Config) withDefaults() error {
 	}
 	return nil
 }
+
+// DefaultBackoffMax is the longest wait between retries of a send or an
+// alert hook under the default Backoff.
+const DefaultBackoffMax = 30 * time.Minute
