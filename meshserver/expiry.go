@@ -31,6 +31,9 @@ func (s *Server) Start(ctx context.Context) error {
 			if _, err := s.store.PruneNonces(ctx, s.cfg.Now().Add(-s.nonceKeep())); err != nil && ctx.Err() == nil {
 				s.log.ErrorContext(ctx, "nonce pruning failed", "err", err)
 			}
+			if _, err := s.PurgeNow(ctx); err != nil && ctx.Err() == nil {
+				s.log.ErrorContext(ctx, "purge failed", "err", err)
+			}
 			select {
 			case <-ctx.Done():
 				return
@@ -80,6 +83,29 @@ func (s *Server) ExpireNow(ctx context.Context) (int, error) {
 		}
 		if err != nil || len(got) < 200 {
 			return total, err
+		}
+	}
+}
+
+// PurgeNow deletes messages finished (acknowledged, undeliverable, error)
+// more than Config.Retention ago, and older reports, with their payloads.
+// Rows go first: a crash in between leaves unreferenced files, never a
+// listed message without its payload.
+func (s *Server) PurgeNow(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		ids, err := s.store.PurgeMessages(ctx, s.now().Add(-s.cfg.Retention), 200)
+		if err != nil {
+			return total, err
+		}
+		for _, id := range ids {
+			if err := s.blobs.DeletePrefix(ctx, "mesh/"+id+"/"); err != nil {
+				return total, err
+			}
+		}
+		total += len(ids)
+		if len(ids) < 200 {
+			return total, nil
 		}
 	}
 }

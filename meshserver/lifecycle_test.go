@@ -265,3 +265,18 @@ func TestHealthAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+func TestPurgeAfterRetention(t *testing.T) {
+	srv := meshtest.NewServer(t, meshtest.Options{})
+	a, b := newClient(t, srv, "X26ABC1"), newClient(t, srv, "X26ABC2")
+	id := a.mustSend("X26ABC2", "WF", []byte("x"), nil)
+	keep := a.mustSend("X26ABC2", "WF", []byte("y"), nil)
+	wantStatus(t, "ack", b.ack(id), http.StatusOK)
+	srv.Admin.AdvanceClock(31 * 24 * time.Hour)
+	if n, err := srv.Admin.PurgeNow(t.Context()); err != nil || n != 1 {
+		t.Fatalf("PurgeNow: %d, %v; want 1", n, err)
+	}
+	wantStatus(t, "purged message", b.get(id), http.StatusNotFound)
+	r := a.do("GET", "/messageexchange/X26ABC1/outbox/tracking?messageID="+keep, nil, nil)
+	wantStatus(t, "unacknowledged message kept", r, http.StatusOK)
+}

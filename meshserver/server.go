@@ -23,6 +23,7 @@ const (
 	DefaultMaxRequestBytes = 100 * 1000 * 1000
 	DefaultClockSkew       = 2 * time.Hour
 	DefaultExpiryInterval  = time.Minute
+	DefaultRetention       = 30 * 24 * time.Hour
 )
 
 // GPProviderWorkflows are the workflows for which a Mex-To of the form
@@ -50,6 +51,9 @@ type Config struct {
 	// ExpiryInterval is how often the background worker looks for expired
 	// messages (default 1 minute).
 	ExpiryInterval time.Duration
+	// Retention is how long finished messages and reports are kept before
+	// they and their payloads are deleted (default 30 days).
+	Retention time.Duration
 	// MaxRequestBytes bounds each request body (default 100 MB).
 	MaxRequestBytes int64
 	// ClockSkew is the accepted distance between a token's timestamp and
@@ -83,6 +87,9 @@ func (c Config) withDefaults() Config {
 	if c.ExpiryInterval == 0 {
 		c.ExpiryInterval = DefaultExpiryInterval
 	}
+	if c.Retention == 0 {
+		c.Retention = DefaultRetention
+	}
 	if c.MaxRequestBytes == 0 {
 		c.MaxRequestBytes = DefaultMaxRequestBytes
 	}
@@ -107,6 +114,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("meshserver: Config.Expiry %v cannot be negative", c.Expiry)
 	case c.ExpiryInterval < 0:
 		return fmt.Errorf("meshserver: Config.ExpiryInterval %v cannot be negative", c.ExpiryInterval)
+	case c.Retention < 0:
+		return fmt.Errorf("meshserver: Config.Retention %v cannot be negative", c.Retention)
 	case c.MaxRequestBytes < 0:
 		return fmt.Errorf("meshserver: Config.MaxRequestBytes %d cannot be negative", c.MaxRequestBytes)
 	}

@@ -149,6 +149,11 @@ type MessageStore interface {
 	ExpireDue(ctx context.Context, p ExpireParams) ([]Message, error)
 	// CountByStatus counts messages per status (for metrics).
 	CountByStatus(ctx context.Context) (map[string]int, error)
+	// PurgeMessages deletes up to limit messages (with chunk records) that
+	// reached a final status (acknowledged, undeliverable, error) before
+	// the given time, and reports created before it, returning their ids
+	// so that their payloads can be removed afterwards.
+	PurgeMessages(ctx context.Context, before time.Time, limit int) ([]string, error)
 	// DeleteMessages removes messages (and chunk records) sent by or to
 	// mailbox, or every message when mailbox is empty; it returns the ids.
 	DeleteMessages(ctx context.Context, mailbox string) ([]string, error)

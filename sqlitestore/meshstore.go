@@ -468,6 +468,46 @@ func (s *MeshStore) DeleteMessages(ctx context.Context, mailbox string) ([]strin
 	return ids, err
 }
 
+// PurgeMessages deletes finished messages and old reports.
+func (s *MeshStore) PurgeMessages(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	if limit <= 0 {
+		limit = 500
+	}
+	var ids []string
+	err := s.tx(ctx, "purge messages", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM mesh_messages
+			WHERE (status IN (?, ?, ?) AND status_at < ?) OR (message_type = ? AND created_at < ?)
+			ORDER BY id LIMIT ?`,
+			meshserver.StatusAcknowledged, meshserver.StatusUndeliverable, meshserver.StatusError, toMicros(before),
+			meshserver.TypeReport, toMicros(before), limit)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM mesh_messages WHERE id = ?`, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
 // UseNonce records a token; meshserver.ErrReplay if seen before.
 func (s *MeshStore) UseNonce(ctx context.Context, p meshserver.UseNonceParams) error {
 	_, err := s.db.write.ExecContext(ctx, `INSERT INTO mesh_nonces (mailbox, nonce, count, used_at) VALUES (?, ?, ?, ?)`,

@@ -266,6 +266,35 @@ func RunMeshServer(t *testing.T, open func(t *testing.T) meshserver.Store) {
 		}
 	})
 
+	t.Run("purge finished messages", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		live := msg("20260115103000000001_AAAAAA", "A", "B", "WF")
+		done := msg("20260115103000000002_AAAAAA", "A", "B", "WF")
+		done.Status = meshserver.StatusAcknowledged
+		rep := msg("20260115103000000003_AAAAAA", "", "A", "WF")
+		rep.MessageType = meshserver.TypeReport
+		for _, m := range []meshserver.Message{live, done, rep} {
+			if err := s.CreateMessage(ctx, m, &meshserver.Chunk{MessageID: m.ID, Number: 1, Size: 1, BlobKey: "k" + m.ID}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ids, err := s.PurgeMessages(ctx, t0, 10)
+		if err != nil || len(ids) != 0 {
+			t.Fatalf("purge before anything is old: got %v, %v", ids, err)
+		}
+		ids, err = s.PurgeMessages(ctx, t0.Add(time.Second), 10)
+		if err != nil || len(ids) != 2 || ids[0] != done.ID || ids[1] != rep.ID {
+			t.Fatalf("purge: got %v, %v; want the acknowledged message and the report", ids, err)
+		}
+		if _, err := s.GetChunk(ctx, done.ID, 1); !errors.Is(err, meshserver.ErrNotFound) {
+			t.Fatalf("chunk of purged message: got %v, want ErrNotFound", err)
+		}
+		if _, err := s.GetMessage(ctx, live.ID); err != nil {
+			t.Fatalf("live message purged: %v", err)
+		}
+	})
+
 	t.Run("nonce replay across callers", func(t *testing.T) {
 		s := open(t)
 		ctx := t.Context()
