@@ -31,7 +31,6 @@ func (e *env) dropFirstPost(forward bool) *atomic.Int32 {
 	return &dropped
 }
 
-
 // TestAmbiguousSendNeverDuplicates breaks the first POST of a report in
 // every way and checks that the practice receives it exactly once.
 func TestAmbiguousSendNeverDuplicates(t *testing.T) {
