@@ -1,0 +1,34 @@
+// Package web serves gpcm's browser user interface: server-rendered HTML pages
+// in the NHS.UK design system for the practice inbox, the sender dashboard,
+// the MESH administration view and the message validator.
+//
+// # Shape
+//
+// New builds a Server from a Config. The server is an http.Handler; Start and
+// Stop run its live-update broker. Templates and static assets are embedded
+// (Templates and Static) and passed in as fs.FS fields so that a development
+// build can read them from disk with os.DirFS.
+//
+// The pages read their data through small interfaces declared here and sized
+// to what each page calls: Inbox (practice inbox, implemented by the receiver),
+// Outbox (sender dashboard, implemented by the sender), MeshAdmin (MESH admin,
+// satisfied by a meshserver.Store) and Users (login). A nil back end leaves its
+// page out of the navigation and answers 404.
+//
+// # Security
+//
+// Every page and API needs a logged-in user except the login page and static
+// assets; each handler checks the user's role, and the practice and sender
+// back ends are always queried with the user's own ODS code. Sessions are kept
+// on the server and expire; the cookie is HttpOnly, SameSite=Lax and Secure
+// when served over TLS. Every POST carries a synchronizer CSRF token. Pages are
+// served with a strict Content-Security-Policy (no inline script or style).
+// Logs never carry patient data: errors are logged with the request path only.
+//
+// # Assets
+//
+// web/static/nhsuk holds the NHS.UK frontend (npm package nhsuk-frontend)
+// vendored by scripts/vendor-nhsuk, with its licence. Static files are served
+// under a path that carries a hash of their content, with a one-year
+// immutable cache lifetime.
+package web

@@ -1,0 +1,144 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// TransmissionEvent is one step of a transmission's timeline (queued, sent
+// to MESH, delivered, InfAck, BusAck, …).
+type TransmissionEvent struct {
+	At     time.Time
+	State  string
+	Detail string
+}
+
+// Transmission is one document the organisation sent (or is sending).
+type Transmission struct {
+	ID string
+	// SenderODS is the sending organisation.
+	SenderODS string
+	// State is the current state ("queued", "sent", "delivered",
+	// "complete", "failed", …); Failed marks states needing a person.
+	State  string
+	Failed bool
+	// Recipient is the practice (ODS code or GPPROVIDER address).
+	Recipient     string
+	DocumentType  string
+	LocalID       string
+	MeshMessageID string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	Timeline      []TransmissionEvent
+}
+
+// Alert is something about a transmission that needs a person.
+type Alert struct {
+	ID             string
+	TransmissionID string
+	RaisedAt       time.Time
+	Reason         string
+}
+
+// TransmissionFilter selects transmissions; zero fields select everything.
+type TransmissionFilter struct {
+	State string
+	Limit int
+}
+
+// Outbox is what the sender dashboard needs from the sender. Every method
+// takes the sending organisation's ODS code and must only ever see that
+// organisation's transmissions: another's is ErrNotFound.
+type Outbox interface {
+	// ListTransmissions lists transmissions, newest first.
+	ListTransmissions(ctx context.Context, senderODS string, f TransmissionFilter) ([]Transmission, error)
+	// GetTransmission returns one transmission with its timeline.
+	GetTransmission(ctx context.Context, senderODS, id string) (Transmission, error)
+	// ListAlerts lists open alerts, newest first.
+	ListAlerts(ctx context.Context, senderODS string) ([]Alert, error)
+	// Resend queues the transmission again (ErrConflict if its state does
+	// not allow it).
+	Resend(ctx context.Context, senderODS, id, user string) error
+}
+
+type outboxData struct {
+	Alerts        []Alert
+	Transmissions []Transmission
+}
+
+func (s *Server) outbox() (Outbox, error) {
+	if s.cfg.Outbox == nil {
+		return nil, errNotFound
+	}
+	return s.cfg.Outbox, nil
+}
+
+func (s *Server) getOutbox(w http.ResponseWriter, r *http.Request) error {
+	ob, err := s.outbox()
+	if err != nil {
+		return err
+	}
+	u := userFrom(r.Context())
+	var d outboxData
+	if d.Alerts, err = ob.ListAlerts(r.Context(), u.ODS); err != nil {
+		return fmt.Errorf("listing alerts: %w", err)
+	}
+	if d.Transmissions, err = ob.ListTransmissions(r.Context(), u.ODS, TransmissionFilter{Limit: 200}); err != nil {
+		return fmt.Errorf("listing transmissions: %w", err)
+	}
+	for _, t := range d.Transmissions {
+		if t.SenderODS != u.ODS {
+			return fmt.Errorf("outbox returned a transmission of another organisation")
+		}
+	}
+	p := s.newPage(r, "Transmissions")
+	p.Events = "/events"
+	p.Data = d
+	return s.render(w, r, http.StatusOK, "outbox", p)
+}
+
+type transmissionData struct {
+	T       Transmission
+	Message string
+}
+
+func (s *Server) transmission(r *http.Request) (Outbox, *User, Transmission, error) {
+	ob, err := s.outbox()
+	if err != nil {
+		return nil, nil, Transmission{}, err
+	}
+	u := userFrom(r.Context())
+	t, err := ob.GetTransmission(r.Context(), u.ODS, r.PathValue("id"))
+	if err != nil {
+		return nil, nil, Transmission{}, fmt.Errorf("transmission: %w", err)
+	}
+	if t.SenderODS != u.ODS {
+		return nil, nil, Transmission{}, errNotFound
+	}
+	return ob, u, t, nil
+}
+
+func (s *Server) getTransmission(w http.ResponseWriter, r *http.Request) error {
+	_, _, t, err := s.transmission(r)
+	if err != nil {
+		return err
+	}
+	p := s.newPage(r, "Transmission "+t.ID)
+	p.Events = "/events"
+	p.Data = transmissionData{T: t, Message: r.URL.Query().Get("done")}
+	return s.render(w, r, http.StatusOK, "transmission", p)
+}
+
+func (s *Server) postResend(w http.ResponseWriter, r *http.Request) error {
+	ob, u, t, err := s.transmission(r)
+	if err != nil {
+		return err
+	}
+	if err := ob.Resend(r.Context(), u.ODS, t.ID, u.Username); err != nil {
+		return fmt.Errorf("resend: %w", err)
+	}
+	http.Redirect(w, r, "/outbox/"+t.ID+"?done=resent", http.StatusSeeOther)
+	return nil
+}

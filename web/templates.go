@@ -1,0 +1,163 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gpcm/gpcm/patient"
+)
+
+// Templates holds the embedded page templates: layout.tmpl, partials/*.tmpl
+// and one views/NAME.tmpl per page.
+//
+//go:embed templates
+var embeddedTemplates embed.FS
+
+// Templates is the embedded template tree, rooted at the templates directory.
+var Templates = mustSub(embeddedTemplates, "templates")
+
+// views are the pages the server renders; each needs views/NAME.tmpl.
+var views = []string{
+	"login", "error", "validator", "meshadmin",
+	"inbox", "document", "outbox", "transmission",
+}
+
+func mustSub(f fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err) // the directory is embedded; cannot fail
+	}
+	return sub
+}
+
+// pages holds one parsed template set per view.
+type pages struct {
+	sets map[string]*template.Template
+}
+
+func templateFuncs(static func(string) string) template.FuncMap {
+	return template.FuncMap{
+		"static": static,
+		"datetime": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.Local().Format("2 Jan 2006 15:04")
+		},
+		"isodatetime": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.UTC().Format(time.RFC3339)
+		},
+		"nhsnumber": patient.FormatNHSNumber,
+		"lower":     strings.ToLower,
+	}
+}
+
+// parsePages parses layout + partials + view for every view; a missing or
+// broken template is an error naming the file.
+func parsePages(tfs fs.FS, static func(string) string) (*pages, error) {
+	partials, err := fs.Glob(tfs, "partials/*.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("web: templates: %w", err)
+	}
+	p := &pages{sets: make(map[string]*template.Template)}
+	for _, v := range views {
+		file := "views/" + v + ".tmpl"
+		if _, err := fs.Stat(tfs, file); err != nil {
+			return nil, fmt.Errorf("web: template for page %q: %w", v, err)
+		}
+		files := append([]string{"layout.tmpl"}, partials...)
+		files = append(files, file)
+		t, err := template.New(v).Funcs(templateFuncs(static)).ParseFS(tfs, files...)
+		if err != nil {
+			return nil, fmt.Errorf("web: parsing page %q: %w", v, err)
+		}
+		if t.Lookup("content") == nil {
+			return nil, fmt.Errorf("web: %s defines no \"content\" template", file)
+		}
+		p.sets[v] = t
+	}
+	return p, nil
+}
+
+// navItem is one link of the header navigation.
+type navItem struct {
+	Href, Text string
+	Current    bool
+}
+
+// page is what every template receives.
+type page struct {
+	Service string
+	Title   string
+	User    *User
+	CSRF    string
+	Nav     []navItem
+	// Events is the event stream the page subscribes to ("" for none).
+	Events string
+	Data   any
+}
+
+func (s *Server) newPage(r *http.Request, title string) *page {
+	p := &page{Service: s.cfg.ServiceName, Title: title}
+	if sess := sessionFrom(r.Context()); sess != nil {
+		p.CSRF = sess.csrf
+		p.User = sess.user
+	}
+	if p.User != nil {
+		p.Nav = s.nav(p.User)
+		for i := range p.Nav {
+			p.Nav[i].Current = r.URL.Path == p.Nav[i].Href || strings.HasPrefix(r.URL.Path, p.Nav[i].Href+"/")
+		}
+	}
+	return p
+}
+
+// nav lists the pages a user's role may open; the first is their home.
+func (s *Server) nav(u *User) []navItem {
+	var n []navItem
+	switch u.Role {
+	case RolePractice:
+		if s.cfg.Inbox != nil {
+			n = append(n, navItem{Href: "/inbox", Text: "Inbox"})
+		}
+	case RoleSender:
+		if s.cfg.Outbox != nil {
+			n = append(n, navItem{Href: "/outbox", Text: "Transmissions"})
+		}
+	case RoleAdmin:
+		if s.cfg.Mesh != nil {
+			n = append(n, navItem{Href: "/mesh", Text: "MESH admin"})
+		}
+	}
+	return append(n, navItem{Href: "/validator", Text: "Validator"})
+}
+
+// render executes a page into a buffer and writes it only when complete.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, view string, p *page) error {
+	t, ok := s.pages.sets[view]
+	if !ok {
+		return fmt.Errorf("web: no page %q", view)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		return fmt.Errorf("web: rendering %s: %w", view, err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, err := buf.WriteTo(w)
+	if err != nil {
+		s.log.DebugContext(r.Context(), "writing page", "err", err)
+	}
+	return nil
+}
