@@ -71,7 +71,7 @@ type meshCmd struct {
 }
 
 func newMeshCmd(env *Env, name, help string) *meshCmd {
-	c := &meshCmd{name: name, fs: newFlagSet(env, "mesh "+name, help+"\n"+meshConnHelp)}
+	c := &meshCmd{name: name, fs: newFlagSet(env, "mesh "+name, help+"\n\n"+meshConnHelp)}
 	c.conn.register(c.fs)
 	c.fs.BoolVar(&c.json, "json", false, "print the result as JSON")
 	return c
