@@ -144,7 +144,11 @@ func (r *Receiver) decide(ctx context.Context, m Message, body []byte, tooBig bo
 	if best == itk3.CodePayloadValidationFailure && r.cfg.AcceptUsable && rep.Usable {
 		best = 0 // accepted with findings kept for staff
 	}
-	if best == 0 && len(o.p.Destinations) > 0 && !containsFold(o.p.Destinations, r.cfg.Mesh.Mailbox()) {
+	// FHIR-RR-01: a header that names another recipient is answered 20002,
+	// ahead of the generic header and payload codes (GP Connect messages
+	// carry no destination at all, GPCM-SD-CS-053, so one naming this
+	// mailbox still gets 20006).
+	if (best == 0 || best >= itk3.CodeHeaderValidationFailure) && len(o.p.Destinations) > 0 && !containsFold(o.p.Destinations, r.cfg.Mesh.Mailbox()) {
 		o.code = itk3.CodeUnrecognisedRecipientOrg
 		o.diagnostics = "MessageHeader.destination names another mailbox; this message is not for this organisation"
 		return o
