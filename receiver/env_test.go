@@ -49,11 +49,11 @@ type env struct {
 	sender *mesh.Client
 	// exampleSender is the mailbox the official examples name as sender.
 	exampleSender *mesh.Client
-	store  *sqlitestore.ReceiverStore
-	blobs  *fileblob.Store
-	rcv    *receiver.Receiver
-	clock  *clock
-	cfg    receiver.Config
+	store         *sqlitestore.ReceiverStore
+	blobs         *fileblob.Store
+	rcv           *receiver.Receiver
+	clock         *clock
+	cfg           receiver.Config
 	// acks holds every response read from the sender inbox, by
 	// response.identifier.
 	acks map[string][]ackSeen
