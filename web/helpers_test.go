@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"mime/multipart"
 	"net/http"
@@ -409,4 +410,21 @@ func (e *testEnv) seed() {
 		CreatedAt: now.Add(-time.Hour), UpdatedAt: now}, "No business acknowledgement within 48 hours")
 	e.outbox.add(web.Transmission{ID: "tx-other", SenderODS: "Y88", State: "failed", Failed: true, Recipient: "B22222", DocumentType: "Consultation report",
 		CreatedAt: now, UpdatedAt: now}, "Other organisation's alert")
+}
+
+type htmlNode = html.Node
+
+// fsWalk calls f with every file of fsys.
+func fsWalk(fsys fs.FS, f func(string, []byte)) error {
+	return fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		f(p, b)
+		return nil
+	})
 }

@@ -228,11 +228,11 @@ func (s *Server) document(r *http.Request) (Inbox, *User, Document, error) {
 }
 
 type documentData struct {
-	Doc     Document
-	Error   string
-	Field   string
-	Value   string
-	Message string
+	Doc      Document
+	Error    string
+	ErrorFor string
+	Value    string
+	Message  string
 }
 
 func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) error {
@@ -280,7 +280,7 @@ func (s *Server) documentAction(w http.ResponseWriter, r *http.Request, done str
 	}
 	if msg != "" {
 		p := s.newPage(r, "Error: "+doc.Type)
-		p.Data = documentData{Doc: doc, Error: msg, Field: field, Value: r.PostFormValue(field)}
+		p.Data = documentData{Doc: doc, Error: msg, ErrorFor: field, Value: r.PostFormValue(field)}
 		return s.render(w, r, http.StatusUnprocessableEntity, "document", p)
 	}
 	http.Redirect(w, r, "/inbox/"+doc.ID+"?done="+done, http.StatusSeeOther)
