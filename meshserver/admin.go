@@ -179,16 +179,11 @@ func (s *Server) adminReport(w http.ResponseWriter, r *http.Request) error {
 // Reset deletes every message of a mailbox (sent or received), or of all
 // mailboxes when mailbox is empty, with their payloads.
 func (s *Server) Reset(ctx context.Context, mailbox string) (int, error) {
-	ids, err := s.store.DeleteMessages(ctx, strings.ToUpper(mailbox))
+	d, err := s.store.DeleteMessages(ctx, strings.ToUpper(mailbox))
 	if err != nil {
 		return 0, err
 	}
-	for _, id := range ids {
-		if err := s.blobs.DeletePrefix(ctx, "mesh/"+id+"/"); err != nil {
-			return len(ids), err
-		}
-	}
-	return len(ids), nil
+	return len(d.IDs), s.deleteBlobs(ctx, d.BlobKeys)
 }
 
 func (s *Server) adminReset(w http.ResponseWriter, r *http.Request) error {

@@ -94,17 +94,15 @@ func (s *Server) ExpireNow(ctx context.Context) (int, error) {
 func (s *Server) PurgeNow(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		ids, err := s.store.PurgeMessages(ctx, s.now().Add(-s.cfg.Retention), 200)
+		d, err := s.store.PurgeMessages(ctx, s.now().Add(-s.cfg.Retention), 200)
 		if err != nil {
 			return total, err
 		}
-		for _, id := range ids {
-			if err := s.blobs.DeletePrefix(ctx, "mesh/"+id+"/"); err != nil {
-				return total, err
-			}
+		total += len(d.IDs)
+		if err := s.deleteBlobs(ctx, d.BlobKeys); err != nil {
+			return total, err
 		}
-		total += len(ids)
-		if len(ids) < 200 {
+		if len(d.IDs) < 200 {
 			return total, nil
 		}
 	}
@@ -120,4 +118,13 @@ func itoa(n int) string {
 		n /= 10
 	}
 	return string(b)
+}
+
+func (s *Server) deleteBlobs(ctx context.Context, keys []string) error {
+	for _, k := range keys {
+		if err := s.blobs.Delete(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -110,8 +110,15 @@ func (s *Server) bodyReader(w http.ResponseWriter, r *http.Request) (io.Reader, 
 	return http.MaxBytesReader(w, r.Body, s.cfg.MaxRequestBytes), nil
 }
 
+// chunkKey names a chunk's blob: one directory per hour of message ids (so
+// directories are rarely created), and a random part so that a re-sent
+// chunk never overwrites the blob a committed row points at.
 func chunkKey(id string, n int, nonce string) string {
-	return fmt.Sprintf("mesh/%s/%d-%s", id, n, nonce)
+	bucket := "other"
+	if len(id) >= 10 && strings.Trim(id[:10], "0123456789") == "" {
+		bucket = id[:10]
+	}
+	return fmt.Sprintf("mesh/%s/%s-%d-%s", bucket, id, n, nonce)
 }
 
 // storeChunk writes the body durably to blob storage and returns its key and

@@ -85,6 +85,13 @@ type Chunk struct {
 	BlobKey   string
 }
 
+// Deleted lists what a delete removed: message ids and the blob keys of
+// their chunks (which the caller deletes after the rows are gone).
+type Deleted struct {
+	IDs      []string
+	BlobKeys []string
+}
+
 // Patient is one row of the patient register used for GPPROVIDER routing.
 type Patient struct {
 	NHSNumber   string
@@ -151,12 +158,12 @@ type MessageStore interface {
 	CountByStatus(ctx context.Context) (map[string]int, error)
 	// PurgeMessages deletes up to limit messages (with chunk records) that
 	// reached a final status (acknowledged, undeliverable, error) before
-	// the given time, and reports created before it, returning their ids
-	// so that their payloads can be removed afterwards.
-	PurgeMessages(ctx context.Context, before time.Time, limit int) ([]string, error)
+	// the given time, and reports created before it. The result names the
+	// payload blobs to remove afterwards.
+	PurgeMessages(ctx context.Context, before time.Time, limit int) (Deleted, error)
 	// DeleteMessages removes messages (and chunk records) sent by or to
-	// mailbox, or every message when mailbox is empty; it returns the ids.
-	DeleteMessages(ctx context.Context, mailbox string) ([]string, error)
+	// mailbox, or every message when mailbox is empty.
+	DeleteMessages(ctx context.Context, mailbox string) (Deleted, error)
 }
 
 // NonceStore remembers authentication tokens so that each is used once,

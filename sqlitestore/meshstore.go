@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -438,15 +439,12 @@ func (s *MeshStore) CountByStatus(ctx context.Context) (map[string]int, error) {
 	return out, rows.Err()
 }
 
-// DeleteMessages removes a mailbox's messages, or all when mailbox is "".
-func (s *MeshStore) DeleteMessages(ctx context.Context, mailbox string) ([]string, error) {
-	var ids []string
-	err := s.tx(ctx, "delete messages", func(tx *sql.Tx) error {
-		where, args := "", []any{}
-		if mailbox != "" {
-			where, args = ` WHERE sender = ? OR recipient = ?`, []any{mailbox, mailbox}
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM mesh_messages`+where, args...)
+// deleteWhere deletes the messages a WHERE clause selects (in one
+// transaction) and returns their ids and chunk blob keys.
+func (s *MeshStore) deleteWhere(ctx context.Context, what, where string, args ...any) (meshserver.Deleted, error) {
+	var d meshserver.Deleted
+	err := s.tx(ctx, what, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM mesh_messages `+where, args...)
 		if err != nil {
 			return err
 		}
@@ -456,46 +454,29 @@ func (s *MeshStore) DeleteMessages(ctx context.Context, mailbox string) ([]strin
 				rows.Close()
 				return err
 			}
-			ids = append(ids, id)
+			d.IDs = append(d.IDs, id)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM mesh_messages`+where, args...)
-		return err
-	})
-	return ids, err
-}
-
-// PurgeMessages deletes finished messages and old reports.
-func (s *MeshStore) PurgeMessages(ctx context.Context, before time.Time, limit int) ([]string, error) {
-	if limit <= 0 {
-		limit = 500
-	}
-	var ids []string
-	err := s.tx(ctx, "purge messages", func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM mesh_messages
-			WHERE (status IN (?, ?, ?) AND status_at < ?) OR (message_type = ? AND created_at < ?)
-			ORDER BY id LIMIT ?`,
-			meshserver.StatusAcknowledged, meshserver.StatusUndeliverable, meshserver.StatusError, toMicros(before),
-			meshserver.TypeReport, toMicros(before), limit)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
+		for _, id := range d.IDs {
+			krows, err := tx.QueryContext(ctx, `SELECT blob_key FROM mesh_chunks WHERE message_id = ? ORDER BY n`, id)
+			if err != nil {
 				return err
 			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for _, id := range ids {
+			for krows.Next() {
+				var k string
+				if err := krows.Scan(&k); err != nil {
+					krows.Close()
+					return err
+				}
+				d.BlobKeys = append(d.BlobKeys, k)
+			}
+			krows.Close()
+			if err := krows.Err(); err != nil {
+				return err
+			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM mesh_messages WHERE id = ?`, id); err != nil {
 				return err
 			}
@@ -503,15 +484,52 @@ func (s *MeshStore) PurgeMessages(ctx context.Context, before time.Time, limit i
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return meshserver.Deleted{}, err
 	}
-	return ids, nil
+	return d, nil
+}
+
+// DeleteMessages removes a mailbox's messages, or all when mailbox is "".
+func (s *MeshStore) DeleteMessages(ctx context.Context, mailbox string) (meshserver.Deleted, error) {
+	if mailbox == "" {
+		return s.deleteWhere(ctx, "delete messages", ``)
+	}
+	return s.deleteWhere(ctx, "delete messages", `WHERE sender = ? OR recipient = ?`, mailbox, mailbox)
+}
+
+// PurgeMessages deletes finished messages and old reports.
+func (s *MeshStore) PurgeMessages(ctx context.Context, before time.Time, limit int) (meshserver.Deleted, error) {
+	if limit <= 0 {
+		limit = 500
+	}
+	return s.deleteWhere(ctx, "purge messages", `WHERE (status IN (?, ?, ?) AND status_at < ?) OR (message_type = ? AND created_at < ?)
+		ORDER BY id LIMIT ?`,
+		meshserver.StatusAcknowledged, meshserver.StatusUndeliverable, meshserver.StatusError, toMicros(before),
+		meshserver.TypeReport, toMicros(before), limit)
 }
 
 // UseNonce records a token; meshserver.ErrReplay if seen before.
+//
+// The insert is committed without waiting for fsync (synchronous=NORMAL on
+// the WAL): it survives a process crash, and a power cut can at worst
+// forget the last few tokens, which their 2-hour window then bounds.
+// Messages themselves are always committed with a full sync.
 func (s *MeshStore) UseNonce(ctx context.Context, p meshserver.UseNonceParams) error {
-	_, err := s.db.write.ExecContext(ctx, `INSERT INTO mesh_nonces (mailbox, nonce, count, used_at) VALUES (?, ?, ?, ?)`,
+	conn, err := s.db.write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: use nonce: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+		return fmt.Errorf("sqlitestore: use nonce: %w", err)
+	}
+	_, err = conn.ExecContext(ctx, `INSERT INTO mesh_nonces (mailbox, nonce, count, used_at) VALUES (?, ?, ?, ?)`,
 		p.Mailbox, p.Nonce, p.Count, toMicros(p.At))
+	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL`); rerr != nil {
+		// Never leave the writer less durable than configured.
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		return fmt.Errorf("sqlitestore: use nonce: restore synchronous: %w", rerr)
+	}
 	if isUniqueViolation(err) {
 		return meshserver.ErrReplay
 	}

@@ -186,13 +186,13 @@ func RunMeshServer(t *testing.T, open func(t *testing.T) meshserver.Store) {
 		if err != nil || counts[meshserver.StatusAccepted] != 5 || counts[meshserver.StatusUploading] != 1 {
 			t.Fatalf("CountByStatus: got %v, %v", counts, err)
 		}
-		ids, err := s.DeleteMessages(ctx, "C")
-		if err != nil || len(ids) != 1 {
-			t.Fatalf("DeleteMessages(C): got %v, %v", ids, err)
+		d, err := s.DeleteMessages(ctx, "C")
+		if err != nil || len(d.IDs) != 1 {
+			t.Fatalf("DeleteMessages(C): got %v, %v", d, err)
 		}
-		ids, err = s.DeleteMessages(ctx, "")
-		if err != nil || len(ids) != 5 {
-			t.Fatalf("DeleteMessages(all): got %v, %v", ids, err)
+		d, err = s.DeleteMessages(ctx, "")
+		if err != nil || len(d.IDs) != 5 {
+			t.Fatalf("DeleteMessages(all): got %v, %v", d, err)
 		}
 	})
 
@@ -279,13 +279,16 @@ func RunMeshServer(t *testing.T, open func(t *testing.T) meshserver.Store) {
 				t.Fatal(err)
 			}
 		}
-		ids, err := s.PurgeMessages(ctx, t0, 10)
-		if err != nil || len(ids) != 0 {
-			t.Fatalf("purge before anything is old: got %v, %v", ids, err)
+		d, err := s.PurgeMessages(ctx, t0, 10)
+		if err != nil || len(d.IDs) != 0 {
+			t.Fatalf("purge before anything is old: got %v, %v", d, err)
 		}
-		ids, err = s.PurgeMessages(ctx, t0.Add(time.Second), 10)
-		if err != nil || len(ids) != 2 || ids[0] != done.ID || ids[1] != rep.ID {
-			t.Fatalf("purge: got %v, %v; want the acknowledged message and the report", ids, err)
+		d, err = s.PurgeMessages(ctx, t0.Add(time.Second), 10)
+		if err != nil || len(d.IDs) != 2 || d.IDs[0] != done.ID || d.IDs[1] != rep.ID {
+			t.Fatalf("purge: got %v, %v; want the acknowledged message and the report", d, err)
+		}
+		if len(d.BlobKeys) != 2 || d.BlobKeys[0] != "k"+done.ID {
+			t.Fatalf("purge blob keys: got %v", d.BlobKeys)
 		}
 		if _, err := s.GetChunk(ctx, done.ID, 1); !errors.Is(err, meshserver.ErrNotFound) {
 			t.Fatalf("chunk of purged message: got %v, want ErrNotFound", err)

@@ -59,7 +59,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (n int64, err 
 		return 0, err
 	}
 	dir := filepath.Dir(p)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := mkdirDurable(dir); err != nil {
 		return 0, fmt.Errorf("fileblob: put %q: %w", key, err)
 	}
 	f, err := os.CreateTemp(s.tmp, "put-*")
@@ -89,6 +89,27 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (n int64, err 
 		return n, fmt.Errorf("fileblob: put %q: sync dir: %w", key, err)
 	}
 	return n, nil
+}
+
+// mkdirDurable creates dir and missing parents, fsyncing the parent of
+// each new directory so that the new entries survive a power cut.
+func mkdirDurable(dir string) error {
+	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if parent != dir {
+		if err := mkdirDurable(parent); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil
+		}
+		return err
+	}
+	return syncDir(parent)
 }
 
 func syncDir(dir string) error {

@@ -145,28 +145,25 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 	return info.Size, nil
 }
 
-// Open streams the object from byte offset off.
+// Open streams the object from byte offset off. A HEAD request first makes
+// a missing key fail here rather than on the first Read.
 func (s *Store) Open(ctx context.Context, key string, off int64) (io.ReadCloser, error) {
-	k, err := s.key(key)
+	size, err := s.Size(ctx, key)
 	if err != nil {
 		return nil, err
 	}
+	if off >= size {
+		return io.NopCloser(strings.NewReader("")), nil
+	}
+	k, _ := s.key(key)
 	opts := minio.GetObjectOptions{}
 	if off > 0 {
-		if err := opts.SetRange(off, 0); err != nil {
+		if err := opts.SetRange(off, size-1); err != nil {
 			return nil, fmt.Errorf("s3blob: open %q at %d: %w", key, off, err)
 		}
 	}
 	obj, err := s.c.GetObject(ctx, s.bucket, k, opts)
 	if err != nil {
-		if notFound(err) {
-			return nil, fmt.Errorf("%w: %q", blob.ErrNotFound, key)
-		}
-		return nil, fmt.Errorf("s3blob: open %q: %w", key, err)
-	}
-	// GetObject is lazy: Stat makes the request so a missing key fails here.
-	if _, err := obj.Stat(); err != nil {
-		obj.Close()
 		if notFound(err) {
 			return nil, fmt.Errorf("%w: %q", blob.ErrNotFound, key)
 		}
