@@ -1,11 +1,573 @@
 package cli
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
 
-func runSend(_ context.Context, env *Env, args []string) error {
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-		fs := newFlagSet(env, "send", "Usage: gpcm send\n\nNot built yet.\n\nExamples:\n  gpcm send --help\n")
-		return parseFlags(fs, env, args)
+	"github.com/gpcm/gpcm/senddoc"
+	"github.com/gpcm/gpcm/sender"
+	"github.com/gpcm/gpcm/sqlitestore"
+)
+
+const sendHelp = `Usage: gpcm send <subcommand> [flags] [arguments]
+
+The durable outbox for Send Document reports: submit a report (a senddoc
+JSON input or a ready ITK3 message), and the worker validates, stores, sends
+it over MESH without duplicates, matches the InfAck/BusAck and MESH REPORTs
+that come back, and alerts a person when a report fails or an
+acknowledgement is late (GPCM-SD-043/044/045).
+
+Subcommands:
+  submit   validate and queue reports (FILE... or - for stdin)
+  run      run the worker and the JSON API until interrupted
+  list     list transmissions, newest first
+  show     one transmission with its state history and alerts
+  alerts   list alerts to a person
+  resend   queue a failed or overdue report again (same message)
+  replace  queue a corrected version that replaces a sent report
+
+Every subcommand takes --data DIR (the outbox database DIR/sender.db).
+Run "gpcm send <subcommand> --help" for its flags.
+
+Examples:
+  gpcm send submit --data ./outbox report.json
+  MESH_URL=https://localhost:8443 MESH_MAILBOX=X26ABC1 MESH_PASSWORD=password \
+    MESH_SHARED_KEY=TestKey gpcm send run --data ./outbox --listen 127.0.0.1:8081
+  gpcm send list --data ./outbox --state failed
+`
+
+// runSend dispatches gpcm send subcommands.
+func runSend(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(env.Stderr, sendHelp)
+		return &exitError{code: ExitUsage}
 	}
-	return notBuilt("gpcm send", "Sender")
+	subs := map[string]func(context.Context, *Env, []string) error{
+		"submit": sendSubmit, "run": sendRun, "list": sendList, "show": sendShow, "alerts": sendAlerts,
+		"resend": sendResend, "replace": sendReplace,
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(env.Stdout, sendHelp)
+		return flag.ErrHelp
+	}
+	run, ok := subs[args[0]]
+	if !ok {
+		return usagef("gpcm send --help", "send: unknown subcommand %q", args[0])
+	}
+	return run(ctx, env, args[1:])
+}
+
+// sendCmd holds what every send subcommand shares.
+type sendCmd struct {
+	name     string
+	fs       *flag.FlagSet
+	data     string
+	json     bool
+	conn     meshConn
+	withMesh bool
+	routing  string
+	mailbox  string
+	testNHS  bool
+}
+
+func newSendCmd(env *Env, name, help string, withMesh bool) *sendCmd {
+	if withMesh {
+		help += "\n" + meshConnHelp
+	}
+	c := &sendCmd{name: name, fs: newFlagSet(env, "send "+name, help), withMesh: withMesh}
+	c.fs.StringVar(&c.data, "data", "", "outbox `directory` (holds sender.db); required")
+	c.fs.BoolVar(&c.json, "json", false, "print JSON")
+	if withMesh {
+		c.conn.register(c.fs)
+	}
+	return c
+}
+
+func (c *sendCmd) routingFlags() {
+	c.fs.StringVar(&c.routing, "routing", "auto", "recipient `mode`: auto (GPPROVIDER_… or the input's recipientMailbox), mailbox (--recipient), lookup (MESH endpoint lookup of the practice ODS code)")
+	c.fs.StringVar(&c.mailbox, "recipient", "", "recipient mailbox `ID` for --routing mailbox")
+	c.fs.BoolVar(&c.testNHS, "allow-test-nhs-numbers", false, "accept NHS numbers that fail the check digit (with a warning)")
+}
+
+func (c *sendCmd) parse(env *Env, args []string, minArgs, maxArgs int, what string) ([]string, error) {
+	pos, err := parseInterspersed(c.fs, env, args)
+	if err != nil {
+		return nil, err
+	}
+	hint := "gpcm send " + c.name + " --help"
+	if c.data == "" {
+		return nil, usagef(hint, "send %s: --data is required (the outbox directory)", c.name)
+	}
+	if len(pos) < minArgs || (maxArgs >= 0 && len(pos) > maxArgs) {
+		return nil, usagef(hint, "send %s: want %s", c.name, what)
+	}
+	return pos, nil
+}
+
+// open opens the outbox and builds a Service (with MESH if withMesh or the
+// routing needs it).
+func (c *sendCmd) open(ctx context.Context, env *Env, cfg sender.Config) (*sender.Service, func(), error) {
+	if err := os.MkdirAll(c.data, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("send %s: %w", c.name, err)
+	}
+	db, err := sqlitestore.Open(ctx, filepath.Join(c.data, "sender.db"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("send %s: %w", c.name, err)
+	}
+	cfg.Store = db.Sender()
+	cfg.Logger = env.Logger()
+	cfg.Routing, cfg.Mailbox, cfg.AllowTestNHSNumbers = sender.Routing(c.routing), c.mailbox, c.testNHS
+	if c.withMesh || c.routing == string(sender.RouteLookup) {
+		mc, err := c.conn.client(env)
+		if err != nil {
+			db.Close()
+			return nil, nil, fmt.Errorf("send %s: %w", c.name, err)
+		}
+		cfg.Mesh = mc
+	}
+	svc, err := sender.New(cfg)
+	if err != nil {
+		db.Close()
+		return nil, nil, usagef("gpcm send "+c.name+" --help", "send %s: %v", c.name, err)
+	}
+	return svc, func() { db.Close() }, nil
+}
+
+func sendSubmit(ctx context.Context, env *Env, args []string) error {
+	c := newSendCmd(env, "submit", `Usage: gpcm send submit --data DIR [flags] FILE...
+
+Validates each report and stores it in the outbox; "gpcm send run" sends it.
+FILE is a senddoc JSON input (see "gpcm senddoc --help") or a ready ITK3
+message in FHIR XML or JSON ("-" reads stdin). A ready message needs its
+MESH address (--to) unless --routing chooses one. An invalid report is
+refused with the validator's findings and nothing is stored. Submitting the
+same report again prints the stored transmission (no second copy).
+
+Exit status: 0 all queued, 1 a report was refused or failed, 2 usage.
+
+Examples:
+  gpcm send submit --data ./outbox report.json
+  gpcm send submit --data ./outbox --to GPPROVIDER_9434765919_19550109_Smith \
+    --subject "Consultation report for …" --local-id X26 message.xml
+  gpcm send submit --data ./outbox --routing mailbox --recipient X27ABC1 report.json`, false)
+	c.routingFlags()
+	to := c.fs.String("to", "", "MESH `address` of a ready message (GPPROVIDER_… or mailbox ID)")
+	subject := c.fs.String("subject", "", "MESH `subject` of a ready message")
+	localID := c.fs.String("local-id", "", "MESH local `ID` of a ready message (the sender ODS code)")
+	key := c.fs.String("idempotency-key", "", "idempotency `key` (default: a hash of the report); only with one FILE")
+	ods := c.fs.String("recipient-ods", "", "ODS `code` for --routing lookup (default: the input's registered practice)")
+	c.conn.register(c.fs)
+	files, err := c.parse(env, args, 1, -1, "at least one FILE")
+	if err != nil {
+		return err
+	}
+	if *key != "" && len(files) > 1 {
+		return usagef("gpcm send submit --help", "send submit: --idempotency-key needs exactly one FILE")
+	}
+	svc, closeDB, err := c.open(ctx, env, sender.Config{})
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	failed := 0
+	for _, name := range files {
+		b, err := readSendFile(env, name)
+		if err == nil {
+			var sub sender.Submission
+			if sub, err = sender.ParseSubmission(b); err == nil {
+				sub.Key, sub.RecipientODS = *key, *ods
+				if sub.Message != nil {
+					sub.Envelope = &senddoc.Envelope{To: *to, Subject: *subject, LocalID: *localID}
+				}
+				var t sender.Transmission
+				var created bool
+				if t, created, err = svc.Submit(ctx, sub); err == nil {
+					printSubmitted(env, c.json, name, t, created)
+					continue
+				}
+			}
+		}
+		failed++
+		printRefused(env, name, err)
+	}
+	if failed > 0 {
+		return &exitError{code: ExitFailure, msg: fmt.Sprintf("send submit: %d of %d reports not queued", failed, len(files))}
+	}
+	return nil
+}
+
+func readSendFile(env *Env, name string) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(io.LimitReader(env.Stdin, 100<<20))
+	}
+	return os.ReadFile(name)
+}
+
+func printSubmitted(env *Env, asJSON bool, name string, t sender.Transmission, created bool) {
+	if asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		_ = enc.Encode(map[string]any{"file": name, "created": created, "transmission": t})
+		return
+	}
+	what := "queued"
+	if !created {
+		what = "already in the outbox"
+	}
+	fmt.Fprintf(env.Stdout, "%s: %s %s (state %s, header %s)\n", name, what, t.ID, t.State, t.HeaderID)
+}
+
+func printRefused(env *Env, name string, err error) {
+	var ie *sender.InvalidError
+	if errors.As(err, &ie) {
+		fmt.Fprintf(env.Stderr, "%s: refused, nothing stored:\n", name)
+		for _, p := range ie.Problems {
+			fmt.Fprintf(env.Stderr, "  %s\n", p)
+		}
+		for _, f := range ie.Findings {
+			fmt.Fprintf(env.Stderr, "  %s\n", f.String())
+		}
+		return
+	}
+	fmt.Fprintf(env.Stderr, "%s: %v\n", name, err)
+}
+
+func sendRun(ctx context.Context, env *Env, args []string) error {
+	c := newSendCmd(env, "run", `Usage: gpcm send run --data DIR [flags]
+
+Runs the sender until interrupted: sends queued reports over MESH (no
+duplicate on retry: an ambiguous send is checked against the MESH outbox
+before anything is sent again), polls the mailbox for ITK3 acknowledgements
+and MESH REPORTs (acknowledging them only after they are recorded), tracks
+delivery, marks late acknowledgements overdue and hands every alert to the
+hook. With --listen it serves the JSON API (bearer token from --token or
+GPCM_SEND_TOKEN), /healthz and Prometheus /metrics:
+
+  POST /api/transmissions               submit (body: input JSON or ITK3 message)
+  GET  /api/transmissions[?state=S]     list
+  GET  /api/transmissions/{id}          transmission, events, alerts
+  POST /api/transmissions/{id}/resend   resend a failed or overdue report
+  POST /api/transmissions/{id}/replace  corrected version (body: input JSON)
+  GET  /api/alerts                      alerts
+
+Deadlines (our defaults; the specification leaves them to the supplier):
+InfAck 4h after sending, BusAck 72h after the InfAck.
+
+Alert hook: --alert-command runs a program with the alert JSON on stdin
+(exit 0 = delivered); --alert-webhook POSTs it (2xx = delivered). Alerts are
+retried until the hook takes them.
+
+Examples:
+  export MESH_URL=https://localhost:8443 MESH_MAILBOX=X26ABC1 MESH_PASSWORD=password MESH_SHARED_KEY=TestKey
+  GPCM_SEND_TOKEN=s3cret gpcm send run --data ./outbox --listen 127.0.0.1:8081 --ca ./mesh-data/tls/ca.pem
+  gpcm send run --data ./outbox --alert-command /usr/local/bin/page-duty-gp --infack-within 2h`, true)
+	c.routingFlags()
+	listen := c.fs.String("listen", "", "serve the JSON API on `host:port` (e.g. 127.0.0.1:8081)")
+	token := c.fs.String("token", "", "API bearer `token`; env GPCM_SEND_TOKEN (preferred)")
+	alertCmd := c.fs.String("alert-command", "", "`program` run with each alert as JSON on stdin")
+	alertHook := c.fs.String("alert-webhook", "", "`URL` each alert is POSTed to as JSON")
+	hookToken := c.fs.String("alert-webhook-token", "", "bearer `token` for --alert-webhook; env GPCM_ALERT_WEBHOOK_TOKEN")
+	infAck := c.fs.Duration("infack-within", 4*time.Hour, "alert when no InfAck arrives within this `duration` of sending")
+	busAck := c.fs.Duration("busack-within", 72*time.Hour, "alert when no BusAck arrives within this `duration` of the InfAck")
+	poll := c.fs.Duration("poll", time.Minute, "inbox poll `interval` (live MESH: at most every 5 minutes)")
+	track := c.fs.Duration("track", 15*time.Minute, "MESH tracking `interval` per sent report")
+	if _, err := c.parse(env, args, 0, 0, "no arguments"); err != nil {
+		return err
+	}
+	if *alertCmd != "" && *alertHook != "" {
+		return usagef("gpcm send run --help", "send run: give --alert-command or --alert-webhook, not both")
+	}
+	tok := *token
+	if tok == "" {
+		tok = env.getenv("GPCM_SEND_TOKEN")
+	}
+	if *listen != "" && tok == "" {
+		return usagef("gpcm send run --help", "send run: --listen needs an API token (--token or GPCM_SEND_TOKEN)")
+	}
+	cfg := sender.Config{InfAckWithin: *infAck, BusAckWithin: *busAck, PollInterval: *poll, TrackInterval: *track}
+	switch {
+	case *alertCmd != "":
+		cfg.Hook = sender.CommandHook{Path: *alertCmd}
+	case *alertHook != "":
+		ht := *hookToken
+		if ht == "" {
+			ht = env.getenv("GPCM_ALERT_WEBHOOK_TOKEN")
+		}
+		cfg.Hook = sender.WebhookHook{URL: *alertHook, Token: ht, Client: &http.Client{Timeout: time.Minute}}
+	}
+	svc, closeDB, err := c.open(ctx, env, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	log := env.Logger()
+	if err := svc.Start(ctx); err != nil {
+		return fmt.Errorf("send run: %w", err)
+	}
+	defer svc.Stop()
+	if *listen == "" {
+		fmt.Fprintln(env.Stdout, "sender running")
+		<-ctx.Done()
+		return nil
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("send run: listen on %s: %w", *listen, err)
+	}
+	hs := &http.Server{Handler: svc.Handler(tok), ReadHeaderTimeout: 30 * time.Second, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	fmt.Fprintf(env.Stdout, "http://%s\n", ln.Addr().String())
+	log.Info("sender ready", "addr", ln.Addr().String())
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("send run: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("send run: shutdown: %w", err)
+	}
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("send run: %w", err)
+	}
+	return nil
+}
+
+func sendList(ctx context.Context, env *Env, args []string) error {
+	c := newSendCmd(env, "list", `Usage: gpcm send list --data DIR [--state STATE] [--limit N] [--json]
+
+Lists transmissions, newest first. States: queued, send_unknown, sent,
+delivered, infack, complete, failed, overdue.
+
+Examples:
+  gpcm send list --data ./outbox
+  gpcm send list --data ./outbox --state overdue --json`, false)
+	state := c.fs.String("state", "", "only transmissions in this `state`")
+	limit := c.fs.Int("limit", 100, "at most `N` transmissions")
+	if _, err := c.parse(env, args, 0, 0, "no arguments"); err != nil {
+		return err
+	}
+	if *state != "" && !validState(*state) {
+		return usagef("gpcm send list --help", "send list: unknown state %q", *state)
+	}
+	svc, closeDB, err := c.open(ctx, env, sender.Config{})
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	ts, err := svc.Store().ListTransmissions(ctx, sender.ListParams{State: sender.State(*state), Limit: *limit})
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return writeSendJSON(env, map[string]any{"transmissions": ts})
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATE\tCREATED\tMESH ID\tINFACK\tBUSACK")
+	for _, t := range ts {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.State, t.CreatedAt.Format(time.RFC3339), dash(t.MeshMessageID), codeOrDash(t.InfAckCode), codeOrDash(t.BusAckCode))
+	}
+	return tw.Flush()
+}
+
+func validState(s string) bool {
+	for _, st := range sender.States() {
+		if string(st) == s {
+			return true
+		}
+	}
+	return false
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func codeOrDash(c int) string {
+	if c == 0 {
+		return "-"
+	}
+	return fmt.Sprint(c)
+}
+
+func writeSendJSON(env *Env, v any) error {
+	enc := json.NewEncoder(env.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func sendShow(ctx context.Context, env *Env, args []string) error {
+	c := newSendCmd(env, "show", `Usage: gpcm send show --data DIR [--json] ID
+
+Shows one transmission, its state history with times, and its alerts.
+
+Examples:
+  gpcm send show --data ./outbox 3f0c9b9e-5d7a-4a37-9a8e-0d1f2c3b4a5e`, false)
+	pos, err := c.parse(env, args, 1, 1, "one transmission ID")
+	if err != nil {
+		return err
+	}
+	svc, closeDB, err := c.open(ctx, env, sender.Config{})
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "/", nil)
+	d, err := svc.Detail(req, pos[0])
+	if errors.Is(err, sender.ErrNotFound) {
+		return &exitError{code: ExitFailure, msg: fmt.Sprintf("send show: no transmission %s", pos[0])}
+	}
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return writeSendJSON(env, d)
+	}
+	t := d.Transmission
+	fmt.Fprintf(env.Stdout, "Transmission %s\n  state      %s\n  to         %s (%s)\n  header id  %s\n  document   %s version %d\n  MESH id    %s\n",
+		t.ID, t.State, t.To, t.WorkflowID, t.HeaderID, dash(t.DocumentID), t.Version, dash(t.MeshMessageID))
+	if t.ReplacesID != "" {
+		fmt.Fprintf(env.Stdout, "  replaces   %s\n", t.ReplacesID)
+	}
+	if t.ResendOf != "" {
+		fmt.Fprintf(env.Stdout, "  resend of  %s\n", t.ResendOf)
+	}
+	if t.LastError != "" {
+		fmt.Fprintf(env.Stdout, "  last error %s\n", t.LastError)
+	}
+	fmt.Fprintln(env.Stdout, "History:")
+	for _, e := range d.Events {
+		fmt.Fprintf(env.Stdout, "  %s  %-12s → %-12s %s\n", e.At.Format(time.RFC3339), dash(string(e.From)), e.To, e.Note)
+	}
+	if len(d.Alerts) > 0 {
+		fmt.Fprintln(env.Stdout, "Alerts:")
+		for _, a := range d.Alerts {
+			fmt.Fprintf(env.Stdout, "  #%d %s %s (%s)\n", a.ID, a.Reason, a.Message, a.Delivery)
+		}
+	}
+	return nil
+}
+
+func sendAlerts(ctx context.Context, env *Env, args []string) error {
+	c := newSendCmd(env, "alerts", `Usage: gpcm send alerts --data DIR [--limit N] [--json]
+
+Lists alerts to a person, newest first: negative InfAck or BusAck, missing
+acknowledgements, MESH routing errors (EPL-15x), undelivered messages.
+
+Examples:
+  gpcm send alerts --data ./outbox
+  gpcm send alerts --data ./outbox --json | jq '.alerts[] | select(.delivery != "delivered")'`, false)
+	limit := c.fs.Int("limit", 100, "at most `N` alerts")
+	if _, err := c.parse(env, args, 0, 0, "no arguments"); err != nil {
+		return err
+	}
+	svc, closeDB, err := c.open(ctx, env, sender.Config{})
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	as, err := svc.Store().ListAlerts(ctx, sender.AlertFilter{Limit: *limit})
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return writeSendJSON(env, map[string]any{"alerts": as})
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tCREATED\tREASON\tCODE\tDELIVERY\tMESSAGE")
+	for _, a := range as {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.CreatedAt.Format(time.RFC3339), a.Reason, dash(a.Code), a.Delivery, a.Message)
+	}
+	return tw.Flush()
+}
+
+func sendResend(ctx context.Context, env *Env, args []string) error {
+	c := newSendCmd(env, "resend", `Usage: gpcm send resend --data DIR ID
+
+Queues a failed or overdue report again, as a new transmission carrying the
+same message (a receiver that already has it answers "duplicate" instead of
+filing it twice). "gpcm send run" sends it.
+
+Examples:
+  gpcm send resend --data ./outbox 3f0c9b9e-5d7a-4a37-9a8e-0d1f2c3b4a5e`, false)
+	pos, err := c.parse(env, args, 1, 1, "one transmission ID")
+	if err != nil {
+		return err
+	}
+	svc, closeDB, err := c.open(ctx, env, sender.Config{})
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	t, err := svc.Resend(ctx, pos[0])
+	if err != nil {
+		return &exitError{code: ExitFailure, msg: fmt.Sprintf("send resend: %v", err)}
+	}
+	if c.json {
+		return writeSendJSON(env, t)
+	}
+	fmt.Fprintf(env.Stdout, "queued %s (resend of %s)\n", t.ID, pos[0])
+	return nil
+}
+
+func sendReplace(ctx context.Context, env *Env, args []string) error {
+	c := newSendCmd(env, "replace", `Usage: gpcm send replace --data DIR ID FILE
+
+Queues a corrected version of the report sent as transmission ID: FILE is the
+full senddoc JSON input of the new version (same encounter). The new document
+gets relatesTo replaces → the previous document identifier
+(GPCM-SD-038/039), a version one higher and new identifiers. Send it within
+24 hours of the original (GPCM-SD-037).
+
+Examples:
+  gpcm send replace --data ./outbox 3f0c9b9e-5d7a-4a37-9a8e-0d1f2c3b4a5e corrected.json`, false)
+	c.routingFlags()
+	pos, err := c.parse(env, args, 2, 2, "a transmission ID and a FILE")
+	if err != nil {
+		return err
+	}
+	b, err := readSendFile(env, pos[1])
+	if err != nil {
+		return err
+	}
+	sub, err := sender.ParseSubmission(b)
+	if err == nil && sub.Input == nil {
+		err = &sender.InvalidError{Problems: []string{"a replacement must be a senddoc JSON input, not a ready message"}}
+	}
+	if err != nil {
+		printRefused(env, pos[1], err)
+		return &exitError{code: ExitFailure}
+	}
+	svc, closeDB, err := c.open(ctx, env, sender.Config{})
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	t, err := svc.Replace(ctx, pos[0], *sub.Input)
+	if err != nil {
+		printRefused(env, pos[1], err)
+		return &exitError{code: ExitFailure}
+	}
+	if c.json {
+		return writeSendJSON(env, t)
+	}
+	fmt.Fprintf(env.Stdout, "queued %s (version %d, replaces %s)\n", t.ID, t.Version, pos[0])
+	return nil
 }
