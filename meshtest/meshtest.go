@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gpcm/gpcm/blob"
 	"github.com/gpcm/gpcm/blob/fileblob"
 	"github.com/gpcm/gpcm/meshserver"
 	"github.com/gpcm/gpcm/sqlitestore"
@@ -54,6 +55,11 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives server logs; default discards them.
 	Logger *slog.Logger
+	// Store and Blobs replace the SQLite database and payload directory
+	// made in t.TempDir() (to run against another backend, or to share
+	// state between two servers). Fixture mailboxes are written into Store.
+	Store meshserver.Store
+	Blobs blob.Store
 }
 
 // Server is a running MESH server.
@@ -94,15 +100,22 @@ func NewServer(tb testing.TB, opts Options) *Server {
 	}
 	dir := tb.TempDir()
 	ctx := context.Background()
-	db, err := sqlitestore.Open(ctx, filepath.Join(dir, "mesh.db"))
-	if err != nil {
-		tb.Fatalf("meshtest: %v", err)
+	store := opts.Store
+	if store == nil {
+		db, err := sqlitestore.Open(ctx, filepath.Join(dir, "mesh.db"))
+		if err != nil {
+			tb.Fatalf("meshtest: %v", err)
+		}
+		tb.Cleanup(func() { db.Close() })
+		store = db.Mesh()
 	}
-	tb.Cleanup(func() { db.Close() })
-	store := db.Mesh()
-	blobs, err := fileblob.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		tb.Fatalf("meshtest: %v", err)
+	var blobs blob.Store = opts.Blobs
+	if blobs == nil {
+		fb, err := fileblob.Open(filepath.Join(dir, "blobs"))
+		if err != nil {
+			tb.Fatalf("meshtest: %v", err)
+		}
+		blobs = fb
 	}
 	for _, mb := range opts.Mailboxes {
 		if err := store.PutMailbox(ctx, meshserver.Mailbox{ID: mb.ID, Password: mb.Password, ODSCode: mb.ODSCode, Active: true, Workflows: mb.Workflows}); err != nil {
