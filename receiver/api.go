@@ -1,0 +1,309 @@
+package receiver
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// APIConfig configures the HTTP API.
+type APIConfig struct {
+	// Token is the bearer token every /api/ request must carry. Required.
+	Token string
+	// Logger receives request errors (no patient data); default the
+	// receiver's logger.
+	Logger *slog.Logger
+	// MaxImportBytes bounds a register import body; default 256 MiB.
+	MaxImportBytes int64
+}
+
+// API serves the receiver's JSON HTTP API (see API.md).
+type API struct {
+	r   *Receiver
+	cfg APIConfig
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// NewAPI returns the API handler; it needs a token.
+func NewAPI(r *Receiver, cfg APIConfig) (*API, error) {
+	if strings.TrimSpace(cfg.Token) == "" {
+		return nil, errors.New("receiver: API token must be set")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = r.log
+	}
+	if cfg.MaxImportBytes <= 0 {
+		cfg.MaxImportBytes = 256 << 20
+	}
+	a := &API{r: r, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	a.mux.HandleFunc("GET /healthz", a.handle(false, a.healthz))
+	a.mux.HandleFunc("GET /metrics", a.handle(false, a.metrics))
+	a.mux.HandleFunc("GET /api/v1/documents", a.handle(true, a.listDocuments))
+	a.mux.HandleFunc("GET /api/v1/documents/{id}", a.handle(true, a.getDocument))
+	a.mux.HandleFunc("GET /api/v1/documents/{id}/attachments/{n}", a.handle(true, a.attachment))
+	a.mux.HandleFunc("POST /api/v1/documents/{id}/file", a.handle(true, a.fileDocument))
+	a.mux.HandleFunc("POST /api/v1/documents/{id}/reject", a.handle(true, a.rejectDocument))
+	a.mux.HandleFunc("POST /api/v1/documents/{id}/match", a.handle(true, a.matchDocument))
+	a.mux.HandleFunc("POST /api/v1/register", a.handle(true, a.importRegister))
+	a.mux.HandleFunc("/api/", a.handle(true, func(http.ResponseWriter, *http.Request) error {
+		return fmt.Errorf("%w: no such endpoint or method", errNoRoute)
+	}))
+	return a, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+
+var (
+	errUnauthorized = errors.New("missing or wrong bearer token")
+	errNoRoute      = errors.New("not found")
+)
+
+// handle adapts a handler that returns an error; errors become JSON here
+// and only here.
+func (a *API) handle(auth bool, h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var err error
+		if auth && !a.authorized(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="gpcm-receiver"`)
+			err = errUnauthorized
+		} else {
+			err = h(w, r)
+		}
+		if err != nil {
+			a.writeError(w, r, err)
+		}
+	}
+}
+
+func (a *API) authorized(r *http.Request) bool {
+	h := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(a.cfg.Token)) == 1
+}
+
+type apiError struct {
+	Error    string       `json:"error"`
+	Problems []RowProblem `json:"problems,omitempty"`
+}
+
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := http.StatusInternalServerError, apiError{Error: "internal error"}
+	var re *RegisterError
+	switch {
+	case errors.Is(err, errUnauthorized):
+		status, body.Error = http.StatusUnauthorized, err.Error()
+	case errors.As(err, &re):
+		status, body.Error, body.Problems = http.StatusUnprocessableEntity, "the register file has problems; nothing was imported", re.Problems
+	case errors.Is(err, ErrInvalid):
+		status, body.Error = http.StatusBadRequest, err.Error()
+	case errors.Is(err, ErrNotFound), errors.Is(err, errNoRoute):
+		status, body.Error = http.StatusNotFound, err.Error()
+	case errors.Is(err, ErrConflict):
+		status, body.Error = http.StatusConflict, err.Error()
+	}
+	if status >= 500 {
+		a.log.Error("API request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	} else {
+		a.log.Info("API request refused", "method", r.Method, "path", r.URL.Path, "status", status)
+	}
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (a *API) healthz(w http.ResponseWriter, r *http.Request) error {
+	if _, err := a.r.cfg.Store.CountMessages(r.Context()); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, err := io.WriteString(w, "ok\n")
+	return err
+}
+
+func (a *API) metrics(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	return a.r.WriteMetrics(r.Context(), w)
+}
+
+func pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("%w: document id must be a positive integer", ErrInvalid)
+	}
+	return id, nil
+}
+
+func (a *API) listDocuments(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	p := ListDocumentsParams{State: DocumentState(q.Get("state")), NHSNumber: q.Get("nhs_number")}
+	if p.State != "" && !p.State.Valid() {
+		return fmt.Errorf("%w: state must be one of awaiting_filing, filed, held_for_review, not_filed, rejected, replaced", ErrInvalid)
+	}
+	if v := q.Get("for_action"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%w: for_action must be true or false", ErrInvalid)
+		}
+		p.ForAction = &b
+	}
+	for name, dst := range map[string]*int64{"after": &p.AfterID} {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return fmt.Errorf("%w: %s must be a non-negative integer", ErrInvalid, name)
+			}
+			*dst = n
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return fmt.Errorf("%w: limit must be between 1 and 1000", ErrInvalid)
+		}
+		p.Limit = n
+	}
+	docs, err := a.r.ListDocuments(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Documents []Document `json:"documents"`
+		Next      string     `json:"next,omitempty"`
+	}{Documents: docs}
+	limit := p.Limit
+	if limit == 0 {
+		limit = 100
+	}
+	if len(docs) == limit {
+		nq := r.URL.Query()
+		nq.Set("after", strconv.FormatInt(docs[len(docs)-1].ID, 10))
+		out.Next = r.URL.Path + "?" + nq.Encode()
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) getDocument(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	d, err := a.r.GetDocument(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, d)
+}
+
+func (a *API) attachment(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 0 {
+		return fmt.Errorf("%w: attachment index must be a non-negative integer", ErrInvalid)
+	}
+	att, rc, err := a.r.OpenAttachment(r.Context(), id, n)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	ct := att.ContentType
+	if _, _, perr := mime.ParseMediaType(ct); ct == "" || perr != nil {
+		ct = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Length", strconv.FormatInt(att.Size, 10))
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="document-%d-%d"`, id, n))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = io.Copy(w, rc)
+	if err != nil {
+		a.log.Warn("attachment download interrupted", "document", id, "attachment", n, "err", err)
+	}
+	return nil
+}
+
+func (a *API) fileDocument(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	d, err := a.r.FileDocument(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, d)
+}
+
+func (a *API) matchDocument(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	d, err := a.r.MatchDocument(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, d)
+}
+
+func (a *API) rejectDocument(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Reason string `json:"reason"`
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		return fmt.Errorf("%w: want a JSON body {\"reason\": \"…\"}", ErrInvalid)
+	}
+	d, err := a.r.RejectDocument(r.Context(), id, strings.TrimSpace(body.Reason))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, d)
+}
+
+func (a *API) importRegister(w http.ResponseWriter, r *http.Request) error {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	format := ""
+	switch mt {
+	case "text/csv":
+		format = "csv"
+	case "application/fhir+json", "application/fhir+xml", "application/json", "application/xml", "text/xml":
+		format = "fhir"
+	default:
+		return fmt.Errorf("%w: Content-Type must be text/csv (header %s) or a FHIR Patient bundle (application/fhir+json, application/fhir+xml)", ErrInvalid, RegisterHeader)
+	}
+	body := http.MaxBytesReader(w, r.Body, a.cfg.MaxImportBytes)
+	res, err := a.r.ImportRegister(r.Context(), body, format)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return fmt.Errorf("%w: the register file is larger than %d bytes", ErrInvalid, a.cfg.MaxImportBytes)
+	}
+	if err != nil {
+		return err
+	}
+	a.log.Info("register imported", "inserted", res.Inserted, "updated", res.Updated, "unchanged", res.Unchanged)
+	return writeJSON(w, http.StatusOK, res)
+}
