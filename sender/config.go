@@ -86,6 +86,9 @@ type Config struct {
 
 	// Hook receives each alert; nil keeps alerts in the store and API only.
 	Hook Hook
+	// Drop, if set, is a MESH client OUT folder the workers scan for
+	// .ctl/.dat pairs (every SendInterval).
+	Drop *FileDrop
 
 	// Owner names this worker in leases (default "sender-<random>").
 	Owner string

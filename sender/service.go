@@ -81,6 +81,9 @@ func (s *Service) Start(ctx context.Context) error {
 	loop("track", min(s.cfg.TrackInterval, time.Minute), nil, func(ctx context.Context) error {
 		return errors.Join(s.TrackSent(ctx), s.CheckDeadlines(ctx))
 	})
+	if d := s.cfg.Drop; d != nil {
+		loop("drop", s.cfg.SendInterval, nil, func(ctx context.Context) error { _, err := s.ScanDrop(ctx, *d); return err })
+	}
 	if s.cfg.Hook != nil {
 		loop("alerts", s.cfg.AlertInterval, nil, func(ctx context.Context) error { _, err := s.DeliverAlerts(ctx); return err })
 	}

@@ -268,10 +268,16 @@ Alert hook: --alert-command runs a program with the alert JSON on stdin
 (exit 0 = delivered); --alert-webhook POSTs it (2xx = delivered). Alerts are
 retried until the hook takes them.
 
+File drop (MESH client compatibility): with --drop-dir OUT, every NAME.dat +
+NAME.ctl pair in OUT is validated and sent; the pair then moves to SENT with
+a status .ctl (StatusRecord SUCCESS and DTSId = MESH message ID, or ERROR
+with the reason). A malformed .ctl gets an ERROR status and nothing is sent.
+
 Examples:
   export MESH_URL=https://localhost:8443 MESH_MAILBOX=X26ABC1 MESH_PASSWORD=password MESH_SHARED_KEY=TestKey
   GPCM_SEND_TOKEN=s3cret gpcm send run --data ./outbox --listen 127.0.0.1:8081 --ca ./mesh-data/tls/ca.pem
-  gpcm send run --data ./outbox --alert-command /usr/local/bin/page-duty-gp --infack-within 2h`, true)
+  gpcm send run --data ./outbox --alert-command /usr/local/bin/page-duty-gp --infack-within 2h
+  gpcm send run --data ./outbox --drop-dir /srv/mesh/OUT --drop-sent-dir /srv/mesh/SENT`, true)
 	c.routingFlags()
 	listen := c.fs.String("listen", "", "serve the JSON API on `host:port` (e.g. 127.0.0.1:8081)")
 	token := c.fs.String("token", "", "API bearer `token`; env GPCM_SEND_TOKEN (preferred)")
@@ -282,6 +288,8 @@ Examples:
 	busAck := c.fs.Duration("busack-within", 72*time.Hour, "alert when no BusAck arrives within this `duration` of the InfAck")
 	poll := c.fs.Duration("poll", time.Minute, "inbox poll `interval` (live MESH: at most every 5 minutes)")
 	track := c.fs.Duration("track", 15*time.Minute, "MESH tracking `interval` per sent report")
+	dropDir := c.fs.String("drop-dir", "", "MESH client OUT `folder` to watch for .ctl/.dat pairs (legacy file drop)")
+	dropSent := c.fs.String("drop-sent-dir", "", "`folder` for sent pairs and their status .ctl files (default: SENT beside --drop-dir)")
 	if _, err := c.parse(env, args, 0, 0, "no arguments"); err != nil {
 		return err
 	}
@@ -296,6 +304,9 @@ Examples:
 		return usagef("gpcm send run --help", "send run: --listen needs an API token (--token or GPCM_SEND_TOKEN)")
 	}
 	cfg := sender.Config{InfAckWithin: *infAck, BusAckWithin: *busAck, PollInterval: *poll, TrackInterval: *track}
+	if *dropDir != "" {
+		cfg.Drop = &sender.FileDrop{Out: *dropDir, Sent: *dropSent}
+	}
 	switch {
 	case *alertCmd != "":
 		cfg.Hook = sender.CommandHook{Path: *alertCmd}
