@@ -1,11 +1,259 @@
 package cli
 
-import "context"
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
-func runReceiver(_ context.Context, env *Env, args []string) error {
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-		fs := newFlagSet(env, "receiver", "Usage: gpcm receiver\n\nNot built yet.\n\nExamples:\n  gpcm receiver --help\n")
-		return parseFlags(fs, env, args)
+	"github.com/gpcm/gpcm/blob/fileblob"
+	"github.com/gpcm/gpcm/receiver"
+	"github.com/gpcm/gpcm/sqlitestore"
+)
+
+const receiverHelp = `
+Usage:
+  gpcm receiver --data DIR [--listen ADDR] [connection flags] [flags]
+  gpcm receiver register import --data DIR [--format csv|fhir] FILE
+
+Run the Generic FHIR Receiver for a practice's MESH mailbox. It collects
+every GP Connect Send Document message (workflows GPFED_CONSULT_REPORT and
+GPCONNECT_SEND_DOCUMENT; other workflows stay in the inbox), stores it,
+acknowledges it on MESH, validates it, answers with the ITK3 infrastructure
+ack (20013 or the specific negative code), matches the patient against the
+practice register, answers with the business ack (30001 registered, 30004
+recently deceased, 30002 not known, 30003 left) and puts the document in
+the worklist. A document whose demographics differ from the register is held
+for a person until --hold has passed (then 30002).
+
+State lives in DIR: receiver.db (SQLite), blobs/ (payloads and attachments)
+and api-token. The JSON API (documented in receiver/API.md) listens on
+--listen, default 127.0.0.1:8082; its bearer token comes from --api-token,
+else GPCM_RECEIVER_TOKEN, else DIR/api-token (created on first start).
+When ready the receiver prints exactly one line on stdout: the API base URL,
+for example http://127.0.0.1:8082. It stops on SIGINT/SIGTERM.
+
+"register import" loads the practice register from FILE ("-" for stdin):
+CSV with the header nhs_number,birth_date,family,given (birth_date
+YYYY-MM-DD; optional columns status = registered|left|deceased, death_date,
+left_date), or a FHIR Patient / Bundle of Patients (XML or JSON). Entries
+are upserted by NHS number. Every row is checked first; if any is bad,
+each problem is listed with its line number and nothing is imported.
+
+` + meshConnHelp + `
+
+Exit status: 0 after a clean stop or import, 1 on failure (including a
+register file with bad rows), 2 for a usage error.
+
+Examples:
+  MESH_URL=https://127.0.0.1:8700 MESH_MAILBOX=X26ABC2 MESH_PASSWORD=password \
+    MESH_SHARED_KEY=TestKey MESH_CA=./mesh-data/tls/ca.pem gpcm receiver --data ./practice
+  gpcm receiver --data /var/lib/gpcm-receiver --listen 127.0.0.1:9000 --ods B82005 --mesh-config mesh.env
+  gpcm receiver register import --data ./practice register.csv
+  gpcm receiver register import --data ./practice --format fhir patients.json
+`
+
+func runReceiver(ctx context.Context, env *Env, args []string) error {
+	if len(args) >= 1 && args[0] == "register" {
+		if len(args) < 2 || args[1] != "import" {
+			return usagef("gpcm receiver --help", "receiver register: want \"register import --data DIR FILE\"")
+		}
+		return runReceiverImport(ctx, env, args[2:])
 	}
-	return notBuilt("gpcm receiver", "Generic FHIR Receiver")
+	fs := newFlagSet(env, "receiver", receiverHelp)
+	var conn meshConn
+	conn.register(fs)
+	data := fs.String("data", "", "state `directory` (database, payloads, API token); required")
+	listen := fs.String("listen", "127.0.0.1:8082", "API address (`host:port`; port 0 picks a free one)")
+	token := fs.String("api-token", "", "bearer `token` for the API; env GPCM_RECEIVER_TOKEN; default DIR/api-token")
+	ods := fs.String("ods", "", "the practice's ODS `code`, the responder in acknowledgements; env GPCM_ODS_CODE; default the mailbox ID")
+	poll := fs.Duration("poll", 30*time.Second, "wait between inbox polls")
+	hold := fs.Duration("hold", 72*time.Hour, "how long a demographics mismatch waits for a person before 30002")
+	acceptUsable := fs.Bool("accept-usable", false, "file messages whose only errors are payload findings (20009) when the document is still readable")
+	testNHS := fs.Bool("allow-test-nhs-numbers", false, "accept NHS numbers failing the check digit (the official examples carry such numbers)")
+	if err := parseFlags(fs, env, args); err != nil {
+		return err
+	}
+	hint := "gpcm receiver --help"
+	switch {
+	case fs.NArg() > 0:
+		return usagef(hint, "receiver: unexpected argument %q", fs.Arg(0))
+	case *data == "":
+		return usagef(hint, "receiver: --data DIR is required")
+	case *poll <= 0 || *hold <= 0:
+		return usagef(hint, "receiver: --poll and --hold must be positive")
+	}
+	mcfg, err := conn.config(env)
+	if err != nil {
+		return usagef(hint, "receiver: %v", err)
+	}
+	log := env.Logger()
+	if err := os.MkdirAll(*data, 0o700); err != nil {
+		return fmt.Errorf("receiver: data directory: %w", err)
+	}
+	tok := firstNonEmpty(*token, env.getenv("GPCM_RECEIVER_TOKEN"))
+	if tok == "" {
+		if tok, err = receiverTokenFile(env, *data); err != nil {
+			return err
+		}
+	}
+	client, err := conn.client(env)
+	if err != nil {
+		return fmt.Errorf("receiver: %w", err)
+	}
+	practice := firstNonEmpty(*ods, env.getenv("GPCM_ODS_CODE"))
+	if practice == "" {
+		practice = mcfg.Mailbox
+		log.Warn("no ODS code given (--ods, GPCM_ODS_CODE): acknowledgements name the mailbox ID as the responder")
+	}
+	db, err := sqlitestore.Open(ctx, filepath.Join(*data, "receiver.db"))
+	if err != nil {
+		return fmt.Errorf("receiver: %w", err)
+	}
+	defer db.Close()
+	blobs, err := fileblob.Open(filepath.Join(*data, "blobs"))
+	if err != nil {
+		return fmt.Errorf("receiver: %w", err)
+	}
+	rcv, err := receiver.New(receiver.Config{
+		Store: db.Receiver(), Blobs: blobs, Mesh: client, ODSCode: practice, Logger: log,
+		PollInterval: *poll, HoldFor: *hold, AcceptUsable: *acceptUsable, AllowTestNHSNumbers: *testNHS,
+	})
+	if err != nil {
+		return fmt.Errorf("receiver: %w", err)
+	}
+	api, err := receiver.NewAPI(rcv, receiver.APIConfig{Token: tok, Logger: log})
+	if err != nil {
+		return fmt.Errorf("receiver: %w", err)
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("receiver: listen on %s: %w", *listen, err)
+	}
+	defer ln.Close()
+	hs := &http.Server{Handler: api, ReadHeaderTimeout: 30 * time.Second, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	if err := rcv.Start(ctx); err != nil {
+		return fmt.Errorf("receiver: %w", err)
+	}
+	defer rcv.Stop()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	fmt.Fprintf(env.Stdout, "http://%s\n", urlHost(ln.Addr().(*net.TCPAddr)))
+	log.Info("receiver ready", "addr", ln.Addr().String(), "mailbox", mcfg.Mailbox)
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("receiver: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("receiver stopping")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	shutErr := hs.Shutdown(sctx)
+	rcv.Stop()
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("receiver: %w", err)
+	}
+	if shutErr != nil {
+		return fmt.Errorf("receiver: shutdown: %w", shutErr)
+	}
+	return nil
+}
+
+// receiverTokenFile reads DIR/api-token, creating it with a random token.
+func receiverTokenFile(env *Env, dir string) (string, error) {
+	path := filepath.Join(dir, "api-token")
+	if b, err := os.ReadFile(path); err == nil {
+		if t := strings.TrimSpace(string(b)); t != "" {
+			return t, nil
+		}
+		return "", fmt.Errorf("receiver: %s is empty; delete it to have a new token made", path)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("receiver: API token: %w", err)
+	}
+	var r [24]byte
+	if _, err := rand.Read(r[:]); err != nil {
+		return "", err
+	}
+	t := hex.EncodeToString(r[:])
+	if err := os.WriteFile(path, []byte(t+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("receiver: API token: %w", err)
+	}
+	fmt.Fprintf(env.Stderr, "gpcm receiver: API token written to %s\n", path)
+	return t, nil
+}
+
+func runReceiverImport(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "receiver register import", receiverHelp)
+	data := fs.String("data", "", "state `directory` of the receiver; required")
+	format := fs.String("format", "", "file format: csv or fhir (default: from the extension; csv unless .json or .xml)")
+	testNHS := fs.Bool("allow-test-nhs-numbers", false, "accept NHS numbers failing the check digit")
+	pos, err := parseInterspersed(fs, env, args)
+	if err != nil {
+		return err
+	}
+	hint := "gpcm receiver --help"
+	switch {
+	case *data == "":
+		return usagef(hint, "receiver register import: --data DIR is required")
+	case len(pos) != 1:
+		return usagef(hint, "receiver register import: want exactly one FILE (or - for stdin)")
+	}
+	file := pos[0]
+	f := *format
+	if f == "" {
+		switch strings.ToLower(filepath.Ext(file)) {
+		case ".json", ".xml":
+			f = "fhir"
+		default:
+			f = "csv"
+		}
+	}
+	if f != "csv" && f != "fhir" {
+		return usagef(hint, "receiver register import: --format must be csv or fhir")
+	}
+	var in io.Reader = env.Stdin
+	if file != "-" {
+		fh, err := os.Open(file)
+		if err != nil {
+			return fmt.Errorf("receiver register import: %w", err)
+		}
+		defer fh.Close()
+		in = fh
+	}
+	if err := os.MkdirAll(*data, 0o700); err != nil {
+		return fmt.Errorf("receiver register import: data directory: %w", err)
+	}
+	db, err := sqlitestore.Open(ctx, filepath.Join(*data, "receiver.db"))
+	if err != nil {
+		return fmt.Errorf("receiver register import: %w", err)
+	}
+	defer db.Close()
+	res, err := receiver.ImportRegister(ctx, db.Receiver(), in, f, receiver.RegisterOptions{AllowTestNHSNumbers: *testNHS}, time.Now())
+	var re *receiver.RegisterError
+	if errors.As(err, &re) {
+		for _, p := range re.Problems {
+			if p.Line > 0 {
+				fmt.Fprintf(env.Stderr, "%s:%d: %s: %s\n", file, p.Line, p.Field, p.Reason)
+			} else {
+				fmt.Fprintf(env.Stderr, "%s: %s: %s\n", file, p.Field, p.Reason)
+			}
+		}
+		return &exitError{code: ExitFailure, msg: fmt.Sprintf("register import: %d problem(s) in %s; nothing was imported", len(re.Problems), file)}
+	}
+	if err != nil {
+		return fmt.Errorf("receiver register import: %w", err)
+	}
+	fmt.Fprintf(env.Stdout, "imported %d patients: %d new, %d updated, %d unchanged\n",
+		res.Inserted+res.Updated+res.Unchanged, res.Inserted, res.Updated, res.Unchanged)
+	return nil
 }
