@@ -26,8 +26,12 @@ type rcvBuffer struct {
 	b  bytes.Buffer
 }
 
-func (s *rcvBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *rcvBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *rcvBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *rcvBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func runGPCM(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
