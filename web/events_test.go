@@ -39,7 +39,7 @@ func TestBrokerLifecycle(t *testing.T) {
 	default:
 	}
 	cancelOther()
-	cancelOther() // twice is fine
+	cancelOther()   // twice is fine
 	for range 100 { // a slow subscriber never blocks Publish
 		b.Publish(web.Event{Topic: web.InboxTopic("A11111"), Name: "document"})
 	}
