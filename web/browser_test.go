@@ -12,6 +12,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/gpcm/gpcm/meshserver"
+	"github.com/gpcm/gpcm/sqlitestore"
 	"github.com/gpcm/gpcm/web"
 )
 
@@ -266,5 +268,70 @@ func TestBrowserLiveInbox(t *testing.T) {
 	if d, _ := env.inbox.GetDocument(t.Context(), "A11111", "doc-live"); d.State != web.StateFiled {
 		t.Fatalf("doc-live is %s, want filed", d.State)
 	}
+	b.checkConsole()
+}
+
+func TestBrowserSenderAndAdmin(t *testing.T) {
+	b := MustBrowser(t)
+	db, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), "mesh.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	store := db.Mesh()
+	now := time.Now().UTC()
+	for _, mb := range []meshserver.Mailbox{
+		{ID: "X99OT001", Password: "pw-1", ODSCode: "X99", Name: "Demo Urgent Care", Active: true},
+		{ID: "A11111OT001", Password: "pw-2", ODSCode: "A11111", Name: "Demo Practice", Active: true, Workflows: []string{"GPFED_CONSULT_REPORT"}},
+	} {
+		if err := store.PutMailbox(t.Context(), mb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, st := range []string{meshserver.StatusAccepted, meshserver.StatusAcknowledged, meshserver.StatusUndeliverable} {
+		m := meshserver.Message{ID: "2026112410000000000" + string(rune('0'+i)) + "_BROWSE", MessageType: meshserver.TypeData,
+			Sender: "X99OT001", Recipient: "A11111OT001", WorkflowID: "GPFED_CONSULT_REPORT", Status: st,
+			CreatedAt: now, StatusAt: now}
+		if st == meshserver.StatusUndeliverable {
+			m.StatusCode, m.StatusDescription = "14", "Message not collected by recipient after 5 days"
+		}
+		if err := store.CreateMessage(t.Context(), m, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := MustServer(t, web.Config{Mesh: store})
+	env.seed()
+
+	b.login(env.ts.URL, "sender")
+	b.do("see the dashboard", chromedp.WaitVisible(chromedp.CSS("#transmissions")))
+	if got := b.text("#alerts"); !strings.Contains(got, "No business acknowledgement") {
+		t.Fatalf("alerts: %q", got)
+	}
+	b.screenshot("02-outbox")
+	b.do("open the failed transmission",
+		chromedp.Click(chromedp.CSS(`#alerts a[href="/outbox/tx-2"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/outbox/tx-2/resend"]`)),
+	)
+	b.screenshot("03-transmission-failed")
+	b.do("resend",
+		chromedp.Click(chromedp.CSS(`form[action="/outbox/tx-2/resend"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(".nhsuk-notification-banner--success")),
+	)
+	b.screenshot("04-transmission-resent")
+	b.do("sign out",
+		chromedp.Click(chromedp.CSS(".nhsuk-header__account-button")),
+		chromedp.WaitVisible(chromedp.CSS("#username")),
+	)
+
+	b.do("sign in as admin",
+		chromedp.SendKeys(chromedp.CSS("#username"), "admin"),
+		chromedp.SendKeys(chromedp.CSS("#password"), testPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#mailboxes")),
+	)
+	if got := b.text("#undelivered"); !strings.Contains(got, "20261124100000000002_BROWSE") {
+		t.Fatalf("undelivered: %q", got)
+	}
+	b.screenshot("05-mesh-admin")
 	b.checkConsole()
 }
