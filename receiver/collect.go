@@ -65,6 +65,13 @@ func (r *Receiver) collectOne(ctx context.Context, meshID string) (bool, error) 
 		return false, err
 	}
 	d, err := r.cfg.Mesh.Get(ctx, meshID)
+	if errors.Is(err, mesh.ErrGone) || errors.Is(err, mesh.ErrNotFound) {
+		// Another worker sharing the mailbox collected and acknowledged it
+		// after we listed it (or MESH expired it and reports that to the
+		// sender): nothing to do here.
+		r.log.Info("message gone before download", "mesh_id", meshID)
+		return false, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("receiver: download %s: %w", meshID, err)
 	}
