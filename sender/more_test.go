@@ -1,0 +1,185 @@
+package sender_test
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gpcm/gpcm/fhir"
+	"github.com/gpcm/gpcm/itk3"
+	"github.com/gpcm/gpcm/mesh"
+	"github.com/gpcm/gpcm/sender"
+)
+
+// TestCrashAfterRecordingAttempt simulates a process killed after its
+// attempt was recorded and the POST reached MESH, but before the outcome
+// was stored: the next worker must find the message, not send it again.
+func TestCrashAfterRecordingAttempt(t *testing.T) {
+	for _, posted := range []bool{true, false} {
+		t.Run(fmt.Sprintf("posted=%v", posted), func(t *testing.T) {
+			e := mustEnv(t, envOptions{})
+			ctx := t.Context()
+			tr := e.submit(t, exampleInput())
+			// What the dead worker did: claim, record attempt 1, maybe POST.
+			now := e.clock.Now()
+			claimed, err := e.store.ClaimSend(ctx, sender.ClaimParams{Owner: "dead", Now: now, LeaseUntil: now.Add(10 * time.Minute), Limit: 1})
+			if err != nil || len(claimed) != 1 {
+				t.Fatalf("claim: %v %d", err, len(claimed))
+			}
+			file := tr.ID + "-1.xml"
+			if _, err := e.store.Transition(ctx, sender.TransitionParams{ID: tr.ID, At: now,
+				Set: sender.Changes{Attempts: ptr(1), AttemptFile: &file, AttemptStartedAt: &now}}); err != nil {
+				t.Fatal(err)
+			}
+			if posted {
+				payload, _, err := e.store.Payload(ctx, tr.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := e.client.Send(ctx, mesh.SendRequest{To: tr.To, WorkflowID: tr.WorkflowID, Subject: tr.Subject, LocalID: tr.LocalID,
+					Filename: file, Body: bytes.NewReader(payload)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e.sendDue(t) // the lease still holds: nothing happens
+			e.mustState(t, tr.ID, sender.StateQueued)
+			e.clock.Advance(11 * time.Minute) // the lease runs out
+			e.sendDue(t)
+			e.mustState(t, tr.ID, sender.StateSendUnknown)
+			e.clock.Advance(11 * time.Minute)
+			e.sendDue(t)
+			e.sendDue(t)
+			e.mustState(t, tr.ID, sender.StateSent)
+			if got := e.practiceInbox(t); len(got) != 1 {
+				t.Fatalf("practice got %d copies, want 1", len(got))
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestLateAndUnusualResponses(t *testing.T) {
+	t.Run("late InfAck after overdue moves on, one alert", func(t *testing.T) {
+		e := mustEnv(t, envOptions{})
+		tr := e.submit(t, exampleInput())
+		e.sendDue(t)
+		r := e.practiceInbox(t)[0]
+		e.clock.Advance(5 * time.Hour)
+		if err := e.svc.CheckDeadlines(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		e.mustState(t, tr.ID, sender.StateOverdue)
+		e.respond(t, r, itk3.ResponseCode(20013))
+		e.respond(t, r, itk3.CodePatientKnown)
+		e.poll(t)
+		e.mustState(t, tr.ID, sender.StateComplete)
+		if as := e.alerts(t, tr.ID); len(as) != 1 || as[0].Reason != sender.ReasonNoInfAck {
+			t.Fatalf("alerts: %+v", as)
+		}
+	})
+	t.Run("GPCM-SD-035 20014 on a replacement asks to void both", func(t *testing.T) {
+		e := mustEnv(t, envOptions{})
+		tr := e.submit(t, exampleInput())
+		e.sendDue(t)
+		first := e.practiceInbox(t)[0]
+		e.respond(t, first, itk3.ResponseCode(20013))
+		e.respond(t, first, itk3.CodePatientKnown)
+		e.poll(t)
+		rep, err := e.svc.Replace(t.Context(), tr.ID, exampleInput())
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.sendDue(t)
+		e.respond(t, e.practiceInbox(t)[0], itk3.ResponseCode(20014))
+		e.poll(t)
+		e.mustState(t, rep.ID, sender.StateFailed)
+		as := e.alerts(t, rep.ID)
+		if len(as) != 1 || as[0].Reason != sender.ReasonReplacementVoid || !strings.Contains(as[0].Message, "void") {
+			t.Fatalf("alerts: %+v", as)
+		}
+	})
+	t.Run("response to an unknown message is kept and raised", func(t *testing.T) {
+		e := mustEnv(t, envOptions{})
+		e.respond(t, received{headerID: "5f1b7a8e-0000-4000-8000-000000000000", senderRef: "None"}, itk3.ResponseCode(20013))
+		e.poll(t)
+		as, err := e.store.ListAlerts(t.Context(), sender.AlertFilter{})
+		if err != nil || len(as) != 1 || as[0].Reason != sender.ReasonUnmatched || as[0].TransmissionID != "" {
+			t.Fatalf("alerts: %+v %v", as, err)
+		}
+		if ids, _ := e.client.Inbox(t.Context(), meshInboxAll); len(ids) != 0 {
+			t.Fatalf("unmatched response left in the inbox: %v", ids)
+		}
+	})
+	t.Run("other traffic in the mailbox is left alone", func(t *testing.T) {
+		e := mustEnv(t, envOptions{})
+		if _, err := e.practice.Send(t.Context(), mesh.SendRequest{To: senderMailbox, WorkflowID: "SOMETHING_ELSE", Body: strings.NewReader("x")}); err != nil {
+			t.Fatal(err)
+		}
+		e.poll(t)
+		if ids, _ := e.client.Inbox(t.Context(), meshInboxAll); len(ids) != 1 {
+			t.Fatalf("inbox: %v, want the foreign message untouched", ids)
+		}
+	})
+}
+
+// TestStartStop runs the owned workers for real and stops them.
+func TestStartStop(t *testing.T) {
+	e := mustEnv(t, envOptions{tweak: func(c *sender.Config) {
+		c.SendInterval, c.PollInterval, c.AlertInterval = 20*time.Millisecond, 20*time.Millisecond, 20*time.Millisecond
+	}})
+	e.svc.Stop() // before Start: harmless
+	if err := e.svc.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Start(t.Context()); err == nil {
+		t.Fatal("second Start succeeded")
+	}
+	tr := e.submit(t, exampleInput())
+	deadline := time.Now().Add(20 * time.Second)
+	for e.get(t, tr.ID).State != sender.StateSent {
+		if time.Now().After(deadline) {
+			t.Fatal("not sent by the running worker")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	e.svc.Stop()
+	e.svc.Stop()
+}
+
+func FuzzParseResponse(f *testing.F) {
+	msg, err := itk3.NewResponse(itk3.ResponseParams{Code: 20013, OriginalHeaderID: "h", SenderReference: "r", ResponderODS: "X27", ResponderMailbox: "X27ABC1", Now: time.Unix(0, 0)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := fhir.EncodeXML(&buf, msg.Bundle, nil); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes())
+	buf.Reset()
+	if err := fhir.EncodeJSON(&buf, msg.Bundle, nil); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes())
+	f.Add([]byte("<Bundle"))
+	f.Add([]byte("{}"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = sender.ParseResponse(b)
+	})
+}
+
+func FuzzParseSubmission(f *testing.F) {
+	f.Add([]byte(`{"patient":{}}`))
+	f.Add([]byte(`{"resourceType":"Bundle"}`))
+	f.Add([]byte(`<Bundle xmlns="http://hl7.org/fhir"/>`))
+	f.Add([]byte(" \ufeff"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sub, err := sender.ParseSubmission(b)
+		if err == nil && sub.Input == nil && sub.Message == nil {
+			t.Fatal("no error and nothing parsed")
+		}
+	})
+}
