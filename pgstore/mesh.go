@@ -1,0 +1,556 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/gpcm/gpcm/meshserver"
+)
+
+var _ meshserver.Store = (*MeshStore)(nil)
+
+// MeshStore implements meshserver.Store on a DB. It holds no state of its
+// own: every process with a MeshStore on the same schema sees the same data.
+type MeshStore struct{ db *DB }
+
+// Mesh returns the MESH server's store on db.
+func (db *DB) Mesh() *MeshStore { return &MeshStore{db: db} }
+
+// querier is what both the pool and a transaction offer.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// tx runs fn in a READ COMMITTED transaction; sentinel errors pass through
+// unwrapped by the "pgstore:" prefix.
+func (s *MeshStore) tx(ctx context.Context, what string, fn func(tx pgx.Tx) error) error {
+	tx, err := s.db.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("pgstore: %s: %w", what, err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		if errors.Is(err, meshserver.ErrNotFound) || errors.Is(err, meshserver.ErrConflict) || errors.Is(err, meshserver.ErrReplay) {
+			return err
+		}
+		return fmt.Errorf("pgstore: %s: %w", what, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("pgstore: %s: commit: %w", what, err)
+	}
+	return nil
+}
+
+// PutMailbox creates or replaces a mailbox.
+func (s *MeshStore) PutMailbox(ctx context.Context, mb meshserver.Mailbox) error {
+	var wf []string
+	if len(mb.Workflows) > 0 {
+		wf = mb.Workflows
+	}
+	_, err := s.db.pool.Exec(ctx, `INSERT INTO mesh_mailboxes (id, password, ods_code, name, active, workflows)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (id) DO UPDATE SET password = excluded.password, ods_code = excluded.ods_code,
+			name = excluded.name, active = excluded.active, workflows = excluded.workflows`,
+		mb.ID, mb.Password, mb.ODSCode, mb.Name, mb.Active, wf)
+	if err != nil {
+		return fmt.Errorf("pgstore: put mailbox %s: %w", mb.ID, err)
+	}
+	return nil
+}
+
+const mailboxCols = `id, password, ods_code, name, active, workflows`
+
+func scanMailbox(sc pgx.Row) (meshserver.Mailbox, error) {
+	var mb meshserver.Mailbox
+	var wf []string
+	if err := sc.Scan(&mb.ID, &mb.Password, &mb.ODSCode, &mb.Name, &mb.Active, &wf); err != nil {
+		return mb, err
+	}
+	if len(wf) > 0 {
+		mb.Workflows = wf
+	}
+	return mb, nil
+}
+
+// GetMailbox returns meshserver.ErrNotFound for an unknown id.
+func (s *MeshStore) GetMailbox(ctx context.Context, id string) (meshserver.Mailbox, error) {
+	mb, err := scanMailbox(s.db.pool.QueryRow(ctx, `SELECT `+mailboxCols+` FROM mesh_mailboxes WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return mb, fmt.Errorf("mailbox %s: %w", id, meshserver.ErrNotFound)
+	}
+	if err != nil {
+		return mb, fmt.Errorf("pgstore: get mailbox %s: %w", id, err)
+	}
+	return mb, nil
+}
+
+// ListMailboxes lists mailboxes by id, optionally of one ODS code.
+func (s *MeshStore) ListMailboxes(ctx context.Context, odsCode string) ([]meshserver.Mailbox, error) {
+	rows, err := s.db.pool.Query(ctx, `SELECT `+mailboxCols+` FROM mesh_mailboxes
+		WHERE $1 = '' OR ods_code = $1 ORDER BY id`, odsCode)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: list mailboxes: %w", err)
+	}
+	defer rows.Close()
+	var out []meshserver.Mailbox
+	for rows.Next() {
+		mb, err := scanMailbox(rows)
+		if err != nil {
+			return nil, fmt.Errorf("pgstore: list mailboxes: %w", err)
+		}
+		out = append(out, mb)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pgstore: list mailboxes: %w", err)
+	}
+	return out, nil
+}
+
+// SetMailboxActive enables or disables a mailbox.
+func (s *MeshStore) SetMailboxActive(ctx context.Context, id string, active bool) error {
+	tag, err := s.db.pool.Exec(ctx, `UPDATE mesh_mailboxes SET active = $1 WHERE id = $2`, active, id)
+	if err != nil {
+		return fmt.Errorf("pgstore: set mailbox %s active: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("mailbox %s: %w", id, meshserver.ErrNotFound)
+	}
+	return nil
+}
+
+const messageCols = `id, message_type, sender, recipient, workflow_id, subject, local_id, partner_id, file_name,
+	checksum, content_type, content_encoding, encrypted, compressed, linked_msg_id, status, status_code,
+	status_event, status_description, total_chunks, size, created_at, status_at, expires_at, acked_at`
+
+func scanMessage(sc pgx.Row) (meshserver.Message, error) {
+	var m meshserver.Message
+	var created, statusAt time.Time
+	var expires, acked *time.Time
+	err := sc.Scan(&m.ID, &m.MessageType, &m.Sender, &m.Recipient, &m.WorkflowID, &m.Subject, &m.LocalID,
+		&m.PartnerID, &m.FileName, &m.Checksum, &m.ContentType, &m.ContentEncoding, &m.Encrypted, &m.Compressed,
+		&m.LinkedMsgID, &m.Status, &m.StatusCode, &m.StatusEvent, &m.StatusDescription, &m.TotalChunks, &m.Size,
+		&created, &statusAt, &expires, &acked)
+	m.CreatedAt, m.StatusAt = created.UTC(), statusAt.UTC()
+	m.ExpiresAt, m.AckedAt = fromTS(expires), fromTS(acked)
+	return m, err
+}
+
+func collectMessages(rows pgx.Rows) ([]meshserver.Message, error) {
+	defer rows.Close()
+	var out []meshserver.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func insertMessage(ctx context.Context, q querier, m meshserver.Message) error {
+	_, err := q.Exec(ctx, `INSERT INTO mesh_messages (`+messageCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
+		m.ID, m.MessageType, m.Sender, m.Recipient, m.WorkflowID, m.Subject, m.LocalID, m.PartnerID, m.FileName,
+		m.Checksum, m.ContentType, m.ContentEncoding, m.Encrypted, m.Compressed, m.LinkedMsgID, m.Status,
+		m.StatusCode, m.StatusEvent, m.StatusDescription, m.TotalChunks, m.Size, m.CreatedAt.UTC(),
+		m.StatusAt.UTC(), ts(m.ExpiresAt), ts(m.AckedAt))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("message %s: %w", m.ID, meshserver.ErrConflict)
+	}
+	return err
+}
+
+// CreateMessage inserts m and its first chunk in one transaction.
+func (s *MeshStore) CreateMessage(ctx context.Context, m meshserver.Message, first *meshserver.Chunk) error {
+	if first == nil {
+		// One statement is its own transaction.
+		if err := insertMessage(ctx, s.db.pool, m); err != nil {
+			if errors.Is(err, meshserver.ErrConflict) {
+				return err
+			}
+			return fmt.Errorf("pgstore: create message %s: %w", m.ID, err)
+		}
+		return nil
+	}
+	return s.tx(ctx, "create message "+m.ID, func(tx pgx.Tx) error {
+		if err := insertMessage(ctx, tx, m); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO mesh_chunks (message_id, n, size, blob_key) VALUES ($1, $2, $3, $4)`,
+			m.ID, first.Number, first.Size, first.BlobKey)
+		return err
+	})
+}
+
+// GetMessage returns meshserver.ErrNotFound for an unknown id.
+func (s *MeshStore) GetMessage(ctx context.Context, id string) (meshserver.Message, error) {
+	m, err := scanMessage(s.db.pool.QueryRow(ctx, `SELECT `+messageCols+` FROM mesh_messages WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return m, fmt.Errorf("message %s: %w", id, meshserver.ErrNotFound)
+	}
+	if err != nil {
+		return m, fmt.Errorf("pgstore: get message %s: %w", id, err)
+	}
+	return m, nil
+}
+
+// lockMessage reads a message and locks its row until the transaction
+// ends, so that concurrent changes from any process apply one after the other.
+func lockMessage(ctx context.Context, tx pgx.Tx, id string) (meshserver.Message, error) {
+	m, err := scanMessage(tx.QueryRow(ctx, `SELECT `+messageCols+` FROM mesh_messages WHERE id = $1 FOR UPDATE`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return m, fmt.Errorf("message %s: %w", id, meshserver.ErrNotFound)
+	}
+	return m, err
+}
+
+// AddChunk records a chunk and finalises the message when all are present.
+func (s *MeshStore) AddChunk(ctx context.Context, p meshserver.AddChunkParams) (meshserver.Message, error) {
+	var m meshserver.Message
+	c := p.Chunk
+	err := s.tx(ctx, fmt.Sprintf("add chunk %d of %s", c.Number, c.MessageID), func(tx pgx.Tx) error {
+		var err error
+		if m, err = lockMessage(ctx, tx, c.MessageID); err != nil {
+			return err
+		}
+		if m.Status != meshserver.StatusUploading {
+			return fmt.Errorf("message %s is %s: %w", m.ID, m.Status, meshserver.ErrConflict)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO mesh_chunks (message_id, n, size, blob_key) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (message_id, n) DO UPDATE SET size = excluded.size, blob_key = excluded.blob_key`,
+			c.MessageID, c.Number, c.Size, c.BlobKey); err != nil {
+			return err
+		}
+		var n int
+		var size int64
+		if err := tx.QueryRow(ctx, `SELECT count(*), coalesce(sum(size), 0) FROM mesh_chunks WHERE message_id = $1`, c.MessageID).Scan(&n, &size); err != nil {
+			return err
+		}
+		m.Size = size
+		if n >= m.TotalChunks {
+			m.Status, m.StatusAt, m.ExpiresAt = meshserver.StatusAccepted, p.Now.UTC(), p.ExpiresAt.UTC()
+			if p.ExpiresAt.IsZero() {
+				m.ExpiresAt = time.Time{}
+			}
+		}
+		_, err = tx.Exec(ctx, `UPDATE mesh_messages SET size = $1, status = $2, status_at = $3, expires_at = $4 WHERE id = $5`,
+			m.Size, m.Status, m.StatusAt.UTC(), ts(m.ExpiresAt), m.ID)
+		return err
+	})
+	return m, err
+}
+
+// GetChunk returns a chunk record.
+func (s *MeshStore) GetChunk(ctx context.Context, messageID string, n int) (meshserver.Chunk, error) {
+	c := meshserver.Chunk{MessageID: messageID, Number: n}
+	err := s.db.pool.QueryRow(ctx, `SELECT size, blob_key FROM mesh_chunks WHERE message_id = $1 AND n = $2`, messageID, n).Scan(&c.Size, &c.BlobKey)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, fmt.Errorf("chunk %d of %s: %w", n, messageID, meshserver.ErrNotFound)
+	}
+	if err != nil {
+		return c, fmt.Errorf("pgstore: get chunk %d of %s: %w", n, messageID, err)
+	}
+	return c, nil
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// filterSQL returns the workflow condition with its argument numbered $n.
+func filterSQL(f meshserver.WorkflowFilter, n int) (string, []any) {
+	var cond, arg string
+	switch f.Op {
+	case meshserver.FilterEquals:
+		cond, arg = fmt.Sprintf("workflow_id = $%d", n), f.Value
+	case meshserver.FilterPrefix:
+		cond, arg = fmt.Sprintf(`workflow_id LIKE $%d ESCAPE '\'`, n), likeEscaper.Replace(f.Value)+"%"
+	case meshserver.FilterContains:
+		cond, arg = fmt.Sprintf(`workflow_id LIKE $%d ESCAPE '\'`, n), "%"+likeEscaper.Replace(f.Value)+"%"
+	default:
+		return "", nil
+	}
+	if f.Negate {
+		cond = "NOT (" + cond + ")"
+	}
+	return " AND " + cond, []any{arg}
+}
+
+// ListInbox lists accepted messages for a mailbox in id order.
+func (s *MeshStore) ListInbox(ctx context.Context, p meshserver.ListInboxParams) ([]meshserver.Message, error) {
+	q := `SELECT ` + messageCols + ` FROM mesh_messages WHERE recipient = $1 AND status = $2 AND id > $3`
+	args := []any{p.Mailbox, meshserver.StatusAccepted, p.After}
+	fq, fargs := filterSQL(p.Filter, 4)
+	q += fq
+	args = append(args, fargs...)
+	q += fmt.Sprintf(` ORDER BY id LIMIT $%d`, len(args)+1)
+	args = append(args, max(p.Limit, 1))
+	return s.queryMessages(ctx, "list inbox", q, args...)
+}
+
+func (s *MeshStore) queryMessages(ctx context.Context, what, q string, args ...any) ([]meshserver.Message, error) {
+	rows, err := s.db.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %s: %w", what, err)
+	}
+	out, err := collectMessages(rows)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %s: %w", what, err)
+	}
+	return out, nil
+}
+
+// CountInbox counts accepted messages addressed to mailbox.
+func (s *MeshStore) CountInbox(ctx context.Context, mailbox string) (int, error) {
+	var n int
+	err := s.db.pool.QueryRow(ctx, `SELECT count(*) FROM mesh_messages WHERE recipient = $1 AND status = $2`, mailbox, meshserver.StatusAccepted).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("pgstore: count inbox: %w", err)
+	}
+	return n, nil
+}
+
+// ListMessages lists messages newest first.
+func (s *MeshStore) ListMessages(ctx context.Context, p meshserver.ListMessagesParams) ([]meshserver.Message, error) {
+	q := `SELECT ` + messageCols + ` FROM mesh_messages WHERE TRUE`
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		q += fmt.Sprintf(cond, len(args))
+	}
+	if p.Recipient != "" {
+		add(` AND recipient = $%d`, p.Recipient)
+	}
+	if p.Sender != "" {
+		add(` AND sender = $%d`, p.Sender)
+	}
+	if !p.Since.IsZero() {
+		add(` AND created_at >= $%d`, p.Since.UTC())
+	}
+	if p.Before != "" {
+		add(` AND id < $%d`, p.Before)
+	}
+	limit := p.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	add(` ORDER BY id DESC LIMIT $%d`, limit)
+	return s.queryMessages(ctx, "list messages", q, args...)
+}
+
+// FindByLocalID lists the sender's messages with a local id.
+func (s *MeshStore) FindByLocalID(ctx context.Context, sender, localID string) ([]meshserver.Message, error) {
+	return s.queryMessages(ctx, "find by local id",
+		`SELECT `+messageCols+` FROM mesh_messages WHERE sender = $1 AND local_id = $2 AND message_type = $3 ORDER BY id`,
+		sender, localID, meshserver.TypeData)
+}
+
+// UpdateStatus moves a message between statuses.
+func (s *MeshStore) UpdateStatus(ctx context.Context, p meshserver.UpdateStatusParams) (meshserver.Message, error) {
+	var m meshserver.Message
+	err := s.tx(ctx, "update status of "+p.ID, func(tx pgx.Tx) error {
+		var err error
+		if m, err = lockMessage(ctx, tx, p.ID); err != nil {
+			return err
+		}
+		ok := false
+		for _, f := range p.From {
+			ok = ok || f == m.Status
+		}
+		if !ok {
+			return fmt.Errorf("message %s is %s: %w", p.ID, m.Status, meshserver.ErrConflict)
+		}
+		m.Status, m.StatusCode, m.StatusEvent, m.StatusDescription, m.StatusAt = p.To, p.Code, p.Event, p.Description, p.At.UTC()
+		if p.To == meshserver.StatusAcknowledged {
+			m.AckedAt = p.At.UTC()
+		}
+		_, err = tx.Exec(ctx, `UPDATE mesh_messages SET status = $1, status_code = $2, status_event = $3,
+			status_description = $4, status_at = $5, acked_at = $6 WHERE id = $7`,
+			m.Status, m.StatusCode, m.StatusEvent, m.StatusDescription, m.StatusAt, ts(m.AckedAt), m.ID)
+		return err
+	})
+	return m, err
+}
+
+// ExpireDue expires due messages and stores their reports atomically. Rows
+// are claimed with FOR UPDATE SKIP LOCKED, so several processes expiring at
+// once each take different messages, and a message being acknowledged or
+// completed right now is left for the next round.
+func (s *MeshStore) ExpireDue(ctx context.Context, p meshserver.ExpireParams) ([]meshserver.Message, error) {
+	var out []meshserver.Message
+	limit := p.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	now := p.Now.UTC()
+	err := s.tx(ctx, "expire messages", func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+messageCols+` FROM mesh_messages
+			WHERE status IN ($1, $2) AND expires_at IS NOT NULL AND expires_at <= $3
+			ORDER BY expires_at, id LIMIT $4 FOR UPDATE SKIP LOCKED`,
+			meshserver.StatusAccepted, meshserver.StatusUploading, now, limit)
+		if err != nil {
+			return err
+		}
+		if out, err = collectMessages(rows); err != nil {
+			return err
+		}
+		for i, m := range out {
+			m.Status, m.StatusAt = meshserver.StatusUndeliverable, now
+			m.StatusCode, m.StatusEvent = "14", "SEND"
+			m.StatusDescription = "Message not collected by recipient after 5 days"
+			if p.Report != nil {
+				r := p.Report(m)
+				m.StatusCode, m.StatusEvent, m.StatusDescription = r.StatusCode, r.StatusEvent, r.StatusDescription
+				if err := insertMessage(ctx, tx, r); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.Exec(ctx, `UPDATE mesh_messages SET status = $1, status_code = $2, status_event = $3,
+				status_description = $4, status_at = $5 WHERE id = $6`,
+				m.Status, m.StatusCode, m.StatusEvent, m.StatusDescription, m.StatusAt, m.ID); err != nil {
+				return err
+			}
+			out[i] = m
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CountByStatus counts messages per status.
+func (s *MeshStore) CountByStatus(ctx context.Context) (map[string]int, error) {
+	rows, err := s.db.pool.Query(ctx, `SELECT status, count(*) FROM mesh_messages GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: count by status: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("pgstore: count by status: %w", err)
+		}
+		out[st] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pgstore: count by status: %w", err)
+	}
+	return out, nil
+}
+
+// deleteWhere deletes, in one transaction, the messages that a locking
+// SELECT of ids (which must end in FOR UPDATE [SKIP LOCKED]) returns, and
+// reports their ids in id order and their chunks' blob keys.
+func (s *MeshStore) deleteWhere(ctx context.Context, what, selectIDs string, args ...any) (meshserver.Deleted, error) {
+	var d meshserver.Deleted
+	err := s.tx(ctx, what, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, selectIDs, args...)
+		if err != nil {
+			return err
+		}
+		if d.IDs, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return err
+		}
+		if len(d.IDs) == 0 {
+			return nil
+		}
+		rows, err = tx.Query(ctx, `SELECT blob_key FROM mesh_chunks WHERE message_id = ANY($1) ORDER BY message_id, n`, d.IDs)
+		if err != nil {
+			return err
+		}
+		if d.BlobKeys, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM mesh_messages WHERE id = ANY($1)`, d.IDs)
+		return err
+	})
+	if err != nil {
+		return meshserver.Deleted{}, err
+	}
+	return d, nil
+}
+
+// DeleteMessages removes a mailbox's messages, or all when mailbox is "".
+// It waits for messages other transactions are changing, so that none is
+// left behind.
+func (s *MeshStore) DeleteMessages(ctx context.Context, mailbox string) (meshserver.Deleted, error) {
+	return s.deleteWhere(ctx, "delete messages", `SELECT id FROM mesh_messages
+		WHERE $1 = '' OR sender = $1 OR recipient = $1 ORDER BY id FOR UPDATE`, mailbox)
+}
+
+// PurgeMessages deletes finished messages and old reports. Rows another
+// process is purging (or changing) are skipped.
+func (s *MeshStore) PurgeMessages(ctx context.Context, before time.Time, limit int) (meshserver.Deleted, error) {
+	if limit <= 0 {
+		limit = 500
+	}
+	b := before.UTC()
+	return s.deleteWhere(ctx, "purge messages", `SELECT id FROM mesh_messages
+		WHERE (status IN ($1, $2, $3) AND status_at < $4) OR (message_type = $5 AND created_at < $4)
+		ORDER BY id LIMIT $6 FOR UPDATE SKIP LOCKED`,
+		meshserver.StatusAcknowledged, meshserver.StatusUndeliverable, meshserver.StatusError, b,
+		meshserver.TypeReport, limit)
+}
+
+// UseNonce records a token; meshserver.ErrReplay if seen before, by this
+// or any other process on the database. Of two concurrent inserts of one
+// token, PostgreSQL makes the second wait for the first to commit and then
+// skip it, so exactly one caller succeeds.
+func (s *MeshStore) UseNonce(ctx context.Context, p meshserver.UseNonceParams) error {
+	tag, err := s.db.pool.Exec(ctx, `INSERT INTO mesh_nonces (mailbox, nonce, count, used_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT DO NOTHING`, p.Mailbox, p.Nonce, p.Count, p.At.UTC())
+	if err != nil {
+		return fmt.Errorf("pgstore: use nonce: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return meshserver.ErrReplay
+	}
+	return nil
+}
+
+// PruneNonces forgets tokens used before the given time.
+func (s *MeshStore) PruneNonces(ctx context.Context, before time.Time) (int, error) {
+	tag, err := s.db.pool.Exec(ctx, `DELETE FROM mesh_nonces WHERE used_at < $1`, before.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("pgstore: prune nonces: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// PutPatient creates or replaces a patient register row.
+func (s *MeshStore) PutPatient(ctx context.Context, p meshserver.Patient) error {
+	_, err := s.db.pool.Exec(ctx, `INSERT INTO mesh_patients (nhs_number, birth_date, surname, practice_ods)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (nhs_number) DO UPDATE SET birth_date = excluded.birth_date,
+		surname = excluded.surname, practice_ods = excluded.practice_ods`,
+		p.NHSNumber, p.BirthDate, p.Surname, p.PracticeODS)
+	if err != nil {
+		return fmt.Errorf("pgstore: put patient: %w", err)
+	}
+	return nil
+}
+
+// GetPatient returns meshserver.ErrNotFound for an unknown NHS number. The
+// error never carries the number itself.
+func (s *MeshStore) GetPatient(ctx context.Context, nhsNumber string) (meshserver.Patient, error) {
+	p := meshserver.Patient{NHSNumber: nhsNumber}
+	err := s.db.pool.QueryRow(ctx, `SELECT birth_date, surname, practice_ods FROM mesh_patients WHERE nhs_number = $1`, nhsNumber).
+		Scan(&p.BirthDate, &p.Surname, &p.PracticeODS)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, fmt.Errorf("patient: %w", meshserver.ErrNotFound)
+	}
+	if err != nil {
+		return p, fmt.Errorf("pgstore: get patient: %w", err)
+	}
+	return p, nil
+}

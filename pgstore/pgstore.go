@@ -1,0 +1,190 @@
+package pgstore
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Options tune Open. The zero value is valid.
+type Options struct {
+	// Schema, when set, is created if missing and becomes the search_path
+	// of every pooled connection: all tables live there. It must be a
+	// lower-case SQL identifier ([a-z_][a-z0-9_]*, at most 63 bytes).
+	// Empty uses the URL's search_path (by default "public").
+	Schema string
+	// MaxConns bounds the pool (default: pgxpool's, max(4, CPUs)).
+	MaxConns int32
+}
+
+// DB is an open PostgreSQL connection pool with the schema migrated.
+type DB struct {
+	pool   *pgxpool.Pool
+	schema string
+}
+
+var schemaRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// Open connects to the database at url, a PostgreSQL URL or keyword/value
+// string as libpq accepts ("postgres://user:pass@host:5432/db?sslmode=disable"),
+// and applies pending migrations.
+func Open(ctx context.Context, url string, opts Options) (*DB, error) {
+	if url == "" {
+		return nil, errors.New("pgstore: empty database URL (want postgres://USER:PASSWORD@HOST:PORT/DATABASE)")
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgconn masks the password in the string it quotes.
+		return nil, fmt.Errorf("pgstore: database URL is not a valid PostgreSQL connection string: %w", err)
+	}
+	if opts.Schema != "" {
+		if !schemaRE.MatchString(opts.Schema) {
+			return nil, fmt.Errorf("pgstore: schema %q: want a lower-case identifier ([a-z_][a-z0-9_]*, at most 63 bytes)", opts.Schema)
+		}
+		cfg.ConnConfig.RuntimeParams["search_path"] = opts.Schema
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: connect: %w", err)
+	}
+	db := &DB{pool: pool, schema: opts.Schema}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("pgstore: connect to %s: %w", cfg.ConnConfig.Host, err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() error {
+	db.pool.Close()
+	return nil
+}
+
+// Pool returns the underlying pool (for health checks and tests).
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// migrationLockKey is the advisory lock that serialises migrations of all
+// gpcm schemas in a database (the first 8 bytes of "gpcm-mig").
+const migrationLockKey int64 = 0x6770636d2d6d6967
+
+// migrate applies every embedded migration not yet recorded, all in one
+// transaction under an advisory lock, recording each name.
+func (db *DB) migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("pgstore: list migrations: %w", err)
+	}
+	sort.Strings(names)
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("pgstore: migrate: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after Commit
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLockKey); err != nil {
+		return fmt.Errorf("pgstore: migrate: lock: %w", err)
+	}
+	if db.schema != "" {
+		if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{db.schema}.Sanitize()); err != nil {
+			return fmt.Errorf("pgstore: create schema %s: %w", db.schema, err)
+		}
+	}
+	var schema *string
+	if err := tx.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return fmt.Errorf("pgstore: migrate: %w", err)
+	}
+	if schema == nil {
+		return errors.New("pgstore: no schema of the search_path exists; create one or set Options.Schema")
+	}
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
+		return fmt.Errorf("pgstore: create schema_migrations: %w", err)
+	}
+	done := map[string]bool{}
+	rows, err := tx.Query(ctx, `SELECT name FROM schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("pgstore: read schema_migrations: %w", err)
+	}
+	applied, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("pgstore: read schema_migrations: %w", err)
+	}
+	for _, n := range applied {
+		done[n] = true
+	}
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		if done[base] {
+			continue
+		}
+		body, err := migrationFS.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("pgstore: migration %s: %w", base, err)
+		}
+		if _, err := tx.Exec(ctx, string(body)); err != nil {
+			return fmt.Errorf("pgstore: migration %s: %w", base, err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (name) VALUES ($1)`, base); err != nil {
+			return fmt.Errorf("pgstore: migration %s: %w", base, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("pgstore: migrate: commit: %w", err)
+	}
+	return nil
+}
+
+// Migrations lists the names of applied migrations in order.
+func (db *DB) Migrations(ctx context.Context) ([]string, error) {
+	rows, err := db.pool.Query(ctx, `SELECT name FROM schema_migrations ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: list migrations: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: list migrations: %w", err)
+	}
+	return names, nil
+}
+
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// ts converts a time for a nullable TIMESTAMPTZ column: zero is NULL.
+func ts(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
+
+// fromTS converts a scanned nullable TIMESTAMPTZ back: NULL is zero, and
+// every time is in UTC as callers stored it.
+func fromTS(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
