@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -252,6 +253,51 @@ func RunReceiver(t *testing.T, open func(t *testing.T) receiver.Store) {
 		}
 		if d, _ := s.GetDocument(ctx, doc.ID); d.State != receiver.DocRejected {
 			t.Fatalf("failed transition changed state to %s", d.State)
+		}
+	})
+
+	t.Run("concurrent claims never share a message", func(t *testing.T) {
+		s := open(t)
+		const total = 40
+		for i := range total {
+			record(t, s, fmt.Sprintf("C%03d", i))
+		}
+		var mu sync.Mutex
+		seen := map[int64]string{}
+		var wg sync.WaitGroup
+		errs := make(chan error, 4)
+		for w := range 4 {
+			owner := fmt.Sprintf("w%d", w)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					ms, err := s.ClaimMessages(t.Context(), receiver.ClaimParams{Owner: owner, Now: t0, Lease: lease, Limit: 3})
+					if err != nil {
+						errs <- err
+						return
+					}
+					if len(ms) == 0 {
+						return
+					}
+					mu.Lock()
+					for _, m := range ms {
+						if prev, dup := seen[m.ID]; dup {
+							errs <- fmt.Errorf("message %d claimed by %s and %s", m.ID, prev, owner)
+						}
+						seen[m.ID] = owner
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if len(seen) != total {
+			t.Fatalf("claimed %d messages, want %d", len(seen), total)
 		}
 	})
 
