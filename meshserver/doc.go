@@ -3,4 +3,59 @@
 // authentication, workflow permissions, chunked and compressed messages,
 // GPPROVIDER demographic routing with EPL reports and 5-day expiry, over a
 // Store it declares (see sqlitestore) and a blob.Store for payloads.
+//
+// # Behaviour
+//
+// Routes live under /messageexchange as on live MESH: handshake, outbox
+// (single and chunked sends), inbox listing (500 per page, links.next,
+// workflow_filter), rich inbox and outbox, download (GET, HEAD, chunks),
+// acknowledge, count, tracking by message id and the deprecated local-id
+// form, endpoint lookup and workflow search (the last two need no token).
+// Errors carry the live status codes and the v1 or v2 JSON error body of
+// mesh.Error. Message ids have the live form yyyyMMddHHmmssffffff_XXXXXX.
+//
+// Every mailbox request passes, in order: the client certificate check
+// (Config.RequireClientCert: a verified certificate whose CN is the mailbox
+// id or starts with "{id}."), the NHSMESH token shape, token mailbox equal
+// to the path mailbox, the token timestamp within ±2 hours, the HMAC with
+// the shared key and mailbox password (constant time), the mailbox being
+// active, and the token not used before. Used tokens are recorded in the
+// Store, so several server processes sharing one store reject a token
+// replayed on any of them. Every failure is a 403 with the same body.
+//
+// Payload chunks are written to the blob.Store (durably, before the row
+// that names them is committed), so a crash never lists a message whose
+// payload is missing; a chunked message is listed only when every chunk is
+// stored. Request bodies are limited to Config.MaxRequestBytes (413).
+//
+// # Lifecycle
+//
+// Start runs a worker that moves accepted messages not acknowledged within
+// Config.Expiry (default 5 days) to undeliverable and gives the sender a
+// REPORT (code 14); uploads never completed expire the same way. Finished
+// messages and reports are deleted after Config.Retention (30 days).
+// A Mex-To of GPPROVIDER_{NHS number}_{date of birth}_{surname} on the
+// workflows in Config.GPProviderWorkflows is routed through the patient
+// register (date of birth YYYYMMDD or DDMMYYYY) to the one mailbox of the
+// patient's practice that receives the workflow; otherwise the sender gets
+// a REPORT with EPL-150 to EPL-154 and tracking shows status "error".
+//
+// # Admin API
+//
+// With Config.AdminToken set, /admin/ accepts "Authorization: Bearer TOKEN":
+//
+//	GET    /admin/mailboxes                  list mailboxes
+//	PUT    /admin/mailboxes/{id}             create or replace {"password","ods_code","name","workflows","active"}
+//	POST   /admin/mailboxes/{id}/disable     (and /enable)
+//	POST   /admin/reports                    inject a REPORT {"mailbox_id","code","description","workflow_id",...}
+//	DELETE /admin/reset[/{mailbox}]          delete messages and payloads
+//	GET    /admin/messages[?mailbox=ID]      list messages
+//	POST   /admin/time {"advance":"120h"}    move the lifecycle clock forward and run expiry
+//	POST   /admin/expire                     run expiry now
+//	PUT    /admin/patients/{nhs number}      {"birth_date","surname","ods_code"}
+//
+// /healthz (also /health and /messageexchange/_ping) and /metrics
+// (Prometheus text: requests by route and status, payload bytes in and
+// out, authentication failures, expiries, messages by status) need no
+// authentication.
 package meshserver
