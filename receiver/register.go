@@ -103,8 +103,8 @@ func ParseRegisterCSV(rd io.Reader, opts RegisterOptions) ([]Patient, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			line := 0
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				line = pe.Line
@@ -115,6 +115,7 @@ func ParseRegisterCSV(rd io.Reader, opts RegisterOptions) ([]Patient, error) {
 			}
 			continue
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}
