@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"reflect"
 	"time"
 
 	"github.com/gpcm/gpcm/fhir"
@@ -175,8 +174,8 @@ func NewMessage(h Header, focus string, entries ...Entry) (*Message, error) {
 		Event:     &fhir.Coding{System: fhir.NewURI(MessageEventSystem), Code: fhir.NewCode(h.Event), Display: str(h.EventDisplay)},
 		Sender:    &fhir.Reference{Reference: fhir.NewString(orgURL)},
 		Timestamp: fhir.NewInstant(h.Timestamp.UTC().Format("2006-01-02T15:04:05.000Z07:00")),
+		Source:    &fhir.MessageHeaderSource{Endpoint: fhir.NewURI(h.SourceEndpoint)},
 	}
-	setSource(mh, h.SourceEndpoint)
 	if focus != "" {
 		mh.Focus = []*fhir.Reference{{Reference: fhir.NewString(focus)}}
 	}
@@ -196,12 +195,3 @@ func NewMessage(h Header, focus string, entries ...Entry) (*Message, error) {
 	return &Message{Bundle: b, Header: mh}, nil
 }
 
-// setSource sets MessageHeader.source.endpoint. The element type is reached
-// by reflection because package fhir is renaming its generated backbone types
-// (MessageHeaderMessageSource → MessageHeaderSource); this works with both.
-func setSource(mh *fhir.MessageHeader, endpoint string) {
-	f := reflect.ValueOf(mh).Elem().FieldByName("Source")
-	src := reflect.New(f.Type().Elem())
-	src.Elem().FieldByName("Endpoint").Set(reflect.ValueOf(fhir.NewURI(endpoint)))
-	f.Set(src)
-}
