@@ -194,4 +194,3 @@ func NewMessage(h Header, focus string, entries ...Entry) (*Message, error) {
 	}
 	return &Message{Bundle: b, Header: mh}, nil
 }
-
