@@ -3,6 +3,7 @@ package fhir_test
 import (
 	"bytes"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -297,5 +298,23 @@ func TestBuildAndEncode(t *testing.T) {
 	}
 	if err := fhir.EncodeJSON(&buf, nil, nil); err == nil {
 		t.Error("nil resource encoded")
+	}
+	bad := []struct {
+		name     string
+		res      fhir.Resource
+		wantPath string
+		wantMsg  string
+	}{
+		{name: "nil choice pointer", res: &fhir.Observation{Value: (*fhir.Quantity)(nil)}, wantPath: "Observation.value[x]", wantMsg: "holds a nil *fhir.Quantity"},
+		{name: "nil extension of a primitive", res: &fhir.Patient{Gender: &fhir.Code{Value: "male", Extension: []*fhir.Extension{nil}}}, wantPath: "Patient.gender.extension[0]", wantMsg: "nil element"},
+		{name: "nil choice inside a primitive's extension", res: &fhir.Patient{Gender: &fhir.Code{Value: "male", Extension: []*fhir.Extension{{URL: "u", Value: (*fhir.String)(nil)}}}}, wantPath: "Patient.gender.extension[0].value[x]", wantMsg: "holds a nil *fhir.String"},
+	}
+	for _, tt := range bad {
+		for _, enc := range []func(io.Writer, fhir.Resource, *fhir.EncodeOptions) error{fhir.EncodeXML, fhir.EncodeJSON} {
+			err := enc(io.Discard, tt.res, nil)
+			if !errors.As(err, &ee) || ee.Path != tt.wantPath || !strings.Contains(ee.Msg, tt.wantMsg) {
+				t.Errorf("%s: got %v, want EncodeError at %s: %s", tt.name, err, tt.wantPath, tt.wantMsg)
+			}
+		}
 	}
 }

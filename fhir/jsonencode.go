@@ -181,7 +181,11 @@ func (e *jsonEncoder) members(v reflect.Value, p *typePlan) error {
 					return err
 				}
 			} else if !f.IsNil() {
-				e.prim(fp.name, fp.pkind, f.Interface().(primitiveValue).prim())
+				e.path = append(e.path, pathSeg{fp.name, -1})
+				if err := e.prim(fp.name, fp.pkind, f.Interface().(primitiveValue).prim()); err != nil {
+					return err
+				}
+				e.path = e.path[:len(e.path)-1]
 			}
 		case fkStruct:
 			if fp.repeated {
@@ -215,15 +219,19 @@ func (e *jsonEncoder) members(v reflect.Value, p *typePlan) error {
 			if f.IsNil() {
 				continue
 			}
-			a, err := findAlt(f, fp, func() error {
-				e.path = append(e.path, pathSeg{fp.name, -1})
-				return e.errorf("holds %s, which the choice does not allow", f.Elem().Type())
+			a, err := findAlt(f, fp, func(msg string) error {
+				e.path = append(e.path, pathSeg{fp.name + "[x]", -1})
+				return e.errorf("%s", msg)
 			})
 			if err != nil {
 				return err
 			}
 			if a.prim {
-				e.prim(a.name, a.pkind, f.Interface().(primitiveValue).prim())
+				e.path = append(e.path, pathSeg{a.name, -1})
+				if err := e.prim(a.name, a.pkind, f.Interface().(primitiveValue).prim()); err != nil {
+					return err
+				}
+				e.path = e.path[:len(e.path)-1]
 				continue
 			}
 			e.key(a.name)
@@ -272,18 +280,19 @@ func (e *jsonEncoder) value(kind primKind, s string) {
 
 func hasMeta(p *primitive) bool { return p.ID != "" || len(p.Extension) > 0 || p.Value == "" }
 
-func (e *jsonEncoder) prim(name string, kind primKind, p *primitive) {
+func (e *jsonEncoder) prim(name string, kind primKind, p *primitive) error {
 	if p.Value != "" {
 		e.key(name)
 		e.value(kind, p.Value)
 	}
 	if hasMeta(p) {
 		e.key("_" + name)
-		e.primMeta(p)
+		return e.primMeta(p)
 	}
+	return nil
 }
 
-func (e *jsonEncoder) primMeta(p *primitive) {
+func (e *jsonEncoder) primMeta(p *primitive) error {
 	e.open('{')
 	if p.ID != "" {
 		e.key("id")
@@ -293,16 +302,21 @@ func (e *jsonEncoder) primMeta(p *primitive) {
 		e.key("extension")
 		e.open('[')
 		ext := planOf(reflect.TypeFor[Extension]())
-		for _, x := range p.Extension {
+		for i, x := range p.Extension {
+			e.path = append(e.path, pathSeg{"extension", i})
 			if x == nil {
-				continue
+				return e.errorf("nil element in list")
 			}
 			e.item()
-			e.object(reflect.ValueOf(x).Elem(), ext)
+			if err := e.object(reflect.ValueOf(x).Elem(), ext); err != nil {
+				return err
+			}
+			e.path = e.path[:len(e.path)-1]
 		}
 		e.close(']')
 	}
 	e.close('}')
+	return nil
 }
 
 func (e *jsonEncoder) primList(f reflect.Value, fp *fieldPlan) error {
@@ -338,10 +352,14 @@ func (e *jsonEncoder) primList(f reflect.Value, fp *fieldPlan) error {
 	if anyMeta {
 		e.key("_" + fp.name)
 		e.open('[')
-		for _, p := range ps {
+		for j, p := range ps {
 			e.item()
 			if hasMeta(p) {
-				e.primMeta(p)
+				e.path = append(e.path, pathSeg{fp.name, j})
+				if err := e.primMeta(p); err != nil {
+					return err
+				}
+				e.path = e.path[:len(e.path)-1]
 			} else {
 				e.w.WriteString("null")
 			}

@@ -219,7 +219,11 @@ func (e *xmlEncoder) one(f reflect.Value, fp *fieldPlan, idx int) error {
 	}
 	switch fp.kind {
 	case fkPrim:
-		e.prim(fp.name, f.Interface().(primitiveValue).prim())
+		e.path = append(e.path, pathSeg{fp.name, idx})
+		if err := e.prim(fp.name, f.Interface().(primitiveValue).prim()); err != nil {
+			return err
+		}
+		e.path = e.path[:len(e.path)-1]
 		return nil
 	case fkStruct:
 		e.path = append(e.path, pathSeg{fp.name, idx})
@@ -237,8 +241,7 @@ func (e *xmlEncoder) one(f reflect.Value, fp *fieldPlan, idx int) error {
 			return err
 		}
 		if a.prim {
-			e.prim(a.name, f.Interface().(primitiveValue).prim())
-			return nil
+			return e.prim(a.name, f.Interface().(primitiveValue).prim())
 		}
 		e.path = append(e.path, pathSeg{a.name, -1})
 		e.newline()
@@ -272,27 +275,31 @@ func (e *xmlEncoder) one(f reflect.Value, fp *fieldPlan, idx int) error {
 
 // alt finds the alternative of a choice that the interface value f holds.
 func (e *xmlEncoder) alt(f reflect.Value, fp *fieldPlan) (*altPlan, error) {
-	return findAlt(f, fp, func() error {
-		e.path = append(e.path, pathSeg{fp.name, -1})
-		return e.errorf("holds %s, which the choice does not allow", f.Elem().Type())
+	return findAlt(f, fp, func(msg string) error {
+		e.path = append(e.path, pathSeg{fp.name + "[x]", -1})
+		return e.errorf("%s", msg)
 	})
 }
 
-func findAlt(f reflect.Value, fp *fieldPlan, fail func() error) (*altPlan, error) {
+// findAlt finds the alternative of a choice that the interface value f
+// holds; fail makes the error.
+func findAlt(f reflect.Value, fp *fieldPlan, fail func(msg string) error) (*altPlan, error) {
 	ptr := f.Elem()
-	if ptr.Kind() != reflect.Pointer || ptr.IsNil() {
-		return nil, fail()
+	if ptr.Kind() == reflect.Pointer && ptr.IsNil() {
+		return nil, fail(fmt.Sprintf("holds a nil %s", ptr.Type()))
 	}
-	t := ptr.Type().Elem()
-	for i := range fp.alts {
-		if fp.alts[i].typ == t {
-			return &fp.alts[i], nil
+	if ptr.Kind() == reflect.Pointer {
+		t := ptr.Type().Elem()
+		for i := range fp.alts {
+			if fp.alts[i].typ == t {
+				return &fp.alts[i], nil
+			}
 		}
 	}
-	return nil, fail()
+	return nil, fail(fmt.Sprintf("holds %s, which the choice does not allow", ptr.Type()))
 }
 
-func (e *xmlEncoder) prim(name string, p *primitive) {
+func (e *xmlEncoder) prim(name string, p *primitive) error {
 	e.newline()
 	e.w.WriteByte('<')
 	e.w.WriteString(name)
@@ -304,22 +311,27 @@ func (e *xmlEncoder) prim(name string, p *primitive) {
 	}
 	if len(p.Extension) == 0 {
 		e.w.WriteString("/>")
-		return
+		return nil
 	}
 	e.w.WriteByte('>')
 	e.depth++
 	ext := planOf(reflect.TypeFor[Extension]())
-	for _, x := range p.Extension {
+	for i, x := range p.Extension {
+		e.path = append(e.path, pathSeg{"extension", i})
 		if x == nil {
-			continue
+			return e.errorf("nil element in list")
 		}
 		e.newline()
 		e.w.WriteString("<extension")
-		e.content(reflect.ValueOf(x).Elem(), ext, "extension")
+		if err := e.content(reflect.ValueOf(x).Elem(), ext, "extension"); err != nil {
+			return err
+		}
+		e.path = e.path[:len(e.path)-1]
 	}
 	e.depth--
 	e.newline()
 	e.w.WriteString("</")
 	e.w.WriteString(name)
 	e.w.WriteByte('>')
+	return nil
 }
