@@ -1,12 +1,15 @@
 package s3blob
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -35,21 +38,44 @@ type Config struct {
 	PartSize uint64
 }
 
-// ParseURL reads "http(s)://ACCESS:SECRET@HOST:PORT/BUCKET[/PREFIX]". The
-// scheme chooses TLS; credentials may be left out of the URL and given in
-// the Config afterwards.
+// ParseURL reads an S3 location. Accepted forms:
+//
+//	http://ACCESS:SECRET@HOST:PORT/BUCKET[/PREFIX][?region=R&create=1]
+//	https://ACCESS:SECRET@HOST:PORT/BUCKET[/PREFIX][?region=R&create=1]
+//	s3://ACCESS:SECRET@HOST:PORT/BUCKET[/PREFIX][?secure=false&region=R&create=1]
+//
+// http and https choose TLS by scheme; s3 uses TLS unless secure=false.
+// create=1 (or true) makes Open create a missing bucket. Credentials may be
+// left out of the URL and set in the Config afterwards (access and secret
+// key must then be percent-encoded if they contain reserved characters).
+// Errors never repeat the secret key.
 func ParseURL(raw string) (Config, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Config{}, fmt.Errorf("s3blob: URL: %w", err)
+		// url.Error quotes the URL with its secret; say only what is wrong.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return Config{}, fmt.Errorf("s3blob: URL: %w (want http(s)://ACCESS:SECRET@HOST:PORT/BUCKET or s3://…)", err)
 	}
 	var c Config
+	q := u.Query()
 	switch u.Scheme {
 	case "http":
 	case "https":
 		c.Secure = true
+	case "s3":
+		c.Secure = true
+		if v := q.Get("secure"); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return Config{}, fmt.Errorf("s3blob: URL: secure=%q: want true or false", v)
+			}
+			c.Secure = b
+		}
 	default:
-		return Config{}, fmt.Errorf("s3blob: URL scheme %q: want http or https", u.Scheme)
+		return Config{}, fmt.Errorf("s3blob: URL scheme %q: want http, https or s3", u.Scheme)
 	}
 	if u.Host == "" {
 		return Config{}, errors.New("s3blob: URL has no host")
@@ -61,14 +87,20 @@ func ParseURL(raw string) (Config, error) {
 	}
 	bucket, prefix, _ := strings.Cut(strings.Trim(u.Path, "/"), "/")
 	if bucket == "" {
-		return Config{}, errors.New("s3blob: URL names no bucket (want http(s)://HOST:PORT/BUCKET)")
+		return Config{}, errors.New("s3blob: URL names no bucket (want " + u.Scheme + "://HOST:PORT/BUCKET)")
 	}
 	c.Bucket = bucket
 	if prefix != "" {
 		c.Prefix = prefix + "/"
 	}
-	c.Region = u.Query().Get("region")
-	c.CreateBucket = u.Query().Get("create") == "1" || u.Query().Get("create") == "true"
+	c.Region = q.Get("region")
+	if v := q.Get("create"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("s3blob: URL: create=%q: want 1, true, 0 or false", v)
+		}
+		c.CreateBucket = b
+	}
 	return c, nil
 }
 
@@ -80,13 +112,31 @@ type Store struct {
 	part   uint64
 }
 
-// Open connects and checks that the bucket exists (creating it if asked).
-func Open(ctx context.Context, cfg Config) (*Store, error) {
+// Open connects to the bucket a URL names (see ParseURL for the forms)
+// and checks that it exists, creating it when the URL says create=1.
+func Open(ctx context.Context, rawURL string) (*Store, error) {
+	cfg, err := ParseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return OpenConfig(ctx, cfg)
+}
+
+// OpenConfig connects and checks that the bucket exists (creating it if
+// cfg.CreateBucket).
+func OpenConfig(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Endpoint == "" || cfg.Bucket == "" {
 		return nil, errors.New("s3blob: Endpoint and Bucket are required")
 	}
 	if cfg.Prefix != "" && !strings.HasSuffix(cfg.Prefix, "/") {
 		return nil, fmt.Errorf("s3blob: Prefix %q must end in \"/\"", cfg.Prefix)
+	}
+	part := cfg.PartSize
+	if part == 0 {
+		part = 16 << 20
+	}
+	if part < minPartSize {
+		return nil, fmt.Errorf("s3blob: PartSize %d is below S3's minimum part size of 5 MiB", part)
 	}
 	mc, err := minio.New(cfg.Endpoint, &minio.Options{
 		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
@@ -105,12 +155,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, fmt.Errorf("s3blob: bucket %q does not exist", cfg.Bucket)
 		}
 		if err := mc.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{Region: cfg.Region}); err != nil {
-			return nil, fmt.Errorf("s3blob: create bucket %q: %w", cfg.Bucket, err)
+			// Another process starting at the same time may have won.
+			var er minio.ErrorResponse
+			if !errors.As(err, &er) || (er.Code != "BucketAlreadyOwnedByYou" && er.Code != "BucketAlreadyExists") {
+				return nil, fmt.Errorf("s3blob: create bucket %q: %w", cfg.Bucket, err)
+			}
 		}
-	}
-	part := cfg.PartSize
-	if part == 0 {
-		part = 16 << 20
 	}
 	return &Store{c: mc, bucket: cfg.Bucket, prefix: cfg.Prefix, part: part}, nil
 }
@@ -130,46 +180,73 @@ func notFound(err error) bool {
 	return false
 }
 
-// Put uploads r under key.
+// minPartSize is S3's smallest multipart part.
+const minPartSize = 5 << 20
+
+// smallObject is the largest body Put sends with one PUT request; larger
+// bodies stream as a multipart upload, PartSize at a time.
+const smallObject = 1 << 20
+
+var headPool = sync.Pool{New: func() any { b := make([]byte, smallObject); return &b }}
+
+// Put uploads r under key. A body of at most 1 MiB goes in one PUT from a
+// pooled buffer; a larger one streams as a multipart upload that holds one
+// part (PartSize) in memory at a time. Either way S3 shows the object only
+// once it is complete, and a failed upload is aborted.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
 	k, err := s.key(key)
 	if err != nil {
 		return 0, err
 	}
-	info, err := s.c.PutObject(ctx, s.bucket, k, r, -1, minio.PutObjectOptions{
-		ContentType: "application/octet-stream", PartSize: s.part, DisableContentSha256: false,
-	})
+	bp := headPool.Get().(*[]byte)
+	defer headPool.Put(bp)
+	head := *bp
+	n, err := io.ReadFull(r, head)
+	opts := minio.PutObjectOptions{ContentType: "application/octet-stream", PartSize: s.part}
+	var info minio.UploadInfo
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		info, err = s.c.PutObject(ctx, s.bucket, k, bytes.NewReader(head[:n]), int64(n), opts)
+	case err != nil:
+		return 0, fmt.Errorf("s3blob: put %q: read body: %w", key, err)
+	default:
+		info, err = s.c.PutObject(ctx, s.bucket, k, io.MultiReader(bytes.NewReader(head[:n]), r), -1, opts)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("s3blob: put %q: %w", key, err)
 	}
 	return info.Size, nil
 }
 
-// Open streams the object from byte offset off. A HEAD request first makes
-// a missing key fail here rather than on the first Read.
+// Open streams the object from byte offset off with one ranged GET; a
+// missing key fails here rather than on the first Read, and an offset at or
+// past the end gives an empty reader.
 func (s *Store) Open(ctx context.Context, key string, off int64) (io.ReadCloser, error) {
-	size, err := s.Size(ctx, key)
+	k, err := s.key(key)
 	if err != nil {
 		return nil, err
 	}
-	if off >= size {
-		return io.NopCloser(strings.NewReader("")), nil
+	if off < 0 {
+		return nil, fmt.Errorf("s3blob: open %q: negative offset %d", key, off)
 	}
-	k, _ := s.key(key)
 	opts := minio.GetObjectOptions{}
 	if off > 0 {
-		if err := opts.SetRange(off, size-1); err != nil {
+		if err := opts.SetRange(off, 0); err != nil {
 			return nil, fmt.Errorf("s3blob: open %q at %d: %w", key, off, err)
 		}
 	}
-	obj, err := s.c.GetObject(ctx, s.bucket, k, opts)
+	body, _, _, err := (&minio.Core{Client: s.c}).GetObject(ctx, s.bucket, k, opts)
 	if err != nil {
 		if notFound(err) {
 			return nil, fmt.Errorf("%w: %q", blob.ErrNotFound, key)
 		}
+		var er minio.ErrorResponse
+		if errors.As(err, &er) && er.Code == "InvalidRange" {
+			return io.NopCloser(strings.NewReader("")), nil
+		}
 		return nil, fmt.Errorf("s3blob: open %q: %w", key, err)
 	}
-	return obj, nil
+	return body, nil
 }
 
 // Size reports the object's length.

@@ -1,134 +1,28 @@
 package s3blob_test
 
 import (
-	"context"
+	"bytes"
 	"crypto/rand"
-	"encoding/hex"
-	"net"
+	"crypto/sha256"
+	"errors"
+	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"sync"
+	"strings"
 	"testing"
-	"time"
 
 	"github.com/gpcm/gpcm/blob"
 	"github.com/gpcm/gpcm/blob/blobtest"
 	"github.com/gpcm/gpcm/blob/s3blob"
+	"github.com/gpcm/gpcm/blob/s3blob/s3blobtest"
 )
 
-// s3URL returns an S3 endpoint for tests: GPCM_TEST_S3_URL
-// (http://ACCESS:SECRET@HOST:PORT/any-bucket), or a versitygw started here
-// when the binary is on PATH or in $GOPATH/bin. Without either the tests
-// skip, or fail when GPCM_TEST_STRICT=1.
-func s3Config(t *testing.T) s3blob.Config {
-	t.Helper()
-	if u := os.Getenv("GPCM_TEST_S3_URL"); u != "" {
-		c, err := s3blob.ParseURL(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
-	gw.once.Do(startGateway)
-	if gw.err != "" {
-		if os.Getenv("GPCM_TEST_STRICT") == "1" {
-			t.Fatalf("no S3 server: %s", gw.err)
-		}
-		t.Skipf("no S3 server (%s); set GPCM_TEST_S3_URL or install versitygw", gw.err)
-	}
-	return s3blob.Config{Endpoint: gw.addr, AccessKey: "gpcmtest", SecretKey: "gpcmtestsecret"}
-}
-
-var gw struct {
-	once sync.Once
-	addr string
-	err  string
-}
-
-func findGateway() string {
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p
-	}
-	for _, dir := range []string{os.Getenv("GOBIN"), filepath.Join(os.Getenv("HOME"), "go", "bin")} {
-		if dir == "" {
-			continue
-		}
-		if p := filepath.Join(dir, "versitygw"); fileExists(p) {
-			return p
-		}
-	}
-	return ""
-}
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
-
-// startGateway runs one versitygw for the whole test binary; it dies with
-// the process (TestMain stops it).
-func startGateway() {
-	bin := findGateway()
-	if bin == "" {
-		gw.err = "versitygw not found"
-		return
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		gw.err = err.Error()
-		return
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	dir, err := os.MkdirTemp("", "gpcm-s3-")
-	if err != nil {
-		gw.err = err.Error()
-		return
-	}
-	cmd := exec.Command(bin, "--port", addr, "posix", dir)
-	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY=gpcmtest", "ROOT_SECRET_KEY=gpcmtestsecret")
-	if err := cmd.Start(); err != nil {
-		gw.err = err.Error()
-		return
-	}
-	gwCmd, gwDir = cmd, dir
-	for range 200 {
-		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
-			c.Close()
-			gw.addr = addr
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	gw.err = "versitygw did not start listening"
-}
-
-var (
-	gwCmd *exec.Cmd
-	gwDir string
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if gwCmd != nil {
-		_ = gwCmd.Process.Kill()
-		_ = gwCmd.Wait()
-		os.RemoveAll(gwDir)
-	}
-	os.Exit(code)
-}
-
-func randomName() string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	return "gpcm-test-" + hex.EncodeToString(b[:])
-}
+func TestMain(m *testing.M) { os.Exit(s3blobtest.Main(m)) }
 
 func TestContract(t *testing.T) {
-	base := s3Config(t)
 	blobtest.Run(t, func(t *testing.T) blob.Store {
-		cfg := base
-		cfg.Bucket, cfg.CreateBucket = randomName(), true
+		cfg := s3blobtest.Bucket(t)
 		cfg.Prefix = "p/"
-		s, err := s3blob.Open(context.Background(), cfg)
+		s, err := s3blob.OpenConfig(t.Context(), cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,23 +30,98 @@ func TestContract(t *testing.T) {
 	})
 }
 
+// TestLargeMultipart puts a body bigger than the one-request limit and
+// than one part, from a reader of unknown length, and reads it back whole
+// and from an offset inside the second part.
+func TestLargeMultipart(t *testing.T) {
+	cfg := s3blobtest.Bucket(t)
+	cfg.PartSize = 5 << 20
+	s, err := s3blob.OpenConfig(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := make([]byte, 11<<20+123)
+	_, _ = rand.Read(body)
+	n, err := s.Put(t.Context(), "big/object", struct{ io.Reader }{bytes.NewReader(body)})
+	if err != nil || n != int64(len(body)) {
+		t.Fatalf("Put: got %d, %v; want %d", n, err, len(body))
+	}
+	if size, err := s.Size(t.Context(), "big/object"); err != nil || size != int64(len(body)) {
+		t.Fatalf("Size: got %d, %v; want %d", size, err, len(body))
+	}
+	for _, off := range []int64{0, 6<<20 + 7, int64(len(body)), int64(len(body)) + 10} {
+		r, err := s.Open(t.Context(), "big/object", off)
+		if err != nil {
+			t.Fatalf("Open at %d: %v", off, err)
+		}
+		got, err := io.ReadAll(r)
+		r.Close()
+		want := body[min(off, int64(len(body))):]
+		if err != nil || sha256.Sum256(got) != sha256.Sum256(want) {
+			t.Fatalf("Open at %d: got %d bytes, %v; want %d bytes equal to the body", off, len(got), err, len(want))
+		}
+	}
+}
+
+// TestFailedLargePutLeavesNothing aborts a multipart upload mid-way.
+func TestFailedLargePutLeavesNothing(t *testing.T) {
+	cfg := s3blobtest.Bucket(t)
+	cfg.PartSize = 5 << 20
+	s, err := s3blob.OpenConfig(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := io.MultiReader(bytes.NewReader(make([]byte, 7<<20)), errReader{})
+	if _, err := s.Put(t.Context(), "broken", r); err == nil {
+		t.Fatal("Put from a failing reader: got nil error")
+	}
+	if _, err := s.Size(t.Context(), "broken"); !errors.Is(err, blob.ErrNotFound) {
+		t.Fatalf("after failed put: got %v, want ErrNotFound", err)
+	}
+}
+
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, errors.New("reader broke") }
+
+func TestOpenMissingBucket(t *testing.T) {
+	cfg := s3blobtest.Bucket(t)
+	cfg.CreateBucket = false
+	_, err := s3blob.OpenConfig(t.Context(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("got %v, want bucket does not exist", err)
+	}
+}
+
 func TestParseURL(t *testing.T) {
 	tests := []struct {
 		name    string
 		in      string
 		want    s3blob.Config
-		wantErr bool
+		wantErr string
 	}{
-		{"http with prefix", "http://AK:SK@127.0.0.1:7070/bucket/mesh?create=1", s3blob.Config{Endpoint: "127.0.0.1:7070", AccessKey: "AK", SecretKey: "SK", Bucket: "bucket", Prefix: "mesh/", CreateBucket: true}, false},
-		{"https bucket only", "https://s3.example.org/b", s3blob.Config{Endpoint: "s3.example.org", Secure: true, Bucket: "b"}, false},
-		{"no bucket", "http://h:1/", s3blob.Config{}, true},
-		{"bad scheme", "s3://h/b", s3blob.Config{}, true},
+		{"http with prefix", "http://AK:SK@127.0.0.1:7070/bucket/mesh?create=1", s3blob.Config{Endpoint: "127.0.0.1:7070", AccessKey: "AK", SecretKey: "SK", Bucket: "bucket", Prefix: "mesh/", CreateBucket: true}, ""},
+		{"https bucket only", "https://s3.example.org/b", s3blob.Config{Endpoint: "s3.example.org", Secure: true, Bucket: "b"}, ""},
+		{"s3 defaults to TLS", "s3://AK:SK@s3.example.org/b?region=eu-west-2", s3blob.Config{Endpoint: "s3.example.org", Secure: true, AccessKey: "AK", SecretKey: "SK", Bucket: "b", Region: "eu-west-2"}, ""},
+		{"s3 insecure", "s3://AK:SK@127.0.0.1:9000/b/p/q?secure=false&create=true", s3blob.Config{Endpoint: "127.0.0.1:9000", AccessKey: "AK", SecretKey: "SK", Bucket: "b", Prefix: "p/q/", CreateBucket: true}, ""},
+		{"no bucket", "http://h:1/", s3blob.Config{}, "names no bucket"},
+		{"no host", "http:///b", s3blob.Config{}, "no host"},
+		{"bad scheme", "ftp://h/b", s3blob.Config{}, "want http, https or s3"},
+		{"bad secure", "s3://h/b?secure=maybe", s3blob.Config{}, "secure="},
+		{"bad create", "s3://h/b?create=please", s3blob.Config{}, "create="},
+		{"secret not echoed", "http://AK:topsecret@h:badport/b", s3blob.Config{}, "URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := s3blob.ParseURL(tt.in)
-			if (err != nil) != tt.wantErr || (err == nil && got != tt.want) {
-				t.Fatalf("got %+v, %v; want %+v (error %v)", got, err, tt.want, tt.wantErr)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "topsecret") {
+					t.Fatalf("got %+v, %v; want error containing %q without the secret", got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("got %+v, %v; want %+v", got, err, tt.want)
 			}
 		})
 	}
