@@ -288,6 +288,9 @@ Examples:
 	busAck := c.fs.Duration("busack-within", 72*time.Hour, "alert when no BusAck arrives within this `duration` of the InfAck")
 	poll := c.fs.Duration("poll", time.Minute, "inbox poll `interval` (live MESH: at most every 5 minutes)")
 	track := c.fs.Duration("track", 15*time.Minute, "MESH tracking `interval` per sent report")
+	lease := c.fs.Duration("lease", 10*time.Minute, "how long a claim on a report lasts before another worker (or this one after a crash) takes it over")
+	recheck := c.fs.Duration("recheck-after", 10*time.Minute, "after an ambiguous send, wait this `long` before searching the MESH outbox for it")
+	sendEvery := c.fs.Duration("send-interval", 5*time.Second, "`interval` between outbox scans (new submissions through the API are sent at once)")
 	dropDir := c.fs.String("drop-dir", "", "MESH client OUT `folder` to watch for .ctl/.dat pairs (legacy file drop)")
 	dropSent := c.fs.String("drop-sent-dir", "", "`folder` for sent pairs and their status .ctl files (default: SENT beside --drop-dir)")
 	if _, err := c.parse(env, args, 0, 0, "no arguments"); err != nil {
@@ -303,7 +306,8 @@ Examples:
 	if *listen != "" && tok == "" {
 		return usagef("gpcm send run --help", "send run: --listen needs an API token (--token or GPCM_SEND_TOKEN)")
 	}
-	cfg := sender.Config{InfAckWithin: *infAck, BusAckWithin: *busAck, PollInterval: *poll, TrackInterval: *track}
+	cfg := sender.Config{InfAckWithin: *infAck, BusAckWithin: *busAck, PollInterval: *poll, TrackInterval: *track,
+		Lease: *lease, RecheckAfter: *recheck, SendInterval: *sendEvery}
 	if *dropDir != "" {
 		cfg.Drop = &sender.FileDrop{Out: *dropDir, Sent: *dropSent}
 	}

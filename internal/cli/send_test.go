@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +22,7 @@ import (
 	"github.com/gpcm/gpcm/meshserver"
 	"github.com/gpcm/gpcm/meshtest"
 	"github.com/gpcm/gpcm/senddoc"
+	"github.com/gpcm/gpcm/sqlitestore"
 )
 
 type sendBuf struct {
@@ -199,4 +203,105 @@ func eventually(t *testing.T, ok func() bool) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// TestSendKill9 runs "gpcm send run" as a real process, kills it with
+// SIGKILL three times while it is sending, restarts it, and checks that
+// the practice receives every report exactly once.
+func TestSendKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds gpcm and runs it as a subprocess")
+	}
+	const n = 60
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "gpcm")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/gpcm/gpcm/cmd/gpcm").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ms := meshtest.NewServer(t, meshtest.Options{Patients: []meshserver.Patient{{NHSNumber: "9434765919", BirthDate: "19550109", Surname: "Smith", PracticeODS: "X27"}}})
+	ca := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(ca, ms.CACertPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "outbox")
+	env := map[string]string{"MESH_URL": ms.URL, "MESH_MAILBOX": "X26ABC1", "MESH_PASSWORD": "password", "MESH_SHARED_KEY": ms.SharedKey,
+		"MESH_CA": ca, "GPCM_LOG_LEVEL": "error"}
+	files := []string{"send", "submit", "--data", data}
+	for i := range n {
+		files = append(files, writeSendInput(t, dir, fmt.Sprintf("r%d.json", i), func(in *senddoc.Input) {
+			in.Encounter.ID = fmt.Sprintf("6d6b8a8e-6f0c-4c1f-9a1e-%012d", i)
+		}))
+	}
+	if code, _, errOut := sendCLI(t.Context(), env, files...); code != 0 {
+		t.Fatalf("submit: %d %s", code, errOut)
+	}
+	var environ []string
+	for k, v := range env {
+		environ = append(environ, k+"="+v)
+	}
+	start := func() *exec.Cmd {
+		cmd := exec.Command(bin, "send", "run", "--data", data, "--poll", "1h", "--lease", "1s", "--recheck-after", "1s", "--send-interval", "20ms")
+		cmd.Env = environ
+		var stderr sendBuf
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		return cmd
+	}
+	inbox := func() int {
+		c, err := ms.Store.CountInbox(t.Context(), "X27ABC1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	for k := 1; k <= 3; k++ {
+		cmd := start()
+		eventually(t, func() bool { return inbox() >= k*n/4 })
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		_ = cmd.Wait()
+	}
+	cmd := start()
+	eventually(t, func() bool {
+		_, out, _ := sendCLI(t.Context(), nil, "send", "list", "--data", data, "--state", "sent", "--limit", "1000")
+		return strings.Count(out, "\n") == n+1
+	})
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Wait()
+	msgs, err := ms.Store.ListInbox(t.Context(), meshserver.ListInboxParams{Mailbox: "X27ABC1", Limit: 10 * n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, m := range msgs {
+		tx, _, _ := strings.Cut(m.FileName, ".xml")
+		tx = tx[:strings.LastIndex(tx, "-")]
+		seen[tx]++
+	}
+	if len(msgs) != n || len(seen) != n {
+		t.Fatalf("practice inbox holds %d messages for %d reports, want %d each once: %v", len(msgs), len(seen), n, seen)
+	}
+	db, err := sqlitestore.Open(t.Context(), filepath.Join(data, "sender.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	recovered := 0
+	for tx := range seen {
+		ev, err := db.Sender().Events(t.Context(), tx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ev {
+			if e.To == "send_unknown" {
+				recovered++
+				break
+			}
+		}
+	}
+	t.Logf("%d reports, 3 kills; %d were interrupted mid-send and recovered through the outbox check", n, recovered)
 }
