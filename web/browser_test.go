@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/gpcm/gpcm/meshserver"
+	"github.com/gpcm/gpcm/senddoc"
 	"github.com/gpcm/gpcm/sqlitestore"
 	"github.com/gpcm/gpcm/web"
 )
@@ -308,16 +309,48 @@ func TestBrowserSenderAndAdmin(t *testing.T) {
 		t.Fatalf("alerts: %q", got)
 	}
 	b.screenshot("02-outbox")
+	pdf := filepath.Join(t.TempDir(), "report.pdf")
+	if err := os.WriteFile(pdf, senddoc.ExamplePDF(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.do("open the send form",
+		chromedp.Click(chromedp.CSS("a#send-link")),
+		chromedp.WaitVisible(chromedp.CSS("#nhs_number")),
+	)
+	b.do("fill in the report",
+		chromedp.SendKeys(chromedp.CSS("#nhs_number"), "999 000 0018"),
+		chromedp.SendKeys(chromedp.CSS("#given"), "Alice"),
+		chromedp.SendKeys(chromedp.CSS("#family"), "ALPHA"),
+		chromedp.SetValue(chromedp.CSS("#birth_date"), "1980-03-27"),
+		chromedp.SetValue(chromedp.CSS("#encounter_start"), "2026-11-24T09:30"),
+		chromedp.SendKeys(chromedp.CSS("#sds_user_id"), "123456789012"),
+		chromedp.SendKeys(chromedp.CSS("#practitioner_family"), "GP"),
+		chromedp.SendKeys(chromedp.CSS("#notes"), "Chest clear. No treatment needed."),
+		chromedp.SetUploadFiles(chromedp.CSS("#pdf"), []string{pdf}),
+	)
+	b.screenshot("03-send-form")
+	b.do("check and send",
+		chromedp.Click(chromedp.CSS(`form[action="/outbox/send"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(".nhsuk-notification-banner--success")),
+	)
+	b.screenshot("04-sent")
+	if len(env.outbox.sent) != 1 || !strings.HasPrefix(string(env.outbox.sent[0].PDF), "%PDF") {
+		t.Fatal("the report with its PDF did not reach the outbox")
+	}
+	b.do("back to the dashboard",
+		chromedp.Click(chromedp.CSS(`a.nhsuk-back-link`)),
+		chromedp.WaitVisible(chromedp.CSS("#alerts")),
+	)
 	b.do("open the failed transmission",
 		chromedp.Click(chromedp.CSS(`#alerts a[href="/outbox/tx-2"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/outbox/tx-2/resend"]`)),
 	)
-	b.screenshot("03-transmission-failed")
+	b.screenshot("05-transmission-failed")
 	b.do("resend",
 		chromedp.Click(chromedp.CSS(`form[action="/outbox/tx-2/resend"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(".nhsuk-notification-banner--success")),
 	)
-	b.screenshot("04-transmission-resent")
+	b.screenshot("06-transmission-resent")
 	b.do("sign out",
 		chromedp.Click(chromedp.CSS(".nhsuk-header__account-button")),
 		chromedp.WaitVisible(chromedp.CSS("#username")),
@@ -332,6 +365,6 @@ func TestBrowserSenderAndAdmin(t *testing.T) {
 	if got := b.text("#undelivered"); !strings.Contains(got, "20261124100000000002_BROWSE") {
 		t.Fatalf("undelivered: %q", got)
 	}
-	b.screenshot("05-mesh-admin")
+	b.screenshot("07-mesh-admin")
 	b.checkConsole()
 }

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/net/html"
 
+	"github.com/gpcm/gpcm/senddoc"
 	"github.com/gpcm/gpcm/web"
 	"github.com/gpcm/gpcm/web/internal/htmlcheck"
 )
@@ -318,6 +319,7 @@ var _ web.Inbox = (*memInbox)(nil)
 // memOutbox is a test Outbox scoped by sending organisation.
 type memOutbox struct {
 	mu     sync.Mutex
+	sent   []senddoc.Input
 	tx     map[string]web.Transmission
 	alerts []web.Alert
 }
@@ -428,3 +430,44 @@ func fsWalk(fsys fs.FS, f func(string, []byte)) error {
 		return nil
 	})
 }
+
+// complete fills what the sender back end knows about itself.
+func (m *memOutbox) complete(ods string, in senddoc.Input) senddoc.Input {
+	in.Generation = senddoc.GenerationV1
+	in.SenderMailbox = ods + "OT001"
+	in.Author = senddoc.OrganisationInput{ODSCode: ods, Name: "Demo Urgent Care", Phone: "01234 567890"}
+	if len(in.PDF) == 0 {
+		in.PDF = senddoc.ExamplePDF()
+	}
+	return in
+}
+
+// CheckReport builds and validates with senddoc, as the sender would.
+func (m *memOutbox) CheckReport(ctx context.Context, ods string, in senddoc.Input) (senddoc.Report, error) {
+	in = m.complete(ods, in)
+	built, err := senddoc.Build(in, senddoc.BuildOptions{})
+	if err != nil {
+		return senddoc.Report{}, err
+	}
+	xml, err := built.XML()
+	if err != nil {
+		return senddoc.Report{}, err
+	}
+	return senddoc.ValidateBytes(ctx, xml, senddoc.Options{})
+}
+
+func (m *memOutbox) SendReport(ctx context.Context, ods string, in senddoc.Input, user string) (string, error) {
+	if _, err := m.CheckReport(ctx, ods, in); err != nil {
+		return "", err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = append(m.sent, in)
+	id := fmt.Sprintf("tx-sent-%d", len(m.sent))
+	now := time.Now()
+	m.tx[id] = web.Transmission{ID: id, SenderODS: ods, State: "queued", Recipient: "GPPROVIDER", DocumentType: "Consultation report",
+		CreatedAt: now, UpdatedAt: now, Timeline: []web.TransmissionEvent{{At: now, State: "queued", Detail: "by " + user}}}
+	return id, nil
+}
+
+var _ web.ReportSender = (*memOutbox)(nil)

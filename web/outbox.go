@@ -64,6 +64,7 @@ type Outbox interface {
 }
 
 type outboxData struct {
+	CanSend       bool
 	Alerts        []Alert
 	Transmissions []Transmission
 }
@@ -82,6 +83,7 @@ func (s *Server) getOutbox(w http.ResponseWriter, r *http.Request) error {
 	}
 	u := userFrom(r.Context())
 	var d outboxData
+	_, d.CanSend = ob.(ReportSender)
 	if d.Alerts, err = ob.ListAlerts(r.Context(), u.ODS); err != nil {
 		return fmt.Errorf("listing alerts: %w", err)
 	}

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gpcm/gpcm/meshserver"
+	"github.com/gpcm/gpcm/senddoc"
 	"github.com/gpcm/gpcm/sqlitestore"
 	"github.com/gpcm/gpcm/web"
 	"github.com/gpcm/gpcm/web/internal/htmlcheck"
@@ -397,5 +399,93 @@ func TestStaticAssets(t *testing.T) {
 	}
 	if res, _ := c.get("/static/0000000000000000/app.js"); res.StatusCode != 200 || res.Header.Get("Cache-Control") != "no-cache" {
 		t.Errorf("stale hash: got %d %q, want 200 no-cache", res.StatusCode, res.Header.Get("Cache-Control"))
+	}
+}
+
+func TestSendReportForm(t *testing.T) {
+	env := MustServer(t, web.Config{})
+	c := env.login("sender")
+	_, body := c.get("/outbox")
+	mustHTML(t, body, htmlcheck.In(`a#send-link[href="/outbox/send"]`))
+	_, body = c.get("/outbox/send")
+	mustHTML(t, body,
+		htmlcheck.In(`form[action="/outbox/send"]`, htmlcheck.HasAttr("enctype", "multipart/form-data")),
+		htmlcheck.In(`label[for=nhs_number]`), htmlcheck.In(`input#nhs_number[aria-describedby=nhs_number-hint]`),
+		htmlcheck.In(`label[for=pdf]`), htmlcheck.In(`input#pdf[type=file]`),
+		htmlcheck.In(`input#recipient_type_fa[checked]`),
+		headingsInOrder,
+	)
+	good := map[string]string{
+		"nhs_number": "999 000 0018", "given": "Alice", "family": "ALPHA", "birth_date": "1980-03-27", "gender": "female",
+		"practice_ods": "a11111", "practice_name": "Demo Practice", "encounter_start": "2026-11-24T09:30",
+		"sds_user_id": "123456789012", "practitioner_given": "Gail", "practitioner_family": "GP", "practitioner_role": "GP",
+		"recipient_type": "FA", "reason": "Cough", "notes": "Chest clear.", "plan": "Review in a week",
+	}
+	with := func(changes map[string]string) map[string]string {
+		out := map[string]string{}
+		for k, v := range good {
+			out[k] = v
+		}
+		for k, v := range changes {
+			out[k] = v
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		fields map[string]string
+		pdf    []byte
+		status int
+		checks []htmlcheck.Checker
+		wantTx bool
+	}{
+		{"missing fields", map[string]string{"recipient_type": "FA"}, nil, 422, []htmlcheck.Checker{
+			htmlcheck.In(`.nhsuk-error-summary a[href="#nhs_number"]`, htmlcheck.HasText("valid 10-digit NHS number")),
+			htmlcheck.In(`.nhsuk-error-summary a[href="#family"]`),
+			htmlcheck.In(`.nhsuk-error-summary a[href="#notes"]`),
+			htmlcheck.In(`input#nhs_number[aria-describedby="nhs_number-hint nhs_number-error"]`),
+			htmlcheck.In(`#nhs_number-error`),
+		}, false},
+		{"bad NHS number keeps values", with(map[string]string{"nhs_number": "9990000019"}), nil, 422, []htmlcheck.Checker{
+			htmlcheck.Count(1, ".nhsuk-error-summary li"),
+			htmlcheck.In(`input#nhs_number`, htmlcheck.HasAttr("value", "9990000019")),
+			htmlcheck.In(`input#family`, htmlcheck.HasAttr("value", "ALPHA")),
+			htmlcheck.In(`textarea#notes`, htmlcheck.HasText("Chest clear.")),
+		}, false},
+		{"not a pdf", good, []byte("hello"), 422, []htmlcheck.Checker{
+			htmlcheck.In(`.nhsuk-error-summary a[href="#pdf"]`, htmlcheck.HasText("must be a PDF")),
+		}, false},
+		{"sent with a PDF", good, senddoc.ExamplePDF(), 200, []htmlcheck.Checker{
+			htmlcheck.In(".nhsuk-notification-banner--success", htmlcheck.HasText("Transmission queued")),
+			htmlcheck.In("#timeline", htmlcheck.HasText("queued")),
+		}, true},
+		{"sent without a PDF", good, nil, 200, []htmlcheck.Checker{
+			htmlcheck.In(".nhsuk-notification-banner--success"),
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(env.outbox.sent)
+			fileField := ""
+			if tt.pdf != nil {
+				fileField = "pdf"
+			}
+			res, body := c.postMultipart("/outbox/send", tt.fields, fileField, "report.pdf", tt.pdf)
+			if res.StatusCode != tt.status {
+				doc, _ := htmlcheck.Parse(strings.NewReader(body))
+				t.Fatalf("got %d, want %d; page says %q", res.StatusCode, tt.status, htmlcheck.Text(htmlcheck.MustSelector("main").First(doc)))
+			}
+			mustHTML(t, body, tt.checks...)
+			if sent := len(env.outbox.sent) > before; sent != tt.wantTx {
+				t.Fatalf("sent = %v, want %v", sent, tt.wantTx)
+			}
+		})
+	}
+	if len(env.outbox.sent) == 0 {
+		t.Fatal("nothing sent")
+	}
+	in := env.outbox.sent[0]
+	if in.Patient.NHSNumber != "9990000018" || in.RegisteredPractice.ODSCode != "A11111" || len(in.Sections) != 3 || !bytes.HasPrefix(in.PDF, []byte("%PDF")) {
+		t.Fatalf("sent input = %+v", in.Patient)
 	}
 }

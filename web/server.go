@@ -184,6 +184,8 @@ func (s *Server) authRoutes() []route {
 		{"POST /inbox/{id}/match", roles(RolePractice), s.postMatch},
 		{"POST /inbox/{id}/reject", roles(RolePractice), s.postReject},
 		{"GET /outbox", roles(RoleSender), s.getOutbox},
+		{"GET /outbox/send", roles(RoleSender), s.getSend},
+		{"POST /outbox/send", roles(RoleSender), s.postSend},
 		{"GET /outbox/{id}", roles(RoleSender), s.getTransmission},
 		{"POST /outbox/{id}/resend", roles(RoleSender), s.postResend},
 	}

@@ -25,7 +25,7 @@ var Templates = mustSub(embeddedTemplates, "templates")
 // views are the pages the server renders; each needs views/NAME.tmpl.
 var views = []string{
 	"login", "error", "validator", "meshadmin",
-	"inbox", "document", "outbox", "transmission",
+	"inbox", "document", "outbox", "transmission", "send",
 }
 
 func mustSub(f fs.FS, dir string) fs.FS {
@@ -58,6 +58,10 @@ func templateFuncs(static func(string) string) template.FuncMap {
 		},
 		"nhsnumber": patient.FormatNHSNumber,
 		"lower":     strings.ToLower,
+		// field builds the argument of the "field" partial.
+		"field": func(id, label, hint, value, errMsg, typ, class string) fieldArgs {
+			return fieldArgs{ID: id, Label: label, Hint: hint, Value: value, Error: errMsg, Type: typ, Class: class}
+		},
 	}
 }
 
@@ -86,6 +90,11 @@ func parsePages(tfs fs.FS, static func(string) string) (*pages, error) {
 		p.sets[v] = t
 	}
 	return p, nil
+}
+
+// fieldArgs is what the "field" partial renders.
+type fieldArgs struct {
+	ID, Label, Hint, Value, Error, Type, Class string
 }
 
 // navItem is one link of the header navigation.

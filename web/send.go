@@ -1,0 +1,210 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gpcm/gpcm/itk3"
+	"github.com/gpcm/gpcm/patient"
+	"github.com/gpcm/gpcm/senddoc"
+)
+
+// ReportSender is the optional extra of an Outbox, found by type assertion,
+// behind the "Send a consultation report" form. Both methods complete in
+// with the organisation's own details (sender mailbox, author organisation,
+// generation) before building it. A *senddoc.InputError (or an error
+// wrapping senddoc.ErrInput) is shown to the user as a list of problems.
+type ReportSender interface {
+	// CheckReport builds and validates in without sending it.
+	CheckReport(ctx context.Context, senderODS string, in senddoc.Input) (senddoc.Report, error)
+	// SendReport builds in and queues it for sending; it returns the new
+	// transmission's id.
+	SendReport(ctx context.Context, senderODS string, in senddoc.Input, user string) (string, error)
+}
+
+// sendForm is the form's values, echoed back when something is wrong.
+type sendForm struct {
+	NHSNumber, Given, Family, BirthDate, Gender string
+	PracticeODS, PracticeName                   string
+	EncounterID, EncounterStart, Location       string
+	SDSUserID, PracGiven, PracFamily, PracRole  string
+	Action                                      string
+	Reason, Notes, Plan                         string
+	PDFName                                     string
+}
+
+type sendData struct {
+	Form     sendForm
+	Problems []formProblem
+	Checked  bool
+	Report   senddoc.Report
+}
+
+// formProblem is one entry of the error summary: a message and the id of
+// the field it is about.
+type formProblem struct {
+	Field, Message string
+}
+
+func (s *Server) reportSender() (ReportSender, error) {
+	rs, ok := s.cfg.Outbox.(ReportSender)
+	if !ok {
+		return nil, errNotFound
+	}
+	return rs, nil
+}
+
+func (s *Server) getSend(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.reportSender(); err != nil {
+		return err
+	}
+	p := s.newPage(r, "Send a consultation report")
+	p.Data = sendData{Form: sendForm{Action: "FA"}}
+	return s.render(w, r, http.StatusOK, "send", p)
+}
+
+const pdfNotPDF = "The selected file must be a PDF"
+
+func (s *Server) postSend(w http.ResponseWriter, r *http.Request) error {
+	rs, err := s.reportSender()
+	if err != nil {
+		return err
+	}
+	u := userFrom(r.Context())
+	f := sendForm{}
+	for dst, name := range map[*string]string{
+		&f.NHSNumber: "nhs_number", &f.Given: "given", &f.Family: "family", &f.BirthDate: "birth_date", &f.Gender: "gender",
+		&f.PracticeODS: "practice_ods", &f.PracticeName: "practice_name",
+		&f.EncounterID: "encounter_id", &f.EncounterStart: "encounter_start", &f.Location: "location",
+		&f.SDSUserID: "sds_user_id", &f.PracGiven: "practitioner_given", &f.PracFamily: "practitioner_family", &f.PracRole: "practitioner_role",
+		&f.Action: "recipient_type", &f.Reason: "reason", &f.Notes: "notes", &f.Plan: "plan",
+	} {
+		*dst = strings.TrimSpace(r.PostFormValue(name))
+	}
+	in, problems := f.input()
+	if file, fh, ferr := r.FormFile("pdf"); ferr == nil {
+		defer file.Close()
+		b, rerr := io.ReadAll(file)
+		switch {
+		case rerr != nil:
+			return badRequest("The uploaded PDF could not be read. Try again")
+		case len(b) == 0:
+		case !bytes.HasPrefix(b, []byte("%PDF-")):
+			problems = append(problems, formProblem{"pdf", pdfNotPDF})
+		default:
+			in.PDF, f.PDFName = b, fh.Filename
+		}
+	} else if !errors.Is(ferr, http.ErrMissingFile) && !errors.Is(ferr, http.ErrNotMultipart) {
+		return badRequest("The uploaded PDF could not be read. Try again")
+	}
+	d := sendData{Form: f, Problems: problems}
+	if len(problems) == 0 {
+		rep, err := rs.CheckReport(r.Context(), u.ODS, in)
+		if ie, ok := errors.AsType[*senddoc.InputError](err); ok {
+			for _, pr := range ie.Problems {
+				d.Problems = append(d.Problems, formProblem{inputField(pr), pr})
+			}
+		} else if err != nil {
+			return fmt.Errorf("checking report: %w", err)
+		} else if rep.Errors() > 0 {
+			d.Checked, d.Report = true, rep
+		} else {
+			id, err := rs.SendReport(r.Context(), u.ODS, in, u.Username)
+			if err != nil {
+				return fmt.Errorf("sending report: %w", err)
+			}
+			http.Redirect(w, r, "/outbox/"+id+"?done=queued", http.StatusSeeOther)
+			return nil
+		}
+	}
+	p := s.newPage(r, "Error: Send a consultation report")
+	p.Data = d
+	return s.render(w, r, http.StatusUnprocessableEntity, "send", p)
+}
+
+// input turns the form into a senddoc.Input and lists what the user must
+// fix; the back end fills the sender's own details.
+func (f *sendForm) input() (senddoc.Input, []formProblem) {
+	var probs []formProblem
+	add := func(field, msg string) { probs = append(probs, formProblem{field, msg}) }
+	in := senddoc.Input{UseCase: senddoc.UseCaseConsultation, RecipientType: f.Action, Version: 1}
+	nhs, err := patient.ParseNHSNumber(f.NHSNumber, true)
+	if err != nil {
+		add("nhs_number", "Enter a valid 10-digit NHS number")
+	}
+	if f.Given == "" {
+		add("given", "Enter the patient's first name")
+	}
+	if f.Family == "" {
+		add("family", "Enter the patient's last name")
+	}
+	if bd, err := time.Parse("2006-01-02", f.BirthDate); err != nil || bd.After(time.Now()) {
+		add("birth_date", "Enter the patient's date of birth, for example 1980-03-27")
+	}
+	in.Patient = senddoc.PatientInput{NHSNumber: nhs, Given: strings.Fields(f.Given), Family: f.Family, BirthDate: f.BirthDate, Gender: f.Gender}
+	if f.PracticeODS != "" {
+		f.PracticeODS = strings.ToUpper(f.PracticeODS)
+		in.RegisteredPractice = &senddoc.OrganisationInput{ODSCode: f.PracticeODS, Name: f.PracticeName}
+	}
+	start, err := time.ParseInLocation("2006-01-02T15:04", f.EncounterStart, time.Local)
+	if err != nil {
+		add("encounter_start", "Enter when the consultation started, for example 2026-03-27T14:30")
+	}
+	if f.EncounterID == "" {
+		f.EncounterID = itk3.NewUUID()
+	}
+	in.Encounter = senddoc.EncounterInput{ID: f.EncounterID, Start: start, Location: f.Location}
+	if f.SDSUserID == "" {
+		add("sds_user_id", "Enter the clinician's SDS user ID")
+	}
+	if f.PracFamily == "" {
+		add("practitioner_family", "Enter the clinician's last name")
+	}
+	in.Practitioner = &senddoc.PractitionerInput{SDSUserID: f.SDSUserID, Given: strings.Fields(f.PracGiven), Family: f.PracFamily, Role: f.PracRole}
+	if f.Action != "FA" && f.Action != "FI" {
+		add("recipient_type_fa", "Choose For Action or For Information")
+	}
+	for _, sec := range []struct{ title, text string }{{"Reason for contact", f.Reason}, {"Consultation", f.Notes}, {"Plan", f.Plan}} {
+		if sec.text != "" {
+			in.Sections = append(in.Sections, senddoc.Section{Title: sec.title, Text: sec.text})
+		}
+	}
+	if len(in.Sections) == 0 {
+		add("notes", "Enter the consultation notes")
+	}
+	return in, probs
+}
+
+// inputField guesses which form field a senddoc input problem is about, so
+// the error summary can link to it; problems about the sender's own details
+// link to the first field.
+func inputField(problem string) string {
+	for _, m := range []struct{ prefix, field string }{
+		{"patient.nhsNumber", "nhs_number"}, {"patient.family", "family"}, {"patient.given", "given"},
+		{"patient.birthDate", "birth_date"}, {"patient.gender", "gender"},
+		{"practitioner.sdsUserId", "sds_user_id"}, {"practitioner.family", "practitioner_family"},
+		{"registeredPractice", "practice_ods"}, {"encounter.id", "encounter_id"}, {"encounter", "encounter_start"},
+		{"recipientType", "recipient_type_fa"}, {"sections", "notes"}, {"pdf", "pdf"},
+	} {
+		if strings.HasPrefix(problem, m.prefix) {
+			return m.field
+		}
+	}
+	return "nhs_number"
+}
+
+// ErrorFor is the problem with a field ("" if none), for the template.
+func (d sendData) ErrorFor(field string) string {
+	for _, p := range d.Problems {
+		if p.Field == field {
+			return p.Message
+		}
+	}
+	return ""
+}
