@@ -10,7 +10,11 @@ import (
 )
 
 // TestMain fails the package when a receiver goroutine outlives the tests.
+// Started as a crash-test child it runs a receiver instead.
 func TestMain(m *testing.M) {
+	if os.Getenv("GPCM_RECEIVER_CRASH_CHILD") == "1" {
+		crashChild()
+	}
 	code := m.Run()
 	if code == 0 {
 		var s string
