@@ -247,11 +247,17 @@ func TestCrashKill9(t *testing.T) {
 		}
 	}()
 	kills := 0
-	deadline := time.Now().Add(5 * time.Minute)
+	deadline := time.Now().Add(10 * time.Minute)
 	for sent.Load() < int64(total) && time.Now().Before(deadline) && bad.Load() == nil {
-		var b [1]byte
+		// Kill after a random amount of progress (so that a slow machine
+		// still gets through), at a random moment within the traffic.
+		var b [2]byte
 		_, _ = rand.Read(b[:])
-		time.Sleep(time.Duration(100+int(b[0])*2) * time.Millisecond)
+		target := sent.Load() + 10 + int64(b[0])%190
+		for sent.Load() < target && sent.Load() < int64(total) && time.Now().Before(deadline) && bad.Load() == nil {
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(time.Duration(b[1]) * time.Millisecond)
 		cs.kill()
 		kills++
 		cs.start()
