@@ -72,6 +72,7 @@ func commands() []command {
 		{"senddoc", "build Send Document messages from a JSON description", runSendDoc},
 		{"receiver", "run the Generic FHIR Receiver for a practice mailbox", runReceiver},
 		{"send", "submit consultation reports to the durable outbox and track their acknowledgements", runSend},
+		{"bench", "measure gpcm against a baseline in the same run (MESH server throughput and latency)", runBench},
 		{"version", "print the gpcm version", runVersion},
 	}
 }
