@@ -1,0 +1,121 @@
+package pgstore_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/tls"
+	"io"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/gpcm/gpcm/blob/s3blob"
+	"github.com/gpcm/gpcm/blob/s3blob/s3blobtest"
+	"github.com/gpcm/gpcm/mesh"
+	"github.com/gpcm/gpcm/meshtest"
+	"github.com/gpcm/gpcm/pgstore/pgstoretest"
+)
+
+func TestMain(m *testing.M) { os.Exit(s3blobtest.Main(m)) }
+
+// TestTwoServersOnPostgresAndS3 is the scale-out acceptance: two MESH
+// servers on two loopback ports, each with its own PostgreSQL pool and its
+// own S3 client (as two processes have), on one schema and one bucket. A
+// chunked message sent via server 1 is listed, downloaded intact and
+// acknowledged via server 2, tracking via server 1 then shows it
+// acknowledged, and a token used on server 1 is refused (403) on server 2.
+func TestTwoServersOnPostgresAndS3(t *testing.T) {
+	schema := pgstoretest.Schema(t)
+	bucket := s3blobtest.Bucket(t)
+	open := func() meshtest.Options {
+		blobs, err := s3blob.OpenConfig(t.Context(), bucket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return meshtest.Options{Store: pgstoretest.MustOpenSchema(t, schema).Mesh(), Blobs: blobs}
+	}
+	one := meshtest.NewServer(t, open())
+	two := meshtest.NewServer(t, open())
+	if one.URL == two.URL {
+		t.Fatalf("both servers on %s", one.URL)
+	}
+	client := func(srv *meshtest.Server, mailbox string) *mesh.Client {
+		t.Helper()
+		mb := srv.Mailbox(t, mailbox)
+		c, err := mesh.NewClient(mesh.Config{URL: srv.URL, Mailbox: mb.ID, Password: mb.Password, SharedKey: srv.SharedKey,
+			ChunkSize: 64 << 10, HTTPClient: noGzipClient(srv), TempDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	sender1 := client(one, "X26ABC1")
+	receiver2 := client(two, "X26ABC2")
+	ctx := t.Context()
+
+	body := make([]byte, 200<<10+17) // four chunks of 64 KiB
+	_, _ = rand.Read(body)
+	res, err := sender1.Send(ctx, mesh.SendRequest{To: "X26ABC2", WorkflowID: "GPFED_CONSULT_REPORT", Filename: "a.dat",
+		LocalID: "two-servers", Body: bytes.NewReader(body), Size: int64(len(body))})
+	if err != nil {
+		t.Fatalf("send via server 1: %v", err)
+	}
+
+	ids, err := receiver2.Inbox(ctx, mesh.InboxOptions{})
+	if err != nil || len(ids) != 1 || ids[0] != res.MessageID {
+		t.Fatalf("inbox via server 2: got %v, %v; want [%s]", ids, err, res.MessageID)
+	}
+	d, err := receiver2.Get(ctx, res.MessageID)
+	if err != nil {
+		t.Fatalf("download via server 2: %v", err)
+	}
+	got, err := io.ReadAll(d)
+	d.Close()
+	if err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("download via server 2: got %d bytes, %v; want the %d bytes sent", len(got), err, len(body))
+	}
+	if d.Chunks() != 4 {
+		t.Fatalf("chunks: got %d, want 4", d.Chunks())
+	}
+	if err := receiver2.Ack(ctx, res.MessageID); err != nil {
+		t.Fatalf("acknowledge via server 2: %v", err)
+	}
+	tr, err := sender1.Track(ctx, res.MessageID)
+	if err != nil || tr.Status != mesh.StatusAcknowledged {
+		t.Fatalf("tracking via server 1: got %+v, %v; want acknowledged", tr, err)
+	}
+	if n, err := client(one, "X26ABC2").Count(ctx); err != nil || n != 0 {
+		t.Fatalf("count via server 1 after ack via server 2: got %d, %v; want 0", n, err)
+	}
+
+	// One token, first on server 1, then replayed on server 2.
+	tok := mesh.NewToken("X26ABC1", "password", one.SharedKey, "4f1d2c3b-nonce", 1, time.Now()).String()
+	inbox := func(srv *meshtest.Server) int {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/messageexchange/X26ABC1/inbox", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", tok)
+		req.Header.Set("Accept", "application/vnd.mesh.v2+json")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := inbox(one); code != http.StatusOK {
+		t.Fatalf("token on server 1: got %d, want 200", code)
+	}
+	if code := inbox(two); code != http.StatusForbidden {
+		t.Fatalf("same token on server 2: got %d, want 403", code)
+	}
+}
+
+// noGzipClient trusts srv and leaves gzip bodies for mesh.Client to decode.
+func noGzipClient(srv *meshtest.Server) *http.Client {
+	return &http.Client{Transport: &http.Transport{DisableCompression: true,
+		TLSClientConfig: &tls.Config{RootCAs: srv.CA.Pool(), MinVersion: tls.VersionTLS12}}}
+}
