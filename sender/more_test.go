@@ -2,6 +2,7 @@ package sender_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -180,6 +181,45 @@ func FuzzParseSubmission(f *testing.F) {
 		sub, err := sender.ParseSubmission(b)
 		if err == nil && sub.Input == nil && sub.Message == nil {
 			t.Fatal("no error and nothing parsed")
+		}
+	})
+}
+
+func TestRouting(t *testing.T) {
+	tests := []struct {
+		name  string
+		tweak func(*sender.Config)
+	}{
+		{"GPCM-SD-CS-060 auto GPPROVIDER routing", nil},
+		{"explicit mailbox", func(c *sender.Config) { c.Routing, c.Mailbox = sender.RouteMailbox, practiceMailbox }},
+		{"endpoint lookup of the practice ODS code", func(c *sender.Config) { c.Routing = sender.RouteLookup }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := mustEnv(t, envOptions{tweak: tt.tweak})
+			in := exampleInput()
+			in.RegisteredPractice.ODSCode = "X27"
+			tr := e.submit(t, in)
+			wantTo := practiceMailbox
+			if tt.tweak == nil {
+				wantTo = "GPPROVIDER_9434765919_19550109_Smith"
+			}
+			if !strings.EqualFold(tr.To, wantTo) {
+				t.Fatalf("To: got %q, want %q", tr.To, wantTo)
+			}
+			e.sendDue(t)
+			if got := e.practiceInbox(t); len(got) != 1 || got[0].headerID != tr.HeaderID {
+				t.Fatalf("practice got %+v", got)
+			}
+		})
+	}
+	t.Run("lookup finding no mailbox is refused", func(t *testing.T) {
+		e := mustEnv(t, envOptions{tweak: func(c *sender.Config) { c.Routing = sender.RouteLookup }})
+		in := exampleInput()
+		in.RegisteredPractice.ODSCode = "X99"
+		if _, _, err := e.svc.Submit(t.Context(), sender.Submission{Input: &in}); !errors.Is(err, sender.ErrInvalid) {
+			t.Fatalf("got %v, want ErrInvalid", err)
 		}
 	})
 }

@@ -163,6 +163,14 @@ func (s *Service) recheck(ctx context.Context, t Transmission) error {
 			if !strings.EqualFold(m.WorkflowID, t.WorkflowID) || (m.LocalID != "" && m.LocalID != t.LocalID) {
 				continue
 			}
+			// Messages already linked to a transmission are not this attempt.
+			known, ferr := s.cfg.Store.FindTransmissions(ctx, RefMeshMessageID, m.MessageID)
+			if ferr != nil {
+				return ferr
+			}
+			if len(known) > 0 {
+				continue
+			}
 			tr, terr := s.cfg.Mesh.Track(ctx, m.MessageID)
 			if terr != nil {
 				err = terr
