@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -26,9 +27,9 @@ func TestEveryRouteNeedsLogin(t *testing.T) {
 	env.seed()
 	noRedirect := env.newClient()
 	noRedirect.hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	for _, pattern := range env.srv.Routes() {
-		t.Run(pattern, func(t *testing.T) {
-			method, path := concrete(pattern)
+	for _, rt := range env.srv.Routes() {
+		t.Run(rt.Pattern, func(t *testing.T) {
+			method, path := concrete(rt.Pattern)
 			req, _ := http.NewRequestWithContext(t.Context(), method, env.ts.URL+path, strings.NewReader(""))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			res, body := noRedirect.do(req)
@@ -57,22 +58,39 @@ func TestEveryPostNeedsCSRF(t *testing.T) {
 		web.RoleSender:   env.login("sender"),
 		web.RoleAdmin:    env.login("admin"),
 	}
-	for _, pattern := range env.srv.Routes() {
-		method, path := concrete(pattern)
+	var withToken []func()
+	for _, rt := range env.srv.Routes() {
+		method, path := concrete(rt.Pattern)
 		if method != http.MethodPost {
 			continue
 		}
 		path = strings.ReplaceAll(path, "/outbox/doc-a1", "/outbox/tx-2")
 		for role, c := range byRole {
+			admitted := rt.Roles == nil || slices.Contains(rt.Roles, role)
 			for _, tc := range []struct {
 				name  string
 				token string
 			}{{"missing", ""}, {"wrong", "not-the-token"}, {"other session's", byRole[web.RoleAdmin].csrf + "x"}} {
-				t.Run(pattern+" "+string(role)+" "+tc.name, func(t *testing.T) {
-					res, _ := c.postForm(path, url.Values{"csrf_token": {tc.token}, "reason": {"x"}, "message": {"<x/>"}})
+				t.Run(rt.Pattern+" "+string(role)+" "+tc.name, func(t *testing.T) {
+					res, body := c.postForm(path, url.Values{"csrf_token": {tc.token}, "reason": {"x"}, "message": {"<x/>"}})
 					if res.StatusCode != http.StatusForbidden {
 						t.Fatalf("got %d, want 403", res.StatusCode)
 					}
+					if admitted && !strings.Contains(body, "Your form has expired") {
+						t.Fatalf("role %s may use %s, so the refusal must be the CSRF check", role, rt.Pattern)
+					}
+				})
+			}
+			if admitted && rt.Pattern != "POST /logout" {
+				withToken = append(withToken, func() {
+					// The same request with the session's token is not refused.
+					t.Run(rt.Pattern+" "+string(role)+" with token", func(t *testing.T) {
+						c.get("/validator") // refresh c.csrf
+						res, _ := c.postForm(path, url.Values{"reason": {"x"}, "message": {"<x/>"}})
+						if res.StatusCode == http.StatusForbidden {
+							t.Fatalf("with the session's token: got 403")
+						}
+					})
 				})
 			}
 		}
@@ -81,6 +99,9 @@ func TestEveryPostNeedsCSRF(t *testing.T) {
 	d, err := env.inbox.GetDocument(t.Context(), "A11111", "doc-a1")
 	if err != nil || d.State != web.StateAwaitingFiling {
 		t.Fatalf("doc-a1 after refused posts: %v %s, want awaiting-filing", err, d.State)
+	}
+	for _, f := range withToken {
+		f()
 	}
 	t.Run("login", func(t *testing.T) {
 		c := env.newClient()

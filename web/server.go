@@ -203,13 +203,21 @@ func (s *Server) routes() {
 	s.mux.Handle("/", s.public(func(http.ResponseWriter, *http.Request) error { return errNotFound }))
 }
 
-// Routes lists the method and pattern of every route that needs a login, for
-// tests that check each one refuses anonymous requests and POSTs without a
-// CSRF token.
-func (s *Server) Routes() []string {
-	var out []string
+// Route describes one route that needs a login.
+type Route struct {
+	// Pattern is the ServeMux pattern ("POST /inbox/{id}/file").
+	Pattern string
+	// Roles admitted; nil means every role.
+	Roles []Role
+}
+
+// Routes lists every route that needs a login, for tests that check each
+// one refuses anonymous requests, other roles and POSTs without a CSRF
+// token.
+func (s *Server) Routes() []Route {
+	var out []Route
 	for _, rt := range s.authRoutes() {
-		out = append(out, rt.pattern)
+		out = append(out, Route{Pattern: rt.pattern, Roles: rt.allow})
 	}
 	return out
 }
