@@ -25,6 +25,32 @@
 // a person at the practice; MESH itself gives up on an uncollected message
 // after 5 days). Both are Config fields.
 //
+// # No duplicates
+//
+// Each attempt is recorded (attempt number, Mex-FileName "<id>-<n>.xml")
+// before its POST. Mex-LocalID carries the sender ODS code as the
+// specification requires (GPCM-SD-CS-080), so it cannot identify a message:
+// after an ambiguous failure, or a restart that finds an attempt without an
+// outcome, the transmission waits in send_unknown and the MESH outbox (rich
+// outbox + tracking) is searched for that attempt's file name before
+// anything is sent again.
+//
+// # Inbox
+//
+// PollInbox takes only ITK3 responses (workflow …_ACK) and REPORTs; other
+// messages in the mailbox are left for their owners. A response is matched
+// as itk3.md §5.2 says (MessageHeader.id, then Bundle id/identifier, then
+// SenderReference), a REPORT by its linked message ID. The outcome, its
+// event, any alert and the inbox record commit together, and only then is
+// the message acknowledged on MESH.
+//
+// # Alerts
+//
+// A failure or a missed deadline creates exactly one Alert per reason and
+// transmission (a unique index), visible in the API and handed at least once
+// to the Hook (CommandHook or WebhookHook). FileDrop adds the MESH client's
+// .ctl/.dat folder interface for legacy systems.
+//
 // # Storage and MESH
 //
 // The package declares the Store it needs (package sqlitestore implements it)
