@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"net/http"
 	"os"
@@ -19,12 +20,10 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(s3blobtest.Main(m)) }
 
-// TestTwoServersOnPostgresAndS3 is the scale-out acceptance: two MESH
-// servers on two loopback ports, each with its own PostgreSQL pool and its
-// own S3 client (as two processes have), on one schema and one bucket. A
-// chunked message sent via server 1 is listed, downloaded intact and
-// acknowledged via server 2, tracking via server 1 then shows it
-// acknowledged, and a token used on server 1 is refused (403) on server 2.
+// TestTwoServersOnPostgresAndS3 is the scale-out acceptance in one test
+// process: two MESH servers on two loopback ports, each with its own
+// PostgreSQL pool and its own S3 client (as two processes have), on one
+// schema and one bucket. See shareState for what is checked.
 func TestTwoServersOnPostgresAndS3(t *testing.T) {
 	schema := pgstoretest.Schema(t)
 	bucket := s3blobtest.Bucket(t)
@@ -37,14 +36,37 @@ func TestTwoServersOnPostgresAndS3(t *testing.T) {
 	}
 	one := meshtest.NewServer(t, open())
 	two := meshtest.NewServer(t, open())
+	shareState(t, endpoint{one.URL, one.SharedKey, one.CA.Pool()}, endpoint{two.URL, two.SharedKey, two.CA.Pool()})
+}
+
+// endpoint is one running MESH server as a client sees it.
+type endpoint struct {
+	URL       string
+	SharedKey string
+	Roots     *x509.CertPool
+}
+
+// client trusts the server and leaves gzip bodies for mesh.Client to decode.
+func (e endpoint) client() *http.Client {
+	return &http.Client{Transport: &http.Transport{DisableCompression: true,
+		TLSClientConfig: &tls.Config{RootCAs: e.Roots, MinVersion: tls.VersionTLS12}}}
+}
+
+// shareState checks that two servers behave as one MESH: a chunked message
+// sent via one is listed, downloaded intact and acknowledged via two,
+// tracking via one then shows it acknowledged, and a token used on one is
+// refused (403) on two. Mailboxes X26ABC1 and X26ABC2 (password
+// "password") must exist.
+func shareState(t *testing.T, one, two endpoint) {
+	t.Helper()
 	if one.URL == two.URL {
 		t.Fatalf("both servers on %s", one.URL)
 	}
-	client := func(srv *meshtest.Server, mailbox string) *mesh.Client {
+	ctx := t.Context()
+	client := func(e endpoint, mailbox string) *mesh.Client {
 		t.Helper()
-		mb := srv.Mailbox(t, mailbox)
-		c, err := mesh.NewClient(mesh.Config{URL: srv.URL, Mailbox: mb.ID, Password: mb.Password, SharedKey: srv.SharedKey,
-			ChunkSize: 64 << 10, HTTPClient: noGzipClient(srv), TempDir: t.TempDir()})
+		c, err := mesh.NewClient(mesh.Config{URL: e.URL, Mailbox: mailbox, Password: "password", SharedKey: e.SharedKey,
+			ChunkSize: 64 << 10, HTTPClient: e.client(), TempDir: t.TempDir()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,7 +74,6 @@ func TestTwoServersOnPostgresAndS3(t *testing.T) {
 	}
 	sender1 := client(one, "X26ABC1")
 	receiver2 := client(two, "X26ABC2")
-	ctx := t.Context()
 
 	body := make([]byte, 200<<10+17) // four chunks of 64 KiB
 	_, _ = rand.Read(body)
@@ -61,7 +82,6 @@ func TestTwoServersOnPostgresAndS3(t *testing.T) {
 	if err != nil {
 		t.Fatalf("send via server 1: %v", err)
 	}
-
 	ids, err := receiver2.Inbox(ctx, mesh.InboxOptions{})
 	if err != nil || len(ids) != 1 || ids[0] != res.MessageID {
 		t.Fatalf("inbox via server 2: got %v, %v; want [%s]", ids, err, res.MessageID)
@@ -90,16 +110,18 @@ func TestTwoServersOnPostgresAndS3(t *testing.T) {
 	}
 
 	// One token, first on server 1, then replayed on server 2.
-	tok := mesh.NewToken("X26ABC1", "password", one.SharedKey, "4f1d2c3b-nonce", 1, time.Now()).String()
-	inbox := func(srv *meshtest.Server) int {
+	var nonce [8]byte
+	_, _ = rand.Read(nonce[:])
+	tok := mesh.NewToken("X26ABC1", "password", one.SharedKey, fmtHex(nonce[:]), 1, time.Now()).String()
+	inbox := func(e endpoint) int {
 		t.Helper()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/messageexchange/X26ABC1/inbox", nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.URL+"/messageexchange/X26ABC1/inbox", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		req.Header.Set("Authorization", tok)
 		req.Header.Set("Accept", "application/vnd.mesh.v2+json")
-		resp, err := srv.Client().Do(req)
+		resp, err := e.client().Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,8 +136,11 @@ func TestTwoServersOnPostgresAndS3(t *testing.T) {
 	}
 }
 
-// noGzipClient trusts srv and leaves gzip bodies for mesh.Client to decode.
-func noGzipClient(srv *meshtest.Server) *http.Client {
-	return &http.Client{Transport: &http.Transport{DisableCompression: true,
-		TLSClientConfig: &tls.Config{RootCAs: srv.CA.Pool(), MinVersion: tls.VersionTLS12}}}
+func fmtHex(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 2*len(b))
+	for _, c := range b {
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return string(out)
 }
