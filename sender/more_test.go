@@ -135,6 +135,7 @@ func TestStartStop(t *testing.T) {
 	if err := e.svc.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(e.svc.Stop)
 	if err := e.svc.Start(t.Context()); err == nil {
 		t.Fatal("second Start succeeded")
 	}
