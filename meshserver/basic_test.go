@@ -8,7 +8,7 @@ import (
 )
 
 func TestSendListDownloadAck(t *testing.T) {
-	srv := meshtest.NewServer(t, meshtest.Options{})
+	srv := newServer(t, meshtest.Options{})
 	a, b := newClient(t, srv, "X26ABC1"), newClient(t, srv, "X26ABC2")
 	id := a.mustSend("X26ABC2", "TEST_WORKFLOW", []byte("hello"), map[string]string{"Mex-Subject": "s", "Mex-LocalID": "L1"})
 	if got := b.inbox(""); len(got) != 1 || got[0] != id {

@@ -20,7 +20,7 @@ import (
 // with the status code live MESH answers (see shared/spec/mesh-api.md).
 
 func TestHandshake(t *testing.T) {
-	srv := meshtest.NewServer(t, meshtest.Options{})
+	srv := newServer(t, meshtest.Options{})
 	c := newClient(t, srv, "X26ABC1")
 	hs := map[string]string{"Mex-ClientVersion": "gpcm==test", "Mex-OSName": "Linux", "Mex-OSVersion": "6"}
 	r := c.do("POST", "/messageexchange/X26ABC1", hs, nil)
@@ -40,7 +40,7 @@ func TestHandshake(t *testing.T) {
 }
 
 func TestAuthFailures(t *testing.T) {
-	srv := meshtest.NewServer(t, meshtest.Options{})
+	srv := newServer(t, meshtest.Options{})
 	c := newClient(t, srv, "X26ABC1")
 	inbox := "/messageexchange/X26ABC1/inbox"
 	tests := []struct {
@@ -67,7 +67,7 @@ func TestAuthFailures(t *testing.T) {
 }
 
 func TestAuthReusedNonce(t *testing.T) {
-	srv := meshtest.NewServer(t, meshtest.Options{})
+	srv := newServer(t, meshtest.Options{})
 	c := newClient(t, srv, "X26ABC1")
 	tok := token("X26ABC1", "password", srv.SharedKey, time.Now())
 	r := c.do("GET", "/messageexchange/X26ABC1/inbox", map[string]string{"Authorization": tok}, nil)
@@ -77,14 +77,14 @@ func TestAuthReusedNonce(t *testing.T) {
 }
 
 func TestAuthTimestampWithinWindow(t *testing.T) {
-	srv := meshtest.NewServer(t, meshtest.Options{})
+	srv := newServer(t, meshtest.Options{})
 	c := newClient(t, srv, "X26ABC1")
 	c.tokenTime = time.Now().Add(-100 * time.Minute)
 	wantStatus(t, "token 100 minutes old", c.do("GET", "/messageexchange/X26ABC1/inbox", nil, nil), http.StatusOK)
 }
 
 func TestAuthDisabledMailbox(t *testing.T) {
-	srv := meshtest.NewServer(t, meshtest.Options{})
+	srv := newServer(t, meshtest.Options{})
 	c := newClient(t, srv, "X26ABC1")
 	if err := srv.Store.SetMailboxActive(t.Context(), "X26ABC1", false); err != nil {
 		t.Fatal(err)
@@ -93,7 +93,7 @@ func TestAuthDisabledMailbox(t *testing.T) {
 }
 
 func TestMutualTLS(t *testing.T) {
-	srv := meshtest.NewServer(t, meshtest.Options{MutualTLS: true})
+	srv := newServer(t, meshtest.Options{MutualTLS: true})
 	c := newClient(t, srv, "X26ABC1")
 	wantStatus(t, "with client certificate", c.do("GET", "/messageexchange/X26ABC1/inbox", nil, nil), http.StatusOK)
 
@@ -110,14 +110,14 @@ func TestMutualTLS(t *testing.T) {
 }
 
 func TestBadAcceptHeader(t *testing.T) {
-	srv := meshtest.NewServer(t, meshtest.Options{})
+	srv := newServer(t, meshtest.Options{})
 	c := newClient(t, srv, "X26ABC1")
 	c.accept = "application/vnd.mesh.vX+json"
 	wantStatus(t, "malformed vnd.mesh media type", c.do("GET", "/messageexchange/X26ABC1/inbox", nil, nil), http.StatusBadRequest)
 }
 
 func TestLowerCaseHeaders(t *testing.T) {
-	srv := meshtest.NewServer(t, meshtest.Options{})
+	srv := newServer(t, meshtest.Options{})
 	c := newClient(t, srv, "X26ABC1")
 	// Request header names in lower case, as some clients send them.
 	req := httptest.NewRequest("POST", "/messageexchange/X26ABC1/outbox", strings.NewReader("x"))
@@ -156,7 +156,7 @@ func TestLowerCaseHeaders(t *testing.T) {
 }
 
 func TestMessageIDFormat(t *testing.T) {
-	srv := meshtest.NewServer(t, meshtest.Options{})
+	srv := newServer(t, meshtest.Options{})
 	id := newClient(t, srv, "X26ABC1").mustSend("X26ABC2", "WF", []byte("x"), nil)
 	if len(id) != 27 || id[20] != '_' || strings.Trim(id[:20], "0123456789") != "" || strings.Trim(id[21:], "0123456789ABCDEF") != "" {
 		t.Fatalf("message id %q is not yyyyMMddHHmmssffffff_XXXXXX", id)
@@ -164,7 +164,7 @@ func TestMessageIDFormat(t *testing.T) {
 }
 
 func TestVersion1Shapes(t *testing.T) {
-	srv := meshtest.NewServer(t, meshtest.Options{})
+	srv := newServer(t, meshtest.Options{})
 	a, b := newClient(t, srv, "X26ABC1"), newClient(t, srv, "X26ABC2")
 	a.accept, b.accept = "application/json", ""
 	r := a.send("X26ABC2", "WF", []byte("v1"), nil)
@@ -188,7 +188,7 @@ func TestVersion1Shapes(t *testing.T) {
 }
 
 func TestSendErrors(t *testing.T) {
-	srv := meshtest.NewServer(t, meshtest.Options{MaxRequestBytes: 1000, Mailboxes: []meshtest.Mailbox{
+	srv := newServer(t, meshtest.Options{MaxRequestBytes: 1000, Mailboxes: []meshtest.Mailbox{
 		{ID: "X26ABC1", Password: "password", ODSCode: "X26", Workflows: []string{"WF", "WF_ACK"}},
 		{ID: "X26ABC2", Password: "password", ODSCode: "X26", Workflows: []string{"WF_ACK"}},
 		{ID: "X26ABC3", Password: "password", ODSCode: "X26"},
@@ -241,7 +241,7 @@ func TestSendErrors(t *testing.T) {
 }
 
 func TestOversizeChunkedUpload(t *testing.T) {
-	srv := meshtest.NewServer(t, meshtest.Options{MaxRequestBytes: 1000})
+	srv := newServer(t, meshtest.Options{MaxRequestBytes: 1000})
 	c := newClient(t, srv, "X26ABC1")
 	// Streamed body without Content-Length: the limit applies while reading.
 	req := func() resp {
@@ -261,7 +261,7 @@ func gz(t *testing.T, s string) []byte {
 }
 
 func TestChunkedSendAndDownload(t *testing.T) {
-	srv := meshtest.NewServer(t, meshtest.Options{})
+	srv := newServer(t, meshtest.Options{})
 	a, b := newClient(t, srv, "X26ABC1"), newClient(t, srv, "X26ABC2")
 	parts := []string{"first part;", "second part;", "third part."}
 	gzh := map[string]string{"Content-Encoding": "gzip", "Mex-Chunk-Range": "1:3", "Mex-Content-Type": "text/plain", "Mex-FileName": "f.txt"}
@@ -328,7 +328,7 @@ func TestChunkedSendAndDownload(t *testing.T) {
 }
 
 func TestDownloadAndAckErrors(t *testing.T) {
-	srv := meshtest.NewServer(t, meshtest.Options{})
+	srv := newServer(t, meshtest.Options{})
 	a, b, other := newClient(t, srv, "X26ABC1"), newClient(t, srv, "X26ABC2"), newClient(t, srv, "X27ABC1")
 	id := a.mustSend("X26ABC2", "WF", []byte("payload"), map[string]string{"Content-Type": "text/plain"})
 
@@ -365,7 +365,7 @@ func TestDownloadAndAckErrors(t *testing.T) {
 }
 
 func TestInboxPagingAndFilter(t *testing.T) {
-	srv := meshtest.NewServer(t, meshtest.Options{})
+	srv := newServer(t, meshtest.Options{})
 	a, b := newClient(t, srv, "X26ABC1"), newClient(t, srv, "X26ABC2")
 	var sent []string
 	for i := range 25 {
@@ -435,7 +435,7 @@ func TestInboxPagingAndFilter(t *testing.T) {
 }
 
 func TestTracking(t *testing.T) {
-	srv := meshtest.NewServer(t, meshtest.Options{})
+	srv := newServer(t, meshtest.Options{})
 	a, b := newClient(t, srv, "X26ABC1"), newClient(t, srv, "X26ABC2")
 	id := a.mustSend("X26ABC2", "WF", []byte("x"), map[string]string{"Mex-LocalID": "dup"})
 	track := func(c *client) resp {
@@ -464,7 +464,7 @@ func TestTracking(t *testing.T) {
 }
 
 func TestEndpointLookupAndWorkflowSearch(t *testing.T) {
-	srv := meshtest.NewServer(t, meshtest.Options{Mailboxes: []meshtest.Mailbox{
+	srv := newServer(t, meshtest.Options{Mailboxes: []meshtest.Mailbox{
 		{ID: "X26ABC1", Password: "p", ODSCode: "X26", Workflows: []string{"WF"}},
 		{ID: "X26ABC2", Password: "p", ODSCode: "X26", Workflows: []string{"OTHER"}},
 		{ID: "X27ABC1", Password: "p", ODSCode: "X27", Workflows: []string{"WF"}},

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/gpcm/gpcm/blob/fileblob"
+	"github.com/gpcm/gpcm/blob/s3blob/s3blobtest"
 	"github.com/gpcm/gpcm/mesh"
 	"github.com/gpcm/gpcm/meshserver"
 	"github.com/gpcm/gpcm/sqlitestore"
@@ -32,7 +33,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(crashChildEnv) != "" {
 		os.Exit(crashChild())
 	}
-	os.Exit(m.Run())
+	os.Exit(s3blobtest.Main(m))
 }
 
 // crashChild is the server process the crash test kills: plain HTTP on the

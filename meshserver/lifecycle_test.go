@@ -33,7 +33,7 @@ func nhsNumber(t *testing.T, nine int) string {
 }
 
 func TestExpiryReportsUndeliverable(t *testing.T) {
-	srv := meshtest.NewServer(t, meshtest.Options{})
+	srv := newServer(t, meshtest.Options{})
 	a, b := newClient(t, srv, "X26ABC1"), newClient(t, srv, "X26ABC2")
 	id := a.mustSend("X26ABC2", "WF", []byte("x"), map[string]string{"Mex-LocalID": "L-1", "Mex-Subject": "subj"})
 	acked := a.mustSend("X26ABC2", "WF", []byte("y"), nil)
@@ -77,7 +77,7 @@ func TestExpiryReportsUndeliverable(t *testing.T) {
 func TestExpiryConfigurablePeriod(t *testing.T) {
 	var now = time.Now()
 	clock := func() time.Time { return now }
-	srv := meshtest.NewServer(t, meshtest.Options{Expiry: time.Hour, Now: clock})
+	srv := newServer(t, meshtest.Options{Expiry: time.Hour, Now: clock})
 	a := newClient(t, srv, "X26ABC1")
 	a.mustSend("X26ABC2", "WF", []byte("x"), nil)
 	// A custom period is honoured and named in the report.
@@ -97,7 +97,7 @@ func TestGPProviderRouting(t *testing.T) {
 	bad := good[:9] + fmt.Sprint((int(good[9]-'0')+1)%10)
 	many := nhsNumber(t, 123456780)
 	none := nhsNumber(t, 401023213)
-	srv := meshtest.NewServer(t, meshtest.Options{
+	srv := newServer(t, meshtest.Options{
 		Mailboxes: []meshtest.Mailbox{
 			{ID: "SENDER1", Password: "p", ODSCode: "Y01"},
 			{ID: "A82001MB", Password: "p", ODSCode: "A82001", Workflows: []string{"GPFED_CONSULT_REPORT"}},
@@ -168,7 +168,7 @@ func TestGPProviderRouting(t *testing.T) {
 }
 
 func TestAdminAPI(t *testing.T) {
-	srv := meshtest.NewServer(t, meshtest.Options{})
+	srv := newServer(t, meshtest.Options{})
 	call := func(method, path, token, body string) (int, string) {
 		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
 		if token != "" {
@@ -237,7 +237,7 @@ func TestAdminAPI(t *testing.T) {
 }
 
 func TestHealthAndMetrics(t *testing.T) {
-	srv := meshtest.NewServer(t, meshtest.Options{})
+	srv := newServer(t, meshtest.Options{})
 	a := newClient(t, srv, "X26ABC1")
 	a.mustSend("X26ABC2", "WF", []byte("12345"), nil)
 	a.do("GET", "/messageexchange/X26ABC1/inbox", map[string]string{"Authorization": "NHSMESH bad"}, nil)
@@ -267,7 +267,7 @@ func TestHealthAndMetrics(t *testing.T) {
 }
 
 func TestPurgeAfterRetention(t *testing.T) {
-	srv := meshtest.NewServer(t, meshtest.Options{})
+	srv := newServer(t, meshtest.Options{})
 	a, b := newClient(t, srv, "X26ABC1"), newClient(t, srv, "X26ABC2")
 	id := a.mustSend("X26ABC2", "WF", []byte("x"), nil)
 	keep := a.mustSend("X26ABC2", "WF", []byte("y"), nil)

@@ -79,7 +79,7 @@ func TestConfigValidation(t *testing.T) {
 }
 
 func TestStalledUploadExpires(t *testing.T) {
-	srv := meshtest.NewServer(t, meshtest.Options{})
+	srv := newServer(t, meshtest.Options{})
 	a := newClient(t, srv, "X26ABC1")
 	id := a.mustSend("X26ABC2", "WF", []byte("part 1"), map[string]string{"Mex-Chunk-Range": "1:2"})
 	srv.Admin.AdvanceClock(121 * time.Hour)
@@ -94,7 +94,7 @@ func TestStalledUploadExpires(t *testing.T) {
 }
 
 func TestGPProviderFailureChunkedSend(t *testing.T) {
-	srv := meshtest.NewServer(t, meshtest.Options{})
+	srv := newServer(t, meshtest.Options{})
 	a := newClient(t, srv, "X26ABC1")
 	id := a.mustSend("GPPROVIDER_1234567890_19670126_Smith", "GPFED_CONSULT_REPORT", []byte("part 1"), map[string]string{"Mex-Chunk-Range": "1:2"})
 	r := a.do("POST", fmt.Sprintf("/messageexchange/X26ABC1/outbox/%s/2", id), map[string]string{"Mex-Chunk-Range": "2:2"}, bytes.NewReader([]byte("part 2")))

@@ -14,8 +14,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gpcm/gpcm/blob"
 	"github.com/gpcm/gpcm/blob/fileblob"
+	"github.com/gpcm/gpcm/blob/s3blob"
 	"github.com/gpcm/gpcm/meshserver"
+	"github.com/gpcm/gpcm/pgstore"
 	"github.com/gpcm/gpcm/sqlitestore"
 )
 
@@ -28,7 +31,9 @@ mutual TLS, workflow permissions, chunked and compressed messages,
 GPPROVIDER_{NHS number}_{date of birth}_{surname} routing with EPL reports,
 and 5-day expiry with non-delivery reports.
 
-State lives in DIR (SQLite database mesh.db and payload files under blobs/).
+State lives in DIR (SQLite database mesh.db and payload files under blobs/),
+or, to run several servers behind one address, in PostgreSQL (--postgres)
+and S3-compatible object storage (--s3); DIR then holds only certificates.
 FILE is JSON; it must list the mailboxes and may add a patient register:
 
   {"shared_key": "TestKey",
@@ -66,17 +71,19 @@ Examples:
   MESH_SHARED_KEY=TestKey gpcm mesh-server --listen 127.0.0.1:0 --data /tmp/mesh --config mesh.json
   gpcm mesh-server --listen 0.0.0.0:443 --data /var/lib/gpcm-mesh --config mesh.json \
       --tls-cert server.pem --tls-key server-key.pem --client-ca clients-ca.pem
+  gpcm mesh-server --listen 127.0.0.1:8701 --data ./node1 --config mesh.json \
+      --postgres postgres://mesh@127.0.0.1:5432/mesh --s3 http://KEY:SECRET@127.0.0.1:7070/mesh-payloads
 `
 
 type meshServerFlags struct {
-	listen, data, config  string
-	sharedKey, adminToken string
-	tlsCert, tlsKey       string
-	clientCA              string
-	postgres, s3          string
-	expiry                time.Duration
-	shutdownTimeout       time.Duration
-	maxRequestBytes       int64
+	listen, data, config   string
+	sharedKey, adminToken  string
+	tlsCert, tlsKey        string
+	clientCA               string
+	postgres, pgSchema, s3 string
+	expiry                 time.Duration
+	shutdownTimeout        time.Duration
+	maxRequestBytes        int64
 }
 
 func runMeshServer(ctx context.Context, env *Env, args []string) error {
@@ -90,8 +97,9 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "server certificate `file` (PEM); with --tls-key")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "server private key `file` (PEM); with --tls-cert")
 	fs.StringVar(&f.clientCA, "client-ca", "", "require client certificates signed by the CAs in this PEM `file` (mutual TLS)")
-	fs.StringVar(&f.postgres, "postgres", "", "PostgreSQL `URL` for shared metadata (scale-out; not built yet)")
-	fs.StringVar(&f.s3, "s3", "", "S3-compatible object storage `URL` for payloads (scale-out; not built yet)")
+	fs.StringVar(&f.postgres, "postgres", "", "keep metadata in PostgreSQL at this `URL` (postgres://USER:PASS@HOST:PORT/DB) instead of DIR/mesh.db, so several servers share it")
+	fs.StringVar(&f.pgSchema, "postgres-schema", "", "PostgreSQL `schema` for the tables (created if missing; default the URL's search_path)")
+	fs.StringVar(&f.s3, "s3", "", "keep payloads in S3-compatible storage at this `URL` (http(s)://ACCESS:SECRET@HOST:PORT/BUCKET[/PREFIX]) instead of DIR/blobs")
 	fs.DurationVar(&f.expiry, "expiry", 0, "how long a message may wait for acknowledgement (default 120h, or the file's expiry)")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 2*time.Minute, "how long to wait for requests in flight when stopping")
 	fs.Int64Var(&f.maxRequestBytes, "max-request-bytes", meshserver.DefaultMaxRequestBytes, "largest request body accepted, in `bytes`")
@@ -113,8 +121,8 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 	case f.maxRequestBytes <= 0:
 		return usagef(hint, "mesh-server: --max-request-bytes must be positive")
 	}
-	if f.postgres != "" || f.s3 != "" {
-		return notBuilt("gpcm mesh-server --postgres/--s3 (PostgreSQL and S3 storage)", "MESH server")
+	if f.pgSchema != "" && f.postgres == "" {
+		return usagef(hint, "mesh-server: --postgres-schema needs --postgres")
 	}
 
 	raw, err := os.Open(f.config)
@@ -138,15 +146,35 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 	if err := os.MkdirAll(f.data, 0o700); err != nil {
 		return fmt.Errorf("mesh-server: data directory: %w", err)
 	}
-	db, err := sqlitestore.Open(ctx, filepath.Join(f.data, "mesh.db"))
-	if err != nil {
-		return fmt.Errorf("mesh-server: %w", err)
+	var store meshserver.Store
+	if f.postgres != "" {
+		db, err := pgstore.Open(ctx, f.postgres, pgstore.Options{Schema: f.pgSchema})
+		if err != nil {
+			return fmt.Errorf("mesh-server: --postgres: %w", err)
+		}
+		defer db.Close()
+		store = db.Mesh()
+	} else {
+		db, err := sqlitestore.Open(ctx, filepath.Join(f.data, "mesh.db"))
+		if err != nil {
+			return fmt.Errorf("mesh-server: %w", err)
+		}
+		defer db.Close()
+		store = db.Mesh()
 	}
-	defer db.Close()
-	store := db.Mesh()
-	blobs, err := fileblob.Open(filepath.Join(f.data, "blobs"))
-	if err != nil {
-		return fmt.Errorf("mesh-server: %w", err)
+	var blobs blob.Store
+	if f.s3 != "" {
+		s3, err := s3blob.Open(ctx, f.s3)
+		if err != nil {
+			return fmt.Errorf("mesh-server: --s3: %w", err)
+		}
+		blobs = s3
+	} else {
+		fb, err := fileblob.Open(filepath.Join(f.data, "blobs"))
+		if err != nil {
+			return fmt.Errorf("mesh-server: %w", err)
+		}
+		blobs = fb
 	}
 	if err := fc.Apply(ctx, store); err != nil {
 		return fmt.Errorf("mesh-server: loading %s: %w", f.config, err)

@@ -16,6 +16,7 @@ import (
 	"github.com/gpcm/gpcm/internal/cli"
 	"github.com/gpcm/gpcm/mesh"
 	"github.com/gpcm/gpcm/meshserver"
+	"github.com/gpcm/gpcm/pgstore/pgstoretest"
 )
 
 // The configuration shape from the issue, accepted as it is.
@@ -195,7 +196,9 @@ func TestMeshServerUsage(t *testing.T) {
 		{"no shared key", []string{"--data", data, "--config", noKey}, 2, "no shared key"},
 		{"invalid mailbox", []string{"--data", data, "--config", bad}, 1, "mailboxes[0]"},
 		{"missing config file", []string{"--data", data, "--config", filepath.Join(dir, "none.json")}, 1, "none.json"},
-		{"postgres not built", []string{"--data", data, "--config", cfg, "--postgres", "postgres://x"}, 1, "not built yet"},
+		{"bad postgres URL", []string{"--data", data, "--config", cfg, "--postgres", "mysql://x y"}, 1, "--postgres"},
+		{"schema without postgres", []string{"--data", data, "--config", cfg, "--postgres-schema", "s"}, 2, "--postgres-schema needs --postgres"},
+		{"bad s3 URL", []string{"--data", data, "--config", cfg, "--s3", "ftp://h/b"}, 1, "--s3"},
 		{"help has examples", []string{"--help"}, 0, ""},
 	}
 	for _, tt := range tests {
@@ -226,5 +229,65 @@ func TestMeshServerExampleConfig(t *testing.T) {
 	}
 	if len(fc.Mailboxes) == 0 || len(fc.Patients) == 0 {
 		t.Fatalf("example lacks mailboxes or patients: %+v", fc)
+	}
+}
+
+// Two "gpcm mesh-server" instances on one PostgreSQL schema (payloads in a
+// shared directory here; S3 is covered by pgstore's two-server test): a
+// message sent via one is downloaded and acknowledged via the other, and a
+// token used on one is refused by the other.
+func TestMeshServerTwoOnPostgres(t *testing.T) {
+	schema := pgstoretest.Schema(t)
+	pgURL := pgstoretest.URL(t)
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "mesh.json", issueConfig)
+	start := func(name string) (*meshServerProc, *http.Client) {
+		data := filepath.Join(dir, name)
+		p := startMeshServer(t, nil, "--listen", "127.0.0.1:0", "--data", data, "--config", cfg, "--postgres", pgURL, "--postgres-schema", schema)
+		caPEM, err := os.ReadFile(filepath.Join(data, "tls", "ca.pem"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(caPEM)
+		return p, &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	}
+	one, c1 := start("one")
+	two, c2 := start("two")
+	do := func(p *meshServerProc, hc *http.Client, method, path, auth string, hdr map[string]string, body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, p.url+path, strings.NewReader(body))
+		req.Header.Set("Authorization", auth)
+		req.Header.Set("Accept", mesh.MediaTypeV2)
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		res, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	tok := func(mb string) string {
+		return mesh.NewToken(mb, "password", "TestKey", mesh.NewNonce(), 0, time.Now()).String()
+	}
+	// Without --s3 each server keeps payloads in its own --data directory,
+	// so this checks the shared metadata (inbox) and tokens.
+	code, body := do(one, c1, "POST", "/messageexchange/X26ABC1/outbox", tok("X26ABC1"), map[string]string{"Mex-To": "X26ABC2", "Mex-WorkflowID": "GPFED_CONSULT_REPORT"}, "hello")
+	if code != http.StatusAccepted {
+		t.Fatalf("send via one: %d %s", code, body)
+	}
+	code, body = do(two, c2, "GET", "/messageexchange/X26ABC2/inbox", tok("X26ABC2"), nil, "")
+	if code != http.StatusOK || !strings.Contains(body, `"approx_inbox_count":1`) {
+		t.Fatalf("inbox via two: %d %s", code, body)
+	}
+	used := tok("X26ABC1")
+	if code, _ := do(one, c1, "GET", "/messageexchange/X26ABC1/inbox", used, nil, ""); code != http.StatusOK {
+		t.Fatalf("token on one: %d", code)
+	}
+	if code, _ := do(two, c2, "GET", "/messageexchange/X26ABC1/inbox", used, nil, ""); code != http.StatusForbidden {
+		t.Fatalf("same token on two: got %d, want 403", code)
 	}
 }
