@@ -15,6 +15,18 @@
 // satisfied by a meshserver.Store) and Users (login). A nil back end leaves its
 // page out of the navigation and answers 404.
 //
+// The interfaces use this package's own view types (Document, Transmission,
+// …) because services may not import web: the wiring (internal/cli) or a
+// small adapter maps the receiver's and sender's records onto them. Every
+// Inbox and Outbox method takes the user's ODS code and must scope to it;
+// web also drops any record that comes back with another code.
+//
+// Live updates: the wiring calls Server.Publish with InboxTopic(practice)
+// when a document arrives or changes, OutboxTopic(sender) when a
+// transmission or alert changes. Open pages follow /events (server-sent
+// events) and refetch their live regions, so a new document appears without
+// a reload. Events carry ids only.
+//
 // # Security
 //
 // Every page and API needs a logged-in user except the login page and static
