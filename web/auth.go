@@ -75,6 +75,8 @@ type loginData struct {
 	Next     string
 	Username string
 	Failed   bool
+	// Throttled: too many failed attempts for this username.
+	Throttled bool
 }
 
 func (s *Server) getLogin(w http.ResponseWriter, r *http.Request) error {
@@ -104,16 +106,24 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) error {
 	username := strings.TrimSpace(r.PostFormValue("username"))
 	password := r.PostFormValue("password")
 	next := safeNext(r.PostFormValue("next"))
+	if s.throttle.blocked(username) {
+		s.log.InfoContext(r.Context(), "login throttled")
+		p := s.newPage(r, "Sign in")
+		p.Data = loginData{Next: next, Username: username, Throttled: true}
+		return s.render(w, r, http.StatusTooManyRequests, "login", p)
+	}
 	u, err := s.cfg.Users.FindUser(r.Context(), username)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
 	if !checkPassword(u, password) || u.Validate() != nil {
+		s.throttle.fail(username)
 		s.log.InfoContext(r.Context(), "login failed")
 		p := s.newPage(r, "Sign in")
 		p.Data = loginData{Next: next, Username: username, Failed: true}
 		return s.render(w, r, http.StatusUnauthorized, "login", p)
 	}
+	s.throttle.succeed(username)
 	s.sessions.delete(sess.id)
 	u.PasswordHash = nil
 	ns, err := s.sessions.create(&u, s.cfg.SessionTTL)

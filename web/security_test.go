@@ -360,3 +360,27 @@ func newTLSServer(t *testing.T, h http.Handler) *httptest.Server {
 	t.Cleanup(ts.Close)
 	return ts
 }
+
+func TestLoginThrottle(t *testing.T) {
+	var offset atomic.Int64
+	env := MustServer(t, web.Config{Now: func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }})
+	c := env.newClient()
+	c.get("/login")
+	for i := range 5 {
+		if res, _ := c.postForm("/login", url.Values{"username": {"sender"}, "password": {"guess"}}); res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: got %d, want 401", i+1, res.StatusCode)
+		}
+	}
+	res, body := c.postForm("/login", url.Values{"username": {"sender"}, "password": {testPassword}})
+	if res.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("after 5 failures, the right password: got %d, want 429", res.StatusCode)
+	}
+	mustHTML(t, body, htmlcheck.In(".nhsuk-error-summary", htmlcheck.HasText("Too many failed attempts")))
+	// Other accounts are not affected.
+	env.login("admin")
+	offset.Store(int64(16 * time.Minute))
+	res, _ = c.postForm("/login", url.Values{"username": {"sender"}, "password": {testPassword}})
+	if res.StatusCode != http.StatusOK || res.Request.URL.Path == "/login" {
+		t.Fatalf("after the window: got %d at %s, want signed in", res.StatusCode, res.Request.URL.Path)
+	}
+}

@@ -98,6 +98,7 @@ type Server struct {
 	pages     *pages
 	static    *staticFiles
 	sessions  *sessions
+	throttle  *loginThrottle
 	broker    *Broker
 	ownBroker bool
 }
@@ -114,6 +115,7 @@ func New(cfg Config) (*Server, error) {
 		log:      cfg.Logger.WithGroup("web"),
 		mux:      http.NewServeMux(),
 		sessions: newSessions(cfg.Now),
+		throttle: newLoginThrottle(cfg.Now),
 		broker:   cfg.Broker,
 	}
 	if s.broker == nil {
