@@ -169,26 +169,33 @@ func insertMessage(ctx context.Context, q querier, m meshserver.Message) error {
 	return err
 }
 
-// CreateMessage inserts m and its first chunk in one transaction.
+// CreateMessage inserts m and its first chunk atomically, in one statement
+// (one round trip): the chunk insert is a data-modifying CTE of the
+// message insert.
 func (s *MeshStore) CreateMessage(ctx context.Context, m meshserver.Message, first *meshserver.Chunk) error {
+	var err error
 	if first == nil {
-		// One statement is its own transaction.
-		if err := insertMessage(ctx, s.db.pool, m); err != nil {
-			if errors.Is(err, meshserver.ErrConflict) {
-				return err
-			}
-			return fmt.Errorf("pgstore: create message %s: %w", m.ID, err)
+		err = insertMessage(ctx, s.db.pool, m)
+	} else {
+		_, err = s.db.pool.Exec(ctx, `WITH msg AS (INSERT INTO mesh_messages (`+messageCols+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
+			RETURNING id)
+			INSERT INTO mesh_chunks (message_id, n, size, blob_key) SELECT id, $26, $27, $28 FROM msg`,
+			m.ID, m.MessageType, m.Sender, m.Recipient, m.WorkflowID, m.Subject, m.LocalID, m.PartnerID, m.FileName,
+			m.Checksum, m.ContentType, m.ContentEncoding, m.Encrypted, m.Compressed, m.LinkedMsgID, m.Status,
+			m.StatusCode, m.StatusEvent, m.StatusDescription, m.TotalChunks, m.Size, m.CreatedAt.UTC(),
+			m.StatusAt.UTC(), ts(m.ExpiresAt), ts(m.AckedAt), first.Number, first.Size, first.BlobKey)
+		if isUniqueViolation(err) {
+			err = fmt.Errorf("message %s: %w", m.ID, meshserver.ErrConflict)
 		}
-		return nil
 	}
-	return s.tx(ctx, "create message "+m.ID, func(tx pgx.Tx) error {
-		if err := insertMessage(ctx, tx, m); err != nil {
+	if err != nil {
+		if errors.Is(err, meshserver.ErrConflict) {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO mesh_chunks (message_id, n, size, blob_key) VALUES ($1, $2, $3, $4)`,
-			m.ID, first.Number, first.Size, first.BlobKey)
-		return err
-	})
+		return fmt.Errorf("pgstore: create message %s: %w", m.ID, err)
+	}
+	return nil
 }
 
 // GetMessage returns meshserver.ErrNotFound for an unknown id.
@@ -352,31 +359,31 @@ func (s *MeshStore) FindByLocalID(ctx context.Context, sender, localID string) (
 		sender, localID, meshserver.TypeData)
 }
 
-// UpdateStatus moves a message between statuses.
+// UpdateStatus moves a message between statuses with one conditional
+// UPDATE (one round trip); only when no row matches does a second query
+// tell an unknown message (ErrNotFound) from one in another status
+// (ErrConflict).
 func (s *MeshStore) UpdateStatus(ctx context.Context, p meshserver.UpdateStatusParams) (meshserver.Message, error) {
-	var m meshserver.Message
-	err := s.tx(ctx, "update status of "+p.ID, func(tx pgx.Tx) error {
-		var err error
-		if m, err = lockMessage(ctx, tx, p.ID); err != nil {
-			return err
-		}
-		ok := false
-		for _, f := range p.From {
-			ok = ok || f == m.Status
-		}
-		if !ok {
-			return fmt.Errorf("message %s is %s: %w", p.ID, m.Status, meshserver.ErrConflict)
-		}
-		m.Status, m.StatusCode, m.StatusEvent, m.StatusDescription, m.StatusAt = p.To, p.Code, p.Event, p.Description, p.At.UTC()
-		if p.To == meshserver.StatusAcknowledged {
-			m.AckedAt = p.At.UTC()
-		}
-		_, err = tx.Exec(ctx, `UPDATE mesh_messages SET status = $1, status_code = $2, status_event = $3,
-			status_description = $4, status_at = $5, acked_at = $6 WHERE id = $7`,
-			m.Status, m.StatusCode, m.StatusEvent, m.StatusDescription, m.StatusAt, ts(m.AckedAt), m.ID)
-		return err
-	})
-	return m, err
+	at := p.At.UTC()
+	m, err := scanMessage(s.db.pool.QueryRow(ctx, `UPDATE mesh_messages SET status = $1, status_code = $2, status_event = $3,
+		status_description = $4, status_at = $5, acked_at = CASE WHEN $1 = $6 THEN $5 ELSE acked_at END
+		WHERE id = $7 AND status = ANY($8) RETURNING `+messageCols,
+		p.To, p.Code, p.Event, p.Description, at, meshserver.StatusAcknowledged, p.ID, p.From))
+	if err == nil {
+		return m, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return m, fmt.Errorf("pgstore: update status of %s: %w", p.ID, err)
+	}
+	var status string
+	err = s.db.pool.QueryRow(ctx, `SELECT status FROM mesh_messages WHERE id = $1`, p.ID).Scan(&status)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return meshserver.Message{}, fmt.Errorf("message %s: %w", p.ID, meshserver.ErrNotFound)
+	case err != nil:
+		return meshserver.Message{}, fmt.Errorf("pgstore: update status of %s: %w", p.ID, err)
+	}
+	return meshserver.Message{}, fmt.Errorf("message %s is %s: %w", p.ID, status, meshserver.ErrConflict)
 }
 
 // ExpireDue expires due messages and stores their reports atomically. Rows
