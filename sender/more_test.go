@@ -224,3 +224,29 @@ func TestRouting(t *testing.T) {
 		}
 	})
 }
+
+func TestWrongSenderMailbox(t *testing.T) {
+	e := mustEnv(t, envOptions{})
+	in := exampleInput()
+	in.SenderMailbox = "X26ABC2"
+	if _, _, err := e.svc.Submit(t.Context(), sender.Submission{Input: &in}); !errors.Is(err, sender.ErrInvalid) || !strings.Contains(err.Error(), "acknowledgements would go elsewhere") {
+		t.Fatalf("submit: got %v", err)
+	}
+	// Queued by a process without MESH (gpcm send submit), then refused at send time.
+	offline, err := sender.New(sender.Config{Store: e.store, Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, _, err := offline.Submit(t.Context(), sender.Submission{Input: &in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sendDue(t)
+	e.mustState(t, tr.ID, sender.StateFailed)
+	if as := e.alerts(t, tr.ID); len(as) != 1 || as[0].Reason != sender.ReasonRejected {
+		t.Fatalf("alerts: %+v", as)
+	}
+	if got := e.practiceInbox(t); len(got) != 0 {
+		t.Fatalf("practice got %d messages, want none", len(got))
+	}
+}

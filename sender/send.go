@@ -59,6 +59,12 @@ func (s *Service) sendOne(ctx context.Context, t Transmission) error {
 		return err
 	}
 	now := s.cfg.Now()
+	if mb := s.cfg.Mesh.Mailbox(); t.From != "" && !strings.EqualFold(t.From, mb) {
+		msg := fmt.Sprintf("the report names sender mailbox %s but this sender uses %s; acknowledgements would not come back, so it was not sent", t.From, mb)
+		_, err := s.cfg.Store.Transition(ctx, TransitionParams{ID: t.ID, From: []State{StateQueued}, To: StateFailed, At: now, ReleaseLease: true,
+			Note: msg, Set: Changes{LastError: &msg}, Alert: s.alert(ReasonRejected, "", fmt.Sprintf("Transmission %s: %s.", t.ID, msg), "")})
+		return err
+	}
 	resume := t.MeshMessageID != "" && t.NextChunk > 1
 	attempt, file := t.Attempts, t.AttemptFile
 	if !resume {

@@ -182,6 +182,9 @@ func (s *Service) prepare(ctx context.Context, sub Submission) (NewTransmission,
 	if env.From == "" {
 		env.From = pre.SourceEndpoint
 	}
+	if mb := s.mailbox(); mb != "" && !strings.EqualFold(env.From, mb) {
+		return nt, &InvalidError{Problems: []string{fmt.Sprintf("the report's sender mailbox %s is not this sender's MESH mailbox %s: acknowledgements would go elsewhere", env.From, mb)}}
+	}
 	var meta *senddoc.MeshMetadata
 	switch s.cfg.Routing {
 	case RouteMailbox:
