@@ -25,6 +25,8 @@ type DB struct {
 	path  string
 	write *sql.DB
 	read  *sql.DB
+	// batch groups the MESH store's write transactions (see batcher).
+	batch *batcher
 }
 
 // Open opens (creating if needed) the database file at path and applies
@@ -67,11 +69,15 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	db.read = r
+	db.batch = newBatcher(w)
 	return db, nil
 }
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	if db.batch != nil {
+		db.batch.close()
+	}
 	var errs []error
 	if db.read != nil {
 		errs = append(errs, db.read.Close())

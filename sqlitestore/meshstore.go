@@ -3,7 +3,6 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -155,22 +154,14 @@ func (s *MeshStore) CreateMessage(ctx context.Context, m meshserver.Message, fir
 	})
 }
 
-func (s *MeshStore) tx(ctx context.Context, what string, fn func(tx *sql.Tx) error) (err error) {
-	tx, err := s.db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlitestore: %s: %w", what, err)
+// tx runs fn in a write transaction shared with other concurrent writes
+// (group commit); fn's changes are committed, or rolled back alone.
+func (s *MeshStore) tx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	err := s.db.batch.do(ctx, fn)
+	if err == nil || errors.Is(err, meshserver.ErrNotFound) || errors.Is(err, meshserver.ErrConflict) || errors.Is(err, meshserver.ErrReplay) {
+		return err
 	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		if errors.Is(err, meshserver.ErrNotFound) || errors.Is(err, meshserver.ErrConflict) || errors.Is(err, meshserver.ErrReplay) {
-			return err
-		}
-		return fmt.Errorf("sqlitestore: %s: %w", what, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlitestore: %s: commit: %w", what, err)
-	}
-	return nil
+	return fmt.Errorf("sqlitestore: %s: %w", what, err)
 }
 
 // GetMessage returns meshserver.ErrNotFound for an unknown id.
@@ -508,35 +499,23 @@ func (s *MeshStore) PurgeMessages(ctx context.Context, before time.Time, limit i
 		meshserver.TypeReport, toMicros(before), limit)
 }
 
-// UseNonce records a token; meshserver.ErrReplay if seen before.
-//
-// The insert is committed without waiting for fsync (synchronous=NORMAL on
-// the WAL): it survives a process crash, and a power cut can at worst
-// forget the last few tokens, which their 2-hour window then bounds.
-// Messages themselves are always committed with a full sync.
+// UseNonce records a token; meshserver.ErrReplay if seen before. It is
+// committed with the other writes of its batch; a batch of tokens alone is
+// committed without an fsync (a power cut may forget the last few tokens,
+// whose 2-hour window then bounds any replay; a process crash loses none).
 func (s *MeshStore) UseNonce(ctx context.Context, p meshserver.UseNonceParams) error {
-	conn, err := s.db.write.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("sqlitestore: use nonce: %w", err)
+	err := s.db.batch.doLazy(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO mesh_nonces (mailbox, nonce, count, used_at) VALUES (?, ?, ?, ?)`,
+			p.Mailbox, p.Nonce, p.Count, toMicros(p.At))
+		if isUniqueViolation(err) {
+			return meshserver.ErrReplay
+		}
+		return err
+	})
+	if err == nil || errors.Is(err, meshserver.ErrReplay) {
+		return err
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
-		return fmt.Errorf("sqlitestore: use nonce: %w", err)
-	}
-	_, err = conn.ExecContext(ctx, `INSERT INTO mesh_nonces (mailbox, nonce, count, used_at) VALUES (?, ?, ?, ?)`,
-		p.Mailbox, p.Nonce, p.Count, toMicros(p.At))
-	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL`); rerr != nil {
-		// Never leave the writer less durable than configured.
-		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-		return fmt.Errorf("sqlitestore: use nonce: restore synchronous: %w", rerr)
-	}
-	if isUniqueViolation(err) {
-		return meshserver.ErrReplay
-	}
-	if err != nil {
-		return fmt.Errorf("sqlitestore: use nonce: %w", err)
-	}
-	return nil
+	return fmt.Errorf("sqlitestore: use nonce: %w", err)
 }
 
 // PruneNonces forgets tokens used before the given time.

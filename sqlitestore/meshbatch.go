@@ -1,0 +1,166 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// errClosed is returned for writes submitted after Close.
+var errClosed = errors.New("sqlitestore: database closed")
+
+// batcher commits concurrent write transactions together ("group
+// commit"): SQLite allows one writer and every commit waits for an fsync,
+// so instead of one fsync per request, all requests waiting when the
+// writer is free share one transaction and one fsync. Each request runs in
+// its own SAVEPOINT, so a request that fails (a duplicate id, a conflict)
+// is rolled back alone and the others still commit. A request is answered
+// only after the commit that holds it.
+type batcher struct {
+	db   *sql.DB
+	ops  chan *batchOp
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+type batchOp struct {
+	ctx  context.Context
+	fn   func(tx *sql.Tx) error
+	errc chan error
+	// lazy ops (used tokens) may be committed without an fsync when no
+	// op in their batch needs one.
+	lazy bool
+}
+
+// maxBatch bounds how many requests share one transaction.
+const maxBatch = 128
+
+func newBatcher(db *sql.DB) *batcher {
+	b := &batcher{db: db, ops: make(chan *batchOp), stop: make(chan struct{}), done: make(chan struct{})}
+	go b.run()
+	return b
+}
+
+// do runs fn inside a batched transaction and returns its error, or the
+// commit's.
+func (b *batcher) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return b.submit(&batchOp{ctx: ctx, fn: fn, errc: make(chan error, 1)})
+}
+
+// doLazy is do for writes that may skip the fsync: a batch of only such
+// writes commits with synchronous=NORMAL, which survives a process crash
+// but may lose the last commits on a power cut.
+func (b *batcher) doLazy(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return b.submit(&batchOp{ctx: ctx, fn: fn, errc: make(chan error, 1), lazy: true})
+}
+
+func (b *batcher) submit(op *batchOp) error {
+	ctx := op.ctx
+	select {
+	case b.ops <- op:
+	case <-b.stop:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once taken, the op is always answered (after its commit or failure).
+	return <-op.errc
+}
+
+// close stops the loop after the batch in progress; it waits for it.
+func (b *batcher) close() {
+	b.once.Do(func() { close(b.stop) })
+	<-b.done
+}
+
+func (b *batcher) run() {
+	defer close(b.done)
+	for {
+		var first *batchOp
+		select {
+		case first = <-b.ops:
+		case <-b.stop:
+			return
+		}
+		batch := []*batchOp{first}
+	collect:
+		for len(batch) < maxBatch {
+			select {
+			case op := <-b.ops:
+				batch = append(batch, op)
+			default:
+				break collect
+			}
+		}
+		b.commit(batch)
+	}
+}
+
+func (b *batcher) commit(batch []*batchOp) {
+	answer := func(err error) {
+		for _, op := range batch {
+			if op != nil {
+				op.errc <- err
+			}
+		}
+	}
+	lazy := true
+	for _, op := range batch {
+		lazy = lazy && op.lazy
+	}
+	conn, err := b.db.Conn(context.Background())
+	if err != nil {
+		answer(err)
+		return
+	}
+	defer conn.Close()
+	sync := "FULL"
+	if lazy {
+		sync = "NORMAL"
+	}
+	if _, err := conn.ExecContext(context.Background(), `PRAGMA synchronous = `+sync); err != nil {
+		answer(err)
+		return
+	}
+	tx, err := conn.BeginTx(context.Background(), nil)
+	if err != nil {
+		answer(err)
+		return
+	}
+	results := make([]error, len(batch))
+	for i, op := range batch {
+		if err := op.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		sp := fmt.Sprintf("op%d", i)
+		if _, err := tx.Exec(`SAVEPOINT ` + sp); err != nil {
+			_ = tx.Rollback()
+			answer(err)
+			return
+		}
+		if err := op.fn(tx); err != nil {
+			results[i] = err
+			if _, rerr := tx.Exec(`ROLLBACK TO ` + sp); rerr != nil {
+				_ = tx.Rollback()
+				answer(fmt.Errorf("roll back failed request: %w (after %v)", rerr, err))
+				return
+			}
+		}
+		if _, err := tx.Exec(`RELEASE ` + sp); err != nil {
+			_ = tx.Rollback()
+			answer(err)
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		answer(err)
+		return
+	}
+	for i, op := range batch {
+		op.errc <- results[i]
+	}
+}
