@@ -514,13 +514,31 @@ func (s *MeshStore) PurgeMessages(ctx context.Context, before time.Time, limit i
 // or any other process on the database. Of two concurrent inserts of one
 // token, PostgreSQL makes the second wait for the first to commit and then
 // skip it, so exactly one caller succeeds.
+//
+// As in sqlitestore, the insert does not wait for its WAL flush
+// (synchronous_commit off for this transaction only; BEGIN, SET, INSERT and
+// COMMIT go in one round trip): it is visible to every process at once and
+// survives their crashes, and a crash of PostgreSQL itself can at worst
+// forget the last few tokens, which their 2-hour window then bounds.
+// Messages are always committed with the database's full durability.
 func (s *MeshStore) UseNonce(ctx context.Context, p meshserver.UseNonceParams) error {
-	tag, err := s.db.pool.Exec(ctx, `INSERT INTO mesh_nonces (mailbox, nonce, count, used_at) VALUES ($1, $2, $3, $4)
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN`)
+	b.Queue(`SET LOCAL synchronous_commit = off`)
+	ins := b.Queue(`INSERT INTO mesh_nonces (mailbox, nonce, count, used_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT DO NOTHING`, p.Mailbox, p.Nonce, p.Count, p.At.UTC())
-	if err != nil {
+	b.Queue(`COMMIT`)
+	var inserted int64
+	ins.Exec(func(tag pgconn.CommandTag) error {
+		inserted = tag.RowsAffected()
+		return nil
+	})
+	// Close runs the callbacks and reports the first error; a connection
+	// left inside the failed transaction is discarded by the pool.
+	if err := s.db.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("pgstore: use nonce: %w", err)
 	}
-	if tag.RowsAffected() == 0 {
+	if inserted == 0 {
 		return meshserver.ErrReplay
 	}
 	return nil

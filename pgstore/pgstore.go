@@ -26,7 +26,10 @@ type Options struct {
 	// lower-case SQL identifier ([a-z_][a-z0-9_]*, at most 63 bytes).
 	// Empty uses the URL's search_path (by default "public").
 	Schema string
-	// MaxConns bounds the pool (default: pgxpool's, max(4, CPUs)).
+	// MaxConns bounds the pool. Default: the URL's pool_max_conns if it
+	// has one, else 16 (each in-flight MESH request holds a connection only
+	// for its queries, but 8 concurrent senders plus receivers outgrow
+	// pgxpool's own default of max(4, CPUs)).
 	MaxConns int32
 }
 
@@ -35,6 +38,8 @@ type DB struct {
 	pool   *pgxpool.Pool
 	schema string
 }
+
+const defaultMaxConns = 16
 
 var schemaRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
@@ -56,8 +61,11 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		}
 		cfg.ConnConfig.RuntimeParams["search_path"] = opts.Schema
 	}
-	if opts.MaxConns > 0 {
+	switch {
+	case opts.MaxConns > 0:
 		cfg.MaxConns = opts.MaxConns
+	case !strings.Contains(url, "pool_max_conns"):
+		cfg.MaxConns = defaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
