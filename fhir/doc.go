@@ -7,7 +7,11 @@
 // Every STU3 resource is a struct (*Patient, *Bundle, ...) implementing
 // [Resource]; Bundle.entry.resource and every contained list hold any
 // Resource. Data types and backbone elements are structs named after their
-// path (HumanName, BundleEntry, PatientContact). Each primitive type
+// path (HumanName, BundleEntry, MessageHeaderSource); a backbone type shared
+// by two elements through a content reference keeps the name of the
+// element that defines it (Bundle.entry.link is a *BundleLink). Resource.id
+// is an *ID primitive; the id of every other element is a plain string (an
+// XML attribute). Each primitive type
 // (String, Code, DateTime, Decimal, Boolean, ...) is a struct with ID,
 // Extension and Value, where Value is the exact lexical form that was read
 // ("1.50" stays "1.50", offsets of dateTimes are kept); New<Type>
@@ -49,6 +53,11 @@
 // ([ErrDTD]); only the five predefined entities and character references
 // are understood. Attributes from other namespaces (such as
 // xsi:schemaLocation) are ignored with a finding.
+//
+// The plans are built by reflection rather than by generating decode and
+// encode code per type: one small engine serves both formats and all 486
+// types, and it still runs two to five times faster than a bare
+// encoding/xml Decoder.Token scan of the same bytes (BenchmarkCodec).
 //
 // [EncodeXML] and [EncodeJSON] write bytes directly in canonical STU3 order,
 // pretty by default or compact. JSON follows the STU3 rules: resourceType,
