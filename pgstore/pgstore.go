@@ -74,7 +74,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	db := &DB{pool: pool, schema: opts.Schema}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("pgstore: connect to %s: %w", cfg.ConnConfig.Host, err)
+		return nil, fmt.Errorf("pgstore: connect to %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
 	}
 	if err := db.migrate(ctx); err != nil {
 		pool.Close()
@@ -86,6 +86,14 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 // Close closes the pool.
 func (db *DB) Close() error {
 	db.pool.Close()
+	return nil
+}
+
+// Ping checks that the database answers (for health checks).
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("pgstore: ping: %w", err)
+	}
 	return nil
 }
 

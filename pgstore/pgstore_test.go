@@ -37,6 +37,9 @@ func TestMigrateConcurrently(t *testing.T) {
 		}
 		defer dbs[i].Close()
 	}
+	if err := dbs[1].Ping(t.Context()); err != nil {
+		t.Fatalf("Ping: got %v, want nil", err)
+	}
 	names, err := dbs[0].Migrations(t.Context())
 	if err != nil {
 		t.Fatal(err)

@@ -152,7 +152,7 @@ func OpenConfig(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	if !ok {
 		if !cfg.CreateBucket {
-			return nil, fmt.Errorf("s3blob: bucket %q does not exist", cfg.Bucket)
+			return nil, fmt.Errorf("s3blob: bucket %q does not exist (create it, or add ?create=1 to the URL)", cfg.Bucket)
 		}
 		if err := mc.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{Region: cfg.Region}); err != nil {
 			// Another process starting at the same time may have won.
@@ -287,6 +287,18 @@ func (s *Store) DeletePrefix(ctx context.Context, prefix string) error {
 		if err := s.c.RemoveObject(ctx, s.bucket, o.Key, minio.RemoveObjectOptions{}); err != nil && !notFound(err) {
 			return fmt.Errorf("s3blob: delete %q: %w", strings.TrimPrefix(o.Key, s.prefix), err)
 		}
+	}
+	return nil
+}
+
+// Ping checks that the bucket is reachable (for health checks).
+func (s *Store) Ping(ctx context.Context) error {
+	ok, err := s.c.BucketExists(ctx, s.bucket)
+	if err != nil {
+		return fmt.Errorf("s3blob: ping bucket %q: %w", s.bucket, err)
+	}
+	if !ok {
+		return fmt.Errorf("s3blob: bucket %q does not exist", s.bucket)
 	}
 	return nil
 }

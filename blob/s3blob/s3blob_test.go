@@ -84,6 +84,13 @@ type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("reader broke") }
 
+func TestPing(t *testing.T) {
+	s := s3blobtest.MustOpen(t)
+	if err := s.Ping(t.Context()); err != nil {
+		t.Fatalf("Ping: got %v, want nil", err)
+	}
+}
+
 func TestOpenMissingBucket(t *testing.T) {
 	cfg := s3blobtest.Bucket(t)
 	cfg.CreateBucket = false
