@@ -2,10 +2,8 @@ package web_test
 
 import (
 	"bufio"
-	"context"
 	"io"
 	"net/http"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -60,7 +58,6 @@ func TestBrokerLifecycle(t *testing.T) {
 }
 
 func TestEventStream(t *testing.T) {
-	before := runtime.NumGoroutine()
 	env := MustServer(t, web.Config{})
 	c := env.login("practice-a")
 	b := env.login("practice-b")
@@ -123,14 +120,7 @@ func TestEventStream(t *testing.T) {
 	env.ts.Client().CloseIdleConnections()
 	c.hc.CloseIdleConnections()
 	b.hc.CloseIdleConnections()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	for runtime.NumGoroutine() > before+2 { // no leaked stream goroutines
-		select {
-		case <-ctx.Done():
-			buf := make([]byte, 1<<16)
-			t.Fatalf("goroutines: %d before, %d after\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
-		case <-time.After(10 * time.Millisecond):
-		}
+	if leaked := webGoroutines(10 * time.Second); leaked != "" {
+		t.Fatalf("event stream goroutines still running after Stop:\n%s", leaked)
 	}
 }

@@ -19,7 +19,7 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if code == 0 {
-		if leaked := webGoroutines(5 * time.Second); leaked != "" {
+		if leaked := webGoroutines(10 * time.Second); leaked != "" {
 			fmt.Fprintf(os.Stderr, "goroutines of package web still running after the tests:\n%s\n", leaked)
 			code = 1
 		}
