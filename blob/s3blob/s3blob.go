@@ -277,16 +277,47 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// DeletePrefix removes every object whose key starts with prefix.
-func (s *Store) DeletePrefix(ctx context.Context, prefix string) error {
+// DeletePrefix removes every object whose key starts with prefix, listing
+// and deleting in batches (multi-object DELETE, up to 1000 keys a request).
+func (s *Store) DeletePrefix(parent context.Context, prefix string) error {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel() // stops the lister if a delete fails
 	objs := s.c.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.prefix + prefix, Recursive: true})
-	for o := range objs {
-		if o.Err != nil {
-			return fmt.Errorf("s3blob: list %q: %w", prefix, o.Err)
+	var listErr error
+	keys := make(chan minio.ObjectInfo)
+	listed := make(chan struct{})
+	go func() { // owner: DeletePrefix, which waits for it; ends when the listing ends or ctx is cancelled
+		defer close(listed)
+		defer close(keys)
+		for o := range objs {
+			if o.Err != nil {
+				listErr = o.Err
+				return
+			}
+			select {
+			case keys <- o:
+			case <-ctx.Done():
+				return
+			}
 		}
-		if err := s.c.RemoveObject(ctx, s.bucket, o.Key, minio.RemoveObjectOptions{}); err != nil && !notFound(err) {
-			return fmt.Errorf("s3blob: delete %q: %w", strings.TrimPrefix(o.Key, s.prefix), err)
+	}()
+	var firstErr error
+	for e := range s.c.RemoveObjectsWithResult(ctx, s.bucket, keys, minio.RemoveObjectsOptions{}) {
+		if e.Err != nil && !notFound(e.Err) && firstErr == nil {
+			firstErr = fmt.Errorf("s3blob: delete %q: %w", strings.TrimPrefix(e.ObjectName, s.prefix), e.Err)
+			cancel()
 		}
+	}
+	cancel()
+	<-listed
+	if firstErr != nil {
+		return firstErr
+	}
+	if err := parent.Err(); err != nil {
+		return fmt.Errorf("s3blob: delete prefix %q: %w", prefix, err)
+	}
+	if listErr != nil {
+		return fmt.Errorf("s3blob: list %q: %w", prefix, listErr)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -83,6 +84,43 @@ func TestFailedLargePutLeavesNothing(t *testing.T) {
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("reader broke") }
+
+// TestDeletePrefixBatches deletes more objects than one multi-object
+// DELETE takes (1000), and leaves other prefixes alone.
+func TestDeletePrefixBatches(t *testing.T) {
+	s := s3blobtest.MustOpen(t)
+	ctx := t.Context()
+	const n = 1005
+	sem := make(chan struct{}, 8)
+	errs := make(chan error, n)
+	for i := range n {
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem }()
+			_, err := s.Put(ctx, fmt.Sprintf("gone/%04d", i), strings.NewReader("x"))
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Put(ctx, "kept/one", strings.NewReader("y")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeletePrefix(ctx, "gone/"); err != nil {
+		t.Fatalf("DeletePrefix: %v", err)
+	}
+	for _, k := range []string{"gone/0000", "gone/0999", "gone/1004"} {
+		if _, err := s.Size(ctx, k); !errors.Is(err, blob.ErrNotFound) {
+			t.Fatalf("%s after DeletePrefix: got %v, want ErrNotFound", k, err)
+		}
+	}
+	if _, err := s.Size(ctx, "kept/one"); err != nil {
+		t.Fatalf("other prefix: got %v, want it kept", err)
+	}
+}
 
 func TestPing(t *testing.T) {
 	s := s3blobtest.MustOpen(t)
