@@ -2,27 +2,36 @@
 // several server processes behind one address share mailboxes, messages and
 // used authentication tokens.
 //
-// Open connects a pgx connection pool (github.com/jackc/pgx/v5/pgxpool),
-// applies the embedded migrations and returns a DB; DB.Mesh returns the
-// meshserver.Store. The native pgx pool is used rather than database/sql:
-// the SQL here is PostgreSQL's own (SKIP LOCKED, arrays, ON CONFLICT), so
-// database/sql's portability buys nothing, while pgx gives the binary
-// protocol, a per-connection prepared-statement cache, typed errors
-// (*pgconn.PgError for unique violations) and AfterConnect-free runtime
-// parameters such as search_path.
+//	db, err := pgstore.Open(ctx, "postgres://mesh:PASSWORD@db:5432/mesh", pgstore.Options{Schema: "mesh"})
+//	...
+//	defer db.Close()
+//	srv, err := meshserver.New(meshserver.Config{Store: db.Mesh(), Blobs: blobs, SharedKey: key})
 //
-// Migrations (migrations/*.sql, applied in name order) run in one
-// transaction that first takes a transaction-scoped advisory lock, so any
-// number of processes may start at once: one applies them, the others wait
-// and find them recorded in schema_migrations.
+// The URL is anything pgx accepts: postgres://USER:PASSWORD@HOST:PORT/DB
+// with libpq parameters (sslmode, …), pool_max_conns and other server
+// settings such as search_path as query parameters, or the keyword/value
+// form.
 //
-// Concurrency across processes: work is claimed with SELECT … FOR UPDATE
-// SKIP LOCKED (expiry, purge), state changes lock the message row first
-// (chunk upload, acknowledge), and a token is single-use because its
-// (mailbox, nonce, count) is the primary key of mesh_nonces. Nothing that
-// matters lives only in a process's memory.
+// Open uses pgx's own pool (github.com/jackc/pgx/v5/pgxpool) rather than
+// database/sql: the SQL here is PostgreSQL's (SKIP LOCKED, arrays, ON
+// CONFLICT, data-modifying CTEs), so database/sql's portability buys
+// nothing, while native pgx gives the binary protocol, a per-connection
+// prepared-statement cache, pipelined batches (one round trip for a nonce)
+// and typed errors (*pgconn.PgError for unique violations).
+//
+// Migrations (migrations/*.sql, applied in name order, names recorded in
+// schema_migrations) run in one transaction that first takes a
+// transaction-scoped advisory lock, so any number of processes may start at
+// once: one applies them, the others wait and find them recorded.
+//
+// Across processes: expiry and purge claim rows with SELECT … FOR UPDATE
+// SKIP LOCKED, so two servers never expire or purge the same message; chunk
+// uploads lock the message row, so the last chunk finalises a message
+// exactly once; acknowledgement is one conditional UPDATE; and a token is
+// single-use because (mailbox, nonce, count) is the primary key of
+// mesh_nonces. Nothing that matters lives in a process's memory.
 //
 // Options.Schema places every table in one PostgreSQL schema (created when
-// missing), which lets tests, or several independent servers, share a
-// database.
+// missing), so several independent servers, or parallel tests (see
+// pgstoretest), can share a database.
 package pgstore
