@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,7 +61,9 @@ type Result struct {
 	EndToEnd   Summary       // send start to acknowledgement done
 	SendErrors int
 	Foreign    int // other messages in the inbox, left alone
-	Retried    int // downloads or acks that failed and were done again
+	Retried    int // listings, downloads or acks that failed and were done again
+	// RetryErrors are the first few distinct errors behind Retried.
+	RetryErrors []string
 }
 
 // Rate returns acknowledged messages per second.
@@ -139,6 +142,7 @@ type run struct {
 	lastAck  time.Time
 	foreign  int
 	retried  int
+	errs     []string
 	bytes    int64
 }
 
@@ -217,6 +221,7 @@ func Run(ctx context.Context, l Load) (Result, error) {
 	}
 	r.mu.Lock()
 	res.Messages, res.Bytes, res.Foreign, res.Retried = r.nAcked, r.bytes, r.foreign, r.retried
+	res.RetryErrors = slices.Clone(r.errs)
 	end := r.lastAck
 	r.mu.Unlock()
 	res.Elapsed = end.Sub(start)
@@ -237,6 +242,16 @@ func (r *run) checkFinished() {
 		default:
 			close(r.finished)
 		}
+	}
+}
+
+// noteRetry counts a retried operation and keeps its error if new. Call
+// with r.mu held.
+func (r *run) noteRetry(err error) {
+	r.retried++
+	msg := err.Error()
+	if len(r.errs) < 5 && !slices.Contains(r.errs, msg) {
+		r.errs = append(r.errs, msg)
 	}
 }
 
@@ -289,7 +304,7 @@ func (r *run) receive(ctx context.Context, lat []Latencies) error {
 				continue
 			}
 			r.mu.Lock()
-			r.retried++
+			r.noteRetry(err)
 			r.mu.Unlock()
 			next = ""
 			sleep(ctx, 20*r.l.Poll)
@@ -329,9 +344,9 @@ func (r *run) receive(ctx context.Context, lat []Latencies) error {
 
 // handle downloads, checks and acknowledges one message.
 func (r *run) handle(ctx context.Context, id string, lat *Latencies) {
-	retry := func() {
+	retry := func(err error) {
 		r.mu.Lock()
-		r.retried++
+		r.noteRetry(err)
 		delete(r.seen, id) // list it again
 		r.mu.Unlock()
 	}
@@ -341,7 +356,7 @@ func (r *run) handle(ctx context.Context, id string, lat *Latencies) {
 	}
 	if err != nil {
 		if ctx.Err() == nil {
-			retry()
+			retry(err)
 		}
 		return
 	}
@@ -359,14 +374,30 @@ func (r *run) handle(ctx context.Context, id string, lat *Latencies) {
 			return
 		}
 		if ctx.Err() == nil {
-			retry()
+			retry(err)
 		}
 		return
 	}
-	if err := r.l.Receiver.Ack(ctx, id); err != nil && !errors.Is(err, mesh.ErrNotFound) && !errors.Is(err, mesh.ErrGone) {
-		if ctx.Err() == nil {
-			retry()
+	// An acknowledgement that failed may still have happened: repeat it
+	// rather than list the message again (it may never be listed again);
+	// 404 or 410 on a repeat means the earlier one succeeded.
+	var ackErr error
+	for attempt := range 3 {
+		ackErr = r.l.Receiver.Ack(ctx, id)
+		if ackErr == nil || errors.Is(ackErr, mesh.ErrNotFound) || errors.Is(ackErr, mesh.ErrGone) {
+			ackErr = nil
+			break
 		}
+		if ctx.Err() != nil {
+			return
+		}
+		r.mu.Lock()
+		r.noteRetry(ackErr)
+		r.mu.Unlock()
+		sleep(ctx, (50*time.Millisecond)<<attempt)
+	}
+	if ackErr != nil {
+		retry(ackErr)
 		return
 	}
 	now := time.Now()

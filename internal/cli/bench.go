@@ -366,7 +366,7 @@ func benchLoads(ctx context.Context, env *Env, f *benchFlags, targets []*benchTa
 				MsgsPerSec: round(res.Rate(), 1), MBps: round(res.MBps(), 2),
 				SendP50ms: ms(res.Send.P50), SendP99ms: ms(res.Send.P99),
 				E2EP50ms: ms(res.EndToEnd.P50), E2EP90ms: ms(res.EndToEnd.P90), E2EP99ms: ms(res.EndToEnd.P99), E2EMaxms: ms(res.EndToEnd.Max),
-				SendErrors: res.SendErrors, Foreign: res.Foreign, Retried: res.Retried}
+				SendErrors: res.SendErrors, Foreign: res.Foreign, Retried: res.Retried, RetryErrs: res.RetryErrors}
 			if err != nil {
 				row.Error = err.Error()
 			}
@@ -375,6 +375,10 @@ func benchLoads(ctx context.Context, env *Env, f *benchFlags, targets []*benchTa
 				fmt.Fprintf(env.Stdout, rowFmt, fmt.Sprint(run), t.name, fmt.Sprint(res.Messages), fmt.Sprintf("%.2f", res.Elapsed.Seconds()),
 					fmt.Sprintf("%.1f", res.Rate()), fmt.Sprintf("%.2f", res.MBps()), fmtDur(res.Send.P50), fmtDur(res.Send.P99),
 					fmtDur(res.EndToEnd.P50), fmtDur(res.EndToEnd.P99), fmtDur(res.EndToEnd.Max), fmt.Sprint(res.SendErrors))
+				if res.Retried > 0 || res.Foreign > 0 {
+					fmt.Fprintf(env.Stdout, "     %s: %d operations retried, %d other messages left in the inbox; errors: %s\n",
+						t.name, res.Retried, res.Foreign, strings.Join(res.RetryErrors, "; "))
+				}
 			}
 			if err != nil {
 				return fmt.Errorf("run %d against %s (%s): %w", run, t.name, t.url, err)
@@ -494,22 +498,23 @@ type benchTargetJSON struct {
 }
 
 type benchRunJSON struct {
-	Run        int     `json:"run"`
-	Target     string  `json:"target"`
-	Messages   int     `json:"messages"`
-	Seconds    float64 `json:"seconds"`
-	MsgsPerSec float64 `json:"msgs_per_sec"`
-	MBps       float64 `json:"mb_per_sec"`
-	SendP50ms  float64 `json:"send_p50_ms"`
-	SendP99ms  float64 `json:"send_p99_ms"`
-	E2EP50ms   float64 `json:"e2e_p50_ms"`
-	E2EP90ms   float64 `json:"e2e_p90_ms"`
-	E2EP99ms   float64 `json:"e2e_p99_ms"`
-	E2EMaxms   float64 `json:"e2e_max_ms"`
-	SendErrors int     `json:"send_errors"`
-	Foreign    int     `json:"foreign"`
-	Retried    int     `json:"retried"`
-	Error      string  `json:"error,omitempty"`
+	Run        int      `json:"run"`
+	Target     string   `json:"target"`
+	Messages   int      `json:"messages"`
+	Seconds    float64  `json:"seconds"`
+	MsgsPerSec float64  `json:"msgs_per_sec"`
+	MBps       float64  `json:"mb_per_sec"`
+	SendP50ms  float64  `json:"send_p50_ms"`
+	SendP99ms  float64  `json:"send_p99_ms"`
+	E2EP50ms   float64  `json:"e2e_p50_ms"`
+	E2EP90ms   float64  `json:"e2e_p90_ms"`
+	E2EP99ms   float64  `json:"e2e_p99_ms"`
+	E2EMaxms   float64  `json:"e2e_max_ms"`
+	SendErrors int      `json:"send_errors"`
+	Foreign    int      `json:"foreign"`
+	Retried    int      `json:"retried"`
+	RetryErrs  []string `json:"retry_errors,omitempty"`
+	Error      string   `json:"error,omitempty"`
 }
 
 type benchLargeJSON struct {
