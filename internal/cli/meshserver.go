@@ -203,6 +203,7 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 		Handler:           srv,
 		TLSConfig:         tlsCfg,
 		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}

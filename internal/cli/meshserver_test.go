@@ -291,3 +291,48 @@ func TestMeshServerTwoOnPostgres(t *testing.T) {
 		t.Fatalf("same token on two: got %d, want 403", code)
 	}
 }
+
+// Stopping the server lets a request in flight (an upload) finish.
+func TestMeshServerGracefulShutdown(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "mesh.json", issueConfig)
+	data := filepath.Join(dir, "data")
+	p := startMeshServer(t, nil, "--listen", "127.0.0.1:0", "--data", data, "--config", cfg)
+	caPEM, _ := os.ReadFile(filepath.Join(data, "tls", "ca.pem"))
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", p.url+"/messageexchange/X26ABC1/outbox", pr)
+	req.Header.Set("Authorization", mesh.NewToken("X26ABC1", "password", "TestKey", mesh.NewNonce(), 0, time.Now()).String())
+	req.Header.Set("Accept", mesh.MediaTypeV2)
+	req.Header.Set("Mex-To", "X26ABC2")
+	req.Header.Set("Mex-WorkflowID", "GPFED_CONSULT_REPORT")
+	got := make(chan int, 1)
+	go func() {
+		res, err := hc.Do(req)
+		if err != nil {
+			got <- 0
+			return
+		}
+		res.Body.Close()
+		got <- res.StatusCode
+	}()
+	// The server has the request once the first bytes are read.
+	if _, err := pw.Write([]byte("first half, ")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // let the request reach the handler; not a timing assertion
+	p.stop()
+	if _, err := pw.Write([]byte("second half")); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	if code := <-got; code != http.StatusAccepted {
+		t.Fatalf("upload in flight during shutdown: got %d, want 202", code)
+	}
+	if code := <-p.done; code != 0 {
+		t.Fatalf("exit status: got %d; stderr %s", code, p.stderr.String())
+	}
+	p.done <- 0
+}
