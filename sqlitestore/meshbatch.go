@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"sync"
@@ -124,6 +125,15 @@ func (b *batcher) commit(batch []*batchOp) {
 	if _, err := conn.ExecContext(context.Background(), `PRAGMA synchronous = `+sync); err != nil {
 		answer(err)
 		return
+	}
+	if lazy {
+		// The writer connection is shared with other stores: leave it
+		// fully synchronous again, or discard it.
+		defer func() {
+			if _, err := conn.ExecContext(context.Background(), `PRAGMA synchronous = FULL`); err != nil {
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+		}()
 	}
 	tx, err := conn.BeginTx(context.Background(), nil)
 	if err != nil {
