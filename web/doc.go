@@ -11,8 +11,9 @@
 //
 // The pages read their data through small interfaces declared here and sized
 // to what each page calls: Inbox (practice inbox, implemented by the receiver),
-// Outbox (sender dashboard, implemented by the sender), MeshAdmin (MESH admin,
-// satisfied by a meshserver.Store) and Users (login). A nil back end leaves its
+// Outbox (sender dashboard, implemented by the sender; ReportSender adds the
+// send form), MeshAdmin (MESH admin, satisfied by a meshserver.Store),
+// AuthFailureLog (optional, MESH admin) and Users (login). A nil back end leaves its
 // page out of the navigation and answers 404.
 //
 // The interfaces use this package's own view types (Document, Transmission,

@@ -33,8 +33,8 @@ type AuthFailure struct {
 	RemoteAddr string
 }
 
-// AuthFailureLog is the optional extra the MESH admin page uses, found by
-// type assertion on Config.Mesh, to list recent authentication failures.
+// AuthFailureLog lists recent MESH authentication failures for the MESH
+// admin page (Config.AuthFailures, optional).
 type AuthFailureLog interface {
 	RecentAuthFailures(ctx context.Context, limit int) ([]AuthFailure, error)
 }
@@ -91,7 +91,7 @@ func (s *Server) getMeshAdmin(w http.ResponseWriter, r *http.Request) error {
 		d.Total += n
 	}
 	sort.Slice(d.Statuses, func(i, j int) bool { return d.Statuses[i].Status < d.Statuses[j].Status })
-	if al, ok := m.(AuthFailureLog); ok {
+	if al := s.cfg.AuthFailures; al != nil {
 		d.AuthLog = true
 		if d.AuthFailures, err = al.RecentAuthFailures(ctx, 50); err != nil {
 			return fmt.Errorf("listing auth failures: %w", err)

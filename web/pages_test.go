@@ -271,14 +271,11 @@ func TestOutboxPages(t *testing.T) {
 	mustHTML(t, body, htmlcheck.In("#timeline", htmlcheck.HasText("resent by sender")))
 }
 
-// authLogStore adds an auth-failure log to a real MESH store.
-type authLogStore struct {
-	meshserver.Store
-	failures []web.AuthFailure
-}
+// authLog is a fixed auth-failure log.
+type authLog []web.AuthFailure
 
-func (s authLogStore) RecentAuthFailures(context.Context, int) ([]web.AuthFailure, error) {
-	return s.failures, nil
+func (l authLog) RecentAuthFailures(context.Context, int) ([]web.AuthFailure, error) {
+	return l, nil
 }
 
 func TestMeshAdminPage(t *testing.T) {
@@ -320,9 +317,9 @@ func TestMeshAdminPage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	env2 := MustServer(t, web.Config{Mesh: authLogStore{Store: store, failures: []web.AuthFailure{
+	env2 := MustServer(t, web.Config{Mesh: store, AuthFailures: authLog{
 		{At: now, Mailbox: "X99OT001", Reason: "EPL-401 bad token", RemoteAddr: "127.0.0.1"},
-	}}})
+	}})
 	c = env2.login("admin")
 	_, body = c.get("/mesh")
 	mustHTML(t, body,

@@ -28,9 +28,11 @@ type Config struct {
 	Inbox Inbox
 	// Outbox backs the sender dashboard (implemented by the sender).
 	Outbox Outbox
-	// Mesh backs the MESH admin page (a meshserver.Store satisfies it). If it
-	// also implements AuthFailureLog the page lists recent auth failures.
+	// Mesh backs the MESH admin page (a meshserver.Store satisfies it).
 	Mesh MeshAdmin
+	// AuthFailures, if set, lists recent MESH authentication failures on
+	// the MESH admin page (the MESH server keeps them, not its store).
+	AuthFailures AuthFailureLog
 	// Broker carries live updates to open pages; nil makes a new one that
 	// Server.Start and Server.Stop run.
 	Broker *Broker

@@ -13,13 +13,12 @@ import (
 	"github.com/gpcm/gpcm/patient"
 )
 
-// Templates holds the embedded page templates: layout.tmpl, partials/*.tmpl
-// and one views/NAME.tmpl per page.
-//
 //go:embed templates
 var embeddedTemplates embed.FS
 
-// Templates is the embedded template tree, rooted at the templates directory.
+// Templates is the embedded template tree, rooted at the templates
+// directory: layout.tmpl, partials/*.tmpl and one views/NAME.tmpl per page.
+// A development build may pass os.DirFS("web/templates") instead.
 var Templates = mustSub(embeddedTemplates, "templates")
 
 // views are the pages the server renders; each needs views/NAME.tmpl.
