@@ -116,12 +116,28 @@ func MustBrowser(t *testing.T) *browser {
 	return b
 }
 
+// do runs one user step. Pages refresh their live regions when a server-sent
+// event arrives, so a node found by a query can be replaced before chromedp
+// acts on it; such a step failed before it did anything and is tried again.
 func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	if err := chromedp.Do(b.ctx, steps...); err != nil {
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		if err = chromedp.Do(b.ctx, steps...); err == nil || !staleNode(err) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
 		b.screenshot("failed-" + strings.ReplaceAll(what, " ", "-"))
 		b.t.Fatalf("%s: %v", what, err)
 	}
+}
+
+// staleNode reports whether err says a node vanished between query and action.
+func staleNode(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Could not find node with given id") || strings.Contains(msg, "Node is detached")
 }
 
 // screenshot saves a full-page PNG under the artifact directory.
