@@ -104,7 +104,7 @@ func runBenchMesh(ctx context.Context, env *Env, args []string) error {
 	fs.IntVar(&f.senders, "senders", 8, "concurrent senders (each with its own connection)")
 	fs.IntVar(&f.messages, "messages", 5000, "messages per run, in total over all senders")
 	fs.StringVar(&f.size, "size", "4KiB", "payload `bytes` per message (KiB/MiB/KB/MB suffixes)")
-	fs.IntVar(&f.workers, "download-workers", 4, "concurrent downloads of the receiver")
+	fs.IntVar(&f.workers, "download-workers", 0, "concurrent downloads of the receiver (default 2 × --senders: each message costs it two requests)")
 	fs.IntVar(&f.runs, "runs", 1, "consecutive runs on the same server(s)")
 	fs.StringVar(&f.workflow, "workflow", "GPFED_CONSULT_REPORT", "workflow `ID` of the messages")
 	fs.StringVar(&f.large, "large", "", "instead: send and download one message of this `size` (e.g. 1GiB) against a dd baseline")
@@ -149,8 +149,8 @@ func runBenchMesh(ctx context.Context, env *Env, args []string) error {
 		return usagef(hint, "bench mesh: --senders %d: want 1 to 256", f.senders)
 	case f.messages < 1 || f.messages > 10_000_000:
 		return usagef(hint, "bench mesh: --messages %d: want 1 to 10000000", f.messages)
-	case f.workers < 1 || f.workers > 256:
-		return usagef(hint, "bench mesh: --download-workers %d: want 1 to 256", f.workers)
+	case f.workers < 0 || f.workers > 512:
+		return usagef(hint, "bench mesh: --download-workers %d: want 1 to 512 (0: twice --senders)", f.workers)
 	case f.runs < 1 || f.runs > 100:
 		return usagef(hint, "bench mesh: --runs %d: want 1 to 100", f.runs)
 	case f.spawn && f.conn.url != "":
@@ -161,6 +161,9 @@ func runBenchMesh(ctx context.Context, env *Env, args []string) error {
 		return usagef(hint, "bench mesh: --large measures one server: drop --vs")
 	case f.idle <= 0 || f.maxDuration <= 0:
 		return usagef(hint, "bench mesh: --idle and --max-duration must be positive")
+	}
+	if f.workers == 0 {
+		f.workers = 2 * f.senders
 	}
 	if f.vsURL != "" {
 		if err := meshbench.RequireLoopback(f.vsURL); err != nil {
