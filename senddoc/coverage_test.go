@@ -123,19 +123,21 @@ func orNone(s []string) string {
 }
 
 func TestCatalogueIDsInInventory(t *testing.T) {
+	ids := make(map[senddoc.CatalogueSet]map[string]bool, len(senddoc.CatalogueFiles))
+	for set, file := range senddoc.CatalogueFiles {
+		cat, err := senddoc.LoadCatalogue(filepath.Join(specDir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[set] = make(map[string]bool)
+		for _, id := range cat.IDs() {
+			ids[set][id] = true
+		}
+	}
 	for _, r := range senddoc.Requirements() {
 		found := false
-		for set, file := range senddoc.CatalogueFiles {
-			if r.Catalogues&set == 0 {
-				continue
-			}
-			cat, err := senddoc.LoadCatalogue(filepath.Join(specDir, file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, id := range cat.IDs() {
-				found = found || id == r.ID
-			}
+		for set, in := range ids {
+			found = found || (r.Catalogues&set != 0 && in[r.ID])
 		}
 		if !found {
 			t.Errorf("%s: inventory names a catalogue that does not hold it", r.ID)
