@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"runtime"
 	"strings"
@@ -60,6 +61,7 @@ type benchFlags struct {
 	workflow           string
 	spawn, keep, json  bool
 	serverBin, ddDir   string
+	serverArgs         string
 	serverPID          int
 	idle, maxDuration  time.Duration
 	seed               uint64
@@ -111,6 +113,7 @@ func runBenchMesh(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.ddDir, "dd-dir", "", "`directory` for the dd baseline (default the spawned server's data dir, else the temp dir)")
 	fs.BoolVar(&f.spawn, "spawn", false, "start gpcm mesh-server on 127.0.0.1:0 with a temporary data directory and measure its memory")
 	fs.StringVar(&f.serverBin, "server-bin", "", "gpcm `executable` for --spawn (default this program)")
+	fs.StringVar(&f.serverArgs, "server-args", "", "extra `arguments` for the spawned mesh-server, space-separated (e.g. \"--postgres URL\")")
 	fs.BoolVar(&f.keep, "keep", false, "keep the spawned server's data directory")
 	fs.IntVar(&f.serverPID, "server-pid", 0, "`PID` of the server to report peak memory of (without --spawn)")
 	fs.DurationVar(&f.idle, "idle", time.Minute, "fail a run when nothing is acknowledged for this long")
@@ -155,6 +158,8 @@ func runBenchMesh(ctx context.Context, env *Env, args []string) error {
 		return usagef(hint, "bench mesh: --runs %d: want 1 to 100", f.runs)
 	case f.spawn && f.conn.url != "":
 		return usagef(hint, "bench mesh: --spawn starts its own server: drop --url")
+	case f.serverArgs != "" && !f.spawn:
+		return usagef(hint, "bench mesh: --server-args needs --spawn")
 	case f.spawn && f.serverPID != 0:
 		return usagef(hint, "bench mesh: --spawn measures the server it starts: drop --server-pid")
 	case large > 0 && f.vsURL != "":
@@ -200,6 +205,9 @@ func runBenchMesh(ctx context.Context, env *Env, args []string) error {
 		ours.conn.url, ours.conn.ca = p.URL, p.CAFile
 		ours.conn.password, ours.conn.sharedKey = firstNonEmpty(f.conn.password, "password"), firstNonEmpty(f.conn.sharedKey, "TestKey")
 		ours.desc = "gpcm mesh-server started by bench (pid " + fmt.Sprint(p.PID) + ", data " + dir + ")"
+		if f.serverArgs != "" {
+			ours.desc += " with " + redactURLs(f.serverArgs)
+		}
 		if f.ddDir == "" {
 			f.ddDir = dir
 		}
@@ -269,6 +277,17 @@ func runBenchMesh(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
+// redactURLs hides passwords in URLs among space-separated arguments.
+func redactURLs(args string) string {
+	fields := strings.Fields(args)
+	for i, a := range fields {
+		if u, err := url.Parse(a); err == nil && u.User != nil {
+			fields[i] = u.Redacted()
+		}
+	}
+	return strings.Join(fields, " ")
+}
+
 func splitMailboxes(s string) (string, string, error) {
 	a, b, ok := strings.Cut(s, ",")
 	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
@@ -299,7 +318,7 @@ func spawnServer(ctx context.Context, env *Env, f *benchFlags, from, to string) 
 	p, err := meshbench.StartServer(ctx, meshbench.ServerOptions{
 		Command: bin, DataDir: dir, Mailboxes: boxes,
 		Password: firstNonEmpty(f.conn.password, "password"), SharedKey: firstNonEmpty(f.conn.sharedKey, "TestKey"),
-		Log: env.Stderr,
+		Args: strings.Fields(f.serverArgs), Log: env.Stderr,
 	})
 	if err != nil {
 		os.RemoveAll(dir)
