@@ -117,6 +117,7 @@ func TestBenchMeshUsage(t *testing.T) {
 		{"one mailbox", []string{"bench", "mesh", "--mailboxes", "X26ABC1"}, 2, "two mailbox IDs"},
 		{"spawn and url", []string{"bench", "mesh", "--spawn", "--url", srv.URL}, 2, "drop --url"},
 		{"large and vs", []string{"bench", "mesh", "--large", "1MiB", "--vs", srv.URL}, 2, "drop --vs"},
+		{"server args without spawn", []string{"bench", "mesh", "--server-args", "--postgres x"}, 2, "needs --spawn"},
 		{"senders", []string{"bench", "mesh", "--senders", "0"}, 2, "--senders 0"},
 		{"unreachable recipient", []string{"bench", "mesh", "--messages", "2", "--mailboxes", "X26ABC1,NOSUCH"}, 1, "sends failed"},
 	}
