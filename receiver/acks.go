@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/gpcm/gpcm/itk3"
@@ -20,30 +21,31 @@ func (r *Receiver) SendAcks(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n := 0
-	var errs []error
-	for _, a := range acks {
+	var n atomic.Int64
+	err = forEach(r.cfg.Workers, acks, func(a Ack) error {
 		meshID, err := r.sendAck(ctx, a)
 		if err != nil {
-			if ctx.Err() != nil {
-				return n, ctx.Err()
-			}
-			errs = append(errs, err)
+			errs := []error{err}
 			if rerr := r.cfg.Store.ReleaseAck(context.WithoutCancel(ctx), a.ID, r.cfg.Owner, err.Error(), r.cfg.Now().Add(backoff(a.Attempts))); rerr != nil {
 				errs = append(errs, rerr)
 			}
-			r.log.Warn("sending ack failed; will retry", "ack", a.ID, "message", a.MessageID, "code", a.Code, "err", err)
-			continue
+			if ctx.Err() == nil {
+				r.log.Warn("sending ack failed; will retry", "ack", a.ID, "message", a.MessageID, "code", a.Code, "err", err)
+			}
+			return errors.Join(errs...)
 		}
 		if err := r.cfg.Store.MarkAckSent(context.WithoutCancel(ctx), a.ID, meshID, r.cfg.Now()); err != nil {
-			errs = append(errs, err)
-			continue
+			return err
 		}
 		r.metrics.ackSent(a.Code)
 		r.log.Info("ack sent", "ack", a.ID, "message", a.MessageID, "kind", a.Kind, "code", a.Code, "mesh_id", meshID, "response_header_id", a.HeaderID)
-		n++
+		n.Add(1)
+		return nil
+	})
+	if ctx.Err() != nil {
+		return int(n.Load()), ctx.Err()
 	}
-	return n, errors.Join(errs...)
+	return int(n.Load()), err
 }
 
 func (r *Receiver) sendAck(ctx context.Context, a Ack) (string, error) {

@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -29,13 +30,23 @@ func (r *Receiver) OpenAttachment(ctx context.Context, id int64, n int) (Attachm
 		return Attachment{}, nil, err
 	}
 	for _, a := range d.Attachments {
-		if a.Index == n {
-			rc, err := r.cfg.Blobs.Open(ctx, a.BlobKey, 0)
-			if err != nil {
-				return a, nil, fmt.Errorf("receiver: open attachment %d of document %d: %w", n, id, err)
-			}
-			return a, rc, nil
+		if a.Index != n {
+			continue
 		}
+		rc, err := r.cfg.Blobs.Open(ctx, a.BlobKey, 0)
+		if err != nil {
+			return a, nil, fmt.Errorf("receiver: open message of document %d: %w", id, err)
+		}
+		body, _, err := readAllLimit(rc, r.cfg.MaxMessageBytes)
+		rc.Close()
+		if err != nil {
+			return a, nil, fmt.Errorf("receiver: read message of document %d: %w", id, err)
+		}
+		p, ok := parseMessage(body, r.cfg.MaxMessageBytes)
+		if !ok || n >= len(p.Attachments) || int64(len(p.Attachments[n].Data)) != a.Size {
+			return a, nil, fmt.Errorf("receiver: attachment %d of document %d no longer matches the stored message", n, id)
+		}
+		return a, io.NopCloser(bytes.NewReader(p.Attachments[n].Data)), nil
 	}
 	return Attachment{}, nil, fmt.Errorf("attachment %d of document %d: %w", n, id, ErrNotFound)
 }

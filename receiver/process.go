@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gpcm/gpcm/fhir"
@@ -22,24 +23,30 @@ func (r *Receiver) Process(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n := 0
-	var errs []error
-	for _, m := range msgs {
-		if err := r.processOne(ctx, m); err != nil {
-			if ctx.Err() != nil {
-				return n, ctx.Err()
-			}
-			errs = append(errs, err)
-			retry := r.cfg.Now().Add(backoff(m.Attempts))
-			if rerr := r.cfg.Store.ReleaseMessage(context.WithoutCancel(ctx), ReleaseParams{ID: m.ID, Owner: r.cfg.Owner, Error: err.Error(), RetryAt: retry}); rerr != nil {
-				errs = append(errs, rerr)
-			}
-			r.log.Warn("processing failed; will retry", "id", m.ID, "mesh_id", m.MeshID, "attempt", m.Attempts, "err", err)
-			continue
+	// Messages are processed one after another, in arrival order, so that
+	// an original is in the worklist before its replacement or duplicate is
+	// judged; downloads and ack sends run concurrently.
+	var n atomic.Int64
+	err = forEach(1, msgs, func(m Message) error {
+		err := r.processOne(ctx, m)
+		if err == nil {
+			n.Add(1)
+			return nil
 		}
-		n++
+		errs := []error{err}
+		retry := r.cfg.Now().Add(backoff(m.Attempts))
+		if rerr := r.cfg.Store.ReleaseMessage(context.WithoutCancel(ctx), ReleaseParams{ID: m.ID, Owner: r.cfg.Owner, Error: err.Error(), RetryAt: retry}); rerr != nil {
+			errs = append(errs, rerr)
+		}
+		if ctx.Err() == nil {
+			r.log.Warn("processing failed; will retry", "id", m.ID, "mesh_id", m.MeshID, "attempt", m.Attempts, "err", err)
+		}
+		return errors.Join(errs...)
+	})
+	if ctx.Err() != nil {
+		return int(n.Load()), ctx.Err()
 	}
-	return n, errors.Join(errs...)
+	return int(n.Load()), err
 }
 
 func backoff(attempt int) time.Duration {
@@ -285,13 +292,10 @@ func (r *Receiver) completeParams(ctx context.Context, m Message, o outcome) (Co
 	if len(o.p.ReplacesIDs) > 0 {
 		d.ReplacesIdentifier = o.p.ReplacesIDs[0]
 	}
+	// Attachments stay inside the stored message (one durable copy); they
+	// are decoded from it when a person opens one.
 	for i, a := range o.p.Attachments {
-		key := fmt.Sprintf("receiver/attachments/%d/%d", m.ID, i)
-		n, err := r.cfg.Blobs.Put(ctx, key, bytes.NewReader(a.Data))
-		if err != nil {
-			return p, fmt.Errorf("receiver: store attachment %d of message %d: %w", i, m.ID, err)
-		}
-		d.Attachments = append(d.Attachments, Attachment{Index: i, Title: a.Title, ContentType: a.ContentType, Size: n, BlobKey: key})
+		d.Attachments = append(d.Attachments, Attachment{Index: i, Title: a.Title, ContentType: a.ContentType, Size: int64(len(a.Data)), BlobKey: m.BlobKey})
 	}
 	// Patient matching against the practice register.
 	out, err := r.match(ctx, o.p.Patient, now)

@@ -40,6 +40,9 @@ type Config struct {
 	Lease time.Duration
 	// Batch is how many rows one claim takes; default 20.
 	Batch int
+	// Workers is how many downloads and ack sends one process runs at
+	// once; default 4. Messages are processed one at a time, in order.
+	Workers int
 	// PageSize is the inbox page size (10..5000); default 500.
 	PageSize int
 	// MaxMessageBytes is the largest message accepted (ITK3 20015 beyond);
@@ -88,6 +91,9 @@ func (c *Config) withDefaults() error {
 	}
 	if c.Batch <= 0 {
 		c.Batch = 20
+	}
+	if c.Workers <= 0 {
+		c.Workers = 4
 	}
 	if c.PageSize == 0 {
 		c.PageSize = 500
@@ -228,4 +234,29 @@ func readAllLimit(rd io.Reader, max int64) (b []byte, tooBig bool, err error) {
 		return b[:max], true, nil
 	}
 	return b, false, nil
+}
+
+// forEach runs fn on every item with at most workers at once and joins
+// the errors. It returns when all calls have returned.
+func forEach[T any](workers int, items []T, fn func(T) error) error {
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	sem := make(chan struct{}, max(workers, 1))
+	for _, it := range items {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := fn(it); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

@@ -83,6 +83,12 @@ type RecordMessageParams struct {
 	ReceivedAt                                     time.Time
 }
 
+// Recorded is the result of recording one message.
+type Recorded struct {
+	Message Message
+	Created bool
+}
+
 // ClaimParams claims up to Limit rows for Owner until Now+Lease.
 type ClaimParams struct {
 	Owner string
@@ -126,11 +132,12 @@ type CompleteParams struct {
 
 // MessageStore holds collected messages and their pipeline state.
 type MessageStore interface {
-	// RecordMessage stores a downloaded message. Recording the same MESH
-	// message ID again returns the existing row and created=false.
-	RecordMessage(ctx context.Context, p RecordMessageParams) (m Message, created bool, err error)
-	// MarkMeshAcked notes that MESH accepted the acknowledgement.
-	MarkMeshAcked(ctx context.Context, meshID string) error
+	// RecordMessages stores downloaded messages in one transaction, in the
+	// order given (their ids follow that order). Recording a MESH message
+	// ID again returns the existing row with Created false.
+	RecordMessages(ctx context.Context, ps []RecordMessageParams) ([]Recorded, error)
+	// MarkMeshAcked notes that MESH accepted the acknowledgements.
+	MarkMeshAcked(ctx context.Context, meshIDs ...string) error
 	// PendingMeshAcks lists messages stored but not yet acknowledged on MESH.
 	PendingMeshAcks(ctx context.Context, limit int) ([]Message, error)
 	// GetMessage returns ErrNotFound for an unknown id.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/gpcm/gpcm/receiver"
 )
@@ -38,17 +39,37 @@ func scanRMsg(sc rcvScanner) (receiver.Message, error) {
 	return m, err
 }
 
-// RecordMessage stores a downloaded message once per MESH id.
-func (s *ReceiverStore) RecordMessage(ctx context.Context, p receiver.RecordMessageParams) (receiver.Message, bool, error) {
-	res, err := s.db.write.ExecContext(ctx, `INSERT INTO receiver_messages (mesh_id, workflow_id, sender, recipient, subject, local_id,
-		blob_key, size, received_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (mesh_id) DO NOTHING`,
-		p.MeshID, p.WorkflowID, p.From, p.To, p.Subject, p.LocalID, p.BlobKey, p.Size, toMicros(p.ReceivedAt), string(receiver.MessageReceived))
+// RecordMessages stores downloaded messages once per MESH id, in one
+// transaction.
+func (s *ReceiverStore) RecordMessages(ctx context.Context, ps []receiver.RecordMessageParams) (out []receiver.Recorded, err error) {
+	tx, err := s.db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return receiver.Message{}, false, fmt.Errorf("sqlitestore: record message %s: %w", p.MeshID, err)
+		return nil, fmt.Errorf("sqlitestore: record messages: %w", err)
 	}
-	n, _ := res.RowsAffected()
-	m, err := s.getMsg(ctx, s.db.write, `mesh_id = ?`, p.MeshID)
-	return m, n == 1, err
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	for _, p := range ps {
+		var res sql.Result
+		res, err = tx.ExecContext(ctx, `INSERT INTO receiver_messages (mesh_id, workflow_id, sender, recipient, subject, local_id,
+			blob_key, size, received_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (mesh_id) DO NOTHING`,
+			p.MeshID, p.WorkflowID, p.From, p.To, p.Subject, p.LocalID, p.BlobKey, p.Size, toMicros(p.ReceivedAt), string(receiver.MessageReceived))
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: record message %s: %w", p.MeshID, err)
+		}
+		n, _ := res.RowsAffected()
+		var m receiver.Message
+		if m, err = s.getMsg(ctx, tx, `mesh_id = ?`, p.MeshID); err != nil {
+			return nil, err
+		}
+		out = append(out, receiver.Recorded{Message: m, Created: n == 1})
+	}
+	if err = tx.Commit(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: record messages: %w", err)
+	}
+	return out, nil
 }
 
 type rcvQuerier interface {
@@ -66,10 +87,18 @@ func (s *ReceiverStore) getMsg(ctx context.Context, q rcvQuerier, where string, 
 	return m, nil
 }
 
-// MarkMeshAcked records the MESH acknowledgement.
-func (s *ReceiverStore) MarkMeshAcked(ctx context.Context, meshID string) error {
-	if _, err := s.db.write.ExecContext(ctx, `UPDATE receiver_messages SET mesh_acked = 1 WHERE mesh_id = ?`, meshID); err != nil {
-		return fmt.Errorf("sqlitestore: mark %s acknowledged: %w", meshID, err)
+// MarkMeshAcked records MESH acknowledgements in one statement.
+func (s *ReceiverStore) MarkMeshAcked(ctx context.Context, meshIDs ...string) error {
+	if len(meshIDs) == 0 {
+		return nil
+	}
+	args := make([]any, len(meshIDs))
+	for i, id := range meshIDs {
+		args[i] = id
+	}
+	q := `UPDATE receiver_messages SET mesh_acked = 1 WHERE mesh_acked = 0 AND mesh_id IN (?` + strings.Repeat(", ?", len(meshIDs)-1) + `)`
+	if _, err := s.db.write.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("sqlitestore: mark %d messages acknowledged: %w", len(meshIDs), err)
 	}
 	return nil
 }

@@ -18,12 +18,12 @@ func RunReceiver(t *testing.T, open func(t *testing.T) receiver.Store) {
 
 	record := func(t *testing.T, s receiver.Store, meshID string) receiver.Message {
 		t.Helper()
-		m, created, err := s.RecordMessage(t.Context(), receiver.RecordMessageParams{MeshID: meshID, WorkflowID: "GPFED_CONSULT_REPORT",
-			From: "X26ABC1", To: "X26ABC2", Subject: "subject", LocalID: "L", BlobKey: "k/" + meshID, Size: 10, ReceivedAt: t0})
-		if err != nil || !created {
-			t.Fatalf("RecordMessage(%s): created=%v err=%v", meshID, created, err)
+		rs, err := s.RecordMessages(t.Context(), []receiver.RecordMessageParams{{MeshID: meshID, WorkflowID: "GPFED_CONSULT_REPORT",
+			From: "X26ABC1", To: "X26ABC2", Subject: "subject", LocalID: "L", BlobKey: "k/" + meshID, Size: 10, ReceivedAt: t0}})
+		if err != nil || len(rs) != 1 || !rs[0].Created {
+			t.Fatalf("RecordMessages(%s): %+v, %v", meshID, rs, err)
 		}
-		return m
+		return rs[0].Message
 	}
 	claimOne := func(t *testing.T, s receiver.Store, owner string, now time.Time) receiver.Message {
 		t.Helper()
@@ -47,15 +47,20 @@ func RunReceiver(t *testing.T, open func(t *testing.T) receiver.Store) {
 	t.Run("record is idempotent per MESH id", func(t *testing.T) {
 		s := open(t)
 		m := record(t, s, "M1")
-		again, created, err := s.RecordMessage(t.Context(), receiver.RecordMessageParams{MeshID: "M1", BlobKey: "other", ReceivedAt: t0})
-		if err != nil || created || again.ID != m.ID || again.BlobKey != "k/M1" {
-			t.Fatalf("second record: got %+v created=%v err=%v", again, created, err)
+		rs, err := s.RecordMessages(t.Context(), []receiver.RecordMessageParams{
+			{MeshID: "M0", BlobKey: "k/M0", ReceivedAt: t0}, {MeshID: "M1", BlobKey: "other", ReceivedAt: t0}, {MeshID: "M2", BlobKey: "k/M2", ReceivedAt: t0}})
+		if err != nil || len(rs) != 3 || !rs[0].Created || rs[1].Created || rs[1].Message.ID != m.ID || rs[1].Message.BlobKey != "k/M1" ||
+			!rs[2].Created || !(m.ID < rs[0].Message.ID && rs[0].Message.ID < rs[2].Message.ID) {
+			t.Fatalf("batch with a repeat: got %+v, %v", rs, err)
 		}
 		pend, err := s.PendingMeshAcks(t.Context(), 10)
-		if err != nil || len(pend) != 1 {
-			t.Fatalf("PendingMeshAcks: got %d, %v; want 1", len(pend), err)
+		if err != nil || len(pend) != 3 {
+			t.Fatalf("PendingMeshAcks: got %d, %v; want 3", len(pend), err)
 		}
-		if err := s.MarkMeshAcked(t.Context(), "M1"); err != nil {
+		if err := s.MarkMeshAcked(t.Context(), "M1", "M0", "M2", "unknown"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkMeshAcked(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		if pend, _ := s.PendingMeshAcks(t.Context(), 10); len(pend) != 0 {
