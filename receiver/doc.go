@@ -13,9 +13,13 @@
 //  1. Collect: list the inbox for the workflows GPFED_CONSULT_REPORT (v1)
 //     and GPCONNECT_SEND_DOCUMENT (v2), following every page; other
 //     workflows and REPORT messages are left for other handlers.
-//  2. Download each message, store its payload in the blob store and its
-//     MESH metadata in the Store, and only then acknowledge it on MESH.
-//  3. Process (claimed with a lease, UPDATE … RETURNING, so several
+//  2. Download each message (Config.Workers at once), store its payload in
+//     the blob store and its MESH metadata in the Store (one transaction
+//     per inbox page, in arrival order), and only then acknowledge it on
+//     MESH.
+//  3. Process, one message at a time in arrival order so that an original
+//     is in the worklist before its replacement or repeat is judged
+//     (claimed with a lease, UPDATE … RETURNING, so several
 //     processes can share one database; an expired lease is taken over):
 //     validate with package senddoc, choose the infrastructure response
 //     (20013, or the most specific negative code with the findings in
@@ -44,7 +48,8 @@
 // Documents have a state: awaiting_filing, filed, held_for_review,
 // not_filed (patient not known or left), rejected and replaced. Each shows
 // the MESH subject, the document type label, For Action / For Information
-// and its attachments. The HTTP API (api.go, documented in API.md) lists,
+// and its attachments (decoded from the stored message when opened, so the
+// payload is kept once). The HTTP API (api.go, documented in API.md) lists,
 // files, rejects and matches documents and imports the register.
 //
 // # Logging
