@@ -43,6 +43,32 @@ func BenchmarkBuild(b *testing.B) {
 
 // BenchmarkValidate compares Validate with the baseline of decoding the same
 // bytes with package fhir, over the official examples.
+// BenchmarkBuildRender measures a whole message from a report with no PDF:
+// rendering the NHS-layout PDF, building the ITK3 message and encoding it,
+// beside the baseline of building and encoding with a ready PDF.
+func BenchmarkBuildRender(b *testing.B) {
+	in := senddoc.Example(senddoc.UseCaseConsultation, 1)
+	in.PDF = nil
+	ready := in
+	ready.PDF = senddoc.ExamplePDF()
+	for _, bc := range []struct {
+		name string
+		in   senddoc.Input
+	}{{"baseline-ready-pdf", ready}, {"render-build-encode", in}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				m, err := senddoc.Build(bc.in, senddoc.BuildOptions{RenderPDF: senddoc.RenderReport})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := m.XML(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 func BenchmarkValidate(b *testing.B) {
 	for _, name := range []string{"consultation_report.xml", "oc_consultation_report_klinik.xml"} {
 		data := mustRead(b, examplesDir+"/"+name)

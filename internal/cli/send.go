@@ -128,6 +128,7 @@ func (c *sendCmd) open(ctx context.Context, env *Env, cfg sender.Config) (*sende
 	}
 	cfg.Store = db.Sender()
 	cfg.Logger = env.Logger()
+	cfg.RenderPDF = senddoc.RenderReport
 	cfg.Routing, cfg.Mailbox, cfg.AllowTestNHSNumbers = sender.Routing(c.routing), c.mailbox, c.testNHS
 	if c.withMesh || c.routing == string(sender.RouteLookup) {
 		mc, err := c.conn.client(env)

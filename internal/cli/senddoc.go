@@ -7,11 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/gpcm/gpcm/fhir"
-	"github.com/gpcm/gpcm/patient"
-	pdfreport "github.com/gpcm/gpcm/report"
 	"github.com/gpcm/gpcm/senddoc"
 )
 
@@ -149,7 +146,7 @@ func runSendDocBuild(ctx context.Context, env *Env, args []string) error {
 		}
 		in.PDF = pdf
 	}
-	built, err := senddoc.Build(in, senddoc.BuildOptions{RenderPDF: renderReportPDF})
+	built, err := senddoc.Build(in, senddoc.BuildOptions{RenderPDF: senddoc.RenderReport})
 	if err != nil {
 		return fmt.Errorf("senddoc build: %w", err)
 	}
@@ -199,75 +196,4 @@ func writeOut(env *Env, path string, data []byte) error {
 		return fmt.Errorf("senddoc build: %w", err)
 	}
 	return nil
-}
-
-// renderReportPDF renders the consultation report of an input with package
-// report.
-func renderReportPDF(in senddoc.Input) ([]byte, error) {
-	c := &pdfreport.Consultation{
-		Version:           in.Version,
-		RelatedDocuments:  len(in.Attachments),
-		Confidential:      in.Confidential,
-		Created:           in.Created,
-		BranchLocation:    in.Encounter.Location,
-		ConsultationDate:  ukTime(in.Encounter.Start),
-		FollowUpActions:   in.FollowUp,
-		Organisation:      pdfreport.Organisation{Name: in.Author.Name, ODSCode: in.Author.ODSCode, Address: lines(in.Author.Address), Phone: in.Author.Phone, Email: in.Author.Email},
-		ReceivingPractice: "",
-	}
-	if c.Created.IsZero() {
-		c.Created = in.Encounter.Start
-	}
-	if rp := in.RegisteredPractice; rp != nil {
-		c.ReceivingPractice = rp.Name
-	}
-	p := in.Patient
-	c.Patient = pdfreport.Patient{Title: p.Prefix, Family: p.Family, Given: p.Given, NHSNumber: p.NHSNumber, Gender: p.Gender,
-		Address: lines(p.Address), Phone: p.Phone, Mobile: p.Mobile}
-	if d, err := patient.ParseDateFormat(p.BirthDate, patient.DateISO); err == nil {
-		c.Patient.BirthDate = d
-	}
-	if pr := in.Practitioner; pr != nil {
-		name := pr.Prefix
-		for _, g := range pr.Given {
-			name += " " + g
-		}
-		c.Clinician = pdfreport.Clinician{Name: trimSpace(name + " " + pr.Family), Role: pr.Role}
-	}
-	for _, s := range in.Sections {
-		sec := pdfreport.Section{Title: s.Title, Text: s.Text}
-		if s.Confidential {
-			sec = pdfreport.Section{Title: s.Title, Items: []pdfreport.Item{{Text: s.Text, Confidential: true}}}
-		}
-		c.Sections = append(c.Sections, sec)
-	}
-	var buf bytes.Buffer
-	if err := pdfreport.Render(&buf, c); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-func trimSpace(s string) string { return string(bytes.TrimSpace([]byte(s))) }
-
-func lines(a *senddoc.Address) []string {
-	if a == nil {
-		return nil
-	}
-	out := append([]string(nil), a.Lines...)
-	if a.City != "" {
-		out = append(out, a.City)
-	}
-	if a.Postcode != "" {
-		out = append(out, a.Postcode)
-	}
-	return out
-}
-
-// ukTime shows a time in UK local time when the zone database is available.
-func ukTime(t time.Time) time.Time {
-	if loc, err := time.LoadLocation("Europe/London"); err == nil {
-		return t.In(loc)
-	}
-	return t
 }
