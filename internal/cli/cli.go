@@ -45,11 +45,17 @@ func (e *Env) getenv(k string) string {
 }
 
 // Logger returns a text logger on stderr at the level named by GPCM_LOG_LEVEL
-// (debug, info, warn, error; default info).
-func (e *Env) Logger() *slog.Logger {
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(e.getenv("GPCM_LOG_LEVEL"))); err != nil {
-		lvl = slog.LevelInfo
+// (debug, info, warn, error; default info), for long-running commands.
+func (e *Env) Logger() *slog.Logger { return e.loggerAt(slog.LevelInfo) }
+
+// loggerAt is Logger with another default level: one-shot commands use
+// error so that their output ends in one line unless the user asks for more.
+func (e *Env) loggerAt(def slog.Level) *slog.Logger {
+	lvl := def
+	if v := e.getenv("GPCM_LOG_LEVEL"); v != "" {
+		if err := lvl.UnmarshalText([]byte(v)); err != nil {
+			lvl = def
+		}
 	}
 	return slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: lvl}))
 }

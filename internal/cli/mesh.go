@@ -72,6 +72,7 @@ type meshCmd struct {
 
 func newMeshCmd(env *Env, name, help string) *meshCmd {
 	c := &meshCmd{name: name, fs: newFlagSet(env, "mesh "+name, help+"\n\n"+meshConnHelp)}
+	c.conn.oneShot = true
 	c.conn.register(c.fs)
 	c.fs.BoolVar(&c.json, "json", false, "print the result as JSON")
 	return c

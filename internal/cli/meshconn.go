@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -30,6 +31,9 @@ type meshConn struct {
 	insecure   bool
 	retries    int
 	timeout    time.Duration
+	// oneShot marks interactive commands: retries are logged only when
+	// GPCM_LOG_LEVEL asks for them, so a failure prints one line.
+	oneShot bool
 }
 
 // meshConnHelp documents the connection settings for command help texts.
@@ -99,6 +103,9 @@ func (m *meshConn) config(env *Env) (mesh.Config, error) {
 		ResponseTimeout: m.timeout,
 		Logger:          env.Logger(),
 	}
+	if m.oneShot {
+		cfg.Logger = env.loggerAt(slog.LevelError)
+	}
 	var missing []string
 	for _, f := range []struct{ v, name string }{{cfg.URL, "MESH_URL (--url)"}, {cfg.Mailbox, "MESH_MAILBOX (--mailbox)"},
 		{cfg.Password, "MESH_PASSWORD (--password)"}, {cfg.SharedKey, "MESH_SHARED_KEY (--shared-key)"}} {
@@ -153,6 +160,10 @@ func (m *meshConn) client(env *Env) (*mesh.Client, error) {
 	c, err := mesh.NewClient(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.TLS.InsecureSkipVerify && m.oneShot {
+		// The client logs this at warn level, which one-shot commands hide.
+		fmt.Fprintln(env.Stderr, "gpcm: warning: TLS server certificate verification is OFF (loopback only)")
 	}
 	return c, nil
 }
