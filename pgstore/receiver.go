@@ -1,0 +1,394 @@
+package pgstore
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/gpcm/gpcm/receiver"
+)
+
+var _ receiver.Store = (*ReceiverStore)(nil)
+
+// ReceiverStore implements receiver.Store on a DB. Several receiver
+// processes may share one schema: claims lock their rows with FOR UPDATE
+// SKIP LOCKED, every outcome commits with the acknowledgements it enqueues,
+// and duplicates are refused by unique keys.
+type ReceiverStore struct{ db *DB }
+
+// Receiver returns the Generic FHIR Receiver's store on db.
+func (db *DB) Receiver() *ReceiverStore { return &ReceiverStore{db: db} }
+
+// micros stores a time as Unix microseconds, 0 for the zero time (the
+// receiver and sender tables keep the SQLite schema's representation).
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func fromMicros(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(v).UTC()
+}
+
+// retryable reports a deadlock or serialization failure, after which the
+// whole transaction may simply run again.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
+
+// inTx runs fn in a READ COMMITTED transaction, again (up to 5 times) when
+// PostgreSQL aborted it for a deadlock between concurrent processes. fn's
+// errors are returned as they are.
+func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		tx, err := db.pool.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		err = fn(tx)
+		if err == nil {
+			err = tx.Commit(ctx)
+		} else {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+		}
+		if err != nil && retryable(err) && attempt < 5 && ctx.Err() == nil {
+			continue
+		}
+		return err
+	}
+}
+
+const rmsgCols = `id, mesh_id, workflow_id, sender, recipient, subject, local_id, blob_key, size, received_at, mesh_acked,
+	state, attempts, last_error, header_id, bundle_identifier, sender_reference, busack_requested, infack_code, processed_at`
+
+func scanRMsg(sc pgx.Row) (receiver.Message, error) {
+	var m receiver.Message
+	var recv, proc int64
+	var state string
+	err := sc.Scan(&m.ID, &m.MeshID, &m.WorkflowID, &m.From, &m.To, &m.Subject, &m.LocalID, &m.BlobKey, &m.Size, &recv, &m.MeshAcked,
+		&state, &m.Attempts, &m.LastError, &m.HeaderID, &m.BundleIdentifier, &m.SenderReference, &m.BusAckRequested, &m.InfAckCode, &proc)
+	m.ReceivedAt, m.ProcessedAt, m.State = fromMicros(recv), fromMicros(proc), receiver.MessageState(state)
+	return m, err
+}
+
+func collectRMsgs(rows pgx.Rows, err error) ([]receiver.Message, error) {
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (receiver.Message, error) { return scanRMsg(r) })
+}
+
+// RecordMessages stores downloaded messages once per MESH id, in one
+// transaction, in the order given.
+func (s *ReceiverStore) RecordMessages(ctx context.Context, ps []receiver.RecordMessageParams) ([]receiver.Recorded, error) {
+	var out []receiver.Recorded
+	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
+		out = out[:0]
+		for _, p := range ps {
+			tag, err := tx.Exec(ctx, `INSERT INTO receiver_messages (mesh_id, workflow_id, sender, recipient, subject, local_id,
+				blob_key, size, received_at, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (mesh_id) DO NOTHING`,
+				p.MeshID, p.WorkflowID, p.From, p.To, p.Subject, p.LocalID, p.BlobKey, p.Size, micros(p.ReceivedAt), string(receiver.MessageReceived))
+			if err != nil {
+				return fmt.Errorf("pgstore: record message %s: %w", p.MeshID, err)
+			}
+			m, err := s.getMsg(ctx, tx, `mesh_id = $1`, p.MeshID)
+			if err != nil {
+				return err
+			}
+			out = append(out, receiver.Recorded{Message: m, Created: tag.RowsAffected() == 1})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, rcvErr("record messages", err)
+	}
+	return out, nil
+}
+
+// rcvErr prefixes an error that is not already a pgstore or sentinel error.
+func rcvErr(what string, err error) error {
+	for _, s := range []error{receiver.ErrNotFound, receiver.ErrConflict, receiver.ErrDuplicateMessage,
+		receiver.ErrDuplicateDocument, receiver.ErrReplacementTarget} {
+		if errors.Is(err, s) {
+			return err
+		}
+	}
+	return fmt.Errorf("pgstore: %s: %w", what, err)
+}
+
+func (s *ReceiverStore) getMsg(ctx context.Context, q querier, where string, arg any) (receiver.Message, error) {
+	m, err := scanRMsg(q.QueryRow(ctx, `SELECT `+rmsgCols+` FROM receiver_messages WHERE `+where, arg))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return m, fmt.Errorf("message %v: %w", arg, receiver.ErrNotFound)
+	}
+	if err != nil {
+		return m, fmt.Errorf("pgstore: get message %v: %w", arg, err)
+	}
+	return m, nil
+}
+
+// MarkMeshAcked records MESH acknowledgements in one statement.
+func (s *ReceiverStore) MarkMeshAcked(ctx context.Context, meshIDs ...string) error {
+	if len(meshIDs) == 0 {
+		return nil
+	}
+	if _, err := s.db.pool.Exec(ctx, `UPDATE receiver_messages SET mesh_acked = true WHERE NOT mesh_acked AND mesh_id = ANY($1)`, meshIDs); err != nil {
+		return fmt.Errorf("pgstore: mark %d messages acknowledged: %w", len(meshIDs), err)
+	}
+	return nil
+}
+
+// PendingMeshAcks lists stored messages not yet acknowledged on MESH.
+func (s *ReceiverStore) PendingMeshAcks(ctx context.Context, limit int) ([]receiver.Message, error) {
+	out, err := collectRMsgs(s.db.pool.Query(ctx, `SELECT `+rmsgCols+` FROM receiver_messages WHERE NOT mesh_acked ORDER BY id LIMIT $1`, limit))
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: pending MESH acks: %w", err)
+	}
+	return out, nil
+}
+
+// GetMessage returns receiver.ErrNotFound for an unknown id.
+func (s *ReceiverStore) GetMessage(ctx context.Context, id int64) (receiver.Message, error) {
+	return s.getMsg(ctx, s.db.pool, `id = $1`, id)
+}
+
+// GetMessageByMeshID returns receiver.ErrNotFound for an unknown MESH id.
+func (s *ReceiverStore) GetMessageByMeshID(ctx context.Context, meshID string) (receiver.Message, error) {
+	return s.getMsg(ctx, s.db.pool, `mesh_id = $1`, meshID)
+}
+
+// ClaimMessages leases received messages with a free or expired lease,
+// skipping rows another process is claiming at the same moment.
+func (s *ReceiverStore) ClaimMessages(ctx context.Context, p receiver.ClaimParams) ([]receiver.Message, error) {
+	now := micros(p.Now)
+	out, err := collectRMsgs(s.db.pool.Query(ctx, `UPDATE receiver_messages SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
+		WHERE id IN (SELECT id FROM receiver_messages WHERE state = $3 AND lease_until < $4 AND next_attempt_at <= $4
+			ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED)
+		RETURNING `+rmsgCols, p.Owner, micros(p.Now.Add(p.Lease)), string(receiver.MessageReceived), now, p.Limit))
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: claim messages: %w", err)
+	}
+	slices.SortFunc(out, func(a, b receiver.Message) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// ReleaseMessage ends a claim and schedules a retry.
+func (s *ReceiverStore) ReleaseMessage(ctx context.Context, p receiver.ReleaseParams) error {
+	tag, err := s.db.pool.Exec(ctx, `UPDATE receiver_messages SET lease_owner = '', lease_until = 0, last_error = $1, next_attempt_at = $2
+		WHERE id = $3 AND lease_owner = $4 AND state = $5`, p.Error, micros(p.RetryAt), p.ID, p.Owner, string(receiver.MessageReceived))
+	if err != nil {
+		return fmt.Errorf("pgstore: release message %d: %w", p.ID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("release message %d: %w", p.ID, receiver.ErrConflict)
+	}
+	return nil
+}
+
+// CompleteMessage records a message's outcome, its duplicate keys, its
+// document and its acks in one transaction, holding the message row locked.
+func (s *ReceiverStore) CompleteMessage(ctx context.Context, p receiver.CompleteParams) (receiver.Document, error) {
+	var doc receiver.Document
+	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
+		doc = receiver.Document{}
+		var state, owner string
+		err := tx.QueryRow(ctx, `SELECT state, lease_owner FROM receiver_messages WHERE id = $1 FOR UPDATE`, p.ID).Scan(&state, &owner)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("complete message %d: %w", p.ID, receiver.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if state != string(receiver.MessageReceived) || owner != p.Owner {
+			return fmt.Errorf("complete message %d: not claimed by this worker: %w", p.ID, receiver.ErrConflict)
+		}
+		for _, k := range p.Keys {
+			if _, err := tx.Exec(ctx, `INSERT INTO receiver_message_keys (key, message_id) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, k, p.ID); err != nil {
+				return err
+			}
+			var holder int64
+			if err := tx.QueryRow(ctx, `SELECT message_id FROM receiver_message_keys WHERE key = $1`, k).Scan(&holder); err != nil {
+				return err
+			}
+			if holder != p.ID {
+				return fmt.Errorf("message %d repeats message %d: %w", p.ID, holder, receiver.ErrDuplicateMessage)
+			}
+		}
+		now := micros(p.Now)
+		if d := p.Document; d != nil {
+			if d.DocumentID != "" {
+				var n int
+				if err := tx.QueryRow(ctx, `SELECT count(*) FROM receiver_documents WHERE document_id = $1`, d.DocumentID).Scan(&n); err != nil {
+					return err
+				}
+				if n > 0 {
+					return fmt.Errorf("message %d: %w", p.ID, receiver.ErrDuplicateDocument)
+				}
+			}
+			var replaces int64
+			if t := d.ReplacesIdentifier; t != "" {
+				err := tx.QueryRow(ctx, `SELECT id FROM receiver_documents WHERE document_id = $1 OR doc_bundle_id = $1 OR message_bundle_id = $1
+					ORDER BY id DESC LIMIT 1 FOR UPDATE`, t).Scan(&replaces)
+				if errors.Is(err, pgx.ErrNoRows) {
+					return fmt.Errorf("message %d: %w", p.ID, receiver.ErrReplacementTarget)
+				}
+				if err != nil {
+					return err
+				}
+			}
+			findings, err := json.Marshal(rcvNonNil(d.Findings))
+			if err != nil {
+				return err
+			}
+			atts, err := json.Marshal(rcvStoredAtts(d.Attachments))
+			if err != nil {
+				return err
+			}
+			err = tx.QueryRow(ctx, `INSERT INTO receiver_documents (message_id, document_id, doc_bundle_id, message_bundle_id, state,
+				subject, type_label, recipient_type, nhs_number, birth_date, family, given, version, sender_reference, sender, replacement,
+				replaces_id, match_reason, busack_code, confirmed_ack_code, hold_until, findings, attachments, created_at, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $24)
+				RETURNING id`,
+				p.ID, d.DocumentID, d.DocBundleID, d.MessageBundleID, string(d.State), d.Subject, d.TypeLabel, d.RecipientType,
+				d.Patient.NHSNumber, d.Patient.BirthDate, d.Patient.Family, d.Patient.Given, d.Version, d.SenderReference, d.From,
+				replaces != 0, replaces, d.MatchReason, d.BusAckCode, d.ConfirmedAckCode, micros(d.HoldUntil),
+				string(findings), string(atts), now).Scan(&doc.ID)
+			if isUniqueViolation(err) {
+				// A concurrent process filed the same document identifier
+				// first (the unique index decides).
+				return fmt.Errorf("message %d: %w", p.ID, receiver.ErrDuplicateDocument)
+			}
+			if err != nil {
+				return err
+			}
+			if replaces != 0 {
+				if _, err := tx.Exec(ctx, `UPDATE receiver_documents SET replaced_by_id = $1, updated_at = $2 WHERE id = $3`, doc.ID, now, replaces); err != nil {
+					return err
+				}
+				if err := rcvArchiveReplaced(ctx, tx, d.State, replaces, doc.ID, now); err != nil {
+					return err
+				}
+			}
+		}
+		if err := rcvInsertAcks(ctx, tx, p.ID, p.Acks, now); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE receiver_messages SET state = $1, lease_owner = '', lease_until = 0, header_id = $2,
+			bundle_identifier = $3, sender_reference = $4, busack_requested = $5, infack_code = $6, processed_at = $7, last_error = '' WHERE id = $8`,
+			string(p.State), p.HeaderID, p.BundleIdentifier, p.SenderReference, p.BusAckRequested, p.InfAckCode, now, p.ID); err != nil {
+			return err
+		}
+		if doc.ID != 0 {
+			var err error
+			doc, err = rcvGetDoc(ctx, tx, doc.ID, "")
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return doc, rcvErr(fmt.Sprintf("complete message %d", p.ID), err)
+	}
+	return doc, nil
+}
+
+// rcvArchiveReplaced archives the replaced document once its replacement is
+// in the workflow (awaiting filing or filed).
+func rcvArchiveReplaced(ctx context.Context, tx pgx.Tx, newState receiver.DocumentState, oldID, newID, now int64) error {
+	if newState != receiver.DocAwaitingFiling && newState != receiver.DocFiled {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `UPDATE receiver_documents SET state = $1, replaced_by_id = $2, updated_at = $3 WHERE id = $4 AND state <> $1`,
+		string(receiver.DocReplaced), newID, now, oldID)
+	if err != nil {
+		return fmt.Errorf("archive document %d: %w", oldID, err)
+	}
+	return nil
+}
+
+// rcvInsertAcks enqueues acks; a second ack of one kind for a message is a
+// conflict (the unique key (message_id, kind) decides across processes).
+func rcvInsertAcks(ctx context.Context, tx pgx.Tx, msgID int64, acks []receiver.NewAck, now int64) error {
+	for _, a := range acks {
+		_, err := tx.Exec(ctx, `INSERT INTO receiver_acks (message_id, kind, code, recipient, workflow_id, header_id, body, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, msgID, string(a.Kind), a.Code, a.To, a.WorkflowID, a.HeaderID, rcvBytes(a.Body), now)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("message %d already has a %s ack: %w", msgID, a.Kind, receiver.ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("enqueue ack for message %d: %w", msgID, err)
+		}
+	}
+	return nil
+}
+
+func rcvBytes(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// CountMessages counts messages per state.
+func (s *ReceiverStore) CountMessages(ctx context.Context) (map[receiver.MessageState]int, error) {
+	out := map[receiver.MessageState]int{}
+	err := s.countBy(ctx, `SELECT state, count(*) FROM receiver_messages GROUP BY state`, func(k string, n int) { out[receiver.MessageState(k)] = n })
+	return out, err
+}
+
+func (s *ReceiverStore) countBy(ctx context.Context, q string, f func(string, int)) error {
+	rows, err := s.db.pool.Query(ctx, q)
+	if err != nil {
+		return fmt.Errorf("pgstore: count: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return fmt.Errorf("pgstore: count: %w", err)
+		}
+		f(k, n)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("pgstore: count: %w", err)
+	}
+	return nil
+}
+
+func rcvNonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// rcvStoredAtt is an attachment as stored (the blob key is not in the
+// API's JSON of receiver.Attachment).
+type rcvStoredAtt struct {
+	Index       int    `json:"index"`
+	Title       string `json:"title"`
+	ContentType string `json:"contentType"`
+	Size        int64  `json:"size"`
+	BlobKey     string `json:"blobKey"`
+}
+
+func rcvStoredAtts(as []receiver.Attachment) []rcvStoredAtt {
+	out := make([]rcvStoredAtt, 0, len(as))
+	for _, a := range as {
+		out = append(out, rcvStoredAtt(a))
+	}
+	return out
+}
