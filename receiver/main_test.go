@@ -1,12 +1,11 @@
 package receiver_test
 
 import (
-	"fmt"
 	"os"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/gpcm/gpcm/internal/testutil"
 )
 
 // TestMain fails the package when a receiver goroutine outlives the tests.
@@ -15,21 +14,5 @@ func TestMain(m *testing.M) {
 	if os.Getenv("GPCM_RECEIVER_CRASH_CHILD") == "1" {
 		crashChild()
 	}
-	code := m.Run()
-	if code == 0 {
-		var s string
-		for range 50 {
-			buf := make([]byte, 4<<20)
-			s = string(buf[:runtime.Stack(buf, true)])
-			if !strings.Contains(s, "gpcm/receiver.(*") {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if strings.Contains(s, "gpcm/receiver.(*") {
-			fmt.Fprintf(os.Stderr, "receiver goroutines leaked:\n%s\n", s)
-			code = 1
-		}
-	}
-	os.Exit(code)
+	os.Exit(testutil.RunCheckingLeaks(m, "github.com/gpcm/gpcm/receiver", time.Second))
 }

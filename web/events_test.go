@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bufio"
+	"github.com/gpcm/gpcm/internal/testutil"
 	"io"
 	"net/http"
 	"strings"
@@ -120,7 +121,7 @@ func TestEventStream(t *testing.T) {
 	env.ts.Client().CloseIdleConnections()
 	c.hc.CloseIdleConnections()
 	b.hc.CloseIdleConnections()
-	if leaked := webGoroutines(10 * time.Second); leaked != "" {
+	if leaked := testutil.LeakedGoroutines("github.com/gpcm/gpcm/web", 10*time.Second); leaked != "" {
 		t.Fatalf("event stream goroutines still running after Stop:\n%s", leaked)
 	}
 }

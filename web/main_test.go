@@ -3,11 +3,10 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"github.com/gpcm/gpcm/internal/testutil"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,34 +16,7 @@ import (
 // TestMain fails the package if, after a green run, a goroutine is still
 // running code of package web (a stream or broker nobody stopped).
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if leaked := webGoroutines(10 * time.Second); leaked != "" {
-			fmt.Fprintf(os.Stderr, "goroutines of package web still running after the tests:\n%s\n", leaked)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// webGoroutines waits up to d for goroutines running package web code to
-// end, and returns the stacks of those that did not.
-func webGoroutines(d time.Duration) string {
-	deadline := time.Now().Add(d)
-	for {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		var leaked []string
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "github.com/gpcm/gpcm/web.") && !strings.Contains(g, "TestMain") {
-				leaked = append(leaked, g)
-			}
-		}
-		if len(leaked) == 0 || time.Now().After(deadline) {
-			return strings.Join(leaked, "\n\n")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	os.Exit(testutil.RunCheckingLeaks(m, "github.com/gpcm/gpcm/web", 10*time.Second))
 }
 
 // Example starts the UI with one in-memory account: every page but the
