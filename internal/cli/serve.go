@@ -2,28 +2,475 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gpcm/gpcm/blob/fileblob"
+	"github.com/gpcm/gpcm/mesh"
+	"github.com/gpcm/gpcm/meshserver"
+	"github.com/gpcm/gpcm/patient"
+	"github.com/gpcm/gpcm/receiver"
+	"github.com/gpcm/gpcm/senddoc"
+	"github.com/gpcm/gpcm/sender"
+	"github.com/gpcm/gpcm/sqlitestore"
+	"github.com/gpcm/gpcm/web"
 )
 
 const serveHelp = `
-Usage: gpcm serve [--listen ADDR] [--data DIR]
+Usage: gpcm serve [--listen ADDR] [--data DIR] [--demo]
 
-Runs the whole GP Connect Messaging loop on one machine: an embedded MESH
-server, a receiver for a demo practice, a sender for a demo provider and the
-web UI, with embedded storage under the data directory.
+Runs the whole GP Connect Messaging loop in one process: an embedded MESH
+server (HTTPS on a free loopback port, with a CA generated for this run), a
+receiver for the demo practice mailbox and a sender for the demo provider
+mailbox (both talk to the MESH server over HTTPS with the MESH client), and
+the web UI on --listen (plain HTTP: keep it on loopback or put a TLS proxy
+in front). Storage is embedded under the data directory: SQLite and payload
+files in DIR/mesh, DIR/receiver and DIR/sender; settings, generated mailbox
+passwords and the web logins (bcrypt hashes) in DIR/serve.json.
+
+On first start the data directory is created with the demo mailboxes and
+three web logins (practice, sender, admin) whose passwords are printed once.
+With --demo (the default when the data directory is new) it also seeds a
+practice register of test patients and sends a few reports through the real
+loop, sender to MESH to receiver, so the inbox has documents.
+
+Prints the web UI URL on the first line of stdout when ready. Stops cleanly
+on SIGINT/SIGTERM.
 
 Examples:
   gpcm serve
   gpcm serve --listen 127.0.0.1:9090 --data /var/lib/gpcm
+  gpcm serve --data ./empty --demo=false
 `
 
-func runServe(_ context.Context, env *Env, args []string) error {
+// Demo organisations.
+const (
+	servePracticeODS     = "X26"
+	servePracticeName    = "Demo Practice"
+	servePracticeMailbox = "X26ABC1"
+	serveSenderODS       = "X27"
+	serveSenderName      = "Demo Provider"
+	serveSenderMailbox   = "X27ABC1"
+)
+
+// serveAuthor is the demo provider as its reports name it.
+var serveAuthor = senddoc.OrganisationInput{ODSCode: serveSenderODS, Name: serveSenderName, Phone: "0113 496 0100",
+	Email: "demo-provider@example.nhs.uk", Address: &senddoc.Address{Lines: []string{"2 Park Row"}, City: "Leeds", Postcode: "LS1 5AB"}}
+
+// serveState is DIR/serve.json.
+type serveState struct {
+	SharedKey        string      `json:"shared_key"`
+	PracticePassword string      `json:"practice_mailbox_password"`
+	SenderPassword   string      `json:"sender_mailbox_password"`
+	Users            []serveUser `json:"users"`
+	DemoSeeded       bool        `json:"demo_seeded"`
+}
+
+type serveUser struct {
+	Username     string   `json:"username"`
+	Name         string   `json:"name"`
+	Role         web.Role `json:"role"`
+	ODS          string   `json:"ods,omitempty"`
+	PasswordHash string   `json:"password_hash"`
+}
+
+func randomSecret() string {
+	b := make([]byte, 10)
+	_, _ = rand.Read(b)
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
+func loadServeState(path string) (serveState, bool, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return serveState{}, false, nil
+	}
+	if err != nil {
+		return serveState{}, false, err
+	}
+	var st serveState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return serveState{}, false, fmt.Errorf("%s: %w (delete the data directory to start afresh)", path, err)
+	}
+	return st, true, nil
+}
+
+func saveServeState(path string, st serveState) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// newServeState makes fresh secrets and the three logins; it returns the
+// passwords in clear to print once.
+func newServeState() (serveState, [][2]string, error) {
+	st := serveState{SharedKey: randomSecret(), PracticePassword: randomSecret(), SenderPassword: randomSecret()}
+	var logins [][2]string
+	for _, u := range []serveUser{
+		{Username: "practice", Name: "Practice staff (" + servePracticeName + ")", Role: web.RolePractice, ODS: servePracticeODS},
+		{Username: "sender", Name: "Sender staff (" + serveSenderName + ")", Role: web.RoleSender, ODS: serveSenderODS},
+		{Username: "admin", Name: "Administrator", Role: web.RoleAdmin},
+	} {
+		pw := randomSecret()
+		h, err := web.HashPassword(pw)
+		if err != nil {
+			return serveState{}, nil, err
+		}
+		u.PasswordHash = string(h)
+		st.Users = append(st.Users, u)
+		logins = append(logins, [2]string{u.Username, pw})
+	}
+	return st, logins, nil
+}
+
+// serveTestHook, when set by tests, receives the web UI's address.
+var serveTestHook func(addr string)
+
+func runServe(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "serve", serveHelp)
-	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
-	data := fs.String("data", "./gpcm-data", "data directory")
+	listen := fs.String("listen", "127.0.0.1:8080", "web UI `address` (plain HTTP)")
+	data := fs.String("data", "./gpcm-data", "data `directory` (created if missing)")
+	demo := fs.Bool("demo", false, "seed demo patients and documents (default: on when the data directory is new)")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stderr, "gpcm serve: would listen on %s with data in %s\n", *listen, *data)
-	return notBuilt("gpcm serve", "gpcm serve")
+	if fs.NArg() > 0 {
+		return usagef("gpcm serve --help", "serve: unexpected argument %q", fs.Arg(0))
+	}
+	demoSet := false
+	fs.Visit(func(f *flag.Flag) { demoSet = demoSet || f.Name == "demo" })
+	start := time.Now()
+	log := env.Logger()
+
+	if err := os.MkdirAll(*data, 0o700); err != nil {
+		return fmt.Errorf("serve: data directory: %w", err)
+	}
+	statePath := filepath.Join(*data, "serve.json")
+	st, existed, err := loadServeState(statePath)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	var logins [][2]string
+	if !existed {
+		if st, logins, err = newServeState(); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		if err := saveServeState(statePath, st); err != nil {
+			return fmt.Errorf("serve: saving %s: %w", statePath, err)
+		}
+	}
+	seed := !st.DemoSeeded && ((!existed && !demoSet) || *demo)
+
+	users := web.NewMemUsers()
+	for _, u := range st.Users {
+		if err := users.Put(web.User{Username: u.Username, Name: u.Name, Role: u.Role, ODS: u.ODS, PasswordHash: []byte(u.PasswordHash)}); err != nil {
+			return fmt.Errorf("serve: %s: %w", statePath, err)
+		}
+	}
+
+	// Storage.
+	open := func(dir, file string) (*sqlitestore.DB, *fileblob.Store, error) {
+		d := filepath.Join(*data, dir)
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, nil, err
+		}
+		db, err := sqlitestore.Open(ctx, filepath.Join(d, file))
+		if err != nil {
+			return nil, nil, err
+		}
+		fb, err := fileblob.Open(filepath.Join(d, "blobs"))
+		if err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+		return db, fb, nil
+	}
+	meshDB, meshBlobs, err := open("mesh", "mesh.db")
+	if err != nil {
+		return fmt.Errorf("serve: mesh storage: %w", err)
+	}
+	defer meshDB.Close()
+	rcvDB, rcvBlobs, err := open("receiver", "receiver.db")
+	if err != nil {
+		return fmt.Errorf("serve: receiver storage: %w", err)
+	}
+	defer rcvDB.Close()
+	sndDB, _, err := open("sender", "sender.db")
+	if err != nil {
+		return fmt.Errorf("serve: sender storage: %w", err)
+	}
+	defer sndDB.Close()
+
+	// Demo register: the same patients in the MESH register (GPPROVIDER
+	// routing) and the practice register (matching).
+	var patients []demoPatient
+	if seed {
+		patients = demoPatients()
+	}
+	fc := meshserver.FileConfig{SharedKey: st.SharedKey, Mailboxes: []meshserver.MailboxJSON{
+		{ID: servePracticeMailbox, Password: st.PracticePassword, ODSCode: servePracticeODS, Name: servePracticeName},
+		{ID: serveSenderMailbox, Password: st.SenderPassword, ODSCode: serveSenderODS, Name: serveSenderName},
+	}}
+	for _, p := range patients {
+		fc.Patients = append(fc.Patients, meshserver.PatientJSON{NHSNumber: p.nhs, BirthDate: p.birth, Surname: p.family, PracticeODS: servePracticeODS})
+	}
+	meshStore := meshDB.Mesh()
+	if err := fc.Apply(ctx, meshStore); err != nil {
+		return fmt.Errorf("serve: mesh mailboxes: %w", err)
+	}
+	msrv, err := meshserver.New(meshserver.Config{Store: meshStore, Blobs: meshBlobs, SharedKey: st.SharedKey, Logger: log.With("component", "mesh")})
+	if err != nil {
+		return fmt.Errorf("serve: mesh server: %w", err)
+	}
+
+	// MESH over loopback TLS with a CA made for this run.
+	ca, err := meshserver.NewCA("gpcm serve local CA")
+	if err != nil {
+		return fmt.Errorf("serve: mesh CA: %w", err)
+	}
+	_, _, cert, err := ca.Issue("gpcm serve mesh", []net.IP{net.IPv4(127, 0, 0, 1)}, []string{"localhost"}, false)
+	if err != nil {
+		return fmt.Errorf("serve: mesh certificate: %w", err)
+	}
+	meshLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("serve: mesh listener: %w", err)
+	}
+	defer meshLn.Close()
+	meshHS := &http.Server{Handler: msrv, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+		TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}},
+		ErrorLog:  slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	meshURL := "https://" + meshLn.Addr().String()
+	client := func(mailbox, password string) (*mesh.Client, error) {
+		return mesh.NewClient(mesh.Config{URL: meshURL, Mailbox: mailbox, Password: password, SharedKey: st.SharedKey,
+			TLS: mesh.TLSConfig{RootCAs: ca.Pool()}, Logger: log.With("component", "mesh-client", "mailbox", mailbox)})
+	}
+	rcvMesh, err := client(servePracticeMailbox, st.PracticePassword)
+	if err != nil {
+		return fmt.Errorf("serve: receiver mesh client: %w", err)
+	}
+	sndMesh, err := client(serveSenderMailbox, st.SenderPassword)
+	if err != nil {
+		return fmt.Errorf("serve: sender mesh client: %w", err)
+	}
+
+	rcv, err := receiver.New(receiver.Config{Store: rcvDB.Receiver(), Blobs: rcvBlobs, Mesh: rcvMesh, ODSCode: servePracticeODS,
+		Logger: log.With("component", "receiver"), PollInterval: time.Second, AllowTestNHSNumbers: true})
+	if err != nil {
+		return fmt.Errorf("serve: receiver: %w", err)
+	}
+	if len(patients) > 0 {
+		var csv strings.Builder
+		csv.WriteString(receiver.RegisterHeader + "\n")
+		for _, p := range patients {
+			fmt.Fprintf(&csv, "%s,%s-%s-%s,%s,%s\n", p.nhs, p.birth[:4], p.birth[4:6], p.birth[6:], p.family, p.given)
+		}
+		if _, err := rcv.ImportRegister(ctx, strings.NewReader(csv.String()), "csv"); err != nil {
+			return fmt.Errorf("serve: demo register: %w", err)
+		}
+	}
+	svc, err := sender.New(sender.Config{Store: sndDB.Sender(), Mesh: sndMesh, Routing: sender.RouteAuto,
+		PollInterval: 2 * time.Second, TrackInterval: time.Minute, SendInterval: 5 * time.Second,
+		RenderPDF: senddoc.RenderReport, AllowTestNHSNumbers: true, Logger: log})
+	if err != nil {
+		return fmt.Errorf("serve: sender: %w", err)
+	}
+
+	inbox := web.NewReceiverInbox(rcv, servePracticeODS, func(m string) string {
+		if m == serveSenderMailbox {
+			return serveSenderName
+		}
+		return m
+	})
+	outbox := web.NewSenderOutbox(svc, web.SenderOutboxConfig{Mailbox: serveSenderMailbox,
+		Author:    serveAuthor,
+		RenderPDF: senddoc.RenderReport, AllowTestNHSNumbers: true})
+	ui, err := web.New(web.Config{Users: users, Inbox: inbox, Outbox: outbox, Mesh: meshStore, Logger: log.With("component", "web")})
+	if err != nil {
+		return fmt.Errorf("serve: web: %w", err)
+	}
+	webLn, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("serve: listen on %s: %w (choose another with --listen)", *listen, err)
+	}
+	defer webLn.Close()
+	webHS := &http.Server{Handler: ui, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+
+	// Start everything; stop in reverse order.
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	if err := msrv.Start(runCtx); err != nil {
+		return fmt.Errorf("serve: mesh server: %w", err)
+	}
+	defer msrv.Stop()
+	meshErr, webErr := make(chan error, 1), make(chan error, 1)
+	go func() { meshErr <- meshHS.ServeTLS(meshLn, "", "") }()
+	defer shutdown(meshHS, meshErr)
+	if err := ui.Start(runCtx); err != nil {
+		return fmt.Errorf("serve: web: %w", err)
+	}
+	defer ui.Stop()
+	if err := rcv.Start(runCtx); err != nil {
+		return fmt.Errorf("serve: receiver: %w", err)
+	}
+	defer rcv.Stop()
+	if err := svc.Start(runCtx); err != nil {
+		return fmt.Errorf("serve: sender: %w", err)
+	}
+	defer svc.Stop()
+	for _, w := range []*web.Watcher{inbox.WatchInbox(ui.Publish, time.Second), outbox.WatchOutbox(ui.Publish, time.Second)} {
+		if err := w.Start(runCtx); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		defer w.Stop()
+	}
+	go func() { webErr <- webHS.Serve(webLn) }()
+	defer shutdown(webHS, webErr)
+
+	if seed {
+		if err := sendDemoReports(ctx, svc, patients); err != nil {
+			return fmt.Errorf("serve: demo reports: %w", err)
+		}
+		if err := awaitDemoLoop(ctx, svc, rcv, len(patients)); err != nil {
+			log.Warn("demo reports still on their way", "err", err)
+		}
+		st.DemoSeeded = true
+		if err := saveServeState(statePath, st); err != nil {
+			return fmt.Errorf("serve: saving %s: %w", statePath, err)
+		}
+	}
+
+	url := "http://" + urlHost(webLn.Addr().(*net.TCPAddr))
+	fmt.Fprintln(env.Stdout, url)
+	if len(logins) > 0 {
+		fmt.Fprintf(env.Stdout, "Demo logins (shown once; hashes kept in %s):\n", statePath)
+		for _, l := range logins {
+			fmt.Fprintf(env.Stdout, "  %-9s %s\n", l[0], l[1])
+		}
+	} else {
+		fmt.Fprintf(env.Stdout, "Logins: practice, sender, admin (passwords as printed on the first start; kept hashed in %s)\n", statePath)
+	}
+	log.Info("gpcm serve ready", "web", url, "mesh", meshURL, "data", *data, "demo_seeded", seed, "startup", time.Since(start).Round(time.Millisecond))
+	if serveTestHook != nil {
+		serveTestHook(webLn.Addr().String())
+	}
+
+	select {
+	case <-ctx.Done():
+		log.Info("gpcm serve stopping")
+		return nil
+	case err := <-meshErr:
+		meshErr <- err
+		return fmt.Errorf("serve: mesh server: %w", err)
+	case err := <-webErr:
+		webErr <- err
+		return fmt.Errorf("serve: web: %w", err)
+	}
+}
+
+// shutdown stops hs, letting requests in flight finish, and waits for its
+// Serve call (whose result lands in served) to return.
+func shutdown(hs *http.Server, served <-chan error) {
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = hs.Shutdown(sctx)
+	<-served
+}
+
+// awaitDemoLoop waits (at most 10 s) until the sender has handed the n
+// demo reports to MESH, then wakes the receiver and waits until it has
+// recorded them, so the inbox has data when the URL is printed.
+func awaitDemoLoop(ctx context.Context, svc *sender.Service, rcv *receiver.Receiver, n int) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	kicked := false
+	for {
+		if !kicked {
+			waiting, err := svc.Store().ListWaiting(ctx, []sender.State{sender.StateQueued, sender.StateSendUnknown}, n)
+			if err != nil {
+				return err
+			}
+			if len(waiting) == 0 {
+				rcv.Kick()
+				kicked = true
+			}
+		} else {
+			docs, err := rcv.ListDocuments(ctx, receiver.ListDocumentsParams{Limit: n})
+			if err != nil {
+				return err
+			}
+			if len(docs) >= n {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+type demoPatient struct{ nhs, birth, family, given, gender string }
+
+// demoPatients returns the demo register: valid test NHS numbers drawn
+// from a fixed seed, so every fresh data directory gets the same ones.
+func demoPatients() []demoPatient {
+	r := mrand.New(mrand.NewPCG(2026, 9))
+	ps := []demoPatient{
+		{birth: "19670126", family: "Smith", given: "Jane", gender: "female"},
+		{birth: "19800214", family: "Patel", given: "Arjun", gender: "male"},
+		{birth: "19451103", family: "Jones", given: "Megan", gender: "female"},
+		{birth: "20010530", family: "Okafor", given: "David", gender: "male"},
+	}
+	for i := range ps {
+		ps[i].nhs = patient.GenerateTestNHSNumber(r)
+	}
+	return ps
+}
+
+// sendDemoReports submits one consultation report per demo patient to the
+// sender (a consultation summary is always For Action); the last names the patient with another given name, so the
+// receiver holds it for a person to match.
+func sendDemoReports(ctx context.Context, svc *sender.Service, ps []demoPatient) error {
+	for i, p := range ps {
+		in := senddoc.Example(senddoc.UseCaseConsultation, senddoc.GenerationV1)
+		in.SenderMailbox = serveSenderMailbox
+		in.RecipientMailbox = ""
+		in.Author = serveAuthor
+		in.RegisteredPractice = &senddoc.OrganisationInput{ODSCode: servePracticeODS, Name: servePracticeName}
+		given := p.given
+		if i == len(ps)-1 {
+			given = "Dave"
+		}
+		in.Patient.NHSNumber, in.Patient.Family, in.Patient.Given, in.Patient.Prefix = p.nhs, p.family, []string{given}, ""
+		in.Patient.BirthDate, in.Patient.Gender = p.birth[:4]+"-"+p.birth[4:6]+"-"+p.birth[6:], p.gender
+		in.PDF = nil
+		if _, _, err := svc.Submit(ctx, sender.Submission{Input: &in, Key: fmt.Sprintf("gpcm-serve-demo-%d", i+1)}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,0 +1,353 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gpcm/gpcm/receiver"
+)
+
+// ReceiverInbox adapts a receiver (one practice mailbox) to Inbox. The
+// receiver serves a single practice, practiceODS: every other ODS code sees
+// no documents and gets ErrNotFound.
+type ReceiverInbox struct {
+	rcv         *receiver.Receiver
+	practiceODS string
+	sender      func(from string) string
+}
+
+// NewReceiverInbox returns the Inbox of practiceODS backed by rcv. senderName
+// maps a sending mailbox ID to a display name; nil shows the mailbox ID.
+func NewReceiverInbox(rcv *receiver.Receiver, practiceODS string, senderName func(mailbox string) string) *ReceiverInbox {
+	if senderName == nil {
+		senderName = func(m string) string { return m }
+	}
+	return &ReceiverInbox{rcv: rcv, practiceODS: practiceODS, sender: senderName}
+}
+
+var _ Inbox = (*ReceiverInbox)(nil)
+
+// receiverStates maps each web state to the receiver states it shows.
+var receiverStates = map[DocumentState][]receiver.DocumentState{
+	StateAwaitingFiling: {receiver.DocAwaitingFiling},
+	StateUnmatched:      {receiver.DocHeld},
+	StateReplaced:       {receiver.DocReplaced},
+	StateRejected:       {receiver.DocRejected, receiver.DocNotFiled},
+	StateFiled:          {receiver.DocFiled},
+}
+
+func webState(s receiver.DocumentState) DocumentState {
+	for ws, rs := range receiverStates {
+		if slices.Contains(rs, s) {
+			return ws
+		}
+	}
+	return DocumentState(s)
+}
+
+func (ri *ReceiverInbox) mine(practiceODS string) bool {
+	return practiceODS != "" && strings.EqualFold(practiceODS, ri.practiceODS)
+}
+
+func (ri *ReceiverInbox) summary(d receiver.Document) DocumentSummary {
+	name := strings.TrimSpace(strings.ToUpper(d.Patient.Family) + ", " + d.Patient.Given)
+	name = strings.TrimSuffix(strings.TrimPrefix(name, ", "), ",")
+	typ := d.TypeLabel
+	if typ == "" {
+		typ = "Document"
+	}
+	return DocumentSummary{
+		ID: strconv.FormatInt(d.ID, 10), PracticeODS: ri.practiceODS, State: webState(d.State),
+		Type: typ, ForAction: d.ForAction, ReceivedAt: d.CreatedAt,
+		PatientName: name, NHSNumber: d.Patient.NHSNumber, Sender: ri.sender(d.From),
+	}
+}
+
+// listAll lists every document in the given receiver states (all when
+// empty), following the receiver's paging.
+func (ri *ReceiverInbox) listAll(ctx context.Context, states []receiver.DocumentState) ([]receiver.Document, error) {
+	if len(states) == 0 {
+		states = []receiver.DocumentState{""}
+	}
+	var out []receiver.Document
+	for _, st := range states {
+		var after int64
+		for {
+			page, err := ri.rcv.ListDocuments(ctx, receiver.ListDocumentsParams{State: st, AfterID: after, Limit: 1000})
+			if err != nil {
+				return nil, fmt.Errorf("listing documents: %w", err)
+			}
+			out = append(out, page...)
+			if len(page) < 1000 {
+				break
+			}
+			after = page[len(page)-1].ID
+		}
+	}
+	return out, nil
+}
+
+// ListDocuments implements Inbox.
+func (ri *ReceiverInbox) ListDocuments(ctx context.Context, practiceODS string, f DocumentFilter) ([]DocumentSummary, error) {
+	if !ri.mine(practiceODS) {
+		return nil, nil
+	}
+	var states []receiver.DocumentState
+	if f.State != "" {
+		var ok bool
+		if states, ok = receiverStates[f.State]; !ok {
+			return nil, nil
+		}
+	}
+	docs, err := ri.listAll(ctx, states)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DocumentSummary, 0, len(docs))
+	for _, d := range docs {
+		s := ri.summary(d)
+		switch {
+		case f.Type != "" && s.Type != f.Type,
+			f.Action == "action" && !s.ForAction,
+			f.Action == "information" && s.ForAction,
+			!f.From.IsZero() && s.ReceivedAt.Before(f.From),
+			!f.To.IsZero() && !s.ReceivedAt.Before(f.To):
+			continue
+		}
+		out = append(out, s)
+	}
+	slices.SortStableFunc(out, func(a, b DocumentSummary) int {
+		if c := b.ReceivedAt.Compare(a.ReceivedAt); c != 0 {
+			return c
+		}
+		ai, _ := strconv.ParseInt(a.ID, 10, 64)
+		bi, _ := strconv.ParseInt(b.ID, 10, 64)
+		return int(bi - ai)
+	})
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[:f.Limit]
+	}
+	return out, nil
+}
+
+// CountDocuments implements Inbox.
+func (ri *ReceiverInbox) CountDocuments(ctx context.Context, practiceODS string) (map[DocumentState]int, error) {
+	counts := make(map[DocumentState]int, len(DocumentStates))
+	if !ri.mine(practiceODS) {
+		return counts, nil
+	}
+	docs, err := ri.listAll(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range docs {
+		counts[webState(d.State)]++
+	}
+	return counts, nil
+}
+
+// get loads a document of this practice; any failure to find it is
+// ErrNotFound.
+func (ri *ReceiverInbox) get(ctx context.Context, practiceODS, id string) (receiver.Document, error) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 || !ri.mine(practiceODS) {
+		return receiver.Document{}, fmt.Errorf("document: %w", ErrNotFound)
+	}
+	d, err := ri.rcv.GetDocument(ctx, n)
+	if err != nil {
+		return receiver.Document{}, mapReceiverErr(err)
+	}
+	return d, nil
+}
+
+func mapReceiverErr(err error) error {
+	switch {
+	case errors.Is(err, receiver.ErrNotFound):
+		return fmt.Errorf("document: %w", ErrNotFound)
+	case errors.Is(err, receiver.ErrConflict):
+		return fmt.Errorf("document: %w", ErrConflict)
+	}
+	return err
+}
+
+func pdfIndex(d receiver.Document) int {
+	for _, a := range d.Attachments {
+		if strings.EqualFold(a.ContentType, "application/pdf") {
+			return a.Index
+		}
+	}
+	return -1
+}
+
+// GetDocument implements Inbox.
+func (ri *ReceiverInbox) GetDocument(ctx context.Context, practiceODS, id string) (Document, error) {
+	d, err := ri.get(ctx, practiceODS, id)
+	if err != nil {
+		return Document{}, err
+	}
+	doc := Document{
+		DocumentSummary: ri.summary(d),
+		MeshMessageID:   d.MeshID,
+		MeshSubject:     d.Subject,
+		HasPDF:          pdfIndex(d) >= 0,
+		RejectReason:    d.Reason,
+	}
+	if bd, err := time.Parse(time.DateOnly, d.Patient.BirthDate); err == nil {
+		doc.BirthDate = bd
+	}
+	if d.ReplacedByID != 0 {
+		doc.ReplacedBy = strconv.FormatInt(d.ReplacedByID, 10)
+	}
+	doc.History = append(doc.History, HistoryEvent{At: d.CreatedAt, Event: "Received", Detail: "MESH message " + d.MeshID})
+	if d.MatchReason != "" {
+		doc.History = append(doc.History, HistoryEvent{At: d.CreatedAt, Event: "Patient matching", Detail: d.MatchReason})
+	}
+	if d.BusAckCode != 0 {
+		doc.History = append(doc.History, HistoryEvent{At: d.UpdatedAt, Event: "Business acknowledgement", Detail: "Code " + strconv.Itoa(d.BusAckCode)})
+	}
+	if !d.UpdatedAt.Equal(d.CreatedAt) {
+		doc.History = append(doc.History, HistoryEvent{At: d.UpdatedAt, Event: webState(d.State).Label()})
+	}
+	return doc, nil
+}
+
+// OpenPDF implements Inbox.
+func (ri *ReceiverInbox) OpenPDF(ctx context.Context, practiceODS, id string) (io.ReadCloser, error) {
+	d, err := ri.get(ctx, practiceODS, id)
+	if err != nil {
+		return nil, err
+	}
+	n := pdfIndex(d)
+	if n < 0 {
+		return nil, fmt.Errorf("document pdf: %w", ErrNotFound)
+	}
+	_, rc, err := ri.rcv.OpenAttachment(ctx, d.ID, n)
+	if err != nil {
+		return nil, mapReceiverErr(err)
+	}
+	return rc, nil
+}
+
+// File implements Inbox.
+func (ri *ReceiverInbox) File(ctx context.Context, practiceODS, id, _ string) error {
+	d, err := ri.get(ctx, practiceODS, id)
+	if err != nil {
+		return err
+	}
+	_, err = ri.rcv.FileDocument(ctx, d.ID)
+	return mapReceiverErr(err)
+}
+
+// Match implements Inbox. The receiver confirms a held document against the
+// register patient the document names, so nhsNumber must be that patient's:
+// any other number is ErrConflict.
+func (ri *ReceiverInbox) Match(ctx context.Context, practiceODS, id, nhsNumber, _ string) error {
+	d, err := ri.get(ctx, practiceODS, id)
+	if err != nil {
+		return err
+	}
+	if strings.ReplaceAll(nhsNumber, " ", "") != d.Patient.NHSNumber {
+		return fmt.Errorf("match: the document can only be matched to the patient it names: %w", ErrConflict)
+	}
+	_, err = ri.rcv.MatchDocument(ctx, d.ID)
+	return mapReceiverErr(err)
+}
+
+// Reject implements Inbox.
+func (ri *ReceiverInbox) Reject(ctx context.Context, practiceODS, id, reason, _ string) error {
+	d, err := ri.get(ctx, practiceODS, id)
+	if err != nil {
+		return err
+	}
+	_, err = ri.rcv.RejectDocument(ctx, d.ID, reason)
+	return mapReceiverErr(err)
+}
+
+// Watcher polls a back end for changes and publishes an event when its
+// fingerprint changes. Start runs it in one goroutine; Stop ends it.
+type Watcher struct {
+	pub      func(Event)
+	topic    string
+	name     string
+	every    time.Duration
+	print    func(context.Context) (string, error)
+	mu       sync.Mutex
+	cancel   context.CancelFunc
+	done     chan struct{}
+	lastSeen string
+}
+
+// WatchInbox returns a Watcher that publishes a "document" event on
+// InboxTopic(practice) when the practice's documents change.
+func (ri *ReceiverInbox) WatchInbox(pub func(Event), every time.Duration) *Watcher {
+	return &Watcher{pub: pub, topic: InboxTopic(ri.practiceODS), name: "document", every: every,
+		print: func(ctx context.Context) (string, error) {
+			docs, err := ri.listAll(ctx, nil)
+			if err != nil {
+				return "", err
+			}
+			var b strings.Builder
+			var last int64
+			for _, d := range docs {
+				fmt.Fprintf(&b, "%d:%s:%d;", d.ID, d.State, d.UpdatedAt.UnixNano())
+				last = max(last, d.ID)
+			}
+			return strconv.FormatInt(last, 10) + "|" + b.String(), nil
+		}}
+}
+
+// Start begins polling until Stop or ctx ends.
+func (w *Watcher) Start(ctx context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.cancel != nil {
+		return errors.New("web: watcher already started")
+	}
+	ctx, w.cancel = context.WithCancel(ctx)
+	w.done = make(chan struct{})
+	w.lastSeen, _ = w.print(ctx)
+	go w.run(ctx)
+	return nil
+}
+
+func (w *Watcher) run(ctx context.Context) {
+	defer close(w.done)
+	t := time.NewTicker(w.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		fp, err := w.print(ctx)
+		if err != nil || fp == w.lastSeen {
+			continue
+		}
+		data := ""
+		if i := strings.IndexByte(fp, '|'); i > 0 {
+			data = fp[:i]
+		}
+		w.lastSeen = fp
+		w.pub(Event{Topic: w.topic, Name: w.name, Data: data})
+	}
+}
+
+// Stop ends polling and waits for the goroutine.
+func (w *Watcher) Stop() {
+	w.mu.Lock()
+	cancel, done := w.cancel, w.done
+	w.mu.Unlock()
+	if cancel == nil {
+		return
+	}
+	cancel()
+	<-done
+}
