@@ -53,7 +53,7 @@ func webState(s receiver.DocumentState) DocumentState {
 }
 
 func (ri *ReceiverInbox) mine(practiceODS string) bool {
-	return practiceODS != "" && strings.EqualFold(practiceODS, ri.practiceODS)
+	return practiceODS != "" && practiceODS == ri.practiceODS
 }
 
 func (ri *ReceiverInbox) summary(d receiver.Document) DocumentSummary {

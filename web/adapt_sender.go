@@ -50,7 +50,7 @@ var (
 )
 
 func (so *SenderOutbox) mine(senderODS string) bool {
-	return senderODS != "" && strings.EqualFold(senderODS, so.cfg.Author.ODSCode)
+	return senderODS != "" && senderODS == so.cfg.Author.ODSCode
 }
 
 func failedState(s sender.State) bool {

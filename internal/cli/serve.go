@@ -142,9 +142,6 @@ func newServeState() (serveState, [][2]string, error) {
 	return st, logins, nil
 }
 
-// serveTestHook, when set by tests, receives the web UI's address.
-var serveTestHook func(addr string)
-
 func runServe(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "serve", serveHelp)
 	listen := fs.String("listen", "127.0.0.1:8080", "web UI `address` (plain HTTP)")
@@ -371,9 +368,6 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "Logins: practice, sender, admin (passwords as printed on the first start; kept hashed in %s)\n", statePath)
 	}
 	log.Info("gpcm serve ready", "web", url, "mesh", meshURL, "data", *data, "demo_seeded", seed, "startup", time.Since(start).Round(time.Millisecond))
-	if serveTestHook != nil {
-		serveTestHook(webLn.Addr().String())
-	}
 
 	select {
 	case <-ctx.Done():
