@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gpcm/gpcm/blob/fileblob"
@@ -121,23 +122,29 @@ func saveServeState(path string, st serveState) error {
 }
 
 // newServeState makes fresh secrets and the three logins; it returns the
-// passwords in clear to print once.
+// passwords in clear to print once. The bcrypt hashes are computed in
+// parallel (each takes tens of milliseconds by design).
 func newServeState() (serveState, [][2]string, error) {
 	st := serveState{SharedKey: randomSecret(), PracticePassword: randomSecret(), SenderPassword: randomSecret()}
-	var logins [][2]string
-	for _, u := range []serveUser{
+	st.Users = []serveUser{
 		{Username: "practice", Name: "Practice staff (" + servePracticeName + ")", Role: web.RolePractice, ODS: servePracticeODS},
 		{Username: "sender", Name: "Sender staff (" + serveSenderName + ")", Role: web.RoleSender, ODS: serveSenderODS},
 		{Username: "admin", Name: "Administrator", Role: web.RoleAdmin},
-	} {
+	}
+	logins := make([][2]string, len(st.Users))
+	errs := make([]error, len(st.Users))
+	var wg sync.WaitGroup
+	for i := range st.Users {
 		pw := randomSecret()
-		h, err := web.HashPassword(pw)
-		if err != nil {
-			return serveState{}, nil, err
-		}
-		u.PasswordHash = string(h)
-		st.Users = append(st.Users, u)
-		logins = append(logins, [2]string{u.Username, pw})
+		logins[i] = [2]string{st.Users[i].Username, pw}
+		wg.Go(func() {
+			h, err := web.HashPassword(pw)
+			st.Users[i].PasswordHash, errs[i] = string(h), err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return serveState{}, nil, err
 	}
 	return st, logins, nil
 }
@@ -175,6 +182,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 			return fmt.Errorf("serve: saving %s: %w", statePath, err)
 		}
 	}
+	phase := func(name string) { log.Debug("serve startup", "phase", name, "after", time.Since(start)) }
+	phase("settings")
 	seed := !st.DemoSeeded && ((!existed && !demoSet) || *demo)
 
 	users := web.NewMemUsers()
@@ -217,6 +226,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	defer sndDB.Close()
 
+	phase("storage")
 	// Demo register: the same patients in the MESH register (GPPROVIDER
 	// routing) and the practice register (matching).
 	var patients []demoPatient
@@ -313,6 +323,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	webHS := &http.Server{Handler: ui, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 
+	phase("configured")
 	// Start everything; stop in reverse order.
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
@@ -344,10 +355,12 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	go func() { webErr <- webHS.Serve(webLn) }()
 	defer shutdown(webHS, webErr)
 
+	phase("started")
 	if seed {
 		if err := sendDemoReports(ctx, svc, patients); err != nil {
 			return fmt.Errorf("serve: demo reports: %w", err)
 		}
+		phase("demo reports submitted")
 		if err := awaitDemoLoop(ctx, svc, rcv, len(patients)); err != nil {
 			log.Warn("demo reports still on their way", "err", err)
 		}
