@@ -1,0 +1,209 @@
+package web_test
+
+import (
+	"errors"
+	"io"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gpcm/gpcm/blob/fileblob"
+	"github.com/gpcm/gpcm/mesh"
+	"github.com/gpcm/gpcm/meshtest"
+	"github.com/gpcm/gpcm/patient"
+	"github.com/gpcm/gpcm/receiver"
+	"github.com/gpcm/gpcm/senddoc"
+	"github.com/gpcm/gpcm/sender"
+	"github.com/gpcm/gpcm/sqlitestore"
+	"github.com/gpcm/gpcm/web"
+)
+
+// loop is a sender (X27ABC1, ODS X27) and a receiver (X26ABC1, ODS X26)
+// on a real MESH server over loopback HTTPS, with real SQLite stores,
+// behind the web adapters.
+type loop struct {
+	svc    *sender.Service
+	rcv    *receiver.Receiver
+	outbox *web.SenderOutbox
+	inbox  *web.ReceiverInbox
+	nhs    string
+}
+
+var loopAuthor = senddoc.OrganisationInput{ODSCode: "X27", Name: "Test Provider", Phone: "0113 496 0100"}
+
+func newLoop(t *testing.T) *loop {
+	t.Helper()
+	ctx := t.Context()
+	ms := meshtest.NewServer(t, meshtest.Options{})
+	client := func(mailbox string) *mesh.Client {
+		mb := ms.Mailbox(t, mailbox)
+		c, err := mesh.NewClient(mesh.Config{URL: ms.URL, Mailbox: mb.ID, Password: mb.Password, SharedKey: ms.SharedKey,
+			TLS: mesh.TLSConfig{RootCAs: ms.CA.Pool()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	dir := t.TempDir()
+	db, err := sqlitestore.Open(ctx, filepath.Join(dir, "gpcm.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	blobs, err := fileblob.Open(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &loop{nhs: patient.GenerateTestNHSNumber(rand.New(rand.NewPCG(1, 2)))}
+	if l.rcv, err = receiver.New(receiver.Config{Store: db.Receiver(), Blobs: blobs, Mesh: client("X26ABC1"), ODSCode: "X26"}); err != nil {
+		t.Fatal(err)
+	}
+	csv := receiver.RegisterHeader + "\n" + l.nhs + ",1967-01-26,Smith,Jane\n"
+	if _, err := l.rcv.ImportRegister(ctx, strings.NewReader(csv), "csv"); err != nil {
+		t.Fatal(err)
+	}
+	if l.svc, err = sender.New(sender.Config{Store: db.Sender(), Mesh: client("X27ABC1"), Routing: sender.RouteMailbox, Mailbox: "X26ABC1"}); err != nil {
+		t.Fatal(err)
+	}
+	l.outbox = web.NewSenderOutbox(l.svc, web.SenderOutboxConfig{Mailbox: "X27ABC1", Author: loopAuthor})
+	l.inbox = web.NewReceiverInbox(l.rcv, "X26", nil)
+	return l
+}
+
+func (l *loop) input() senddoc.Input {
+	in := senddoc.Example(senddoc.UseCaseConsultation, senddoc.GenerationV1)
+	in.Patient.NHSNumber, in.Patient.Family, in.Patient.Given, in.Patient.BirthDate = l.nhs, "Smith", []string{"Jane"}, "1967-01-26"
+	in.RegisteredPractice = &senddoc.OrganisationInput{ODSCode: "X26", Name: "Test Practice"}
+	in.PDF = senddoc.ExamplePDF()
+	return in
+}
+
+func TestSenderOutboxCheckReport(t *testing.T) {
+	l := newLoop(t)
+	tests := []struct {
+		name     string
+		edit     func(*senddoc.Input)
+		wantProb bool
+	}{
+		{"valid report", func(*senddoc.Input) {}, false},
+		{"missing patient family name", func(in *senddoc.Input) { in.Patient.Family = "" }, true},
+		{"missing encounter", func(in *senddoc.Input) { in.Encounter = senddoc.EncounterInput{} }, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := l.input()
+			tc.edit(&in)
+			rep, err := l.outbox.CheckReport(t.Context(), "X27", in)
+			ie, isInput := errors.AsType[*senddoc.InputError](err)
+			switch {
+			case tc.wantProb && (!isInput || len(ie.Problems) == 0) && (err != nil || rep.Errors() == 0):
+				t.Fatalf("want input problems or validator errors, got err %v, %d errors", err, rep.Errors())
+			case !tc.wantProb && (err != nil || rep.Errors() > 0):
+				t.Fatalf("want a clean report, got err %v, findings %v", err, rep.Findings)
+			}
+		})
+	}
+	if _, err := l.outbox.CheckReport(t.Context(), "X99", l.input()); !errors.Is(err, web.ErrNotFound) {
+		t.Errorf("another organisation: err %v, want ErrNotFound", err)
+	}
+}
+
+func TestAdaptersLoop(t *testing.T) {
+	ctx := t.Context()
+	l := newLoop(t)
+
+	events := make(chan web.Event, 16)
+	w := l.inbox.WatchInbox(func(ev web.Event) { events <- ev }, 10*time.Millisecond)
+	if err := w.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+
+	id, err := l.outbox.SendReport(ctx, "X27", l.input(), "sender")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.outbox.GetTransmission(ctx, "X99", id); !errors.Is(err, web.ErrNotFound) {
+		t.Errorf("another organisation's transmission: err %v, want ErrNotFound", err)
+	}
+	if ts, _ := l.outbox.ListTransmissions(ctx, "X99", web.TransmissionFilter{}); len(ts) != 0 {
+		t.Errorf("another organisation lists %d transmissions", len(ts))
+	}
+	if _, err := l.svc.SendDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.rcv.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-events:
+		if ev.Topic != web.InboxTopic("X26") || ev.Name != "document" {
+			t.Errorf("event %+v, want a document event on the X26 inbox", ev)
+		}
+	case <-time.After(5 * time.Second):
+		t.Errorf("no live update after a document arrived")
+	}
+
+	docs, err := l.inbox.ListDocuments(ctx, "X26", web.DocumentFilter{State: web.StateAwaitingFiling})
+	if err != nil || len(docs) != 1 {
+		t.Fatalf("inbox: %d documents, err %v; want 1", len(docs), err)
+	}
+	d := docs[0]
+	if d.NHSNumber != l.nhs || d.PracticeODS != "X26" || !d.ForAction {
+		t.Errorf("summary %+v", d)
+	}
+	if other, _ := l.inbox.ListDocuments(ctx, "X99", web.DocumentFilter{}); len(other) != 0 {
+		t.Errorf("another practice lists %d documents", len(other))
+	}
+	for _, probe := range []struct{ ods, id string }{{"X99", d.ID}, {"X26", "999999"}, {"X26", "not-a-number"}} {
+		if _, err := l.inbox.GetDocument(ctx, probe.ods, probe.id); !errors.Is(err, web.ErrNotFound) {
+			t.Errorf("GetDocument(%q, %q): err %v, want ErrNotFound", probe.ods, probe.id, err)
+		}
+	}
+	doc, err := l.inbox.GetDocument(ctx, "X26", d.ID)
+	if err != nil || !doc.HasPDF || doc.MeshMessageID == "" {
+		t.Fatalf("document %+v, err %v", doc, err)
+	}
+	rc, err := l.inbox.OpenPDF(ctx, "X26", d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf, _ := io.ReadAll(rc)
+	rc.Close()
+	if !strings.HasPrefix(string(pdf), "%PDF-") {
+		t.Errorf("OpenPDF returned %.20q", pdf)
+	}
+	if err := l.inbox.File(ctx, "X99", d.ID, "x"); !errors.Is(err, web.ErrNotFound) {
+		t.Errorf("filing another practice's document: err %v, want ErrNotFound", err)
+	}
+	if err := l.inbox.File(ctx, "X26", d.ID, "practice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.inbox.File(ctx, "X26", d.ID, "practice"); !errors.Is(err, web.ErrConflict) {
+		t.Errorf("filing twice: err %v, want ErrConflict", err)
+	}
+	counts, err := l.inbox.CountDocuments(ctx, "X26")
+	if err != nil || counts[web.StateFiled] != 1 {
+		t.Errorf("counts %v, err %v; want 1 filed", counts, err)
+	}
+
+	// The acknowledgements reach the sender; the timeline shows them.
+	if err := l.rcv.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.svc.PollInbox(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := l.outbox.GetTransmission(ctx, "X27", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.State != string(sender.StateComplete) || len(tr.Timeline) < 2 || tr.Failed {
+		t.Errorf("transmission state %s, %d timeline steps; want complete", tr.State, len(tr.Timeline))
+	}
+	if err := l.outbox.Resend(ctx, "X27", id, "sender"); !errors.Is(err, web.ErrConflict) {
+		t.Errorf("resending a complete transmission: err %v, want ErrConflict", err)
+	}
+}
