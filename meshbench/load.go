@@ -45,7 +45,8 @@ type Load struct {
 	// Seed makes bodies and local IDs distinct per run; 0 picks one from
 	// the clock.
 	Seed uint64
-	// Poll is the wait after a listing that found nothing new; default 5ms.
+	// Poll is the wait after a listing that found nothing or some
+	// messages still in flight; default 5ms.
 	Poll time.Duration
 	// Idle ends the run with an error when no message has been
 	// acknowledged for this long; default 2 minutes.
@@ -330,6 +331,16 @@ func (r *run) receive(ctx context.Context, lat []Latencies) error {
 		case fresh == 0 && page.Links.Next != "":
 			next = page.Links.Next
 		case fresh == 0:
+			next = ""
+			select {
+			case <-r.finished:
+			case <-ctx.Done():
+			case <-time.After(r.l.Poll):
+			}
+		case fresh < len(page.Messages):
+			// The inbox holds messages in flight: poll rather than list
+			// again at once (a listing costs the server more than a
+			// download).
 			next = ""
 			select {
 			case <-r.finished:
