@@ -168,6 +168,21 @@ func (so *SenderOutbox) complete(in senddoc.Input) senddoc.Input {
 	if in.Generation == 0 {
 		in.Generation = so.cfg.Generation
 	}
+	// The sender checks the input as given (senddoc.Input.Validate) before
+	// building it, so the defaults Build would apply are made explicit.
+	if in.UseCase == "" {
+		in.UseCase = senddoc.UseCaseConsultation
+	}
+	if in.DocumentType == nil {
+		switch in.UseCase {
+		case senddoc.UseCaseConsultation:
+			c := senddoc.TypeConsultationReport
+			in.DocumentType = &c
+		case senddoc.UseCaseOnline:
+			c := senddoc.TypeOnlineConsultation
+			in.DocumentType = &c
+		}
+	}
 	return in
 }
 
@@ -178,9 +193,7 @@ func (so *SenderOutbox) CheckReport(ctx context.Context, senderODS string, in se
 		return senddoc.Report{}, fmt.Errorf("sender: %w", ErrNotFound)
 	}
 	in = so.complete(in)
-	if err := in.Validate(); err != nil {
-		return senddoc.Report{}, asInputError(err)
-	}
+	// Build applies the input's defaults, then checks it (*InputError).
 	b, err := senddoc.Build(in, senddoc.BuildOptions{RenderPDF: so.cfg.RenderPDF, Now: time.Now})
 	if err != nil {
 		return senddoc.Report{}, asInputError(err)
@@ -226,6 +239,9 @@ func (so *SenderOutbox) SendReport(ctx context.Context, senderODS string, in sen
 			probs = append(probs, f.Message)
 		}
 		return "", &senddoc.InputError{Problems: probs}
+	}
+	if ie, ok := asInputError(err).(*senddoc.InputError); ok {
+		return "", ie
 	}
 	if err != nil {
 		return "", fmt.Errorf("submitting report: %w", err)
