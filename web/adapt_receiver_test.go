@@ -77,7 +77,7 @@ func (l *loop) input() senddoc.Input {
 	in.Patient.NHSNumber, in.Patient.Family, in.Patient.Given, in.Patient.BirthDate = l.nhs, "Smith", []string{"Jane"}, "1967-01-26"
 	in.RegisteredPractice = &senddoc.OrganisationInput{ODSCode: "X26", Name: "Test Practice"}
 	in.PDF = senddoc.ExamplePDF()
-	in.DocumentType, in.Generation = nil, 0 // left to the defaults, as the send form does
+	in.DocumentType, in.Generation, in.Title, in.ReportName = nil, 0, "", "" // left to the defaults, as the send form does
 	return in
 }
 

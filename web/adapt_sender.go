@@ -183,6 +183,14 @@ func (so *SenderOutbox) complete(in senddoc.Input) senddoc.Input {
 			in.DocumentType = &c
 		}
 	}
+	if in.Title == "" {
+		switch in.UseCase {
+		case senddoc.UseCaseConsultation:
+			in.Title = "Consultation report"
+		case senddoc.UseCaseOnline:
+			in.Title = "Online consultation report"
+		}
+	}
 	return in
 }
 
