@@ -30,11 +30,11 @@ func TestTwoSendersShareOneDatabase(t *testing.T) {
 		t.Skip("sends 100 reports through a MESH server")
 	}
 	const n = 100
+	senderSchema := pgstoretest.Schema(t)
 	ms := meshtest.NewServer(t, meshtest.Options{Mailboxes: []meshtest.Mailbox{
 		{ID: multiSender, Password: "password", ODSCode: "X26"},
 		{ID: multiPractice, Password: "password", ODSCode: "X26"},
 	}})
-	senderSchema := pgstoretest.Schema(t)
 	svcs := make([]*sender.Service, 2)
 	for i := range svcs {
 		svc, err := sender.New(sender.Config{Store: pgstoretest.MustOpenSchema(t, senderSchema).Sender(),
