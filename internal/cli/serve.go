@@ -77,7 +77,11 @@ type serveState struct {
 	PracticePassword string      `json:"practice_mailbox_password"`
 	SenderPassword   string      `json:"sender_mailbox_password"`
 	Users            []serveUser `json:"users"`
-	DemoSeeded       bool        `json:"demo_seeded"`
+	// Demo is asked for at creation; DemoSeeded is set once the demo
+	// register and reports are in, so an interrupted first start seeds
+	// again (the reports are idempotent).
+	Demo       bool `json:"demo"`
+	DemoSeeded bool `json:"demo_seeded"`
 }
 
 type serveUser struct {
@@ -178,13 +182,14 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		if st, logins, err = newServeState(); err != nil {
 			return fmt.Errorf("serve: %w", err)
 		}
+		st.Demo = !demoSet || *demo
 		if err := saveServeState(statePath, st); err != nil {
 			return fmt.Errorf("serve: saving %s: %w", statePath, err)
 		}
 	}
 	phase := func(name string) { log.Debug("serve startup", "phase", name, "after", time.Since(start)) }
 	phase("settings")
-	seed := !st.DemoSeeded && ((!existed && !demoSet) || *demo)
+	seed := !st.DemoSeeded && (st.Demo || *demo)
 
 	users := web.NewMemUsers()
 	for _, u := range st.Users {

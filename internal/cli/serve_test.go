@@ -277,3 +277,13 @@ func TestServeBinaryFigures(t *testing.T) {
 		}
 	}
 }
+
+// With --demo=false a new data directory gets the mailboxes and logins but
+// no demo patients or documents.
+func TestServeWithoutDemo(t *testing.T) {
+	p := startServe(t, filepath.Join(t.TempDir(), "data"), "--demo=false")
+	c := login(t, p.url, "practice", p.passwords(t)["practice"])
+	if n := inboxRows(get(t, c, p.url+"/inbox?state=all", http.StatusOK)); n != 0 {
+		t.Errorf("inbox shows %d demo patients without --demo", n)
+	}
+}
