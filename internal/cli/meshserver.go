@@ -14,12 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gpcm/gpcm/blob"
-	"github.com/gpcm/gpcm/blob/fileblob"
-	"github.com/gpcm/gpcm/blob/s3blob"
 	"github.com/gpcm/gpcm/meshserver"
-	"github.com/gpcm/gpcm/pgstore"
-	"github.com/gpcm/gpcm/sqlitestore"
 )
 
 const meshServerHelp = `
@@ -146,35 +141,16 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 	if err := os.MkdirAll(f.data, 0o700); err != nil {
 		return fmt.Errorf("mesh-server: data directory: %w", err)
 	}
-	var store meshserver.Store
-	if f.postgres != "" {
-		db, err := pgstore.Open(ctx, f.postgres, pgstore.Options{Schema: f.pgSchema})
-		if err != nil {
-			return fmt.Errorf("mesh-server: --postgres: %w", err)
-		}
-		defer db.Close()
-		store = db.Mesh()
-	} else {
-		db, err := sqlitestore.Open(ctx, filepath.Join(f.data, "mesh.db"))
-		if err != nil {
-			return fmt.Errorf("mesh-server: %w", err)
-		}
-		defer db.Close()
-		store = db.Mesh()
+	st := storageFlags{postgres: f.postgres, pgSchema: f.pgSchema, s3: f.s3}
+	db, err := st.openDB(ctx, f.data, "mesh.db")
+	if err != nil {
+		return fmt.Errorf("mesh-server: %w", err)
 	}
-	var blobs blob.Store
-	if f.s3 != "" {
-		s3, err := s3blob.Open(ctx, f.s3)
-		if err != nil {
-			return fmt.Errorf("mesh-server: --s3: %w", err)
-		}
-		blobs = s3
-	} else {
-		fb, err := fileblob.Open(filepath.Join(f.data, "blobs"))
-		if err != nil {
-			return fmt.Errorf("mesh-server: %w", err)
-		}
-		blobs = fb
+	defer db.Close()
+	store := db.Mesh()
+	blobs, err := st.openBlobs(ctx, f.data)
+	if err != nil {
+		return fmt.Errorf("mesh-server: %w", err)
 	}
 	if err := fc.Apply(ctx, store); err != nil {
 		return fmt.Errorf("mesh-server: loading %s: %w", f.config, err)

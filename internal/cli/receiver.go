@@ -15,9 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gpcm/gpcm/blob/fileblob"
 	"github.com/gpcm/gpcm/receiver"
-	"github.com/gpcm/gpcm/sqlitestore"
 )
 
 const receiverHelp = `
@@ -72,6 +70,8 @@ func runReceiver(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "receiver", receiverHelp)
 	var conn meshConn
 	conn.register(fs)
+	var st storageFlags
+	st.register(fs, true)
 	data := fs.String("data", "", "state `directory` (database, payloads, API token); required")
 	listen := fs.String("listen", "127.0.0.1:8082", "API address (`host:port`; port 0 picks a free one)")
 	token := fs.String("api-token", "", "bearer `token` for the API; env GPCM_RECEIVER_TOKEN; default DIR/api-token")
@@ -91,6 +91,9 @@ func runReceiver(ctx context.Context, env *Env, args []string) error {
 		return usagef(hint, "receiver: --data DIR is required")
 	case *poll <= 0 || *hold <= 0:
 		return usagef(hint, "receiver: --poll and --hold must be positive")
+	}
+	if err := st.check("receiver", hint); err != nil {
+		return err
 	}
 	mcfg, err := conn.config(env)
 	if err != nil {
@@ -115,12 +118,12 @@ func runReceiver(ctx context.Context, env *Env, args []string) error {
 		practice = mcfg.Mailbox
 		log.Warn("no ODS code given (--ods, GPCM_ODS_CODE): acknowledgements name the mailbox ID as the responder")
 	}
-	db, err := sqlitestore.Open(ctx, filepath.Join(*data, "receiver.db"))
+	db, err := st.openDB(ctx, *data, "receiver.db")
 	if err != nil {
 		return fmt.Errorf("receiver: %w", err)
 	}
 	defer db.Close()
-	blobs, err := fileblob.Open(filepath.Join(*data, "blobs"))
+	blobs, err := st.openBlobs(ctx, *data)
 	if err != nil {
 		return fmt.Errorf("receiver: %w", err)
 	}
@@ -197,6 +200,8 @@ func runReceiverImport(ctx context.Context, env *Env, args []string) error {
 	data := fs.String("data", "", "state `directory` of the receiver; required")
 	format := fs.String("format", "", "file format: csv or fhir (default: from the extension; csv unless .json or .xml)")
 	testNHS := fs.Bool("allow-test-nhs-numbers", false, "accept NHS numbers failing the check digit")
+	var st storageFlags
+	st.register(fs, false)
 	pos, err := parseInterspersed(fs, env, args)
 	if err != nil {
 		return err
@@ -207,6 +212,9 @@ func runReceiverImport(ctx context.Context, env *Env, args []string) error {
 		return usagef(hint, "receiver register import: --data DIR is required")
 	case len(pos) != 1:
 		return usagef(hint, "receiver register import: want exactly one FILE (or - for stdin)")
+	}
+	if err := st.check("receiver register import", hint); err != nil {
+		return err
 	}
 	file := pos[0]
 	f := *format
@@ -233,7 +241,7 @@ func runReceiverImport(ctx context.Context, env *Env, args []string) error {
 	if err := os.MkdirAll(*data, 0o700); err != nil {
 		return fmt.Errorf("receiver register import: data directory: %w", err)
 	}
-	db, err := sqlitestore.Open(ctx, filepath.Join(*data, "receiver.db"))
+	db, err := st.openDB(ctx, *data, "receiver.db")
 	if err != nil {
 		return fmt.Errorf("receiver register import: %w", err)
 	}

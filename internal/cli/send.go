@@ -11,13 +11,11 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"text/tabwriter"
 	"time"
 
 	"github.com/gpcm/gpcm/senddoc"
 	"github.com/gpcm/gpcm/sender"
-	"github.com/gpcm/gpcm/sqlitestore"
 )
 
 const sendHelp = `Usage: gpcm send <subcommand> [flags] [arguments]
@@ -80,6 +78,7 @@ type sendCmd struct {
 	routing  string
 	mailbox  string
 	testNHS  bool
+	storage  storageFlags
 }
 
 func newSendCmd(env *Env, name, help string, withMesh bool) *sendCmd {
@@ -89,6 +88,7 @@ func newSendCmd(env *Env, name, help string, withMesh bool) *sendCmd {
 	c := &sendCmd{name: name, fs: newFlagSet(env, "send "+name, help), withMesh: withMesh}
 	c.fs.StringVar(&c.data, "data", "", "outbox `directory` (holds sender.db); required")
 	c.fs.BoolVar(&c.json, "json", false, "print JSON")
+	c.storage.register(c.fs, false)
 	if withMesh {
 		c.conn.register(c.fs)
 	}
@@ -113,6 +113,9 @@ func (c *sendCmd) parse(env *Env, args []string, minArgs, maxArgs int, what stri
 	if len(pos) < minArgs || (maxArgs >= 0 && len(pos) > maxArgs) {
 		return nil, usagef(hint, "send %s: want %s", c.name, what)
 	}
+	if err := c.storage.check("send "+c.name, hint); err != nil {
+		return nil, err
+	}
 	return pos, nil
 }
 
@@ -122,7 +125,7 @@ func (c *sendCmd) open(ctx context.Context, env *Env, cfg sender.Config) (*sende
 	if err := os.MkdirAll(c.data, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("send %s: %w", c.name, err)
 	}
-	db, err := sqlitestore.Open(ctx, filepath.Join(c.data, "sender.db"))
+	db, err := c.storage.openDB(ctx, c.data, "sender.db")
 	if err != nil {
 		return nil, nil, fmt.Errorf("send %s: %w", c.name, err)
 	}

@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"path/filepath"
+
+	"github.com/gpcm/gpcm/blob"
+	"github.com/gpcm/gpcm/blob/fileblob"
+	"github.com/gpcm/gpcm/blob/s3blob"
+	"github.com/gpcm/gpcm/meshserver"
+	"github.com/gpcm/gpcm/pgstore"
+	"github.com/gpcm/gpcm/receiver"
+	"github.com/gpcm/gpcm/sender"
+	"github.com/gpcm/gpcm/sqlitestore"
+)
+
+// storageFlags choose where a service keeps its state: by default a SQLite
+// file and a payload directory inside the data directory; with --postgres
+// (and --s3 for payloads) a database that several processes share.
+type storageFlags struct {
+	postgres string
+	pgSchema string
+	s3       string
+}
+
+// register adds --postgres and --postgres-schema, and --s3 when the
+// service keeps payloads.
+func (s *storageFlags) register(fs *flag.FlagSet, payloads bool) {
+	fs.StringVar(&s.postgres, "postgres", "", "keep state in PostgreSQL at this `URL` (postgres://USER:PASS@HOST:PORT/DB) instead of the data directory's SQLite file, so several processes share it")
+	fs.StringVar(&s.pgSchema, "postgres-schema", "", "PostgreSQL `schema` for the tables (created if missing; default the URL's search_path)")
+	if payloads {
+		fs.StringVar(&s.s3, "s3", "", "keep payloads in S3-compatible storage at this `URL` (s3://KEY:SECRET@HOST:PORT/BUCKET[?secure=false&create=1] or http(s)://KEY:SECRET@HOST:PORT/BUCKET) instead of DIR/blobs")
+	}
+}
+
+// check reports flag combinations that make no sense.
+func (s *storageFlags) check(cmd, hint string) error {
+	if s.pgSchema != "" && s.postgres == "" {
+		return usagef(hint, "%s: --postgres-schema needs --postgres", cmd)
+	}
+	return nil
+}
+
+// serviceDB is the open database of a service: PostgreSQL or SQLite.
+type serviceDB struct {
+	pg     *pgstore.DB
+	sqlite *sqlitestore.DB
+}
+
+// openDB opens PostgreSQL when --postgres is set, else the SQLite file name
+// inside dir.
+func (s *storageFlags) openDB(ctx context.Context, dir, name string) (*serviceDB, error) {
+	if s.postgres != "" {
+		db, err := pgstore.Open(ctx, s.postgres, pgstore.Options{Schema: s.pgSchema})
+		if err != nil {
+			return nil, fmt.Errorf("--postgres: %w", err)
+		}
+		return &serviceDB{pg: db}, nil
+	}
+	db, err := sqlitestore.Open(ctx, filepath.Join(dir, name))
+	if err != nil {
+		return nil, err
+	}
+	return &serviceDB{sqlite: db}, nil
+}
+
+func (d *serviceDB) Mesh() meshserver.Store {
+	if d.pg != nil {
+		return d.pg.Mesh()
+	}
+	return d.sqlite.Mesh()
+}
+
+func (d *serviceDB) Receiver() receiver.Store {
+	if d.pg != nil {
+		return d.pg.Receiver()
+	}
+	return d.sqlite.Receiver()
+}
+
+func (d *serviceDB) Sender() sender.Store {
+	if d.pg != nil {
+		return d.pg.Sender()
+	}
+	return d.sqlite.Sender()
+}
+
+// Close closes the database.
+func (d *serviceDB) Close() error {
+	if d.pg != nil {
+		return d.pg.Close()
+	}
+	return d.sqlite.Close()
+}
+
+// openBlobs opens S3 when --s3 is set, else the directory blobs inside dir.
+func (s *storageFlags) openBlobs(ctx context.Context, dir string) (blob.Store, error) {
+	if s.s3 != "" {
+		st, err := s3blob.Open(ctx, s.s3)
+		if err != nil {
+			return nil, fmt.Errorf("--s3: %w", err)
+		}
+		return st, nil
+	}
+	return fileblob.Open(filepath.Join(dir, "blobs"))
+}
