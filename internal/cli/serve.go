@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -374,6 +375,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 			return fmt.Errorf("serve: saving %s: %w", statePath, err)
 		}
 	}
+	// Startup (migrations, bcrypt, the demo PDFs) is the process's peak;
+	// hand that memory back now rather than when the scavenger gets to it.
+	debug.FreeOSMemory()
 
 	url := "http://" + urlHost(webLn.Addr().(*net.TCPAddr))
 	fmt.Fprintln(env.Stdout, url)
