@@ -143,7 +143,7 @@ func (b *serveBrowser) eval(expr string) string {
 // shot saves a full-page PNG numbered in step order.
 func (b *serveBrowser) shot(name string) {
 	b.t.Helper()
-	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Logf("screenshot %s: %v", name, err)
 		return
