@@ -23,6 +23,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 			tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.AdminToken)) != 1 {
 				s.metrics.authFailure()
+				s.authFailures.add(AuthFailure{At: s.now(), Reason: "admin API: wrong or missing admin token", RemoteAddr: r.RemoteAddr})
 				s.writeError(w, r, 2, errf(http.StatusUnauthorized, "", "", "admin token required"))
 				return
 			}

@@ -134,6 +134,8 @@ type Server struct {
 	metrics *metrics
 	ids     mesh.IDGenerator
 
+	authFailures authLog
+
 	mu      sync.Mutex
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -255,6 +257,7 @@ func (s *Server) mailboxRoute(h handlerFunc) http.Handler {
 		}
 		if err != nil {
 			s.metrics.authFailure()
+			s.authFailures.add(AuthFailure{At: s.now(), Mailbox: r.PathValue("mailbox"), Reason: err.Error(), RemoteAddr: r.RemoteAddr})
 			s.log.InfoContext(r.Context(), "authentication failed", "route", r.Pattern, "reason", err.Error())
 			s.writeError(w, r, v, errAuth)
 			return

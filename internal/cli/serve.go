@@ -317,7 +317,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	outbox := web.NewSenderOutbox(svc, web.SenderOutboxConfig{Mailbox: serveSenderMailbox,
 		Author:    serveAuthor,
 		RenderPDF: senddoc.RenderReport, AllowTestNHSNumbers: true})
-	ui, err := web.New(web.Config{Users: users, Inbox: inbox, Outbox: outbox, Mesh: meshStore, Logger: log.With("component", "web")})
+	ui, err := web.New(web.Config{Users: users, Inbox: inbox, Outbox: outbox, Mesh: meshStore, AuthFailures: web.MeshAuthFailures(msrv), Logger: log.With("component", "web")})
 	if err != nil {
 		return fmt.Errorf("serve: web: %w", err)
 	}
