@@ -214,8 +214,16 @@ func TestStartStop(t *testing.T) {
 	}
 	e.rcv.Stop()
 	e.rcv.Stop()
-	buf := make([]byte, 1<<20)
-	if s := string(buf[:runtime.Stack(buf, true)]); strings.Contains(s, "receiver.(*Receiver).loop") {
+	// Stop returns once the loop has closed its done channel; the goroutine
+	// may still be unwinding for a moment after that.
+	var s string
+	for wait := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		buf := make([]byte, 1<<20)
+		if s = string(buf[:runtime.Stack(buf, true)]); !strings.Contains(s, "receiver.(*Receiver).loop") || time.Now().After(wait) {
+			break
+		}
+	}
+	if strings.Contains(s, "receiver.(*Receiver).loop") {
 		t.Fatalf("pipeline goroutine still running after Stop:\n%s", s)
 	}
 	if docs, _ := e.rcv.ListDocuments(t.Context(), receiver.ListDocumentsParams{}); len(docs) != 1 {
