@@ -22,6 +22,7 @@ import (
 
 	"github.com/gpcm/gpcm/blob/fileblob"
 	"github.com/gpcm/gpcm/blob/s3blob/s3blobtest"
+	"github.com/gpcm/gpcm/blob/tier"
 	"github.com/gpcm/gpcm/mesh"
 	"github.com/gpcm/gpcm/meshserver"
 	"github.com/gpcm/gpcm/sqlitestore"
@@ -59,7 +60,8 @@ func crashChild() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	srv, err := meshserver.New(meshserver.Config{Store: st, Blobs: blobs, SharedKey: "TestKey"})
+	// Small bodies inline in the database, as gpcm mesh-server keeps them.
+	srv, err := meshserver.New(meshserver.Config{Store: st, Blobs: tier.New(db.Blobs(), blobs, tier.DefaultThreshold), SharedKey: "TestKey"})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

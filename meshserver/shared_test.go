@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gpcm/gpcm/blob/fileblob"
+	"github.com/gpcm/gpcm/blob/tier"
 	"github.com/gpcm/gpcm/meshtest"
 	"github.com/gpcm/gpcm/sqlitestore"
 )
@@ -25,7 +26,7 @@ func TestTwoServersShareState(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return meshtest.Options{Store: db.Mesh(), Blobs: blobs}
+		return meshtest.Options{Store: db.Mesh(), Blobs: tier.New(db.Blobs(), blobs, tier.DefaultThreshold)}
 	}
 	one := meshtest.NewServer(t, open())
 	two := meshtest.NewServer(t, open())

@@ -1,7 +1,8 @@
 // Package meshtest starts a real in-process MESH server for tests, as
 // net/http/httptest does for plain handlers: loopback HTTPS (optionally
-// mutual TLS), SQLite and file storage in t.TempDir(), canned mailboxes,
-// and an admin handle for time travel, reports and resets.
+// mutual TLS), SQLite and file storage in t.TempDir() (small bodies inside
+// the database, larger ones as files, as gpcm mesh-server keeps them),
+// canned mailboxes, and an admin handle for time travel, reports and resets.
 //
 //	srv := meshtest.NewServer(t, meshtest.Options{})
 //	// srv.URL, srv.SharedKey, srv.Mailboxes[0].ID / .Password, srv.Client()
@@ -21,6 +22,7 @@ import (
 
 	"github.com/gpcm/gpcm/blob"
 	"github.com/gpcm/gpcm/blob/fileblob"
+	"github.com/gpcm/gpcm/blob/tier"
 	"github.com/gpcm/gpcm/meshserver"
 	"github.com/gpcm/gpcm/sqlitestore"
 )
@@ -101,9 +103,10 @@ func NewServer(tb testing.TB, opts Options) *Server {
 	dir := tb.TempDir()
 	ctx := context.Background()
 	store := opts.Store
+	var db *sqlitestore.DB
 	if store == nil {
-		db, err := sqlitestore.Open(ctx, filepath.Join(dir, "mesh.db"))
-		if err != nil {
+		var err error
+		if db, err = sqlitestore.Open(ctx, filepath.Join(dir, "mesh.db")); err != nil {
 			tb.Fatalf("meshtest: %v", err)
 		}
 		tb.Cleanup(func() { db.Close() })
@@ -116,6 +119,11 @@ func NewServer(tb testing.TB, opts Options) *Server {
 			tb.Fatalf("meshtest: %v", err)
 		}
 		blobs = fb
+		if db != nil {
+			// As gpcm mesh-server stores them: small bodies in the
+			// database, larger ones as files.
+			blobs = tier.New(db.Blobs(), fb, tier.DefaultThreshold)
+		}
 	}
 	for _, mb := range opts.Mailboxes {
 		if err := store.PutMailbox(ctx, meshserver.Mailbox{ID: mb.ID, Password: mb.Password, ODSCode: mb.ODSCode, Active: true, Workflows: mb.Workflows}); err != nil {

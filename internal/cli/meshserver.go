@@ -148,7 +148,7 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 	}
 	defer db.Close()
 	store := db.Mesh()
-	blobs, err := st.openBlobs(ctx, f.data)
+	blobs, err := st.openBlobs(ctx, f.data, db)
 	if err != nil {
 		return fmt.Errorf("mesh-server: %w", err)
 	}

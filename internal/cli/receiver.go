@@ -123,7 +123,7 @@ func runReceiver(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("receiver: %w", err)
 	}
 	defer db.Close()
-	blobs, err := st.openBlobs(ctx, *data)
+	blobs, err := st.openBlobs(ctx, *data, db)
 	if err != nil {
 		return fmt.Errorf("receiver: %w", err)
 	}

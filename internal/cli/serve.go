@@ -20,7 +20,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gpcm/gpcm/blob"
 	"github.com/gpcm/gpcm/blob/fileblob"
+	"github.com/gpcm/gpcm/blob/tier"
 	"github.com/gpcm/gpcm/mesh"
 	"github.com/gpcm/gpcm/meshserver"
 	"github.com/gpcm/gpcm/patient"
@@ -200,7 +202,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 
 	// Storage.
-	open := func(dir, file string) (*sqlitestore.DB, *fileblob.Store, error) {
+	open := func(dir, file string) (*sqlitestore.DB, blob.Store, error) {
 		d := filepath.Join(*data, dir)
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, nil, err
@@ -214,7 +216,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 			db.Close()
 			return nil, nil, err
 		}
-		return db, fb, nil
+		return db, tier.New(db.Blobs(), fb, tier.DefaultThreshold), nil
 	}
 	meshDB, meshBlobs, err := open("mesh", "mesh.db")
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/gpcm/gpcm/blob"
 	"github.com/gpcm/gpcm/blob/fileblob"
 	"github.com/gpcm/gpcm/blob/s3blob"
+	"github.com/gpcm/gpcm/blob/tier"
 	"github.com/gpcm/gpcm/meshserver"
 	"github.com/gpcm/gpcm/pgstore"
 	"github.com/gpcm/gpcm/receiver"
@@ -73,6 +74,14 @@ func (d *serviceDB) Mesh() meshserver.Store {
 	return d.sqlite.Mesh()
 }
 
+// Blobs is the blob store inside the database, for small payloads.
+func (d *serviceDB) Blobs() blob.Store {
+	if d.pg != nil {
+		return d.pg.Blobs()
+	}
+	return d.sqlite.Blobs()
+}
+
 func (d *serviceDB) Receiver() receiver.Store {
 	if d.pg != nil {
 		return d.pg.Receiver()
@@ -95,14 +104,24 @@ func (d *serviceDB) Close() error {
 	return d.sqlite.Close()
 }
 
-// openBlobs opens S3 when --s3 is set, else the directory blobs inside dir.
-func (s *storageFlags) openBlobs(ctx context.Context, dir string) (blob.Store, error) {
+// openBlobs returns the payload store: bodies up to tier.DefaultThreshold
+// inside db (one row in the same durable commit path as the metadata),
+// larger ones in S3 when --s3 is set, else as files in the directory blobs
+// inside dir.
+func (s *storageFlags) openBlobs(ctx context.Context, dir string, db *serviceDB) (blob.Store, error) {
+	var large blob.Store
 	if s.s3 != "" {
 		st, err := s3blob.Open(ctx, s.s3)
 		if err != nil {
 			return nil, fmt.Errorf("--s3: %w", err)
 		}
-		return st, nil
+		large = st
+	} else {
+		fb, err := fileblob.Open(filepath.Join(dir, "blobs"))
+		if err != nil {
+			return nil, err
+		}
+		large = fb
 	}
-	return fileblob.Open(filepath.Join(dir, "blobs"))
+	return tier.New(db.Blobs(), large, tier.DefaultThreshold), nil
 }

@@ -1,0 +1,105 @@
+package tier
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/gpcm/gpcm/blob"
+)
+
+// DefaultThreshold is the largest body kept in the small-object store:
+// 64 KiB. BenchmarkPut (8 concurrent durable Puts, SQLite row against
+// fileblob file, on ext4) measured the CPU per Put at 4 KiB as 0.15 ms in
+// the database against 0.8 ms for a file; around 64 KiB the two are even,
+// and from 128 KiB on the file is cheaper (at 1 MiB four times), because a
+// database row is written twice (WAL, then checkpoint) and read whole.
+const DefaultThreshold int64 = 64 << 10
+
+var _ blob.Store = (*Store)(nil)
+
+// Store puts objects up to a threshold in one store and larger objects in
+// another.
+type Store struct {
+	small, large blob.Store
+	threshold    int64
+}
+
+// New returns a Store that keeps objects of at most threshold bytes in
+// small and larger ones in large. A threshold below zero stores every
+// object in large.
+func New(small, large blob.Store, threshold int64) *Store {
+	return &Store{small: small, large: large, threshold: threshold}
+}
+
+// Threshold reports the largest size kept in the small store.
+func (s *Store) Threshold() int64 { return s.threshold }
+
+// Put stores r under key: in the small store when r ends within the
+// threshold, else in the large store (the bytes read so far followed by the
+// rest of r).
+func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
+	if err := blob.ValidKey(key); err != nil {
+		return 0, err
+	}
+	if s.threshold < 0 {
+		return s.putLarge(ctx, key, r)
+	}
+	var head bytes.Buffer
+	n, err := io.CopyN(&head, r, s.threshold+1)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return n, fmt.Errorf("tier: put %q: %w", key, err)
+	}
+	if n <= s.threshold {
+		return s.small.Put(ctx, key, &head)
+	}
+	return s.putLarge(ctx, key, io.MultiReader(&head, r))
+}
+
+func (s *Store) putLarge(ctx context.Context, key string, r io.Reader) (int64, error) {
+	n, err := s.large.Put(ctx, key, r)
+	if err != nil {
+		return n, err
+	}
+	// A small copy left from an earlier Put would shadow the new object.
+	if _, err := s.small.Size(ctx, key); err == nil {
+		if err := s.small.Delete(ctx, key); err != nil {
+			return n, fmt.Errorf("tier: put %q: removing the small copy it replaces: %w", key, err)
+		}
+	} else if !errors.Is(err, blob.ErrNotFound) {
+		return n, fmt.Errorf("tier: put %q: %w", key, err)
+	}
+	return n, nil
+}
+
+// Open reads the object from the small store, or else from the large one.
+func (s *Store) Open(ctx context.Context, key string, off int64) (io.ReadCloser, error) {
+	rc, err := s.small.Open(ctx, key, off)
+	if errors.Is(err, blob.ErrNotFound) {
+		return s.large.Open(ctx, key, off)
+	}
+	return rc, err
+}
+
+// Size reports the object's length from the small store, or else from the
+// large one.
+func (s *Store) Size(ctx context.Context, key string) (int64, error) {
+	n, err := s.small.Size(ctx, key)
+	if errors.Is(err, blob.ErrNotFound) {
+		return s.large.Size(ctx, key)
+	}
+	return n, err
+}
+
+// Delete removes key from both stores.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	return errors.Join(s.small.Delete(ctx, key), s.large.Delete(ctx, key))
+}
+
+// DeletePrefix removes every object whose key starts with prefix from both
+// stores.
+func (s *Store) DeletePrefix(ctx context.Context, prefix string) error {
+	return errors.Join(s.small.DeletePrefix(ctx, prefix), s.large.DeletePrefix(ctx, prefix))
+}
