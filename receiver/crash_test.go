@@ -1,31 +1,101 @@
 package receiver_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gpcm/gpcm/blob"
 	"github.com/gpcm/gpcm/blob/fileblob"
+	"github.com/gpcm/gpcm/blob/s3blob"
+	"github.com/gpcm/gpcm/blob/s3blob/s3blobtest"
 	"github.com/gpcm/gpcm/itk3"
 	"github.com/gpcm/gpcm/mesh"
 	"github.com/gpcm/gpcm/patient"
+	"github.com/gpcm/gpcm/pgstore"
+	"github.com/gpcm/gpcm/pgstore/pgstoretest"
 	"github.com/gpcm/gpcm/receiver"
 	"github.com/gpcm/gpcm/senddoc"
 	"github.com/gpcm/gpcm/sqlitestore"
 )
 
-// crashChild runs a receiver until it is killed; the crash test starts the
-// test binary itself as that child (GPCM_RECEIVER_CRASH_CHILD=1).
+// The crash tests start the test binary itself as a receiver process
+// (GPCM_RECEIVER_CRASH_CHILD=1, see TestMain). These variables tell the
+// child where to work; openCrashStorage reads the storage ones, so the test
+// opens exactly what its children open.
+const (
+	crashEnvCA     = "CRASH_CA"     // PEM file of the MESH server's CA
+	crashEnvURL    = "CRASH_URL"    // MESH server URL
+	crashEnvKey    = "CRASH_KEY"    // MESH shared key
+	crashEnvOwner  = "CRASH_OWNER"  // receiver.Config.Owner
+	crashEnvLease  = "CRASH_LEASE"  // receiver.Config.Lease
+	crashEnvDB     = "CRASH_DB"     // SQLite database file
+	crashEnvPG     = "CRASH_PG"     // PostgreSQL URL
+	crashEnvSchema = "CRASH_SCHEMA" // PostgreSQL schema
+	crashEnvBlobs  = "CRASH_BLOBS"  // fileblob directory
+	crashEnvS3     = "CRASH_S3"     // s3blob URL (http://ACCESS:SECRET@HOST:PORT/BUCKET)
+)
+
+// crashStore is the receiver store plus what the checks count.
+type crashStore interface {
+	receiver.Store
+	CountAcks(ctx context.Context) (sent map[int]int, pending int, err error)
+}
+
+// openCrashStorage opens the receiver store and the blob store that the
+// CRASH_* variables (read with get) name. close releases both.
+func openCrashStorage(ctx context.Context, get func(string) string) (_ crashStore, _ blob.Store, close func(), err error) {
+	var st crashStore
+	var closeDB func()
+	switch {
+	case get(crashEnvDB) != "":
+		db, err := sqlitestore.Open(ctx, get(crashEnvDB))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		st, closeDB = db.Receiver(), func() { db.Close() }
+	case get(crashEnvPG) != "":
+		db, err := pgstore.Open(ctx, get(crashEnvPG), pgstore.Options{Schema: get(crashEnvSchema), MaxConns: 4})
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		st, closeDB = db.Receiver(), func() { db.Close() }
+	default:
+		return nil, nil, nil, fmt.Errorf("crash storage: neither %s nor %s is set", crashEnvDB, crashEnvPG)
+	}
+	var bs blob.Store
+	switch {
+	case get(crashEnvBlobs) != "":
+		bs, err = fileblob.Open(get(crashEnvBlobs))
+	case get(crashEnvS3) != "":
+		bs, err = s3blob.Open(ctx, get(crashEnvS3))
+	default:
+		err = fmt.Errorf("crash storage: neither %s nor %s is set", crashEnvBlobs, crashEnvS3)
+	}
+	if err != nil {
+		closeDB()
+		return nil, nil, nil, err
+	}
+	return st, bs, closeDB, nil
+}
+
+// crashChild runs a receiver until it is killed or sent SIGTERM.
 func crashChild() {
 	get := os.Getenv
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
@@ -34,28 +104,28 @@ func crashChild() {
 		fmt.Fprintln(os.Stderr, "crash child:", err)
 		os.Exit(3)
 	}
-	pem, err := os.ReadFile(get("CRASH_CA"))
+	pem, err := os.ReadFile(get(crashEnvCA))
 	if err != nil {
 		fail(err)
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
-	c, err := mesh.NewClient(mesh.Config{URL: get("CRASH_URL"), Mailbox: practiceMailbox, Password: "password", SharedKey: get("CRASH_KEY"),
+	lease, err := time.ParseDuration(get(crashEnvLease))
+	if err != nil {
+		fail(err)
+	}
+	c, err := mesh.NewClient(mesh.Config{URL: get(crashEnvURL), Mailbox: practiceMailbox, Password: "password", SharedKey: get(crashEnvKey),
 		TLS: mesh.TLSConfig{RootCAs: pool}, Retry: mesh.Backoff{Retries: 2, Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond}})
 	if err != nil {
 		fail(err)
 	}
-	db, err := sqlitestore.Open(ctx, get("CRASH_DB"))
+	st, blobs, closeStorage, err := openCrashStorage(ctx, get)
 	if err != nil {
 		fail(err)
 	}
-	blobs, err := fileblob.Open(get("CRASH_BLOBS"))
-	if err != nil {
-		fail(err)
-	}
-	r, err := receiver.New(receiver.Config{Store: db.Receiver(), Blobs: blobs, Mesh: c, ODSCode: "X26",
-		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		PollInterval: 20 * time.Millisecond, Lease: time.Second, Batch: 10, PageSize: 100})
+	r, err := receiver.New(receiver.Config{Store: st, Blobs: blobs, Mesh: c, ODSCode: "X26",
+		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		PollInterval: 20 * time.Millisecond, Lease: lease, Batch: 10, PageSize: 100, Owner: get(crashEnvOwner)})
 	if err != nil {
 		fail(err)
 	}
@@ -64,32 +134,98 @@ func crashChild() {
 	}
 	<-ctx.Done()
 	r.Stop()
-	db.Close()
+	closeStorage()
 	os.Exit(0)
+}
+
+// crashBackend is one storage combination the crash tests run on.
+type crashBackend struct {
+	name string
+	// setup makes fresh, empty storage (skipping the test when its service
+	// is not configured, failing under GPCM_TEST_STRICT=1) and returns the
+	// CRASH_* variables naming it.
+	setup func(t *testing.T) map[string]string
+}
+
+var (
+	sqliteFiles = crashBackend{name: "sqlite+files", setup: func(t *testing.T) map[string]string {
+		dir := t.TempDir()
+		return map[string]string{crashEnvDB: filepath.Join(dir, "crash.db"), crashEnvBlobs: filepath.Join(dir, "blobs")}
+	}}
+	postgresS3 = crashBackend{name: "postgres+s3", setup: func(t *testing.T) map[string]string {
+		vars := map[string]string{crashEnvPG: pgstoretest.URL(t), crashEnvSchema: pgstoretest.Schema(t)}
+		b := s3blobtest.Bucket(t)
+		scheme := "http"
+		if b.Secure {
+			scheme = "https"
+		}
+		q := url.Values{"create": {"1"}}
+		if b.Region != "" {
+			q.Set("region", b.Region)
+		}
+		vars[crashEnvS3] = (&url.URL{Scheme: scheme, User: url.UserPassword(b.AccessKey, b.SecretKey), Host: b.Endpoint,
+			Path: "/" + b.Bucket + "/receiver", RawQuery: q.Encode()}).String()
+		return vars
+	}}
+)
+
+// crashScale is how many messages a crash test sends and how many kills it
+// allows: 200 and 25 by default, 2 000 and 400 with GPCM_TEST_LARGE=1.
+func crashScale() (messages, maxKills int, phase time.Duration) {
+	if os.Getenv("GPCM_TEST_LARGE") == "1" {
+		return 2000, 400, 10 * time.Minute
+	}
+	return 200, 25, 3 * time.Minute
 }
 
 // TestCrashExactlyOnce kills a receiver process with SIGKILL at random
 // moments while it works through a stream of messages, restarting it each
 // time; afterwards every message is filed once and answered with exactly
-// one InfAck and one BusAck. 200 messages by default, 2 000 with
-// GPCM_TEST_LARGE=1.
+// one InfAck and one BusAck, the store holds one sent InfAck and BusAck per
+// message and nothing pending, the practice inbox is empty and every filed
+// attachment reads back from the blob store.
+//
+// Rows: SQLite with files (the embedded default), and PostgreSQL
+// (GPCM_TEST_POSTGRES_URL, a fresh schema) with S3 objects
+// (GPCM_TEST_S3_URL, a fresh bucket); the PostgreSQL row skips without its
+// services unless GPCM_TEST_STRICT=1.
+//
+// 200 messages and at most 25 kills per row by default; GPCM_TEST_LARGE=1
+// runs the acceptance size, 2 000 messages and at most 400 kills:
+//
+//	GPCM_TEST_LARGE=1 go test -run TestCrash -v ./receiver/
 func TestCrashExactlyOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts receiver processes")
 	}
-	n := 200
-	if os.Getenv("GPCM_TEST_LARGE") == "1" {
-		n = 2000
+	for _, b := range []crashBackend{sqliteFiles, postgresS3} {
+		t.Run(b.name, func(t *testing.T) {
+			runCrash(t, b, false)
+		})
 	}
+}
+
+// runCrash runs one crash test. With pair, a second receiver process on the
+// same storage runs throughout and is never killed; only the other one is.
+func runCrash(t *testing.T, b crashBackend, pair bool) {
+	began := time.Now()
+	n, maxKills, phase := crashScale()
 	e := MustEnv(t, nil)
+	vars := b.setup(t)
 	dir := t.TempDir()
 	ca := filepath.Join(dir, "ca.pem")
 	if err := os.WriteFile(ca, e.mesh.CACertPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// The child uses its own database; the register goes there first.
-	dbPath := filepath.Join(dir, "crash.db")
-	db, err := sqlitestore.Open(t.Context(), dbPath)
+	lease := time.Second
+	if pair {
+		// Two live receivers: a lease must outlast the slowest batch on a
+		// loaded machine, or the other one legitimately takes it over.
+		lease = 3 * time.Second
+	}
+
+	// The register goes into the children's storage first.
+	st, _, closeStorage, err := openCrashStorage(t.Context(), func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,82 +240,267 @@ func TestCrashExactlyOnce(t *testing.T) {
 		hdrs = append(hdrs, b.HeaderID)
 		e.sendBuilt(t, b)
 	}
-	if _, err := db.Receiver().UpsertPatients(t.Context(), regs, time.Now()); err != nil {
+	if _, err := st.UpsertPatients(t.Context(), regs, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
+	closeStorage()
+	sent := time.Now()
 
-	start := func() *exec.Cmd {
+	var logs childLogs
+	start := func(owner string) *exec.Cmd {
+		t.Helper()
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "GPCM_RECEIVER_CRASH_CHILD=1", "CRASH_CA="+ca, "CRASH_URL="+e.mesh.URL, "CRASH_KEY="+e.mesh.SharedKey,
-			"CRASH_DB="+dbPath, "CRASH_BLOBS="+filepath.Join(dir, "blobs"))
-		cmd.Stderr = os.Stderr
+		cmd.Env = append(os.Environ(), "GPCM_RECEIVER_CRASH_CHILD=1", crashEnvCA+"="+ca, crashEnvURL+"="+e.mesh.URL,
+			crashEnvKey+"="+e.mesh.SharedKey, crashEnvOwner+"="+owner, crashEnvLease+"="+lease.String())
+		for k, v := range vars {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		cmd.Stderr = logs.writer(owner)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		return cmd
 	}
+	// wait reaps a child; one that ended by itself, other than by the
+	// signal it was sent, is a failure.
+	wait := func(cmd *exec.Cmd, sent syscall.Signal) {
+		t.Helper()
+		err := cmd.Wait()
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == sent {
+			return
+		}
+		if err != nil {
+			logs.dump(t)
+			t.Fatalf("receiver process %d: %v", cmd.Process.Pid, err)
+		}
+	}
+	stop := func(cmd *exec.Cmd) {
+		t.Helper()
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		wait(cmd, syscall.SIGTERM)
+	}
 	acksSeen := func() int {
+		t.Helper()
 		ids, err := e.sender.Inbox(t.Context(), mesh.InboxOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return len(ids)
 	}
-	kills, maxKills := 0, 25
-	if n > 200 {
-		maxKills = 400
+
+	var steady *exec.Cmd
+	if pair {
+		steady = start("steady")
+		defer func() {
+			if steady != nil {
+				_ = steady.Process.Kill()
+				_ = steady.Wait()
+			}
+		}()
 	}
-	deadline := time.Now().Add(5 * time.Minute)
+	kills := 0
+	deadline := time.Now().Add(phase)
 	for kills < maxKills && acksSeen() < 2*n && time.Now().Before(deadline) {
-		cmd := start()
+		cmd := start(fmt.Sprint("victim-", kills))
 		time.Sleep(time.Duration(50+rng.IntN(700)) * time.Millisecond)
-		if acksSeen() >= 2*n {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			_ = cmd.Wait()
-			break
-		}
-		_ = cmd.Process.Kill() // SIGKILL
-		_ = cmd.Wait()
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		wait(cmd, syscall.SIGKILL)
 		kills++
 	}
-	// A last clean run finishes anything left (leases of the killed
-	// processes expire after a second) and proves nothing more is sent.
-	cmd := start()
-	time.Sleep(3 * time.Second)
-	finish := time.Now().Add(5 * time.Minute)
-	for acksSeen() < 2*n && time.Now().Before(finish) {
+	killed := time.Now()
+
+	// A receiver left running finishes anything left (claims of the killed
+	// processes expire after the lease) and, once every ack is in, is given
+	// two more leases to show that nothing more is sent.
+	last := steady
+	if !pair {
+		last = start("last")
+	}
+	for finish := time.Now().Add(phase); acksSeen() < 2*n && time.Now().Before(finish); {
 		time.Sleep(200 * time.Millisecond)
 	}
-	time.Sleep(2 * time.Second)
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
-		t.Errorf("clean stop: %v", err)
-	}
-	t.Logf("%d messages, %d SIGKILLs", n, kills)
+	time.Sleep(2*lease + time.Second)
+	stop(last)
+	steady = nil
+	done := time.Now()
 
 	e.readAcks(t)
+	infAcks, busAcks := 0, 0
 	for _, h := range hdrs {
 		got := e.codes(h)
 		slices.Sort(got)
 		if !slices.Equal(got, []itk3.ResponseCode{itk3.CodeSuccess, itk3.CodePatientKnown}) {
 			t.Errorf("message %s: acks %v, want exactly [20013 30001]", h, got)
 		}
+		for _, c := range got {
+			if c < 30000 {
+				infAcks++
+			} else {
+				busAcks++
+			}
+		}
 	}
 	if extra := len(e.acks) - len(hdrs); extra != 0 {
 		t.Errorf("%d acks for unknown messages", extra)
 	}
-	db, err = sqlitestore.Open(t.Context(), dbPath)
+	left, err := mustClient(t, e.mesh, practiceMailbox).Inbox(t.Context(), mesh.InboxOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	docs, err := db.Receiver().CountDocuments(t.Context())
-	if err != nil || docs[receiver.DocAwaitingFiling] != n || len(docs) != 1 {
-		t.Fatalf("documents: %v, %v; want %d awaiting filing", docs, err, n)
+	if len(left) != 0 {
+		t.Errorf("practice inbox: %d messages never acknowledged on MESH", len(left))
 	}
-	msgs, _ := db.Receiver().CountMessages(t.Context())
-	if msgs[receiver.MessageAccepted] != n || len(msgs) != 1 {
-		t.Fatalf("messages: %v; want %d accepted", msgs, n)
+	checkCrashStorage(t, vars, hdrs, mustClient(t, e.mesh, practiceMailbox))
+	if t.Failed() {
+		logs.dump(t)
+	}
+	t.Logf("%s: %d messages, %d SIGKILLs, sender inbox %d InfAcks + %d BusAcks; send %v, kill phase %v, finish %v, whole test %v; %s",
+		b.name, n, kills, infAcks, busAcks, sent.Sub(began).Round(time.Millisecond), killed.Sub(sent).Round(time.Millisecond),
+		done.Sub(killed).Round(time.Millisecond), time.Since(began).Round(time.Millisecond), logs.shares())
+}
+
+// checkCrashStorage checks what the receivers left in their storage: every
+// message accepted, one document per message awaiting filing whose
+// attachment reads back, one InfAck and one BusAck sent per message and
+// none pending. c is the practice's MESH client (a receiver needs one; the
+// checks do not call it).
+func checkCrashStorage(t *testing.T, vars map[string]string, hdrs []string, c *mesh.Client) {
+	t.Helper()
+	ctx := t.Context()
+	st, blobs, closeStorage, err := openCrashStorage(ctx, func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeStorage()
+	n := len(hdrs)
+	msgs, err := st.CountMessages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[receiver.MessageState]int{receiver.MessageAccepted: n}; !maps.Equal(msgs, want) {
+		t.Errorf("messages: got %v, want %v", msgs, want)
+	}
+	sent, pending, err := st.CountAcks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[int]int{int(itk3.CodeSuccess): n, int(itk3.CodePatientKnown): n}; !maps.Equal(sent, want) || pending != 0 {
+		t.Errorf("acks in the store: sent %v, %d pending; want %v, 0 pending", sent, pending, want)
+	}
+
+	// A receiver that is not started reads documents and attachments.
+	r, err := receiver.New(receiver.Config{Store: st, Blobs: blobs, Mesh: c, ODSCode: "X26"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf := senddoc.ExamplePDF()
+	seen := map[string]int{}
+	var after int64
+	for {
+		docs, err := r.ListDocuments(ctx, receiver.ListDocumentsParams{AfterID: after, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(docs) == 0 {
+			break
+		}
+		for _, d := range docs {
+			after = d.ID
+			seen[d.HeaderID]++
+			if d.State != receiver.DocAwaitingFiling {
+				t.Errorf("document %d: state %s, want %s", d.ID, d.State, receiver.DocAwaitingFiling)
+			}
+			if len(d.Attachments) != 1 {
+				t.Errorf("document %d: %d attachments, want 1", d.ID, len(d.Attachments))
+				continue
+			}
+			_, rc, err := r.OpenAttachment(ctx, d.ID, d.Attachments[0].Index)
+			if err != nil {
+				t.Errorf("document %d: %v", d.ID, err)
+				continue
+			}
+			got, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil || !bytes.Equal(got, pdf) {
+				t.Errorf("document %d: attachment of %d bytes (%v), want the %d-byte PDF sent", d.ID, len(got), err, len(pdf))
+			}
+		}
+	}
+	for _, h := range hdrs {
+		if seen[h] != 1 {
+			t.Errorf("message %s: %d documents, want 1", h, seen[h])
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("documents for %d distinct messages, want %d", len(seen), n)
+	}
+}
+
+// childLogs keeps what the receiver processes wrote to stderr: lines above
+// INFO in full (prefixed with the process's name) to show when a test
+// fails, INFO lines only counted per role (victim, steady, last) and
+// message, to show how the work was shared.
+type childLogs struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	counts map[string]map[string]int // role → msg → lines
+}
+
+func (l *childLogs) writer(name string) io.Writer {
+	role, _, _ := strings.Cut(name, "-")
+	return prefixWriter{l: l, name: name, role: role}
+}
+
+type prefixWriter struct {
+	l          *childLogs
+	name, role string
+}
+
+func (w prefixWriter) Write(p []byte) (int, error) {
+	w.l.mu.Lock()
+	defer w.l.mu.Unlock()
+	for line := range strings.Lines(string(p)) {
+		if strings.Contains(line, " level=INFO ") {
+			_, msg, _ := strings.Cut(line, ` msg="`)
+			msg, _, _ = strings.Cut(msg, `"`)
+			if w.l.counts == nil {
+				w.l.counts = map[string]map[string]int{}
+			}
+			if w.l.counts[w.role] == nil {
+				w.l.counts[w.role] = map[string]int{}
+			}
+			w.l.counts[w.role][msg]++
+			continue
+		}
+		w.l.buf.WriteString(w.name + ": " + line)
+	}
+	return len(p), nil
+}
+
+// shares says how many messages each role stored and processed and how
+// many acks it sent, as its INFO logs tell.
+func (l *childLogs) shares() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var parts []string
+	for _, role := range slices.Sorted(maps.Keys(l.counts)) {
+		c := l.counts[role]
+		parts = append(parts, fmt.Sprintf("%s stored %d, processed %d, sent %d acks", role, c["message stored"], c["message processed"], c["ack sent"]))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// dump logs the last 200 lines above INFO the children wrote.
+func (l *childLogs) dump(t *testing.T) {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lines := strings.Split(strings.TrimRight(l.buf.String(), "\n"), "\n")
+	if len(lines) > 200 {
+		t.Logf("receiver processes: %d lines of stderr, the last 200:", len(lines))
+		lines = lines[len(lines)-200:]
+	}
+	for _, s := range lines {
+		t.Log(s)
 	}
 }
