@@ -204,10 +204,15 @@ func (c Config) httpClient() (*http.Client, error) {
 		ResponseHeaderTimeout: c.ResponseTimeout,
 		ExpectContinueTimeout: time.Second,
 		IdleConnTimeout:       90 * time.Second,
-		MaxIdleConnsPerHost:   4,
-		DisableCompression:    true,
-		WriteBufferSize:       64 << 10,
-		ReadBufferSize:        64 << 10,
+		// Keep a connection for each concurrent request (a receiver
+		// downloads with many workers): with fewer, every burst closes the
+		// extra connections and the next opens them again, and the TLS
+		// handshakes cost client and server more CPU than the requests
+		// (gpcm bench mesh: 200 → 560 msgs/s once they stayed open).
+		MaxIdleConnsPerHost: 64,
+		DisableCompression:  true,
+		WriteBufferSize:     64 << 10,
+		ReadBufferSize:      64 << 10,
 	}
 	return &http.Client{Transport: tr}, nil
 }

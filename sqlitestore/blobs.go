@@ -16,6 +16,12 @@ import (
 // tier.Store; larger bodies belong in files or S3.
 const MaxBlobSize = 64 << 20
 
+const (
+	qPutBlob = `INSERT INTO blobs (key, data) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET data = excluded.data`
+	qDeleteBlob = `DELETE FROM blobs WHERE key = ?`
+)
+
 // BlobStore is a blob.Store whose objects are rows of the database (table
 // blobs). A Put goes through the same group-commit writer as the MESH
 // store's writes, so concurrent Puts share one transaction and one fsync,
@@ -46,8 +52,7 @@ func (s *BlobStore) Put(ctx context.Context, key string, r io.Reader) (int64, er
 		}
 	}
 	err := s.db.batch.do(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO blobs (key, data) VALUES (?, ?)
-			ON CONFLICT (key) DO UPDATE SET data = excluded.data`, key, data)
+		_, err := s.db.txExec(ctx, tx, qPutBlob, key, data)
 		return err
 	})
 	if err != nil {
@@ -62,7 +67,7 @@ func (s *BlobStore) Open(ctx context.Context, key string, off int64) (io.ReadClo
 		return nil, err
 	}
 	var data []byte
-	err := s.db.read.QueryRowContext(ctx, `SELECT data FROM blobs WHERE key = ?`, key).Scan(&data)
+	err := s.db.queryRow(ctx, `SELECT data FROM blobs WHERE key = ?`, key).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %q", blob.ErrNotFound, key)
 	}
@@ -82,7 +87,7 @@ func (s *BlobStore) Size(ctx context.Context, key string) (int64, error) {
 		return 0, err
 	}
 	var n int64
-	err := s.db.read.QueryRowContext(ctx, `SELECT length(data) FROM blobs WHERE key = ?`, key).Scan(&n)
+	err := s.db.queryRow(ctx, `SELECT length(data) FROM blobs WHERE key = ?`, key).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("%w: %q", blob.ErrNotFound, key)
 	}
@@ -99,7 +104,7 @@ func (s *BlobStore) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	err := s.db.batch.do(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM blobs WHERE key = ?`, key)
+		_, err := s.db.txExec(ctx, tx, qDeleteBlob, key)
 		return err
 	})
 	if err != nil {

@@ -20,11 +20,12 @@ var errClosed = errors.New("sqlitestore: database closed")
 // is rolled back alone and the others still commit. A request is answered
 // only after the commit that holds it.
 type batcher struct {
-	db   *sql.DB
-	ops  chan *batchOp
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	owner *DB
+	db    *sql.DB
+	ops   chan *batchOp
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
 }
 
 type batchOp struct {
@@ -36,11 +37,18 @@ type batchOp struct {
 	lazy bool
 }
 
+// Each request of a batch runs in this savepoint (released before the next).
+const (
+	qSavepoint  = `SAVEPOINT op`
+	qRollbackTo = `ROLLBACK TO op`
+	qRelease    = `RELEASE op`
+)
+
 // maxBatch bounds how many requests share one transaction.
 const maxBatch = 128
 
-func newBatcher(db *sql.DB) *batcher {
-	b := &batcher{db: db, ops: make(chan *batchOp), stop: make(chan struct{}), done: make(chan struct{})}
+func newBatcher(owner *DB) *batcher {
+	b := &batcher{owner: owner, db: owner.write, ops: make(chan *batchOp), stop: make(chan struct{}), done: make(chan struct{})}
 	go b.run()
 	return b
 }
@@ -118,15 +126,13 @@ func (b *batcher) commit(batch []*batchOp) {
 		return
 	}
 	defer conn.Close()
-	sync := "FULL"
+	// The writer connection is always synchronous FULL (set at Open) except
+	// during a lazy batch.
 	if lazy {
-		sync = "NORMAL"
-	}
-	if _, err := conn.ExecContext(context.Background(), `PRAGMA synchronous = `+sync); err != nil {
-		answer(err)
-		return
-	}
-	if lazy {
+		if _, err := conn.ExecContext(context.Background(), `PRAGMA synchronous = NORMAL`); err != nil {
+			answer(err)
+			return
+		}
 		// The writer connection is shared with other stores: leave it
 		// fully synchronous again, or discard it.
 		defer func() {
@@ -140,27 +146,42 @@ func (b *batcher) commit(batch []*batchOp) {
 		answer(err)
 		return
 	}
+	if len(batch) == 1 {
+		// Alone in its transaction, a request needs no savepoint.
+		op := batch[0]
+		err := op.ctx.Err()
+		if err == nil {
+			err = op.fn(tx)
+		}
+		if err != nil {
+			_ = tx.Rollback()
+			op.errc <- err
+			return
+		}
+		op.errc <- tx.Commit()
+		return
+	}
+	ctx := context.Background()
 	results := make([]error, len(batch))
 	for i, op := range batch {
 		if err := op.ctx.Err(); err != nil {
 			results[i] = err
 			continue
 		}
-		sp := fmt.Sprintf("op%d", i)
-		if _, err := tx.Exec(`SAVEPOINT ` + sp); err != nil {
+		if _, err := b.owner.txExec(ctx, tx, qSavepoint); err != nil {
 			_ = tx.Rollback()
 			answer(err)
 			return
 		}
 		if err := op.fn(tx); err != nil {
 			results[i] = err
-			if _, rerr := tx.Exec(`ROLLBACK TO ` + sp); rerr != nil {
+			if _, rerr := b.owner.txExec(ctx, tx, qRollbackTo); rerr != nil {
 				_ = tx.Rollback()
 				answer(fmt.Errorf("roll back failed request: %w (after %v)", rerr, err))
 				return
 			}
 		}
-		if _, err := tx.Exec(`RELEASE ` + sp); err != nil {
+		if _, err := b.owner.txExec(ctx, tx, qRelease); err != nil {
 			_ = tx.Rollback()
 			answer(err)
 			return

@@ -27,6 +27,8 @@ type DB struct {
 	read  *sql.DB
 	// batch groups the MESH store's write transactions (see batcher).
 	batch *batcher
+	// wstmts and rstmts are prepared statements (see stmts.go).
+	wstmts, rstmts *stmtCache
 }
 
 // Open opens (creating if needed) the database file at path and applies
@@ -69,7 +71,16 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	db.read = r
-	db.batch = newBatcher(w)
+	db.wstmts, db.rstmts = newStmtCache(w), newStmtCache(r)
+	for _, q := range hotWrites {
+		if _, err := db.wstmts.prepare(ctx, q); err != nil {
+			db.wstmts.close()
+			r.Close()
+			w.Close()
+			return nil, fmt.Errorf("sqlitestore: open %q: prepare %q: %w", path, q, err)
+		}
+	}
+	db.batch = newBatcher(db)
 	return db, nil
 }
 
@@ -77,6 +88,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 func (db *DB) Close() error {
 	if db.batch != nil {
 		db.batch.close()
+	}
+	if db.wstmts != nil {
+		db.wstmts.close()
+		db.rstmts.close()
 	}
 	var errs []error
 	if db.read != nil {

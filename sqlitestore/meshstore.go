@@ -61,7 +61,7 @@ func scanMailbox(sc interface{ Scan(...any) error }) (meshserver.Mailbox, error)
 
 // GetMailbox returns meshserver.ErrNotFound for an unknown id.
 func (s *MeshStore) GetMailbox(ctx context.Context, id string) (meshserver.Mailbox, error) {
-	mb, err := scanMailbox(s.db.read.QueryRowContext(ctx, `SELECT `+mailboxCols+` FROM mesh_mailboxes WHERE id = ?`, id))
+	mb, err := scanMailbox(s.db.queryRow(ctx, qMailboxByID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return mb, fmt.Errorf("mailbox %s: %w", id, meshserver.ErrNotFound)
 	}
@@ -122,13 +122,21 @@ func scanMessage(sc interface{ Scan(...any) error }) (meshserver.Message, error)
 	return m, err
 }
 
-type execer interface {
-	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
-}
+// Query texts of the hot path, prepared once (see stmts.go).
+const (
+	qInsertMessage = `INSERT INTO mesh_messages (` + messageCols + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertFirstChunk = `INSERT INTO mesh_chunks (message_id, n, size, blob_key) VALUES (?, ?, ?, ?)`
+	qMessageByID      = `SELECT ` + messageCols + ` FROM mesh_messages WHERE id = ?`
+	qMailboxByID      = `SELECT ` + mailboxCols + ` FROM mesh_mailboxes WHERE id = ?`
+	qChunk            = `SELECT size, blob_key FROM mesh_chunks WHERE message_id = ? AND n = ?`
+	qUpdateStatus     = `UPDATE mesh_messages SET status = ?, status_code = ?, status_event = ?,
+			status_description = ?, status_at = ?, acked_at = ? WHERE id = ?`
+	qInsertNonce = `INSERT INTO mesh_nonces (mailbox, nonce, count, used_at) VALUES (?, ?, ?, ?)`
+)
 
-func insertMessage(ctx context.Context, ex execer, m meshserver.Message) error {
-	_, err := ex.ExecContext(ctx, `INSERT INTO mesh_messages (`+messageCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+func (s *MeshStore) insertMessage(ctx context.Context, tx *sql.Tx, m meshserver.Message) error {
+	_, err := s.db.txExec(ctx, tx, qInsertMessage,
 		m.ID, m.MessageType, m.Sender, m.Recipient, m.WorkflowID, m.Subject, m.LocalID, m.PartnerID, m.FileName,
 		m.Checksum, m.ContentType, m.ContentEncoding, m.Encrypted, m.Compressed, m.LinkedMsgID, m.Status,
 		m.StatusCode, m.StatusEvent, m.StatusDescription, m.TotalChunks, m.Size, toMicros(m.CreatedAt),
@@ -142,12 +150,11 @@ func insertMessage(ctx context.Context, ex execer, m meshserver.Message) error {
 // CreateMessage inserts m and its first chunk in one transaction.
 func (s *MeshStore) CreateMessage(ctx context.Context, m meshserver.Message, first *meshserver.Chunk) error {
 	return s.tx(ctx, "create message "+m.ID, func(tx *sql.Tx) error {
-		if err := insertMessage(ctx, tx, m); err != nil {
+		if err := s.insertMessage(ctx, tx, m); err != nil {
 			return err
 		}
 		if first != nil {
-			_, err := tx.ExecContext(ctx, `INSERT INTO mesh_chunks (message_id, n, size, blob_key) VALUES (?, ?, ?, ?)`,
-				m.ID, first.Number, first.Size, first.BlobKey)
+			_, err := s.db.txExec(ctx, tx, qInsertFirstChunk, m.ID, first.Number, first.Size, first.BlobKey)
 			return err
 		}
 		return nil
@@ -166,7 +173,7 @@ func (s *MeshStore) tx(ctx context.Context, what string, fn func(tx *sql.Tx) err
 
 // GetMessage returns meshserver.ErrNotFound for an unknown id.
 func (s *MeshStore) GetMessage(ctx context.Context, id string) (meshserver.Message, error) {
-	m, err := scanMessage(s.db.read.QueryRowContext(ctx, `SELECT `+messageCols+` FROM mesh_messages WHERE id = ?`, id))
+	m, err := scanMessage(s.db.queryRow(ctx, qMessageByID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, fmt.Errorf("message %s: %w", id, meshserver.ErrNotFound)
 	}
@@ -182,7 +189,7 @@ func (s *MeshStore) AddChunk(ctx context.Context, p meshserver.AddChunkParams) (
 	c := p.Chunk
 	err := s.tx(ctx, fmt.Sprintf("add chunk %d of %s", c.Number, c.MessageID), func(tx *sql.Tx) error {
 		var err error
-		m, err = scanMessage(tx.QueryRowContext(ctx, `SELECT `+messageCols+` FROM mesh_messages WHERE id = ?`, c.MessageID))
+		m, err = scanMessage(s.db.txQueryRow(ctx, tx, qMessageByID, c.MessageID))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("message %s: %w", c.MessageID, meshserver.ErrNotFound)
 		}
@@ -216,7 +223,7 @@ func (s *MeshStore) AddChunk(ctx context.Context, p meshserver.AddChunkParams) (
 // GetChunk returns a chunk record.
 func (s *MeshStore) GetChunk(ctx context.Context, messageID string, n int) (meshserver.Chunk, error) {
 	c := meshserver.Chunk{MessageID: messageID, Number: n}
-	err := s.db.read.QueryRowContext(ctx, `SELECT size, blob_key FROM mesh_chunks WHERE message_id = ? AND n = ?`, messageID, n).Scan(&c.Size, &c.BlobKey)
+	err := s.db.queryRow(ctx, qChunk, messageID, n).Scan(&c.Size, &c.BlobKey)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("chunk %d of %s: %w", n, messageID, meshserver.ErrNotFound)
 	}
@@ -263,7 +270,7 @@ func (s *MeshStore) ListInbox(ctx context.Context, p meshserver.ListInboxParams)
 }
 
 func (s *MeshStore) queryMessages(ctx context.Context, what, q string, args ...any) ([]meshserver.Message, error) {
-	rows, err := s.db.read.QueryContext(ctx, q, args...)
+	rows, err := s.db.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: %s: %w", what, err)
 	}
@@ -285,7 +292,7 @@ func (s *MeshStore) queryMessages(ctx context.Context, what, q string, args ...a
 // CountInbox counts accepted messages addressed to mailbox.
 func (s *MeshStore) CountInbox(ctx context.Context, mailbox string) (int, error) {
 	var n int
-	err := s.db.read.QueryRowContext(ctx, `SELECT count(*) FROM mesh_messages WHERE recipient = ? AND status = ?`, mailbox, meshserver.StatusAccepted).Scan(&n)
+	err := s.db.queryRow(ctx, `SELECT count(*) FROM mesh_messages WHERE recipient = ? AND status = ?`, mailbox, meshserver.StatusAccepted).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("sqlitestore: count inbox: %w", err)
 	}
@@ -333,7 +340,7 @@ func (s *MeshStore) UpdateStatus(ctx context.Context, p meshserver.UpdateStatusP
 	var m meshserver.Message
 	err := s.tx(ctx, "update status of "+p.ID, func(tx *sql.Tx) error {
 		var err error
-		m, err = scanMessage(tx.QueryRowContext(ctx, `SELECT `+messageCols+` FROM mesh_messages WHERE id = ?`, p.ID))
+		m, err = scanMessage(s.db.txQueryRow(ctx, tx, qMessageByID, p.ID))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("message %s: %w", p.ID, meshserver.ErrNotFound)
 		}
@@ -351,8 +358,7 @@ func (s *MeshStore) UpdateStatus(ctx context.Context, p meshserver.UpdateStatusP
 		if p.To == meshserver.StatusAcknowledged {
 			m.AckedAt = p.At
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE mesh_messages SET status = ?, status_code = ?, status_event = ?,
-			status_description = ?, status_at = ?, acked_at = ? WHERE id = ?`,
+		_, err = s.db.txExec(ctx, tx, qUpdateStatus,
 			m.Status, m.StatusCode, m.StatusEvent, m.StatusDescription, toMicros(m.StatusAt), toMicros(m.AckedAt), m.ID)
 		return err
 	})
@@ -392,7 +398,7 @@ func (s *MeshStore) ExpireDue(ctx context.Context, p meshserver.ExpireParams) ([
 			if p.Report != nil {
 				r := p.Report(m)
 				m.StatusCode, m.StatusEvent, m.StatusDescription = r.StatusCode, r.StatusEvent, r.StatusDescription
-				if err := insertMessage(ctx, tx, r); err != nil {
+				if err := s.insertMessage(ctx, tx, r); err != nil {
 					return err
 				}
 			}
@@ -505,8 +511,7 @@ func (s *MeshStore) PurgeMessages(ctx context.Context, before time.Time, limit i
 // whose 2-hour window then bounds any replay; a process crash loses none).
 func (s *MeshStore) UseNonce(ctx context.Context, p meshserver.UseNonceParams) error {
 	err := s.db.batch.doLazy(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO mesh_nonces (mailbox, nonce, count, used_at) VALUES (?, ?, ?, ?)`,
-			p.Mailbox, p.Nonce, p.Count, toMicros(p.At))
+		_, err := s.db.txExec(ctx, tx, qInsertNonce, p.Mailbox, p.Nonce, p.Count, toMicros(p.At))
 		if isUniqueViolation(err) {
 			return meshserver.ErrReplay
 		}
