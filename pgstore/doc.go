@@ -31,6 +31,10 @@
 // single-use because (mailbox, nonce, count) is the primary key of
 // mesh_nonces. Nothing that matters lives in a process's memory.
 //
+// DB.Blobs returns a blob.Store on the same database (table blobs, bytea)
+// for small payloads, used behind a tier.Store in front of S3: a small
+// chunk then costs one INSERT instead of an S3 PUT.
+//
 // Options.Schema places every table in one PostgreSQL schema (created when
 // missing), so several independent servers, or parallel tests (see
 // pgstoretest), can share a database.
