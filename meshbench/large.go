@@ -214,6 +214,32 @@ func ProcessMemory(pid int) (Memory, error) {
 	return m, nil
 }
 
+// ProcessCPU reads the user plus system CPU time process pid has used so
+// far from /proc/PID/stat (Linux only; in USER_HZ ticks, 100 per second).
+func ProcessCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("meshbench: CPU time of process %d: %w", pid, err)
+	}
+	// The command name (field 2) is in parentheses and may hold spaces:
+	// count fields after its closing parenthesis.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, fmt.Errorf("meshbench: CPU time of process %d: unexpected /proc/%d/stat", pid, pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
+	if len(f) < 13 {
+		return 0, fmt.Errorf("meshbench: CPU time of process %d: short /proc/%d/stat", pid, pid)
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("meshbench: CPU time of process %d: unexpected /proc/%d/stat", pid, pid)
+	}
+	return time.Duration(ut+st) * (time.Second / 100), nil
+}
+
 // RequireLoopback accepts only URLs whose host is a loopback IP address or
 // "localhost": load is never driven at a shared or live service.
 func RequireLoopback(raw string) error {

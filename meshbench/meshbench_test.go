@@ -191,3 +191,16 @@ func TestDiskBaselineAndMemory(t *testing.T) {
 		t.Errorf("got %+v", m)
 	}
 }
+
+func TestProcessCPU(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	d, err := meshbench.ProcessCPU(os.Getpid())
+	if err != nil || d < 0 {
+		t.Fatalf("ProcessCPU(self): got %v, %v; want a duration, nil", d, err)
+	}
+	if _, err := meshbench.ProcessCPU(-1); err == nil {
+		t.Fatal("ProcessCPU(-1): got nil error")
+	}
+}

@@ -249,7 +249,7 @@ func runBenchMesh(ctx context.Context, env *Env, args []string) error {
 	if large > 0 {
 		runErr = benchLarge(ctx, env, &f, &ours, large, rep)
 	} else {
-		runErr = benchLoads(ctx, env, &f, targets, size, rep)
+		runErr = benchLoads(ctx, env, &f, targets, size, rep, pid)
 	}
 	if pid != 0 {
 		if m, err := meshbench.ProcessMemory(pid); err == nil {
@@ -361,7 +361,9 @@ func (t *benchTarget) clients(env *Env, n int) ([]meshbench.Sender, meshbench.Re
 	return senders, recv, nil
 }
 
-func benchLoads(ctx context.Context, env *Env, f *benchFlags, targets []*benchTarget, size int64, rep *benchReport) error {
+// benchLoads runs the load against each target f.runs times. With pid (of
+// our server) not 0 it also reports our server's CPU time per message.
+func benchLoads(ctx context.Context, env *Env, f *benchFlags, targets []*benchTarget, size int64, rep *benchReport, pid int) error {
 	const rowFmt = "%3s  %-6s  %8s  %8s  %9s  %7s  %9s  %9s  %9s  %9s  %9s  %6s\n"
 	if !f.json {
 		fmt.Fprintf(env.Stdout, "load: %d messages of %d B per run, %d senders, receiver with %d download workers, %s -> %s, workflow %s\n",
@@ -380,6 +382,12 @@ func benchLoads(ctx context.Context, env *Env, f *benchFlags, targets []*benchTa
 				return fmt.Errorf("%s: %w", t.name, err)
 			}
 			seed++
+			var cpu0 time.Duration
+			cpuKnown := false
+			if pid != 0 && t.name == "ours" {
+				cpu0, err = meshbench.ProcessCPU(pid)
+				cpuKnown = err == nil
+			}
 			res, err := meshbench.Run(ctx, meshbench.Load{
 				Senders: senders, Receiver: recv, Workers: f.workers, To: t.to, WorkflowID: f.workflow,
 				Messages: f.messages, Size: size, Seed: seed, Idle: f.idle,
@@ -392,11 +400,20 @@ func benchLoads(ctx context.Context, env *Env, f *benchFlags, targets []*benchTa
 			if err != nil {
 				row.Error = err.Error()
 			}
+			var cpu time.Duration
+			if cpu1, cerr := meshbench.ProcessCPU(pid); cpuKnown && cerr == nil && res.Messages > 0 {
+				cpu = cpu1 - cpu0
+				row.ServerCPUSeconds = round(cpu.Seconds(), 2)
+				row.ServerCPUPerMsgMs = round(ms(cpu)/float64(res.Messages), 3)
+			}
 			rep.Runs = append(rep.Runs, row)
 			if !f.json {
 				fmt.Fprintf(env.Stdout, rowFmt, fmt.Sprint(run), t.name, fmt.Sprint(res.Messages), fmt.Sprintf("%.2f", res.Elapsed.Seconds()),
 					fmt.Sprintf("%.1f", res.Rate()), fmt.Sprintf("%.2f", res.MBps()), fmtDur(res.Send.P50), fmtDur(res.Send.P99),
 					fmtDur(res.EndToEnd.P50), fmtDur(res.EndToEnd.P99), fmtDur(res.EndToEnd.Max), fmt.Sprint(res.SendErrors))
+				if row.ServerCPUSeconds > 0 {
+					fmt.Fprintf(env.Stdout, "     %s: server CPU %.2f s, %.3f ms per message\n", t.name, row.ServerCPUSeconds, row.ServerCPUPerMsgMs)
+				}
 				if res.Retried > 0 || res.Foreign > 0 {
 					fmt.Fprintf(env.Stdout, "     %s: %d operations retried, %d other messages left in the inbox; errors: %s\n",
 						t.name, res.Retried, res.Foreign, strings.Join(res.RetryErrors, "; "))
@@ -520,23 +537,27 @@ type benchTargetJSON struct {
 }
 
 type benchRunJSON struct {
-	Run        int      `json:"run"`
-	Target     string   `json:"target"`
-	Messages   int      `json:"messages"`
-	Seconds    float64  `json:"seconds"`
-	MsgsPerSec float64  `json:"msgs_per_sec"`
-	MBps       float64  `json:"mb_per_sec"`
-	SendP50ms  float64  `json:"send_p50_ms"`
-	SendP99ms  float64  `json:"send_p99_ms"`
-	E2EP50ms   float64  `json:"e2e_p50_ms"`
-	E2EP90ms   float64  `json:"e2e_p90_ms"`
-	E2EP99ms   float64  `json:"e2e_p99_ms"`
-	E2EMaxms   float64  `json:"e2e_max_ms"`
-	SendErrors int      `json:"send_errors"`
-	Foreign    int      `json:"foreign"`
-	Retried    int      `json:"retried"`
-	RetryErrs  []string `json:"retry_errors,omitempty"`
-	Error      string   `json:"error,omitempty"`
+	Run        int     `json:"run"`
+	Target     string  `json:"target"`
+	Messages   int     `json:"messages"`
+	Seconds    float64 `json:"seconds"`
+	MsgsPerSec float64 `json:"msgs_per_sec"`
+	MBps       float64 `json:"mb_per_sec"`
+	SendP50ms  float64 `json:"send_p50_ms"`
+	SendP99ms  float64 `json:"send_p99_ms"`
+	E2EP50ms   float64 `json:"e2e_p50_ms"`
+	E2EP90ms   float64 `json:"e2e_p90_ms"`
+	E2EP99ms   float64 `json:"e2e_p99_ms"`
+	E2EMaxms   float64 `json:"e2e_max_ms"`
+	// ServerCPUSeconds is the user+system CPU time our server process
+	// spent during the run (when its PID is known), per message in ms.
+	ServerCPUSeconds  float64  `json:"server_cpu_s,omitempty"`
+	ServerCPUPerMsgMs float64  `json:"server_cpu_ms_per_msg,omitempty"`
+	SendErrors        int      `json:"send_errors"`
+	Foreign           int      `json:"foreign"`
+	Retried           int      `json:"retried"`
+	RetryErrs         []string `json:"retry_errors,omitempty"`
+	Error             string   `json:"error,omitempty"`
 }
 
 type benchLargeJSON struct {
