@@ -44,7 +44,7 @@ func TestMigrateConcurrently(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"blobs_0001_init.sql", "mesh_0001_init.sql", "receiver_0001_init.sql", "sender_0001_init.sql"}
+	want := []string{"blobs_0001_init.sql", "mesh_0001_init.sql", "receiver_0001_init.sql", "receiver_0002_payload.sql", "sender_0001_init.sql"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("migrations: got %v, want %v recorded once", names, want)
 	}

@@ -3,7 +3,6 @@ package pgstore
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -98,17 +97,18 @@ func (s *ReceiverStore) RecordMessages(ctx context.Context, ps []receiver.Record
 	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
 		out = out[:0]
 		for _, p := range ps {
-			tag, err := tx.Exec(ctx, `INSERT INTO receiver_messages (mesh_id, workflow_id, sender, recipient, subject, local_id,
-				blob_key, size, received_at, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (mesh_id) DO NOTHING`,
-				p.MeshID, p.WorkflowID, p.From, p.To, p.Subject, p.LocalID, p.BlobKey, p.Size, micros(p.ReceivedAt), string(receiver.MessageReceived))
+			m, err := scanRMsg(tx.QueryRow(ctx, `INSERT INTO receiver_messages (mesh_id, workflow_id, sender, recipient, subject, local_id,
+				blob_key, size, received_at, state, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (mesh_id) DO NOTHING
+				RETURNING `+rmsgCols,
+				p.MeshID, p.WorkflowID, p.From, p.To, p.Subject, p.LocalID, p.BlobKey, p.Size, micros(p.ReceivedAt), string(receiver.MessageReceived), p.Payload))
+			created := err == nil
+			if errors.Is(err, pgx.ErrNoRows) {
+				m, err = s.getMsg(ctx, tx, `mesh_id = $1`, p.MeshID)
+			}
 			if err != nil {
 				return fmt.Errorf("pgstore: record message %s: %w", p.MeshID, err)
 			}
-			m, err := s.getMsg(ctx, tx, `mesh_id = $1`, p.MeshID)
-			if err != nil {
-				return err
-			}
-			out = append(out, receiver.Recorded{Message: m, Created: tag.RowsAffected() == 1})
+			out = append(out, receiver.Recorded{Message: m, Created: created})
 		}
 		return nil
 	})
@@ -174,10 +174,14 @@ func (s *ReceiverStore) GetMessageByMeshID(ctx context.Context, meshID string) (
 // skipping rows another process is claiming at the same moment.
 func (s *ReceiverStore) ClaimMessages(ctx context.Context, p receiver.ClaimParams) ([]receiver.Message, error) {
 	now := micros(p.Now)
-	out, err := collectRMsgs(s.db.pool.Query(ctx, `UPDATE receiver_messages SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
+	rows, err := s.db.pool.Query(ctx, `UPDATE receiver_messages SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
 		WHERE id IN (SELECT id FROM receiver_messages WHERE state = $3 AND lease_until < $4 AND next_attempt_at <= $4
 			ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED)
-		RETURNING `+rmsgCols, p.Owner, micros(p.Now.Add(p.Lease)), string(receiver.MessageReceived), now, p.Limit))
+		RETURNING `+rmsgCols+`, payload`, p.Owner, micros(p.Now.Add(p.Lease)), string(receiver.MessageReceived), now, p.Limit)
+	var out []receiver.Message
+	if err == nil {
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (receiver.Message, error) { return scanRMsgPayload(r) })
+	}
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: claim messages: %w", err)
 	}
@@ -201,107 +205,11 @@ func (s *ReceiverStore) ReleaseMessage(ctx context.Context, p receiver.ReleasePa
 // CompleteMessage records a message's outcome, its duplicate keys, its
 // document and its acks in one transaction, holding the message row locked.
 func (s *ReceiverStore) CompleteMessage(ctx context.Context, p receiver.CompleteParams) (receiver.Document, error) {
-	var doc receiver.Document
-	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
-		doc = receiver.Document{}
-		var state, owner string
-		err := tx.QueryRow(ctx, `SELECT state, lease_owner FROM receiver_messages WHERE id = $1 FOR UPDATE`, p.ID).Scan(&state, &owner)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("complete message %d: %w", p.ID, receiver.ErrNotFound)
-		}
-		if err != nil {
-			return err
-		}
-		if state != string(receiver.MessageReceived) || owner != p.Owner {
-			return fmt.Errorf("complete message %d: not claimed by this worker: %w", p.ID, receiver.ErrConflict)
-		}
-		for _, k := range p.Keys {
-			if _, err := tx.Exec(ctx, `INSERT INTO receiver_message_keys (key, message_id) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, k, p.ID); err != nil {
-				return err
-			}
-			var holder int64
-			if err := tx.QueryRow(ctx, `SELECT message_id FROM receiver_message_keys WHERE key = $1`, k).Scan(&holder); err != nil {
-				return err
-			}
-			if holder != p.ID {
-				return fmt.Errorf("message %d repeats message %d: %w", p.ID, holder, receiver.ErrDuplicateMessage)
-			}
-		}
-		now := micros(p.Now)
-		if d := p.Document; d != nil {
-			if d.DocumentID != "" {
-				var n int
-				if err := tx.QueryRow(ctx, `SELECT count(*) FROM receiver_documents WHERE document_id = $1`, d.DocumentID).Scan(&n); err != nil {
-					return err
-				}
-				if n > 0 {
-					return fmt.Errorf("message %d: %w", p.ID, receiver.ErrDuplicateDocument)
-				}
-			}
-			var replaces int64
-			if t := d.ReplacesIdentifier; t != "" {
-				err := tx.QueryRow(ctx, `SELECT id FROM receiver_documents WHERE document_id = $1 OR doc_bundle_id = $1 OR message_bundle_id = $1
-					ORDER BY id DESC LIMIT 1 FOR UPDATE`, t).Scan(&replaces)
-				if errors.Is(err, pgx.ErrNoRows) {
-					return fmt.Errorf("message %d: %w", p.ID, receiver.ErrReplacementTarget)
-				}
-				if err != nil {
-					return err
-				}
-			}
-			findings, err := json.Marshal(rcvNonNil(d.Findings))
-			if err != nil {
-				return err
-			}
-			atts, err := json.Marshal(rcvStoredAtts(d.Attachments))
-			if err != nil {
-				return err
-			}
-			err = tx.QueryRow(ctx, `INSERT INTO receiver_documents (message_id, document_id, doc_bundle_id, message_bundle_id, state,
-				subject, type_label, recipient_type, nhs_number, birth_date, family, given, version, sender_reference, sender, replacement,
-				replaces_id, match_reason, busack_code, confirmed_ack_code, hold_until, findings, attachments, created_at, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $24)
-				RETURNING id`,
-				p.ID, d.DocumentID, d.DocBundleID, d.MessageBundleID, string(d.State), d.Subject, d.TypeLabel, d.RecipientType,
-				d.Patient.NHSNumber, d.Patient.BirthDate, d.Patient.Family, d.Patient.Given, d.Version, d.SenderReference, d.From,
-				replaces != 0, replaces, d.MatchReason, d.BusAckCode, d.ConfirmedAckCode, micros(d.HoldUntil),
-				string(findings), string(atts), now).Scan(&doc.ID)
-			if isUniqueViolation(err) {
-				// A concurrent process filed the same document identifier
-				// first (the unique index decides).
-				return fmt.Errorf("message %d: %w", p.ID, receiver.ErrDuplicateDocument)
-			}
-			if err != nil {
-				return err
-			}
-			if replaces != 0 {
-				if _, err := tx.Exec(ctx, `UPDATE receiver_documents SET replaced_by_id = $1, updated_at = $2 WHERE id = $3`, doc.ID, now, replaces); err != nil {
-					return err
-				}
-				if err := rcvArchiveReplaced(ctx, tx, d.State, replaces, doc.ID, now); err != nil {
-					return err
-				}
-			}
-		}
-		if err := rcvInsertAcks(ctx, tx, p.ID, p.Acks, now); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE receiver_messages SET state = $1, lease_owner = '', lease_until = 0, header_id = $2,
-			bundle_identifier = $3, sender_reference = $4, busack_requested = $5, infack_code = $6, processed_at = $7, last_error = '' WHERE id = $8`,
-			string(p.State), p.HeaderID, p.BundleIdentifier, p.SenderReference, p.BusAckRequested, p.InfAckCode, now, p.ID); err != nil {
-			return err
-		}
-		if doc.ID != 0 {
-			var err error
-			doc, err = rcvGetDoc(ctx, tx, doc.ID, "")
-			return err
-		}
-		return nil
-	})
+	docs, err := s.CompleteMessages(ctx, []receiver.CompleteParams{p})
 	if err != nil {
-		return doc, rcvErr(fmt.Sprintf("complete message %d", p.ID), err)
+		return receiver.Document{}, err
 	}
-	return doc, nil
+	return docs[0], nil
 }
 
 // rcvArchiveReplaced archives the replaced document once its replacement is

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/gpcm/gpcm/itk3"
@@ -13,16 +12,21 @@ import (
 	"github.com/gpcm/gpcm/senddoc"
 )
 
-// SendAcks claims a batch of unsent acknowledgements and sends each to the
-// original sender's mailbox; the sent mark is recorded after MESH accepted
-// it. It returns how many were sent.
+// SendAcks claims a batch of unsent acknowledgements and sends them to the
+// original senders' mailboxes concurrently; the sent marks are recorded in
+// one transaction after MESH accepted them. It returns how many were sent.
 func (r *Receiver) SendAcks(ctx context.Context) (int, error) {
 	acks, err := r.cfg.Store.ClaimAcks(ctx, ClaimParams{Owner: r.cfg.Owner, Now: r.cfg.Now(), Lease: r.cfg.Lease, Limit: r.cfg.Batch})
-	if err != nil {
+	if err != nil || len(acks) == 0 {
 		return 0, err
 	}
-	var n atomic.Int64
-	err = forEach(r.cfg.Workers, acks, func(a Ack) error {
+	meshIDs := make([]string, len(acks))
+	idx := make([]int, len(acks))
+	for i := range idx {
+		idx[i] = i
+	}
+	err = forEach(r.cfg.Workers, idx, func(i int) error {
+		a := acks[i]
 		meshID, err := r.sendAck(ctx, a)
 		if err != nil {
 			errs := []error{err}
@@ -34,18 +38,30 @@ func (r *Receiver) SendAcks(ctx context.Context) (int, error) {
 			}
 			return errors.Join(errs...)
 		}
-		if err := r.cfg.Store.MarkAckSent(context.WithoutCancel(ctx), a.ID, meshID, r.cfg.Now()); err != nil {
-			return err
-		}
-		r.metrics.ackSent(a.Code)
-		r.log.Info("ack sent", "ack", a.ID, "message", a.MessageID, "kind", a.Kind, "code", a.Code, "mesh_id", meshID, "response_header_id", a.HeaderID)
-		n.Add(1)
+		meshIDs[i] = meshID
 		return nil
 	})
-	if ctx.Err() != nil {
-		return int(n.Load()), ctx.Err()
+	var sent []AckSent
+	for i, a := range acks {
+		if meshIDs[i] != "" {
+			sent = append(sent, AckSent{ID: a.ID, MeshID: meshIDs[i]})
+		}
 	}
-	return int(n.Load()), err
+	// MESH has them: record that even if ctx ended meanwhile. Should this
+	// fail, the claims run out and the next send finds each by local ID.
+	if merr := r.cfg.Store.MarkAcksSent(context.WithoutCancel(ctx), sent, r.cfg.Now()); merr != nil {
+		return 0, errors.Join(err, merr)
+	}
+	for i, a := range acks {
+		if meshIDs[i] != "" {
+			r.metrics.ackSent(a.Code)
+			r.log.Info("ack sent", "ack", a.ID, "message", a.MessageID, "kind", a.Kind, "code", a.Code, "mesh_id", meshIDs[i], "response_header_id", a.HeaderID)
+		}
+	}
+	if ctx.Err() != nil {
+		return len(sent), ctx.Err()
+	}
+	return len(sent), err
 }
 
 func (r *Receiver) sendAck(ctx context.Context, a Ack) (string, error) {

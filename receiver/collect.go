@@ -1,9 +1,11 @@
 package receiver
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 
@@ -20,9 +22,11 @@ func (r *Receiver) Collect(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, m := range pend {
-		r.meshAck(ctx, m.MeshID)
+	ids := make([]string, len(pend))
+	for i, m := range pend {
+		ids[i] = m.MeshID
 	}
+	r.meshAckAll(ctx, ids)
 	n := 0
 	var errs []error
 	for _, wf := range Workflows {
@@ -50,25 +54,43 @@ func (r *Receiver) Collect(ctx context.Context) (int, error) {
 	return n, errors.Join(errs...)
 }
 
-// fetched is a downloaded message whose payload is in the blob store.
+// fetched is a downloaded message: its payload inline, or in the blob
+// store under key.
 type fetched struct {
-	meshID string
-	md     mesh.Message
-	key    string
-	size   int64
+	meshID  string
+	md      mesh.Message
+	key     string
+	size    int64
+	payload []byte
 }
 
 // collectPage downloads a page's new messages concurrently, records them
-// in listing (arrival) order, then acknowledges them on MESH.
+// in listing (arrival) order in one transaction, then acknowledges them on
+// MESH (and those an earlier round stored but could not acknowledge).
 func (r *Receiver) collectPage(ctx context.Context, ids []string) (int, error) {
-	got := make([]*fetched, len(ids))
-	idx := make([]int, len(ids))
+	known, err := r.cfg.Store.KnownMeshIDs(ctx, ids)
+	if err != nil {
+		return 0, err
+	}
+	var todo, toAck []string
+	for _, id := range ids {
+		acked, ok := known[id]
+		switch {
+		case !ok:
+			todo = append(todo, id)
+		case !acked:
+			// Stored before (the MESH ack was lost): acknowledge again.
+			toAck = append(toAck, id)
+		}
+	}
+	got := make([]*fetched, len(todo))
+	idx := make([]int, len(todo))
 	for i := range idx {
 		idx[i] = i
 	}
 	var errs []error
 	if err := forEach(r.cfg.Workers, idx, func(i int) error {
-		f, err := r.fetch(ctx, ids[i])
+		f, err := r.fetch(ctx, todo[i])
 		got[i] = f
 		return err
 	}); err != nil {
@@ -79,31 +101,39 @@ func (r *Receiver) collectPage(ctx context.Context, ids []string) (int, error) {
 		if f != nil {
 			params = append(params, RecordMessageParams{
 				MeshID: f.meshID, WorkflowID: f.md.WorkflowID, From: f.md.From, To: f.md.To, Subject: f.md.Subject,
-				LocalID: f.md.LocalID, BlobKey: f.key, Size: f.size, ReceivedAt: r.cfg.Now(),
+				LocalID: f.md.LocalID, BlobKey: f.key, Size: f.size, ReceivedAt: r.cfg.Now(), Payload: f.payload,
 			})
 		}
 	}
-	if len(params) == 0 {
-		return 0, errors.Join(errs...)
-	}
-	recs, err := r.cfg.Store.RecordMessages(ctx, params)
-	if err != nil {
-		return 0, errors.Join(append(errs, err)...)
-	}
 	n := 0
-	var toAck []string
-	for _, rec := range recs {
-		if rec.Created {
-			n++
-			r.metrics.received.Add(1)
-			r.log.Info("message stored", "mesh_id", rec.Message.MeshID, "id", rec.Message.ID, "workflow", rec.Message.WorkflowID, "bytes", rec.Message.Size)
+	if len(params) > 0 {
+		recs, err := r.cfg.Store.RecordMessages(ctx, params)
+		if err != nil {
+			return 0, errors.Join(append(errs, err)...)
 		}
-		toAck = append(toAck, rec.Message.MeshID)
+		for _, rec := range recs {
+			if rec.Created {
+				n++
+				r.metrics.received.Add(1)
+				r.log.Info("message stored", "mesh_id", rec.Message.MeshID, "id", rec.Message.ID, "workflow", rec.Message.WorkflowID, "bytes", rec.Message.Size)
+			}
+			toAck = append(toAck, rec.Message.MeshID)
+		}
 	}
-	// Acknowledge on MESH only now that the messages are stored.
+	r.meshAckAll(ctx, toAck)
+	return n, errors.Join(errs...)
+}
+
+// meshAckAll acknowledges stored messages on MESH concurrently and records
+// the acknowledgements in one statement; failures are retried by the next
+// round (the messages are stored, so nothing is lost).
+func (r *Receiver) meshAckAll(ctx context.Context, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
 	var mu sync.Mutex
 	var acked []string
-	_ = forEach(r.cfg.Workers, toAck, func(id string) error {
+	_ = forEach(r.cfg.Workers, ids, func(id string) error {
 		if err := r.cfg.Mesh.Ack(ctx, id); err != nil && !errors.Is(err, mesh.ErrNotFound) && !errors.Is(err, mesh.ErrGone) {
 			r.log.Warn("MESH acknowledge failed; will retry", "mesh_id", id, "err", err)
 			return nil
@@ -113,24 +143,15 @@ func (r *Receiver) collectPage(ctx context.Context, ids []string) (int, error) {
 		mu.Unlock()
 		return nil
 	})
-	if err := r.cfg.Store.MarkMeshAcked(ctx, acked...); err != nil {
+	if err := r.cfg.Store.MarkMeshAcked(context.WithoutCancel(ctx), acked...); err != nil {
 		r.log.Warn("recording MESH acknowledgements failed", "err", err)
 	}
-	return n, errors.Join(errs...)
 }
 
-// fetch downloads one message into the blob store; nil when there is
-// nothing to record (stored before, gone, or not ours).
+// fetch downloads one message: a payload up to InlineMax is kept in
+// memory for the Store, a larger one streamed into the blob store. It
+// returns nil when there is nothing to record (gone, or not ours).
 func (r *Receiver) fetch(ctx context.Context, meshID string) (*fetched, error) {
-	if m, err := r.cfg.Store.GetMessageByMeshID(ctx, meshID); err == nil {
-		// Stored before (the MESH ack was lost): acknowledge again.
-		if !m.MeshAcked {
-			r.meshAck(ctx, meshID)
-		}
-		return nil, nil
-	} else if !errors.Is(err, ErrNotFound) {
-		return nil, err
-	}
 	d, err := r.cfg.Mesh.Get(ctx, meshID)
 	if errors.Is(err, mesh.ErrGone) || errors.Is(err, mesh.ErrNotFound) {
 		// Another worker sharing the mailbox collected and acknowledged it
@@ -150,22 +171,23 @@ func (r *Receiver) fetch(ctx context.Context, meshID string) (*fetched, error) {
 		r.log.Info("left message in inbox", "mesh_id", meshID, "type", md.Type, "workflow", md.WorkflowID)
 		return nil, nil
 	}
-	key := "receiver/messages/" + meshID
-	size, err := r.cfg.Blobs.Put(ctx, key, d)
-	if err != nil {
+	f := &fetched{meshID: meshID, md: md, key: messageKeyPrefix + meshID}
+	var head []byte
+	if r.cfg.InlineMax >= 0 {
+		head, err = io.ReadAll(io.LimitReader(d, r.cfg.InlineMax+1))
+		if err != nil {
+			return nil, fmt.Errorf("receiver: download %s: %w", meshID, err)
+		}
+		if int64(len(head)) <= r.cfg.InlineMax {
+			if head == nil {
+				head = []byte{}
+			}
+			f.payload, f.size = head, int64(len(head))
+			return f, nil
+		}
+	}
+	if f.size, err = r.cfg.Blobs.Put(ctx, f.key, io.MultiReader(bytes.NewReader(head), d)); err != nil {
 		return nil, fmt.Errorf("receiver: store payload of %s: %w", meshID, err)
 	}
-	return &fetched{meshID: meshID, md: md, key: key, size: size}, nil
-}
-
-// meshAck acknowledges on MESH and records it; failures are retried by the
-// next round (the message is stored, so nothing is lost).
-func (r *Receiver) meshAck(ctx context.Context, meshID string) {
-	if err := r.cfg.Mesh.Ack(ctx, meshID); err != nil && !errors.Is(err, mesh.ErrNotFound) && !errors.Is(err, mesh.ErrGone) {
-		r.log.Warn("MESH acknowledge failed; will retry", "mesh_id", meshID, "err", err)
-		return
-	}
-	if err := r.cfg.Store.MarkMeshAcked(ctx, meshID); err != nil {
-		r.log.Warn("recording MESH acknowledge failed", "mesh_id", meshID, "err", err)
-	}
+	return f, nil
 }

@@ -5,8 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/gpcm/gpcm/fhir"
@@ -18,35 +18,185 @@ import (
 // Process claims a batch of stored messages and takes each through
 // validation, the infrastructure ack, patient matching, the business ack
 // and the worklist. It returns how many messages it completed.
+//
+// The messages are decided in parallel (decoding, validation, matching and
+// building the acks need nothing from each other), then their outcomes are
+// recorded in arrival order in one transaction, so that an original is in
+// the worklist before its replacement or repeat is judged, exactly as if
+// they were processed one at a time.
 func (r *Receiver) Process(ctx context.Context) (int, error) {
 	msgs, err := r.cfg.Store.ClaimMessages(ctx, ClaimParams{Owner: r.cfg.Owner, Now: r.cfg.Now(), Lease: r.cfg.Lease, Limit: r.cfg.Batch})
-	if err != nil {
+	if err != nil || len(msgs) == 0 {
 		return 0, err
 	}
-	// Messages are processed one after another, in arrival order, so that
-	// an original is in the worklist before its replacement or duplicate is
-	// judged; downloads and ack sends run concurrently.
-	var n atomic.Int64
-	err = forEach(1, msgs, func(m Message) error {
-		err := r.processOne(ctx, m)
-		if err == nil {
-			n.Add(1)
-			return nil
-		}
-		errs := []error{err}
-		retry := r.cfg.Now().Add(backoff(m.Attempts))
-		if rerr := r.cfg.Store.ReleaseMessage(context.WithoutCancel(ctx), ReleaseParams{ID: m.ID, Owner: r.cfg.Owner, Error: err.Error(), RetryAt: retry}); rerr != nil {
-			errs = append(errs, rerr)
-		}
-		if ctx.Err() == nil {
-			r.log.Warn("processing failed; will retry", "id", m.ID, "mesh_id", m.MeshID, "attempt", m.Attempts, "err", err)
-		}
-		return errors.Join(errs...)
+	items := make([]*item, len(msgs))
+	idx := make([]int, len(msgs))
+	for i := range idx {
+		idx[i] = i
+	}
+	_ = forEach(runtime.GOMAXPROCS(0), idx, func(i int) error {
+		items[i] = r.prepare(ctx, msgs[i])
+		return nil
 	})
 	if ctx.Err() != nil {
-		return int(n.Load()), ctx.Err()
+		r.releaseAll(ctx, items, ctx.Err())
+		return 0, ctx.Err()
 	}
-	return int(n.Load()), err
+	var errs []error
+	var ready []*item
+	for _, it := range items {
+		if it.err != nil {
+			errs = append(errs, r.release(ctx, it.m, it.err))
+			continue
+		}
+		ready = append(ready, it)
+	}
+	n, err := r.completeAll(ctx, ready)
+	if ctx.Err() != nil {
+		return n, ctx.Err()
+	}
+	return n, errors.Join(append(errs, err)...)
+}
+
+// item is one claimed message on its way through Process.
+type item struct {
+	m       Message
+	start   time.Time
+	o       outcome
+	p       CompleteParams
+	changes int // times the store changed the outcome
+	err     error
+}
+
+// prepare reads and decides one message and builds its outcome.
+func (r *Receiver) prepare(ctx context.Context, m Message) *item {
+	it := &item{m: m, start: r.cfg.Now()}
+	body, tooBig, err := r.openPayload(ctx, m)
+	if err != nil {
+		it.err = err
+		return it
+	}
+	it.o = r.decide(ctx, m, body, tooBig)
+	it.p, it.err = r.completeParams(ctx, m, it.o)
+	return it
+}
+
+// completeAll records the outcomes in order, in as few transactions as
+// the store allows: when it refuses an item (a repeat, an unknown
+// replacement target, or a claim lost to another worker), the items before
+// it are committed, the item's outcome is decided again, and recording
+// goes on from there.
+func (r *Receiver) completeAll(ctx context.Context, items []*item) (int, error) {
+	var errs []error
+	n := 0
+	for len(items) > 0 {
+		ps := make([]CompleteParams, len(items))
+		for i, it := range items {
+			ps[i] = it.p
+		}
+		docs, err := r.cfg.Store.CompleteMessages(ctx, ps)
+		for i, doc := range docs {
+			r.completed(items[i], doc)
+			n++
+		}
+		items = items[len(docs):]
+		if err == nil {
+			break
+		}
+		if len(items) == 0 || !isRefusal(err) {
+			// Nothing was recorded from here on: give the rest back.
+			for _, it := range items {
+				if rerr := r.release(ctx, it.m, err); rerr != nil {
+					errs = append(errs, rerr)
+				}
+			}
+			if ctx.Err() == nil {
+				errs = append(errs, err)
+			}
+			break
+		}
+		it := items[0]
+		if err := r.redecide(ctx, it, err); err != nil {
+			if !errors.Is(err, ErrConflict) && !errors.Is(err, ErrNotFound) {
+				errs = append(errs, r.release(ctx, it.m, err))
+			} else {
+				// Another worker took the message over (our lease ran
+				// out): it is theirs to finish.
+				r.log.Warn("claim lost; left to the worker holding it", "id", it.m.ID, "mesh_id", it.m.MeshID, "err", err)
+				errs = append(errs, err)
+			}
+			items = items[1:]
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// isRefusal reports an error CompleteMessages returns for one item.
+func isRefusal(err error) bool {
+	for _, s := range []error{ErrNotFound, ErrConflict, ErrDuplicateMessage, ErrDuplicateDocument, ErrReplacementTarget} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// redecide turns a repeat or unknown replacement found by the store into
+// the matching negative response; other refusals are returned.
+func (r *Receiver) redecide(ctx context.Context, it *item, err error) error {
+	o := &it.o
+	switch {
+	case errors.Is(err, ErrDuplicateMessage):
+		o.code, o.diagnostics = itk3.CodeDuplicateMessage, "a message with this MessageHeader.id or Bundle.identifier was already received"
+	case errors.Is(err, ErrDuplicateDocument):
+		o.code, o.diagnostics = itk3.CodeDuplicateDocument, "a document with this Composition.identifier was already received"
+	case errors.Is(err, ErrReplacementTarget):
+		o.code, o.diagnostics = itk3.CodeReplacementFailed, "the document named in Composition.relatesTo (replaces) is not known to this receiver; the replacement cannot be processed"
+	default:
+		return err
+	}
+	if it.changes++; it.changes > 3 {
+		return fmt.Errorf("receiver: message %d: outcome kept changing", it.m.ID)
+	}
+	p, perr := r.completeParams(ctx, it.m, *o)
+	if perr != nil {
+		return perr
+	}
+	it.p = p
+	return nil
+}
+
+// completed counts and logs a recorded outcome.
+func (r *Receiver) completed(it *item, doc Document) {
+	r.countOutcome(it.p, doc)
+	r.metrics.observeLatency(r.cfg.Now().Sub(it.start))
+	attrs := []any{"id", it.m.ID, "mesh_id", it.m.MeshID, "header_id", it.o.rep.MessageHeaderID, "infack", int(it.o.code)}
+	if doc.ID != 0 {
+		attrs = append(attrs, "document", doc.ID, "state", doc.State, "busack", doc.BusAckCode)
+	}
+	r.log.Info("message processed", attrs...)
+}
+
+// release gives a claimed message back for a retry after a backoff and
+// returns cause joined with any release failure.
+func (r *Receiver) release(ctx context.Context, m Message, cause error) error {
+	errs := []error{cause}
+	retry := r.cfg.Now().Add(backoff(m.Attempts))
+	if rerr := r.cfg.Store.ReleaseMessage(context.WithoutCancel(ctx), ReleaseParams{ID: m.ID, Owner: r.cfg.Owner, Error: cause.Error(), RetryAt: retry}); rerr != nil {
+		errs = append(errs, rerr)
+	}
+	if ctx.Err() == nil {
+		r.log.Warn("processing failed; will retry", "id", m.ID, "mesh_id", m.MeshID, "attempt", m.Attempts, "err", cause)
+	}
+	return errors.Join(errs...)
+}
+
+func (r *Receiver) releaseAll(ctx context.Context, items []*item, cause error) {
+	for _, it := range items {
+		if it != nil {
+			_ = r.release(ctx, it.m, cause)
+		}
+	}
 }
 
 func backoff(attempt int) time.Duration {
@@ -62,34 +212,6 @@ type outcome struct {
 	readable    bool // the header could be read
 	p           parsed
 	findings    []string
-}
-
-func (r *Receiver) processOne(ctx context.Context, m Message) error {
-	start := r.cfg.Now()
-	rc, err := r.cfg.Blobs.Open(ctx, m.BlobKey, 0)
-	if err != nil {
-		return fmt.Errorf("receiver: open payload of message %d: %w", m.ID, err)
-	}
-	body, tooBig, err := readAllLimit(rc, r.cfg.MaxMessageBytes)
-	rc.Close()
-	if err != nil {
-		return fmt.Errorf("receiver: read payload of message %d: %w", m.ID, err)
-	}
-	o := r.decide(ctx, m, body, tooBig)
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	doc, err := r.complete(ctx, m, o)
-	if err != nil {
-		return err
-	}
-	r.metrics.observeLatency(r.cfg.Now().Sub(start))
-	attrs := []any{"id", m.ID, "mesh_id", m.MeshID, "header_id", o.rep.MessageHeaderID, "infack", int(o.code)}
-	if doc.ID != 0 {
-		attrs = append(attrs, "document", doc.ID, "state", doc.State, "busack", doc.BusAckCode)
-	}
-	r.log.Info("message processed", attrs...)
-	return nil
 }
 
 // decide validates a message and chooses its infrastructure response.
@@ -200,32 +322,6 @@ func diagnostics(fs []senddoc.Finding) string {
 		fmt.Fprintf(&b, "%s at %s: %s", f.Requirement, f.Path, f.Message)
 	}
 	return b.String()
-}
-
-// complete records the outcome, turning a duplicate or unknown replacement
-// found by the store into the matching negative response.
-func (r *Receiver) complete(ctx context.Context, m Message, o outcome) (Document, error) {
-	for range 3 {
-		p, err := r.completeParams(ctx, m, o)
-		if err != nil {
-			return Document{}, err
-		}
-		doc, err := r.cfg.Store.CompleteMessage(ctx, p)
-		switch {
-		case err == nil:
-			r.countOutcome(p, doc)
-			return doc, nil
-		case errors.Is(err, ErrDuplicateMessage):
-			o.code, o.diagnostics = itk3.CodeDuplicateMessage, "a message with this MessageHeader.id or Bundle.identifier was already received"
-		case errors.Is(err, ErrDuplicateDocument):
-			o.code, o.diagnostics = itk3.CodeDuplicateDocument, "a document with this Composition.identifier was already received"
-		case errors.Is(err, ErrReplacementTarget):
-			o.code, o.diagnostics = itk3.CodeReplacementFailed, "the document named in Composition.relatesTo (replaces) is not known to this receiver; the replacement cannot be processed"
-		default:
-			return Document{}, err
-		}
-	}
-	return Document{}, fmt.Errorf("receiver: message %d: outcome kept changing", m.ID)
 }
 
 func (r *Receiver) countOutcome(p CompleteParams, doc Document) {

@@ -62,8 +62,12 @@ type Message struct {
 	ReceivedAt time.Time
 	MeshAcked  bool
 	State      MessageState
-	Attempts   int
-	LastError  string
+	// Payload is the raw message when the store keeps it itself (small
+	// messages); only ClaimMessages fills it. Nil means the payload is in
+	// the blob store under BlobKey.
+	Payload   []byte
+	Attempts  int
+	LastError string
 
 	// Set when processed.
 	HeaderID         string
@@ -74,13 +78,15 @@ type Message struct {
 	ProcessedAt      time.Time
 }
 
-// RecordMessageParams stores a downloaded message (its payload already in
-// the blob store under BlobKey).
+// RecordMessageParams stores a downloaded message: its payload is either
+// Payload, kept by the store in the same transaction, or already in the
+// blob store under BlobKey (Payload nil).
 type RecordMessageParams struct {
 	MeshID, WorkflowID, From, To, Subject, LocalID string
 	BlobKey                                        string
 	Size                                           int64
 	ReceivedAt                                     time.Time
+	Payload                                        []byte
 }
 
 // Recorded is the result of recording one message.
@@ -153,6 +159,23 @@ type MessageStore interface {
 	// CompleteMessage records the outcome; ErrConflict if Owner no longer
 	// holds the claim or the message was already completed.
 	CompleteMessage(ctx context.Context, p CompleteParams) (Document, error)
+	// CompleteMessages records the outcomes of several messages in one
+	// transaction, applying them in the order given exactly as that many
+	// CompleteMessage calls would: an item sees the items before it. It
+	// stops at the first item that CompleteMessage would refuse
+	// (ErrDuplicateMessage, ErrDuplicateDocument, ErrReplacementTarget,
+	// ErrConflict, ErrNotFound), commits the items before it and returns
+	// their documents (a zero Document for an item without one) with that
+	// item's error, so len(docs) is the index of the refused item. Any
+	// other error commits nothing and returns no documents.
+	CompleteMessages(ctx context.Context, ps []CompleteParams) ([]Document, error)
+	// KnownMeshIDs reports which of the MESH ids are stored, each mapped
+	// to whether MESH already accepted its acknowledgement.
+	KnownMeshIDs(ctx context.Context, meshIDs []string) (map[string]bool, error)
+	// MessagePayload returns the payload the store keeps for the message
+	// with this MESH id; ErrNotFound when it keeps none (the payload is in
+	// the blob store, or the message is unknown).
+	MessagePayload(ctx context.Context, meshID string) ([]byte, error)
 	// CountMessages counts messages per state.
 	CountMessages(ctx context.Context) (map[MessageState]int, error)
 }
@@ -373,6 +396,12 @@ type Ack struct {
 	LastError  string
 }
 
+// AckSent is an ack MESH accepted, with the id MESH gave it.
+type AckSent struct {
+	ID     int64
+	MeshID string
+}
+
 // AckStore is the outbox of acknowledgements.
 type AckStore interface {
 	// ClaimAcks leases unsent acks whose lease is free or expired; a BusAck
@@ -380,6 +409,9 @@ type AckStore interface {
 	ClaimAcks(ctx context.Context, p ClaimParams) ([]Ack, error)
 	// MarkAckSent records that MESH accepted the ack (idempotent).
 	MarkAckSent(ctx context.Context, id int64, meshID string, now time.Time) error
+	// MarkAcksSent is MarkAckSent for several acks in one transaction;
+	// unknown ids are skipped.
+	MarkAcksSent(ctx context.Context, sent []AckSent, now time.Time) error
 	// ReleaseAck gives a claimed ack back after a failure.
 	ReleaseAck(ctx context.Context, id int64, owner, errText string, retryAt time.Time) error
 	// ListAcks lists the acks of a message.

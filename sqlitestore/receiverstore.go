@@ -3,7 +3,6 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -39,8 +38,8 @@ func scanRMsg(sc rcvScanner) (receiver.Message, error) {
 	return m, err
 }
 
-// RecordMessages stores downloaded messages once per MESH id, in one
-// transaction.
+// RecordMessages stores downloaded messages once per MESH id, with the
+// payloads given inline, in one transaction.
 func (s *ReceiverStore) RecordMessages(ctx context.Context, ps []receiver.RecordMessageParams) (out []receiver.Recorded, err error) {
 	tx, err := s.db.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -51,20 +50,22 @@ func (s *ReceiverStore) RecordMessages(ctx context.Context, ps []receiver.Record
 			_ = tx.Rollback()
 		}
 	}()
+	st := newTxStmts(tx)
+	defer st.closeAll()
 	for _, p := range ps {
-		var res sql.Result
-		res, err = tx.ExecContext(ctx, `INSERT INTO receiver_messages (mesh_id, workflow_id, sender, recipient, subject, local_id,
-			blob_key, size, received_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (mesh_id) DO NOTHING`,
-			p.MeshID, p.WorkflowID, p.From, p.To, p.Subject, p.LocalID, p.BlobKey, p.Size, toMicros(p.ReceivedAt), string(receiver.MessageReceived))
+		var m receiver.Message
+		m, err = scanRMsg(st.QueryRowContext(ctx, `INSERT INTO receiver_messages (mesh_id, workflow_id, sender, recipient, subject, local_id,
+			blob_key, size, received_at, state, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (mesh_id) DO NOTHING
+			RETURNING `+rmsgCols,
+			p.MeshID, p.WorkflowID, p.From, p.To, p.Subject, p.LocalID, p.BlobKey, p.Size, toMicros(p.ReceivedAt), string(receiver.MessageReceived), p.Payload))
+		created := err == nil
+		if errors.Is(err, sql.ErrNoRows) {
+			m, err = s.getMsg(ctx, st, `mesh_id = ?`, p.MeshID)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("sqlitestore: record message %s: %w", p.MeshID, err)
 		}
-		n, _ := res.RowsAffected()
-		var m receiver.Message
-		if m, err = s.getMsg(ctx, tx, `mesh_id = ?`, p.MeshID); err != nil {
-			return nil, err
-		}
-		out = append(out, receiver.Recorded{Message: m, Created: n == 1})
+		out = append(out, receiver.Recorded{Message: m, Created: created})
 	}
 	if err = tx.Commit(); err != nil {
 		return nil, fmt.Errorf("sqlitestore: record messages: %w", err)
@@ -74,6 +75,11 @@ func (s *ReceiverStore) RecordMessages(ctx context.Context, ps []receiver.Record
 
 type rcvQuerier interface {
 	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+// rcvExecer is a *sql.Tx or a txStmts on one.
+type rcvExecer interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
 }
 
 func (s *ReceiverStore) getMsg(ctx context.Context, q rcvQuerier, where string, arg any) (receiver.Message, error) {
@@ -140,14 +146,14 @@ func (s *ReceiverStore) ClaimMessages(ctx context.Context, p receiver.ClaimParam
 	now := toMicros(p.Now)
 	rows, err := s.db.write.QueryContext(ctx, `UPDATE receiver_messages SET lease_owner = ?, lease_until = ?, attempts = attempts + 1
 		WHERE id IN (SELECT id FROM receiver_messages WHERE state = ? AND lease_until < ? AND next_attempt_at <= ? ORDER BY id LIMIT ?)
-		RETURNING `+rmsgCols, p.Owner, toMicros(p.Now.Add(p.Lease)), string(receiver.MessageReceived), now, now, p.Limit)
+		RETURNING `+rmsgCols+`, payload`, p.Owner, toMicros(p.Now.Add(p.Lease)), string(receiver.MessageReceived), now, now, p.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: claim messages: %w", err)
 	}
 	defer rows.Close()
 	var out []receiver.Message
 	for rows.Next() {
-		m, err := scanRMsg(rows)
+		m, err := scanRMsgPayload(rows)
 		if err != nil {
 			return nil, fmt.Errorf("sqlitestore: claim messages: %w", err)
 		}
@@ -175,114 +181,17 @@ func (s *ReceiverStore) ReleaseMessage(ctx context.Context, p receiver.ReleasePa
 
 // CompleteMessage records a message's outcome, its duplicate keys, its
 // document and its acks in one transaction.
-func (s *ReceiverStore) CompleteMessage(ctx context.Context, p receiver.CompleteParams) (doc receiver.Document, err error) {
-	tx, err := s.db.write.BeginTx(ctx, nil)
+func (s *ReceiverStore) CompleteMessage(ctx context.Context, p receiver.CompleteParams) (receiver.Document, error) {
+	docs, err := s.CompleteMessages(ctx, []receiver.CompleteParams{p})
 	if err != nil {
-		return doc, fmt.Errorf("sqlitestore: complete message %d: %w", p.ID, err)
+		return receiver.Document{}, err
 	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	var state, owner string
-	err = tx.QueryRowContext(ctx, `SELECT state, lease_owner FROM receiver_messages WHERE id = ?`, p.ID).Scan(&state, &owner)
-	if errors.Is(err, sql.ErrNoRows) {
-		return doc, fmt.Errorf("complete message %d: %w", p.ID, receiver.ErrNotFound)
-	}
-	if err != nil {
-		return doc, fmt.Errorf("sqlitestore: complete message %d: %w", p.ID, err)
-	}
-	if state != string(receiver.MessageReceived) || owner != p.Owner {
-		return doc, fmt.Errorf("complete message %d: not claimed by this worker: %w", p.ID, receiver.ErrConflict)
-	}
-	for _, k := range p.Keys {
-		if _, err = tx.ExecContext(ctx, `INSERT INTO receiver_message_keys (key, message_id) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, k, p.ID); err != nil {
-			return doc, fmt.Errorf("sqlitestore: complete message %d: %w", p.ID, err)
-		}
-		var holder int64
-		if err = tx.QueryRowContext(ctx, `SELECT message_id FROM receiver_message_keys WHERE key = ?`, k).Scan(&holder); err != nil {
-			return doc, fmt.Errorf("sqlitestore: complete message %d: %w", p.ID, err)
-		}
-		if holder != p.ID {
-			err = fmt.Errorf("message %d repeats message %d: %w", p.ID, holder, receiver.ErrDuplicateMessage)
-			return doc, err
-		}
-	}
-	now := toMicros(p.Now)
-	if d := p.Document; d != nil {
-		if d.DocumentID != "" {
-			var n int
-			if err = tx.QueryRowContext(ctx, `SELECT count(*) FROM receiver_documents WHERE document_id = ?`, d.DocumentID).Scan(&n); err != nil {
-				return doc, fmt.Errorf("sqlitestore: complete message %d: %w", p.ID, err)
-			}
-			if n > 0 {
-				err = fmt.Errorf("message %d: %w", p.ID, receiver.ErrDuplicateDocument)
-				return doc, err
-			}
-		}
-		var replaces int64
-		if t := d.ReplacesIdentifier; t != "" {
-			err = tx.QueryRowContext(ctx, `SELECT id FROM receiver_documents WHERE document_id = ? OR doc_bundle_id = ? OR message_bundle_id = ?
-				ORDER BY id DESC LIMIT 1`, t, t, t).Scan(&replaces)
-			if errors.Is(err, sql.ErrNoRows) {
-				err = fmt.Errorf("message %d: %w", p.ID, receiver.ErrReplacementTarget)
-				return doc, err
-			}
-			if err != nil {
-				return doc, fmt.Errorf("sqlitestore: complete message %d: %w", p.ID, err)
-			}
-		}
-		findings, _ := json.Marshal(rcvNonNil(d.Findings))
-		atts, _ := json.Marshal(rcvStoredAtts(d.Attachments))
-		var res sql.Result
-		res, err = tx.ExecContext(ctx, `INSERT INTO receiver_documents (message_id, document_id, doc_bundle_id, message_bundle_id, state,
-			subject, type_label, recipient_type, nhs_number, birth_date, family, given, version, sender_reference, sender, replacement,
-			replaces_id, match_reason, busack_code, confirmed_ack_code, hold_until, findings, attachments, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.ID, d.DocumentID, d.DocBundleID, d.MessageBundleID, string(d.State), d.Subject, d.TypeLabel, d.RecipientType,
-			d.Patient.NHSNumber, d.Patient.BirthDate, d.Patient.Family, d.Patient.Given, d.Version, d.SenderReference, d.From,
-			boolInt(replaces != 0), replaces, d.MatchReason, d.BusAckCode, d.ConfirmedAckCode, toMicros(d.HoldUntil),
-			string(findings), string(atts), now, now)
-		if isUniqueViolation(err) {
-			err = fmt.Errorf("message %d: %w", p.ID, receiver.ErrDuplicateDocument)
-			return doc, err
-		}
-		if err != nil {
-			return doc, fmt.Errorf("sqlitestore: complete message %d: %w", p.ID, err)
-		}
-		doc.ID, _ = res.LastInsertId()
-		if replaces != 0 {
-			if _, err = tx.ExecContext(ctx, `UPDATE receiver_documents SET replaced_by_id = ?, updated_at = ? WHERE id = ?`, doc.ID, now, replaces); err != nil {
-				return doc, fmt.Errorf("sqlitestore: complete message %d: %w", p.ID, err)
-			}
-			if err = rcvArchiveReplaced(ctx, tx, d.State, replaces, doc.ID, now); err != nil {
-				return doc, err
-			}
-		}
-	}
-	if err = rcvInsertAcks(ctx, tx, p.ID, p.Acks, now); err != nil {
-		return doc, err
-	}
-	if _, err = tx.ExecContext(ctx, `UPDATE receiver_messages SET state = ?, lease_owner = '', lease_until = 0, header_id = ?,
-		bundle_identifier = ?, sender_reference = ?, busack_requested = ?, infack_code = ?, processed_at = ?, last_error = '' WHERE id = ?`,
-		string(p.State), p.HeaderID, p.BundleIdentifier, p.SenderReference, boolInt(p.BusAckRequested), p.InfAckCode, now, p.ID); err != nil {
-		return doc, fmt.Errorf("sqlitestore: complete message %d: %w", p.ID, err)
-	}
-	if doc.ID != 0 {
-		if doc, err = rcvGetDoc(ctx, tx, doc.ID); err != nil {
-			return doc, err
-		}
-	}
-	if err = tx.Commit(); err != nil {
-		return doc, fmt.Errorf("sqlitestore: complete message %d: %w", p.ID, err)
-	}
-	return doc, nil
+	return docs[0], nil
 }
 
 // rcvArchiveReplaced archives the replaced document once its replacement is
 // in the workflow (awaiting filing or filed).
-func rcvArchiveReplaced(ctx context.Context, tx *sql.Tx, newState receiver.DocumentState, oldID, newID, now int64) error {
+func rcvArchiveReplaced(ctx context.Context, tx rcvExecer, newState receiver.DocumentState, oldID, newID, now int64) error {
 	if newState != receiver.DocAwaitingFiling && newState != receiver.DocFiled {
 		return nil
 	}
@@ -294,7 +203,7 @@ func rcvArchiveReplaced(ctx context.Context, tx *sql.Tx, newState receiver.Docum
 	return nil
 }
 
-func rcvInsertAcks(ctx context.Context, tx *sql.Tx, msgID int64, acks []receiver.NewAck, now int64) error {
+func rcvInsertAcks(ctx context.Context, tx rcvExecer, msgID int64, acks []receiver.NewAck, now int64) error {
 	for _, a := range acks {
 		_, err := tx.ExecContext(ctx, `INSERT INTO receiver_acks (message_id, kind, code, recipient, workflow_id, header_id, body, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, msgID, string(a.Kind), a.Code, a.To, a.WorkflowID, a.HeaderID, a.Body, now)
