@@ -333,4 +333,6 @@ func RunReceiver(t *testing.T, open func(t *testing.T) receiver.Store) {
 			t.Fatalf("CountPatients: got %d, want 2", n)
 		}
 	})
+
+	runReceiverBatch(t, open)
 }
