@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gpcm/gpcm/blob"
 	"github.com/gpcm/gpcm/blob/fileblob"
+	"github.com/gpcm/gpcm/blob/tier"
 	"github.com/gpcm/gpcm/fhir"
 	"github.com/gpcm/gpcm/itk3"
 	"github.com/gpcm/gpcm/mesh"
@@ -50,10 +52,12 @@ type env struct {
 	// exampleSender is the mailbox the official examples name as sender.
 	exampleSender *mesh.Client
 	store         *sqlitestore.ReceiverStore
-	blobs         *fileblob.Store
-	rcv           *receiver.Receiver
-	clock         *clock
-	cfg           receiver.Config
+	// blobs is the receiver's payload store as gpcm receiver builds it:
+	// small bodies in the database, larger ones as files.
+	blobs blob.Store
+	rcv   *receiver.Receiver
+	clock *clock
+	cfg   receiver.Config
 	// acks holds every response read from the sender inbox, by
 	// response.identifier.
 	acks map[string][]ackSeen
@@ -71,7 +75,8 @@ func testLogger(tb testing.TB) *slog.Logger {
 }
 
 // MustEnv starts a MESH server on loopback HTTPS, a receiver for the
-// practice mailbox on SQLite and files in t.TempDir, and a sender client.
+// practice mailbox on SQLite (small payloads) and files (large ones) in
+// t.TempDir, and a sender client.
 func MustEnv(tb testing.TB, tweak func(*receiver.Config)) *env {
 	tb.Helper()
 	ms := meshtest.NewServer(tb, meshtest.Options{Mailboxes: []meshtest.Mailbox{
@@ -90,9 +95,11 @@ func MustEnv(tb testing.TB, tweak func(*receiver.Config)) *env {
 	}
 	tb.Cleanup(func() { db.Close() })
 	e.store = db.Receiver()
-	if e.blobs, err = fileblob.Open(filepath.Join(tb.TempDir(), "blobs")); err != nil {
+	files, err := fileblob.Open(filepath.Join(tb.TempDir(), "blobs"))
+	if err != nil {
 		tb.Fatal(err)
 	}
+	e.blobs = tier.New(db.Blobs(), files, tier.DefaultThreshold)
 	e.cfg = receiver.Config{Store: e.store, Blobs: e.blobs, Mesh: mustClient(tb, ms, practiceMailbox), ODSCode: "X26",
 		Logger: testLogger(tb), Now: e.clock.Now, HoldFor: 48 * time.Hour, PageSize: 10}
 	if tweak != nil {
