@@ -26,7 +26,7 @@
 // Payload chunks are written to the blob.Store (durably, before the row
 // that names them is committed), so a crash never lists a message whose
 // payload is missing. gpcm mesh-server and meshtest give it a tier.Store:
-// chunks up to tier.DefaultThreshold (64 KiB) as rows of the metadata
+// chunks up to tier.DefaultThreshold (32 KiB) as rows of the metadata
 // database, in its durable group commit, larger ones as files or S3
 // objects; a chunked message is listed only when every chunk is
 // stored. Request bodies are limited to Config.MaxRequestBytes (413).

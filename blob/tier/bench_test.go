@@ -20,7 +20,7 @@ import (
 // them. The crossover justifies DefaultThreshold: compare cpu-ns/op
 // (the process's CPU per Put) and ns/op of file/SIZE and sqlite/SIZE.
 func BenchmarkPut(b *testing.B) {
-	for _, size := range []int{4 << 10, 64 << 10, 128 << 10, 256 << 10, 1 << 20} {
+	for _, size := range []int{4 << 10, 16 << 10, 32 << 10, 64 << 10, 128 << 10, 1 << 20} {
 		body := bytes.Repeat([]byte("x"), size)
 		for _, tc := range []struct {
 			name string
