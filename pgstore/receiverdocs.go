@@ -18,24 +18,30 @@ import (
 const rdocCols = `d.id, d.message_id, m.mesh_id, m.header_id, d.document_id, d.doc_bundle_id, d.message_bundle_id, d.state, d.subject,
 	d.type_label, d.recipient_type, d.nhs_number, d.birth_date, d.family, d.given, d.version, d.sender_reference, d.sender,
 	d.replacement, d.replaces_id, d.replaced_by_id, d.match_reason, d.reason, d.busack_code, d.confirmed_ack_code, d.hold_until,
-	d.findings, d.attachments, d.created_at, d.updated_at`
+	d.findings, d.attachments, d.created_at, d.updated_at,
+	d.matched_nhs_number, d.matched_birth_date, d.matched_family, d.matched_given, d.matched_by, d.matched_at`
 
 const rdocFrom = ` FROM receiver_documents d JOIN receiver_messages m ON m.id = d.message_id`
 
 func scanRDoc(sc pgx.Row) (receiver.Document, error) {
 	var d receiver.Document
 	var state, findings, atts string
-	var hold, created, updated int64
+	var hold, created, updated, matchedAt int64
+	var mp receiver.DocPatient
 	err := sc.Scan(&d.ID, &d.MessageID, &d.MeshID, &d.HeaderID, &d.DocumentID, &d.DocBundleID, &d.MessageBundleID, &state, &d.Subject,
 		&d.TypeLabel, &d.RecipientType, &d.Patient.NHSNumber, &d.Patient.BirthDate, &d.Patient.Family, &d.Patient.Given, &d.Version,
 		&d.SenderReference, &d.From, &d.Replacement, &d.ReplacesID, &d.ReplacedByID, &d.MatchReason, &d.Reason, &d.BusAckCode,
-		&d.ConfirmedAckCode, &hold, &findings, &atts, &created, &updated)
+		&d.ConfirmedAckCode, &hold, &findings, &atts, &created, &updated,
+		&mp.NHSNumber, &mp.BirthDate, &mp.Family, &mp.Given, &d.MatchedBy, &matchedAt)
 	if err != nil {
 		return d, err
 	}
 	d.State = receiver.DocumentState(state)
 	d.ForAction = d.RecipientType != "FI"
 	d.HoldUntil, d.CreatedAt, d.UpdatedAt = fromMicros(hold), fromMicros(created), fromMicros(updated)
+	if mp.NHSNumber != "" {
+		d.MatchedPatient, d.MatchedAt = &mp, fromMicros(matchedAt)
+	}
 	if err := json.Unmarshal([]byte(findings), &d.Findings); err != nil {
 		return d, fmt.Errorf("findings of document %d: %w", d.ID, err)
 	}
@@ -86,7 +92,8 @@ func (s *ReceiverStore) ListDocuments(ctx context.Context, p receiver.ListDocume
 		where = append(where, "d.state = "+arg(string(p.State)))
 	}
 	if p.NHSNumber != "" {
-		where = append(where, "d.nhs_number = "+arg(p.NHSNumber))
+		n := arg(p.NHSNumber)
+		where = append(where, "(d.nhs_number = "+n+" OR d.matched_nhs_number = "+n+")")
 	}
 	if p.ForAction != nil {
 		if *p.ForAction {
@@ -129,6 +136,13 @@ func (s *ReceiverStore) TransitionDocument(ctx context.Context, p receiver.Trans
 			busack_code = CASE WHEN $3::bigint <> 0 THEN $3 ELSE busack_code END, updated_at = $4 WHERE id = $5`,
 			string(p.To), p.Reason, p.BusAckCode, now, p.ID); err != nil {
 			return err
+		}
+		if m := p.Match; m != nil {
+			if _, err := tx.Exec(ctx, `UPDATE receiver_documents SET matched_nhs_number = $1, matched_birth_date = $2, matched_family = $3,
+				matched_given = $4, matched_by = $5, matched_at = $6 WHERE id = $7`,
+				m.Patient.NHSNumber, m.Patient.BirthDate, m.Patient.Family, m.Patient.Given, m.By, now, p.ID); err != nil {
+				return err
+			}
 		}
 		if cur.ReplacesID != 0 {
 			if err := rcvArchiveReplaced(ctx, tx, p.To, cur.ReplacesID, p.ID, now); err != nil {
@@ -330,4 +344,34 @@ func (s *ReceiverStore) CountAcks(ctx context.Context) (map[int]int, int, error)
 		return nil, 0, fmt.Errorf("pgstore: count acks: %w", err)
 	}
 	return sent, pending, nil
+}
+
+var _ receiver.PatientFinder = (*ReceiverStore)(nil)
+
+// FindPatients lists register entries born on p.BirthDate whose family name
+// is p.Family, ignoring case, ordered by name.
+func (s *ReceiverStore) FindPatients(ctx context.Context, p receiver.FindPatientsParams) ([]receiver.Patient, error) {
+	limit := p.Limit
+	if limit <= 0 || limit > receiver.MaxFindPatients {
+		limit = receiver.MaxFindPatients
+	}
+	rows, err := s.db.pool.Query(ctx, `SELECT nhs_number, birth_date, family, given, status, death_date, left_date FROM receiver_patients
+		WHERE birth_date = $1 AND upper(family) = upper($2) ORDER BY family, given, nhs_number LIMIT $3`, p.BirthDate, strings.TrimSpace(p.Family), limit)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: find patients: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (receiver.Patient, error) {
+		var pt receiver.Patient
+		var st string
+		err := r.Scan(&pt.NHSNumber, &pt.BirthDate, &pt.Family, &pt.Given, &st, &pt.DeathDate, &pt.LeftDate)
+		pt.Status = receiver.RegisterStatus(st)
+		return pt, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: find patients: %w", err)
+	}
+	if out == nil {
+		out = []receiver.Patient{}
+	}
+	return out, nil
 }

@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"time"
 
 	"github.com/gpcm/gpcm/itk3"
+	"github.com/gpcm/gpcm/patient"
 )
 
 // ErrInvalid is matched by errors from actions given bad input.
@@ -63,9 +66,35 @@ func (r *Receiver) FileDocument(ctx context.Context, id int64) (Document, error)
 }
 
 // MatchDocument confirms by hand that a held document is about the
-// register's patient: it goes to awaiting filing and the business ack
-// (30001, or 30004 for a recently deceased patient) is sent.
+// register patient its NHS number names: MatchDocumentTo with that number.
 func (r *Receiver) MatchDocument(ctx context.Context, id int64) (Document, error) {
+	return r.MatchDocumentTo(ctx, id, MatchParams{})
+}
+
+// MatchParams is a person's choice of register patient for a held document.
+type MatchParams struct {
+	// NHSNumber is the register patient's ("" means the number the
+	// document carries).
+	NHSNumber string
+	// By names the person (recorded on the document; never patient data).
+	By string
+}
+
+// ErrNotMatchable is matched by errors from MatchDocumentTo when the chosen
+// patient cannot receive the document: not on the register, left the
+// practice, or died more than six months ago. The message says which,
+// without patient data.
+var ErrNotMatchable = errors.New("receiver: patient cannot be matched")
+
+// MatchDocumentTo matches a held document by hand to the register patient
+// with p.NHSNumber, chosen by a person. The document keeps the
+// demographics its message carried and records the chosen patient, who
+// matched it and when; it goes to awaiting filing and the business ack
+// follows the patient's register status: 30001 registered, 30004 died
+// within six months. A patient who left (or died longer ago) or is not on
+// the register is refused with ErrNotMatchable; a document that is not held
+// with ErrConflict.
+func (r *Receiver) MatchDocumentTo(ctx context.Context, id int64, p MatchParams) (Document, error) {
 	d, err := r.cfg.Store.GetDocument(ctx, id)
 	if err != nil {
 		return d, err
@@ -73,11 +102,118 @@ func (r *Receiver) MatchDocument(ctx context.Context, id int64) (Document, error
 	if d.State != DocHeld {
 		return d, fmt.Errorf("document %d is %s, only a held document can be matched: %w", id, d.State, ErrConflict)
 	}
-	code := itk3.ResponseCode(d.ConfirmedAckCode)
-	if code == 0 {
-		code = itk3.CodePatientKnown
+	raw := p.NHSNumber
+	if raw == "" {
+		raw = d.Patient.NHSNumber
 	}
-	return r.resolveHold(ctx, d, DocAwaitingFiling, code, "matched by hand", r.cfg.Now())
+	nhs, err := patient.ParseNHSNumber(raw, false)
+	if err != nil {
+		return d, fmt.Errorf("%w: the NHS number must be 10 digits", ErrInvalid)
+	}
+	reg, err := r.cfg.Store.GetPatient(ctx, nhs)
+	if errors.Is(err, ErrNotFound) {
+		return d, fmt.Errorf("%w: that NHS number is not on the practice register", ErrNotMatchable)
+	}
+	if err != nil {
+		return d, err
+	}
+	now := r.cfg.Now()
+	code, err := ManualMatchCode(reg, now)
+	if err != nil {
+		return d, err
+	}
+	m, err := r.cfg.Store.GetMessage(ctx, d.MessageID)
+	if err != nil {
+		return d, err
+	}
+	tp := TransitionParams{ID: d.ID, From: []DocumentState{DocHeld}, To: DocAwaitingFiling, Now: now,
+		Match: &ManualMatch{Patient: DocPatient{NHSNumber: reg.NHSNumber, BirthDate: reg.BirthDate, Family: reg.Family, Given: reg.Given}, By: p.By}}
+	acks, err := r.busAckFor(m, code, now)
+	if err != nil {
+		return d, err
+	}
+	if len(acks) > 0 {
+		tp.Acks, tp.BusAckCode = acks, int(code)
+	}
+	nd, err := r.cfg.Store.TransitionDocument(ctx, tp)
+	if err != nil {
+		return nd, err
+	}
+	for _, a := range tp.Acks {
+		r.metrics.ackEnqueued(a.Code)
+	}
+	r.log.Info("document matched by hand", "document", d.ID, "message", d.MessageID, "busack", int(code), "by", p.By)
+	r.Kick()
+	return nd, nil
+}
+
+// ManualMatchCode is the business ack a document matched by hand to
+// register patient p sends at now: 30001 for a registered patient, 30004
+// for one who died within the last six months (or has no date of death).
+// A patient who left the practice or died longer ago cannot be matched: the
+// error matches ErrNotMatchable and says why, without patient data.
+func ManualMatchCode(p Patient, now time.Time) (itk3.ResponseCode, error) {
+	e := registerEntry(p)
+	out := patient.Match(&e, patient.Demographics{NHSNumber: p.NHSNumber, BirthDate: e.BirthDate, Family: p.Family, Given: p.Given}, now)
+	switch out.Confirmed {
+	case patient.Matched:
+		return itk3.CodePatientKnown, nil
+	case patient.RecentlyDeceased:
+		return itk3.CodePatientRecentlyDeceased, nil
+	}
+	return 0, fmt.Errorf("%w: %s; choose another patient or reject the document", ErrNotMatchable, out.Reason)
+}
+
+// MaxFindPatients bounds a register search.
+const MaxFindPatients = 50
+
+// FindPatientsParams searches the register by family name and date of
+// birth (YYYY-MM-DD), or by NHS number alone. Limit defaults to (and is at
+// most) MaxFindPatients.
+type FindPatientsParams struct {
+	NHSNumber string
+	Family    string
+	BirthDate string
+	Limit     int
+}
+
+// PatientFinder is the optional extra of a Store, found by type assertion,
+// that searches the register by family name and date of birth (both
+// sqlitestore and pgstore have it). Family is compared ignoring case.
+type PatientFinder interface {
+	FindPatients(ctx context.Context, p FindPatientsParams) ([]Patient, error)
+}
+
+// FindPatients searches the practice register for a person choosing the
+// patient of a held document: by NHS number, or by family name and date of
+// birth. Bad or missing search terms are ErrInvalid.
+func (r *Receiver) FindPatients(ctx context.Context, p FindPatientsParams) ([]Patient, error) {
+	if strings.TrimSpace(p.NHSNumber) != "" {
+		nhs, err := patient.ParseNHSNumber(p.NHSNumber, false)
+		if err != nil {
+			return nil, fmt.Errorf("%w: the NHS number must be 10 digits", ErrInvalid)
+		}
+		pt, err := r.cfg.Store.GetPatient(ctx, nhs)
+		if errors.Is(err, ErrNotFound) {
+			return []Patient{}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return []Patient{pt}, nil
+	}
+	p.Family = strings.TrimSpace(p.Family)
+	if p.Family == "" || p.BirthDate == "" {
+		return nil, fmt.Errorf("%w: search by NHS number, or by family name and date of birth", ErrInvalid)
+	}
+	if _, err := time.Parse(time.DateOnly, p.BirthDate); err != nil {
+		return nil, fmt.Errorf("%w: the date of birth must be YYYY-MM-DD", ErrInvalid)
+	}
+	f, ok := r.cfg.Store.(PatientFinder)
+	if !ok {
+		return nil, fmt.Errorf("%w: this store cannot search the register by name; search by NHS number", ErrInvalid)
+	}
+	return f.FindPatients(ctx, p)
 }
 
 // RejectDocument rejects a document with a reason. A held document is

@@ -53,6 +53,7 @@ func NewAPI(r *Receiver, cfg APIConfig) (*API, error) {
 	a.mux.HandleFunc("POST /api/v1/documents/{id}/reject", a.handle(true, a.rejectDocument))
 	a.mux.HandleFunc("POST /api/v1/documents/{id}/match", a.handle(true, a.matchDocument))
 	a.mux.HandleFunc("POST /api/v1/register", a.handle(true, a.importRegister))
+	a.mux.HandleFunc("GET /api/v1/register", a.handle(true, a.findPatients))
 	a.mux.HandleFunc("/api/", a.handle(true, func(http.ResponseWriter, *http.Request) error {
 		return fmt.Errorf("%w: no such endpoint or method", errNoRoute)
 	}))
@@ -105,6 +106,8 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		status, body.Error, body.Problems = http.StatusUnprocessableEntity, "the register file has problems; nothing was imported", re.Problems
 	case errors.Is(err, ErrInvalid):
 		status, body.Error = http.StatusBadRequest, err.Error()
+	case errors.Is(err, ErrNotMatchable):
+		status, body.Error = http.StatusUnprocessableEntity, err.Error()
 	case errors.Is(err, ErrNotFound), errors.Is(err, errNoRoute):
 		status, body.Error = http.StatusNotFound, err.Error()
 	case errors.Is(err, ErrConflict):
@@ -257,11 +260,57 @@ func (a *API) matchDocument(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, err := a.r.MatchDocument(r.Context(), id)
+	var body struct {
+		NHSNumber string `json:"nhsNumber"`
+		By        string `json:"by"`
+	}
+	if err := decodeOptional(r, &body); err != nil {
+		return fmt.Errorf("%w: want no body or a JSON body {\"nhsNumber\": \"…\", \"by\": \"…\"}", ErrInvalid)
+	}
+	by := strings.TrimSpace(body.By)
+	if by == "" {
+		by = "API"
+	}
+	if len(by) > 200 {
+		return fmt.Errorf("%w: by must be at most 200 characters", ErrInvalid)
+	}
+	d, err := a.r.MatchDocumentTo(r.Context(), id, MatchParams{NHSNumber: strings.TrimSpace(body.NHSNumber), By: by})
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, d)
+}
+
+// decodeOptional decodes a small JSON body into v; an empty body leaves v
+// as it is.
+func decodeOptional(r *http.Request, v any) error {
+	b, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
+	if err != nil || len(b) > 64<<10 {
+		return errors.New("body unreadable or too large")
+	}
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after the JSON body")
+	}
+	return nil
+}
+
+func (a *API) findPatients(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	ps, err := a.r.FindPatients(r.Context(), FindPatientsParams{NHSNumber: q.Get("nhs_number"), Family: q.Get("family"), BirthDate: q.Get("birth_date")})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, struct {
+		Patients []Patient `json:"patients"`
+	}{ps})
 }
 
 func (a *API) rejectDocument(w http.ResponseWriter, r *http.Request) error {

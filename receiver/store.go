@@ -258,6 +258,12 @@ type Document struct {
 	// ConfirmedAckCode is the business ack a manual match sends (30001 or
 	// 30004) for a held document.
 	ConfirmedAckCode int `json:"-"`
+	// MatchedPatient is the register patient a person matched a held
+	// document to (nil until then); Patient keeps the demographics the
+	// message carried. MatchedBy names the person, MatchedAt when.
+	MatchedPatient *DocPatient `json:"matchedPatient,omitempty"`
+	MatchedBy      string      `json:"matchedBy,omitempty"`
+	MatchedAt      time.Time   `json:"matchedAt,omitzero"`
 }
 
 // NewDocument is the document created when a message is accepted.
@@ -306,6 +312,15 @@ type TransitionParams struct {
 	BusAckCode int
 	Now        time.Time
 	Acks       []NewAck
+	// Match, when set, records the register patient a person matched the
+	// document to (Document.MatchedPatient, MatchedBy, MatchedAt = Now).
+	Match *ManualMatch
+}
+
+// ManualMatch is a person's choice of register patient for a held document.
+type ManualMatch struct {
+	Patient DocPatient
+	By      string
 }
 
 // DocumentStore holds the practice worklist.

@@ -17,7 +17,8 @@ import (
 const rdocCols = `d.id, d.message_id, m.mesh_id, m.header_id, d.document_id, d.doc_bundle_id, d.message_bundle_id, d.state, d.subject,
 	d.type_label, d.recipient_type, d.nhs_number, d.birth_date, d.family, d.given, d.version, d.sender_reference, d.sender,
 	d.replacement, d.replaces_id, d.replaced_by_id, d.match_reason, d.reason, d.busack_code, d.confirmed_ack_code, d.hold_until,
-	d.findings, d.attachments, d.created_at, d.updated_at`
+	d.findings, d.attachments, d.created_at, d.updated_at,
+	d.matched_nhs_number, d.matched_birth_date, d.matched_family, d.matched_given, d.matched_by, d.matched_at`
 
 const rdocFrom = ` FROM receiver_documents d JOIN receiver_messages m ON m.id = d.message_id`
 
@@ -25,17 +26,22 @@ func scanRDoc(sc rcvScanner) (receiver.Document, error) {
 	var d receiver.Document
 	var state, findings, atts string
 	var repl int
-	var hold, created, updated int64
+	var hold, created, updated, matchedAt int64
+	var mp receiver.DocPatient
 	err := sc.Scan(&d.ID, &d.MessageID, &d.MeshID, &d.HeaderID, &d.DocumentID, &d.DocBundleID, &d.MessageBundleID, &state, &d.Subject,
 		&d.TypeLabel, &d.RecipientType, &d.Patient.NHSNumber, &d.Patient.BirthDate, &d.Patient.Family, &d.Patient.Given, &d.Version,
 		&d.SenderReference, &d.From, &repl, &d.ReplacesID, &d.ReplacedByID, &d.MatchReason, &d.Reason, &d.BusAckCode,
-		&d.ConfirmedAckCode, &hold, &findings, &atts, &created, &updated)
+		&d.ConfirmedAckCode, &hold, &findings, &atts, &created, &updated,
+		&mp.NHSNumber, &mp.BirthDate, &mp.Family, &mp.Given, &d.MatchedBy, &matchedAt)
 	if err != nil {
 		return d, err
 	}
 	d.State, d.Replacement = receiver.DocumentState(state), repl != 0
 	d.ForAction = d.RecipientType != "FI"
 	d.HoldUntil, d.CreatedAt, d.UpdatedAt = fromMicros(hold), fromMicros(created), fromMicros(updated)
+	if mp.NHSNumber != "" {
+		d.MatchedPatient, d.MatchedAt = &mp, fromMicros(matchedAt)
+	}
 	if err := json.Unmarshal([]byte(findings), &d.Findings); err != nil {
 		return d, fmt.Errorf("findings of document %d: %w", d.ID, err)
 	}
@@ -74,7 +80,7 @@ func (s *ReceiverStore) ListDocuments(ctx context.Context, p receiver.ListDocume
 		where, args = append(where, "d.state = ?"), append(args, string(p.State))
 	}
 	if p.NHSNumber != "" {
-		where, args = append(where, "d.nhs_number = ?"), append(args, p.NHSNumber)
+		where, args = append(where, "(d.nhs_number = ? OR d.matched_nhs_number = ?)"), append(args, p.NHSNumber, p.NHSNumber)
 	}
 	if p.ForAction != nil {
 		if *p.ForAction {
@@ -130,6 +136,13 @@ func (s *ReceiverStore) TransitionDocument(ctx context.Context, p receiver.Trans
 		busack_code = CASE WHEN ? <> 0 THEN ? ELSE busack_code END, updated_at = ? WHERE id = ?`,
 		string(p.To), p.Reason, p.Reason, p.BusAckCode, p.BusAckCode, now, p.ID); err != nil {
 		return doc, fmt.Errorf("sqlitestore: document %d: %w", p.ID, err)
+	}
+	if m := p.Match; m != nil {
+		if _, err = tx.ExecContext(ctx, `UPDATE receiver_documents SET matched_nhs_number = ?, matched_birth_date = ?, matched_family = ?,
+			matched_given = ?, matched_by = ?, matched_at = ? WHERE id = ?`,
+			m.Patient.NHSNumber, m.Patient.BirthDate, m.Patient.Family, m.Patient.Given, m.By, now, p.ID); err != nil {
+			return doc, fmt.Errorf("sqlitestore: document %d: %w", p.ID, err)
+		}
 	}
 	if cur.ReplacesID != 0 {
 		if err = rcvArchiveReplaced(ctx, tx, p.To, cur.ReplacesID, p.ID, now); err != nil {
@@ -350,4 +363,32 @@ func (s *ReceiverStore) CountAcks(ctx context.Context) (map[int]int, int, error)
 		}
 	}
 	return sent, pending, rows.Err()
+}
+
+var _ receiver.PatientFinder = (*ReceiverStore)(nil)
+
+// FindPatients lists register entries born on p.BirthDate whose family name
+// is p.Family, ignoring case, ordered by name.
+func (s *ReceiverStore) FindPatients(ctx context.Context, p receiver.FindPatientsParams) ([]receiver.Patient, error) {
+	limit := p.Limit
+	if limit <= 0 || limit > receiver.MaxFindPatients {
+		limit = receiver.MaxFindPatients
+	}
+	rows, err := s.db.read.QueryContext(ctx, `SELECT nhs_number, birth_date, family, given, status, death_date, left_date FROM receiver_patients
+		WHERE birth_date = ? AND upper(family) = upper(?) ORDER BY family, given, nhs_number LIMIT ?`, p.BirthDate, strings.TrimSpace(p.Family), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: find patients: %w", err)
+	}
+	defer rows.Close()
+	out := []receiver.Patient{}
+	for rows.Next() {
+		var pt receiver.Patient
+		var st string
+		if err := rows.Scan(&pt.NHSNumber, &pt.BirthDate, &pt.Family, &pt.Given, &st, &pt.DeathDate, &pt.LeftDate); err != nil {
+			return nil, fmt.Errorf("sqlitestore: find patients: %w", err)
+		}
+		pt.Status = receiver.RegisterStatus(st)
+		out = append(out, pt)
+	}
+	return out, rows.Err()
 }

@@ -44,6 +44,8 @@ func RunReceiver(t *testing.T, open func(t *testing.T) receiver.Store) {
 				Attachments: []receiver.Attachment{{Index: 0, Title: "PDF", ContentType: "application/pdf", Size: 3, BlobKey: "a/0"}}}}
 	}
 
+	runReceiverMatch(t, open)
+
 	t.Run("record is idempotent per MESH id", func(t *testing.T) {
 		s := open(t)
 		m := record(t, s, "M1")
