@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gpcm/gpcm/itk3"
+	"github.com/gpcm/gpcm/patient"
 	"github.com/gpcm/gpcm/receiver"
 )
 
@@ -56,9 +58,24 @@ func (ri *ReceiverInbox) mine(practiceODS string) bool {
 	return practiceODS != "" && practiceODS == ri.practiceODS
 }
 
+// displayName is "FAMILY, Given".
+func displayName(family, given string) string {
+	name := strings.TrimSpace(strings.ToUpper(family) + ", " + given)
+	return strings.TrimSuffix(strings.TrimPrefix(name, ", "), ",")
+}
+
+// patientOf is the patient of record: the register patient a person
+// matched the document to, else the patient the message names.
+func patientOf(d receiver.Document) receiver.DocPatient {
+	if d.MatchedPatient != nil {
+		return *d.MatchedPatient
+	}
+	return d.Patient
+}
+
 func (ri *ReceiverInbox) summary(d receiver.Document) DocumentSummary {
-	name := strings.TrimSpace(strings.ToUpper(d.Patient.Family) + ", " + d.Patient.Given)
-	name = strings.TrimSuffix(strings.TrimPrefix(name, ", "), ",")
+	pt := patientOf(d)
+	name := displayName(pt.Family, pt.Given)
 	typ := d.TypeLabel
 	if typ == "" {
 		typ = "Document"
@@ -66,7 +83,7 @@ func (ri *ReceiverInbox) summary(d receiver.Document) DocumentSummary {
 	return DocumentSummary{
 		ID: strconv.FormatInt(d.ID, 10), PracticeODS: ri.practiceODS, State: webState(d.State),
 		Type: typ, ForAction: d.ForAction, ReceivedAt: d.CreatedAt,
-		PatientName: name, NHSNumber: d.Patient.NHSNumber, Sender: ri.sender(d.From),
+		PatientName: name, NHSNumber: pt.NHSNumber, Sender: ri.sender(d.From), Replacement: d.Replacement,
 	}
 }
 
@@ -199,15 +216,26 @@ func (ri *ReceiverInbox) GetDocument(ctx context.Context, practiceODS, id string
 		HasPDF:          pdfIndex(d) >= 0,
 		RejectReason:    d.Reason,
 	}
-	if bd, err := time.Parse(time.DateOnly, d.Patient.BirthDate); err == nil {
+	if bd, err := time.Parse(time.DateOnly, patientOf(d).BirthDate); err == nil {
 		doc.BirthDate = bd
 	}
 	if d.ReplacedByID != 0 {
 		doc.ReplacedBy = strconv.FormatInt(d.ReplacedByID, 10)
 	}
+	if d.ReplacesID != 0 {
+		doc.Replaces = strconv.FormatInt(d.ReplacesID, 10)
+	}
+	if d.MatchedPatient != nil {
+		doc.AsSent = &PatientDetails{NHSNumber: d.Patient.NHSNumber, Name: displayName(d.Patient.Family, d.Patient.Given)}
+		doc.AsSent.BirthDate, _ = time.Parse(time.DateOnly, d.Patient.BirthDate)
+	}
 	doc.History = append(doc.History, HistoryEvent{At: d.CreatedAt, Event: "Received", Detail: "MESH message " + d.MeshID})
 	if d.MatchReason != "" {
 		doc.History = append(doc.History, HistoryEvent{At: d.CreatedAt, Event: "Patient matching", Detail: d.MatchReason})
+	}
+	if d.MatchedPatient != nil {
+		doc.History = append(doc.History, HistoryEvent{At: d.MatchedAt, Event: "Matched by hand",
+			Detail: "to " + doc.PatientName + ", NHS number " + patient.FormatNHSNumber(doc.NHSNumber), By: d.MatchedBy})
 	}
 	if d.BusAckCode != 0 {
 		doc.History = append(doc.History, HistoryEvent{At: d.UpdatedAt, Event: "Business acknowledgement", Detail: "Code " + strconv.Itoa(d.BusAckCode)})
@@ -245,19 +273,81 @@ func (ri *ReceiverInbox) File(ctx context.Context, practiceODS, id, _ string) er
 	return mapReceiverErr(err)
 }
 
-// Match implements Inbox. The receiver confirms a held document against the
-// register patient the document names, so nhsNumber must be that patient's:
-// any other number is ErrConflict.
-func (ri *ReceiverInbox) Match(ctx context.Context, practiceODS, id, nhsNumber, _ string) error {
+// Match implements Inbox: the receiver matches the held document to the
+// register patient with nhsNumber, recording user; a patient who cannot
+// receive it (left, died long ago, not on the register) is a
+// *RefusedError.
+func (ri *ReceiverInbox) Match(ctx context.Context, practiceODS, id, nhsNumber, user string) error {
 	d, err := ri.get(ctx, practiceODS, id)
 	if err != nil {
 		return err
 	}
-	if strings.ReplaceAll(nhsNumber, " ", "") != d.Patient.NHSNumber {
-		return fmt.Errorf("match: the document can only be matched to the patient it names: %w", ErrConflict)
+	_, err = ri.rcv.MatchDocumentTo(ctx, d.ID, receiver.MatchParams{NHSNumber: nhsNumber, By: user})
+	if errors.Is(err, receiver.ErrNotMatchable) || errors.Is(err, receiver.ErrInvalid) {
+		return &RefusedError{Reason: refusalText(err)}
 	}
-	_, err = ri.rcv.MatchDocument(ctx, d.ID)
 	return mapReceiverErr(err)
+}
+
+// refusalText is the receiver's reason without its package prefixes,
+// starting with a capital letter.
+func refusalText(err error) string {
+	msg := err.Error()
+	for _, p := range []string{receiver.ErrNotMatchable.Error() + ": ", receiver.ErrInvalid.Error() + ": "} {
+		if i := strings.LastIndex(msg, p); i >= 0 {
+			msg = msg[i+len(p):]
+		}
+	}
+	if msg == "" {
+		return "This patient cannot be matched"
+	}
+	return strings.ToUpper(msg[:1]) + msg[1:]
+}
+
+var _ RegisterSearch = (*ReceiverInbox)(nil)
+
+// FindPatients implements RegisterSearch on the receiver's register.
+func (ri *ReceiverInbox) FindPatients(ctx context.Context, practiceODS string, q PatientQuery) ([]RegisterPatient, error) {
+	if !ri.mine(practiceODS) {
+		return nil, nil
+	}
+	p := receiver.FindPatientsParams{NHSNumber: q.NHSNumber, Family: q.Family}
+	if !q.BirthDate.IsZero() {
+		p.BirthDate = q.BirthDate.Format(time.DateOnly)
+	}
+	ps, err := ri.rcv.FindPatients(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("searching the register: %w", err)
+	}
+	now := time.Now()
+	out := make([]RegisterPatient, 0, len(ps))
+	for _, pt := range ps {
+		rp := RegisterPatient{PatientDetails: PatientDetails{NHSNumber: pt.NHSNumber, Name: displayName(pt.Family, pt.Given)}}
+		rp.BirthDate, _ = time.Parse(time.DateOnly, pt.BirthDate)
+		switch pt.Status {
+		case receiver.StatusLeft:
+			rp.Status = "Left the practice"
+		case receiver.StatusDeceased:
+			rp.Status = "Deceased"
+			if pt.DeathDate != "" {
+				rp.Status += " (" + pt.DeathDate + ")"
+			}
+		default:
+			rp.Status = "Registered"
+		}
+		code, err := receiver.ManualMatchCode(pt, now)
+		if err != nil {
+			rp.Reason = refusalText(err)
+		} else {
+			rp.Matchable = true
+			rp.Reason = fmt.Sprintf("The sender is told the document reached the patient's practice (business acknowledgement %d).", int(code))
+			if code == itk3.CodePatientRecentlyDeceased {
+				rp.Reason = fmt.Sprintf("The sender is told the patient died recently (business acknowledgement %d).", int(code))
+			}
+		}
+		out = append(out, rp)
+	}
+	return out, nil
 }
 
 // Reject implements Inbox.

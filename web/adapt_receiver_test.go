@@ -208,3 +208,68 @@ func TestAdaptersLoop(t *testing.T) {
 		t.Errorf("resending a complete transmission: err %v, want ErrConflict", err)
 	}
 }
+
+func TestAdaptersManualMatch(t *testing.T) {
+	ctx := t.Context()
+	l := newLoop(t)
+	rng := rand.New(rand.NewPCG(3, 4))
+	right, gone := patient.GenerateTestNHSNumber(rng), patient.GenerateTestNHSNumber(rng)
+	csv := "nhs_number,birth_date,family,given,status,left_date\n" +
+		right + ",1967-01-26,Smithson,Jane,registered,\n" + gone + ",1967-01-26,Smithson,June,left,2025-06-01\n"
+	if _, err := l.rcv.ImportRegister(ctx, strings.NewReader(csv), "csv"); err != nil {
+		t.Fatal(err)
+	}
+	in := l.input()
+	in.Patient.Family = "Smyth" // the NHS number is registered, the name differs: held
+	if _, err := l.outbox.SendReport(ctx, "X27", in, "sender"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.svc.SendDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.rcv.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	docs, err := l.inbox.ListDocuments(ctx, "X26", web.DocumentFilter{State: web.StateUnmatched})
+	if err != nil || len(docs) != 1 {
+		t.Fatalf("unmatched: %d, %v; want 1", len(docs), err)
+	}
+	id := docs[0].ID
+
+	found, err := l.inbox.FindPatients(ctx, "X26", web.PatientQuery{Family: "SMITHSON", BirthDate: time.Date(1967, 1, 26, 0, 0, 0, 0, time.UTC)})
+	if err != nil || len(found) != 2 {
+		t.Fatalf("search by name: %d, %v; want 2", len(found), err)
+	}
+	for _, p := range found {
+		if want := p.NHSNumber == right; p.Matchable != want || p.Reason == "" {
+			t.Errorf("%s: matchable %v (%q), want %v", p.Name, p.Matchable, p.Reason, want)
+		}
+	}
+	if other, _ := l.inbox.FindPatients(ctx, "X99", web.PatientQuery{NHSNumber: right}); len(other) != 0 {
+		t.Errorf("another practice found %d patients", len(other))
+	}
+	err = l.inbox.Match(ctx, "X26", id, gone, "pat")
+	if re, ok := errors.AsType[*web.RefusedError](err); !ok || !strings.Contains(re.Reason, "left the practice") || strings.Contains(re.Reason, "receiver:") {
+		t.Fatalf("matching a patient who left: got %v, want a refusal naming why", err)
+	}
+	if err := l.inbox.Match(ctx, "X26", id, right, "pat"); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := l.inbox.GetDocument(ctx, "X26", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.State != web.StateAwaitingFiling || doc.NHSNumber != right || doc.PatientName != "SMITHSON, Jane" ||
+		doc.AsSent == nil || doc.AsSent.NHSNumber != l.nhs || doc.AsSent.Name != "SMYTH, Jane" {
+		t.Fatalf("matched document: state %s, %s %s, as sent %+v", doc.State, doc.PatientName, doc.NHSNumber, doc.AsSent)
+	}
+	var ev *web.HistoryEvent
+	for i := range doc.History {
+		if doc.History[i].Event == "Matched by hand" {
+			ev = &doc.History[i]
+		}
+	}
+	if ev == nil || ev.By != "pat" || ev.At.IsZero() {
+		t.Fatalf("history %+v lacks the manual match by pat", doc.History)
+	}
+}

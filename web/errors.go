@@ -14,6 +14,16 @@ var ErrNotFound = errors.New("web: not found")
 // record's state (for example filing a rejected document).
 var ErrConflict = errors.New("web: conflict")
 
+// RefusedError is returned by back ends when an action is refused for a
+// reason the user can act on (for example a patient who left the practice
+// chosen for a manual match). Reason is shown to the user, so it carries no
+// internal detail.
+type RefusedError struct {
+	Reason string
+}
+
+func (e *RefusedError) Error() string { return "web: refused: " + e.Reason }
+
 // httpError is an error the user sees with its status; Err, if any, is logged
 // (for 5xx) and never shown.
 type httpError struct {

@@ -213,9 +213,10 @@ func mustHTML(t *testing.T, body string, checks ...htmlcheck.Checker) {
 // memInbox is a test Inbox: documents of several practices in memory,
 // scoped by practice as the receiver must.
 type memInbox struct {
-	mu   sync.Mutex
-	docs map[string]web.Document
-	pdf  []byte
+	mu       sync.Mutex
+	docs     map[string]web.Document
+	pdf      []byte
+	register map[string][]web.RegisterPatient // by practice
 }
 
 func newMemInbox() *memInbox {
@@ -304,10 +305,48 @@ func (m *memInbox) File(_ context.Context, ods, id, user string) error {
 	return m.transition(ods, id, []web.DocumentState{web.StateAwaitingFiling}, web.StateFiled, "Filed", "", user, nil)
 }
 
-func (m *memInbox) Match(_ context.Context, ods, id, nhs, user string) error {
-	return m.transition(ods, id, []web.DocumentState{web.StateUnmatched}, web.StateAwaitingFiling, "Matched", "", user,
-		func(d *web.Document) { d.NHSNumber = nhs })
+func (m *memInbox) Match(ctx context.Context, ods, id, nhs, user string) error {
+	m.mu.Lock()
+	reg := m.register[ods]
+	m.mu.Unlock()
+	var chosen *web.RegisterPatient
+	for _, p := range reg {
+		if p.NHSNumber == nhs {
+			chosen = &p
+		}
+	}
+	switch {
+	case reg != nil && chosen == nil:
+		return &web.RefusedError{Reason: "That NHS number is not on the practice register"}
+	case chosen != nil && !chosen.Matchable:
+		return &web.RefusedError{Reason: chosen.Reason}
+	}
+	return m.transition(ods, id, []web.DocumentState{web.StateUnmatched}, web.StateAwaitingFiling, "Matched by hand", "", user,
+		func(d *web.Document) {
+			if chosen != nil {
+				d.AsSent = &web.PatientDetails{NHSNumber: d.NHSNumber, Name: d.PatientName, BirthDate: d.BirthDate}
+				d.PatientName, d.BirthDate = chosen.Name, chosen.BirthDate
+			}
+			d.NHSNumber = nhs
+		})
 }
+
+// FindPatients searches the practice's test register.
+func (m *memInbox) FindPatients(_ context.Context, ods string, q web.PatientQuery) ([]web.RegisterPatient, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []web.RegisterPatient
+	for _, p := range m.register[ods] {
+		family, _, _ := strings.Cut(p.Name, ",")
+		if (q.NHSNumber != "" && p.NHSNumber == q.NHSNumber) ||
+			(q.NHSNumber == "" && strings.EqualFold(family, q.Family) && p.BirthDate.Equal(q.BirthDate)) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+var _ web.RegisterSearch = (*memInbox)(nil)
 
 func (m *memInbox) Reject(_ context.Context, ods, id, reason, user string) error {
 	return m.transition(ods, id, []web.DocumentState{web.StateAwaitingFiling, web.StateUnmatched}, web.StateRejected, "Rejected", reason, user,

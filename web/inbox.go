@@ -59,6 +59,8 @@ type DocumentSummary struct {
 	NHSNumber   string
 	// Sender is the sending organisation's name (or ODS code).
 	Sender string
+	// Replacement marks a corrected version of an earlier document.
+	Replacement bool
 }
 
 // HistoryEvent is one step of a document's history (received, InfAck sent,
@@ -80,9 +82,54 @@ type Document struct {
 	HasPDF bool
 	// RejectReason is set for rejected documents.
 	RejectReason string
-	// ReplacedBy is the id of the newer version of a replaced document.
+	// ReplacedBy is the id of the newer version of a replaced document;
+	// Replaces the id of the version a replacement replaces.
 	ReplacedBy string
-	History    []HistoryEvent
+	Replaces   string
+	// AsSent is set when a person matched the document by hand to a
+	// register patient: the summary then names that patient and AsSent
+	// keeps the demographics the message carried.
+	AsSent  *PatientDetails
+	History []HistoryEvent
+}
+
+// PatientDetails are a patient's demographics as the document or the
+// practice register gives them.
+type PatientDetails struct {
+	NHSNumber string
+	// Name is "FAMILY, Given".
+	Name      string
+	BirthDate time.Time
+}
+
+// RegisterPatient is one patient of the practice register found by a
+// search for the patient of an unmatched document.
+type RegisterPatient struct {
+	PatientDetails
+	// Status is the register status ("Registered", "Left the practice",
+	// "Deceased").
+	Status string
+	// Matchable is false when a document cannot be matched to the patient
+	// (left the practice, died long ago); Reason says why. When true, Reason
+	// says what the sender is told.
+	Matchable bool
+	Reason    string
+}
+
+// PatientQuery searches the register: by NHSNumber, or by Family and
+// BirthDate.
+type PatientQuery struct {
+	NHSNumber string
+	Family    string
+	BirthDate time.Time
+}
+
+// RegisterSearch is the optional extra of an Inbox, found by type
+// assertion, behind the manual match of an unmatched document: staff find
+// the patient on the practice register, compare, and confirm with Match.
+type RegisterSearch interface {
+	// FindPatients searches the practice's register (at most 50 rows).
+	FindPatients(ctx context.Context, practiceODS string, q PatientQuery) ([]RegisterPatient, error)
 }
 
 // DocumentFilter selects inbox rows; zero fields select everything.
@@ -114,7 +161,8 @@ type Inbox interface {
 	// if its state does not allow it).
 	File(ctx context.Context, practiceODS, id, user string) error
 	// Match assigns an unmatched document to the practice's patient with
-	// this NHS number.
+	// this NHS number, recording user as the person who did it. A
+	// *RefusedError says why the patient cannot be chosen.
 	Match(ctx context.Context, practiceODS, id, nhsNumber, user string) error
 	// Reject rejects the document with a reason sent back to the sender.
 	Reject(ctx context.Context, practiceODS, id, reason, user string) error
@@ -295,11 +343,15 @@ func (s *Server) postFile(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) postMatch(w http.ResponseWriter, r *http.Request) error {
 	return s.documentAction(w, r, "matched", func(ib Inbox, u *User, doc Document) (string, string, error) {
-		n, err := patient.ParseNHSNumber(r.PostFormValue("nhs_number"), true)
+		n, err := patient.ParseNHSNumber(r.PostFormValue("nhs_number"), false)
 		if err != nil {
 			return "nhs_number", "Enter a valid 10-digit NHS number", nil
 		}
-		return "", "", ib.Match(r.Context(), u.ODS, doc.ID, n, u.Username)
+		msg, err := matchRefusal(ib.Match(r.Context(), u.ODS, doc.ID, n, u.Username))
+		if msg != "" {
+			return "nhs_number", msg, nil
+		}
+		return "", "", err
 	})
 }
 

@@ -185,6 +185,8 @@ func (s *Server) authRoutes() []route {
 		{"GET /inbox/{id}", roles(RolePractice), s.getDocument},
 		{"GET /inbox/{id}/pdf", roles(RolePractice), s.getDocumentPDF},
 		{"POST /inbox/{id}/file", roles(RolePractice), s.postFile},
+		{"GET /inbox/{id}/match", roles(RolePractice), s.getMatch},
+		{"GET /inbox/{id}/match/confirm", roles(RolePractice), s.getMatchConfirm},
 		{"POST /inbox/{id}/match", roles(RolePractice), s.postMatch},
 		{"POST /inbox/{id}/reject", roles(RolePractice), s.postReject},
 		{"GET /outbox", roles(RoleSender), s.getOutbox},

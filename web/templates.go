@@ -24,7 +24,7 @@ var Templates = mustSub(embeddedTemplates, "templates")
 // views are the pages the server renders; each needs views/NAME.tmpl.
 var views = []string{
 	"login", "error", "validator", "meshadmin",
-	"inbox", "document", "outbox", "transmission", "send",
+	"inbox", "document", "match", "matchconfirm", "outbox", "transmission", "send",
 }
 
 func mustSub(f fs.FS, dir string) fs.FS {

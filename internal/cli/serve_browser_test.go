@@ -165,14 +165,30 @@ func TestServeBrowser(t *testing.T) {
 	held := b.Eval(`document.querySelector("#document-table tbody tr").dataset.id`)
 	b.Do("open the held document",
 		chromedp.Click(chromedp.CSS(`tr[data-id="`+held+`"] a`)),
-		chromedp.WaitVisible(chromedp.CSS(`form[action="/inbox/`+held+`/match"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form#find-patient`)),
 	)
-	nhs := b.Eval(`document.querySelector(".gpcm-patient-banner__details dd").textContent.replace(/\s/g, "")`)
+	b.shot("practice-held")
+	b.Do("find the patient on the register by the NHS number",
+		chromedp.Click(chromedp.CSS(`form#find-patient button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#results`)),
+	)
+	b.shot("practice-match-search")
+	nhs := b.Eval(`document.querySelector("#results tbody tr").dataset.nhs`)
+	b.Do("choose the patient",
+		chromedp.Click(chromedp.CSS(`#results tbody tr a`)),
+		chromedp.WaitVisible(chromedp.CSS(`#compare`)),
+	)
+	if cmp := b.Eval(`document.querySelector("#compare").textContent.replace(/\s+/g, " ")`); !strings.Contains(cmp, "OKAFOR") || !strings.Contains(cmp, "Differs") {
+		t.Errorf("comparison does not show both patients and the difference: %s", cmp)
+	}
+	b.shot("practice-match-confirm")
 	b.Do("match it",
-		chromedp.SendKeys(chromedp.CSS("#nhs_number"), nhs),
-		chromedp.Click(chromedp.CSS(`form[action="/inbox/`+held+`/match"] button`)),
+		chromedp.Click(chromedp.CSS(`#confirm-match`)),
 		chromedp.WaitVisible(chromedp.CSS(".nhsuk-notification-banner--success")),
 	)
+	if h := b.Eval(`document.querySelector("#history").textContent`); !strings.Contains(h, "Matched by hand") || !strings.Contains(h, "(practice)") {
+		t.Errorf("history lacks the manual match by the practice user: %s", h)
+	}
 	b.shot("practice-matched")
 
 	// 5. A report for a valid NHS number MESH has no record of comes back as
