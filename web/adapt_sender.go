@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -45,8 +46,9 @@ func NewSenderOutbox(svc *sender.Service, cfg SenderOutboxConfig) *SenderOutbox 
 }
 
 var (
-	_ Outbox       = (*SenderOutbox)(nil)
-	_ ReportSender = (*SenderOutbox)(nil)
+	_ Outbox         = (*SenderOutbox)(nil)
+	_ ReportSender   = (*SenderOutbox)(nil)
+	_ ReportReplacer = (*SenderOutbox)(nil)
 )
 
 func (so *SenderOutbox) mine(senderODS string) bool {
@@ -62,7 +64,39 @@ func (so *SenderOutbox) view(t sender.Transmission) Transmission {
 		ID: t.ID, SenderODS: so.cfg.Author.ODSCode, State: string(t.State), Failed: failedState(t.State),
 		Recipient: t.To, DocumentType: documentTypeOf(t.WorkflowID), LocalID: t.LocalID,
 		MeshMessageID: t.MeshMessageID, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
+		Replacement: t.ReplacesID != "", Replaces: t.ReplacesID,
 	}
+}
+
+// replaceableState reports whether a transmission in state st carries a
+// document the practice has or judged: sent (and later), complete, or
+// failed with a business-level negative acknowledgement.
+func replaceableState(t sender.Transmission) bool {
+	switch t.State {
+	case sender.StateSent, sender.StateDelivered, sender.StateInfAck, sender.StateComplete:
+		return true
+	case sender.StateFailed:
+		return t.BusAckCode != 0
+	}
+	return false
+}
+
+// replacedBy finds the newest transmission that replaces t: versions of a
+// report share its sender reference.
+func (so *SenderOutbox) replacedBy(ctx context.Context, t sender.Transmission) (string, error) {
+	if t.SenderReference == "" {
+		return "", nil
+	}
+	ts, err := so.svc.Store().FindTransmissions(ctx, sender.RefSenderReference, t.SenderReference)
+	if err != nil {
+		return "", fmt.Errorf("finding replacements: %w", err)
+	}
+	for _, o := range ts {
+		if o.ReplacesID == t.ID {
+			return o.ID, nil
+		}
+	}
+	return "", nil
 }
 
 func documentTypeOf(workflow string) string {
@@ -102,6 +136,13 @@ func (so *SenderOutbox) GetTransmission(ctx context.Context, senderODS, id strin
 		return Transmission{}, mapSenderErr(err)
 	}
 	v := so.view(t)
+	if v.ReplacedBy, err = so.replacedBy(ctx, t); err != nil {
+		return Transmission{}, err
+	}
+	v.CanReplace = replaceableState(t) && v.ReplacedBy == "" && t.Source == sender.SourceInput
+	if replaceableState(t) && t.Source != sender.SourceInput {
+		v.ReplaceNote = "it was submitted as a ready-made message, so there is no form to correct; submit the corrected message through the API"
+	}
 	evs, err := so.svc.Store().Events(ctx, id)
 	if err != nil {
 		return Transmission{}, mapSenderErr(err)
@@ -253,6 +294,53 @@ func (so *SenderOutbox) SendReport(ctx context.Context, senderODS string, in sen
 	}
 	if err != nil {
 		return "", fmt.Errorf("submitting report: %w", err)
+	}
+	return t.ID, nil
+}
+
+// OriginalReport implements ReportReplacer: the input the transmission was
+// built from, naming the version that replaces it.
+func (so *SenderOutbox) OriginalReport(ctx context.Context, senderODS, id string) (senddoc.Input, error) {
+	v, err := so.GetTransmission(ctx, senderODS, id)
+	if err != nil {
+		return senddoc.Input{}, err
+	}
+	if !v.CanReplace {
+		return senddoc.Input{}, fmt.Errorf("replacing a %s transmission: %w", v.State, ErrConflict)
+	}
+	t, err := so.svc.Store().GetTransmission(ctx, id)
+	if err != nil {
+		return senddoc.Input{}, mapSenderErr(err)
+	}
+	_, raw, err := so.svc.Store().Payload(ctx, id)
+	if err != nil {
+		return senddoc.Input{}, mapSenderErr(err)
+	}
+	var in senddoc.Input
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return senddoc.Input{}, fmt.Errorf("reading the input of transmission %s: %w", id, err)
+	}
+	in.Replaces = &senddoc.Replacement{DocumentID: t.DocumentID}
+	in.Version = max(t.Version, in.Version, 1) + 1
+	return in, nil
+}
+
+// ReplaceReport implements ReportReplacer with sender.Service.Replace.
+func (so *SenderOutbox) ReplaceReport(ctx context.Context, senderODS, id string, in senddoc.Input, _ string) (string, error) {
+	if _, err := so.OriginalReport(ctx, senderODS, id); err != nil {
+		return "", err
+	}
+	in = so.complete(in)
+	t, err := so.svc.Replace(ctx, id, in)
+	if ie, ok := errors.AsType[*sender.InvalidError](err); ok {
+		probs := append([]string(nil), ie.Problems...)
+		for _, f := range ie.Findings {
+			probs = append(probs, f.Message)
+		}
+		return "", &senddoc.InputError{Problems: probs}
+	}
+	if err != nil {
+		return "", fmt.Errorf("sending the corrected version: %w", mapSenderErr(err))
 	}
 	return t.ID, nil
 }

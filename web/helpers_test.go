@@ -359,6 +359,7 @@ var _ web.Inbox = (*memInbox)(nil)
 type memOutbox struct {
 	mu     sync.Mutex
 	sent   []senddoc.Input
+	inputs map[string]senddoc.Input
 	tx     map[string]web.Transmission
 	alerts []web.Alert
 }
@@ -394,6 +395,8 @@ func (m *memOutbox) GetTransmission(_ context.Context, ods, id string) (web.Tran
 	if !ok || t.SenderODS != ods {
 		return web.Transmission{}, fmt.Errorf("transmission %s: %w", id, web.ErrNotFound)
 	}
+	_, hasInput := m.inputs[id]
+	t.CanReplace = hasInput && (t.State == "sent" || t.State == "complete") && t.ReplacedBy == ""
 	return t, nil
 }
 
@@ -499,14 +502,71 @@ func (m *memOutbox) SendReport(ctx context.Context, ods string, in senddoc.Input
 	if _, err := m.CheckReport(ctx, ods, in); err != nil {
 		return "", err
 	}
+	return m.store(ods, in, user, ""), nil
+}
+
+// store records a sent report as a queued transmission (replacing
+// transmission replaces, if set) and returns its id.
+func (m *memOutbox) store(ods string, in senddoc.Input, user, replaces string) string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.sent = append(m.sent, in)
 	id := fmt.Sprintf("tx-sent-%d", len(m.sent))
 	now := time.Now()
+	if m.inputs == nil {
+		m.inputs = map[string]senddoc.Input{}
+	}
+	m.inputs[id] = in
 	m.tx[id] = web.Transmission{ID: id, SenderODS: ods, State: "queued", Recipient: "GPPROVIDER", DocumentType: "Consultation report",
-		CreatedAt: now, UpdatedAt: now, Timeline: []web.TransmissionEvent{{At: now, State: "queued", Detail: "by " + user}}}
-	return id, nil
+		CreatedAt: now, UpdatedAt: now, Timeline: []web.TransmissionEvent{{At: now, State: "queued", Detail: "by " + user}},
+		Replacement: replaces != "", Replaces: replaces}
+	if replaces != "" {
+		old := m.tx[replaces]
+		old.ReplacedBy = id
+		m.tx[replaces] = old
+	}
+	return id
+}
+
+// setState moves a transmission to state (a test stands in for MESH and
+// the practice).
+func (m *memOutbox) setState(id, state string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := m.tx[id]
+	t.State = state
+	m.tx[id] = t
 }
 
 var _ web.ReportSender = (*memOutbox)(nil)
+
+// OriginalReport returns the input a sent or complete transmission was
+// built from, as the sender adapter does.
+func (m *memOutbox) OriginalReport(ctx context.Context, ods, id string) (senddoc.Input, error) {
+	t, err := m.GetTransmission(ctx, ods, id)
+	if err != nil {
+		return senddoc.Input{}, err
+	}
+	if !t.CanReplace {
+		return senddoc.Input{}, fmt.Errorf("transmission %s: %w", id, web.ErrConflict)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	in := m.inputs[id]
+	in.Replaces = &senddoc.Replacement{DocumentID: replacedDocID}
+	in.Version = max(in.Version, 1) + 1
+	return in, nil
+}
+
+func (m *memOutbox) ReplaceReport(ctx context.Context, ods, id string, in senddoc.Input, user string) (string, error) {
+	if _, err := m.OriginalReport(ctx, ods, id); err != nil {
+		return "", err
+	}
+	return m.store(ods, in, user, id), nil
+}
+
+var _ web.ReportReplacer = (*memOutbox)(nil)
+
+// replacedDocID is the Composition identifier memOutbox reports for every
+// transmission it replaces.
+const replacedDocID = "0b5c2a1e-7a1d-4c59-9a57-3f2a8d1c9e44"

@@ -32,6 +32,18 @@ type Transmission struct {
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 	Timeline      []TransmissionEvent
+	// Replacement marks a corrected version of an earlier document;
+	// Replaces is the transmission it replaces, ReplacedBy the newer
+	// version's transmission (GetTransmission only).
+	Replacement bool
+	Replaces    string
+	ReplacedBy  string
+	// CanReplace is true when a corrected version may be sent (the report
+	// was sent, completed, or failed with a business-level negative, and no
+	// newer version exists; GetTransmission only). ReplaceNote says why
+	// not when the state would allow it.
+	CanReplace  bool
+	ReplaceNote string
 }
 
 // Alert is something about a transmission that needs a person.
@@ -122,6 +134,13 @@ func (s *Server) transmission(r *http.Request) (Outbox, *User, Transmission, err
 	return ob, u, t, nil
 }
 
+// doneMessages are the success banners after an action (?done=…).
+var doneMessages = map[string]string{
+	"queued":      "Report queued for sending",
+	"resent":      "Report queued to be sent again",
+	"replacement": "Corrected version queued for sending",
+}
+
 func (s *Server) getTransmission(w http.ResponseWriter, r *http.Request) error {
 	_, _, t, err := s.transmission(r)
 	if err != nil {
@@ -129,7 +148,7 @@ func (s *Server) getTransmission(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := s.newPage(r, "Transmission "+t.ID)
 	p.Events = "/events"
-	p.Data = transmissionData{T: t, Message: r.URL.Query().Get("done")}
+	p.Data = transmissionData{T: t, Message: doneMessages[r.URL.Query().Get("done")]}
 	return s.render(w, r, http.StatusOK, "transmission", p)
 }
 

@@ -453,7 +453,7 @@ func TestSendReportForm(t *testing.T) {
 			htmlcheck.In(`.nhsuk-error-summary a[href="#pdf"]`, htmlcheck.HasText("must be a PDF")),
 		}, false},
 		{"sent with a PDF", good, senddoc.ExamplePDF(), 200, []htmlcheck.Checker{
-			htmlcheck.In(".nhsuk-notification-banner--success", htmlcheck.HasText("Transmission queued")),
+			htmlcheck.In(".nhsuk-notification-banner--success", htmlcheck.HasText("Report queued for sending")),
 			htmlcheck.In("#timeline", htmlcheck.HasText("queued")),
 		}, true},
 		{"sent without a PDF", good, nil, 200, []htmlcheck.Checker{

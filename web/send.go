@@ -44,6 +44,9 @@ type sendData struct {
 	Problems []formProblem
 	Checked  bool
 	Report   senddoc.Report
+	// FixedEncounter shows the consultation reference without an input (a
+	// corrected version keeps the original's).
+	FixedEncounter bool
 }
 
 // formProblem is one entry of the error summary: a message and the id of
@@ -77,31 +80,16 @@ func (s *Server) postSend(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u := userFrom(r.Context())
-	f := sendForm{}
-	for dst, name := range map[*string]string{
-		&f.NHSNumber: "nhs_number", &f.Given: "given", &f.Family: "family", &f.BirthDate: "birth_date", &f.Gender: "gender",
-		&f.PracticeODS: "practice_ods", &f.PracticeName: "practice_name",
-		&f.EncounterID: "encounter_id", &f.EncounterStart: "encounter_start", &f.Location: "location",
-		&f.SDSUserID: "sds_user_id", &f.PracGiven: "practitioner_given", &f.PracFamily: "practitioner_family", &f.PracRole: "practitioner_role",
-		&f.Action: "recipient_type", &f.Reason: "reason", &f.Notes: "notes", &f.Plan: "plan",
-	} {
-		*dst = strings.TrimSpace(r.PostFormValue(name))
-	}
+	f := readSendForm(r)
 	in, problems := f.input()
-	if file, fh, ferr := r.FormFile("pdf"); ferr == nil {
-		defer file.Close()
-		b, rerr := io.ReadAll(file)
-		switch {
-		case rerr != nil:
-			return badRequest("The uploaded PDF could not be read. Try again")
-		case len(b) == 0:
-		case !bytes.HasPrefix(b, []byte("%PDF-")):
-			problems = append(problems, formProblem{"pdf", pdfNotPDF})
-		default:
-			in.PDF, f.PDFName = b, fh.Filename
-		}
-	} else if !errors.Is(ferr, http.ErrMissingFile) && !errors.Is(ferr, http.ErrNotMultipart) {
-		return badRequest("The uploaded PDF could not be read. Try again")
+	pdf, name, pdfProblem, err := readPDF(r)
+	if err != nil {
+		return err
+	}
+	if pdfProblem != "" {
+		problems = append(problems, formProblem{"pdf", pdfProblem})
+	} else if pdf != nil {
+		in.PDF, f.PDFName = pdf, name
 	}
 	d := sendData{Form: f, Problems: problems}
 	if len(problems) == 0 {
@@ -126,6 +114,45 @@ func (s *Server) postSend(w http.ResponseWriter, r *http.Request) error {
 	p := s.newPage(r, "Error: Send a consultation report")
 	p.Data = d
 	return s.render(w, r, http.StatusUnprocessableEntity, "send", p)
+}
+
+// readSendForm reads the send form's fields.
+func readSendForm(r *http.Request) sendForm {
+	f := sendForm{}
+	for dst, name := range map[*string]string{
+		&f.NHSNumber: "nhs_number", &f.Given: "given", &f.Family: "family", &f.BirthDate: "birth_date", &f.Gender: "gender",
+		&f.PracticeODS: "practice_ods", &f.PracticeName: "practice_name",
+		&f.EncounterID: "encounter_id", &f.EncounterStart: "encounter_start", &f.Location: "location",
+		&f.SDSUserID: "sds_user_id", &f.PracGiven: "practitioner_given", &f.PracFamily: "practitioner_family", &f.PracRole: "practitioner_role",
+		&f.Action: "recipient_type", &f.Reason: "reason", &f.Notes: "notes", &f.Plan: "plan",
+	} {
+		*dst = strings.TrimSpace(r.PostFormValue(name))
+	}
+	return f
+}
+
+// readPDF reads the optional PDF upload: nil when none was chosen, a
+// problem for the user when it is not a PDF, an error when the upload
+// cannot be read.
+func readPDF(r *http.Request) (pdf []byte, name, problem string, err error) {
+	file, fh, ferr := r.FormFile("pdf")
+	if ferr != nil {
+		if errors.Is(ferr, http.ErrMissingFile) || errors.Is(ferr, http.ErrNotMultipart) {
+			return nil, "", "", nil
+		}
+		return nil, "", "", badRequest("The uploaded PDF could not be read. Try again")
+	}
+	defer file.Close()
+	b, rerr := io.ReadAll(file)
+	switch {
+	case rerr != nil:
+		return nil, "", "", badRequest("The uploaded PDF could not be read. Try again")
+	case len(b) == 0:
+		return nil, "", "", nil
+	case !bytes.HasPrefix(b, []byte("%PDF-")):
+		return nil, "", pdfNotPDF, nil
+	}
+	return b, fh.Filename, "", nil
 }
 
 // input turns the form into a senddoc.Input and lists what the user must

@@ -194,6 +194,8 @@ func (s *Server) authRoutes() []route {
 		{"POST /outbox/send", roles(RoleSender), s.postSend},
 		{"GET /outbox/{id}", roles(RoleSender), s.getTransmission},
 		{"POST /outbox/{id}/resend", roles(RoleSender), s.postResend},
+		{"GET /outbox/{id}/replace", roles(RoleSender), s.getReplace},
+		{"POST /outbox/{id}/replace", roles(RoleSender), s.postReplace},
 	}
 }
 

@@ -24,7 +24,7 @@ var Templates = mustSub(embeddedTemplates, "templates")
 // views are the pages the server renders; each needs views/NAME.tmpl.
 var views = []string{
 	"login", "error", "validator", "meshadmin",
-	"inbox", "document", "match", "matchconfirm", "outbox", "transmission", "send",
+	"inbox", "document", "match", "matchconfirm", "outbox", "transmission", "send", "replace",
 }
 
 func mustSub(f fs.FS, dir string) fs.FS {

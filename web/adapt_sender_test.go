@@ -1,0 +1,98 @@
+package web_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/gpcm/gpcm/web"
+)
+
+// TestAdaptersReplace sends a report, completes it, sends a corrected
+// version through the sender adapter and sees the practice receive it as a
+// replacement that archives the first version.
+func TestAdaptersReplace(t *testing.T) {
+	ctx := t.Context()
+	l := newLoop(t)
+	deliver := func() {
+		t.Helper()
+		if _, err := l.svc.SendDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.rcv.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id, err := l.outbox.SendReport(ctx, "X27", l.input(), "sender")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr, _ := l.outbox.GetTransmission(ctx, "X27", id); tr.CanReplace {
+		t.Fatalf("a queued transmission offers replacement")
+	}
+	if _, err := l.outbox.OriginalReport(ctx, "X27", id); !errors.Is(err, web.ErrConflict) {
+		t.Fatalf("OriginalReport of a queued transmission: err %v, want ErrConflict", err)
+	}
+	deliver()
+	docs, err := l.inbox.ListDocuments(ctx, "X26", web.DocumentFilter{})
+	if err != nil || len(docs) != 1 {
+		t.Fatalf("inbox: %d documents, %v", len(docs), err)
+	}
+	first := docs[0].ID
+	if err := l.inbox.File(ctx, "X26", first, "practice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.rcv.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.svc.PollInbox(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := l.outbox.GetTransmission(ctx, "X27", id)
+	if err != nil || !tr.CanReplace || tr.Replacement || tr.ReplacedBy != "" {
+		t.Fatalf("complete transmission: %+v, %v; want replaceable", tr, err)
+	}
+	if _, err := l.outbox.OriginalReport(ctx, "X99", id); !errors.Is(err, web.ErrNotFound) {
+		t.Errorf("another organisation's report: err %v, want ErrNotFound", err)
+	}
+	orig, err := l.outbox.OriginalReport(ctx, "X27", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if orig.Replaces == nil || orig.Replaces.DocumentID == "" || orig.Version != 2 || orig.Patient.NHSNumber != l.nhs || len(orig.PDF) == 0 {
+		t.Fatalf("original: replaces %+v version %d", orig.Replaces, orig.Version)
+	}
+	orig.Sections[0].Text += " Corrected."
+	if _, err := l.outbox.CheckReport(ctx, "X27", orig); err != nil {
+		t.Fatalf("CheckReport of the corrected version: %v", err)
+	}
+	nid, err := l.outbox.ReplaceReport(ctx, "X27", id, orig, "sender")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ntr, err := l.outbox.GetTransmission(ctx, "X27", nid)
+	if err != nil || !ntr.Replacement || ntr.Replaces != id || ntr.CanReplace {
+		t.Fatalf("replacement: %+v, %v", ntr, err)
+	}
+	if tr, _ = l.outbox.GetTransmission(ctx, "X27", id); tr.ReplacedBy != nid || tr.CanReplace {
+		t.Fatalf("replaced transmission: replaced by %q, can replace %v; want %s, false", tr.ReplacedBy, tr.CanReplace, nid)
+	}
+	if _, err := l.outbox.ReplaceReport(ctx, "X27", id, orig, "sender"); !errors.Is(err, web.ErrConflict) {
+		t.Errorf("replacing the old version again: err %v, want ErrConflict", err)
+	}
+	if ts, _ := l.outbox.ListTransmissions(ctx, "X27", web.TransmissionFilter{}); len(ts) != 2 || !ts[0].Replacement || ts[1].Replacement {
+		t.Errorf("outbox list: %+v; want the replacement first, flagged", ts)
+	}
+
+	deliver()
+	docs, err = l.inbox.ListDocuments(ctx, "X26", web.DocumentFilter{State: web.StateAwaitingFiling})
+	if err != nil || len(docs) != 1 || !docs[0].Replacement {
+		t.Fatalf("awaiting filing: %+v, %v; want the replacement, flagged", docs, err)
+	}
+	old, err := l.inbox.GetDocument(ctx, "X26", first)
+	if err != nil || old.State != web.StateReplaced || old.ReplacedBy != docs[0].ID {
+		t.Fatalf("first version: state %s replaced by %q, %v; want replaced by %s", old.State, old.ReplacedBy, err, docs[0].ID)
+	}
+	if nd, _ := l.inbox.GetDocument(ctx, "X26", docs[0].ID); nd.Replaces != first {
+		t.Errorf("replacement names %q as replaced, want %s", nd.Replaces, first)
+	}
+}
