@@ -174,16 +174,35 @@ func (so *SenderOutbox) ListAlerts(ctx context.Context, senderODS string) ([]Ale
 	}
 	out := make([]Alert, 0, len(as))
 	for _, a := range as {
-		reason := a.Message
+		// The page names the transmission once, beside the alert.
+		reason := strings.TrimPrefix(a.Message, "Transmission "+a.TransmissionID+": ")
 		if reason == "" {
 			reason = string(a.Reason)
 		}
-		if a.Code != "" {
+		if reason != "" {
+			reason = strings.ToUpper(reason[:1]) + reason[1:]
+		}
+		if a.Code != "" && !strings.Contains(reason, a.Code) {
 			reason += " (code " + a.Code + ")"
 		}
-		out = append(out, Alert{ID: strconv.FormatInt(a.ID, 10), TransmissionID: a.TransmissionID, RaisedAt: a.CreatedAt, Reason: reason})
+		out = append(out, Alert{ID: strconv.FormatInt(a.ID, 10), TransmissionID: a.TransmissionID, RaisedAt: a.CreatedAt,
+			Title: alertTitles[a.Reason], Reason: reason})
 	}
 	return out, nil
+}
+
+// alertTitles name each kind of alert in a few words.
+var alertTitles = map[sender.Reason]string{
+	sender.ReasonNegativeInfAck:  "The practice's system refused the report",
+	sender.ReasonNegativeBusAck:  "The practice could not file the report",
+	sender.ReasonNoInfAck:        "No acknowledgement from the practice's system",
+	sender.ReasonNoBusAck:        "No acknowledgement from the practice",
+	sender.ReasonRouting:         "MESH could not route the report",
+	sender.ReasonUndeliverable:   "MESH could not deliver the report",
+	sender.ReasonMeshReport:      "MESH reported an error",
+	sender.ReasonRejected:        "MESH refused the report",
+	sender.ReasonUnmatched:       "A response matched no report",
+	sender.ReasonReplacementVoid: "The replacement and the original are void",
 }
 
 // Resend implements Outbox: only a failed or overdue transmission may be

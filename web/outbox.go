@@ -51,7 +51,10 @@ type Alert struct {
 	ID             string
 	TransmissionID string
 	RaisedAt       time.Time
-	Reason         string
+	// Title names the kind of problem in a few words ("" shows a generic
+	// one); Reason gives the details.
+	Title  string
+	Reason string
 }
 
 // TransmissionFilter selects transmissions; zero fields select everything.

@@ -55,6 +55,20 @@ func templateFuncs(static func(string) string) template.FuncMap {
 			}
 			return t.UTC().Format(time.RFC3339)
 		},
+		// shortdatetime fits a table cell: day, month and time.
+		"shortdatetime": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.Local().Format("2 Jan 15:04")
+		},
+		// shortid is the first block of a UUID-like identifier.
+		"shortid": func(id string) string {
+			if i := strings.IndexByte(id, '-'); i >= 8 {
+				return id[:i]
+			}
+			return id
+		},
 		"nhsnumber": patient.FormatNHSNumber,
 		"lower":     strings.ToLower,
 		// field builds the argument of the "field" partial.

@@ -158,6 +158,33 @@ func TestServeBrowser(t *testing.T) {
 	}
 	b.shot("sender-complete")
 
+	// 3b. The provider sends a corrected version of the report; the
+	// practice receives it flagged as a replacement and the first version is
+	// archived.
+	b.Do("open the correction form", chromedp.Click(chromedp.CSS("#replace-link")), chromedp.WaitVisible(chromedp.CSS("#notes")))
+	if got := b.Eval(`document.querySelector("#nhs_number").value.replace(/\s/g, "")`); got != smith {
+		t.Errorf("correction form NHS number %q, want the original's %s", got, smith)
+	}
+	b.Do("correct the notes", chromedp.SetValue(chromedp.CSS("#notes"), "Chest clear. Corrected: review in two weeks."))
+	b.shot("sender-replace-form")
+	b.Do("send the corrected version",
+		chromedp.Click(chromedp.CSS("#send-replacement")),
+		chromedp.WaitVisible(chromedp.CSS(".nhsuk-notification-banner--success")),
+	)
+	replacement := b.Eval(`location.pathname`)
+	if got := b.Eval(`(document.querySelector("#replaces a") || {}).getAttribute ? document.querySelector("#replaces a").getAttribute("href") : ""`); got != tx {
+		t.Errorf("replacement %s links to %q, want %s", replacement, got, tx)
+	}
+	b.shot("sender-replacement-sent")
+	b.until("the outbox flags the replacement", "/outbox", `(document.querySelector('#transmissions tr[data-id="`+strings.TrimPrefix(replacement, "/outbox/")+`"]') || {textContent: ""}).textContent.includes("Replacement")`, 10*time.Second)
+	b.shot("sender-outbox-replacement")
+	b.until("the original links to its replacement", tx, `document.querySelector('#replaced-by a[href="`+replacement+`"]') !== null`, 10*time.Second)
+	b.login("practice")
+	b.until("the corrected version arrives", "/inbox?state=awaiting-filing", `document.querySelector("#document-table tbody tr .gpcm-replacement") !== null`, time.Minute)
+	b.shot("practice-inbox-replacement")
+	b.until("the first version is archived", "/inbox?state=replaced", `document.querySelector('#document-table tr[data-id="`+id+`"]') !== null`, 10*time.Second)
+	b.shot("practice-inbox-replaced")
+
 	// 4. The practice matches the held demo document (it names David OKAFOR
 	// as "Dave") to the patient.
 	b.login("practice")
