@@ -25,6 +25,7 @@ import (
 	"github.com/gpcm/gpcm/blob/fileblob"
 	"github.com/gpcm/gpcm/blob/s3blob"
 	"github.com/gpcm/gpcm/blob/s3blob/s3blobtest"
+	"github.com/gpcm/gpcm/blob/tier"
 	"github.com/gpcm/gpcm/itk3"
 	"github.com/gpcm/gpcm/mesh"
 	"github.com/gpcm/gpcm/patient"
@@ -52,47 +53,58 @@ const (
 	crashEnvS3     = "CRASH_S3"     // s3blob URL (http://ACCESS:SECRET@HOST:PORT/BUCKET)
 )
 
+// crashStorage is what the receivers of a crash test share, opened the way
+// gpcm receiver opens it: a metadata database, and blobs tiered by size
+// between that database and files or S3.
+type crashStorage struct {
+	store crashStore
+	blobs blob.Store // the tier
+	large blob.Store // files or S3 behind the tier
+	close func()
+}
+
 // crashStore is the receiver store plus what the checks count.
 type crashStore interface {
 	receiver.Store
 	CountAcks(ctx context.Context) (sent map[int]int, pending int, err error)
 }
 
-// openCrashStorage opens the receiver store and the blob store that the
-// CRASH_* variables (read with get) name. close releases both.
-func openCrashStorage(ctx context.Context, get func(string) string) (_ crashStore, _ blob.Store, close func(), err error) {
-	var st crashStore
-	var closeDB func()
+// openCrashStorage opens the storage that the CRASH_* variables (read with
+// get) name.
+func openCrashStorage(ctx context.Context, get func(string) string) (crashStorage, error) {
+	var s crashStorage
+	var small blob.Store
 	switch {
 	case get(crashEnvDB) != "":
 		db, err := sqlitestore.Open(ctx, get(crashEnvDB))
 		if err != nil {
-			return nil, nil, nil, err
+			return s, err
 		}
-		st, closeDB = db.Receiver(), func() { db.Close() }
+		s.store, small, s.close = db.Receiver(), db.Blobs(), func() { db.Close() }
 	case get(crashEnvPG) != "":
 		db, err := pgstore.Open(ctx, get(crashEnvPG), pgstore.Options{Schema: get(crashEnvSchema), MaxConns: 4})
 		if err != nil {
-			return nil, nil, nil, err
+			return s, err
 		}
-		st, closeDB = db.Receiver(), func() { db.Close() }
+		s.store, small, s.close = db.Receiver(), db.Blobs(), func() { db.Close() }
 	default:
-		return nil, nil, nil, fmt.Errorf("crash storage: neither %s nor %s is set", crashEnvDB, crashEnvPG)
+		return s, fmt.Errorf("crash storage: neither %s nor %s is set", crashEnvDB, crashEnvPG)
 	}
-	var bs blob.Store
+	var err error
 	switch {
 	case get(crashEnvBlobs) != "":
-		bs, err = fileblob.Open(get(crashEnvBlobs))
+		s.large, err = fileblob.Open(get(crashEnvBlobs))
 	case get(crashEnvS3) != "":
-		bs, err = s3blob.Open(ctx, get(crashEnvS3))
+		s.large, err = s3blob.Open(ctx, get(crashEnvS3))
 	default:
 		err = fmt.Errorf("crash storage: neither %s nor %s is set", crashEnvBlobs, crashEnvS3)
 	}
 	if err != nil {
-		closeDB()
-		return nil, nil, nil, err
+		s.close()
+		return s, err
 	}
-	return st, bs, closeDB, nil
+	s.blobs = tier.New(small, s.large, tier.DefaultThreshold)
+	return s, nil
 }
 
 // crashChild runs a receiver until it is killed or sent SIGTERM.
@@ -119,11 +131,11 @@ func crashChild() {
 	if err != nil {
 		fail(err)
 	}
-	st, blobs, closeStorage, err := openCrashStorage(ctx, get)
+	st, err := openCrashStorage(ctx, get)
 	if err != nil {
 		fail(err)
 	}
-	r, err := receiver.New(receiver.Config{Store: st, Blobs: blobs, Mesh: c, ODSCode: "X26",
+	r, err := receiver.New(receiver.Config{Store: st.store, Blobs: st.blobs, Mesh: c, ODSCode: "X26",
 		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		PollInterval: 20 * time.Millisecond, Lease: lease, Batch: 10, PageSize: 100, Owner: get(crashEnvOwner)})
 	if err != nil {
@@ -134,7 +146,7 @@ func crashChild() {
 	}
 	<-ctx.Done()
 	r.Stop()
-	closeStorage()
+	st.close()
 	os.Exit(0)
 }
 
@@ -224,26 +236,40 @@ func runCrash(t *testing.T, b crashBackend, pair bool) {
 		lease = 3 * time.Second
 	}
 
-	// The register goes into the children's storage first.
-	st, _, closeStorage, err := openCrashStorage(t.Context(), func(k string) string { return vars[k] })
+	// The register goes into the children's storage first. Every tenth
+	// message carries a PDF too large to be kept inside the database. Half
+	// the messages wait in the inbox when the first receiver starts; the
+	// other half arrive while receivers are being killed.
+	st, err := openCrashStorage(t.Context(), func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(11, 12))
 	var hdrs []string
+	var later []*senddoc.Built
+	pdfs := map[string][]byte{} // by MessageHeader.id
 	var regs []receiver.Patient
 	in := example(senddoc.UseCaseConsultation, senddoc.GenerationV1)
-	for range n {
+	for i := range n {
 		in.Patient.NHSNumber = patient.GenerateTestNHSNumber(rng)
+		in.PDF = senddoc.ExamplePDF()
+		if i%10 == 0 {
+			in.PDF = largePDF(rng, tier.DefaultThreshold)
+		}
 		regs = append(regs, regOf(in))
 		b := mustBuild(t, in)
 		hdrs = append(hdrs, b.HeaderID)
+		pdfs[b.HeaderID] = in.PDF
+		if i%2 == 1 {
+			later = append(later, b)
+			continue
+		}
 		e.sendBuilt(t, b)
 	}
-	if _, err := st.UpsertPatients(t.Context(), regs, time.Now()); err != nil {
+	if _, err := st.store.UpsertPatients(t.Context(), regs, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	closeStorage()
+	st.close()
 	sent := time.Now()
 
 	var logs childLogs
@@ -288,6 +314,27 @@ func runCrash(t *testing.T, b crashBackend, pair bool) {
 		return len(ids)
 	}
 
+	sendCtx, cancelSend := context.WithCancel(t.Context())
+	sendDone := make(chan error, 1)
+	defer func() {
+		cancelSend()
+		<-sendDone
+	}()
+	go func() {
+		for _, b := range later {
+			x, err := b.XML()
+			if err == nil {
+				_, err = e.sender.Send(sendCtx, mesh.SendRequest{To: practiceMailbox, WorkflowID: b.Envelope.WorkflowID,
+					Subject: b.Envelope.Subject, LocalID: "X26", Body: bytes.NewReader(x), Size: int64(len(x))})
+			}
+			if err != nil {
+				sendDone <- fmt.Errorf("sending message %s during the kills: %w", b.HeaderID, err)
+				return
+			}
+		}
+		sendDone <- nil
+	}()
+
 	var steady *exec.Cmd
 	if pair {
 		steady = start("steady")
@@ -308,6 +355,10 @@ func runCrash(t *testing.T, b crashBackend, pair bool) {
 		kills++
 	}
 	killed := time.Now()
+	if err := <-sendDone; err != nil {
+		t.Fatal(err)
+	}
+	sendDone <- nil // for the deferred wait
 
 	// A receiver left running finishes anything left (claims of the killed
 	// processes expire after the lease) and, once every ack is in, is given
@@ -350,7 +401,7 @@ func runCrash(t *testing.T, b crashBackend, pair bool) {
 	if len(left) != 0 {
 		t.Errorf("practice inbox: %d messages never acknowledged on MESH", len(left))
 	}
-	checkCrashStorage(t, vars, hdrs, mustClient(t, e.mesh, practiceMailbox))
+	checkCrashStorage(t, vars, pdfs, mustClient(t, e.mesh, practiceMailbox))
 	if t.Failed() {
 		logs.dump(t)
 	}
@@ -359,28 +410,45 @@ func runCrash(t *testing.T, b crashBackend, pair bool) {
 		done.Sub(killed).Round(time.Millisecond), time.Since(began).Round(time.Millisecond), logs.shares())
 }
 
+// largePDF returns a PDF of more than size bytes: the example padded with
+// random comment lines.
+func largePDF(rng *rand.Rand, size int64) []byte {
+	pdf := senddoc.ExamplePDF()
+	head, rest, _ := bytes.Cut(pdf, []byte("\n"))
+	out := append(slices.Clip(head), '\n')
+	for int64(len(out)) <= size {
+		line := make([]byte, 64)
+		for i := range line {
+			line[i] = 'a' + byte(rng.IntN(26))
+		}
+		out = append(append(append(out, '%'), line...), '\n')
+	}
+	return append(out, rest...)
+}
+
 // checkCrashStorage checks what the receivers left in their storage: every
 // message accepted, one document per message awaiting filing whose
-// attachment reads back, one InfAck and one BusAck sent per message and
-// none pending. c is the practice's MESH client (a receiver needs one; the
-// checks do not call it).
-func checkCrashStorage(t *testing.T, vars map[string]string, hdrs []string, c *mesh.Client) {
+// attachment reads back as the PDF sent (the large ones from files or S3),
+// one InfAck and one BusAck sent per message and none pending. pdfs holds
+// the PDF sent by MessageHeader.id; c is the practice's MESH client (a
+// receiver needs one; the checks do not call it).
+func checkCrashStorage(t *testing.T, vars map[string]string, pdfs map[string][]byte, c *mesh.Client) {
 	t.Helper()
 	ctx := t.Context()
-	st, blobs, closeStorage, err := openCrashStorage(ctx, func(k string) string { return vars[k] })
+	st, err := openCrashStorage(ctx, func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeStorage()
-	n := len(hdrs)
-	msgs, err := st.CountMessages(ctx)
+	defer st.close()
+	n := len(pdfs)
+	msgs, err := st.store.CountMessages(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := map[receiver.MessageState]int{receiver.MessageAccepted: n}; !maps.Equal(msgs, want) {
 		t.Errorf("messages: got %v, want %v", msgs, want)
 	}
-	sent, pending, err := st.CountAcks(ctx)
+	sent, pending, err := st.store.CountAcks(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,12 +457,12 @@ func checkCrashStorage(t *testing.T, vars map[string]string, hdrs []string, c *m
 	}
 
 	// A receiver that is not started reads documents and attachments.
-	r, err := receiver.New(receiver.Config{Store: st, Blobs: blobs, Mesh: c, ODSCode: "X26"})
+	r, err := receiver.New(receiver.Config{Store: st.store, Blobs: st.blobs, Mesh: c, ODSCode: "X26"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pdf := senddoc.ExamplePDF()
 	seen := map[string]int{}
+	inLarge, wantLarge := 0, 0
 	var after int64
 	for {
 		docs, err := r.ListDocuments(ctx, receiver.ListDocumentsParams{AfterID: after, Limit: 1000})
@@ -414,25 +482,35 @@ func checkCrashStorage(t *testing.T, vars map[string]string, hdrs []string, c *m
 				t.Errorf("document %d: %d attachments, want 1", d.ID, len(d.Attachments))
 				continue
 			}
-			_, rc, err := r.OpenAttachment(ctx, d.ID, d.Attachments[0].Index)
+			a, rc, err := r.OpenAttachment(ctx, d.ID, d.Attachments[0].Index)
 			if err != nil {
 				t.Errorf("document %d: %v", d.ID, err)
 				continue
 			}
 			got, err := io.ReadAll(rc)
 			rc.Close()
-			if err != nil || !bytes.Equal(got, pdf) {
-				t.Errorf("document %d: attachment of %d bytes (%v), want the %d-byte PDF sent", d.ID, len(got), err, len(pdf))
+			want := pdfs[d.HeaderID]
+			if err != nil || !bytes.Equal(got, want) {
+				t.Errorf("document %d: attachment of %d bytes (%v), want the %d-byte PDF sent", d.ID, len(got), err, len(want))
+			}
+			if int64(len(want)) > tier.DefaultThreshold {
+				wantLarge++
+				if _, err := st.large.Size(ctx, a.BlobKey); err == nil {
+					inLarge++
+				}
 			}
 		}
 	}
-	for _, h := range hdrs {
+	for h := range pdfs {
 		if seen[h] != 1 {
 			t.Errorf("message %s: %d documents, want 1", h, seen[h])
 		}
 	}
 	if len(seen) != n {
 		t.Errorf("documents for %d distinct messages, want %d", len(seen), n)
+	}
+	if inLarge != wantLarge || wantLarge == 0 {
+		t.Errorf("%d of the %d messages with a large PDF are in the large-object store, want all", inLarge, wantLarge)
 	}
 }
 
