@@ -222,8 +222,8 @@ func TestCrashExactlyOnce(t *testing.T) {
 func runCrash(t *testing.T, b crashBackend, pair bool) {
 	began := time.Now()
 	n, maxKills, phase := crashScale()
+	vars := b.setup(t) // first: it may skip
 	e := MustEnv(t, nil)
-	vars := b.setup(t)
 	dir := t.TempDir()
 	ca := filepath.Join(dir, "ca.pem")
 	if err := os.WriteFile(ca, e.mesh.CACertPEM, 0o600); err != nil {
@@ -273,6 +273,15 @@ func runCrash(t *testing.T, b crashBackend, pair bool) {
 	sent := time.Now()
 
 	var logs childLogs
+	// running holds the children not yet reaped; a test that stops early
+	// kills them.
+	running := map[*exec.Cmd]bool{}
+	defer func() {
+		for cmd := range running {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	}()
 	start := func(owner string) *exec.Cmd {
 		t.Helper()
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -285,6 +294,7 @@ func runCrash(t *testing.T, b crashBackend, pair bool) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		running[cmd] = true
 		return cmd
 	}
 	// wait reaps a child; one that ended by itself, other than by the
@@ -292,6 +302,7 @@ func runCrash(t *testing.T, b crashBackend, pair bool) {
 	wait := func(cmd *exec.Cmd, sent syscall.Signal) {
 		t.Helper()
 		err := cmd.Wait()
+		delete(running, cmd)
 		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == sent {
 			return
 		}
@@ -300,9 +311,13 @@ func runCrash(t *testing.T, b crashBackend, pair bool) {
 			t.Fatalf("receiver process %d: %v", cmd.Process.Pid, err)
 		}
 	}
+	// stop ends a child with SIGTERM, as an operator would; one that has
+	// not exited 30s later is killed and fails the test.
 	stop := func(cmd *exec.Cmd) {
 		t.Helper()
 		_ = cmd.Process.Signal(syscall.SIGTERM)
+		hung := time.AfterFunc(30*time.Second, func() { _ = cmd.Process.Kill() })
+		defer hung.Stop()
 		wait(cmd, syscall.SIGTERM)
 	}
 	acksSeen := func() int {
@@ -315,12 +330,13 @@ func runCrash(t *testing.T, b crashBackend, pair bool) {
 	}
 
 	sendCtx, cancelSend := context.WithCancel(t.Context())
-	sendDone := make(chan error, 1)
+	var sending sync.WaitGroup
+	var sendErr error
 	defer func() {
 		cancelSend()
-		<-sendDone
+		sending.Wait()
 	}()
-	go func() {
+	sending.Go(func() {
 		for _, b := range later {
 			x, err := b.XML()
 			if err == nil {
@@ -328,22 +344,15 @@ func runCrash(t *testing.T, b crashBackend, pair bool) {
 					Subject: b.Envelope.Subject, LocalID: "X26", Body: bytes.NewReader(x), Size: int64(len(x))})
 			}
 			if err != nil {
-				sendDone <- fmt.Errorf("sending message %s during the kills: %w", b.HeaderID, err)
+				sendErr = fmt.Errorf("sending message %s during the kills: %w", b.HeaderID, err)
 				return
 			}
 		}
-		sendDone <- nil
-	}()
+	})
 
 	var steady *exec.Cmd
 	if pair {
 		steady = start("steady")
-		defer func() {
-			if steady != nil {
-				_ = steady.Process.Kill()
-				_ = steady.Wait()
-			}
-		}()
 	}
 	kills := 0
 	deadline := time.Now().Add(phase)
@@ -355,10 +364,10 @@ func runCrash(t *testing.T, b crashBackend, pair bool) {
 		kills++
 	}
 	killed := time.Now()
-	if err := <-sendDone; err != nil {
-		t.Fatal(err)
+	sending.Wait()
+	if sendErr != nil {
+		t.Fatal(sendErr)
 	}
-	sendDone <- nil // for the deferred wait
 
 	// A receiver left running finishes anything left (claims of the killed
 	// processes expire after the lease) and, once every ack is in, is given
@@ -372,7 +381,6 @@ func runCrash(t *testing.T, b crashBackend, pair bool) {
 	}
 	time.Sleep(2*lease + time.Second)
 	stop(last)
-	steady = nil
 	done := time.Now()
 
 	e.readAcks(t)
