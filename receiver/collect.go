@@ -17,6 +17,12 @@ import (
 // only then acknowledges it on MESH. It returns how many messages were
 // newly stored.
 func (r *Receiver) Collect(ctx context.Context) (int, error) {
+	return r.collect(ctx, nil)
+}
+
+// collect is Collect calling stored, if set, whenever messages were newly
+// stored.
+func (r *Receiver) collect(ctx context.Context, stored func()) (int, error) {
 	// Acknowledge what an earlier round stored but could not acknowledge.
 	pend, err := r.cfg.Store.PendingMeshAcks(ctx, 1000)
 	if err != nil {
@@ -37,7 +43,7 @@ func (r *Receiver) Collect(ctx context.Context) (int, error) {
 				errs = append(errs, fmt.Errorf("receiver: list inbox (%s): %w", wf, err))
 				break
 			}
-			c, err := r.collectPage(ctx, page.Messages)
+			c, err := r.collectPage(ctx, page.Messages, stored)
 			n += c
 			if ctx.Err() != nil {
 				return n, ctx.Err()
@@ -64,10 +70,31 @@ type fetched struct {
 	payload []byte
 }
 
-// collectPage downloads a page's new messages concurrently, records them
-// in listing (arrival) order in one transaction, then acknowledges them on
+// collectPage collects a page in parts of Batch messages, so that
+// processing can start on the first part while the rest downloads.
+func (r *Receiver) collectPage(ctx context.Context, ids []string, stored func()) (int, error) {
+	n := 0
+	var errs []error
+	for part := range slices.Chunk(ids, max(r.cfg.Batch, r.cfg.Workers)) {
+		c, err := r.collectPart(ctx, part)
+		n += c
+		if c > 0 && stored != nil {
+			stored()
+		}
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// collectPart downloads messages concurrently, records the new ones in
+// listing (arrival) order in one transaction, then acknowledges them on
 // MESH (and those an earlier round stored but could not acknowledge).
-func (r *Receiver) collectPage(ctx context.Context, ids []string) (int, error) {
+func (r *Receiver) collectPart(ctx context.Context, ids []string) (int, error) {
 	known, err := r.cfg.Store.KnownMeshIDs(ctx, ids)
 	if err != nil {
 		return 0, err

@@ -204,37 +204,87 @@ func (r *Receiver) loop(ctx context.Context, done chan struct{}) {
 }
 
 // RunOnce does one full round: collect every waiting message, process
-// everything claimable, answer expired holds and send the outbox. Errors of
-// one step do not stop the others; they are joined.
+// everything claimable, answer expired holds and send the outbox. The three
+// stages overlap: processing starts as soon as the first messages are
+// stored and sending as soon as the first outcomes are recorded, each stage
+// in its own goroutine that RunOnce waits for. A stage that fails stops
+// for this round without stopping the others; the errors are joined.
 func (r *Receiver) RunOnce(ctx context.Context) error {
-	var errs []error
-	if _, err := r.Collect(ctx); err != nil {
-		errs = append(errs, err)
-	}
-	for {
-		n, err := r.Process(ctx)
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	fail := func(err error) {
 		if err != nil {
+			mu.Lock()
 			errs = append(errs, err)
-			break
-		}
-		if n == 0 {
-			break
+			mu.Unlock()
 		}
 	}
-	if _, err := r.ExpireHolds(ctx); err != nil {
-		errs = append(errs, err)
-	}
-	for {
-		n, err := r.SendAcks(ctx)
-		if err != nil {
-			errs = append(errs, err)
-			break
-		}
-		if n == 0 {
-			break
-		}
-	}
+	stored, recorded := make(chan struct{}, 1), make(chan struct{}, 1)
+	collected, processed := make(chan struct{}), make(chan struct{})
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		defer close(collected)
+		_, err := r.collect(ctx, func() { signal(stored) })
+		fail(err)
+	}()
+	go func() {
+		defer wg.Done()
+		defer close(processed)
+		fail(drain(ctx, r.Process, stored, collected, func() { signal(recorded) }))
+		_, err := r.ExpireHolds(ctx)
+		fail(err)
+	}()
+	go func() {
+		defer wg.Done()
+		fail(drain(ctx, r.SendAcks, recorded, processed, nil))
+	}()
+	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// signal wakes whoever waits on c without blocking.
+func signal(c chan<- struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// drain runs step until it finds nothing to do after the stage feeding it
+// finished (done closed); while that stage runs, an idle step waits for
+// its signal (more). progress, if set, is called after a step did work.
+func drain(ctx context.Context, step func(context.Context) (int, error), more <-chan struct{}, done <-chan struct{}, progress func()) error {
+	for {
+		finished := false
+		select {
+		case <-done:
+			finished = true // nothing new can arrive after this step
+		default:
+		}
+		n, err := step(ctx)
+		if n > 0 && progress != nil {
+			progress()
+		}
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		if finished {
+			return nil
+		}
+		select {
+		case <-more:
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // readAllLimit reads r up to max bytes; tooBig reports more.
