@@ -13,15 +13,20 @@
 //  1. Collect: list the inbox for the workflows GPFED_CONSULT_REPORT (v1)
 //     and GPCONNECT_SEND_DOCUMENT (v2), following every page; other
 //     workflows and REPORT messages are left for other handlers.
-//  2. Download each message (Config.Workers at once), store its payload in
-//     the blob store and its MESH metadata in the Store (one transaction
-//     per inbox page, in arrival order), and only then acknowledge it on
-//     MESH.
-//  3. Process, one message at a time in arrival order so that an original
-//     is in the worklist before its replacement or repeat is judged
-//     (claimed with a lease, UPDATE … RETURNING, so several
-//     processes can share one database; an expired lease is taken over):
-//     validate with package senddoc, choose the infrastructure response
+//  2. Download each message (Config.Workers at once), store its MESH
+//     metadata in the Store with its payload (up to Config.InlineMax; a
+//     larger payload goes to the blob store first), one transaction per
+//     Config.Batch messages in arrival order, and only then acknowledge it
+//     on MESH. A page's known MESH ids are looked up in one query.
+//  3. Process a claimed batch (claimed with a lease, UPDATE … RETURNING,
+//     so several processes can share one database; an expired lease is
+//     taken over). The messages are decided in parallel, then their
+//     outcomes are recorded in arrival order in one transaction
+//     (Store.CompleteMessages), so that an original is in the worklist
+//     before its replacement or repeat is judged, exactly as one at a
+//     time: when the store finds an item a repeat or its replacement
+//     target unknown, the items before it commit and that item is decided
+//     again. Deciding means: validate with package senddoc, choose the infrastructure response
 //     (20013, or the most specific negative code with the findings in
 //     OperationOutcome.issue.diagnostics, GPCM-SD-041/042; 10009 with
 //     response.identifier UNREADABLE-IN-ORIGINAL-MESSAGE when the message
@@ -39,9 +44,14 @@
 //     in the workflow; an unknown target gives 20014 (GPCM-SD-033/034).
 //  4. Send acks: the outbox is claimed like messages; each ack goes to the
 //     original sender's mailbox with the _ACK workflow of the message's
-//     generation, the InfAck before the BusAck, and is marked sent after
-//     MESH accepted it. A message gets at most one InfAck and one BusAck
+//     generation, the InfAck before the BusAck, Config.Workers at once,
+//     and is marked sent (a batch in one transaction) after MESH accepted
+//     it. A message gets at most one InfAck and one BusAck
 //     (a unique key per message and kind); every negative code is final.
+//
+// Receiver.RunOnce runs the three stages overlapped, each in a goroutine it
+// waits for: processing starts as soon as the first part of a page is
+// stored, sending as soon as the first outcomes are recorded.
 //
 // # Worklist
 //

@@ -40,8 +40,10 @@ type Config struct {
 	Lease time.Duration
 	// Batch is how many rows one claim takes; default 20.
 	Batch int
-	// Workers is how many downloads and ack sends one process runs at
-	// once; default 4 (a mesh.Client keeps 4 idle connections per host).
+	// Workers is how many downloads, MESH acknowledgements and ack sends
+	// one process runs at once; default 8. More at once let the MESH server
+	// commit more requests together (BenchmarkReceiver: 16 used 3.5-3.7 ms
+	// of CPU per message where 4 used 4.3-4.9).
 	// Messages are decided on up to GOMAXPROCS cores, and their outcomes
 	// recorded in arrival order.
 	Workers int
@@ -101,7 +103,7 @@ func (c *Config) withDefaults() error {
 		c.Batch = 20
 	}
 	if c.Workers <= 0 {
-		c.Workers = 4
+		c.Workers = 8
 	}
 	if c.InlineMax == 0 {
 		c.InlineMax = 64 << 10
