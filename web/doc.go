@@ -10,9 +10,12 @@
 // build can read them from disk with os.DirFS.
 //
 // The pages read their data through small interfaces declared here and sized
-// to what each page calls: Inbox (practice inbox, implemented by the receiver),
-// Outbox (sender dashboard, implemented by the sender; ReportSender adds the
-// send form), MeshAdmin (MESH admin, satisfied by a meshserver.Store),
+// to what each page calls: Inbox (practice inbox, implemented by the receiver;
+// RegisterSearch adds the manual match of an unmatched document to a register
+// patient that staff find and confirm side by side), Outbox (sender dashboard,
+// implemented by the sender; ReportSender adds the send form, ReportReplacer
+// the "Send a corrected version" form that starts from the stored report),
+// MeshAdmin (MESH admin, satisfied by a meshserver.Store),
 // AuthFailureLog (optional, MESH admin) and Users (login). A nil back end leaves its
 // page out of the navigation and answers 404.
 //

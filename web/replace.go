@@ -143,6 +143,8 @@ type replaceData struct {
 	// OriginalPDF is true when the original report carried its own PDF,
 	// which is sent again unless a new one is uploaded.
 	OriginalPDF bool
+	// FromNotes is the choice to draw the report from the notes instead.
+	FromNotes bool
 }
 
 func (s *Server) getReplace(w http.ResponseWriter, r *http.Request) error {
@@ -175,7 +177,8 @@ func (s *Server) postReplace(w http.ResponseWriter, r *http.Request) error {
 	case r.PostFormValue("pdf_choice") != "notes":
 		in.PDF = orig.PDF // the original PDF again (nil: drawn from the notes)
 	}
-	d := replaceData{T: t, sendData: sendData{Form: f, Problems: problems, FixedEncounter: true}, OriginalPDF: len(orig.PDF) > 0}
+	d := replaceData{T: t, sendData: sendData{Form: f, Problems: problems, FixedEncounter: true}, OriginalPDF: len(orig.PDF) > 0,
+		FromNotes: r.PostFormValue("pdf_choice") == "notes"}
 	if len(problems) == 0 {
 		in = corrected(orig, in)
 		rep, err := rs.CheckReport(r.Context(), u.ODS, in)
