@@ -2,8 +2,10 @@ package web_test
 
 import (
 	"errors"
+	"math/rand/v2"
 	"testing"
 
+	"github.com/gpcm/gpcm/patient"
 	"github.com/gpcm/gpcm/web"
 )
 
@@ -94,5 +96,45 @@ func TestAdaptersReplace(t *testing.T) {
 	}
 	if nd, _ := l.inbox.GetDocument(ctx, "X26", docs[0].ID); nd.Replaces != first {
 		t.Errorf("replacement names %q as replaced, want %s", nd.Replaces, first)
+	}
+}
+
+// TestAdaptersReplaceRefused checks that a report the practice could not
+// file (negative business acknowledgement) may be corrected.
+func TestAdaptersReplaceRefused(t *testing.T) {
+	ctx := t.Context()
+	l := newLoop(t)
+	in := l.input()
+	in.Patient.NHSNumber = patient.GenerateTestNHSNumber(rand.New(rand.NewPCG(9, 9))) // not on the practice register: 30002
+	id, err := l.outbox.SendReport(ctx, "X27", in, "sender")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.svc.SendDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := l.rcv.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := l.svc.PollInbox(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := l.outbox.GetTransmission(ctx, "X27", id)
+	if err != nil || !tr.Failed || !tr.CanReplace {
+		t.Fatalf("refused report: state %s failed %v can replace %v, %v; want failed and replaceable", tr.State, tr.Failed, tr.CanReplace, err)
+	}
+	orig, err := l.outbox.OriginalReport(ctx, "X27", id)
+	if err != nil || orig.Patient.NHSNumber != in.Patient.NHSNumber {
+		t.Fatalf("OriginalReport: %v", err)
+	}
+	orig.Patient.NHSNumber = l.nhs // the corrected version names the right patient
+	nid, err := l.outbox.ReplaceReport(ctx, "X27", id, orig, "sender")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ntr, _ := l.outbox.GetTransmission(ctx, "X27", nid); ntr.Replaces != id {
+		t.Fatalf("replacement names %q, want %s", ntr.Replaces, id)
 	}
 }
