@@ -219,3 +219,67 @@ func TestBrowserSenderAndAdmin(t *testing.T) {
 	b.Screenshot("07-mesh-admin")
 	b.CheckConsole()
 }
+
+// TestBrowserMatchAndReplace matches an unmatched document by hand to a
+// register patient and sends a corrected version of a completed report.
+func TestBrowserMatchAndReplace(t *testing.T) {
+	b := MustBrowser(t)
+	env := MustServer(t, web.Config{})
+	env.seed()
+	env.seedRegister()
+
+	b.login(env.ts.URL, "practice-a")
+	b.Do("open the unmatched document",
+		chromedp.Navigate(env.ts.URL+"/inbox/doc-a2"),
+		chromedp.WaitVisible(chromedp.CSS("form#find-patient")),
+	)
+	b.Do("search by last name and date of birth",
+		chromedp.Click(chromedp.CSS(`a[href="/inbox/doc-a2/match?by=name"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#search-name #family")),
+		chromedp.SendKeys(chromedp.CSS("#family"), "Okafor"),
+		chromedp.SetValue(chromedp.CSS("#birth_date"), "1971-05-02"),
+		chromedp.Click(chromedp.CSS("#search-name button")),
+		chromedp.WaitVisible(chromedp.CSS("#results")),
+	)
+	b.Screenshot("02-match-search")
+	b.Do("choose David",
+		chromedp.Click(chromedp.CSS(`#results a[href$="nhs_number=9990000042"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#compare")),
+	)
+	b.Screenshot("03-match-confirm")
+	b.Do("confirm",
+		chromedp.Click(chromedp.CSS("#confirm-match")),
+		chromedp.WaitVisible(chromedp.CSS(".nhsuk-notification-banner--success")),
+	)
+	if h := b.Text("#history"); !strings.Contains(h, "Matched by hand") {
+		t.Fatalf("history: %q", h)
+	}
+	b.Screenshot("04-matched")
+	b.Do("sign out", chromedp.Click(chromedp.CSS(".nhsuk-header__account-button")), chromedp.WaitVisible(chromedp.CSS("#username")))
+
+	b.login(env.ts.URL, "sender")
+	in := senddoc.Example(senddoc.UseCaseConsultation, senddoc.GenerationV1)
+	id, err := env.outbox.SendReport(t.Context(), "X99", in, "sender")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.outbox.setState(id, "complete")
+	b.Do("open the complete transmission",
+		chromedp.Navigate(env.ts.URL+"/outbox/"+id),
+		chromedp.WaitVisible(chromedp.CSS("#replace-link")),
+	)
+	b.Do("open the correction form", chromedp.Click(chromedp.CSS("#replace-link")), chromedp.WaitVisible(chromedp.CSS("#notes")))
+	b.Do("correct the notes", chromedp.SetValue(chromedp.CSS("#notes"), "Corrected notes."))
+	b.Screenshot("05-replace-form")
+	b.Do("send the corrected version",
+		chromedp.Click(chromedp.CSS("#send-replacement")),
+		chromedp.WaitVisible(chromedp.CSS(`#replaces a[href="/outbox/`+id+`"]`)),
+	)
+	b.Screenshot("06-replacement")
+	b.Do("see the outbox", chromedp.Navigate(env.ts.URL+"/outbox"), chromedp.WaitVisible(chromedp.CSS("#transmissions")))
+	if got := b.Eval(`document.querySelector("#transmissions tbody tr").textContent`); !strings.Contains(got, "Replacement") {
+		t.Fatalf("newest outbox row: %q", got)
+	}
+	b.Screenshot("07-outbox")
+	b.CheckConsole()
+}

@@ -77,6 +77,8 @@ func (s *Server) getMatch(w http.ResponseWriter, r *http.Request) error {
 			break
 		}
 		pq.NHSNumber = n
+	case d.By == "name" && !q.Has("family") && !q.Has("birth_date"):
+		// The link to the name search: show its empty form.
 	case d.By == "name" || d.Family != "" || d.BirthDate != "":
 		d.By = "name"
 		bd, perr := time.Parse(dateLayout, d.BirthDate)
@@ -91,7 +93,7 @@ func (s *Server) getMatch(w http.ResponseWriter, r *http.Request) error {
 	status := http.StatusOK
 	if d.Error != "" {
 		status = http.StatusUnprocessableEntity
-	} else if d.By != "" {
+	} else if d.By != "" && (pq.NHSNumber != "" || pq.Family != "") {
 		if d.Results, err = rs.FindPatients(r.Context(), u.ODS, pq); err != nil {
 			return fmt.Errorf("searching the register: %w", err)
 		}

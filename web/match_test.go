@@ -62,7 +62,10 @@ func TestManualMatchPages(t *testing.T) {
 		{name: "nobody found", query: "by=name&family=Jones&birth_date=1971-05-02", status: 200, checks: []htmlcheck.Checker{
 			htmlcheck.In("#results-empty"),
 		}},
-		{name: "name page before searching", query: "by=name", status: 422, checks: []htmlcheck.Checker{
+		{name: "name search form", query: "by=name", status: 200, checks: []htmlcheck.Checker{
+			htmlcheck.Absent(".nhsuk-error-summary"), htmlcheck.Absent("#results"), htmlcheck.In("#search-name #family"),
+		}},
+		{name: "empty name search", query: "by=name&family=&birth_date=", status: 422, checks: []htmlcheck.Checker{
 			htmlcheck.In(`.nhsuk-error-summary a[href="#family"]`),
 		}},
 		{name: "missing birth date", query: "by=name&family=Okafor", status: 422, checks: []htmlcheck.Checker{
