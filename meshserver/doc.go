@@ -27,8 +27,9 @@
 // that names them is committed), so a crash never lists a message whose
 // payload is missing. gpcm mesh-server and meshtest give it a tier.Store:
 // chunks up to tier.DefaultThreshold (32 KiB) as rows of the metadata
-// database, in its durable group commit, larger ones as files or S3
-// objects; a chunked message is listed only when every chunk is
+// database, larger ones as files or S3 objects. With Config.InlineBodies
+// the first chunk of a small send goes to InlineStore.CreateMessageInline,
+// which commits body, chunk record and message row together; a chunked message is listed only when every chunk is
 // stored. Request bodies are limited to Config.MaxRequestBytes (413).
 //
 // # Lifecycle

@@ -1,6 +1,7 @@
 package meshserver
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -124,27 +125,47 @@ func chunkKey(id string, n int, nonce string) string {
 // storeChunk writes the body durably to blob storage and returns its key and
 // size. An empty body is rejected before anything is kept.
 func (s *Server) storeChunk(w http.ResponseWriter, r *http.Request, id string, n int) (string, int64, error) {
+	key, size, _, err := s.readChunk(w, r, id, n, 0)
+	return key, size, err
+}
+
+// readChunk reads the request body of chunk n. A body of at most inlineMax
+// bytes (when inlineMax > 0) is returned whole, for the caller to store
+// with the message row; a larger one is written durably to blob storage.
+// It returns the blob key and size either way. An empty body is rejected
+// before anything is kept.
+func (s *Server) readChunk(w http.ResponseWriter, r *http.Request, id string, n int, inlineMax int64) (key string, size int64, inline []byte, err error) {
 	body, err := s.bodyReader(w, r)
 	if err != nil {
-		return "", 0, err
+		return "", 0, nil, err
 	}
-	// Peek one byte so that an empty body is refused without a blob.
-	var first [1]byte
-	k, err := io.ReadFull(body, first[:])
+	// Read ahead (at least one byte, so that an empty body is refused
+	// without a blob), sized by Content-Length when it is given.
+	limit := max(inlineMax+1, 1)
+	var buf bytes.Buffer
+	if cl := r.ContentLength; cl > 0 && cl < limit {
+		buf.Grow(int(cl) + 1)
+	}
+	if _, err := io.CopyN(&buf, body, limit); err != nil && !errors.Is(err, io.EOF) {
+		return "", 0, nil, err
+	}
+	head := buf.Bytes()
+	k := len(head)
 	if k == 0 {
-		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-			return "", 0, err
-		}
-		return "", 0, withID(errEmptyBody, id)
+		return "", 0, nil, withID(errEmptyBody, id)
 	}
-	key := chunkKey(id, n, randHex())
-	size, err := s.blobs.Put(r.Context(), key, io.MultiReader(strings.NewReader(string(first[:k])), body))
+	key = chunkKey(id, n, randHex())
+	if inlineMax > 0 && int64(k) <= inlineMax {
+		s.metrics.bytesIn(int64(k))
+		return key, int64(k), head, nil
+	}
+	size, err = s.blobs.Put(r.Context(), key, io.MultiReader(bytes.NewReader(head), body))
 	if err != nil {
 		_ = s.blobs.Delete(r.Context(), key)
-		return "", 0, err
+		return "", 0, nil, err
 	}
 	s.metrics.bytesIn(size)
-	return key, size, nil
+	return key, size, nil, nil
 }
 
 func flag(v string) string {
@@ -223,7 +244,11 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, c *call) error {
 			return withID(errf(http.StatusExpectationFailed, "SEND", "17", "Workflow ID not registered for mailbox"), id)
 		}
 	}
-	key, size, err := s.storeChunk(w, r, id, 1)
+	var inlineMax int64
+	if s.inline != nil {
+		inlineMax = s.cfg.InlineBodies
+	}
+	key, size, inline, err := s.readChunk(w, r, id, 1, inlineMax)
 	if err != nil {
 		return err
 	}
@@ -238,7 +263,13 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, c *call) error {
 	default:
 		m.ExpiresAt = now.Add(s.cfg.Expiry)
 	}
-	if err := s.store.CreateMessage(r.Context(), m, &Chunk{MessageID: id, Number: 1, Size: size, BlobKey: key}); err != nil {
+	first := Chunk{MessageID: id, Number: 1, Size: size, BlobKey: key}
+	if inline != nil {
+		// Body, chunk record and message row in one commit.
+		if err := s.inline.CreateMessageInline(r.Context(), m, first, inline); err != nil {
+			return err
+		}
+	} else if err := s.store.CreateMessage(r.Context(), m, &first); err != nil {
 		_ = s.blobs.Delete(r.Context(), key)
 		return err
 	}

@@ -72,6 +72,13 @@ type Config struct {
 	// GPProviderWorkflows overrides the list of workflows routed by
 	// GPPROVIDER addresses; nil means the package default.
 	GPProviderWorkflows []string
+	// InlineBodies, when above zero and Store is an InlineStore, sends a
+	// single-chunk message whose body has at most this many bytes to
+	// Store.CreateMessageInline: body, chunk record and message row in one
+	// commit instead of a blob Put and then a commit. Set it only when
+	// Blobs reads what the store keeps inline (a tier.Store whose small
+	// store is the same database, with the same threshold).
+	InlineBodies int64
 }
 
 func (c Config) withDefaults() Config {
@@ -108,6 +115,8 @@ func (c Config) validate() error {
 		return errors.New("meshserver: Config.Store is required")
 	case c.Blobs == nil:
 		return errors.New("meshserver: Config.Blobs is required")
+	case c.InlineBodies < 0:
+		return fmt.Errorf("meshserver: Config.InlineBodies %d cannot be negative", c.InlineBodies)
 	case c.SharedKey == "":
 		return errors.New("meshserver: Config.SharedKey is required (the MESH environment shared secret)")
 	case c.Expiry < 0:
@@ -125,9 +134,11 @@ func (c Config) validate() error {
 // Server is the MESH HTTP API. It is an http.Handler; Start and Stop run
 // its background expiry worker.
 type Server struct {
-	cfg     Config
-	store   Store
-	blobs   blob.Store
+	cfg   Config
+	store Store
+	blobs blob.Store
+	// inline is Store when it takes small bodies with the message row.
+	inline  InlineStore
 	log     *slog.Logger
 	mux     *http.ServeMux
 	offset  atomic.Int64 // admin time travel, nanoseconds
@@ -149,6 +160,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, store: cfg.Store, blobs: cfg.Blobs, log: cfg.Logger.WithGroup("meshserver"), metrics: newMetrics()}
+	if is, ok := cfg.Store.(InlineStore); ok && cfg.InlineBodies > 0 {
+		s.inline = is
+	}
 	s.routes()
 	return s, nil
 }

@@ -166,6 +166,14 @@ type MessageStore interface {
 	DeleteMessages(ctx context.Context, mailbox string) (Deleted, error)
 }
 
+// InlineStore is an optional capability of a Store whose database also
+// holds small payloads (see Config.InlineBodies).
+type InlineStore interface {
+	// CreateMessageInline does what CreateMessage does and, in the same
+	// transaction, stores body as the blob first.BlobKey.
+	CreateMessageInline(ctx context.Context, m Message, first Chunk, body []byte) error
+}
+
 // NonceStore remembers authentication tokens so that each is used once,
 // across every server process sharing the store.
 type NonceStore interface {

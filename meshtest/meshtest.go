@@ -62,6 +62,9 @@ type Options struct {
 	// state between two servers). Fixture mailboxes are written into Store.
 	Store meshserver.Store
 	Blobs blob.Store
+	// InlineBodies is meshserver.Config.InlineBodies for a Store and Blobs
+	// given here; with the default storage it is tier.DefaultThreshold.
+	InlineBodies int64
 }
 
 // Server is a running MESH server.
@@ -121,8 +124,10 @@ func NewServer(tb testing.TB, opts Options) *Server {
 		blobs = fb
 		if db != nil {
 			// As gpcm mesh-server stores them: small bodies in the
-			// database, larger ones as files.
+			// database (with the message row, in one commit), larger
+			// ones as files.
 			blobs = tier.New(db.Blobs(), fb, tier.DefaultThreshold)
+			opts.InlineBodies = tier.DefaultThreshold
 		}
 	}
 	for _, mb := range opts.Mailboxes {
@@ -139,7 +144,7 @@ func NewServer(tb testing.TB, opts Options) *Server {
 	srv, err := meshserver.New(meshserver.Config{
 		Store: store, Blobs: blobs, SharedKey: opts.SharedKey, Logger: opts.Logger, Now: opts.Now,
 		Expiry: opts.Expiry, MaxRequestBytes: opts.MaxRequestBytes, RequireClientCert: opts.MutualTLS,
-		AdminToken: token, ExpiryInterval: time.Hour,
+		AdminToken: token, ExpiryInterval: time.Hour, InlineBodies: opts.InlineBodies,
 	})
 	if err != nil {
 		tb.Fatalf("meshtest: %v", err)

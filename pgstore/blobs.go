@@ -17,6 +17,9 @@ import (
 // tier.Store; larger bodies belong in S3 or files.
 const MaxBlobSize = 64 << 20
 
+const qPutBlob = `INSERT INTO blobs (key, data) VALUES ($1, $2)
+	ON CONFLICT (key) DO UPDATE SET data = excluded.data`
+
 // BlobStore is a blob.Store whose objects are rows of the database (table
 // blobs, bytea). Put commits before it returns, with the server's
 // synchronous_commit (by default on: flushed to the WAL on disk), so a
@@ -46,8 +49,7 @@ func (s *BlobStore) Put(ctx context.Context, key string, r io.Reader) (int64, er
 			return int64(len(data)), fmt.Errorf("pgstore: put blob %q: larger than %d bytes (keep large objects in S3 or files, see package tier)", key, MaxBlobSize)
 		}
 	}
-	if _, err := s.db.pool.Exec(ctx, `INSERT INTO blobs (key, data) VALUES ($1, $2)
-		ON CONFLICT (key) DO UPDATE SET data = excluded.data`, key, data); err != nil {
+	if _, err := s.db.pool.Exec(ctx, qPutBlob, key, data); err != nil {
 		return 0, fmt.Errorf("pgstore: put blob %q: %w", key, err)
 	}
 	return int64(len(data)), nil

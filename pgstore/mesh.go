@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/gpcm/gpcm/blob"
 	"github.com/gpcm/gpcm/meshserver"
 )
 
@@ -193,6 +194,38 @@ func (s *MeshStore) CreateMessage(ctx context.Context, m meshserver.Message, fir
 		if errors.Is(err, meshserver.ErrConflict) {
 			return err
 		}
+		return fmt.Errorf("pgstore: create message %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+var _ meshserver.InlineStore = (*MeshStore)(nil)
+
+// CreateMessageInline inserts m, its first chunk and the chunk's body (as
+// the blob first.BlobKey in the table DB.Blobs reads) in one round trip
+// and one transaction (a pipelined batch commits as a whole).
+func (s *MeshStore) CreateMessageInline(ctx context.Context, m meshserver.Message, first meshserver.Chunk, body []byte) error {
+	if err := blob.ValidKey(first.BlobKey); err != nil {
+		return fmt.Errorf("pgstore: create message %s: %w", m.ID, err)
+	}
+	if body == nil {
+		body = []byte{}
+	}
+	b := &pgx.Batch{}
+	b.Queue(qPutBlob, first.BlobKey, body)
+	b.Queue(`WITH msg AS (INSERT INTO mesh_messages (`+messageCols+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
+			RETURNING id)
+			INSERT INTO mesh_chunks (message_id, n, size, blob_key) SELECT id, $26, $27, $28 FROM msg`,
+		m.ID, m.MessageType, m.Sender, m.Recipient, m.WorkflowID, m.Subject, m.LocalID, m.PartnerID, m.FileName,
+		m.Checksum, m.ContentType, m.ContentEncoding, m.Encrypted, m.Compressed, m.LinkedMsgID, m.Status,
+		m.StatusCode, m.StatusEvent, m.StatusDescription, m.TotalChunks, m.Size, m.CreatedAt.UTC(),
+		m.StatusAt.UTC(), ts(m.ExpiresAt), ts(m.AckedAt), first.Number, first.Size, first.BlobKey)
+	err := s.db.pool.SendBatch(ctx, b).Close()
+	if isUniqueViolation(err) {
+		return fmt.Errorf("message %s: %w", m.ID, meshserver.ErrConflict)
+	}
+	if err != nil {
 		return fmt.Errorf("pgstore: create message %s: %w", m.ID, err)
 	}
 	return nil

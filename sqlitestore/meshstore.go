@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gpcm/gpcm/blob"
 	"github.com/gpcm/gpcm/meshserver"
 )
 
@@ -158,6 +159,30 @@ func (s *MeshStore) CreateMessage(ctx context.Context, m meshserver.Message, fir
 			return err
 		}
 		return nil
+	})
+}
+
+var _ meshserver.InlineStore = (*MeshStore)(nil)
+
+// CreateMessageInline inserts m, its first chunk and the chunk's body (as
+// the blob first.BlobKey in the table DB.Blobs reads) in one transaction,
+// so a small send costs one durable commit.
+func (s *MeshStore) CreateMessageInline(ctx context.Context, m meshserver.Message, first meshserver.Chunk, body []byte) error {
+	if err := blob.ValidKey(first.BlobKey); err != nil {
+		return fmt.Errorf("sqlitestore: create message %s: %w", m.ID, err)
+	}
+	if body == nil {
+		body = []byte{}
+	}
+	return s.tx(ctx, "create message "+m.ID, func(tx *sql.Tx) error {
+		if err := s.insertMessage(ctx, tx, m); err != nil {
+			return err
+		}
+		if _, err := s.db.txExec(ctx, tx, qInsertFirstChunk, m.ID, first.Number, first.Size, first.BlobKey); err != nil {
+			return err
+		}
+		_, err := s.db.txExec(ctx, tx, qPutBlob, first.BlobKey, body)
+		return err
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/gpcm/gpcm/blob/tier"
 	"log/slog"
 	"net"
 	"net/http"
@@ -161,6 +162,8 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 		MaxRequestBytes: f.maxRequestBytes, RequireClientCert: f.clientCA != "",
 		AdminToken:          firstNonEmpty(f.adminToken, env.getenv("MESH_ADMIN_TOKEN"), fc.AdminToken),
 		GPProviderWorkflows: fc.GPProviderWorkflows,
+		// openBlobs keeps bodies up to this size in the same database.
+		InlineBodies: tier.DefaultThreshold,
 	})
 	if err != nil {
 		return fmt.Errorf("mesh-server: %w", err)

@@ -252,7 +252,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err := fc.Apply(ctx, meshStore); err != nil {
 		return fmt.Errorf("serve: mesh mailboxes: %w", err)
 	}
-	msrv, err := meshserver.New(meshserver.Config{Store: meshStore, Blobs: meshBlobs, SharedKey: st.SharedKey, Logger: log.With("component", "mesh")})
+	msrv, err := meshserver.New(meshserver.Config{Store: meshStore, Blobs: meshBlobs, SharedKey: st.SharedKey, Logger: log.With("component", "mesh"),
+		InlineBodies: tier.DefaultThreshold})
 	if err != nil {
 		return fmt.Errorf("serve: mesh server: %w", err)
 	}
