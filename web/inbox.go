@@ -276,7 +276,11 @@ func (s *Server) document(r *http.Request) (Inbox, *User, Document, error) {
 }
 
 type documentData struct {
-	Doc      Document
+	Doc Document
+	// Search is true when the inbox can search the register (RegisterSearch):
+	// an unmatched document then offers the search, else a plain NHS number
+	// form that matches directly.
+	Search   bool
 	Error    string
 	ErrorFor string
 	Value    string
@@ -289,7 +293,8 @@ func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := s.newPage(r, doc.Type)
-	p.Data = documentData{Doc: doc, Message: r.URL.Query().Get("done")}
+	_, search := s.cfg.Inbox.(RegisterSearch)
+	p.Data = documentData{Doc: doc, Message: r.URL.Query().Get("done"), Search: search}
 	return s.render(w, r, http.StatusOK, "document", p)
 }
 
@@ -328,7 +333,8 @@ func (s *Server) documentAction(w http.ResponseWriter, r *http.Request, done str
 	}
 	if msg != "" {
 		p := s.newPage(r, "Error: "+doc.Type)
-		p.Data = documentData{Doc: doc, Error: msg, ErrorFor: field, Value: r.PostFormValue(field)}
+		_, search := s.cfg.Inbox.(RegisterSearch)
+		p.Data = documentData{Doc: doc, Error: msg, ErrorFor: field, Value: r.PostFormValue(field), Search: search}
 		return s.render(w, r, http.StatusUnprocessableEntity, "document", p)
 	}
 	http.Redirect(w, r, "/inbox/"+doc.ID+"?done="+done, http.StatusSeeOther)

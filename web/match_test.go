@@ -131,3 +131,26 @@ func TestManualMatchPages(t *testing.T) {
 		}
 	}
 }
+
+// plainInbox hides the register search of the inbox it wraps.
+type plainInbox struct{ web.Inbox }
+
+func TestManualMatchWithoutRegisterSearch(t *testing.T) {
+	inbox := newMemInbox()
+	env := MustServer(t, web.Config{Inbox: plainInbox{inbox}})
+	env.inbox = inbox
+	env.seed()
+	c := env.login("practice-a")
+	_, body := c.get("/inbox/doc-a2")
+	mustHTML(t, body,
+		htmlcheck.In(`form#find-patient[method=post] input[name=csrf_token]`),
+		htmlcheck.Absent(`a[href="/inbox/doc-a2/match?by=name"]`),
+	)
+	if res, _ := c.get("/inbox/doc-a2/match"); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("search page without a register search: got %d, want 404", res.StatusCode)
+	}
+	res, _ := c.postForm("/inbox/doc-a2/match", url.Values{"nhs_number": {"999 000 0026"}})
+	if !strings.HasSuffix(res.Request.URL.String(), "/inbox/doc-a2?done=matched") {
+		t.Fatalf("direct match: at %s", res.Request.URL)
+	}
+}
