@@ -80,6 +80,8 @@ func runReceiver(ctx context.Context, env *Env, args []string) error {
 	hold := fs.Duration("hold", 72*time.Hour, "how long a demographics mismatch waits for a person before 30002")
 	acceptUsable := fs.Bool("accept-usable", false, "file messages whose only errors are payload findings (20009) when the document is still readable")
 	testNHS := fs.Bool("allow-test-nhs-numbers", false, "accept NHS numbers failing the check digit (the official examples carry such numbers)")
+	workers := fs.Int("workers", 8, "MESH downloads, acknowledgements and ack sends at once")
+	batch := fs.Int("batch", 20, "messages or acks one claim takes (decided in parallel, recorded in one transaction)")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
@@ -91,6 +93,8 @@ func runReceiver(ctx context.Context, env *Env, args []string) error {
 		return usagef(hint, "receiver: --data DIR is required")
 	case *poll <= 0 || *hold <= 0:
 		return usagef(hint, "receiver: --poll and --hold must be positive")
+	case *workers < 1 || *workers > 256 || *batch < 1 || *batch > 1000:
+		return usagef(hint, "receiver: --workers must be 1..256 and --batch 1..1000 (got %d and %d)", *workers, *batch)
 	}
 	if err := st.check("receiver", hint); err != nil {
 		return err
@@ -130,6 +134,7 @@ func runReceiver(ctx context.Context, env *Env, args []string) error {
 	rcv, err := receiver.New(receiver.Config{
 		Store: db.Receiver(), Blobs: blobs, Mesh: client, ODSCode: practice, Logger: log,
 		PollInterval: *poll, HoldFor: *hold, AcceptUsable: *acceptUsable, AllowTestNHSNumbers: *testNHS,
+		Workers: *workers, Batch: *batch,
 	})
 	if err != nil {
 		return fmt.Errorf("receiver: %w", err)

@@ -75,6 +75,14 @@ func TestReceiverRegisterImport(t *testing.T) {
 			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, stderr)
 		}
 	}
+	for _, args := range [][]string{
+		{"receiver", "--data", data, "--workers", "0"},
+		{"receiver", "--data", data, "--batch", "5000"},
+	} {
+		if code, _, stderr := runGPCM(t, nil, args...); code != 2 || !strings.Contains(stderr, "--workers must be 1..256 and --batch 1..1000") {
+			t.Errorf("%v: exit %d, want 2 naming the limits (stderr %q)", args, code, stderr)
+		}
+	}
 	code, stdout, _ = runGPCM(t, nil, "receiver", "--help")
 	if code != 0 || !strings.Contains(stdout, "Examples:") || !strings.Contains(stdout, "127.0.0.1:8082") || !strings.Contains(stdout, "nhs_number,birth_date,family,given") {
 		t.Fatalf("--help: exit %d, stdout %q", code, stdout)
@@ -109,7 +117,7 @@ func TestReceiverStartContract(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		code := cli.Main(ctx, &cli.Env{Stdin: strings.NewReader(""), Stdout: pw, Stderr: stderr, Getenv: func(k string) string { return env[k] }},
-			[]string{"receiver", "--data", data, "--listen", "127.0.0.1:0", "--poll", "50ms", "--ods", "X26"})
+			[]string{"receiver", "--data", data, "--listen", "127.0.0.1:0", "--poll", "50ms", "--ods", "X26", "--workers", "4", "--batch", "10"})
 		pw.Close()
 		done <- code
 	}()
