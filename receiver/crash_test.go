@@ -53,6 +53,9 @@ const (
 	crashEnvS3     = "CRASH_S3"     // s3blob URL (http://ACCESS:SECRET@HOST:PORT/BUCKET)
 )
 
+// crashReadyLine is what a child writes to stderr once its receiver runs.
+const crashReadyLine = "crash child: receiver started"
+
 // crashStorage is what the receivers of a crash test share, opened the way
 // gpcm receiver opens it: a metadata database, and blobs tiered by size
 // between that database and files or S3.
@@ -137,13 +140,14 @@ func crashChild() {
 	}
 	r, err := receiver.New(receiver.Config{Store: st.store, Blobs: st.blobs, Mesh: c, ODSCode: "X26",
 		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
-		PollInterval: 20 * time.Millisecond, Lease: lease, Batch: 10, PageSize: 100, Owner: get(crashEnvOwner)})
+		PollInterval: 20 * time.Millisecond, Lease: lease, Batch: 10, PageSize: 10, Owner: get(crashEnvOwner)})
 	if err != nil {
 		fail(err)
 	}
 	if err := r.Start(ctx); err != nil {
 		fail(err)
 	}
+	fmt.Fprintln(os.Stderr, crashReadyLine)
 	<-ctx.Done()
 	r.Stop()
 	st.close()
@@ -282,7 +286,10 @@ func runCrash(t *testing.T, b crashBackend, pair bool) {
 			_ = cmd.Wait()
 		}
 	}()
-	start := func(owner string) *exec.Cmd {
+	// start starts a child. Its writer tells when its receiver runs and
+	// when it has logged killAfter INFO lines (steps done: a message stored
+	// or processed, an ack sent); 0 never.
+	start := func(owner string, killAfter int) (*exec.Cmd, *childWriter) {
 		t.Helper()
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), "GPCM_RECEIVER_CRASH_CHILD=1", crashEnvCA+"="+ca, crashEnvURL+"="+e.mesh.URL,
@@ -290,12 +297,13 @@ func runCrash(t *testing.T, b crashBackend, pair bool) {
 		for k, v := range vars {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
-		cmd.Stderr = logs.writer(owner)
+		w := logs.writer(owner, killAfter)
+		cmd.Stderr = w
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		running[cmd] = true
-		return cmd
+		return cmd, w
 	}
 	// wait reaps a child; one that ended by itself, other than by the
 	// signal it was sent, is a failure.
@@ -352,13 +360,43 @@ func runCrash(t *testing.T, b crashBackend, pair bool) {
 
 	var steady *exec.Cmd
 	if pair {
-		steady = start("steady")
+		steady, _ = start("steady", 0)
 	}
-	kills := 0
+	// A victim is killed at one of three kinds of moment, at random: while
+	// it starts up (0-300ms after exec, one in five); 0-700ms after its
+	// receiver started (two in five); or right after its n-th step, n
+	// from 1 to 60 (two in five), which also reaches deep into the
+	// pipeline on a slow machine (the race detector, a loaded CI runner).
+	kills, early, timed, stepped := 0, 0, 0, 0
 	deadline := time.Now().Add(phase)
 	for kills < maxKills && acksSeen() < 2*n && time.Now().Before(deadline) {
-		cmd := start(fmt.Sprint("victim-", kills))
-		time.Sleep(time.Duration(50+rng.IntN(700)) * time.Millisecond)
+		kind, steps := rng.IntN(5), 0
+		if kind >= 3 {
+			steps = 1 + rng.IntN(60)
+		}
+		cmd, w := start(fmt.Sprint("victim-", kills), steps)
+		switch {
+		case kind == 0:
+			early++
+			time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
+		case kind <= 2:
+			timed++
+			select {
+			case <-w.ready:
+			case <-time.After(30 * time.Second): // wait below tells why
+			}
+			time.Sleep(time.Duration(rng.IntN(700)) * time.Millisecond)
+		default:
+			stepped++
+			select {
+			case <-w.ready:
+			case <-time.After(30 * time.Second):
+			}
+			select {
+			case <-w.stepped:
+			case <-time.After(3 * time.Second): // little work left, or wait below tells why
+			}
+		}
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		wait(cmd, syscall.SIGKILL)
 		kills++
@@ -374,7 +412,7 @@ func runCrash(t *testing.T, b crashBackend, pair bool) {
 	// two more leases to show that nothing more is sent.
 	last := steady
 	if !pair {
-		last = start("last")
+		last, _ = start("last", 0)
 	}
 	for finish := time.Now().Add(phase); acksSeen() < 2*n && time.Now().Before(finish); {
 		time.Sleep(200 * time.Millisecond)
@@ -413,8 +451,8 @@ func runCrash(t *testing.T, b crashBackend, pair bool) {
 	if t.Failed() {
 		logs.dump(t)
 	}
-	t.Logf("%s: %d messages, %d SIGKILLs, sender inbox %d InfAcks + %d BusAcks; send %v, kill phase %v, finish %v, whole test %v; %s",
-		b.name, n, kills, infAcks, busAcks, sent.Sub(began).Round(time.Millisecond), killed.Sub(sent).Round(time.Millisecond),
+	t.Logf("%s: %d messages, %d SIGKILLs (%d starting, %d timed, %d after a step), sender inbox %d InfAcks + %d BusAcks; send %v, kill phase %v, finish %v, whole test %v; %s",
+		b.name, n, kills, early, timed, stepped, infAcks, busAcks, sent.Sub(began).Round(time.Millisecond), killed.Sub(sent).Round(time.Millisecond),
 		done.Sub(killed).Round(time.Millisecond), time.Since(began).Round(time.Millisecond), logs.shares())
 }
 
@@ -537,21 +575,38 @@ type childLogs struct {
 	counts map[string]map[string]int // role → msg → lines
 }
 
-func (l *childLogs) writer(name string) io.Writer {
+// writer returns the stderr of child name (see childWriter).
+func (l *childLogs) writer(name string, killAfter int) *childWriter {
 	role, _, _ := strings.Cut(name, "-")
-	return prefixWriter{l: l, name: name, role: role}
+	return &childWriter{l: l, name: name, role: role, ready: make(chan struct{}), stepped: make(chan struct{}), killAfter: killAfter}
 }
 
-type prefixWriter struct {
-	l          *childLogs
-	name, role string
+// childWriter is one child's stderr. ready is closed when the child writes
+// crashReadyLine, stepped when it has written killAfter INFO lines.
+type childWriter struct {
+	l              *childLogs
+	name, role     string
+	ready, stepped chan struct{}
+	killAfter      int
+	readySeen      bool
+	steps          int
 }
 
-func (w prefixWriter) Write(p []byte) (int, error) {
+func (w *childWriter) Write(p []byte) (int, error) {
 	w.l.mu.Lock()
 	defer w.l.mu.Unlock()
 	for line := range strings.Lines(string(p)) {
+		if strings.TrimSpace(line) == crashReadyLine {
+			if !w.readySeen {
+				w.readySeen = true
+				close(w.ready)
+			}
+			continue
+		}
 		if strings.Contains(line, " level=INFO ") {
+			if w.steps++; w.steps == w.killAfter {
+				close(w.stepped)
+			}
 			_, msg, _ := strings.Cut(line, ` msg="`)
 			msg, _, _ = strings.Cut(msg, `"`)
 			if w.l.counts == nil {
