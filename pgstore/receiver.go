@@ -98,12 +98,14 @@ func (s *ReceiverStore) RecordMessages(ctx context.Context, ps []receiver.Record
 		out = out[:0]
 		for _, p := range ps {
 			m, err := scanRMsg(tx.QueryRow(ctx, `INSERT INTO receiver_messages (mesh_id, workflow_id, sender, recipient, subject, local_id,
-				blob_key, size, received_at, state, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (mesh_id) DO NOTHING
+				blob_key, size, received_at, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (mesh_id) DO NOTHING
 				RETURNING `+rmsgCols,
-				p.MeshID, p.WorkflowID, p.From, p.To, p.Subject, p.LocalID, p.BlobKey, p.Size, micros(p.ReceivedAt), string(receiver.MessageReceived), p.Payload))
+				p.MeshID, p.WorkflowID, p.From, p.To, p.Subject, p.LocalID, p.BlobKey, p.Size, micros(p.ReceivedAt), string(receiver.MessageReceived)))
 			created := err == nil
 			if errors.Is(err, pgx.ErrNoRows) {
 				m, err = s.getMsg(ctx, tx, `mesh_id = $1`, p.MeshID)
+			} else if err == nil && p.Payload != nil {
+				_, err = tx.Exec(ctx, `INSERT INTO receiver_payloads (message_id, payload) VALUES ($1, $2)`, m.ID, rcvBytes(p.Payload))
 			}
 			if err != nil {
 				return fmt.Errorf("pgstore: record message %s: %w", p.MeshID, err)
@@ -177,10 +179,10 @@ func (s *ReceiverStore) ClaimMessages(ctx context.Context, p receiver.ClaimParam
 	rows, err := s.db.pool.Query(ctx, `UPDATE receiver_messages SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
 		WHERE id IN (SELECT id FROM receiver_messages WHERE state = $3 AND lease_until < $4 AND next_attempt_at <= $4
 			ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED)
-		RETURNING `+rmsgCols+`, payload`, p.Owner, micros(p.Now.Add(p.Lease)), string(receiver.MessageReceived), now, p.Limit)
-	var out []receiver.Message
+		RETURNING `+rmsgCols, p.Owner, micros(p.Now.Add(p.Lease)), string(receiver.MessageReceived), now, p.Limit)
+	out, err := collectRMsgs(rows, err)
 	if err == nil {
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (receiver.Message, error) { return scanRMsgPayload(r) })
+		err = s.loadPayloads(ctx, out)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: claim messages: %w", err)

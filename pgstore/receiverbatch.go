@@ -157,14 +157,37 @@ func (s *ReceiverStore) completeOne(ctx context.Context, tx pgx.Tx, p receiver.C
 	return doc, nil
 }
 
-func scanRMsgPayload(sc pgx.Row) (receiver.Message, error) {
-	var m receiver.Message
-	var recv, proc int64
-	var state string
-	err := sc.Scan(&m.ID, &m.MeshID, &m.WorkflowID, &m.From, &m.To, &m.Subject, &m.LocalID, &m.BlobKey, &m.Size, &recv, &m.MeshAcked,
-		&state, &m.Attempts, &m.LastError, &m.HeaderID, &m.BundleIdentifier, &m.SenderReference, &m.BusAckRequested, &m.InfAckCode, &proc, &m.Payload)
-	m.ReceivedAt, m.ProcessedAt, m.State = fromMicros(recv), fromMicros(proc), receiver.MessageState(state)
-	return m, err
+// loadPayloads fills in the payloads kept for the messages, in one query.
+func (s *ReceiverStore) loadPayloads(ctx context.Context, ms []receiver.Message) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	byID := make(map[int64]*receiver.Message, len(ms))
+	ids := make([]int64, len(ms))
+	for i := range ms {
+		byID[ms[i].ID] = &ms[i]
+		ids[i] = ms[i].ID
+	}
+	rows, err := s.db.pool.Query(ctx, `SELECT message_id, payload FROM receiver_payloads WHERE message_id = ANY($1)`, ids)
+	if err != nil {
+		return fmt.Errorf("load %d payloads: %w", len(ms), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var b []byte
+		if err := rows.Scan(&id, &b); err != nil {
+			return fmt.Errorf("load %d payloads: %w", len(ms), err)
+		}
+		if b == nil {
+			b = []byte{}
+		}
+		byID[id].Payload = b
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load %d payloads: %w", len(ms), err)
+	}
+	return nil
 }
 
 // KnownMeshIDs looks the ids up in one query.
@@ -195,7 +218,8 @@ func (s *ReceiverStore) KnownMeshIDs(ctx context.Context, meshIDs []string) (map
 // MessagePayload returns the payload kept in the database.
 func (s *ReceiverStore) MessagePayload(ctx context.Context, meshID string) ([]byte, error) {
 	var b []byte
-	err := s.db.pool.QueryRow(ctx, `SELECT payload FROM receiver_messages WHERE mesh_id = $1 AND payload IS NOT NULL`, meshID).Scan(&b)
+	err := s.db.pool.QueryRow(ctx, `SELECT p.payload FROM receiver_payloads p JOIN receiver_messages m ON m.id = p.message_id
+		WHERE m.mesh_id = $1`, meshID).Scan(&b)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("payload of message %s: %w", meshID, receiver.ErrNotFound)
 	}

@@ -204,16 +204,38 @@ func (s *ReceiverStore) completeOne(ctx context.Context, st *txStmts, p receiver
 	return doc, nil
 }
 
-func scanRMsgPayload(sc rcvScanner) (receiver.Message, error) {
-	var m receiver.Message
-	var recv, proc int64
-	var acked, busreq int
-	var state string
-	err := sc.Scan(&m.ID, &m.MeshID, &m.WorkflowID, &m.From, &m.To, &m.Subject, &m.LocalID, &m.BlobKey, &m.Size, &recv, &acked,
-		&state, &m.Attempts, &m.LastError, &m.HeaderID, &m.BundleIdentifier, &m.SenderReference, &busreq, &m.InfAckCode, &proc, &m.Payload)
-	m.ReceivedAt, m.ProcessedAt = fromMicros(recv), fromMicros(proc)
-	m.MeshAcked, m.BusAckRequested, m.State = acked != 0, busreq != 0, receiver.MessageState(state)
-	return m, err
+// loadPayloads fills in the payloads kept for the messages, in one query.
+func (s *ReceiverStore) loadPayloads(ctx context.Context, ms []receiver.Message) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	byID := make(map[int64]*receiver.Message, len(ms))
+	args := make([]any, len(ms))
+	for i := range ms {
+		byID[ms[i].ID] = &ms[i]
+		args[i] = ms[i].ID
+	}
+	rows, err := s.db.read.QueryContext(ctx, `SELECT message_id, payload FROM receiver_payloads WHERE message_id IN (?`+
+		strings.Repeat(", ?", len(ms)-1)+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: load %d payloads: %w", len(ms), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var b []byte
+		if err := rows.Scan(&id, &b); err != nil {
+			return fmt.Errorf("sqlitestore: load %d payloads: %w", len(ms), err)
+		}
+		if b == nil {
+			b = []byte{}
+		}
+		byID[id].Payload = b
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlitestore: load %d payloads: %w", len(ms), err)
+	}
+	return nil
 }
 
 // KnownMeshIDs looks the ids up in one query.
@@ -249,7 +271,8 @@ func (s *ReceiverStore) KnownMeshIDs(ctx context.Context, meshIDs []string) (map
 // MessagePayload returns the payload kept in the database.
 func (s *ReceiverStore) MessagePayload(ctx context.Context, meshID string) ([]byte, error) {
 	var b []byte
-	err := s.db.read.QueryRowContext(ctx, `SELECT payload FROM receiver_messages WHERE mesh_id = ? AND payload IS NOT NULL`, meshID).Scan(&b)
+	err := s.db.read.QueryRowContext(ctx, `SELECT p.payload FROM receiver_payloads p JOIN receiver_messages m ON m.id = p.message_id
+		WHERE m.mesh_id = ?`, meshID).Scan(&b)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("payload of message %s: %w", meshID, receiver.ErrNotFound)
 	}
@@ -288,4 +311,11 @@ func (s *ReceiverStore) MarkAcksSent(ctx context.Context, sent []receiver.AckSen
 		return fmt.Errorf("sqlitestore: mark %d acks sent: %w", len(sent), err)
 	}
 	return nil
+}
+
+func rcvBytes(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }

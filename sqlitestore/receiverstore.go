@@ -55,12 +55,15 @@ func (s *ReceiverStore) RecordMessages(ctx context.Context, ps []receiver.Record
 	for _, p := range ps {
 		var m receiver.Message
 		m, err = scanRMsg(st.QueryRowContext(ctx, `INSERT INTO receiver_messages (mesh_id, workflow_id, sender, recipient, subject, local_id,
-			blob_key, size, received_at, state, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (mesh_id) DO NOTHING
+			blob_key, size, received_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (mesh_id) DO NOTHING
 			RETURNING `+rmsgCols,
-			p.MeshID, p.WorkflowID, p.From, p.To, p.Subject, p.LocalID, p.BlobKey, p.Size, toMicros(p.ReceivedAt), string(receiver.MessageReceived), p.Payload))
+			p.MeshID, p.WorkflowID, p.From, p.To, p.Subject, p.LocalID, p.BlobKey, p.Size, toMicros(p.ReceivedAt), string(receiver.MessageReceived)))
 		created := err == nil
 		if errors.Is(err, sql.ErrNoRows) {
 			m, err = s.getMsg(ctx, st, `mesh_id = ?`, p.MeshID)
+		} else if err == nil && p.Payload != nil {
+			// Its own table: written once, not with every state change.
+			_, err = st.ExecContext(ctx, `INSERT INTO receiver_payloads (message_id, payload) VALUES (?, ?)`, m.ID, rcvBytes(p.Payload))
 		}
 		if err != nil {
 			return nil, fmt.Errorf("sqlitestore: record message %s: %w", p.MeshID, err)
@@ -146,14 +149,14 @@ func (s *ReceiverStore) ClaimMessages(ctx context.Context, p receiver.ClaimParam
 	now := toMicros(p.Now)
 	rows, err := s.db.write.QueryContext(ctx, `UPDATE receiver_messages SET lease_owner = ?, lease_until = ?, attempts = attempts + 1
 		WHERE id IN (SELECT id FROM receiver_messages WHERE state = ? AND lease_until < ? AND next_attempt_at <= ? ORDER BY id LIMIT ?)
-		RETURNING `+rmsgCols+`, payload`, p.Owner, toMicros(p.Now.Add(p.Lease)), string(receiver.MessageReceived), now, now, p.Limit)
+		RETURNING `+rmsgCols, p.Owner, toMicros(p.Now.Add(p.Lease)), string(receiver.MessageReceived), now, now, p.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: claim messages: %w", err)
 	}
 	defer rows.Close()
 	var out []receiver.Message
 	for rows.Next() {
-		m, err := scanRMsgPayload(rows)
+		m, err := scanRMsg(rows)
 		if err != nil {
 			return nil, fmt.Errorf("sqlitestore: claim messages: %w", err)
 		}
@@ -163,6 +166,9 @@ func (s *ReceiverStore) ClaimMessages(ctx context.Context, p receiver.ClaimParam
 		return nil, fmt.Errorf("sqlitestore: claim messages: %w", err)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	if err := s.loadPayloads(ctx, out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
