@@ -97,7 +97,7 @@ func (r *Receiver) ExpireHolds(ctx context.Context) (int, error) {
 	n := 0
 	var errs []error
 	for _, d := range docs {
-		_, err := r.resolveHold(ctx, d, DocNotFiled, itk3.CodePatientNotKnown, "no decision before the review deadline", now)
+		_, err := r.resolveHold(ctx, d, TransitionParams{To: DocNotFiled, Reason: "no decision before the review deadline", Now: now}, itk3.CodePatientNotKnown)
 		if errors.Is(err, ErrConflict) {
 			continue // someone decided meanwhile
 		}
@@ -110,14 +110,16 @@ func (r *Receiver) ExpireHolds(ctx context.Context) (int, error) {
 	return n, errors.Join(errs...)
 }
 
-// resolveHold moves a held document to a final state with its business ack.
-func (r *Receiver) resolveHold(ctx context.Context, d Document, to DocumentState, code itk3.ResponseCode, reason string, now time.Time) (Document, error) {
+// resolveHold moves a held document to p.To with its business ack (code),
+// in one transition: p names the target state, reason, time and, for a
+// match by hand, the register patient chosen.
+func (r *Receiver) resolveHold(ctx context.Context, d Document, p TransitionParams, code itk3.ResponseCode) (Document, error) {
 	m, err := r.cfg.Store.GetMessage(ctx, d.MessageID)
 	if err != nil {
 		return Document{}, err
 	}
-	p := TransitionParams{ID: d.ID, From: []DocumentState{DocHeld}, To: to, Reason: reason, Now: now}
-	if acks, err := r.busAckFor(m, code, now); err != nil {
+	p.ID, p.From = d.ID, []DocumentState{DocHeld}
+	if acks, err := r.busAckFor(m, code, p.Now); err != nil {
 		return Document{}, err
 	} else if len(acks) > 0 {
 		p.Acks, p.BusAckCode = acks, int(code)
@@ -129,7 +131,11 @@ func (r *Receiver) resolveHold(ctx context.Context, d Document, to DocumentState
 	for _, a := range p.Acks {
 		r.metrics.ackEnqueued(a.Code)
 	}
-	r.log.Info("held document resolved", "document", d.ID, "message", d.MessageID, "state", to, "busack", int(code))
+	attrs := []any{"document", d.ID, "message", d.MessageID, "state", p.To, "busack", int(code)}
+	if p.Match != nil {
+		attrs = append(attrs, "matched_by_hand", true, "by", p.Match.By)
+	}
+	r.log.Info("held document resolved", attrs...)
 	r.Kick()
 	return nd, nil
 }

@@ -122,29 +122,8 @@ func (r *Receiver) MatchDocumentTo(ctx context.Context, id int64, p MatchParams)
 	if err != nil {
 		return d, err
 	}
-	m, err := r.cfg.Store.GetMessage(ctx, d.MessageID)
-	if err != nil {
-		return d, err
-	}
-	tp := TransitionParams{ID: d.ID, From: []DocumentState{DocHeld}, To: DocAwaitingFiling, Now: now,
-		Match: &ManualMatch{Patient: DocPatient{NHSNumber: reg.NHSNumber, BirthDate: reg.BirthDate, Family: reg.Family, Given: reg.Given}, By: p.By}}
-	acks, err := r.busAckFor(m, code, now)
-	if err != nil {
-		return d, err
-	}
-	if len(acks) > 0 {
-		tp.Acks, tp.BusAckCode = acks, int(code)
-	}
-	nd, err := r.cfg.Store.TransitionDocument(ctx, tp)
-	if err != nil {
-		return nd, err
-	}
-	for _, a := range tp.Acks {
-		r.metrics.ackEnqueued(a.Code)
-	}
-	r.log.Info("document matched by hand", "document", d.ID, "message", d.MessageID, "busack", int(code), "by", p.By)
-	r.Kick()
-	return nd, nil
+	return r.resolveHold(ctx, d, TransitionParams{To: DocAwaitingFiling, Now: now,
+		Match: &ManualMatch{Patient: DocPatient{NHSNumber: reg.NHSNumber, BirthDate: reg.BirthDate, Family: reg.Family, Given: reg.Given}, By: p.By}}, code)
 }
 
 // ManualMatchCode is the business ack a document matched by hand to
@@ -227,7 +206,7 @@ func (r *Receiver) RejectDocument(ctx context.Context, id int64, reason string) 
 		return d, err
 	}
 	if d.State == DocHeld {
-		return r.resolveHold(ctx, d, DocRejected, itk3.CodePatientNotKnown, reason, r.cfg.Now())
+		return r.resolveHold(ctx, d, TransitionParams{To: DocRejected, Reason: reason, Now: r.cfg.Now()}, itk3.CodePatientNotKnown)
 	}
 	d, err = r.cfg.Store.TransitionDocument(ctx, TransitionParams{ID: id, From: []DocumentState{DocAwaitingFiling, DocNotFiled}, To: DocRejected, Reason: reason, Now: r.cfg.Now()})
 	if err != nil {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -181,27 +180,19 @@ func (s *Server) postReplace(w http.ResponseWriter, r *http.Request) error {
 		FromNotes: r.PostFormValue("pdf_choice") == "notes"}
 	if len(problems) == 0 {
 		in = corrected(orig, in)
-		rep, err := rs.CheckReport(r.Context(), u.ODS, in)
-		if ie, ok := errors.AsType[*senddoc.InputError](err); ok {
-			for _, pr := range ie.Problems {
-				d.Problems = append(d.Problems, formProblem{inputField(pr), pr})
-			}
-		} else if err != nil {
-			return fmt.Errorf("checking report: %w", err)
-		} else if rep.Errors() > 0 {
-			d.Checked, d.Report = true, rep
-		} else {
+		id, err := d.checkThenSend(r.Context(), rs, u.ODS, in, func() (string, error) {
 			id, err := rr.ReplaceReport(r.Context(), u.ODS, t.ID, in, u.Username)
-			if ie, ok := errors.AsType[*senddoc.InputError](err); ok {
-				for _, pr := range ie.Problems {
-					d.Problems = append(d.Problems, formProblem{inputField(pr), pr})
-				}
-			} else if err != nil {
-				return fmt.Errorf("sending the corrected version: %w", err)
-			} else {
-				http.Redirect(w, r, "/outbox/"+url.PathEscape(id)+"?done=replacement", http.StatusSeeOther)
-				return nil
+			if err != nil {
+				return "", fmt.Errorf("sending the corrected version: %w", err)
 			}
+			return id, nil
+		})
+		if err != nil {
+			return err
+		}
+		if id != "" {
+			http.Redirect(w, r, "/outbox/"+url.PathEscape(id)+"?done=replacement", http.StatusSeeOther)
+			return nil
 		}
 	}
 	p := s.newPage(r, "Error: Send a corrected version")

@@ -93,20 +93,17 @@ func (s *Server) postSend(w http.ResponseWriter, r *http.Request) error {
 	}
 	d := sendData{Form: f, Problems: problems}
 	if len(problems) == 0 {
-		rep, err := rs.CheckReport(r.Context(), u.ODS, in)
-		if ie, ok := errors.AsType[*senddoc.InputError](err); ok {
-			for _, pr := range ie.Problems {
-				d.Problems = append(d.Problems, formProblem{inputField(pr), pr})
-			}
-		} else if err != nil {
-			return fmt.Errorf("checking report: %w", err)
-		} else if rep.Errors() > 0 {
-			d.Checked, d.Report = true, rep
-		} else {
+		id, err := d.checkThenSend(r.Context(), rs, u.ODS, in, func() (string, error) {
 			id, err := rs.SendReport(r.Context(), u.ODS, in, u.Username)
 			if err != nil {
-				return fmt.Errorf("sending report: %w", err)
+				return "", fmt.Errorf("sending report: %w", err)
 			}
+			return id, nil
+		})
+		if err != nil {
+			return err
+		}
+		if id != "" {
 			http.Redirect(w, r, "/outbox/"+id+"?done=queued", http.StatusSeeOther)
 			return nil
 		}
@@ -114,6 +111,32 @@ func (s *Server) postSend(w http.ResponseWriter, r *http.Request) error {
 	p := s.newPage(r, "Error: Send a consultation report")
 	p.Data = d
 	return s.render(w, r, http.StatusUnprocessableEntity, "send", p)
+}
+
+// checkThenSend checks in and, when the check finds no error, calls send
+// and returns the new transmission's id. Input problems and findings are
+// put into d for the form to show again (id ""); other errors are returned.
+func (d *sendData) checkThenSend(ctx context.Context, rs ReportSender, ods string, in senddoc.Input, send func() (string, error)) (string, error) {
+	rep, err := rs.CheckReport(ctx, ods, in)
+	switch {
+	case err != nil:
+		err = fmt.Errorf("checking report: %w", err)
+	case rep.Errors() > 0:
+		d.Checked, d.Report = true, rep
+		return "", nil
+	default:
+		var id string
+		if id, err = send(); err == nil {
+			return id, nil
+		}
+	}
+	if ie, ok := errors.AsType[*senddoc.InputError](err); ok {
+		for _, pr := range ie.Problems {
+			d.Problems = append(d.Problems, formProblem{inputField(pr), pr})
+		}
+		return "", nil
+	}
+	return "", err
 }
 
 // readSendForm reads the send form's fields.
