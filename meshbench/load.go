@@ -51,6 +51,11 @@ type Load struct {
 	// Idle ends the run with an error when no message has been
 	// acknowledged for this long; default 2 minutes.
 	Idle time.Duration
+	// Rate, when above zero, offers the load open-loop: message i is due
+	// at start + i/Rate seconds and its latencies count from that moment,
+	// so a sender held up by the server adds its waiting to them (no
+	// coordinated omission). Zero: every sender sends as fast as it can.
+	Rate float64
 }
 
 // Result is what a run measured.
@@ -176,6 +181,13 @@ func Run(ctx context.Context, l Load) (Result, error) {
 					return
 				}
 				t0 := time.Now()
+				if l.Rate > 0 {
+					due := start.Add(time.Duration(float64(i) / l.Rate * float64(time.Second)))
+					if wait := due.Sub(t0); wait > 0 {
+						sleep(ctx, wait)
+					}
+					t0 = due
+				}
 				r.started[i].Store(t0.UnixNano())
 				_, err := s.Send(ctx, mesh.SendRequest{
 					To: l.To, WorkflowID: l.WorkflowID, LocalID: localID(l.Seed, i),

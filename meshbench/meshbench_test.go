@@ -204,3 +204,24 @@ func TestProcessCPU(t *testing.T) {
 		t.Fatal("ProcessCPU(-1): got nil error")
 	}
 }
+
+// TestRunOpenLoop offers the load at a fixed rate: the last message is not
+// due before (n-1)/rate, so the run cannot end sooner (a lower bound the
+// pacing guarantees, not a speed figure).
+func TestRunOpenLoop(t *testing.T) {
+	srv := meshtest.NewServer(t, meshtest.Options{})
+	const n, rate = 20, 400.0
+	res, err := meshbench.Run(t.Context(), meshbench.Load{
+		Senders: []meshbench.Sender{client(t, srv, "X26ABC1"), client(t, srv, "X26ABC1")}, Receiver: client(t, srv, "X26ABC2"),
+		To: "X26ABC2", WorkflowID: "GPFED_CONSULT_REPORT", Messages: n, Size: 100, Rate: rate,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Messages != n || res.EndToEnd.Count != n {
+		t.Errorf("got %d messages, %d latencies; want %d", res.Messages, res.EndToEnd.Count, n)
+	}
+	if min := time.Duration(float64(n-1) / rate * float64(time.Second)); res.Elapsed < min {
+		t.Errorf("open-loop run of %d messages at %v/s took %v, less than the schedule's %v", n, rate, res.Elapsed, min)
+	}
+}

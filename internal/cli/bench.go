@@ -23,7 +23,10 @@ Measure a MESH server end to end: --senders concurrent senders post
 --mailboxes to the second, while one receiver lists the inbox, downloads
 each message (checked byte for byte) and acknowledges it. Reported:
 messages/s, MB/s and latency percentiles of the send call and of send →
-acknowledged. With --runs N the load is repeated on the same server
+acknowledged. By default the senders send as fast as they can (the
+latency is then mostly queueing at saturation); --rate R offers R msgs/s
+open-loop instead, counting latencies from each message's due time, to
+measure latency at a given load. With --runs N the load is repeated on the same server
 (runN/run1 shows whether it slows as the store fills); with --vs URL2 the
 same load alternates between both servers in this process and the ratio
 ours/theirs is printed. --large SIZE instead sends one chunked message of
@@ -49,6 +52,7 @@ Examples:
   gpcm bench mesh --url https://127.0.0.1:8700 --ca data/tls/ca.pem --password password --shared-key TestKey
   gpcm bench mesh --spawn --runs 3 --vs https://127.0.0.1:8710 --vs-insecure-skip-verify --json
   gpcm bench mesh --spawn --large 1GiB
+  gpcm bench mesh --spawn --rate 800 --messages 8000 --runs 3
 `
 
 type benchFlags struct {
@@ -65,6 +69,7 @@ type benchFlags struct {
 	serverPID          int
 	idle, maxDuration  time.Duration
 	seed               uint64
+	rate               float64
 }
 
 func runBench(ctx context.Context, env *Env, args []string) error {
@@ -107,6 +112,7 @@ func runBenchMesh(ctx context.Context, env *Env, args []string) error {
 	fs.IntVar(&f.messages, "messages", 5000, "messages per run, in total over all senders")
 	fs.StringVar(&f.size, "size", "4KiB", "payload `bytes` per message (KiB/MiB/KB/MB suffixes)")
 	fs.IntVar(&f.workers, "download-workers", 0, "concurrent downloads of the receiver (default 2 × --senders: each message costs it two requests)")
+	fs.Float64Var(&f.rate, "rate", 0, "offer the load open-loop at this many `msgs/s` in total, latencies counted from each message's due time (0: senders send as fast as they can)")
 	fs.IntVar(&f.runs, "runs", 1, "consecutive runs on the same server(s)")
 	fs.StringVar(&f.workflow, "workflow", "GPFED_CONSULT_REPORT", "workflow `ID` of the messages")
 	fs.StringVar(&f.large, "large", "", "instead: send and download one message of this `size` (e.g. 1GiB) against a dd baseline")
@@ -154,6 +160,8 @@ func runBenchMesh(ctx context.Context, env *Env, args []string) error {
 		return usagef(hint, "bench mesh: --messages %d: want 1 to 10000000", f.messages)
 	case f.workers < 0 || f.workers > 512:
 		return usagef(hint, "bench mesh: --download-workers %d: want 1 to 512 (0: twice --senders)", f.workers)
+	case f.rate < 0 || f.rate > 1e6:
+		return usagef(hint, "bench mesh: --rate %g: want 0 (as fast as possible) to 1000000 msgs/s", f.rate)
 	case f.runs < 1 || f.runs > 100:
 		return usagef(hint, "bench mesh: --runs %d: want 1 to 100", f.runs)
 	case f.spawn && f.conn.url != "":
@@ -180,7 +188,7 @@ func runBenchMesh(ctx context.Context, env *Env, args []string) error {
 	defer cancel()
 	rep := &benchReport{
 		Machine: benchMachine{OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), Go: runtime.Version()},
-		Load: benchLoad{Senders: f.senders, Messages: f.messages, Size: size, DownloadWorkers: f.workers,
+		Load: benchLoad{Senders: f.senders, Messages: f.messages, Size: size, DownloadWorkers: f.workers, Rate: f.rate,
 			From: from, To: to, Workflow: f.workflow, Runs: f.runs, Large: large},
 		Ratios: map[string]float64{},
 	}
@@ -366,8 +374,12 @@ func (t *benchTarget) clients(env *Env, n int) ([]meshbench.Sender, meshbench.Re
 func benchLoads(ctx context.Context, env *Env, f *benchFlags, targets []*benchTarget, size int64, rep *benchReport, pid int) error {
 	const rowFmt = "%3s  %-6s  %8s  %8s  %9s  %7s  %9s  %9s  %9s  %9s  %9s  %6s\n"
 	if !f.json {
-		fmt.Fprintf(env.Stdout, "load: %d messages of %d B per run, %d senders, receiver with %d download workers, %s -> %s, workflow %s\n",
-			f.messages, size, f.senders, f.workers, targets[0].from, targets[0].to, f.workflow)
+		offered := "as fast as they can"
+		if f.rate > 0 {
+			offered = fmt.Sprintf("open-loop at %g msgs/s", f.rate)
+		}
+		fmt.Fprintf(env.Stdout, "load: %d messages of %d B per run, %d senders %s, receiver with %d download workers, %s -> %s, workflow %s\n",
+			f.messages, size, f.senders, offered, f.workers, targets[0].from, targets[0].to, f.workflow)
 		fmt.Fprintf(env.Stdout, rowFmt, "run", "target", "messages", "seconds", "msgs/s", "MB/s", "send p50", "send p99", "e2e p50", "e2e p99", "e2e max", "errors")
 	}
 	seed := f.seed
@@ -390,7 +402,7 @@ func benchLoads(ctx context.Context, env *Env, f *benchFlags, targets []*benchTa
 			}
 			res, err := meshbench.Run(ctx, meshbench.Load{
 				Senders: senders, Receiver: recv, Workers: f.workers, To: t.to, WorkflowID: f.workflow,
-				Messages: f.messages, Size: size, Seed: seed, Idle: f.idle,
+				Messages: f.messages, Size: size, Seed: seed, Idle: f.idle, Rate: f.rate,
 			})
 			row := benchRunJSON{Run: run, Target: t.name, Messages: res.Messages, Seconds: res.Elapsed.Seconds(),
 				MsgsPerSec: round(res.Rate(), 1), MBps: round(res.MBps(), 2),
@@ -519,15 +531,16 @@ type benchMachine struct {
 }
 
 type benchLoad struct {
-	Senders         int    `json:"senders"`
-	Messages        int    `json:"messages"`
-	Size            int64  `json:"size_bytes"`
-	DownloadWorkers int    `json:"download_workers"`
-	From            string `json:"from"`
-	To              string `json:"to"`
-	Workflow        string `json:"workflow"`
-	Runs            int    `json:"runs"`
-	Large           int64  `json:"large_bytes,omitempty"`
+	Senders         int     `json:"senders"`
+	Messages        int     `json:"messages"`
+	Size            int64   `json:"size_bytes"`
+	DownloadWorkers int     `json:"download_workers"`
+	From            string  `json:"from"`
+	To              string  `json:"to"`
+	Workflow        string  `json:"workflow"`
+	Runs            int     `json:"runs"`
+	Large           int64   `json:"large_bytes,omitempty"`
+	Rate            float64 `json:"rate_msgs_per_s,omitempty"`
 }
 
 type benchTargetJSON struct {
