@@ -56,6 +56,11 @@ type Load struct {
 	// so a sender held up by the server adds its waiting to them (no
 	// coordinated omission). Zero: every sender sends as fast as it can.
 	Rate float64
+	// AllowLost ends the run without an error when every send is done and
+	// nothing has been acknowledged for Idle while sent messages are still
+	// missing: they are counted in Result.Lost. For comparing with a server
+	// that loses messages; the rate then counts delivered messages only.
+	AllowLost bool
 }
 
 // Result is what a run measured.
@@ -66,8 +71,10 @@ type Result struct {
 	Send       Summary       // send call (until 202 for every chunk)
 	EndToEnd   Summary       // send start to acknowledgement done
 	SendErrors int
-	Foreign    int // other messages in the inbox, left alone
-	Retried    int // listings, downloads or acks that failed and were done again
+	// Lost counts messages accepted (202) that never arrived (AllowLost).
+	Lost    int
+	Foreign int // other messages in the inbox, left alone
+	Retried int // listings, downloads or acks that failed and were done again
 	// RetryErrors are the first few distinct errors behind Retried.
 	RetryErrors []string
 }
@@ -148,6 +155,7 @@ type run struct {
 	lastAck  time.Time
 	foreign  int
 	retried  int
+	lost     int
 	errs     []string
 	bytes    int64
 }
@@ -233,7 +241,7 @@ func Run(ctx context.Context, l Load) (Result, error) {
 		el.Merge(&e2e[i])
 	}
 	r.mu.Lock()
-	res.Messages, res.Bytes, res.Foreign, res.Retried = r.nAcked, r.bytes, r.foreign, r.retried
+	res.Messages, res.Bytes, res.Foreign, res.Retried, res.Lost = r.nAcked, r.bytes, r.foreign, r.retried, r.lost
 	res.RetryErrors = slices.Clone(r.errs)
 	end := r.lastAck
 	r.mu.Unlock()
@@ -307,6 +315,12 @@ func (r *run) receive(ctx context.Context, lat []Latencies) error {
 		}
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("meshbench: stopped with %d messages not acknowledged: %w", missing, err)
+		}
+		if sendDone && idle > r.l.Idle && r.l.AllowLost {
+			r.mu.Lock()
+			r.lost = missing
+			r.mu.Unlock()
+			return nil
 		}
 		if sendDone && idle > r.l.Idle {
 			return fmt.Errorf("meshbench: %d sent messages never arrived (nothing acknowledged for %v)", missing, r.l.Idle)

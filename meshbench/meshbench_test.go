@@ -2,10 +2,13 @@ package meshbench_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -223,5 +226,55 @@ func TestRunOpenLoop(t *testing.T) {
 	}
 	if min := time.Duration(float64(n-1) / rate * float64(time.Second)); res.Elapsed < min {
 		t.Errorf("open-loop run of %d messages at %v/s took %v, less than the schedule's %v", n, rate, res.Elapsed, min)
+	}
+}
+
+// hidingReceiver plays a server that loses a message after its 202: the
+// first message its inbox lists is never listed again or downloaded.
+type hidingReceiver struct {
+	*mesh.Client
+	mu     sync.Mutex
+	hidden string
+}
+
+func (h *hidingReceiver) InboxPage(ctx context.Context, opts mesh.InboxOptions, next string) (mesh.InboxResponse, error) {
+	page, err := h.Client.InboxPage(ctx, opts, next)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.hidden == "" && len(page.Messages) > 0 {
+		h.hidden = page.Messages[0]
+	}
+	page.Messages = slices.DeleteFunc(page.Messages, func(id string) bool { return id == h.hidden })
+	return page, err
+}
+
+func TestRunLost(t *testing.T) {
+	srv := meshtest.NewServer(t, meshtest.Options{})
+	tests := []struct {
+		name      string
+		allowLost bool
+		wantErr   bool
+	}{
+		{"a lost message fails the run", false, true},
+		{"allowed: counted as lost", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := meshbench.Run(t.Context(), meshbench.Load{
+				Senders: []meshbench.Sender{client(t, srv, "X26ABC1")}, Receiver: &hidingReceiver{Client: client(t, srv, "X26ABC2")},
+				To: "X26ABC2", WorkflowID: "GPFED_CONSULT_REPORT", Messages: 5, Size: 10, Idle: 300 * time.Millisecond, AllowLost: tt.allowLost,
+			})
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if tt.allowLost && (res.Messages != 4 || res.Lost != 1) {
+				t.Errorf("got %d delivered, %d lost; want 4, 1", res.Messages, res.Lost)
+			}
+			// Clear the inbox for the next row.
+			ids, _ := client(t, srv, "X26ABC2").Inbox(t.Context(), mesh.InboxOptions{})
+			for _, id := range ids {
+				_ = client(t, srv, "X26ABC2").Ack(t.Context(), id)
+			}
+		})
 	}
 }

@@ -70,6 +70,7 @@ type benchFlags struct {
 	idle, maxDuration  time.Duration
 	seed               uint64
 	rate               float64
+	allowLost          bool
 }
 
 func runBench(ctx context.Context, env *Env, args []string) error {
@@ -113,6 +114,7 @@ func runBenchMesh(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.size, "size", "4KiB", "payload `bytes` per message (KiB/MiB/KB/MB suffixes)")
 	fs.IntVar(&f.workers, "download-workers", 0, "concurrent downloads of the receiver (default 2 × --senders: each message costs it two requests)")
 	fs.Float64Var(&f.rate, "rate", 0, "offer the load open-loop at this many `msgs/s` in total, latencies counted from each message's due time (0: senders send as fast as they can)")
+	fs.BoolVar(&f.allowLost, "allow-lost", false, "count messages that got 202 but never arrive within --idle as lost instead of failing the run (to compare with a server that loses messages)")
 	fs.IntVar(&f.runs, "runs", 1, "consecutive runs on the same server(s)")
 	fs.StringVar(&f.workflow, "workflow", "GPFED_CONSULT_REPORT", "workflow `ID` of the messages")
 	fs.StringVar(&f.large, "large", "", "instead: send and download one message of this `size` (e.g. 1GiB) against a dd baseline")
@@ -402,13 +404,13 @@ func benchLoads(ctx context.Context, env *Env, f *benchFlags, targets []*benchTa
 			}
 			res, err := meshbench.Run(ctx, meshbench.Load{
 				Senders: senders, Receiver: recv, Workers: f.workers, To: t.to, WorkflowID: f.workflow,
-				Messages: f.messages, Size: size, Seed: seed, Idle: f.idle, Rate: f.rate,
+				Messages: f.messages, Size: size, Seed: seed, Idle: f.idle, Rate: f.rate, AllowLost: f.allowLost,
 			})
 			row := benchRunJSON{Run: run, Target: t.name, Messages: res.Messages, Seconds: res.Elapsed.Seconds(),
 				MsgsPerSec: round(res.Rate(), 1), MBps: round(res.MBps(), 2),
 				SendP50ms: ms(res.Send.P50), SendP99ms: ms(res.Send.P99),
 				E2EP50ms: ms(res.EndToEnd.P50), E2EP90ms: ms(res.EndToEnd.P90), E2EP99ms: ms(res.EndToEnd.P99), E2EMaxms: ms(res.EndToEnd.Max),
-				SendErrors: res.SendErrors, Foreign: res.Foreign, Retried: res.Retried, RetryErrs: res.RetryErrors}
+				SendErrors: res.SendErrors, Lost: res.Lost, Foreign: res.Foreign, Retried: res.Retried, RetryErrs: res.RetryErrors}
 			if err != nil {
 				row.Error = err.Error()
 			}
@@ -425,6 +427,9 @@ func benchLoads(ctx context.Context, env *Env, f *benchFlags, targets []*benchTa
 					fmtDur(res.EndToEnd.P50), fmtDur(res.EndToEnd.P99), fmtDur(res.EndToEnd.Max), fmt.Sprint(res.SendErrors))
 				if row.ServerCPUSeconds > 0 {
 					fmt.Fprintf(env.Stdout, "     %s: server CPU %.2f s, %.3f ms per message\n", t.name, row.ServerCPUSeconds, row.ServerCPUPerMsgMs)
+				}
+				if res.Lost > 0 {
+					fmt.Fprintf(env.Stdout, "     %s: LOST %d messages: accepted with 202, never in the inbox within %v\n", t.name, res.Lost, f.idle)
 				}
 				if res.Retried > 0 || res.Foreign > 0 {
 					fmt.Fprintf(env.Stdout, "     %s: %d operations retried, %d other messages left in the inbox; errors: %s\n",
@@ -567,6 +572,7 @@ type benchRunJSON struct {
 	ServerCPUSeconds  float64  `json:"server_cpu_s,omitempty"`
 	ServerCPUPerMsgMs float64  `json:"server_cpu_ms_per_msg,omitempty"`
 	SendErrors        int      `json:"send_errors"`
+	Lost              int      `json:"lost"`
 	Foreign           int      `json:"foreign"`
 	Retried           int      `json:"retried"`
 	RetryErrs         []string `json:"retry_errors,omitempty"`
