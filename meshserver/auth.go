@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/gpcm/gpcm/mesh"
 )
@@ -44,6 +45,24 @@ func (s *Server) authenticate(r *http.Request, v int) (*call, error) {
 	if s.cfg.SkipTimestampCheck {
 		window = 0
 	}
+	nonce := UseNonceParams{Mailbox: tok.Mailbox, Nonce: tok.Nonce, Count: tok.NonceCount, At: now}
+	if s.tokens != nil && !s.cfg.SkipReplayCheck {
+		// Fast path: verify against the password this process saw last
+		// and let the store confirm it while recording the token.
+		if pw, ok := s.passwords.get(tok.Mailbox); ok && tok.Verify(s.cfg.SharedKey, pw, now, window) == nil {
+			mb, err := s.tokens.UseToken(r.Context(), nonce, pw)
+			switch {
+			case err == nil:
+				return &call{mailbox: mb, version: v}, nil
+			case errors.Is(err, ErrReplay):
+				return nil, errors.New("token already used")
+			case !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict):
+				return nil, storeFailure{err}
+			}
+			// The mailbox is gone or changed: the full path below decides.
+			s.passwords.forget(tok.Mailbox)
+		}
+	}
 	mb, err := s.store.GetMailbox(r.Context(), tok.Mailbox)
 	if errors.Is(err, ErrNotFound) {
 		// Spend the same time as a known mailbox would.
@@ -59,8 +78,21 @@ func (s *Server) authenticate(r *http.Request, v int) (*call, error) {
 	if !mb.Active {
 		return nil, errors.New("request received from inactive mailbox")
 	}
+	if !s.cfg.SkipReplayCheck && s.tokens != nil {
+		got, err := s.tokens.UseToken(r.Context(), nonce, mb.Password)
+		switch {
+		case errors.Is(err, ErrReplay):
+			return nil, errors.New("token already used")
+		case errors.Is(err, ErrNotFound), errors.Is(err, ErrConflict):
+			return nil, errors.New("mailbox changed during authentication")
+		case err != nil:
+			return nil, storeFailure{err}
+		}
+		s.passwords.put(got.ID, got.Password)
+		return &call{mailbox: got, version: v}, nil
+	}
 	if !s.cfg.SkipReplayCheck {
-		err := s.store.UseNonce(r.Context(), UseNonceParams{Mailbox: tok.Mailbox, Nonce: tok.Nonce, Count: tok.NonceCount, At: now})
+		err := s.store.UseNonce(r.Context(), nonce)
 		if errors.Is(err, ErrReplay) {
 			return nil, errors.New("token already used")
 		}
@@ -77,3 +109,34 @@ type storeFailure struct{ err error }
 
 func (f storeFailure) Error() string { return f.err.Error() }
 func (f storeFailure) Unwrap() error { return f.err }
+
+// passwordCache remembers the password of each mailbox this process
+// authenticated, so that a TokenStore can check a token in one round trip.
+// It is only a guess: UseToken confirms it against the store every time.
+// Only mailboxes that exist are added, so it is bounded by their number.
+type passwordCache struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (c *passwordCache) get(id string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pw, ok := c.m[id]
+	return pw, ok
+}
+
+func (c *passwordCache) put(id, pw string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]string{}
+	}
+	c.m[id] = pw
+}
+
+func (c *passwordCache) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, id)
+}

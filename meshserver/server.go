@@ -138,12 +138,16 @@ type Server struct {
 	store Store
 	blobs blob.Store
 	// inline is Store when it takes small bodies with the message row.
-	inline  InlineStore
-	log     *slog.Logger
-	mux     *http.ServeMux
-	offset  atomic.Int64 // admin time travel, nanoseconds
-	metrics *metrics
-	ids     mesh.IDGenerator
+	inline InlineStore
+	// tokens is Store when it records a token and reads its mailbox in
+	// one step; passwords holds what it last read.
+	tokens    TokenStore
+	passwords passwordCache
+	log       *slog.Logger
+	mux       *http.ServeMux
+	offset    atomic.Int64 // admin time travel, nanoseconds
+	metrics   *metrics
+	ids       mesh.IDGenerator
 
 	authFailures authLog
 
@@ -162,6 +166,9 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, store: cfg.Store, blobs: cfg.Blobs, log: cfg.Logger.WithGroup("meshserver"), metrics: newMetrics()}
 	if is, ok := cfg.Store.(InlineStore); ok && cfg.InlineBodies > 0 {
 		s.inline = is
+	}
+	if ts, ok := cfg.Store.(TokenStore); ok {
+		s.tokens = ts
 	}
 	s.routes()
 	return s, nil

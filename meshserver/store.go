@@ -174,6 +174,21 @@ type InlineStore interface {
 	CreateMessageInline(ctx context.Context, m Message, first Chunk, body []byte) error
 }
 
+// TokenStore is an optional capability of a Store: UseToken records a
+// token and re-reads its mailbox in one step (one round trip on a network
+// database), so that a server which verified the token's HMAC against a
+// password it remembers needs no separate mailbox read. The store checks
+// that password against the mailbox row in the same statement that records
+// the token, so the result is exact across processes.
+type TokenStore interface {
+	// UseToken records p's token only if mailbox p.Mailbox is active and
+	// its password is still password, and returns the mailbox as stored
+	// now. ErrNotFound: no such mailbox. ErrReplay: the token was used
+	// before. ErrConflict: the mailbox is inactive or has another password
+	// (it is returned too); nothing was recorded.
+	UseToken(ctx context.Context, p UseNonceParams, password string) (Mailbox, error)
+}
+
 // NonceStore remembers authentication tokens so that each is used once,
 // across every server process sharing the store.
 type NonceStore interface {

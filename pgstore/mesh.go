@@ -577,6 +577,56 @@ func (s *MeshStore) UseNonce(ctx context.Context, p meshserver.UseNonceParams) e
 	return nil
 }
 
+var _ meshserver.TokenStore = (*MeshStore)(nil)
+
+// UseToken records a token and reads its mailbox in one round trip: BEGIN,
+// SET LOCAL synchronous_commit = off (as in UseNonce) and one statement
+// that reads the mailbox and inserts the token only when the mailbox is
+// active with the given password, then COMMIT. Two concurrent inserts of
+// one token behave as in UseNonce: exactly one succeeds.
+func (s *MeshStore) UseToken(ctx context.Context, p meshserver.UseNonceParams, password string) (meshserver.Mailbox, error) {
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN`)
+	b.Queue(`SET LOCAL synchronous_commit = off`)
+	var mb meshserver.Mailbox
+	var found bool
+	var inserted int64
+	b.Queue(`WITH mb AS (SELECT `+mailboxCols+` FROM mesh_mailboxes WHERE id = $1),
+		ins AS (INSERT INTO mesh_nonces (mailbox, nonce, count, used_at)
+			SELECT $1, $2, $3, $4 FROM mb WHERE mb.active AND mb.password = $5
+			ON CONFLICT DO NOTHING RETURNING 1)
+		SELECT `+mailboxCols+`, (SELECT count(*) FROM ins) FROM mb`,
+		p.Mailbox, p.Nonce, p.Count, p.At.UTC(), password).QueryRow(func(row pgx.Row) error {
+		var wf []string
+		err := row.Scan(&mb.ID, &mb.Password, &mb.ODSCode, &mb.Name, &mb.Active, &wf, &inserted)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if len(wf) > 0 {
+			mb.Workflows = wf
+		}
+		found = true
+		return nil
+	})
+	b.Queue(`COMMIT`)
+	// A connection left inside a failed transaction is discarded by the pool.
+	if err := s.db.pool.SendBatch(ctx, b).Close(); err != nil {
+		return meshserver.Mailbox{}, fmt.Errorf("pgstore: use token: %w", err)
+	}
+	switch {
+	case !found:
+		return mb, fmt.Errorf("mailbox %s: %w", p.Mailbox, meshserver.ErrNotFound)
+	case inserted == 1:
+		return mb, nil
+	case mb.Active && mb.Password == password:
+		return mb, meshserver.ErrReplay
+	}
+	return mb, fmt.Errorf("mailbox %s changed: %w", p.Mailbox, meshserver.ErrConflict)
+}
+
 // PruneNonces forgets tokens used before the given time.
 func (s *MeshStore) PruneNonces(ctx context.Context, before time.Time) (int, error) {
 	tag, err := s.db.pool.Exec(ctx, `DELETE FROM mesh_nonces WHERE used_at < $1`, before.UTC())
