@@ -1,6 +1,7 @@
 package meshserver
 
 import (
+	"bytes"
 	"compress/gzip"
 	"crypto/sha1"
 	"encoding/base64"
@@ -242,9 +243,27 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, c *call) error
 			return withID(errNoMessage, id)
 		}
 	}
-	m, err := s.readable(r, c, id)
-	if err != nil {
-		return err
+	// With a ChunkReader, message, chunk record and an inline body come
+	// in one read.
+	var rd *ChunkRead
+	var m Message
+	if s.chunks != nil {
+		got, err := s.chunks.ReadChunk(r.Context(), id, n)
+		if errors.Is(err, ErrNotFound) {
+			return withID(errNoMessage, id)
+		}
+		if err != nil {
+			return err
+		}
+		if got.Message.Recipient != c.mailbox.ID {
+			return withID(errNotYours, id)
+		}
+		rd, m = &got, got.Message
+	} else {
+		var err error
+		if m, err = s.readable(r, c, id); err != nil {
+			return err
+		}
 	}
 	if m.Status != StatusAccepted {
 		return withID(errGone, id)
@@ -255,7 +274,16 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, c *call) error
 	var body io.ReadCloser
 	size := int64(0)
 	if m.MessageType == TypeData {
-		ch, err := s.store.GetChunk(r.Context(), id, n)
+		var ch Chunk
+		var err error
+		if rd != nil {
+			ch = rd.Chunk
+			if !rd.HasChunk {
+				err = ErrNotFound
+			}
+		} else {
+			ch, err = s.store.GetChunk(r.Context(), id, n)
+		}
 		if errors.Is(err, ErrNotFound) {
 			return withID(errNoMessage, id)
 		}
@@ -263,7 +291,9 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, c *call) error
 			return err
 		}
 		size = ch.Size
-		if r.Method != http.MethodHead {
+		if r.Method != http.MethodHead && rd != nil && rd.Inline {
+			body = io.NopCloser(bytes.NewReader(rd.Body))
+		} else if r.Method != http.MethodHead {
 			if body, err = s.blobs.Open(r.Context(), ch.BlobKey, 0); err != nil {
 				return fmt.Errorf("open chunk %d of %s: %w", n, id, err)
 			}

@@ -141,7 +141,10 @@ type Server struct {
 	inline InlineStore
 	// tokens is Store when it records a token and reads its mailbox in
 	// one step; passwords holds what it last read.
-	tokens    TokenStore
+	tokens TokenStore
+	// chunks is Store when it is an InlineStore that reads message, chunk
+	// and inline body in one step.
+	chunks    ChunkReader
 	passwords passwordCache
 	log       *slog.Logger
 	mux       *http.ServeMux
@@ -166,6 +169,9 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, store: cfg.Store, blobs: cfg.Blobs, log: cfg.Logger.WithGroup("meshserver"), metrics: newMetrics()}
 	if is, ok := cfg.Store.(InlineStore); ok && cfg.InlineBodies > 0 {
 		s.inline = is
+	}
+	if cr, ok := cfg.Store.(ChunkReader); ok && s.inline != nil {
+		s.chunks = cr
 	}
 	if ts, ok := cfg.Store.(TokenStore); ok {
 		s.tokens = ts

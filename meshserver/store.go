@@ -189,6 +189,27 @@ type TokenStore interface {
 	UseToken(ctx context.Context, p UseNonceParams, password string) (Mailbox, error)
 }
 
+// ChunkReader is an optional capability of an InlineStore: ReadChunk reads a
+// message, its chunk n and, when the store keeps that chunk's body inline,
+// the body, in one step (one round trip on a network database) instead of
+// GetMessage, GetChunk and a blob read.
+type ChunkReader interface {
+	// ReadChunk returns ErrNotFound for an unknown message. A missing
+	// chunk is not an error: ChunkRead.HasChunk is false.
+	ReadChunk(ctx context.Context, messageID string, n int) (ChunkRead, error)
+}
+
+// ChunkRead is what ChunkReader.ReadChunk returns.
+type ChunkRead struct {
+	Message  Message
+	Chunk    Chunk
+	HasChunk bool
+	// Inline is true when Body holds the whole chunk as Config.Blobs
+	// would read it under Chunk.BlobKey; otherwise read it from there.
+	Inline bool
+	Body   []byte
+}
+
 // NonceStore remembers authentication tokens so that each is used once,
 // across every server process sharing the store.
 type NonceStore interface {

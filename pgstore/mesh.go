@@ -302,6 +302,53 @@ func (s *MeshStore) GetChunk(ctx context.Context, messageID string, n int) (mesh
 	return c, nil
 }
 
+var _ meshserver.ChunkReader = (*MeshStore)(nil)
+
+// ReadChunk reads a message, its chunk n and the chunk's body when it is in
+// the blobs table, with one query.
+func (s *MeshStore) ReadChunk(ctx context.Context, messageID string, n int) (meshserver.ChunkRead, error) {
+	var out meshserver.ChunkRead
+	var size *int64
+	var key *string
+	var created, statusAt time.Time
+	var expires, acked *time.Time
+	m := &out.Message
+	err := s.db.pool.QueryRow(ctx, `SELECT `+qualifiedMessageCols+`, c.size, c.blob_key, b.key IS NOT NULL, b.data
+		FROM mesh_messages m
+		LEFT JOIN mesh_chunks c ON c.message_id = m.id AND c.n = $2
+		LEFT JOIN blobs b ON b.key = c.blob_key
+		WHERE m.id = $1`, messageID, n).Scan(&m.ID, &m.MessageType, &m.Sender, &m.Recipient, &m.WorkflowID,
+		&m.Subject, &m.LocalID, &m.PartnerID, &m.FileName, &m.Checksum, &m.ContentType, &m.ContentEncoding,
+		&m.Encrypted, &m.Compressed, &m.LinkedMsgID, &m.Status, &m.StatusCode, &m.StatusEvent,
+		&m.StatusDescription, &m.TotalChunks, &m.Size, &created, &statusAt, &expires, &acked,
+		&size, &key, &out.Inline, &out.Body)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return out, fmt.Errorf("message %s: %w", messageID, meshserver.ErrNotFound)
+	}
+	if err != nil {
+		return out, fmt.Errorf("pgstore: read chunk %d of %s: %w", n, messageID, err)
+	}
+	m.CreatedAt, m.StatusAt = created.UTC(), statusAt.UTC()
+	m.ExpiresAt, m.AckedAt = fromTS(expires), fromTS(acked)
+	if key != nil && size != nil {
+		out.HasChunk = true
+		out.Chunk = meshserver.Chunk{MessageID: m.ID, Number: n, Size: *size, BlobKey: *key}
+	}
+	if out.Inline && out.Body == nil {
+		out.Body = []byte{}
+	}
+	return out, nil
+}
+
+// qualifiedMessageCols is messageCols with each column prefixed "m.".
+var qualifiedMessageCols = func() string {
+	cols := strings.Split(messageCols, ",")
+	for i, c := range cols {
+		cols[i] = "m." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}()
+
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // filterSQL returns the workflow condition with its argument numbered $n.
