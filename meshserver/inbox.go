@@ -93,25 +93,38 @@ func (s *Server) listInbox(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return err
 	}
-	msgs, err := s.store.ListInbox(r.Context(), ListInboxParams{Mailbox: c.mailbox.ID, After: after, Limit: limit + 1, Filter: filter})
-	if err != nil {
-		return err
+	p := ListInboxParams{Mailbox: c.mailbox.ID, After: after, Limit: limit + 1, Filter: filter}
+	var ids []string
+	count := 0
+	if s.pager != nil {
+		if ids, count, err = s.pager.ListInboxIDs(r.Context(), p, c.version >= 2); err != nil {
+			return err
+		}
+	} else {
+		msgs, err := s.store.ListInbox(r.Context(), p)
+		if err != nil {
+			return err
+		}
+		ids = make([]string, len(msgs))
+		for i, m := range msgs {
+			ids[i] = m.ID
+		}
+		if c.version >= 2 {
+			if count, err = s.store.CountInbox(r.Context(), c.mailbox.ID); err != nil {
+				return err
+			}
+		}
 	}
-	more := len(msgs) > limit
+	if ids == nil {
+		ids = []string{} // JSON [] rather than null
+	}
+	more := len(ids) > limit
 	if more {
-		msgs = msgs[:limit]
-	}
-	ids := make([]string, len(msgs))
-	for i, m := range msgs {
-		ids[i] = m.ID
+		ids = ids[:limit]
 	}
 	if c.version < 2 {
 		writeJSON(w, c.version, http.StatusOK, map[string]any{"messages": ids})
 		return nil
-	}
-	count, err := s.store.CountInbox(r.Context(), c.mailbox.ID)
-	if err != nil {
-		return err
 	}
 	links := map[string]string{"self": r.URL.RequestURI()}
 	if more {

@@ -139,6 +139,8 @@ type Server struct {
 	blobs blob.Store
 	// inline is Store when it takes small bodies with the message row.
 	inline InlineStore
+	// pager is Store when it lists inbox ids and counts in one step.
+	pager InboxPager
 	// tokens is Store when it records a token and reads its mailbox in
 	// one step; passwords holds what it last read.
 	tokens TokenStore
@@ -172,6 +174,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cr, ok := cfg.Store.(ChunkReader); ok && s.inline != nil {
 		s.chunks = cr
+	}
+	if ip, ok := cfg.Store.(InboxPager); ok {
+		s.pager = ip
 	}
 	if ts, ok := cfg.Store.(TokenStore); ok {
 		s.tokens = ts

@@ -210,6 +210,13 @@ type ChunkRead struct {
 	Body   []byte
 }
 
+// InboxPager is an optional capability of a Store: ListInboxIDs lists the
+// ids ListInbox would return and, when count is true, counts the inbox as
+// CountInbox does, in one step (one round trip on a network database).
+type InboxPager interface {
+	ListInboxIDs(ctx context.Context, p ListInboxParams, count bool) (ids []string, n int, err error)
+}
+
 // NonceStore remembers authentication tokens so that each is used once,
 // across every server process sharing the store.
 type NonceStore interface {

@@ -382,6 +382,36 @@ func (s *MeshStore) ListInbox(ctx context.Context, p meshserver.ListInboxParams)
 	return s.queryMessages(ctx, "list inbox", q, args...)
 }
 
+var _ meshserver.InboxPager = (*MeshStore)(nil)
+
+// ListInboxIDs lists inbox ids and, when count is set, counts the inbox:
+// both queries go in one pipelined batch.
+func (s *MeshStore) ListInboxIDs(ctx context.Context, p meshserver.ListInboxParams, count bool) ([]string, int, error) {
+	q := `SELECT id FROM mesh_messages WHERE recipient = $1 AND status = $2 AND id > $3`
+	args := []any{p.Mailbox, meshserver.StatusAccepted, p.After}
+	fq, fargs := filterSQL(p.Filter, 4)
+	q += fq
+	args = append(args, fargs...)
+	q += fmt.Sprintf(` ORDER BY id LIMIT $%d`, len(args)+1)
+	args = append(args, max(p.Limit, 1))
+	b := &pgx.Batch{}
+	var ids []string
+	b.Queue(q, args...).Query(func(rows pgx.Rows) error {
+		var err error
+		ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	n := 0
+	if count {
+		b.Queue(`SELECT count(*) FROM mesh_messages WHERE recipient = $1 AND status = $2`, p.Mailbox, meshserver.StatusAccepted).
+			QueryRow(func(row pgx.Row) error { return row.Scan(&n) })
+	}
+	if err := s.db.pool.SendBatch(ctx, b).Close(); err != nil {
+		return nil, 0, fmt.Errorf("pgstore: list inbox: %w", err)
+	}
+	return ids, n, nil
+}
+
 func (s *MeshStore) queryMessages(ctx context.Context, what, q string, args ...any) ([]meshserver.Message, error) {
 	rows, err := s.db.pool.Query(ctx, q, args...)
 	if err != nil {
