@@ -140,3 +140,34 @@ func (c *passwordCache) forget(id string) {
 	defer c.mu.Unlock()
 	delete(c.m, id)
 }
+
+// mailboxCache remembers mailboxes this process saw able to receive, so
+// that a CheckedInlineStore can check a recipient while storing. Like
+// passwordCache it is only a guess the store confirms, and holds only
+// mailboxes that exist.
+type mailboxCache struct {
+	mu sync.Mutex
+	m  map[string]Mailbox
+}
+
+func (c *mailboxCache) get(id string) (Mailbox, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	mb, ok := c.m[id]
+	return mb, ok
+}
+
+func (c *mailboxCache) put(id string, mb Mailbox) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]Mailbox{}
+	}
+	c.m[id] = mb
+}
+
+func (c *mailboxCache) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, id)
+}

@@ -226,27 +226,29 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, c *call) error {
 		m.FileName = id + ".dat"
 	}
 	var route *routeFailure
-	if strings.HasPrefix(to, "GPPROVIDER_") && slices.Contains(s.cfg.GPProviderWorkflows, wf) {
+	routed := strings.HasPrefix(to, "GPPROVIDER_") && slices.Contains(s.cfg.GPProviderWorkflows, wf)
+	if routed {
 		rcpt, fail, err := s.routeGPProvider(r, strings.TrimSpace(h.Get("Mex-To")), wf)
 		if err != nil {
 			return err
 		}
 		m.Recipient, route = rcpt, fail
-	} else {
-		rcpt, err := s.store.GetMailbox(r.Context(), to)
-		if errors.Is(err, ErrNotFound) || (err == nil && !rcpt.Active) {
-			return withID(errUnregistered, id)
-		}
-		if err != nil {
-			return err
-		}
-		if !allowsWorkflow(rcpt, wf) {
-			return withID(errf(http.StatusExpectationFailed, "SEND", "17", "Workflow ID not registered for mailbox"), id)
-		}
 	}
 	var inlineMax int64
 	if s.inline != nil {
 		inlineMax = s.cfg.InlineBodies
+	}
+	// A body that will be stored inline by a CheckedInlineStore needs no
+	// recipient read when this process saw the recipient take the
+	// workflow: the insert checks it again.
+	checked := false
+	if !routed {
+		if rcpt, ok := s.recipients.get(to); ok && s.checked != nil && r.ContentLength > 0 &&
+			r.ContentLength <= inlineMax && allowsWorkflow(rcpt, wf) {
+			checked = true
+		} else if err := s.checkRecipient(r, to, wf, id); err != nil {
+			return err
+		}
 	}
 	key, size, inline, err := s.readChunk(w, r, id, 1, inlineMax)
 	if err != nil {
@@ -264,7 +266,20 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, c *call) error {
 		m.ExpiresAt = now.Add(s.cfg.Expiry)
 	}
 	first := Chunk{MessageID: id, Number: 1, Size: size, BlobKey: key}
-	if inline != nil {
+	if inline != nil && checked {
+		err := s.checked.CreateMessageInlineChecked(r.Context(), m, first, inline)
+		if errors.Is(err, ErrRecipient) {
+			// The recipient changed since: decide as without the cache.
+			s.recipients.forget(to)
+			if err := s.checkRecipient(r, to, wf, id); err != nil {
+				return err
+			}
+			err = s.inline.CreateMessageInline(r.Context(), m, first, inline)
+		}
+		if err != nil {
+			return err
+		}
+	} else if inline != nil {
 		// Body, chunk record and message row in one commit.
 		if err := s.inline.CreateMessageInline(r.Context(), m, first, inline); err != nil {
 			return err
@@ -280,6 +295,25 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	s.log.InfoContext(r.Context(), "message accepted", "message_id", id, "sender", c.mailbox.ID, "workflow", wf, "chunks", total, "bytes", size)
 	return writeAccepted(w, c.version, id, 0)
+}
+
+// checkRecipient reads the recipient mailbox and returns the live error
+// if it cannot take workflow wf; a mailbox that can is remembered.
+func (s *Server) checkRecipient(r *http.Request, to, wf, id string) error {
+	rcpt, err := s.store.GetMailbox(r.Context(), to)
+	if errors.Is(err, ErrNotFound) || (err == nil && !rcpt.Active) {
+		return withID(errUnregistered, id)
+	}
+	if err != nil {
+		return err
+	}
+	if !allowsWorkflow(rcpt, wf) {
+		return withID(errf(http.StatusExpectationFailed, "SEND", "17", "Workflow ID not registered for mailbox"), id)
+	}
+	if s.checked != nil {
+		s.recipients.put(rcpt.ID, rcpt)
+	}
+	return nil
 }
 
 func writeAccepted(w http.ResponseWriter, v int, id string, block int) error {

@@ -148,11 +148,16 @@ type Server struct {
 	// and inline body in one step.
 	chunks    ChunkReader
 	passwords passwordCache
-	log       *slog.Logger
-	mux       *http.ServeMux
-	offset    atomic.Int64 // admin time travel, nanoseconds
-	metrics   *metrics
-	ids       mesh.IDGenerator
+	// checked is Store when it is an InlineStore that checks the
+	// recipient while storing; recipients holds mailboxes seen to take
+	// messages.
+	checked    CheckedInlineStore
+	recipients mailboxCache
+	log        *slog.Logger
+	mux        *http.ServeMux
+	offset     atomic.Int64 // admin time travel, nanoseconds
+	metrics    *metrics
+	ids        mesh.IDGenerator
 
 	authFailures authLog
 
@@ -174,6 +179,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cr, ok := cfg.Store.(ChunkReader); ok && s.inline != nil {
 		s.chunks = cr
+	}
+	if cs, ok := cfg.Store.(CheckedInlineStore); ok && s.inline != nil {
+		s.checked = cs
 	}
 	if ip, ok := cfg.Store.(InboxPager); ok {
 		s.pager = ip

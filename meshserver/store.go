@@ -17,6 +17,9 @@ var (
 	ErrConflict = errors.New("meshserver: conflict")
 	// ErrReplay: an authentication token (mailbox, nonce, count) was used before.
 	ErrReplay = errors.New("meshserver: token already used")
+	// ErrRecipient: the recipient mailbox is unknown, inactive or does not
+	// take the message's workflow (see CheckedInlineStore).
+	ErrRecipient = errors.New("meshserver: recipient cannot take the message")
 )
 
 // Message statuses, as tracking shows them in v2 (lower-case).
@@ -215,6 +218,17 @@ type ChunkRead struct {
 // CountInbox does, in one step (one round trip on a network database).
 type InboxPager interface {
 	ListInboxIDs(ctx context.Context, p ListInboxParams, count bool) (ids []string, n int, err error)
+}
+
+// CheckedInlineStore is an optional capability of an InlineStore: it checks
+// the recipient in the same step as it stores the message, so that a server
+// which remembers the recipient as valid needs no separate mailbox read.
+type CheckedInlineStore interface {
+	// CreateMessageInlineChecked does what CreateMessageInline does, but
+	// only if mailbox m.Recipient exists, is active and takes m.WorkflowID
+	// (it has no workflows or lists it); otherwise it stores nothing and
+	// returns ErrRecipient.
+	CreateMessageInlineChecked(ctx context.Context, m Message, first Chunk, body []byte) error
 }
 
 // NonceStore remembers authentication tokens so that each is used once,

@@ -231,6 +231,49 @@ func (s *MeshStore) CreateMessageInline(ctx context.Context, m meshserver.Messag
 	return nil
 }
 
+var _ meshserver.CheckedInlineStore = (*MeshStore)(nil)
+
+// CreateMessageInlineChecked is CreateMessageInline with the recipient
+// checked in the message insert: one round trip, one transaction. The
+// blob is inserted after the message, and only if the message was.
+func (s *MeshStore) CreateMessageInlineChecked(ctx context.Context, m meshserver.Message, first meshserver.Chunk, body []byte) error {
+	if err := blob.ValidKey(first.BlobKey); err != nil {
+		return fmt.Errorf("pgstore: create message %s: %w", m.ID, err)
+	}
+	if body == nil {
+		body = []byte{}
+	}
+	b := &pgx.Batch{}
+	var inserted int64
+	b.Queue(`WITH ok AS (SELECT 1 FROM mesh_mailboxes WHERE id = $4 AND active
+				AND (cardinality(coalesce(workflows, '{}')) = 0 OR $5 = ANY(workflows))),
+			msg AS (INSERT INTO mesh_messages (`+messageCols+`)
+			SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25 FROM ok
+			RETURNING id)
+			INSERT INTO mesh_chunks (message_id, n, size, blob_key) SELECT id, $26, $27, $28 FROM msg`,
+		m.ID, m.MessageType, m.Sender, m.Recipient, m.WorkflowID, m.Subject, m.LocalID, m.PartnerID, m.FileName,
+		m.Checksum, m.ContentType, m.ContentEncoding, m.Encrypted, m.Compressed, m.LinkedMsgID, m.Status,
+		m.StatusCode, m.StatusEvent, m.StatusDescription, m.TotalChunks, m.Size, m.CreatedAt.UTC(),
+		m.StatusAt.UTC(), ts(m.ExpiresAt), ts(m.AckedAt), first.Number, first.Size, first.BlobKey).
+		Exec(func(tag pgconn.CommandTag) error {
+			inserted = tag.RowsAffected()
+			return nil
+		})
+	b.Queue(`INSERT INTO blobs (key, data) SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM mesh_chunks WHERE message_id = $3 AND n = $4)
+		ON CONFLICT (key) DO UPDATE SET data = excluded.data`, first.BlobKey, body, m.ID, first.Number)
+	err := s.db.pool.SendBatch(ctx, b).Close()
+	if isUniqueViolation(err) {
+		return fmt.Errorf("message %s: %w", m.ID, meshserver.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("pgstore: create message %s: %w", m.ID, err)
+	}
+	if inserted == 0 {
+		return fmt.Errorf("message %s: %w", m.ID, meshserver.ErrRecipient)
+	}
+	return nil
+}
+
 // GetMessage returns meshserver.ErrNotFound for an unknown id.
 func (s *MeshStore) GetMessage(ctx context.Context, id string) (meshserver.Message, error) {
 	m, err := scanMessage(s.db.pool.QueryRow(ctx, `SELECT `+messageCols+` FROM mesh_messages WHERE id = $1`, id))
