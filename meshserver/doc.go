@@ -32,6 +32,15 @@
 // which commits body, chunk record and message row together; a chunked message is listed only when every chunk is
 // stored. Request bodies are limited to Config.MaxRequestBytes (413).
 //
+// A Store on a network database saves round trips through optional
+// capabilities the server uses when present: TokenStore (record a token
+// and re-read its mailbox in one step, checking the password the server
+// verified the HMAC with), CheckedInlineStore (check the recipient in the
+// message insert), ChunkReader (message, chunk record and inline body in
+// one read) and InboxPager (inbox ids and count together). The server
+// remembers mailbox passwords and recipients only as guesses that the
+// store confirms on every request, so several processes stay exact.
+//
 // # Lifecycle
 //
 // Start runs a worker that moves accepted messages not acknowledged within

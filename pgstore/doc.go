@@ -16,7 +16,7 @@
 // database/sql: the SQL here is PostgreSQL's (SKIP LOCKED, arrays, ON
 // CONFLICT, data-modifying CTEs), so database/sql's portability buys
 // nothing, while native pgx gives the binary protocol, a per-connection
-// prepared-statement cache, pipelined batches (one round trip for a nonce)
+// prepared-statement cache, pipelined batches (one round trip to authenticate a request)
 // and typed errors (*pgconn.PgError for unique violations).
 //
 // Migrations (migrations/*.sql, applied in name order, names recorded in
