@@ -36,14 +36,9 @@ func (r *Receiver) OpenAttachment(ctx context.Context, id int64, n int) (Attachm
 		if a.Index != n {
 			continue
 		}
-		rc, err := r.cfg.Blobs.Open(ctx, a.BlobKey, 0)
+		body, _, err := r.openPayload(ctx, Message{ID: d.MessageID, BlobKey: a.BlobKey})
 		if err != nil {
-			return a, nil, fmt.Errorf("receiver: open message of document %d: %w", id, err)
-		}
-		body, _, err := readAllLimit(rc, r.cfg.MaxMessageBytes)
-		rc.Close()
-		if err != nil {
-			return a, nil, fmt.Errorf("receiver: read message of document %d: %w", id, err)
+			return a, nil, fmt.Errorf("document %d: %w", id, err)
 		}
 		p, ok := parseMessage(body, r.cfg.MaxMessageBytes)
 		if !ok || n >= len(p.Attachments) || int64(len(p.Attachments[n].Data)) != a.Size {
