@@ -37,6 +37,12 @@ State lives in DIR: receiver.db (SQLite), blobs/ (payloads and attachments)
 and api-token. The JSON API (documented in receiver/API.md) listens on
 --listen, default 127.0.0.1:8082; its bearer token comes from --api-token,
 else GPCM_RECEIVER_TOKEN, else DIR/api-token (created on first start).
+Its endpoints: GET /api/v1/documents (the worklist, filters state,
+nhs_number, for_action), GET /api/v1/documents/{id} and
+/api/v1/documents/{id}/attachments/{index}, POST /api/v1/documents/{id}/file,
+/reject and /match, POST /api/v1/register (upsert patients, CSV or FHIR)
+and GET /api/v1/register?nhs_number=N or ?family=F&birth_date=YYYY-MM-DD
+(search the register for the patient of a held document, at most 50).
 When ready the receiver prints exactly one line on stdout: the API base URL,
 for example http://127.0.0.1:8082. It stops on SIGINT/SIGTERM.
 

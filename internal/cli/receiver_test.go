@@ -84,7 +84,7 @@ func TestReceiverRegisterImport(t *testing.T) {
 		}
 	}
 	code, stdout, _ = runGPCM(t, nil, "receiver", "--help")
-	if code != 0 || !strings.Contains(stdout, "Examples:") || !strings.Contains(stdout, "127.0.0.1:8082") || !strings.Contains(stdout, "nhs_number,birth_date,family,given") {
+	if code != 0 || !strings.Contains(stdout, "Examples:") || !strings.Contains(stdout, "127.0.0.1:8082") || !strings.Contains(stdout, "nhs_number,birth_date,family,given") || !strings.Contains(stdout, "GET /api/v1/register") {
 		t.Fatalf("--help: exit %d, stdout %q", code, stdout)
 	}
 }
