@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -55,7 +56,9 @@ type Options struct {
 	MaxRequestBytes int64
 	// Now overrides the clock.
 	Now func() time.Time
-	// Logger receives server logs; default discards them.
+	// Logger receives server logs, and net/http's error lines (a client
+	// dropping mid-handshake at Debug, others at Warn); default discards
+	// the server logs and prints net/http's Warn lines to stderr.
 	Logger *slog.Logger
 	// Store and Blobs replace the SQLite database and payload directory
 	// made in t.TempDir() (to run against another backend, or to share
@@ -158,6 +161,14 @@ func NewServer(tb testing.TB, opts Options) *Server {
 		tb.Fatalf("meshtest: %v", err)
 	}
 	hs := httptest.NewUnstartedServer(srv)
+	// net/http's own error lines: a client killed or timing out
+	// mid-handshake at Debug, anything else at Warn. Without a Logger the
+	// Warn lines still reach stderr, as httptest prints them.
+	errLog := opts.Logger
+	if errLog == nil {
+		errLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	hs.Config.ErrorLog = meshserver.HTTPErrorLog(errLog)
 	hs.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert}, MinVersion: tls.VersionTLS12}
 	if opts.MutualTLS {
 		hs.TLS.ClientAuth = tls.VerifyClientCertIfGiven

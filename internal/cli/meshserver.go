@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"github.com/gpcm/gpcm/blob/tier"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -184,7 +183,7 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		ErrorLog:          meshserver.HTTPErrorLog(log), // client resets at Debug, other lines at Warn
 	}
 	if err := srv.Start(ctx); err != nil {
 		return fmt.Errorf("mesh-server: %w", err)

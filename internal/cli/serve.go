@@ -274,7 +274,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	defer meshLn.Close()
 	meshHS := &http.Server{Handler: msrv, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
 		TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}},
-		ErrorLog:  slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+		ErrorLog:  meshserver.HTTPErrorLog(log)}
 	meshURL := "https://" + meshLn.Addr().String()
 	client := func(mailbox, password string) (*mesh.Client, error) {
 		return mesh.NewClient(mesh.Config{URL: meshURL, Mailbox: mailbox, Password: password, SharedKey: st.SharedKey,
