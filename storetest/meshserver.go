@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -274,7 +275,13 @@ func RunMeshServer(t *testing.T, open func(t *testing.T) meshserver.Store) {
 		done.Status = meshserver.StatusAcknowledged
 		rep := msg("20260115103000000003_AAAAAA", "", "A", "WF")
 		rep.MessageType = meshserver.TypeReport
-		for _, m := range []meshserver.Message{live, done, rep} {
+		// A report that was also acknowledged meets both conditions: it
+		// must be purged once.
+		ackedRep := msg("20260115103000000004_AAAAAA", "", "A", "WF")
+		ackedRep.MessageType, ackedRep.Status = meshserver.TypeReport, meshserver.StatusAcknowledged
+		failed := msg("20260115103000000005_AAAAAA", "A", "B", "WF")
+		failed.Status = meshserver.StatusUndeliverable
+		for _, m := range []meshserver.Message{live, done, rep, ackedRep, failed} {
 			if err := s.CreateMessage(ctx, m, &meshserver.Chunk{MessageID: m.ID, Number: 1, Size: 1, BlobKey: "k" + m.ID}); err != nil {
 				t.Fatal(err)
 			}
@@ -283,12 +290,24 @@ func RunMeshServer(t *testing.T, open func(t *testing.T) meshserver.Store) {
 		if err != nil || len(d.IDs) != 0 {
 			t.Fatalf("purge before anything is old: got %v, %v", d, err)
 		}
-		d, err = s.PurgeMessages(ctx, t0.Add(time.Second), 10)
-		if err != nil || len(d.IDs) != 2 || d.IDs[0] != done.ID || d.IDs[1] != rep.ID {
-			t.Fatalf("purge: got %v, %v; want the acknowledged message and the report", d, err)
+		// A limit of 3 takes three of the four purgeable messages, the next
+		// pass the last one; the order within a pass is the store's.
+		var ids, keys []string
+		for _, limit := range []int{3, 3, 3} {
+			d, err = s.PurgeMessages(ctx, t0.Add(time.Second), limit)
+			if err != nil || len(d.IDs) > limit {
+				t.Fatalf("purge (limit %d): got %v, %v", limit, d, err)
+			}
+			ids, keys = append(ids, d.IDs...), append(keys, d.BlobKeys...)
 		}
-		if len(d.BlobKeys) != 2 || d.BlobKeys[0] != "k"+done.ID {
-			t.Fatalf("purge blob keys: got %v", d.BlobKeys)
+		slices.Sort(ids)
+		slices.Sort(keys)
+		want := []string{done.ID, rep.ID, ackedRep.ID, failed.ID}
+		if !slices.Equal(ids, want) {
+			t.Fatalf("purged %v; want each finished message and report once: %v", ids, want)
+		}
+		if len(keys) != 4 || keys[0] != "k"+done.ID {
+			t.Fatalf("purge blob keys: got %v", keys)
 		}
 		if _, err := s.GetChunk(ctx, done.ID, 1); !errors.Is(err, meshserver.ErrNotFound) {
 			t.Fatalf("chunk of purged message: got %v, want ErrNotFound", err)
