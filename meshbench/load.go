@@ -65,12 +65,17 @@ type Load struct {
 
 // Result is what a run measured.
 type Result struct {
-	Messages   int           // messages sent, downloaded intact and acknowledged
-	Bytes      int64         // payload bytes of those
-	Elapsed    time.Duration // first send to last acknowledgement
-	Send       Summary       // send call (until 202 for every chunk)
-	EndToEnd   Summary       // send start to acknowledgement done
-	SendErrors int
+	Messages int           // messages sent, downloaded intact and acknowledged
+	Bytes    int64         // payload bytes of those
+	Elapsed  time.Duration // first send to last acknowledgement
+	Send     Summary       // send call (until 202 for every chunk)
+	EndToEnd Summary       // send start to acknowledgement done
+	// Where the end-to-end time goes on the receiving side: Inbox from the
+	// 202 until a download worker starts on the message (time in the
+	// inbox, listing and the local queue), Download the download and
+	// check, Ack the acknowledgement.
+	Inbox, Download, Ack Summary
+	SendErrors           int
 	// Lost counts messages accepted (202) that never arrived (AllowLost).
 	Lost    int
 	Foreign int // other messages in the inbox, left alone
@@ -142,6 +147,7 @@ type run struct {
 	l       Load
 	pay     *Payloads
 	started []atomic.Int64 // unix nanos of each send start; 0 = not sent
+	sentAt  []atomic.Int64 // unix nanos of each send's 202
 	sentOK  []atomic.Bool
 	acked   []atomic.Bool
 
@@ -169,7 +175,7 @@ func Run(ctx context.Context, l Load) (Result, error) {
 	}
 	r := &run{
 		l: l, pay: NewPayloads(l.Seed),
-		started: make([]atomic.Int64, l.Messages), sentOK: make([]atomic.Bool, l.Messages), acked: make([]atomic.Bool, l.Messages),
+		started: make([]atomic.Int64, l.Messages), sentAt: make([]atomic.Int64, l.Messages), sentOK: make([]atomic.Bool, l.Messages), acked: make([]atomic.Bool, l.Messages),
 		seen: map[string]bool{}, finished: make(chan struct{}), lastAck: time.Now(),
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -208,7 +214,9 @@ func Run(ctx context.Context, l Load) (Result, error) {
 					}
 					continue
 				}
-				sendLat[w].Record(time.Since(t0))
+				done := time.Now()
+				sendLat[w].Record(done.Sub(t0))
+				r.sentAt[i].Store(done.UnixNano())
 				r.sentOK[i].Store(true)
 				r.mu.Lock()
 				r.nSentOK++
@@ -216,7 +224,7 @@ func Run(ctx context.Context, l Load) (Result, error) {
 			}
 		})
 	}
-	e2e := make([]Latencies, l.Workers)
+	e2e := make([]stageLatencies, l.Workers)
 	recvErr := make(chan error, 1)
 	var rwg sync.WaitGroup
 	rwg.Go(func() { recvErr <- r.receive(ctx, e2e) })
@@ -237,8 +245,12 @@ func Run(ctx context.Context, l Load) (Result, error) {
 	for i := range sendLat {
 		sl.Merge(&sendLat[i])
 	}
+	var inbox, down, ack Latencies
 	for i := range e2e {
-		el.Merge(&e2e[i])
+		el.Merge(&e2e[i].e2e)
+		inbox.Merge(&e2e[i].inbox)
+		down.Merge(&e2e[i].download)
+		ack.Merge(&e2e[i].ack)
 	}
 	r.mu.Lock()
 	res.Messages, res.Bytes, res.Foreign, res.Retried, res.Lost = r.nAcked, r.bytes, r.foreign, r.retried, r.lost
@@ -247,6 +259,7 @@ func Run(ctx context.Context, l Load) (Result, error) {
 	r.mu.Unlock()
 	res.Elapsed = end.Sub(start)
 	res.Send, res.EndToEnd = sl.Summary(), el.Summary()
+	res.Inbox, res.Download, res.Ack = inbox.Summary(), down.Summary(), ack.Summary()
 	res.SendErrors = int(sendErrs.Load())
 	if err == nil && res.SendErrors > 0 {
 		err = fmt.Errorf("meshbench: %d of %d sends failed; first: %v", res.SendErrors, l.Messages, firstSendErr.Load())
@@ -284,9 +297,14 @@ func (r *run) fail(err error) {
 	r.mu.Unlock()
 }
 
+// stageLatencies are one download worker's samples.
+type stageLatencies struct {
+	e2e, inbox, download, ack Latencies
+}
+
 // receive lists the inbox and feeds message IDs to download workers until
 // every sent message is acknowledged.
-func (r *run) receive(ctx context.Context, lat []Latencies) error {
+func (r *run) receive(ctx context.Context, lat []stageLatencies) error {
 	queue := make(chan string, 4*r.l.Workers)
 	var wg sync.WaitGroup
 	for w := range r.l.Workers {
@@ -380,13 +398,14 @@ func (r *run) receive(ctx context.Context, lat []Latencies) error {
 }
 
 // handle downloads, checks and acknowledges one message.
-func (r *run) handle(ctx context.Context, id string, lat *Latencies) {
+func (r *run) handle(ctx context.Context, id string, lat *stageLatencies) {
 	retry := func(err error) {
 		r.mu.Lock()
 		r.noteRetry(err)
 		delete(r.seen, id) // list it again
 		r.mu.Unlock()
 	}
+	t0 := time.Now()
 	d, err := r.l.Receiver.Get(ctx, id)
 	if errors.Is(err, mesh.ErrNotFound) || errors.Is(err, mesh.ErrGone) {
 		return // acknowledged already (listed twice)
@@ -415,6 +434,7 @@ func (r *run) handle(ctx context.Context, id string, lat *Latencies) {
 		}
 		return
 	}
+	t1 := time.Now()
 	// An acknowledgement that failed may still have happened: repeat it
 	// rather than list the message again (it may never be listed again);
 	// 404 or 410 on a repeat means the earlier one succeeded.
@@ -441,9 +461,15 @@ func (r *run) handle(ctx context.Context, id string, lat *Latencies) {
 	if r.acked[i].Swap(true) {
 		return // a second copy of the same local ID
 	}
-	if t0 := r.started[i].Load(); t0 != 0 {
-		lat.Record(now.Sub(time.Unix(0, t0)))
+	if s0 := r.started[i].Load(); s0 != 0 {
+		lat.e2e.Record(now.Sub(time.Unix(0, s0)))
 	}
+	if s1 := r.sentAt[i].Load(); s1 != 0 {
+		// A message can be listed before its sender has read the 202.
+		lat.inbox.Record(max(t0.Sub(time.Unix(0, s1)), 0))
+	}
+	lat.download.Record(t1.Sub(t0))
+	lat.ack.Record(now.Sub(t1))
 	r.mu.Lock()
 	r.nAcked++
 	r.bytes += r.l.Size

@@ -410,6 +410,8 @@ func benchLoads(ctx context.Context, env *Env, f *benchFlags, targets []*benchTa
 				MsgsPerSec: round(res.Rate(), 1), MBps: round(res.MBps(), 2),
 				SendP50ms: ms(res.Send.P50), SendP99ms: ms(res.Send.P99),
 				E2EP50ms: ms(res.EndToEnd.P50), E2EP90ms: ms(res.EndToEnd.P90), E2EP99ms: ms(res.EndToEnd.P99), E2EMaxms: ms(res.EndToEnd.Max),
+				InboxP50ms: ms(res.Inbox.P50), InboxP99ms: ms(res.Inbox.P99), DownloadP50ms: ms(res.Download.P50), DownloadP99ms: ms(res.Download.P99),
+				AckP50ms: ms(res.Ack.P50), AckP99ms: ms(res.Ack.P99),
 				SendErrors: res.SendErrors, Lost: res.Lost, Foreign: res.Foreign, Retried: res.Retried, RetryErrs: res.RetryErrors}
 			if err != nil {
 				row.Error = err.Error()
@@ -425,6 +427,10 @@ func benchLoads(ctx context.Context, env *Env, f *benchFlags, targets []*benchTa
 				fmt.Fprintf(env.Stdout, rowFmt, fmt.Sprint(run), t.name, fmt.Sprint(res.Messages), fmt.Sprintf("%.2f", res.Elapsed.Seconds()),
 					fmt.Sprintf("%.1f", res.Rate()), fmt.Sprintf("%.2f", res.MBps()), fmtDur(res.Send.P50), fmtDur(res.Send.P99),
 					fmtDur(res.EndToEnd.P50), fmtDur(res.EndToEnd.P99), fmtDur(res.EndToEnd.Max), fmt.Sprint(res.SendErrors))
+				if res.Download.Count > 0 {
+					fmt.Fprintf(env.Stdout, "     %s: receiving side p50/p99: in inbox %s/%s, download %s/%s, ack %s/%s\n", t.name,
+						fmtDur(res.Inbox.P50), fmtDur(res.Inbox.P99), fmtDur(res.Download.P50), fmtDur(res.Download.P99), fmtDur(res.Ack.P50), fmtDur(res.Ack.P99))
+				}
 				if row.ServerCPUSeconds > 0 {
 					fmt.Fprintf(env.Stdout, "     %s: server CPU %.2f s, %.3f ms per message\n", t.name, row.ServerCPUSeconds, row.ServerCPUPerMsgMs)
 				}
@@ -567,6 +573,14 @@ type benchRunJSON struct {
 	E2EP90ms   float64 `json:"e2e_p90_ms"`
 	E2EP99ms   float64 `json:"e2e_p99_ms"`
 	E2EMaxms   float64 `json:"e2e_max_ms"`
+	// The receiving side: from the 202 until a download starts, the
+	// download, the acknowledgement.
+	InboxP50ms    float64 `json:"inbox_p50_ms"`
+	InboxP99ms    float64 `json:"inbox_p99_ms"`
+	DownloadP50ms float64 `json:"download_p50_ms"`
+	DownloadP99ms float64 `json:"download_p99_ms"`
+	AckP50ms      float64 `json:"ack_p50_ms"`
+	AckP99ms      float64 `json:"ack_p99_ms"`
 	// ServerCPUSeconds is the user+system CPU time our server process
 	// spent during the run (when its PID is known), per message in ms.
 	ServerCPUSeconds  float64  `json:"server_cpu_s,omitempty"`
