@@ -704,47 +704,25 @@ func (s *MeshStore) UseNonce(ctx context.Context, p meshserver.UseNonceParams) e
 
 var _ meshserver.TokenStore = (*MeshStore)(nil)
 
-// UseToken records a token and reads its mailbox in one round trip: BEGIN,
-// SET LOCAL synchronous_commit = off (as in UseNonce) and one statement
-// that reads the mailbox and inserts the token only when the mailbox is
-// active with the given password, then COMMIT. Two concurrent inserts of
-// one token behave as in UseNonce: exactly one succeeds.
+// UseToken records a token and reads its mailbox, inserting the token only
+// when the mailbox is active with the given password. Tokens of concurrent
+// requests are recorded together (see tokenBatcher): one statement and one
+// round trip per batch, committed without waiting for the WAL flush as in
+// UseNonce. Two concurrent uses of one token behave as in UseNonce, in one
+// process or several: exactly one succeeds.
 func (s *MeshStore) UseToken(ctx context.Context, p meshserver.UseNonceParams, password string) (meshserver.Mailbox, error) {
-	b := &pgx.Batch{}
-	b.Queue(`BEGIN`)
-	b.Queue(`SET LOCAL synchronous_commit = off`)
-	var mb meshserver.Mailbox
-	var found bool
-	var inserted int64
-	b.Queue(`WITH mb AS (SELECT `+mailboxCols+` FROM mesh_mailboxes WHERE id = $1),
-		ins AS (INSERT INTO mesh_nonces (mailbox, nonce, count, used_at)
-			SELECT $1, $2, $3, $4 FROM mb WHERE mb.active AND mb.password = $5
-			ON CONFLICT DO NOTHING RETURNING 1)
-		SELECT `+mailboxCols+`, (SELECT count(*) FROM ins) FROM mb`,
-		p.Mailbox, p.Nonce, p.Count, p.At.UTC(), password).QueryRow(func(row pgx.Row) error {
-		var wf []string
-		err := row.Scan(&mb.ID, &mb.Password, &mb.ODSCode, &mb.Name, &mb.Active, &wf, &inserted)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if len(wf) > 0 {
-			mb.Workflows = wf
-		}
-		found = true
-		return nil
-	})
-	b.Queue(`COMMIT`)
-	// A connection left inside a failed transaction is discarded by the pool.
-	if err := s.db.pool.SendBatch(ctx, b).Close(); err != nil {
-		return meshserver.Mailbox{}, fmt.Errorf("pgstore: use token: %w", err)
+	tb := s.db.tokenBatcher()
+	if tb == nil {
+		return meshserver.Mailbox{}, errClosed
 	}
+	res, err := tb.use(ctx, p, password)
+	mb := res.mb
 	switch {
-	case !found:
+	case err != nil:
+		return meshserver.Mailbox{}, err
+	case !res.found:
 		return mb, fmt.Errorf("mailbox %s: %w", p.Mailbox, meshserver.ErrNotFound)
-	case inserted == 1:
+	case res.inserted:
 		return mb, nil
 	case mb.Active && mb.Password == password:
 		return mb, meshserver.ErrReplay

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -31,12 +32,21 @@ type Options struct {
 	// for its queries, but 8 concurrent senders plus receivers outgrow
 	// pgxpool's own default of max(4, CPUs)).
 	MaxConns int32
+	// MinConns connections are opened at start, in the background, and
+	// kept open, so that the first requests of a long-running service do
+	// not wait for PostgreSQL to start backends. Default: the URL's
+	// pool_min_conns if it has one, else none. At most MaxConns.
+	MinConns int32
 }
 
 // DB is an open PostgreSQL connection pool with the schema migrated.
 type DB struct {
 	pool   *pgxpool.Pool
 	schema string
+
+	tokensMu sync.Mutex
+	tokens   *tokenBatcher // started by the first UseToken, stopped by Close
+	closed   bool
 }
 
 const defaultMaxConns = 16
@@ -67,6 +77,9 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	case !strings.Contains(url, "pool_max_conns"):
 		cfg.MaxConns = defaultMaxConns
 	}
+	if opts.MinConns > 0 && !strings.Contains(url, "pool_min_conns") {
+		cfg.MinConns = min(opts.MinConns, cfg.MaxConns)
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: connect: %w", err)
@@ -83,10 +96,28 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	return db, nil
 }
 
-// Close closes the pool.
+// Close stops the token batcher and closes the pool.
 func (db *DB) Close() error {
+	db.tokensMu.Lock()
+	tb := db.tokens
+	db.closed = true
+	db.tokensMu.Unlock()
+	if tb != nil {
+		tb.close()
+	}
 	db.pool.Close()
 	return nil
+}
+
+// tokenBatcher returns the batcher, starting it on first use; nil after
+// Close.
+func (db *DB) tokenBatcher() *tokenBatcher {
+	db.tokensMu.Lock()
+	defer db.tokensMu.Unlock()
+	if db.tokens == nil && !db.closed {
+		db.tokens = newTokenBatcher(db)
+	}
+	return db.tokens
 }
 
 // Ping checks that the database answers (for health checks).

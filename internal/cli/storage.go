@@ -54,7 +54,9 @@ type serviceDB struct {
 // inside dir.
 func (s *storageFlags) openDB(ctx context.Context, dir, name string) (*serviceDB, error) {
 	if s.postgres != "" {
-		db, err := pgstore.Open(ctx, s.postgres, pgstore.Options{Schema: s.pgSchema})
+		// The commands are long-running services: keep a few connections
+		// open from the start.
+		db, err := pgstore.Open(ctx, s.postgres, pgstore.Options{Schema: s.pgSchema, MinConns: 4})
 		if err != nil {
 			return nil, fmt.Errorf("--postgres: %w", err)
 		}

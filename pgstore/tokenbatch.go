@@ -1,0 +1,213 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gpcm/gpcm/meshserver"
+)
+
+// Every MESH request spends one authentication token, and recording it is
+// a transaction of its own: at a few thousand requests per second that was
+// half of PostgreSQL's transactions. tokenBatcher records the tokens of
+// concurrent requests together, in one statement and one round trip per
+// batch ("group commit"), with up to maxTokenFlights batches in flight.
+// A request waits for nothing but the batch it is in: when no batch is in
+// flight its token goes at once, alone.
+
+const (
+	maxTokenBatch   = 128
+	maxTokenFlights = 4
+)
+
+type tokenReq struct {
+	p        meshserver.UseNonceParams
+	password string
+	done     chan tokenResult // buffered: the batcher never blocks on it
+}
+
+type tokenResult struct {
+	mb       meshserver.Mailbox
+	found    bool
+	inserted bool
+	err      error
+}
+
+type tokenKey struct{ mailbox, nonce, count string }
+
+type tokenBatcher struct {
+	db     *DB
+	reqs   chan *tokenReq
+	stop   chan struct{}
+	done   chan struct{}
+	closed sync.Once
+}
+
+func newTokenBatcher(db *DB) *tokenBatcher {
+	b := &tokenBatcher{db: db, reqs: make(chan *tokenReq), stop: make(chan struct{}), done: make(chan struct{})}
+	go b.run()
+	return b
+}
+
+// close stops the batcher once the batches in flight are answered;
+// requests arriving later get errClosed.
+func (b *tokenBatcher) close() {
+	b.closed.Do(func() { close(b.stop) })
+	<-b.done
+}
+
+var errClosed = errors.New("pgstore: database closed")
+
+// use records one token through the batcher.
+func (b *tokenBatcher) use(ctx context.Context, p meshserver.UseNonceParams, password string) (tokenResult, error) {
+	req := &tokenReq{p: p, password: password, done: make(chan tokenResult, 1)}
+	select {
+	case b.reqs <- req:
+	case <-b.stop:
+		return tokenResult{}, errClosed
+	case <-ctx.Done():
+		return tokenResult{}, ctx.Err()
+	}
+	select {
+	case res := <-req.done:
+		return res, res.err
+	case <-ctx.Done():
+		// The token may still be recorded; it is spent either way.
+		return tokenResult{}, ctx.Err()
+	}
+}
+
+// run collects requests into batches until stop, then waits for the
+// batches in flight.
+func (b *tokenBatcher) run() {
+	defer close(b.done)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var flights sync.WaitGroup
+	defer flights.Wait()
+	slots := make(chan struct{}, maxTokenFlights)
+	// carry holds requests for a token already in the batch being built:
+	// they go in the next batch, where the database decides (normally a
+	// replay) exactly as for two requests from two processes.
+	var carry []*tokenReq
+	for {
+		var batch []*tokenReq
+		if len(carry) > 0 {
+			batch, carry = carry, nil
+		} else {
+			select {
+			case req := <-b.reqs:
+				batch = append(batch, req)
+			case <-b.stop:
+				return
+			}
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-b.stop:
+			for _, r := range batch {
+				r.done <- tokenResult{err: errClosed}
+			}
+			for _, r := range carry {
+				r.done <- tokenResult{err: errClosed}
+			}
+			return
+		}
+		// Everything that arrived while waiting for a slot joins this batch.
+		seen := make(map[tokenKey]bool, len(batch))
+		var keep []*tokenReq
+		for _, r := range batch {
+			k := tokenKey{r.p.Mailbox, r.p.Nonce, r.p.Count}
+			if seen[k] {
+				carry = append(carry, r)
+				continue
+			}
+			seen[k] = true
+			keep = append(keep, r)
+		}
+		batch = keep
+	drain:
+		for len(batch) < maxTokenBatch {
+			select {
+			case r := <-b.reqs:
+				k := tokenKey{r.p.Mailbox, r.p.Nonce, r.p.Count}
+				if seen[k] {
+					carry = append(carry, r)
+					continue
+				}
+				seen[k] = true
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		flights.Add(1)
+		go func() {
+			defer flights.Done()
+			defer func() { <-slots }()
+			b.record(ctx, batch)
+		}()
+	}
+}
+
+// record runs one batch: BEGIN, SET LOCAL synchronous_commit = off, the
+// statement and COMMIT in one round trip, and answers each request.
+func (b *tokenBatcher) record(ctx context.Context, batch []*tokenReq) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	n := len(batch)
+	mailboxes, nonces, counts, passwords := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	ats := make([]time.Time, n)
+	for i, r := range batch {
+		mailboxes[i], nonces[i], counts[i], passwords[i], ats[i] = r.p.Mailbox, r.p.Nonce, r.p.Count, r.password, r.p.At.UTC()
+	}
+	results := make([]tokenResult, n)
+	pb := &pgx.Batch{}
+	pb.Queue(`BEGIN`)
+	pb.Queue(`SET LOCAL synchronous_commit = off`)
+	pb.Queue(`WITH req AS (
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
+				WITH ORDINALITY AS r(mailbox, nonce, count, used_at, password, i)),
+		mb AS (SELECT `+mailboxCols+` FROM mesh_mailboxes WHERE id = ANY($1::text[])),
+		ins AS (INSERT INTO mesh_nonces (mailbox, nonce, count, used_at)
+			SELECT req.mailbox, req.nonce, req.count, req.used_at FROM req
+			JOIN mb ON mb.id = req.mailbox AND mb.active AND mb.password = req.password
+			ON CONFLICT DO NOTHING RETURNING mailbox, nonce, count)
+		SELECT req.i, mb.id IS NOT NULL, coalesce(mb.id, ''), coalesce(mb.password, ''), coalesce(mb.ods_code, ''),
+			coalesce(mb.name, ''), coalesce(mb.active, false), mb.workflows,
+			EXISTS (SELECT 1 FROM ins WHERE ins.mailbox = req.mailbox AND ins.nonce = req.nonce AND ins.count = req.count)
+		FROM req LEFT JOIN mb ON mb.id = req.mailbox`,
+		mailboxes, nonces, counts, ats, passwords).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var i int64
+			var res tokenResult
+			var wf []string
+			if err := rows.Scan(&i, &res.found, &res.mb.ID, &res.mb.Password, &res.mb.ODSCode, &res.mb.Name,
+				&res.mb.Active, &wf, &res.inserted); err != nil {
+				return err
+			}
+			if i < 1 || int(i) > n {
+				return fmt.Errorf("token row %d of %d", i, n)
+			}
+			if len(wf) > 0 {
+				res.mb.Workflows = wf
+			}
+			results[i-1] = res
+		}
+		return rows.Err()
+	})
+	pb.Queue(`COMMIT`)
+	// A connection left inside a failed transaction is discarded by the pool.
+	err := b.db.pool.SendBatch(ctx, pb).Close()
+	for i, r := range batch {
+		if err != nil {
+			results[i] = tokenResult{err: fmt.Errorf("pgstore: use token: %w", err)}
+		}
+		r.done <- results[i]
+	}
+}
