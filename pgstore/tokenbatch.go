@@ -118,34 +118,33 @@ func (b *tokenBatcher) run() {
 			}
 			return
 		}
-		// Everything that arrived while waiting for a slot joins this batch.
+		// A second request for a token already in this batch waits for
+		// the next one; everything that arrived while waiting for a slot
+		// joins this batch.
 		seen := make(map[tokenKey]bool, len(batch))
 		var keep []*tokenReq
-		for _, r := range batch {
+		add := func(r *tokenReq) {
 			k := tokenKey{r.p.Mailbox, r.p.Nonce, r.p.Count}
 			if seen[k] {
 				carry = append(carry, r)
-				continue
+				return
 			}
 			seen[k] = true
 			keep = append(keep, r)
 		}
-		batch = keep
+		for _, r := range batch {
+			add(r)
+		}
 	drain:
-		for len(batch) < maxTokenBatch {
+		for len(keep) < maxTokenBatch {
 			select {
 			case r := <-b.reqs:
-				k := tokenKey{r.p.Mailbox, r.p.Nonce, r.p.Count}
-				if seen[k] {
-					carry = append(carry, r)
-					continue
-				}
-				seen[k] = true
-				batch = append(batch, r)
+				add(r)
 			default:
 				break drain
 			}
 		}
+		batch = keep
 		flights.Add(1)
 		go func() {
 			defer flights.Done()
