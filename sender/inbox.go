@@ -14,8 +14,14 @@ import (
 	"github.com/gpcm/gpcm/mesh"
 )
 
-// maxResponseBytes bounds a downloaded ITK3 response.
-const maxResponseBytes = 10 << 20
+// Bounds of an ITK3 response. A real one is a few kilobytes (a
+// MessageHeader and an OperationOutcome, depth about 10, under 200
+// elements); these keep a broken or hostile one cheap to refuse.
+const (
+	maxResponseBytes    = 10 << 20
+	maxResponseDepth    = 64
+	maxResponseElements = 50_000
+)
 
 // PollInbox reads the sender's MESH inbox once: ITK3 responses (workflow
 // …_ACK) and MESH REPORTs are matched to transmissions, recorded, and only
@@ -125,18 +131,25 @@ func (s *Service) download(ctx context.Context, id string) (itk3.Response, error
 	return ParseResponse(body)
 }
 
-// ParseResponse reads an ITK3 response message (FHIR XML or JSON).
+// ParseResponse reads an ITK3 response message (FHIR XML or JSON) of at
+// most 10 MiB, nested at most 64 deep with at most 50 000 elements.
 func ParseResponse(b []byte) (itk3.Response, error) {
+	if len(b) > maxResponseBytes {
+		return itk3.Response{}, &parseError{fmt.Errorf("larger than %d bytes", maxResponseBytes)}
+	}
 	trim := bytes.TrimLeft(b, " \t\r\n\ufeff")
+	if len(trim) == 0 {
+		return itk3.Response{}, &parseError{errors.New("empty body")}
+	}
+	// The whole body is in hand: the decoder's byte limit is its length,
+	// so its read buffer is the body's size, not 32 KiB for every call.
+	opts := &fhir.DecodeOptions{MaxBytes: int64(len(trim)), MaxDepth: maxResponseDepth, MaxElements: maxResponseElements}
 	var res fhir.Resource
 	var err error
-	switch {
-	case len(trim) == 0:
-		return itk3.Response{}, &parseError{errors.New("empty body")}
-	case trim[0] == '<':
-		res, _, err = fhir.DecodeXML(bytes.NewReader(trim), nil)
-	default:
-		res, _, err = fhir.DecodeJSON(bytes.NewReader(trim), nil)
+	if trim[0] == '<' {
+		res, _, err = fhir.DecodeXML(bytes.NewReader(trim), opts)
+	} else {
+		res, _, err = fhir.DecodeJSON(bytes.NewReader(trim), opts)
 	}
 	if err != nil {
 		return itk3.Response{}, &parseError{err}
