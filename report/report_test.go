@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -156,6 +157,39 @@ func TestRenderDeterministic(t *testing.T) {
 	ex := exampleConsultation()
 	if !bytes.Contains(mustRender(t, ex), []byte("D:20200325100000")) {
 		t.Fatal("creation date is not Consultation.Created")
+	}
+}
+
+// TestRenderConcurrent renders with one Renderer from several goroutines
+// at once (run with -race): each output equals the one rendered alone.
+func TestRenderConcurrent(t *testing.T) {
+	inputs := []*report.Consultation{exampleConsultation(), fullConsultation(10)}
+	for _, r := range []report.Renderer{{}, {PageSize: report.Letter}} {
+		want := make([][]byte, len(inputs))
+		for i, c := range inputs {
+			var buf bytes.Buffer
+			if err := r.Render(&buf, c); err != nil {
+				t.Fatal(err)
+			}
+			want[i] = buf.Bytes()
+		}
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Go(func() {
+				for k := range len(inputs) {
+					i := (g + k) % len(inputs)
+					var buf bytes.Buffer
+					if err := r.Render(&buf, inputs[i]); err != nil {
+						t.Error(err)
+						return
+					}
+					if !bytes.Equal(buf.Bytes(), want[i]) {
+						t.Errorf("page size %v, input %d: a concurrent rendering differs from the one rendered alone", r.PageSize, i)
+					}
+				}
+			})
+		}
+		wg.Wait()
 	}
 }
 
