@@ -272,7 +272,7 @@ func scanRAck(sc rcvScanner) (receiver.Ack, error) {
 func (s *ReceiverStore) ClaimAcks(ctx context.Context, p receiver.ClaimParams) ([]receiver.Ack, error) {
 	now := toMicros(p.Now)
 	rows, err := s.db.write.QueryContext(ctx, `UPDATE receiver_acks SET lease_owner = ?, lease_until = ?, attempts = attempts + 1
-		WHERE id IN (SELECT a.id FROM receiver_acks a WHERE a.sent_at = 0 AND a.lease_until < ? AND a.next_attempt_at <= ?
+		WHERE id IN (SELECT a.id FROM receiver_acks a INDEXED BY receiver_acks_unsent WHERE a.sent_at = 0 AND a.lease_until < ? AND a.next_attempt_at <= ?
 			AND (a.kind = 'inf' OR NOT EXISTS (SELECT 1 FROM receiver_acks i WHERE i.message_id = a.message_id AND i.kind = 'inf' AND i.sent_at = 0))
 			ORDER BY a.id LIMIT ?)
 		RETURNING `+rackCols, p.Owner, toMicros(p.Now.Add(p.Lease)), now, now, p.Limit)

@@ -148,7 +148,8 @@ func (s *ReceiverStore) GetMessageByMeshID(ctx context.Context, meshID string) (
 func (s *ReceiverStore) ClaimMessages(ctx context.Context, p receiver.ClaimParams) ([]receiver.Message, error) {
 	now := toMicros(p.Now)
 	rows, err := s.db.write.QueryContext(ctx, `UPDATE receiver_messages SET lease_owner = ?, lease_until = ?, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM receiver_messages WHERE state = ? AND lease_until < ? AND next_attempt_at <= ? ORDER BY id LIMIT ?)
+		WHERE id IN (SELECT id FROM receiver_messages INDEXED BY receiver_messages_claim
+			WHERE state = ? AND lease_until < ? AND next_attempt_at <= ? ORDER BY id LIMIT ?)
 		RETURNING `+rmsgCols, p.Owner, toMicros(p.Now.Add(p.Lease)), string(receiver.MessageReceived), now, now, p.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: claim messages: %w", err)

@@ -76,14 +76,16 @@ type benchFlags struct {
 func runBench(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "bench", benchHelp)
 	if len(args) == 0 {
-		return usagef("gpcm bench --help", "bench: name what to measure: gpcm bench mesh [flags]")
+		return usagef("gpcm bench --help", "bench: name what to measure: gpcm bench mesh|receiver [flags]")
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
 		return parseFlags(fs, env, []string{"--help"})
 	case "mesh":
+	case "receiver":
+		return runBenchReceiver(ctx, env, args[1:])
 	default:
-		return usagef("gpcm bench --help", "bench: unknown benchmark %q (want: mesh)", args[0])
+		return usagef("gpcm bench --help", "bench: unknown benchmark %q (want: mesh or receiver)", args[0])
 	}
 	return runBenchMesh(ctx, env, args[1:])
 }
