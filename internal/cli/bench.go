@@ -17,6 +17,7 @@ import (
 
 const benchHelp = `
 Usage: gpcm bench mesh [flags]
+       gpcm bench receiver [flags]   (see gpcm bench receiver --help)
 
 Measure a MESH server end to end: --senders concurrent senders post
 --messages messages (in total) of --size bytes from the first mailbox of

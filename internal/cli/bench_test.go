@@ -120,6 +120,12 @@ func TestBenchMeshUsage(t *testing.T) {
 		{"server args without spawn", []string{"bench", "mesh", "--server-args", "--postgres x"}, 2, "needs --spawn"},
 		{"senders", []string{"bench", "mesh", "--senders", "0"}, 2, "--senders 0"},
 		{"unreachable recipient", []string{"bench", "mesh", "--messages", "2", "--mailboxes", "X26ABC1,NOSUCH"}, 1, "sends failed"},
+		{"receiver help", []string{"bench", "receiver", "--help"}, 0, ""},
+		{"receiver messages", []string{"bench", "receiver", "--messages", "0"}, 2, "--messages 0"},
+		{"receiver runs", []string{"bench", "receiver", "--runs", "0"}, 2, "--runs 0"},
+		{"receiver argument", []string{"bench", "receiver", "extra"}, 2, `unexpected argument "extra"`},
+		{"receiver schema without postgres", []string{"bench", "receiver", "--postgres-schema", "x"}, 2, "needs --postgres"},
+		{"receiver server that is not gpcm", []string{"bench", "receiver", "--messages", "1", "--server-bin", "/bin/false"}, 1, "start the MESH server"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
