@@ -651,22 +651,26 @@ func (s *MeshStore) DeleteMessages(ctx context.Context, mailbox string) (meshser
 
 // PurgeMessages deletes finished messages and old reports. Rows another
 // process is purging (or changing) are skipped. The two conditions each
-// have an index (mesh_0002) and no order is asked for, so a pass reads
-// only the rows it deletes however full the store is. The query is planned
-// afresh with its values each time (an unnamed statement): a cached
-// generic plan cannot tell how few rows the time bound selects and scans
-// the whole table.
+// have a partial index (mesh_0002), repeated literally here, and no order
+// is asked for, so a pass reads only the rows it deletes however full the
+// store is. The query is planned afresh with its values each time (an
+// unnamed statement): a cached generic plan cannot tell how few rows the
+// time bound selects and scans the whole table.
 func (s *MeshStore) PurgeMessages(ctx context.Context, before time.Time, limit int) (meshserver.Deleted, error) {
 	if limit <= 0 {
 		limit = 500
 	}
 	b := before.UTC()
 	return s.deleteWhere(ctx, "purge messages", `SELECT id FROM mesh_messages
-		WHERE (status IN ($1, $2, $3) AND status_at < $4) OR (message_type = $5 AND created_at < $4)
-		LIMIT $6 FOR UPDATE SKIP LOCKED`, pgx.QueryExecModeExec,
-		meshserver.StatusAcknowledged, meshserver.StatusUndeliverable, meshserver.StatusError, b,
-		meshserver.TypeReport, limit)
+		WHERE (`+finishedCond+` AND status_at < $1) OR (`+reportCond+` AND created_at < $1)
+		LIMIT $2 FOR UPDATE SKIP LOCKED`, pgx.QueryExecModeExec, b, limit)
 }
+
+// The conditions of the partial indexes of mesh_0002, spelled as there.
+const (
+	finishedCond = `status IN ('` + meshserver.StatusAcknowledged + `', '` + meshserver.StatusUndeliverable + `', '` + meshserver.StatusError + `')`
+	reportCond   = `message_type = '` + meshserver.TypeReport + `'`
+)
 
 // UseNonce records a token; meshserver.ErrReplay if seen before, by this
 // or any other process on the database. Of two concurrent inserts of one
