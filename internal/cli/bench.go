@@ -57,6 +57,7 @@ Examples:
 `
 
 type benchFlags struct {
+	cpuProfile string
 	conn, vsConn       meshConn
 	mailboxes          string
 	vsURL, vsMailboxes string
@@ -131,9 +132,15 @@ func runBenchMesh(ctx context.Context, env *Env, args []string) error {
 	fs.DurationVar(&f.maxDuration, "max-duration", 30*time.Minute, "stop everything after this long")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed of payloads and local IDs (default from the clock)")
 	fs.BoolVar(&f.json, "json", false, "print one JSON document instead of text")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write this process's CPU profile (the load driver's side) to `file` for go tool pprof")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
+	stopProfile, err := startCPUProfile(f.cpuProfile)
+	if err != nil {
+		return fmt.Errorf("bench mesh: %w", err)
+	}
+	defer stopProfile()
 	hint := "gpcm bench mesh --help"
 	if fs.NArg() > 0 {
 		return usagef(hint, "bench mesh: unexpected argument %q", fs.Arg(0))

@@ -117,17 +117,11 @@ func runBenchReceiver(ctx context.Context, env *Env, args []string) error {
 		}
 		bin = exe
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return fmt.Errorf("bench receiver: --cpuprofile: %w", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("bench receiver: --cpuprofile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return fmt.Errorf("bench receiver: %w", err)
 	}
+	defer stop()
 	if !*asJSON {
 		fmt.Fprintf(env.Stdout, "gpcm bench receiver on %s/%s, %d CPUs, %s\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
 	}
@@ -227,4 +221,24 @@ func printReceiverRun(w io.Writer, r benchReceiverRun) {
 	if r.Filed > 0 || r.Acks > 0 {
 		fmt.Fprintf(w, "  afterwards: %d documents awaiting filing, %d acknowledgements in the sender's inbox\n", r.Filed, r.Acks)
 	}
+}
+
+// startCPUProfile writes this process's CPU profile to path until the
+// returned stop is called; an empty path profiles nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
