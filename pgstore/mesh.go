@@ -202,8 +202,7 @@ func (s *MeshStore) CreateMessage(ctx context.Context, m meshserver.Message, fir
 var _ meshserver.InlineStore = (*MeshStore)(nil)
 
 // CreateMessageInline inserts m, its first chunk and the chunk's body (as
-// the blob first.BlobKey in the table DB.Blobs reads) in one round trip
-// and one transaction (a pipelined batch commits as a whole).
+// the blob first.BlobKey in the table DB.Blobs reads) in one statement.
 func (s *MeshStore) CreateMessageInline(ctx context.Context, m meshserver.Message, first meshserver.Chunk, body []byte) error {
 	if err := blob.ValidKey(first.BlobKey); err != nil {
 		return fmt.Errorf("pgstore: create message %s: %w", m.ID, err)
@@ -211,17 +210,15 @@ func (s *MeshStore) CreateMessageInline(ctx context.Context, m meshserver.Messag
 	if body == nil {
 		body = []byte{}
 	}
-	b := &pgx.Batch{}
-	b.Queue(qPutBlob, first.BlobKey, body)
-	b.Queue(`WITH msg AS (INSERT INTO mesh_messages (`+messageCols+`)
+	_, err := s.db.pool.Exec(ctx, `WITH msg AS (INSERT INTO mesh_messages (`+messageCols+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
-			RETURNING id)
-			INSERT INTO mesh_chunks (message_id, n, size, blob_key) SELECT id, $26, $27, $28 FROM msg`,
+			RETURNING id),
+		ch AS (INSERT INTO mesh_chunks (message_id, n, size, blob_key) SELECT id, $26, $27, $28 FROM msg RETURNING blob_key)
+		INSERT INTO blobs (key, data) SELECT blob_key, $29 FROM ch ON CONFLICT (key) DO UPDATE SET data = excluded.data`,
 		m.ID, m.MessageType, m.Sender, m.Recipient, m.WorkflowID, m.Subject, m.LocalID, m.PartnerID, m.FileName,
 		m.Checksum, m.ContentType, m.ContentEncoding, m.Encrypted, m.Compressed, m.LinkedMsgID, m.Status,
 		m.StatusCode, m.StatusEvent, m.StatusDescription, m.TotalChunks, m.Size, m.CreatedAt.UTC(),
-		m.StatusAt.UTC(), ts(m.ExpiresAt), ts(m.AckedAt), first.Number, first.Size, first.BlobKey)
-	err := s.db.pool.SendBatch(ctx, b).Close()
+		m.StatusAt.UTC(), ts(m.ExpiresAt), ts(m.AckedAt), first.Number, first.Size, first.BlobKey, body)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("message %s: %w", m.ID, meshserver.ErrConflict)
 	}
@@ -234,8 +231,8 @@ func (s *MeshStore) CreateMessageInline(ctx context.Context, m meshserver.Messag
 var _ meshserver.CheckedInlineStore = (*MeshStore)(nil)
 
 // CreateMessageInlineChecked is CreateMessageInline with the recipient
-// checked in the message insert: one round trip, one transaction. The
-// blob is inserted after the message, and only if the message was.
+// checked in the message insert, in one statement: the chunk and the blob
+// are inserted only if the message was.
 func (s *MeshStore) CreateMessageInlineChecked(ctx context.Context, m meshserver.Message, first meshserver.Chunk, body []byte) error {
 	if err := blob.ValidKey(first.BlobKey); err != nil {
 		return fmt.Errorf("pgstore: create message %s: %w", m.ID, err)
@@ -243,25 +240,18 @@ func (s *MeshStore) CreateMessageInlineChecked(ctx context.Context, m meshserver
 	if body == nil {
 		body = []byte{}
 	}
-	b := &pgx.Batch{}
-	var inserted int64
-	b.Queue(`WITH ok AS (SELECT 1 FROM mesh_mailboxes WHERE id = $4 AND active
+	tag, err := s.db.pool.Exec(ctx, `WITH ok AS (SELECT 1 FROM mesh_mailboxes WHERE id = $4 AND active
 				AND (cardinality(coalesce(workflows, '{}')) = 0 OR $5 = ANY(workflows))),
 			msg AS (INSERT INTO mesh_messages (`+messageCols+`)
 			SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25 FROM ok
-			RETURNING id)
-			INSERT INTO mesh_chunks (message_id, n, size, blob_key) SELECT id, $26, $27, $28 FROM msg`,
+			RETURNING id),
+			ch AS (INSERT INTO mesh_chunks (message_id, n, size, blob_key) SELECT id, $26, $27, $28 FROM msg RETURNING blob_key)
+			INSERT INTO blobs (key, data) SELECT blob_key, $29 FROM ch ON CONFLICT (key) DO UPDATE SET data = excluded.data`,
 		m.ID, m.MessageType, m.Sender, m.Recipient, m.WorkflowID, m.Subject, m.LocalID, m.PartnerID, m.FileName,
 		m.Checksum, m.ContentType, m.ContentEncoding, m.Encrypted, m.Compressed, m.LinkedMsgID, m.Status,
 		m.StatusCode, m.StatusEvent, m.StatusDescription, m.TotalChunks, m.Size, m.CreatedAt.UTC(),
-		m.StatusAt.UTC(), ts(m.ExpiresAt), ts(m.AckedAt), first.Number, first.Size, first.BlobKey).
-		Exec(func(tag pgconn.CommandTag) error {
-			inserted = tag.RowsAffected()
-			return nil
-		})
-	b.Queue(`INSERT INTO blobs (key, data) SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM mesh_chunks WHERE message_id = $3 AND n = $4)
-		ON CONFLICT (key) DO UPDATE SET data = excluded.data`, first.BlobKey, body, m.ID, first.Number)
-	err := s.db.pool.SendBatch(ctx, b).Close()
+		m.StatusAt.UTC(), ts(m.ExpiresAt), ts(m.AckedAt), first.Number, first.Size, first.BlobKey, body)
+	inserted := tag.RowsAffected()
 	if isUniqueViolation(err) {
 		return fmt.Errorf("message %s: %w", m.ID, meshserver.ErrConflict)
 	}
@@ -415,9 +405,9 @@ func filterSQL(f meshserver.WorkflowFilter, n int) (string, []any) {
 
 // ListInbox lists accepted messages for a mailbox in id order.
 func (s *MeshStore) ListInbox(ctx context.Context, p meshserver.ListInboxParams) ([]meshserver.Message, error) {
-	q := `SELECT ` + messageCols + ` FROM mesh_messages WHERE recipient = $1 AND status = $2 AND id > $3`
-	args := []any{p.Mailbox, meshserver.StatusAccepted, p.After}
-	fq, fargs := filterSQL(p.Filter, 4)
+	q := `SELECT ` + messageCols + ` FROM mesh_messages WHERE recipient = $1 AND ` + inboxCond + ` AND id > $2`
+	args := []any{p.Mailbox, p.After}
+	fq, fargs := filterSQL(p.Filter, 3)
 	q += fq
 	args = append(args, fargs...)
 	q += fmt.Sprintf(` ORDER BY id LIMIT $%d`, len(args)+1)
@@ -430,9 +420,9 @@ var _ meshserver.InboxPager = (*MeshStore)(nil)
 // ListInboxIDs lists inbox ids and, when count is set, counts the inbox:
 // both queries go in one pipelined batch.
 func (s *MeshStore) ListInboxIDs(ctx context.Context, p meshserver.ListInboxParams, count bool) ([]string, int, error) {
-	q := `SELECT id FROM mesh_messages WHERE recipient = $1 AND status = $2 AND id > $3`
-	args := []any{p.Mailbox, meshserver.StatusAccepted, p.After}
-	fq, fargs := filterSQL(p.Filter, 4)
+	q := `SELECT id FROM mesh_messages WHERE recipient = $1 AND ` + inboxCond + ` AND id > $2`
+	args := []any{p.Mailbox, p.After}
+	fq, fargs := filterSQL(p.Filter, 3)
 	q += fq
 	args = append(args, fargs...)
 	q += fmt.Sprintf(` ORDER BY id LIMIT $%d`, len(args)+1)
@@ -446,7 +436,7 @@ func (s *MeshStore) ListInboxIDs(ctx context.Context, p meshserver.ListInboxPara
 	})
 	n := 0
 	if count {
-		b.Queue(`SELECT count(*) FROM mesh_messages WHERE recipient = $1 AND status = $2`, p.Mailbox, meshserver.StatusAccepted).
+		b.Queue(`SELECT count(*) FROM mesh_messages WHERE recipient = $1 AND `+inboxCond, p.Mailbox).
 			QueryRow(func(row pgx.Row) error { return row.Scan(&n) })
 	}
 	if err := s.db.pool.SendBatch(ctx, b).Close(); err != nil {
@@ -470,7 +460,7 @@ func (s *MeshStore) queryMessages(ctx context.Context, what, q string, args ...a
 // CountInbox counts accepted messages addressed to mailbox.
 func (s *MeshStore) CountInbox(ctx context.Context, mailbox string) (int, error) {
 	var n int
-	err := s.db.pool.QueryRow(ctx, `SELECT count(*) FROM mesh_messages WHERE recipient = $1 AND status = $2`, mailbox, meshserver.StatusAccepted).Scan(&n)
+	err := s.db.pool.QueryRow(ctx, `SELECT count(*) FROM mesh_messages WHERE recipient = $1 AND `+inboxCond, mailbox).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("pgstore: count inbox: %w", err)
 	}
@@ -552,9 +542,8 @@ func (s *MeshStore) ExpireDue(ctx context.Context, p meshserver.ExpireParams) ([
 	now := p.Now.UTC()
 	err := s.tx(ctx, "expire messages", func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+messageCols+` FROM mesh_messages
-			WHERE status IN ($1, $2) AND expires_at IS NOT NULL AND expires_at <= $3
-			ORDER BY expires_at, id LIMIT $4 FOR UPDATE SKIP LOCKED`,
-			meshserver.StatusAccepted, meshserver.StatusUploading, now, limit)
+			WHERE `+waitingCond+` AND expires_at IS NOT NULL AND expires_at <= $1
+			ORDER BY expires_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`, now, limit)
 		if err != nil {
 			return err
 		}
@@ -668,6 +657,8 @@ func (s *MeshStore) PurgeMessages(ctx context.Context, before time.Time, limit i
 
 // The conditions of the partial indexes of mesh_0002, spelled as there.
 const (
+	inboxCond    = `status = '` + meshserver.StatusAccepted + `'`
+	waitingCond  = `status IN ('` + meshserver.StatusAccepted + `', '` + meshserver.StatusUploading + `')`
 	finishedCond = `status IN ('` + meshserver.StatusAcknowledged + `', '` + meshserver.StatusUndeliverable + `', '` + meshserver.StatusError + `')`
 	reportCond   = `message_type = '` + meshserver.TypeReport + `'`
 )
