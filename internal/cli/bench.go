@@ -57,7 +57,7 @@ Examples:
 `
 
 type benchFlags struct {
-	cpuProfile string
+	cpuProfile         string
 	conn, vsConn       meshConn
 	mailboxes          string
 	vsURL, vsMailboxes string
