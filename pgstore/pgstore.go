@@ -35,7 +35,8 @@ type Options struct {
 	// MinConns connections are opened at start, in the background, and
 	// kept open, so that the first requests of a long-running service do
 	// not wait for PostgreSQL to start backends. Default: the URL's
-	// pool_min_conns if it has one, else none. At most MaxConns.
+	// pool_min_conns if it has one, else none. At most MaxConns; -1 means
+	// MaxConns (a full pool from the start).
 	MinConns int32
 }
 
@@ -77,8 +78,11 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	case !strings.Contains(url, "pool_max_conns"):
 		cfg.MaxConns = defaultMaxConns
 	}
-	if opts.MinConns > 0 && !strings.Contains(url, "pool_min_conns") {
-		cfg.MinConns = min(opts.MinConns, cfg.MaxConns)
+	if opts.MinConns != 0 && !strings.Contains(url, "pool_min_conns") {
+		cfg.MinConns = cfg.MaxConns
+		if opts.MinConns > 0 {
+			cfg.MinConns = min(opts.MinConns, cfg.MaxConns)
+		}
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

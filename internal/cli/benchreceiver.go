@@ -182,7 +182,7 @@ func benchReceiverOnce(ctx context.Context, env *Env, st *storageFlags, bin, ser
 		return row, err
 	}
 	defer os.RemoveAll(dataDir)
-	db, err := st.openDB(ctx, dataDir, "receiver.db")
+	db, err := st.openDB(ctx, dataDir, "receiver.db", 4)
 	if err != nil {
 		return row, err
 	}

@@ -142,7 +142,7 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("mesh-server: data directory: %w", err)
 	}
 	st := storageFlags{postgres: f.postgres, pgSchema: f.pgSchema, s3: f.s3}
-	db, err := st.openDB(ctx, f.data, "mesh.db")
+	db, err := st.openDB(ctx, f.data, "mesh.db", -1)
 	if err != nil {
 		return fmt.Errorf("mesh-server: %w", err)
 	}

@@ -128,7 +128,7 @@ func runReceiver(ctx context.Context, env *Env, args []string) error {
 		practice = mcfg.Mailbox
 		log.Warn("no ODS code given (--ods, GPCM_ODS_CODE): acknowledgements name the mailbox ID as the responder")
 	}
-	db, err := st.openDB(ctx, *data, "receiver.db")
+	db, err := st.openDB(ctx, *data, "receiver.db", 4)
 	if err != nil {
 		return fmt.Errorf("receiver: %w", err)
 	}
@@ -252,7 +252,7 @@ func runReceiverImport(ctx context.Context, env *Env, args []string) error {
 	if err := os.MkdirAll(*data, 0o700); err != nil {
 		return fmt.Errorf("receiver register import: data directory: %w", err)
 	}
-	db, err := st.openDB(ctx, *data, "receiver.db")
+	db, err := st.openDB(ctx, *data, "receiver.db", 0)
 	if err != nil {
 		return fmt.Errorf("receiver register import: %w", err)
 	}

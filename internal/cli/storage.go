@@ -51,12 +51,12 @@ type serviceDB struct {
 }
 
 // openDB opens PostgreSQL when --postgres is set, else the SQLite file name
-// inside dir.
-func (s *storageFlags) openDB(ctx context.Context, dir, name string) (*serviceDB, error) {
+// inside dir. PostgreSQL connections for long-running services are opened
+// at start (minConns of them, -1 for a full pool, 0 for none) rather than
+// by the first requests, which would otherwise wait for new backends.
+func (s *storageFlags) openDB(ctx context.Context, dir, name string, minConns int32) (*serviceDB, error) {
 	if s.postgres != "" {
-		// The commands are long-running services: keep a few connections
-		// open from the start.
-		db, err := pgstore.Open(ctx, s.postgres, pgstore.Options{Schema: s.pgSchema, MinConns: 4})
+		db, err := pgstore.Open(ctx, s.postgres, pgstore.Options{Schema: s.pgSchema, MinConns: minConns})
 		if err != nil {
 			return nil, fmt.Errorf("--postgres: %w", err)
 		}
