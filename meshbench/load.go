@@ -56,6 +56,11 @@ type Load struct {
 	// so a sender held up by the server adds its waiting to them (no
 	// coordinated omission). Zero: every sender sends as fast as it can.
 	Rate float64
+	// Warm opens the connections before the clock starts: each sender, and
+	// Workers concurrent calls on the receiver, make a MESH handshake
+	// (when they offer Handshake, as *mesh.Client does), so that TLS
+	// set-up is not counted in the first messages' latencies.
+	Warm bool
 	// AllowLost ends the run without an error when every send is done and
 	// nothing has been acknowledged for Idle while sent messages are still
 	// missing: they are counted in Result.Lost. For comparing with a server
@@ -180,6 +185,9 @@ func Run(ctx context.Context, l Load) (Result, error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if l.Warm {
+		warm(ctx, l)
+	}
 
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -476,6 +484,34 @@ func (r *run) handle(ctx context.Context, id string, lat *stageLatencies) {
 	r.lastAck = now
 	r.checkFinished()
 	r.mu.Unlock()
+}
+
+// handshaker is what Warm calls; *mesh.Client satisfies it.
+type handshaker interface {
+	Handshake(ctx context.Context) error
+}
+
+// warm makes one handshake per sender and Workers concurrent handshakes on
+// the receiver, each on a connection of its own. It only opens
+// connections: a refused handshake (a mailbox the server does not know) is
+// left for the run itself to report.
+func warm(ctx context.Context, l Load) {
+	var calls []handshaker
+	for _, s := range l.Senders {
+		if h, ok := s.(handshaker); ok {
+			calls = append(calls, h)
+		}
+	}
+	if h, ok := l.Receiver.(handshaker); ok {
+		for range l.Workers {
+			calls = append(calls, h)
+		}
+	}
+	var wg sync.WaitGroup
+	for _, h := range calls {
+		wg.Go(func() { _ = h.Handshake(ctx) })
+	}
+	wg.Wait()
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -34,7 +34,7 @@ func TestRun(t *testing.T) {
 		senders = append(senders, client(t, srv, "X26ABC1"))
 	}
 	res, err := meshbench.Run(t.Context(), meshbench.Load{
-		Senders: senders, Receiver: client(t, srv, "X26ABC2"), Workers: 2,
+		Senders: senders, Receiver: client(t, srv, "X26ABC2"), Workers: 2, Warm: true,
 		To: "X26ABC2", WorkflowID: "GPFED_CONSULT_REPORT", Messages: 60, Size: 70_000, Seed: 7,
 	})
 	if err != nil {
@@ -45,6 +45,9 @@ func TestRun(t *testing.T) {
 	}
 	if res.EndToEnd.Count != 60 || res.Send.Count != 60 || res.EndToEnd.P99 < res.EndToEnd.P50 || res.Rate() <= 0 {
 		t.Errorf("summaries: send %+v e2e %+v rate %v", res.Send, res.EndToEnd, res.Rate())
+	}
+	if res.Inbox.Count != 60 || res.Download.Count != 60 || res.Ack.Count != 60 {
+		t.Errorf("receiving-side summaries: inbox %+v download %+v ack %+v", res.Inbox, res.Download, res.Ack)
 	}
 	// A second run on the same inbox with a foreign message left in it.
 	if _, err := client(t, srv, "X26ABC1").Send(t.Context(), mesh.SendRequest{To: "X26ABC2", WorkflowID: "W", LocalID: "other", Body: bytes.NewReader([]byte("x")), Size: 1}); err != nil {

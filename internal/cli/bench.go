@@ -58,6 +58,7 @@ Examples:
 
 type benchFlags struct {
 	cpuProfile         string
+	warm               bool
 	conn, vsConn       meshConn
 	mailboxes          string
 	vsURL, vsMailboxes string
@@ -118,6 +119,7 @@ func runBenchMesh(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.size, "size", "4KiB", "payload `bytes` per message (KiB/MiB/KB/MB suffixes)")
 	fs.IntVar(&f.workers, "download-workers", 0, "concurrent downloads of the receiver (default 2 × --senders: each message costs it two requests)")
 	fs.Float64Var(&f.rate, "rate", 0, "offer the load open-loop at this many `msgs/s` in total, latencies counted from each message's due time (0: senders send as fast as they can)")
+	fs.BoolVar(&f.warm, "warm", true, "open every client connection (a MESH handshake each) before a run's clock starts, so that TLS set-up is not counted as message latency; --warm=false counts it")
 	fs.BoolVar(&f.allowLost, "allow-lost", false, "count messages that got 202 but never arrive within --idle as lost instead of failing the run (to compare with a server that loses messages)")
 	fs.IntVar(&f.runs, "runs", 1, "consecutive runs on the same server(s)")
 	fs.StringVar(&f.workflow, "workflow", "GPFED_CONSULT_REPORT", "workflow `ID` of the messages")
@@ -414,7 +416,7 @@ func benchLoads(ctx context.Context, env *Env, f *benchFlags, targets []*benchTa
 			}
 			res, err := meshbench.Run(ctx, meshbench.Load{
 				Senders: senders, Receiver: recv, Workers: f.workers, To: t.to, WorkflowID: f.workflow,
-				Messages: f.messages, Size: size, Seed: seed, Idle: f.idle, Rate: f.rate, AllowLost: f.allowLost,
+				Messages: f.messages, Size: size, Seed: seed, Idle: f.idle, Rate: f.rate, AllowLost: f.allowLost, Warm: f.warm,
 			})
 			row := benchRunJSON{Run: run, Target: t.name, Messages: res.Messages, Seconds: res.Elapsed.Seconds(),
 				MsgsPerSec: round(res.Rate(), 1), MBps: round(res.MBps(), 2),
