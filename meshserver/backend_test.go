@@ -25,9 +25,9 @@ func newServer(t *testing.T, opts meshtest.Options) *meshtest.Server {
 	case "", "sqlite":
 	case "postgres":
 		if opts.Store == nil && opts.Blobs == nil {
-			// As gpcm mesh-server --postgres --s3 keeps payloads: small
-			// ones in the database, larger ones in S3.
-			db := pgstoretest.MustOpen(t)
+			// As gpcm mesh-server --postgres --s3 opens its database and
+			// keeps payloads: small ones in the database, larger ones in S3.
+			db := pgstoretest.MustOpenMesh(t)
 			opts.Store = db.Mesh()
 			opts.Blobs = tier.New(db.Blobs(), s3blobtest.MustOpen(t), tier.DefaultThreshold)
 			opts.InlineBodies = tier.DefaultThreshold

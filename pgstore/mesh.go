@@ -240,13 +240,7 @@ func (s *MeshStore) CreateMessageInlineChecked(ctx context.Context, m meshserver
 	if body == nil {
 		body = []byte{}
 	}
-	tag, err := s.db.pool.Exec(ctx, `WITH ok AS (SELECT 1 FROM mesh_mailboxes WHERE id = $4 AND active
-				AND (cardinality(coalesce(workflows, '{}')) = 0 OR $5 = ANY(workflows))),
-			msg AS (INSERT INTO mesh_messages (`+messageCols+`)
-			SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25 FROM ok
-			RETURNING id),
-			ch AS (INSERT INTO mesh_chunks (message_id, n, size, blob_key) SELECT id, $26, $27, $28 FROM msg RETURNING blob_key)
-			INSERT INTO blobs (key, data) SELECT blob_key, $29 FROM ch ON CONFLICT (key) DO UPDATE SET data = excluded.data`,
+	tag, err := s.db.pool.Exec(ctx, qCreateInlineChecked,
 		m.ID, m.MessageType, m.Sender, m.Recipient, m.WorkflowID, m.Subject, m.LocalID, m.PartnerID, m.FileName,
 		m.Checksum, m.ContentType, m.ContentEncoding, m.Encrypted, m.Compressed, m.LinkedMsgID, m.Status,
 		m.StatusCode, m.StatusEvent, m.StatusDescription, m.TotalChunks, m.Size, m.CreatedAt.UTC(),
@@ -346,11 +340,7 @@ func (s *MeshStore) ReadChunk(ctx context.Context, messageID string, n int) (mes
 	var created, statusAt time.Time
 	var expires, acked *time.Time
 	m := &out.Message
-	err := s.db.pool.QueryRow(ctx, `SELECT `+qualifiedMessageCols+`, c.size, c.blob_key, b.key IS NOT NULL, b.data
-		FROM mesh_messages m
-		LEFT JOIN mesh_chunks c ON c.message_id = m.id AND c.n = $2
-		LEFT JOIN blobs b ON b.key = c.blob_key
-		WHERE m.id = $1`, messageID, n).Scan(&m.ID, &m.MessageType, &m.Sender, &m.Recipient, &m.WorkflowID,
+	err := s.db.pool.QueryRow(ctx, qReadChunk, messageID, n).Scan(&m.ID, &m.MessageType, &m.Sender, &m.Recipient, &m.WorkflowID,
 		&m.Subject, &m.LocalID, &m.PartnerID, &m.FileName, &m.Checksum, &m.ContentType, &m.ContentEncoding,
 		&m.Encrypted, &m.Compressed, &m.LinkedMsgID, &m.Status, &m.StatusCode, &m.StatusEvent,
 		&m.StatusDescription, &m.TotalChunks, &m.Size, &created, &statusAt, &expires, &acked,
@@ -420,13 +410,7 @@ var _ meshserver.InboxPager = (*MeshStore)(nil)
 // ListInboxIDs lists inbox ids and, when count is set, counts the inbox:
 // both queries go in one pipelined batch.
 func (s *MeshStore) ListInboxIDs(ctx context.Context, p meshserver.ListInboxParams, count bool) ([]string, int, error) {
-	q := `SELECT id FROM mesh_messages WHERE recipient = $1 AND ` + inboxCond + ` AND id > $2`
-	args := []any{p.Mailbox, p.After}
-	fq, fargs := filterSQL(p.Filter, 3)
-	q += fq
-	args = append(args, fargs...)
-	q += fmt.Sprintf(` ORDER BY id LIMIT $%d`, len(args)+1)
-	args = append(args, max(p.Limit, 1))
+	q, args := inboxIDsSQL(p)
 	b := &pgx.Batch{}
 	var ids []string
 	b.Queue(q, args...).Query(func(rows pgx.Rows) error {
@@ -436,13 +420,25 @@ func (s *MeshStore) ListInboxIDs(ctx context.Context, p meshserver.ListInboxPara
 	})
 	n := 0
 	if count {
-		b.Queue(`SELECT count(*) FROM mesh_messages WHERE recipient = $1 AND `+inboxCond, p.Mailbox).
+		b.Queue(qCountInbox, p.Mailbox).
 			QueryRow(func(row pgx.Row) error { return row.Scan(&n) })
 	}
 	if err := s.db.pool.SendBatch(ctx, b).Close(); err != nil {
 		return nil, 0, fmt.Errorf("pgstore: list inbox: %w", err)
 	}
 	return ids, n, nil
+}
+
+// inboxIDsSQL is the query ListInboxIDs runs, and its arguments.
+func inboxIDsSQL(p meshserver.ListInboxParams) (string, []any) {
+	q := `SELECT id FROM mesh_messages WHERE recipient = $1 AND ` + inboxCond + ` AND id > $2`
+	args := []any{p.Mailbox, p.After}
+	fq, fargs := filterSQL(p.Filter, 3)
+	q += fq
+	args = append(args, fargs...)
+	q += fmt.Sprintf(` ORDER BY id LIMIT $%d`, len(args)+1)
+	args = append(args, max(p.Limit, 1))
+	return q, args
 }
 
 func (s *MeshStore) queryMessages(ctx context.Context, what, q string, args ...any) ([]meshserver.Message, error) {
@@ -460,7 +456,7 @@ func (s *MeshStore) queryMessages(ctx context.Context, what, q string, args ...a
 // CountInbox counts accepted messages addressed to mailbox.
 func (s *MeshStore) CountInbox(ctx context.Context, mailbox string) (int, error) {
 	var n int
-	err := s.db.pool.QueryRow(ctx, `SELECT count(*) FROM mesh_messages WHERE recipient = $1 AND `+inboxCond, mailbox).Scan(&n)
+	err := s.db.pool.QueryRow(ctx, qCountInbox, mailbox).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("pgstore: count inbox: %w", err)
 	}
@@ -508,9 +504,7 @@ func (s *MeshStore) FindByLocalID(ctx context.Context, sender, localID string) (
 // (ErrConflict).
 func (s *MeshStore) UpdateStatus(ctx context.Context, p meshserver.UpdateStatusParams) (meshserver.Message, error) {
 	at := p.At.UTC()
-	m, err := scanMessage(s.db.pool.QueryRow(ctx, `UPDATE mesh_messages SET status = $1, status_code = $2, status_event = $3,
-		status_description = $4, status_at = $5, acked_at = CASE WHEN $1 = $6 THEN $5 ELSE acked_at END
-		WHERE id = $7 AND status = ANY($8) RETURNING `+messageCols,
+	m, err := scanMessage(s.db.pool.QueryRow(ctx, qUpdateStatus,
 		p.To, p.Code, p.Event, p.Description, at, meshserver.StatusAcknowledged, p.ID, p.From))
 	if err == nil {
 		return m, nil
@@ -759,4 +753,39 @@ func (s *MeshStore) GetPatient(ctx context.Context, nhsNumber string) (meshserve
 		return p, fmt.Errorf("pgstore: get patient: %w", err)
 	}
 	return p, nil
+}
+
+// qReadChunk reads a message, one chunk's record and, when the chunk's
+// body is a blob in the database, the body: a download in one query.
+var qReadChunk = `SELECT ` + qualifiedMessageCols + `, c.size, c.blob_key, b.key IS NOT NULL, b.data
+	FROM mesh_messages m
+	LEFT JOIN mesh_chunks c ON c.message_id = m.id AND c.n = $2
+	LEFT JOIN blobs b ON b.key = c.blob_key
+	WHERE m.id = $1`
+
+// qUpdateStatus moves a message from one of the statuses $8 to $1.
+const qUpdateStatus = `UPDATE mesh_messages SET status = $1, status_code = $2, status_event = $3,
+	status_description = $4, status_at = $5, acked_at = CASE WHEN $1 = $6 THEN $5 ELSE acked_at END
+	WHERE id = $7 AND status = ANY($8) RETURNING ` + messageCols
+
+// qCreateInlineChecked inserts a message whose recipient is active and
+// may receive its workflow, its first chunk and the chunk's body.
+const qCreateInlineChecked = `WITH ok AS (SELECT 1 FROM mesh_mailboxes WHERE id = $4 AND active
+				AND (cardinality(coalesce(workflows, '{}')) = 0 OR $5 = ANY(workflows))),
+			msg AS (INSERT INTO mesh_messages (` + messageCols + `)
+			SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25 FROM ok
+			RETURNING id),
+			ch AS (INSERT INTO mesh_chunks (message_id, n, size, blob_key) SELECT id, $26, $27, $28 FROM msg RETURNING blob_key)
+			INSERT INTO blobs (key, data) SELECT blob_key, $29 FROM ch ON CONFLICT (key) DO UPDATE SET data = excluded.data`
+
+// qCountInbox counts a mailbox's inbox.
+const qCountInbox = `SELECT count(*) FROM mesh_messages WHERE recipient = $1 AND ` + inboxCond
+
+// meshHotSQL lists the statements of the MESH server's requests (see
+// Options.PrepareMesh): authentication, a small send, a download, an
+// acknowledgement and an inbox page with its count.
+func meshHotSQL() []string {
+	inbox, _ := inboxIDsSQL(meshserver.ListInboxParams{})
+	return []string{`BEGIN`, `SET LOCAL synchronous_commit = off`, qUseTokens, `COMMIT`,
+		qCreateInlineChecked, qReadChunk, qUpdateStatus, inbox, qCountInbox}
 }

@@ -38,6 +38,11 @@ type Options struct {
 	// pool_min_conns if it has one, else none. At most MaxConns; -1 means
 	// MaxConns (a full pool from the start).
 	MinConns int32
+	// PrepareMesh prepares the statements of the MESH server's requests
+	// on every connection as it opens (after the migrations), so that the
+	// first requests on a connection do not pay for parsing and planning
+	// them, nor PostgreSQL for loading its catalog caches.
+	PrepareMesh bool
 }
 
 // DB is an open PostgreSQL connection pool with the schema migrated.
@@ -96,6 +101,27 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if err := db.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
+	}
+	if opts.PrepareMesh {
+		// The tables exist now: reopen the pool with connections that
+		// prepare the hot statements as they open.
+		pool.Close()
+		hot := meshHotSQL()
+		cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+			for _, q := range hot {
+				if _, err := c.Prepare(ctx, q, q); err != nil {
+					return fmt.Errorf("pgstore: prepare MESH statements: %w", err)
+				}
+			}
+			return nil
+		}
+		if db.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("pgstore: connect: %w", err)
+		}
+		if err := db.pool.Ping(ctx); err != nil {
+			db.pool.Close()
+			return nil, fmt.Errorf("pgstore: connect to %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+		}
 	}
 	return db, nil
 }

@@ -169,18 +169,7 @@ func (b *tokenBatcher) record(ctx context.Context, batch []*tokenReq) {
 	pb := &pgx.Batch{}
 	pb.Queue(`BEGIN`)
 	pb.Queue(`SET LOCAL synchronous_commit = off`)
-	pb.Queue(`WITH req AS (
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
-				WITH ORDINALITY AS r(mailbox, nonce, count, used_at, password, i)),
-		mb AS (SELECT `+mailboxCols+` FROM mesh_mailboxes WHERE id = ANY($1::text[])),
-		ins AS (INSERT INTO mesh_nonces (mailbox, nonce, count, used_at)
-			SELECT req.mailbox, req.nonce, req.count, req.used_at FROM req
-			JOIN mb ON mb.id = req.mailbox AND mb.active AND mb.password = req.password
-			ON CONFLICT DO NOTHING RETURNING mailbox, nonce, count)
-		SELECT req.i, mb.id IS NOT NULL, coalesce(mb.id, ''), coalesce(mb.password, ''), coalesce(mb.ods_code, ''),
-			coalesce(mb.name, ''), coalesce(mb.active, false), mb.workflows,
-			EXISTS (SELECT 1 FROM ins WHERE ins.mailbox = req.mailbox AND ins.nonce = req.nonce AND ins.count = req.count)
-		FROM req LEFT JOIN mb ON mb.id = req.mailbox`,
+	pb.Queue(qUseTokens,
 		mailboxes, nonces, counts, ats, passwords).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var i int64
@@ -210,3 +199,17 @@ func (b *tokenBatcher) record(ctx context.Context, batch []*tokenReq) {
 		r.done <- results[i]
 	}
 }
+
+// qUseTokens records a batch of tokens (see record).
+const qUseTokens = `WITH req AS (
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
+				WITH ORDINALITY AS r(mailbox, nonce, count, used_at, password, i)),
+		mb AS (SELECT ` + mailboxCols + ` FROM mesh_mailboxes WHERE id = ANY($1::text[])),
+		ins AS (INSERT INTO mesh_nonces (mailbox, nonce, count, used_at)
+			SELECT req.mailbox, req.nonce, req.count, req.used_at FROM req
+			JOIN mb ON mb.id = req.mailbox AND mb.active AND mb.password = req.password
+			ON CONFLICT DO NOTHING RETURNING mailbox, nonce, count)
+		SELECT req.i, mb.id IS NOT NULL, coalesce(mb.id, ''), coalesce(mb.password, ''), coalesce(mb.ods_code, ''),
+			coalesce(mb.name, ''), coalesce(mb.active, false), mb.workflows,
+			EXISTS (SELECT 1 FROM ins WHERE ins.mailbox = req.mailbox AND ins.nonce = req.nonce AND ins.count = req.count)
+		FROM req LEFT JOIN mb ON mb.id = req.mailbox`

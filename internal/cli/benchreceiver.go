@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gpcm/gpcm/meshbench"
+	"github.com/gpcm/gpcm/pgstore"
 	"github.com/gpcm/gpcm/receiverbench"
 )
 
@@ -182,7 +183,7 @@ func benchReceiverOnce(ctx context.Context, env *Env, st *storageFlags, bin, ser
 		return row, err
 	}
 	defer os.RemoveAll(dataDir)
-	db, err := st.openDB(ctx, dataDir, "receiver.db", 4)
+	db, err := st.openDB(ctx, dataDir, "receiver.db", pgstore.Options{MinConns: 4})
 	if err != nil {
 		return row, err
 	}

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"github.com/gpcm/gpcm/blob/tier"
 	"net"
 	"net/http"
 	"os"
@@ -14,7 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gpcm/gpcm/blob/tier"
 	"github.com/gpcm/gpcm/meshserver"
+	"github.com/gpcm/gpcm/pgstore"
 )
 
 const meshServerHelp = `
@@ -142,7 +143,7 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("mesh-server: data directory: %w", err)
 	}
 	st := storageFlags{postgres: f.postgres, pgSchema: f.pgSchema, s3: f.s3}
-	db, err := st.openDB(ctx, f.data, "mesh.db", -1)
+	db, err := st.openDB(ctx, f.data, "mesh.db", pgstore.Options{MinConns: -1, PrepareMesh: true})
 	if err != nil {
 		return fmt.Errorf("mesh-server: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gpcm/gpcm/pgstore"
 	"github.com/gpcm/gpcm/receiver"
 )
 
@@ -128,7 +129,7 @@ func runReceiver(ctx context.Context, env *Env, args []string) error {
 		practice = mcfg.Mailbox
 		log.Warn("no ODS code given (--ods, GPCM_ODS_CODE): acknowledgements name the mailbox ID as the responder")
 	}
-	db, err := st.openDB(ctx, *data, "receiver.db", 4)
+	db, err := st.openDB(ctx, *data, "receiver.db", pgstore.Options{MinConns: 4})
 	if err != nil {
 		return fmt.Errorf("receiver: %w", err)
 	}
@@ -252,7 +253,7 @@ func runReceiverImport(ctx context.Context, env *Env, args []string) error {
 	if err := os.MkdirAll(*data, 0o700); err != nil {
 		return fmt.Errorf("receiver register import: data directory: %w", err)
 	}
-	db, err := st.openDB(ctx, *data, "receiver.db", 0)
+	db, err := st.openDB(ctx, *data, "receiver.db", pgstore.Options{})
 	if err != nil {
 		return fmt.Errorf("receiver register import: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gpcm/gpcm/pgstore"
 	"github.com/gpcm/gpcm/senddoc"
 	"github.com/gpcm/gpcm/sender"
 )
@@ -125,7 +126,7 @@ func (c *sendCmd) open(ctx context.Context, env *Env, cfg sender.Config) (*sende
 	if err := os.MkdirAll(c.data, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("send %s: %w", c.name, err)
 	}
-	db, err := c.storage.openDB(ctx, c.data, "sender.db", 4)
+	db, err := c.storage.openDB(ctx, c.data, "sender.db", pgstore.Options{MinConns: 4})
 	if err != nil {
 		return nil, nil, fmt.Errorf("send %s: %w", c.name, err)
 	}

@@ -51,12 +51,14 @@ type serviceDB struct {
 }
 
 // openDB opens PostgreSQL when --postgres is set, else the SQLite file name
-// inside dir. PostgreSQL connections for long-running services are opened
-// at start (minConns of them, -1 for a full pool, 0 for none) rather than
-// by the first requests, which would otherwise wait for new backends.
-func (s *storageFlags) openDB(ctx context.Context, dir, name string, minConns int32) (*serviceDB, error) {
+// inside dir. pg tunes the PostgreSQL pool (its Schema comes from
+// --postgres-schema): long-running services open their connections at
+// start (MinConns) rather than with the first requests, which would
+// otherwise wait for new backends.
+func (s *storageFlags) openDB(ctx context.Context, dir, name string, pg pgstore.Options) (*serviceDB, error) {
 	if s.postgres != "" {
-		db, err := pgstore.Open(ctx, s.postgres, pgstore.Options{Schema: s.pgSchema, MinConns: minConns})
+		pg.Schema = s.pgSchema
+		db, err := pgstore.Open(ctx, s.postgres, pg)
 		if err != nil {
 			return nil, fmt.Errorf("--postgres: %w", err)
 		}

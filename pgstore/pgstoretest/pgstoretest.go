@@ -79,3 +79,16 @@ func MustOpenSchema(tb testing.TB, schema string) *pgstore.DB {
 	tb.Cleanup(func() { db.Close() })
 	return db
 }
+
+// MustOpenMesh opens a pgstore.DB on a fresh schema as gpcm mesh-server
+// opens its database: every connection prepares the MESH server's
+// statements as it opens. It is closed, and the schema dropped, at cleanup.
+func MustOpenMesh(tb testing.TB) *pgstore.DB {
+	tb.Helper()
+	db, err := pgstore.Open(tb.Context(), URL(tb), pgstore.Options{Schema: Schema(tb), MaxConns: 8, MinConns: 2, PrepareMesh: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
