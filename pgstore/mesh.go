@@ -395,13 +395,7 @@ func filterSQL(f meshserver.WorkflowFilter, n int) (string, []any) {
 
 // ListInbox lists accepted messages for a mailbox in id order.
 func (s *MeshStore) ListInbox(ctx context.Context, p meshserver.ListInboxParams) ([]meshserver.Message, error) {
-	q := `SELECT ` + messageCols + ` FROM mesh_messages WHERE recipient = $1 AND ` + inboxCond + ` AND id > $2`
-	args := []any{p.Mailbox, p.After}
-	fq, fargs := filterSQL(p.Filter, 3)
-	q += fq
-	args = append(args, fargs...)
-	q += fmt.Sprintf(` ORDER BY id LIMIT $%d`, len(args)+1)
-	args = append(args, max(p.Limit, 1))
+	q, args := inboxSQL(messageCols, p)
 	return s.queryMessages(ctx, "list inbox", q, args...)
 }
 
@@ -410,7 +404,7 @@ var _ meshserver.InboxPager = (*MeshStore)(nil)
 // ListInboxIDs lists inbox ids and, when count is set, counts the inbox:
 // both queries go in one pipelined batch.
 func (s *MeshStore) ListInboxIDs(ctx context.Context, p meshserver.ListInboxParams, count bool) ([]string, int, error) {
-	q, args := inboxIDsSQL(p)
+	q, args := inboxSQL("id", p)
 	b := &pgx.Batch{}
 	var ids []string
 	b.Queue(q, args...).Query(func(rows pgx.Rows) error {
@@ -429,9 +423,9 @@ func (s *MeshStore) ListInboxIDs(ctx context.Context, p meshserver.ListInboxPara
 	return ids, n, nil
 }
 
-// inboxIDsSQL is the query ListInboxIDs runs, and its arguments.
-func inboxIDsSQL(p meshserver.ListInboxParams) (string, []any) {
-	q := `SELECT id FROM mesh_messages WHERE recipient = $1 AND ` + inboxCond + ` AND id > $2`
+// inboxSQL is the query of an inbox page selecting cols, and its arguments.
+func inboxSQL(cols string, p meshserver.ListInboxParams) (string, []any) {
+	q := `SELECT ` + cols + ` FROM mesh_messages WHERE recipient = $1 AND ` + inboxCond + ` AND id > $2`
 	args := []any{p.Mailbox, p.After}
 	fq, fargs := filterSQL(p.Filter, 3)
 	q += fq
@@ -785,7 +779,7 @@ const qCountInbox = `SELECT count(*) FROM mesh_messages WHERE recipient = $1 AND
 // Options.PrepareMesh): authentication, a small send, a download, an
 // acknowledgement and an inbox page with its count.
 func meshHotSQL() []string {
-	inbox, _ := inboxIDsSQL(meshserver.ListInboxParams{})
+	inbox, _ := inboxSQL("id", meshserver.ListInboxParams{})
 	return []string{`BEGIN`, `SET LOCAL synchronous_commit = off`, qUseTokens, `COMMIT`,
 		qCreateInlineChecked, qReadChunk, qUpdateStatus, inbox, qCountInbox}
 }

@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 
 	"github.com/gpcm/gpcm/patient"
 	"github.com/gpcm/gpcm/receiver"
+	"github.com/gpcm/gpcm/receiverbench"
 	"github.com/gpcm/gpcm/senddoc"
 )
 
@@ -54,7 +54,7 @@ func BenchmarkReceiver(b *testing.B) {
 	b.Run("decode-validate", func(b *testing.B) {
 		b.ReportAllocs()
 		i := 0
-		cpu0 := cpuTime()
+		cpu0 := receiverbench.CPUTime()
 		for b.Loop() {
 			body := bodies[i%batch]
 			if _, err := senddoc.Validate(b.Context(), bytes.NewReader(body), senddoc.Options{}); err != nil {
@@ -63,9 +63,9 @@ func BenchmarkReceiver(b *testing.B) {
 			i++
 		}
 		validateNs = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
-		validateCPU = float64(cpuTime()-cpu0) / float64(b.N)
+		validateCPU = float64(receiverbench.CPUTime()-cpu0) / float64(b.N)
 		b.ReportMetric(1e9/validateNs, "msgs/s")
-		b.ReportMetric(float64(cpuTime()-cpu0)/1e6/float64(b.N), "cpu-ms/msg")
+		b.ReportMetric(float64(receiverbench.CPUTime()-cpu0)/1e6/float64(b.N), "cpu-ms/msg")
 	})
 	b.Run("end-to-end", func(b *testing.B) {
 		b.ReportAllocs()
@@ -130,9 +130,9 @@ func sendAndTime(b *testing.B, e *env, built []*senddoc.Built, round func(k int)
 			e.send(b, mustXML(b, bb), bb.Envelope.WorkflowID, bb.Envelope.Subject)
 		}
 		b.StartTimer()
-		cpu0 := cpuTime()
+		cpu0 := receiverbench.CPUTime()
 		round(k)
-		cpu += cpuTime() - cpu0
+		cpu += receiverbench.CPUTime() - cpu0
 		b.StopTimer()
 		sent += k
 	}
@@ -211,13 +211,4 @@ func exchangeOne(ctx context.Context, c *mesh.Client, id string, acks [][]byte) 
 		}
 	}
 	return nil
-}
-
-// cpuTime is the process's user plus system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -136,7 +136,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 
 	// The upper limit.
-	t0, c0 := time.Now(), cpuTime()
+	t0, c0 := time.Now(), CPUTime()
 	for i, body := range bodies {
 		rep, err := senddoc.Validate(ctx, bytes.NewReader(body), senddoc.Options{})
 		if err != nil {
@@ -146,7 +146,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			return res, fmt.Errorf("receiverbench: message %d does not validate: %v", i, rep.Findings)
 		}
 	}
-	res.DecodeValidate = Phase{Elapsed: time.Since(t0), CPU: cpuTime() - c0}
+	res.DecodeValidate = Phase{Elapsed: time.Since(t0), CPU: CPUTime() - c0}
 
 	if err := sendAll(ctx, o.Sender, o.Practice.Mailbox(), bodies, envs); err != nil {
 		return res, err
@@ -163,7 +163,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			return res, err
 		}
 	}
-	t0, c0 = time.Now(), cpuTime()
+	t0, c0 = time.Now(), CPUTime()
 	last, progress := 0, t0
 	for {
 		if err := rcv.RunOnce(ctx); err != nil {
@@ -187,7 +187,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	res.EndToEnd = Phase{Elapsed: time.Since(t0), CPU: cpuTime() - c0}
+	res.EndToEnd = Phase{Elapsed: time.Since(t0), CPU: CPUTime() - c0}
 	if o.MeshCPU != nil {
 		m1, err := o.MeshCPU()
 		if err != nil {
@@ -282,8 +282,8 @@ func sendAll(ctx context.Context, c *mesh.Client, to string, bodies [][]byte, en
 	return nil
 }
 
-// cpuTime is this process's user plus system CPU time so far.
-func cpuTime() time.Duration {
+// CPUTime is this process's user plus system CPU time so far.
+func CPUTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
