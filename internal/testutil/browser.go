@@ -134,7 +134,8 @@ func (b *Browser) Do(what string, steps ...chromedp.Action[chromedp.Void]) {
 // staleNode reports whether err says a node vanished between query and action.
 func staleNode(err error) bool {
 	msg := err.Error()
-	return strings.Contains(msg, "Could not find node with given id") || strings.Contains(msg, "Node is detached")
+	return strings.Contains(msg, "Could not find node with given id") || strings.Contains(msg, "No node with given id found") ||
+		strings.Contains(msg, "Node is detached")
 }
 
 // Screenshot saves a full-page PNG named name.png in Dir and returns its path.
@@ -153,10 +154,18 @@ func (b *Browser) Screenshot(name string) string {
 	return p
 }
 
-// Text returns the text of the element sel selects.
+// Text returns the text of the element sel selects. Like Do, it tries
+// again when the node was replaced between query and read.
 func (b *Browser) Text(sel string) string {
 	b.T.Helper()
-	s, err := chromedp.Run(b.Ctx, chromedp.Text(chromedp.CSS(sel)))
+	var s string
+	var err error
+	for range 4 {
+		if s, err = chromedp.Run(b.Ctx, chromedp.Text(chromedp.CSS(sel))); err == nil || !staleNode(err) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err != nil {
 		b.T.Fatalf("text of %s: %v", sel, err)
 	}
