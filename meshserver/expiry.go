@@ -3,6 +3,7 @@ package meshserver
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 )
 
@@ -68,7 +69,7 @@ func (s *Server) ExpireNow(ctx context.Context) (int, error) {
 	if days != 5 {
 		desc = "Message not collected by recipient after " + s.cfg.Expiry.String()
 		if days > 0 && s.cfg.Expiry%(24*time.Hour) == 0 {
-			desc = "Message not collected by recipient after " + itoa(days) + " days"
+			desc = "Message not collected by recipient after " + strconv.Itoa(days) + " days"
 		}
 	}
 	for {
@@ -106,18 +107,6 @@ func (s *Server) PurgeNow(ctx context.Context) (int, error) {
 			return total, nil
 		}
 	}
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for n > 0 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-	}
-	return string(b)
 }
 
 func (s *Server) deleteBlobs(ctx context.Context, keys []string) error {

@@ -157,13 +157,18 @@ func collectMessages(rows pgx.Rows) ([]meshserver.Message, error) {
 	return out, rows.Err()
 }
 
-func insertMessage(ctx context.Context, q querier, m meshserver.Message) error {
-	_, err := q.Exec(ctx, `INSERT INTO mesh_messages (`+messageCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
-		m.ID, m.MessageType, m.Sender, m.Recipient, m.WorkflowID, m.Subject, m.LocalID, m.PartnerID, m.FileName,
+// messageVals are the placeholders of messageCols, messageArgs their values.
+const messageVals = `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25`
+
+func messageArgs(m meshserver.Message) []any {
+	return []any{m.ID, m.MessageType, m.Sender, m.Recipient, m.WorkflowID, m.Subject, m.LocalID, m.PartnerID, m.FileName,
 		m.Checksum, m.ContentType, m.ContentEncoding, m.Encrypted, m.Compressed, m.LinkedMsgID, m.Status,
 		m.StatusCode, m.StatusEvent, m.StatusDescription, m.TotalChunks, m.Size, m.CreatedAt.UTC(),
-		m.StatusAt.UTC(), ts(m.ExpiresAt), ts(m.AckedAt))
+		m.StatusAt.UTC(), ts(m.ExpiresAt), ts(m.AckedAt)}
+}
+
+func insertMessage(ctx context.Context, q querier, m meshserver.Message) error {
+	_, err := q.Exec(ctx, `INSERT INTO mesh_messages (`+messageCols+`) VALUES (`+messageVals+`)`, messageArgs(m)...)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("message %s: %w", m.ID, meshserver.ErrConflict)
 	}
@@ -178,14 +183,9 @@ func (s *MeshStore) CreateMessage(ctx context.Context, m meshserver.Message, fir
 	if first == nil {
 		err = insertMessage(ctx, s.db.pool, m)
 	} else {
-		_, err = s.db.pool.Exec(ctx, `WITH msg AS (INSERT INTO mesh_messages (`+messageCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
-			RETURNING id)
+		_, err = s.db.pool.Exec(ctx, `WITH msg AS (INSERT INTO mesh_messages (`+messageCols+`) VALUES (`+messageVals+`) RETURNING id)
 			INSERT INTO mesh_chunks (message_id, n, size, blob_key) SELECT id, $26, $27, $28 FROM msg`,
-			m.ID, m.MessageType, m.Sender, m.Recipient, m.WorkflowID, m.Subject, m.LocalID, m.PartnerID, m.FileName,
-			m.Checksum, m.ContentType, m.ContentEncoding, m.Encrypted, m.Compressed, m.LinkedMsgID, m.Status,
-			m.StatusCode, m.StatusEvent, m.StatusDescription, m.TotalChunks, m.Size, m.CreatedAt.UTC(),
-			m.StatusAt.UTC(), ts(m.ExpiresAt), ts(m.AckedAt), first.Number, first.Size, first.BlobKey)
+			append(messageArgs(m), first.Number, first.Size, first.BlobKey)...)
 		if isUniqueViolation(err) {
 			err = fmt.Errorf("message %s: %w", m.ID, meshserver.ErrConflict)
 		}
@@ -204,28 +204,8 @@ var _ meshserver.InlineStore = (*MeshStore)(nil)
 // CreateMessageInline inserts m, its first chunk and the chunk's body (as
 // the blob first.BlobKey in the table DB.Blobs reads) in one statement.
 func (s *MeshStore) CreateMessageInline(ctx context.Context, m meshserver.Message, first meshserver.Chunk, body []byte) error {
-	if err := blob.ValidKey(first.BlobKey); err != nil {
-		return fmt.Errorf("pgstore: create message %s: %w", m.ID, err)
-	}
-	if body == nil {
-		body = []byte{}
-	}
-	_, err := s.db.pool.Exec(ctx, `WITH msg AS (INSERT INTO mesh_messages (`+messageCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
-			RETURNING id),
-		ch AS (INSERT INTO mesh_chunks (message_id, n, size, blob_key) SELECT id, $26, $27, $28 FROM msg RETURNING blob_key)
-		INSERT INTO blobs (key, data) SELECT blob_key, $29 FROM ch ON CONFLICT (key) DO UPDATE SET data = excluded.data`,
-		m.ID, m.MessageType, m.Sender, m.Recipient, m.WorkflowID, m.Subject, m.LocalID, m.PartnerID, m.FileName,
-		m.Checksum, m.ContentType, m.ContentEncoding, m.Encrypted, m.Compressed, m.LinkedMsgID, m.Status,
-		m.StatusCode, m.StatusEvent, m.StatusDescription, m.TotalChunks, m.Size, m.CreatedAt.UTC(),
-		m.StatusAt.UTC(), ts(m.ExpiresAt), ts(m.AckedAt), first.Number, first.Size, first.BlobKey, body)
-	if isUniqueViolation(err) {
-		return fmt.Errorf("message %s: %w", m.ID, meshserver.ErrConflict)
-	}
-	if err != nil {
-		return fmt.Errorf("pgstore: create message %s: %w", m.ID, err)
-	}
-	return nil
+	_, err := s.createInline(ctx, qCreateInline, m, first, body)
+	return err
 }
 
 var _ meshserver.CheckedInlineStore = (*MeshStore)(nil)
@@ -234,28 +214,30 @@ var _ meshserver.CheckedInlineStore = (*MeshStore)(nil)
 // checked in the message insert, in one statement: the chunk and the blob
 // are inserted only if the message was.
 func (s *MeshStore) CreateMessageInlineChecked(ctx context.Context, m meshserver.Message, first meshserver.Chunk, body []byte) error {
+	inserted, err := s.createInline(ctx, qCreateInlineChecked, m, first, body)
+	if err == nil && inserted == 0 {
+		return fmt.Errorf("message %s: %w", m.ID, meshserver.ErrRecipient)
+	}
+	return err
+}
+
+// createInline runs one of the inline-create statements and returns how
+// many blobs it inserted (0 when its recipient check refused the message).
+func (s *MeshStore) createInline(ctx context.Context, q string, m meshserver.Message, first meshserver.Chunk, body []byte) (int64, error) {
 	if err := blob.ValidKey(first.BlobKey); err != nil {
-		return fmt.Errorf("pgstore: create message %s: %w", m.ID, err)
+		return 0, fmt.Errorf("pgstore: create message %s: %w", m.ID, err)
 	}
 	if body == nil {
 		body = []byte{}
 	}
-	tag, err := s.db.pool.Exec(ctx, qCreateInlineChecked,
-		m.ID, m.MessageType, m.Sender, m.Recipient, m.WorkflowID, m.Subject, m.LocalID, m.PartnerID, m.FileName,
-		m.Checksum, m.ContentType, m.ContentEncoding, m.Encrypted, m.Compressed, m.LinkedMsgID, m.Status,
-		m.StatusCode, m.StatusEvent, m.StatusDescription, m.TotalChunks, m.Size, m.CreatedAt.UTC(),
-		m.StatusAt.UTC(), ts(m.ExpiresAt), ts(m.AckedAt), first.Number, first.Size, first.BlobKey, body)
-	inserted := tag.RowsAffected()
+	tag, err := s.db.pool.Exec(ctx, q, append(messageArgs(m), first.Number, first.Size, first.BlobKey, body)...)
 	if isUniqueViolation(err) {
-		return fmt.Errorf("message %s: %w", m.ID, meshserver.ErrConflict)
+		return 0, fmt.Errorf("message %s: %w", m.ID, meshserver.ErrConflict)
 	}
 	if err != nil {
-		return fmt.Errorf("pgstore: create message %s: %w", m.ID, err)
+		return 0, fmt.Errorf("pgstore: create message %s: %w", m.ID, err)
 	}
-	if inserted == 0 {
-		return fmt.Errorf("message %s: %w", m.ID, meshserver.ErrRecipient)
-	}
-	return nil
+	return tag.RowsAffected(), nil
 }
 
 // GetMessage returns meshserver.ErrNotFound for an unknown id.
@@ -765,12 +747,17 @@ const qUpdateStatus = `UPDATE mesh_messages SET status = $1, status_code = $2, s
 // qCreateInlineChecked inserts a message whose recipient is active and
 // may receive its workflow, its first chunk and the chunk's body.
 const qCreateInlineChecked = `WITH ok AS (SELECT 1 FROM mesh_mailboxes WHERE id = $4 AND active
-				AND (cardinality(coalesce(workflows, '{}')) = 0 OR $5 = ANY(workflows))),
-			msg AS (INSERT INTO mesh_messages (` + messageCols + `)
-			SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25 FROM ok
-			RETURNING id),
-			ch AS (INSERT INTO mesh_chunks (message_id, n, size, blob_key) SELECT id, $26, $27, $28 FROM msg RETURNING blob_key)
-			INSERT INTO blobs (key, data) SELECT blob_key, $29 FROM ch ON CONFLICT (key) DO UPDATE SET data = excluded.data`
+		AND (cardinality(coalesce(workflows, '{}')) = 0 OR $5 = ANY(workflows))),
+	msg AS (INSERT INTO mesh_messages (` + messageCols + `) SELECT ` + messageVals + ` FROM ok RETURNING id),
+	` + qInlineChunkAndBlob
+
+// qCreateInline inserts a message, its first chunk and the chunk's body.
+const qCreateInline = `WITH msg AS (INSERT INTO mesh_messages (` + messageCols + `) VALUES (` + messageVals + `) RETURNING id),
+	` + qInlineChunkAndBlob
+
+// qInlineChunkAndBlob ends both: the chunk of message msg and its body.
+const qInlineChunkAndBlob = `ch AS (INSERT INTO mesh_chunks (message_id, n, size, blob_key) SELECT id, $26, $27, $28 FROM msg RETURNING blob_key)
+	INSERT INTO blobs (key, data) SELECT blob_key, $29 FROM ch ON CONFLICT (key) DO UPDATE SET data = excluded.data`
 
 // qCountInbox counts a mailbox's inbox.
 const qCountInbox = `SELECT count(*) FROM mesh_messages WHERE recipient = $1 AND ` + inboxCond

@@ -89,22 +89,24 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 			cfg.MinConns = min(opts.MinConns, cfg.MaxConns)
 		}
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	first := cfg
+	if opts.PrepareMesh {
+		// The statements can be prepared only once the tables exist: the
+		// migrations run on a pool of their own, without standing
+		// connections, and the pool that prepares replaces it.
+		first = cfg.Copy()
+		first.MinConns = 0
+	}
+	pool, err := connect(ctx, first)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: connect: %w", err)
+		return nil, err
 	}
 	db := &DB{pool: pool, schema: opts.Schema}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("pgstore: connect to %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
-	}
 	if err := db.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
 	}
 	if opts.PrepareMesh {
-		// The tables exist now: reopen the pool with connections that
-		// prepare the hot statements as they open.
 		pool.Close()
 		hot := meshHotSQL()
 		cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
@@ -115,15 +117,24 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 			}
 			return nil
 		}
-		if db.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
-			return nil, fmt.Errorf("pgstore: connect: %w", err)
-		}
-		if err := db.pool.Ping(ctx); err != nil {
-			db.pool.Close()
-			return nil, fmt.Errorf("pgstore: connect to %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+		if db.pool, err = connect(ctx, cfg); err != nil {
+			return nil, err
 		}
 	}
 	return db, nil
+}
+
+// connect opens a pool and checks that the server answers.
+func connect(ctx context.Context, cfg *pgxpool.Config) (*pgxpool.Pool, error) {
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: connect: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("pgstore: connect to %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+	}
+	return pool, nil
 }
 
 // Close stops the token batcher and closes the pool.
