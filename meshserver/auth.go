@@ -13,7 +13,13 @@ import (
 // (when required), token shape, mailbox match, clock window, mailbox
 // exists and is active, HMAC, single use. The returned error is for the log
 // only; the client always gets the same 403.
-func (s *Server) authenticate(r *http.Request, v int) (*call, error) {
+//
+// With deferToken, a store that records tokens with the request's work
+// (TokenOpStore) and a token that verifies against the mailbox this process
+// last saw, the token is left pending in call.token: the handler's first
+// store call records it (see Server.spend), and nothing is written to the
+// client before it is.
+func (s *Server) authenticate(r *http.Request, v int, deferToken bool) (*call, error) {
 	pathMB := strings.ToUpper(r.PathValue("mailbox"))
 	if s.cfg.RequireClientCert {
 		if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
@@ -47,20 +53,19 @@ func (s *Server) authenticate(r *http.Request, v int) (*call, error) {
 	}
 	nonce := UseNonceParams{Mailbox: tok.Mailbox, Nonce: tok.Nonce, Count: tok.NonceCount, At: now}
 	if s.tokens != nil && !s.cfg.SkipReplayCheck {
-		// Fast path: verify against the password this process saw last
-		// and let the store confirm it while recording the token.
-		if pw, ok := s.passwords.get(tok.Mailbox); ok && tok.Verify(s.cfg.SharedKey, pw, now, window) == nil {
-			mb, err := s.tokens.UseToken(r.Context(), nonce, pw)
-			switch {
-			case err == nil:
-				return &call{mailbox: mb, version: v}, nil
-			case errors.Is(err, ErrReplay):
-				return nil, errors.New("token already used")
-			case !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict):
-				return nil, storeFailure{err}
+		// Fast path: verify against the mailbox this process saw last and
+		// let the store confirm it while recording the token.
+		if seen, ok := s.callers.get(tok.Mailbox); ok && tok.Verify(s.cfg.SharedKey, seen.Password, now, window) == nil {
+			c := &call{mailbox: seen, version: v, token: &PendingToken{UseNonceParams: nonce, Mailbox: seen}}
+			if deferToken && s.tokenOps != nil {
+				return c, nil
+			}
+			err := s.spend(r, c)
+			var af authFailure
+			if err == nil || !errors.As(err, &af) || !af.changed {
+				return c, err
 			}
 			// The mailbox is gone or changed: the full path below decides.
-			s.passwords.forget(tok.Mailbox)
 		}
 	}
 	mb, err := s.store.GetMailbox(r.Context(), tok.Mailbox)
@@ -79,17 +84,11 @@ func (s *Server) authenticate(r *http.Request, v int) (*call, error) {
 		return nil, errors.New("request received from inactive mailbox")
 	}
 	if !s.cfg.SkipReplayCheck && s.tokens != nil {
-		got, err := s.tokens.UseToken(r.Context(), nonce, mb.Password)
-		switch {
-		case errors.Is(err, ErrReplay):
-			return nil, errors.New("token already used")
-		case errors.Is(err, ErrNotFound), errors.Is(err, ErrConflict):
-			return nil, errors.New("mailbox changed during authentication")
-		case err != nil:
-			return nil, storeFailure{err}
+		c := &call{mailbox: mb, version: v, token: &PendingToken{UseNonceParams: nonce, Mailbox: mb}}
+		if err := s.spend(r, c); err != nil {
+			return nil, err
 		}
-		s.passwords.put(got.ID, got.Password)
-		return &call{mailbox: got, version: v}, nil
+		return c, nil
 	}
 	if !s.cfg.SkipReplayCheck {
 		err := s.store.UseNonce(r.Context(), nonce)
@@ -103,6 +102,53 @@ func (s *Server) authenticate(r *http.Request, v int) (*call, error) {
 	return &call{mailbox: mb, version: v}, nil
 }
 
+// spend records c's pending token, if any, with TokenStore.UseToken, and
+// takes the mailbox as stored now. An authFailure means the request must
+// be refused as unauthenticated.
+func (s *Server) spend(r *http.Request, c *call) error {
+	if c.token == nil {
+		return nil
+	}
+	t := c.token
+	mb, err := s.tokens.UseToken(r.Context(), t.UseNonceParams, t.Mailbox.Password)
+	switch {
+	case err == nil:
+		c.mailbox, c.token = mb, nil
+		s.callers.put(mb.ID, mb)
+		return nil
+	case errors.Is(err, ErrReplay):
+		return authFailure{reason: "token already used"}
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrConflict):
+		s.callers.forget(t.Mailbox.ID)
+		return authFailure{reason: "mailbox changed during authentication", changed: true}
+	}
+	return storeFailure{err}
+}
+
+// recorded notes the outcome of a TokenOpStore call made with c's pending
+// token: unless the store refused it or failed, the token is spent. It
+// returns true when the store refused the token, after spend decided in
+// its place (err is then spend's verdict).
+func (c *call) recorded(s *Server, r *http.Request, opErr error) (refused bool, err error) {
+	if errors.Is(opErr, ErrTokenRefused) {
+		return true, s.spend(r, c)
+	}
+	if opErr == nil || errors.Is(opErr, ErrNotFound) || errors.Is(opErr, ErrRecipient) {
+		c.token = nil
+	}
+	return false, nil
+}
+
+// authFailure refuses a request as unauthenticated (403) after the handler
+// was entered: its token was used before, or the mailbox changed.
+type authFailure struct {
+	reason string
+	// changed: the mailbox is gone, inactive or has another password.
+	changed bool
+}
+
+func (f authFailure) Error() string { return f.reason }
+
 // storeFailure marks an authentication step that failed for want of the
 // store, which is a 500, not a 403.
 type storeFailure struct{ err error }
@@ -110,41 +156,11 @@ type storeFailure struct{ err error }
 func (f storeFailure) Error() string { return f.err.Error() }
 func (f storeFailure) Unwrap() error { return f.err }
 
-// passwordCache remembers the password of each mailbox this process
-// authenticated, so that a TokenStore can check a token in one round trip.
-// It is only a guess: UseToken confirms it against the store every time.
-// Only mailboxes that exist are added, so it is bounded by their number.
-type passwordCache struct {
-	mu sync.Mutex
-	m  map[string]string
-}
-
-func (c *passwordCache) get(id string) (string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	pw, ok := c.m[id]
-	return pw, ok
-}
-
-func (c *passwordCache) put(id, pw string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[string]string{}
-	}
-	c.m[id] = pw
-}
-
-func (c *passwordCache) forget(id string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.m, id)
-}
-
-// mailboxCache remembers mailboxes this process saw able to receive, so
-// that a CheckedInlineStore can check a recipient while storing. Like
-// passwordCache it is only a guess the store confirms, and holds only
-// mailboxes that exist.
+// mailboxCache remembers mailboxes this process saw: callers, so that a
+// TokenStore can check a token in one round trip, and recipients able to
+// receive, so that a CheckedInlineStore can check a recipient while
+// storing. It is only a guess that the store confirms every time, and
+// holds only mailboxes that exist, so it is bounded by their number.
 type mailboxCache struct {
 	mu sync.Mutex
 	m  map[string]Mailbox

@@ -37,9 +37,12 @@
 // and re-read its mailbox in one step, checking the password the server
 // verified the HMAC with), CheckedInlineStore (check the recipient in the
 // message insert), ChunkReader (message, chunk record and inline body in
-// one read) and InboxPager (inbox ids and count together). The server
-// remembers mailbox passwords and recipients only as guesses that the
-// store confirms on every request, so several processes stay exact.
+// one read), InboxPager (inbox ids and count together) and TokenOpStore
+// (a small send, a download and an acknowledgement record their token in
+// the statement that does their work, and nothing is written to the client
+// before it is recorded). The server remembers callers' and recipients'
+// mailboxes only as guesses that the store confirms on every request, so
+// several processes stay exact.
 //
 // # Lifecycle
 //

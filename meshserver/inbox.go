@@ -261,7 +261,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, c *call) error
 	var rd *ChunkRead
 	var m Message
 	if s.chunks != nil {
-		got, err := s.chunks.ReadChunk(r.Context(), id, n)
+		got, err := s.readChunkRecording(r, c, id, n)
 		if errors.Is(err, ErrNotFound) {
 			return withID(errNoMessage, id)
 		}
@@ -397,14 +397,57 @@ func setMessageHeaders(h http.Header, m Message, n int) {
 	h["content-type"] = []string{ct}
 }
 
+// readChunkRecording is ChunkReader.ReadChunk that records c's pending
+// token, if any, in the same step.
+func (s *Server) readChunkRecording(r *http.Request, c *call, id string, n int) (ChunkRead, error) {
+	if c.token == nil {
+		return s.chunks.ReadChunk(r.Context(), id, n)
+	}
+	got, err := s.tokenOps.ReadChunkToken(r.Context(), *c.token, id, n)
+	if refused, serr := c.recorded(s, r, err); serr != nil {
+		return got, serr
+	} else if refused {
+		return s.chunks.ReadChunk(r.Context(), id, n)
+	}
+	return got, err
+}
+
 // acknowledge closes the transaction for a message (E6); a second ack of
 // the same message succeeds again.
 func (s *Server) acknowledge(w http.ResponseWriter, r *http.Request, c *call) error {
 	id := strings.ToUpper(r.PathValue("id"))
+	if c.token != nil {
+		m, moved, err := s.tokenOps.AcknowledgeToken(r.Context(), *c.token, UpdateStatusParams{ID: id,
+			To: StatusAcknowledged, Code: "00", Event: "ACK", Description: "Message acknowledged", At: s.now()})
+		refused, serr := c.recorded(s, r, err)
+		switch {
+		case serr != nil:
+			return serr
+		case refused:
+			// Recorded now: acknowledge the ordinary way below.
+		case errors.Is(err, ErrNotFound):
+			return withID(errNoMessage, id)
+		case err != nil:
+			return err
+		case m.Recipient != c.mailbox.ID:
+			return withID(errNotYours, id)
+		case moved:
+			return acknowledged(w, c, id)
+		default:
+			return s.acknowledgeAs(w, r, c, m)
+		}
+	}
 	m, err := s.readable(r, c, id)
 	if err != nil {
 		return err
 	}
+	return s.acknowledgeAs(w, r, c, m)
+}
+
+// acknowledgeAs acknowledges message m, read as it is shown, unless it is
+// acknowledged already.
+func (s *Server) acknowledgeAs(w http.ResponseWriter, r *http.Request, c *call, m Message) error {
+	id := m.ID
 	switch m.Status {
 	case StatusAcknowledged:
 	case StatusAccepted:
@@ -424,6 +467,11 @@ func (s *Server) acknowledge(w http.ResponseWriter, r *http.Request, c *call) er
 	default:
 		return withID(errGone, id)
 	}
+	return acknowledged(w, c, id)
+}
+
+// acknowledged writes the answer to an acknowledgement.
+func acknowledged(w http.ResponseWriter, c *call, id string) error {
 	if c.version >= 2 {
 		w.Header()["content-type"] = []string{mediaTypeV2}
 		w.WriteHeader(http.StatusOK)

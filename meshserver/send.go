@@ -207,7 +207,13 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, c *call) error {
 		return errf(http.StatusExpectationFailed, "SEND", "07", "Invalid From Address")
 	}
 	if !allowsWorkflow(c.mailbox, wf) {
-		return errf(http.StatusExpectationFailed, "SEND", "16", "Sender is not allowed to send messages of this type")
+		// A caller seen earlier may have been given the workflow since.
+		if err := s.spend(r, c); err != nil {
+			return err
+		}
+		if !allowsWorkflow(c.mailbox, wf) {
+			return errf(http.StatusExpectationFailed, "SEND", "16", "Sender is not allowed to send messages of this type")
+		}
 	}
 	id := s.newMessageID()
 	now := s.now()
@@ -250,9 +256,22 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, c *call) error {
 			return err
 		}
 	}
+	// Only a small body stored with a CheckedInlineStore records the token
+	// with its work; anything else records it before storing anything.
+	if !checked || s.tokenOps == nil {
+		if err := s.spend(r, c); err != nil {
+			return err
+		}
+	}
 	key, size, inline, err := s.readChunk(w, r, id, 1, inlineMax)
 	if err != nil {
 		return err
+	}
+	if inline == nil {
+		if err := s.spend(r, c); err != nil {
+			_ = s.blobs.Delete(r.Context(), key)
+			return err
+		}
 	}
 	m.Size = size
 	switch {
@@ -267,7 +286,21 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	first := Chunk{MessageID: id, Number: 1, Size: size, BlobKey: key}
 	if inline != nil && checked {
-		err := s.checked.CreateMessageInlineChecked(r.Context(), m, first, inline)
+		var err error
+		if c.token != nil {
+			err = s.tokenOps.CreateMessageInlineCheckedToken(r.Context(), *c.token, m, first, inline)
+			if refused, serr := c.recorded(s, r, err); serr != nil {
+				return serr
+			} else if refused {
+				// Recorded now; the sender may have lost the workflow.
+				if !allowsWorkflow(c.mailbox, wf) {
+					return errf(http.StatusExpectationFailed, "SEND", "16", "Sender is not allowed to send messages of this type")
+				}
+				err = s.checked.CreateMessageInlineChecked(r.Context(), m, first, inline)
+			}
+		} else {
+			err = s.checked.CreateMessageInlineChecked(r.Context(), m, first, inline)
+		}
 		if errors.Is(err, ErrRecipient) {
 			// The recipient changed since: decide as without the cache.
 			s.recipients.forget(to)

@@ -142,12 +142,15 @@ type Server struct {
 	// pager is Store when it lists inbox ids and counts in one step.
 	pager InboxPager
 	// tokens is Store when it records a token and reads its mailbox in
-	// one step; passwords holds what it last read.
+	// one step; callers holds what it last read.
 	tokens TokenStore
+	// tokenOps is Store when it records tokens with the work of a small
+	// send, a download and an acknowledgement.
+	tokenOps TokenOpStore
 	// chunks is Store when it is an InlineStore that reads message, chunk
 	// and inline body in one step.
-	chunks    ChunkReader
-	passwords passwordCache
+	chunks  ChunkReader
+	callers mailboxCache
 	// checked is Store when it is an InlineStore that checks the
 	// recipient while storing; recipients holds mailboxes seen to take
 	// messages.
@@ -189,6 +192,9 @@ func New(cfg Config) (*Server, error) {
 	if ts, ok := cfg.Store.(TokenStore); ok {
 		s.tokens = ts
 	}
+	if to, ok := cfg.Store.(TokenOpStore); ok && s.tokens != nil && s.checked != nil && s.chunks != nil {
+		s.tokenOps = to
+	}
 	s.routes()
 	return s, nil
 }
@@ -200,17 +206,20 @@ func (s *Server) now() time.Time {
 
 func (s *Server) routes() {
 	inner := http.NewServeMux()
-	mb := func(pattern string, h handlerFunc) { inner.Handle(pattern, s.mailboxRoute(h)) }
+	mb := func(pattern string, h handlerFunc) { inner.Handle(pattern, s.mailboxRoute(h, false)) }
+	// The three requests of every message record their token with their
+	// work (see authenticate).
+	deferred := func(pattern string, h handlerFunc) { inner.Handle(pattern, s.mailboxRoute(h, true)) }
 	mb("POST /messageexchange/{mailbox}", s.handshake)
 	mb("GET /messageexchange/{mailbox}", s.handshake)
 	mb("GET /messageexchange/{mailbox}/inbox", s.listInbox)
 	mb("GET /messageexchange/{mailbox}/inbox/rich", s.richInbox)
 	mb("GET /messageexchange/{mailbox}/outbox/rich", s.richOutbox)
-	mb("GET /messageexchange/{mailbox}/inbox/{id}", s.download)
-	mb("GET /messageexchange/{mailbox}/inbox/{id}/{n}", s.download)
-	mb("PUT /messageexchange/{mailbox}/inbox/{id}/status/acknowledged", s.acknowledge)
+	deferred("GET /messageexchange/{mailbox}/inbox/{id}", s.download)
+	deferred("GET /messageexchange/{mailbox}/inbox/{id}/{n}", s.download)
+	deferred("PUT /messageexchange/{mailbox}/inbox/{id}/status/acknowledged", s.acknowledge)
 	mb("GET /messageexchange/{mailbox}/count", s.count)
-	mb("POST /messageexchange/{mailbox}/outbox", s.send)
+	deferred("POST /messageexchange/{mailbox}/outbox", s.send)
 	mb("POST /messageexchange/{mailbox}/outbox/{id}/{n}", s.sendChunk)
 	mb("GET /messageexchange/{mailbox}/outbox/tracking", s.trackByID)
 	mb("GET /messageexchange/{mailbox}/outbox/tracking/{localid}", s.trackByLocalID)
@@ -254,6 +263,9 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 type call struct {
 	mailbox Mailbox
 	version int
+	// token, when not nil, is the request's token not yet recorded:
+	// mailbox is then as this process last saw it. See authenticate.
+	token *PendingToken
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, c *call) error
@@ -281,32 +293,117 @@ func (s *Server) openRoute(h handlerFunc) http.Handler {
 }
 
 // mailboxRoute authenticates the caller (mTLS, NHSMESH token) for the
-// mailbox in the path before calling h.
-func (s *Server) mailboxRoute(h handlerFunc) http.Handler {
+// mailbox in the path before calling h. With deferToken the token may
+// still be pending when h runs (see authenticate): h records it with its
+// first store call, and whatever h writes first waits until it is.
+func (s *Server) mailboxRoute(h handlerFunc, deferToken bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v, err := apiVersion(r.Header.Get("Accept"))
 		if err != nil {
 			s.writeError(w, r, v, err)
 			return
 		}
-		c, err := s.authenticate(r, v)
-		var sf storeFailure
-		if errors.As(err, &sf) {
-			s.writeError(w, r, v, err)
-			return
-		}
+		c, err := s.authenticate(r, v, deferToken)
 		if err != nil {
-			s.metrics.authFailure()
-			s.authFailures.add(AuthFailure{At: s.now(), Mailbox: r.PathValue("mailbox"), Reason: err.Error(), RemoteAddr: r.RemoteAddr})
-			s.log.InfoContext(r.Context(), "authentication failed", "route", r.Pattern, "reason", err.Error())
-			s.writeError(w, r, v, errAuth)
+			s.refuse(w, r, v, err)
 			return
 		}
-		if err := h(w, r, c); err != nil {
-			s.writeError(w, r, v, err)
+		if c.token == nil {
+			if err := h(w, r, c); err != nil {
+				s.writeError(w, r, v, err)
+			}
+			return
 		}
+		g := &tokenGate{ResponseWriter: w, s: s, r: r, c: c}
+		err = h(g, r, c)
+		if err == nil || g.refused {
+			return
+		}
+		// An error answer, too, waits for the token: a replayed request
+		// gets the 403, not what the request would have got.
+		var af authFailure
+		var sf storeFailure
+		if !errors.As(err, &af) && !errors.As(err, &sf) {
+			if serr := s.spend(r, c); serr != nil {
+				err = serr
+			}
+		}
+		if errors.As(err, &af) || errors.As(err, &sf) {
+			s.refuse(w, r, v, err)
+			return
+		}
+		s.writeError(w, r, v, err)
 	})
 }
+
+// refuse answers a request that failed authentication: a 500 when the
+// store failed, otherwise the live 403, counted and logged.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, v int, err error) {
+	var sf storeFailure
+	if errors.As(err, &sf) {
+		s.writeError(w, r, v, err)
+		return
+	}
+	s.metrics.authFailure()
+	s.authFailures.add(AuthFailure{At: s.now(), Mailbox: r.PathValue("mailbox"), Reason: err.Error(), RemoteAddr: r.RemoteAddr})
+	s.log.InfoContext(r.Context(), "authentication failed", "route", r.Pattern, "reason", err.Error())
+	s.writeError(w, r, v, errAuth)
+}
+
+// tokenGate holds back a response until the request's pending token is
+// recorded; if the store refuses it, the client gets the 403 instead and
+// everything the handler writes is dropped.
+type tokenGate struct {
+	http.ResponseWriter
+	s       *Server
+	r       *http.Request
+	c       *call
+	refused bool
+}
+
+// pass records the pending token; false when the response is refused.
+func (g *tokenGate) pass() bool {
+	if g.refused {
+		return false
+	}
+	if err := g.s.spend(g.r, g.c); err != nil {
+		g.refused = true
+		h := g.ResponseWriter.Header()
+		for k := range h {
+			delete(h, k)
+		}
+		g.s.refuse(g.ResponseWriter, g.r, g.c.version, err)
+		return false
+	}
+	return true
+}
+
+func (g *tokenGate) WriteHeader(code int) {
+	if g.pass() {
+		g.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (g *tokenGate) Write(p []byte) (int, error) {
+	if !g.pass() {
+		return 0, errTokenRefusedWrite
+	}
+	return g.ResponseWriter.Write(p)
+}
+
+// Flush lets streaming handlers flush through the gate.
+func (g *tokenGate) Flush() {
+	if g.pass() {
+		if f, ok := g.ResponseWriter.(http.Flusher); ok {
+			f.Flush()
+		}
+	}
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (g *tokenGate) Unwrap() http.ResponseWriter { return g.ResponseWriter }
+
+var errTokenRefusedWrite = errors.New("meshserver: response refused: token not recorded")
 
 // newMessageID mints a live-format id, yyyyMMddHHmmssffffff_XXXXXX (UTC),
 // increasing within this process.

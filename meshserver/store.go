@@ -20,6 +20,9 @@ var (
 	// ErrRecipient: the recipient mailbox is unknown, inactive or does not
 	// take the message's workflow (see CheckedInlineStore).
 	ErrRecipient = errors.New("meshserver: recipient cannot take the message")
+	// ErrTokenRefused is returned by TokenOpStore methods that did nothing
+	// because the token could not be recorded as given (see TokenOpStore).
+	ErrTokenRefused = errors.New("meshserver: token not recorded")
 )
 
 // Message statuses, as tracking shows them in v2 (lower-case).
@@ -190,6 +193,42 @@ type TokenStore interface {
 	// before. ErrConflict: the mailbox is inactive or has another password
 	// (it is returned too); nothing was recorded.
 	UseToken(ctx context.Context, p UseNonceParams, password string) (Mailbox, error)
+}
+
+// PendingToken is a request's token whose HMAC this process verified with
+// the mailbox it last saw, not yet recorded.
+type PendingToken struct {
+	UseNonceParams
+	// Mailbox is the mailbox as this process last saw it; the store
+	// records the token only if the row still has its password, its
+	// workflows and is active.
+	Mailbox Mailbox
+}
+
+// TokenOpStore is an optional capability of a TokenStore that is also a
+// CheckedInlineStore and a ChunkReader: the three requests every message
+// costs (a small send, its download and its acknowledgement) record their
+// token in the same statement as their work, one round trip each instead
+// of two or three.
+//
+// Each method records tok.UseNonceParams exactly as UseToken would and
+// does its work only if it did so: when the token was used before, or the
+// mailbox is gone, inactive or changed from tok.Mailbox, it records
+// nothing, changes nothing and returns an error wrapping ErrTokenRefused.
+// The caller then decides with UseToken (which tells a replay from a
+// changed mailbox) and, if that succeeds, does the work the ordinary way.
+type TokenOpStore interface {
+	// CreateMessageInlineCheckedToken is CreateMessageInlineChecked after
+	// recording tok.
+	CreateMessageInlineCheckedToken(ctx context.Context, tok PendingToken, m Message, first Chunk, body []byte) error
+	// ReadChunkToken is ReadChunk after recording tok.
+	ReadChunkToken(ctx context.Context, tok PendingToken, messageID string, n int) (ChunkRead, error)
+	// AcknowledgeToken records tok and then moves message p.ID from
+	// StatusAccepted to StatusAcknowledged as UpdateStatus would (p.From
+	// and p.To are ignored), but only if its recipient is tok.Mailbox.
+	// It returns the message as it was before, or ErrNotFound, and
+	// whether it moved it.
+	AcknowledgeToken(ctx context.Context, tok PendingToken, p UpdateStatusParams) (before Message, moved bool, err error)
 }
 
 // ChunkReader is an optional capability of an InlineStore: ReadChunk reads a

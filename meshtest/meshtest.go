@@ -86,6 +86,11 @@ type Server struct {
 	Admin *meshserver.Server
 	// Store is the server's store, for inspection and setup.
 	Store meshserver.Store
+	// Blobs and InlineBodies are the server's payload store and
+	// meshserver.Config.InlineBodies: Options for a second server on the
+	// same state.
+	Blobs        blob.Store
+	InlineBodies int64
 	// AdminToken authenticates the HTTP admin API under URL + "/admin/".
 	AdminToken string
 
@@ -183,7 +188,7 @@ func NewServer(tb testing.TB, opts Options) *Server {
 		srv.Stop()
 	})
 	return &Server{URL: hs.URL, SharedKey: opts.SharedKey, Mailboxes: opts.Mailboxes, CA: ca, CACertPEM: ca.CertPEM,
-		Admin: srv, Store: store, AdminToken: token, hs: hs, mutualTLS: opts.MutualTLS}
+		Admin: srv, Store: store, Blobs: blobs, InlineBodies: opts.InlineBodies, AdminToken: token, hs: hs, mutualTLS: opts.MutualTLS}
 }
 
 // CertPool returns a pool trusting the server certificate.

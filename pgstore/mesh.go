@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/gpcm/gpcm/blob"
 	"github.com/gpcm/gpcm/meshserver"
 )
 
@@ -224,13 +223,11 @@ func (s *MeshStore) CreateMessageInlineChecked(ctx context.Context, m meshserver
 // createInline runs one of the inline-create statements and returns how
 // many blobs it inserted (0 when its recipient check refused the message).
 func (s *MeshStore) createInline(ctx context.Context, q string, m meshserver.Message, first meshserver.Chunk, body []byte) (int64, error) {
-	if err := blob.ValidKey(first.BlobKey); err != nil {
-		return 0, fmt.Errorf("pgstore: create message %s: %w", m.ID, err)
+	args, err := inlineArgs(m, first, body)
+	if err != nil {
+		return 0, err
 	}
-	if body == nil {
-		body = []byte{}
-	}
-	tag, err := s.db.pool.Exec(ctx, q, append(messageArgs(m), first.Number, first.Size, first.BlobKey, body)...)
+	tag, err := s.db.pool.Exec(ctx, q, args...)
 	if isUniqueViolation(err) {
 		return 0, fmt.Errorf("message %s: %w", m.ID, meshserver.ErrConflict)
 	}
@@ -768,5 +765,6 @@ const qCountInbox = `SELECT count(*) FROM mesh_messages WHERE recipient = $1 AND
 func meshHotSQL() []string {
 	inbox, _ := inboxSQL("id", meshserver.ListInboxParams{})
 	return []string{`BEGIN`, `SET LOCAL synchronous_commit = off`, qUseTokens, `COMMIT`,
-		qCreateInlineChecked, qReadChunk, qUpdateStatus, inbox, qCountInbox}
+		qCreateInlineChecked, qReadChunk, qUpdateStatus, inbox, qCountInbox,
+		qCreateInlineCheckedToken, qReadChunkToken, qAcknowledgeToken}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,14 +114,17 @@ func shareState(t *testing.T, one, two endpoint) {
 	var nonce [8]byte
 	_, _ = rand.Read(nonce[:])
 	tok := mesh.NewToken("X26ABC1", "password", one.SharedKey, fmtHex(nonce[:]), 1, time.Now()).String()
-	inbox := func(e endpoint) int {
+	do := func(e endpoint, method, path, tok string, hdr map[string]string, body string) int {
 		t.Helper()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.URL+"/messageexchange/X26ABC1/inbox", nil)
+		req, err := http.NewRequestWithContext(ctx, method, e.URL+path, strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
 		req.Header.Set("Authorization", tok)
 		req.Header.Set("Accept", "application/vnd.mesh.v2+json")
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
 		resp, err := e.client().Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -128,11 +132,33 @@ func shareState(t *testing.T, one, two endpoint) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	if code := inbox(one); code != http.StatusOK {
+	const inbox = "/messageexchange/X26ABC1/inbox"
+	if code := do(one, "GET", inbox, tok, nil, ""); code != http.StatusOK {
 		t.Fatalf("token on server 1: got %d, want 200", code)
 	}
-	if code := inbox(two); code != http.StatusForbidden {
+	if code := do(two, "GET", inbox, tok, nil, ""); code != http.StatusForbidden {
 		t.Fatalf("same token on server 2: got %d, want 403", code)
+	}
+
+	// A small send records its token with the message (TokenOpStore):
+	// replayed on server 2, which has seen the sender, it stores nothing.
+	fresh := func() string {
+		_, _ = rand.Read(nonce[:])
+		return mesh.NewToken("X26ABC1", "password", one.SharedKey, fmtHex(nonce[:]), 1, time.Now()).String()
+	}
+	if code := do(two, "GET", inbox, fresh(), nil, ""); code != http.StatusOK {
+		t.Fatalf("fresh token on server 2: got %d, want 200", code)
+	}
+	sendTok := fresh()
+	send := map[string]string{"Mex-To": "X26ABC2", "Mex-WorkflowID": "GPFED_CONSULT_REPORT", "Content-Type": "application/octet-stream"}
+	if code := do(one, "POST", "/messageexchange/X26ABC1/outbox", sendTok, send, "small"); code != http.StatusAccepted {
+		t.Fatalf("small send on server 1: got %d, want 202", code)
+	}
+	if code := do(two, "POST", "/messageexchange/X26ABC1/outbox", sendTok, send, "small"); code != http.StatusForbidden {
+		t.Fatalf("same send token on server 2: got %d, want 403", code)
+	}
+	if n, err := receiver2.Count(ctx); err != nil || n != 1 {
+		t.Fatalf("count after a replayed send: got %d, %v; want 1", n, err)
 	}
 }
 
