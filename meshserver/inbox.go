@@ -97,7 +97,7 @@ func (s *Server) listInbox(w http.ResponseWriter, r *http.Request, c *call) erro
 	var ids []string
 	count := 0
 	if s.pager != nil {
-		if ids, count, err = s.pager.ListInboxIDs(r.Context(), p, c.version >= 2); err != nil {
+		if ids, count, err = s.listInboxRecording(r, c, p, c.version >= 2); err != nil {
 			return err
 		}
 	} else {
@@ -395,6 +395,21 @@ func setMessageHeaders(h http.Header, m Message, n int) {
 		ct = m.ContentType
 	}
 	h["content-type"] = []string{ct}
+}
+
+// listInboxRecording is InboxPager.ListInboxIDs that records c's pending
+// token, if any, in the same step.
+func (s *Server) listInboxRecording(r *http.Request, c *call, p ListInboxParams, count bool) ([]string, int, error) {
+	if c.token == nil {
+		return s.pager.ListInboxIDs(r.Context(), p, count)
+	}
+	ids, n, err := s.tokenOps.ListInboxIDsToken(r.Context(), *c.token, p, count)
+	if refused, serr := c.recorded(s, r, err); serr != nil {
+		return nil, 0, serr
+	} else if refused {
+		return s.pager.ListInboxIDs(r.Context(), p, count)
+	}
+	return ids, n, err
 }
 
 // readChunkRecording is ChunkReader.ReadChunk that records c's pending

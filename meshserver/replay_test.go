@@ -11,8 +11,8 @@ import (
 	"github.com/gpcm/gpcm/meshtest"
 )
 
-// TestAuthReusedNonceOnMessageRequests: the three requests of every
-// message (send, download, acknowledge) refuse a token used before with
+// TestAuthReusedNonceOnMessageRequests: the requests of every message
+// (send, inbox page, download, acknowledge) refuse a token used before with
 // the live 403 and do nothing, whatever they would otherwise have
 // answered. On PostgreSQL these record their token in the statement that
 // does their work (TokenOpStore), so each case runs after the server has
@@ -65,6 +65,8 @@ func reusedNonceCases(t *testing.T, warm bool) {
 		{"send", snd, "POST", "/messageexchange/X26ABC1/outbox", sendHdr, "second", http.StatusAccepted},
 		{"send refused as malformed", snd, "POST", "/messageexchange/X26ABC1/outbox", map[string]string{"Mex-WorkflowID": "WF"}, "x", http.StatusExpectationFailed},
 		{"send of a large body", snd, "POST", "/messageexchange/X26ABC1/outbox", sendHdr, strings.Repeat("L", 100<<10), http.StatusAccepted},
+		{"inbox page", rcv, "GET", "/messageexchange/X26ABC2/inbox", nil, "", http.StatusOK},
+		{"inbox page refused as malformed", rcv, "GET", "/messageexchange/X26ABC2/inbox?max_results=x", nil, "", http.StatusBadRequest},
 		{"download", rcv, "GET", "/messageexchange/X26ABC2/inbox/" + id, nil, "", http.StatusOK},
 		{"HEAD of a message", rcv, "HEAD", "/messageexchange/X26ABC2/inbox/" + id, nil, "", http.StatusOK},
 		{"download of an unknown message", rcv, "GET", "/messageexchange/X26ABC2/inbox/20260101000000000000_ABCDEF", nil, "", http.StatusNotFound},

@@ -192,7 +192,7 @@ func New(cfg Config) (*Server, error) {
 	if ts, ok := cfg.Store.(TokenStore); ok {
 		s.tokens = ts
 	}
-	if to, ok := cfg.Store.(TokenOpStore); ok && s.tokens != nil && s.checked != nil && s.chunks != nil {
+	if to, ok := cfg.Store.(TokenOpStore); ok && s.tokens != nil && s.checked != nil && s.chunks != nil && s.pager != nil {
 		s.tokenOps = to
 	}
 	s.routes()
@@ -207,12 +207,12 @@ func (s *Server) now() time.Time {
 func (s *Server) routes() {
 	inner := http.NewServeMux()
 	mb := func(pattern string, h handlerFunc) { inner.Handle(pattern, s.mailboxRoute(h, false)) }
-	// The three requests of every message record their token with their
-	// work (see authenticate).
+	// The requests of every message record their token with their work
+	// (see authenticate).
 	deferred := func(pattern string, h handlerFunc) { inner.Handle(pattern, s.mailboxRoute(h, true)) }
 	mb("POST /messageexchange/{mailbox}", s.handshake)
 	mb("GET /messageexchange/{mailbox}", s.handshake)
-	mb("GET /messageexchange/{mailbox}/inbox", s.listInbox)
+	deferred("GET /messageexchange/{mailbox}/inbox", s.listInbox)
 	mb("GET /messageexchange/{mailbox}/inbox/rich", s.richInbox)
 	mb("GET /messageexchange/{mailbox}/outbox/rich", s.richOutbox)
 	deferred("GET /messageexchange/{mailbox}/inbox/{id}", s.download)

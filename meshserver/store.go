@@ -206,10 +206,10 @@ type PendingToken struct {
 }
 
 // TokenOpStore is an optional capability of a TokenStore that is also a
-// CheckedInlineStore and a ChunkReader: the three requests every message
-// costs (a small send, its download and its acknowledgement) record their
-// token in the same statement as their work, one round trip each instead
-// of two or three.
+// CheckedInlineStore, a ChunkReader and an InboxPager: the requests every
+// message costs (a small send, an inbox page, its download and its
+// acknowledgement) record their token in the same statement as their work,
+// one round trip each instead of two or three.
 //
 // Each method records tok.UseNonceParams exactly as UseToken would and
 // does its work only if it did so: when the token was used before, or the
@@ -229,6 +229,8 @@ type TokenOpStore interface {
 	// It returns the message as it was before, or ErrNotFound, and
 	// whether it moved it.
 	AcknowledgeToken(ctx context.Context, tok PendingToken, p UpdateStatusParams) (before Message, moved bool, err error)
+	// ListInboxIDsToken is InboxPager.ListInboxIDs after recording tok.
+	ListInboxIDsToken(ctx context.Context, tok PendingToken, p ListInboxParams, count bool) (ids []string, n int, err error)
 }
 
 // ChunkReader is an optional capability of an InlineStore: ReadChunk reads a

@@ -764,7 +764,8 @@ const qCountInbox = `SELECT count(*) FROM mesh_messages WHERE recipient = $1 AND
 // acknowledgement and an inbox page with its count.
 func meshHotSQL() []string {
 	inbox, _ := inboxSQL("id", meshserver.ListInboxParams{})
+	inboxToken, _ := inboxTokenSQL(meshserver.ListInboxParams{}, true)
 	return []string{`BEGIN`, `SET LOCAL synchronous_commit = off`, qUseTokens, `COMMIT`,
 		qCreateInlineChecked, qReadChunk, qUpdateStatus, inbox, qCountInbox,
-		qCreateInlineCheckedToken, qReadChunkToken, qAcknowledgeToken}
+		qCreateInlineCheckedToken, qReadChunkToken, qAcknowledgeToken, inboxToken}
 }

@@ -51,6 +51,7 @@ func TestTokenOps(t *testing.T) {
 	m2, c2 := msg("20260101000000000000_BBBBBB")
 	used := pending(snd)
 	usedRcv := pending(rcv)
+	usedList := pending(rcv)
 
 	tests := []struct {
 		name string
@@ -70,6 +71,10 @@ func TestTokenOps(t *testing.T) {
 		{"download: the same token again", read(m1.ID, ""), usedRcv, meshserver.ErrTokenRefused},
 		{"download: unknown message, token spent", read("20260101000000000000_ZZZZZZ", ""), pending(rcv), meshserver.ErrNotFound},
 		{"download: stale password", read(m1.ID, ""), tokenFor(pending(rcv), stale(rcv, func(m *meshserver.Mailbox) { m.Password = "old" })), meshserver.ErrTokenRefused},
+		{"inbox page with count", list(rcv.ID, []string{m1.ID}, true), usedList, nil},
+		{"inbox page: the same token again", list(rcv.ID, nil, true), usedList, meshserver.ErrTokenRefused},
+		{"inbox page without count", list(rcv.ID, []string{m1.ID}, false), pending(rcv), nil},
+		{"inbox page: inactive mailbox", list(off.ID, nil, false), tokenFor(pending(off), off), meshserver.ErrTokenRefused},
 		{"acknowledge by another mailbox moves nothing", acknowledge(m1.ID, ack, false), pending(snd), nil},
 		{"acknowledge: replayed token moves nothing", acknowledge(m1.ID, ack, false), usedRcv, meshserver.ErrTokenRefused},
 		{"acknowledge", acknowledge(m1.ID, ack, true), pending(rcv), nil},
@@ -188,6 +193,20 @@ func acknowledge(id string, p func(string) meshserver.UpdateStatusParams, wantMo
 		before, moved, err := st.AcknowledgeToken(context.Background(), tok, p(id))
 		if err == nil && (moved != wantMoved || before.ID != id) {
 			return fmt.Errorf("acknowledge %s: moved %v (want %v), before %+v", id, moved, wantMoved, before)
+		}
+		return err
+	}
+}
+
+func list(mailbox string, want []string, count bool) func(tokenOps, meshserver.PendingToken) error {
+	return func(st tokenOps, tok meshserver.PendingToken) error {
+		ids, n, err := st.ListInboxIDsToken(context.Background(), tok, meshserver.ListInboxParams{Mailbox: mailbox, Limit: 10}, count)
+		wantN := 0
+		if count {
+			wantN = len(want)
+		}
+		if err == nil && (fmt.Sprint(ids) != fmt.Sprint(want) || n != wantN) {
+			return fmt.Errorf("inbox of %s: got %v (count %d), want %v (count %d)", mailbox, ids, n, want, wantN)
 		}
 		return err
 	}
