@@ -28,6 +28,7 @@ var (
 	errNoMessage       = errf(http.StatusNotFound, mesh.EventReceive, mesh.CodeMessageDoesNotExist, "Message does not exist")
 	errNotYours        = errf(http.StatusForbidden, "RECEIVE", "", "Message does not belong to this mailbox")
 	errGone            = errf(http.StatusGone, "RECEIVE", "", "Message no longer available for download")
+	errSenderWorkflow  = errf(http.StatusExpectationFailed, "SEND", "16", "Sender is not allowed to send messages of this type")
 	errUnregistered    = errf(http.StatusExpectationFailed, mesh.EventSend, mesh.CodeUnregisteredRecipient, "Unregistered to address")
 	errEmptyBody       = errf(http.StatusExpectationFailed, mesh.EventCollect, mesh.CodeMissingData, "Data file is missing or inaccessible")
 	errBadChunkRange   = errf(http.StatusExpectationFailed, mesh.EventSend, mesh.CodeInvalidHeaderChunks, "Invalid chunk values sent in mex-Chunk-Range header")

@@ -212,7 +212,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, c *call) error {
 			return err
 		}
 		if !allowsWorkflow(c.mailbox, wf) {
-			return errf(http.StatusExpectationFailed, "SEND", "16", "Sender is not allowed to send messages of this type")
+			return errSenderWorkflow
 		}
 	}
 	id := s.newMessageID()
@@ -294,7 +294,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, c *call) error {
 			} else if refused {
 				// Recorded now; the sender may have lost the workflow.
 				if !allowsWorkflow(c.mailbox, wf) {
-					return errf(http.StatusExpectationFailed, "SEND", "16", "Sender is not allowed to send messages of this type")
+					return errSenderWorkflow
 				}
 				err = s.checked.CreateMessageInlineChecked(r.Context(), m, first, inline)
 			}
