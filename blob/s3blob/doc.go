@@ -13,7 +13,7 @@
 //
 // Bodies stream: up to 1 MiB goes in one PUT from a pooled buffer, larger
 // bodies as a multipart upload holding one part (Config.PartSize, default
-// 16 MiB) in memory. S3 makes an object visible only when its upload
+// 5 MiB) in memory. S3 makes an object visible only when its upload
 // completes, so a failed Put leaves nothing behind. Reads are one ranged
 // GET from the requested offset.
 package s3blob

@@ -34,7 +34,9 @@ type Config struct {
 	// CreateBucket makes the bucket at Open when it does not exist.
 	CreateBucket bool
 	// PartSize is the multipart part size in bytes for bodies of unknown
-	// length (default 16 MiB); it bounds the memory one Put uses.
+	// length (default 5 MiB, S3's smallest); it bounds the memory one Put
+	// uses (a 1 GiB send through gpcm mesh-server peaked at 81 MiB RSS
+	// with 16 MiB parts, 48 MiB with 5 MiB parts).
 	PartSize uint64
 }
 
@@ -133,7 +135,7 @@ func OpenConfig(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	part := cfg.PartSize
 	if part == 0 {
-		part = 16 << 20
+		part = minPartSize
 	}
 	if part < minPartSize {
 		return nil, fmt.Errorf("s3blob: PartSize %d is below S3's minimum part size of 5 MiB", part)
