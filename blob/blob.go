@@ -33,6 +33,23 @@ type Store interface {
 	DeletePrefix(ctx context.Context, prefix string) error
 }
 
+// SizedPutter is an optional capability of a Store: PutSized stores a body
+// whose length the caller knows, which lets a store send it in one request
+// without holding parts of it in memory. A body that is not size bytes
+// long fails the call and leaves nothing stored.
+type SizedPutter interface {
+	PutSized(ctx context.Context, key string, r io.Reader, size int64) (int64, error)
+}
+
+// PutSized stores r, of size bytes, under key: with s.PutSized when s is a
+// SizedPutter and size is known (not negative), else with s.Put.
+func PutSized(ctx context.Context, s Store, key string, r io.Reader, size int64) (int64, error) {
+	if sp, ok := s.(SizedPutter); ok && size >= 0 {
+		return sp.PutSized(ctx, key, r, size)
+	}
+	return s.Put(ctx, key, r)
+}
+
 // ValidKey reports whether key is acceptable to every Store: non-empty, at
 // most 512 bytes, characters from [A-Za-z0-9._-/], no empty, "." or ".."
 // path elements.

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gpcm/gpcm/blob"
 	"github.com/gpcm/gpcm/mesh"
 )
 
@@ -159,7 +160,9 @@ func (s *Server) readChunk(w http.ResponseWriter, r *http.Request, id string, n 
 		s.metrics.bytesIn(int64(k))
 		return key, int64(k), head, nil
 	}
-	size, err = s.blobs.Put(r.Context(), key, io.MultiReader(bytes.NewReader(head), body))
+	// The length is known when the client gave Content-Length (net/http
+	// then fails a body of any other length).
+	size, err = blob.PutSized(r.Context(), s.blobs, key, io.MultiReader(bytes.NewReader(head), body), r.ContentLength)
 	if err != nil {
 		_ = s.blobs.Delete(r.Context(), key)
 		return "", 0, nil, err

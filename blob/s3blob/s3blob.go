@@ -220,6 +220,43 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 	return info.Size, nil
 }
 
+// maxSinglePut is the largest object S3 takes in one PUT request.
+const maxSinglePut = 5 << 30
+
+var _ blob.SizedPutter = (*Store)(nil)
+
+// PutSized uploads a body of size bytes. Up to 5 GiB it streams in one PUT
+// request, holding none of it in memory (and a gateway that writes parts
+// as files then joins them writes it once); larger bodies, and bodies of
+// at most 1 MiB, go as Put sends them. A body that is not size bytes long
+// fails and leaves nothing stored.
+func (s *Store) PutSized(ctx context.Context, key string, r io.Reader, size int64) (int64, error) {
+	if size <= smallObject || size > maxSinglePut {
+		n, err := s.Put(ctx, key, r)
+		if err == nil && n != size {
+			_ = s.Delete(context.WithoutCancel(ctx), key)
+			return 0, fmt.Errorf("s3blob: put %q: body of %d bytes, want %d", key, n, size)
+		}
+		return n, err
+	}
+	k, err := s.key(key)
+	if err != nil {
+		return 0, err
+	}
+	// The request carries exactly size bytes; a shorter body fails it,
+	// and a longer one is refused once stored.
+	info, err := s.c.PutObject(ctx, s.bucket, k, r, size,
+		minio.PutObjectOptions{ContentType: "application/octet-stream", DisableMultipart: true})
+	if err != nil {
+		return 0, fmt.Errorf("s3blob: put %q: %w", key, err)
+	}
+	if n, _ := r.Read(make([]byte, 1)); n > 0 || info.Size != size {
+		_ = s.Delete(context.WithoutCancel(ctx), key)
+		return 0, fmt.Errorf("s3blob: put %q: body longer than the %d bytes announced", key, size)
+	}
+	return info.Size, nil
+}
+
 // Open streams the object from byte offset off with one ranged GET; a
 // missing key fails here rather than on the first Read, and an offset at or
 // past the end gives an empty reader.

@@ -171,3 +171,55 @@ func TestParseURL(t *testing.T) {
 		})
 	}
 }
+
+// TestPutSized stores bodies of announced length in one PUT (or as Put
+// does for small ones), and refuses a body of any other length, leaving
+// nothing stored.
+func TestPutSized(t *testing.T) {
+	s, err := s3blob.OpenConfig(t.Context(), s3blobtest.Bucket(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := make([]byte, 3<<20+5)
+	_, _ = rand.Read(body)
+	tests := []struct {
+		name    string
+		body    []byte
+		size    int64
+		wantErr bool
+	}{
+		{"one PUT of 3 MiB", body, int64(len(body)), false},
+		{"small body", body[:100], 100, false},
+		{"shorter than announced", body[:2<<20], int64(len(body)), true},
+		{"longer than announced", body, 2 << 20, true},
+		{"small, shorter than announced", body[:10], 100, true},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key := fmt.Sprintf("sized/%d", i)
+			// Hide bytes.Reader's other methods, as an HTTP body would.
+			n, err := s.PutSized(t.Context(), key, struct{ io.Reader }{bytes.NewReader(tt.body)}, tt.size)
+			if tt.wantErr {
+				if err == nil {
+					t.Fatalf("PutSized: got %d, nil; want an error", n)
+				}
+				if _, err := s.Size(t.Context(), key); !errors.Is(err, blob.ErrNotFound) {
+					t.Fatalf("after a refused body: got %v, want ErrNotFound", err)
+				}
+				return
+			}
+			if err != nil || n != tt.size {
+				t.Fatalf("PutSized: got %d, %v; want %d", n, err, tt.size)
+			}
+			r, err := s.Open(t.Context(), key, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(r)
+			r.Close()
+			if err != nil || !bytes.Equal(got, tt.body) {
+				t.Fatalf("read back %d bytes, %v; want the %d bytes put", len(got), err, len(tt.body))
+			}
+		})
+	}
+}

@@ -48,7 +48,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 		return 0, err
 	}
 	if s.threshold < 0 {
-		return s.putLarge(ctx, key, r)
+		return s.putLarge(ctx, key, r, -1)
 	}
 	var head bytes.Buffer
 	n, err := io.CopyN(&head, r, s.threshold+1)
@@ -58,11 +58,26 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 	if n <= s.threshold {
 		return s.small.Put(ctx, key, &head)
 	}
-	return s.putLarge(ctx, key, io.MultiReader(&head, r))
+	return s.putLarge(ctx, key, io.MultiReader(&head, r), -1)
 }
 
-func (s *Store) putLarge(ctx context.Context, key string, r io.Reader) (int64, error) {
-	n, err := s.large.Put(ctx, key, r)
+var _ blob.SizedPutter = (*Store)(nil)
+
+// PutSized is Put of a body of size bytes: the size alone picks the store,
+// and the large store gets the size too (blob.PutSized).
+func (s *Store) PutSized(ctx context.Context, key string, r io.Reader, size int64) (int64, error) {
+	if err := blob.ValidKey(key); err != nil {
+		return 0, err
+	}
+	if s.threshold >= 0 && size <= s.threshold {
+		return s.Put(ctx, key, r)
+	}
+	return s.putLarge(ctx, key, r, size)
+}
+
+// putLarge stores r in the large store; size is its length, or -1.
+func (s *Store) putLarge(ctx context.Context, key string, r io.Reader, size int64) (int64, error) {
+	n, err := blob.PutSized(ctx, s.large, key, r, size)
 	if err != nil {
 		return n, err
 	}

@@ -172,3 +172,33 @@ func (p *probeStore) Put(ctx context.Context, key string, r io.Reader) (int64, e
 	p.readAtStart = p.src.n
 	return p.Store.Put(ctx, key, r)
 }
+
+// TestPutSizedPlacement: with the length known, the size alone picks the
+// store, as Put would from the body.
+func TestPutSizedPlacement(t *testing.T) {
+	const threshold = 10
+	small, large := mustDB(t).Blobs(), mustFiles(t)
+	s := tier.New(small, large, threshold)
+	for _, tc := range []struct {
+		name, key, body string
+		inSmall         bool
+	}{
+		{"at threshold goes small", "s/at", strings.Repeat("a", threshold), true},
+		{"one past threshold goes large", "s/past", strings.Repeat("b", threshold+1), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n, err := blob.PutSized(t.Context(), s, tc.key, strings.NewReader(tc.body), int64(len(tc.body)))
+			if err != nil || n != int64(len(tc.body)) {
+				t.Fatalf("PutSized: got %d, %v; want %d, nil", n, err, len(tc.body))
+			}
+			_, errSmall := small.Size(t.Context(), tc.key)
+			_, errLarge := large.Size(t.Context(), tc.key)
+			if (errSmall == nil) != tc.inSmall || (errLarge == nil) == tc.inSmall {
+				t.Fatalf("placement: in small %v, in large %v; want in small %v only", errSmall == nil, errLarge == nil, tc.inSmall)
+			}
+			if got := readAll(t, s, tc.key); got != tc.body {
+				t.Fatalf("read back %q, want %q", got, tc.body)
+			}
+		})
+	}
+}
