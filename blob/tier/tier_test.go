@@ -68,12 +68,24 @@ func readAll(t *testing.T, s blob.Store, key string) string {
 }
 
 // TestPlacement checks which store receives each object, at the threshold
-// and one byte past it, and that replacing an object across the threshold
+// and one byte past it, through Put (from the body) and PutSized (from the
+// announced size), and that replacing an object across the threshold
 // leaves the new one visible.
 func TestPlacement(t *testing.T) {
 	const threshold = 10
 	small, large := mustDB(t).Blobs(), mustFiles(t)
 	s := tier.New(small, large, threshold)
+	puts := []struct {
+		name string
+		put  func(ctx context.Context, key, body string) (int64, error)
+	}{
+		{"Put", func(ctx context.Context, key, body string) (int64, error) {
+			return s.Put(ctx, key, strings.NewReader(body))
+		}},
+		{"PutSized", func(ctx context.Context, key, body string) (int64, error) {
+			return blob.PutSized(ctx, s, key, strings.NewReader(body), int64(len(body)))
+		}},
+	}
 	for _, tc := range []struct {
 		name, key, body string
 		inSmall         bool
@@ -82,20 +94,23 @@ func TestPlacement(t *testing.T) {
 		{"at threshold goes small", "k/at", strings.Repeat("a", threshold), true},
 		{"one past threshold goes large", "k/past", strings.Repeat("b", threshold+1), false},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			n, err := s.Put(t.Context(), tc.key, strings.NewReader(tc.body))
-			if err != nil || n != int64(len(tc.body)) {
-				t.Fatalf("Put: got %d, %v; want %d, nil", n, err, len(tc.body))
-			}
-			_, errSmall := small.Size(t.Context(), tc.key)
-			_, errLarge := large.Size(t.Context(), tc.key)
-			if gotSmall := errSmall == nil; gotSmall != tc.inSmall || (errLarge == nil) == tc.inSmall {
-				t.Fatalf("placement: in small %v (err %v), in large %v (err %v); want in small %v only", errSmall == nil, errSmall, errLarge == nil, errLarge, tc.inSmall)
-			}
-			if got := readAll(t, s, tc.key); got != tc.body {
-				t.Fatalf("read back %q, want %q", got, tc.body)
-			}
-		})
+		for _, p := range puts {
+			t.Run(p.name+"/"+tc.name, func(t *testing.T) {
+				key := p.name + "/" + tc.key
+				n, err := p.put(t.Context(), key, tc.body)
+				if err != nil || n != int64(len(tc.body)) {
+					t.Fatalf("%s: got %d, %v; want %d, nil", p.name, n, err, len(tc.body))
+				}
+				_, errSmall := small.Size(t.Context(), key)
+				_, errLarge := large.Size(t.Context(), key)
+				if gotSmall := errSmall == nil; gotSmall != tc.inSmall || (errLarge == nil) == tc.inSmall {
+					t.Fatalf("placement: in small %v (err %v), in large %v (err %v); want in small %v only", errSmall == nil, errSmall, errLarge == nil, errLarge, tc.inSmall)
+				}
+				if got := readAll(t, s, key); got != tc.body {
+					t.Fatalf("read back %q, want %q", got, tc.body)
+				}
+			})
+		}
 	}
 	t.Run("small replaced by large", func(t *testing.T) {
 		key, big := "r/1", strings.Repeat("x", 50)
@@ -171,34 +186,4 @@ type probeStore struct {
 func (p *probeStore) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
 	p.readAtStart = p.src.n
 	return p.Store.Put(ctx, key, r)
-}
-
-// TestPutSizedPlacement: with the length known, the size alone picks the
-// store, as Put would from the body.
-func TestPutSizedPlacement(t *testing.T) {
-	const threshold = 10
-	small, large := mustDB(t).Blobs(), mustFiles(t)
-	s := tier.New(small, large, threshold)
-	for _, tc := range []struct {
-		name, key, body string
-		inSmall         bool
-	}{
-		{"at threshold goes small", "s/at", strings.Repeat("a", threshold), true},
-		{"one past threshold goes large", "s/past", strings.Repeat("b", threshold+1), false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			n, err := blob.PutSized(t.Context(), s, tc.key, strings.NewReader(tc.body), int64(len(tc.body)))
-			if err != nil || n != int64(len(tc.body)) {
-				t.Fatalf("PutSized: got %d, %v; want %d, nil", n, err, len(tc.body))
-			}
-			_, errSmall := small.Size(t.Context(), tc.key)
-			_, errLarge := large.Size(t.Context(), tc.key)
-			if (errSmall == nil) != tc.inSmall || (errLarge == nil) == tc.inSmall {
-				t.Fatalf("placement: in small %v, in large %v; want in small %v only", errSmall == nil, errLarge == nil, tc.inSmall)
-			}
-			if got := readAll(t, s, tc.key); got != tc.body {
-				t.Fatalf("read back %q, want %q", got, tc.body)
-			}
-		})
-	}
 }
