@@ -316,7 +316,13 @@ func (s *Server) mailboxRoute(h handlerFunc, deferToken bool) http.Handler {
 		}
 		g := &tokenGate{ResponseWriter: w, s: s, r: r, c: c}
 		err = h(g, r, c)
-		if err == nil || g.refused {
+		if g.refused {
+			return
+		}
+		if err == nil {
+			// A handler that wrote nothing gets net/http's empty 200,
+			// which must wait for the token too.
+			g.pass()
 			return
 		}
 		// An error answer, too, waits for the token: a replayed request
