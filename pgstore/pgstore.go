@@ -124,6 +124,23 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	return db, nil
 }
 
+// DropSchema drops schema and everything in it, for tools that made one of
+// their own (gpcm bench mesh --spawn).
+func DropSchema(ctx context.Context, url, schema string) error {
+	if !schemaRE.MatchString(schema) {
+		return fmt.Errorf("pgstore: schema %q: want a lower-case identifier", schema)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return fmt.Errorf("pgstore: drop schema %s: %w", schema, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+		return fmt.Errorf("pgstore: drop schema %s: %w", schema, err)
+	}
+	return nil
+}
+
 // connect opens a pool and checks that the server answers.
 func connect(ctx context.Context, cfg *pgxpool.Config) (*pgxpool.Pool, error) {
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/gpcm/gpcm/mesh"
 	"github.com/gpcm/gpcm/meshbench"
+	"github.com/gpcm/gpcm/pgstore"
 )
 
 const benchHelp = `
@@ -211,17 +214,28 @@ func runBenchMesh(ctx context.Context, env *Env, args []string) error {
 	var proc *meshbench.ServerProcess
 	ours := benchTarget{name: "ours", conn: f.conn, from: from, to: to}
 	if f.spawn {
-		p, dir, err := spawnServer(ctx, env, &f, from, to)
+		sp, err := spawnServer(ctx, env, &f, from, to)
 		if err != nil {
 			return err
 		}
+		p, dir := sp.proc, sp.dir
 		proc = p
 		defer func() {
 			_ = p.Stop(30 * time.Second)
-			if !f.keep {
-				os.RemoveAll(dir)
-			} else {
+			if f.keep {
 				fmt.Fprintf(env.Stderr, "gpcm bench: server data kept in %s\n", dir)
+				if sp.schema != "" {
+					fmt.Fprintf(env.Stderr, "gpcm bench: PostgreSQL schema %s kept\n", sp.schema)
+				}
+				return
+			}
+			os.RemoveAll(dir)
+			if sp.schema != "" {
+				dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+				defer cancel()
+				if err := pgstore.DropSchema(dctx, sp.pgURL, sp.schema); err != nil {
+					fmt.Fprintf(env.Stderr, "gpcm bench: %v\n", err)
+				}
 			}
 		}()
 		ours.conn.url, ours.conn.ca = p.URL, p.CAFile
@@ -229,6 +243,9 @@ func runBenchMesh(ctx context.Context, env *Env, args []string) error {
 		ours.desc = "gpcm mesh-server started by bench (pid " + fmt.Sprint(p.PID) + ", data " + dir + ")"
 		if f.serverArgs != "" {
 			ours.desc += " with " + redactURLs(f.serverArgs)
+		}
+		if sp.schema != "" {
+			ours.desc += ", PostgreSQL schema " + sp.schema + " (dropped afterwards unless --keep)"
 		}
 		if f.ddDir == "" {
 			f.ddDir = dir
@@ -319,34 +336,77 @@ func splitMailboxes(s string) (string, string, error) {
 	return strings.ToUpper(a), strings.ToUpper(b), nil
 }
 
+// spawned is a mesh-server started by bench mesh --spawn.
+type spawned struct {
+	proc *meshbench.ServerProcess
+	dir  string
+	// pgURL and schema: the PostgreSQL schema made for this run, when the
+	// server args name --postgres without --postgres-schema.
+	pgURL, schema string
+}
+
 // spawnServer starts gpcm mesh-server on a loopback port in a new temp dir.
-func spawnServer(ctx context.Context, env *Env, f *benchFlags, from, to string) (*meshbench.ServerProcess, string, error) {
+// On PostgreSQL without a --postgres-schema of the caller's, each run gets
+// a schema of its own, so that it starts from an empty store as it does on
+// SQLite.
+func spawnServer(ctx context.Context, env *Env, f *benchFlags, from, to string) (spawned, error) {
 	bin := f.serverBin
 	if bin == "" {
 		exe, err := os.Executable()
 		if err != nil {
-			return nil, "", fmt.Errorf("bench mesh: --spawn: cannot find this program (give --server-bin): %w", err)
+			return spawned{}, fmt.Errorf("bench mesh: --spawn: cannot find this program (give --server-bin): %w", err)
 		}
 		bin = exe
 	}
 	dir, err := os.MkdirTemp("", "gpcm-bench-")
 	if err != nil {
-		return nil, "", fmt.Errorf("bench mesh: --spawn: %w", err)
+		return spawned{}, fmt.Errorf("bench mesh: --spawn: %w", err)
+	}
+	sp := spawned{dir: dir}
+	args := strings.Fields(f.serverArgs)
+	if u, ok := flagValue(args, "postgres"); ok && u != "" {
+		if _, given := flagValue(args, "postgres-schema"); !given {
+			var b [6]byte
+			_, _ = rand.Read(b[:])
+			sp.pgURL, sp.schema = u, "gpcm_bench_"+hex.EncodeToString(b[:])
+			args = append(args, "--postgres-schema", sp.schema)
+		}
 	}
 	boxes := []string{from}
 	if to != from {
 		boxes = append(boxes, to)
 	}
-	p, err := meshbench.StartServer(ctx, meshbench.ServerOptions{
+	sp.proc, err = meshbench.StartServer(ctx, meshbench.ServerOptions{
 		Command: bin, DataDir: dir, Mailboxes: boxes,
 		Password: firstNonEmpty(f.conn.password, "password"), SharedKey: firstNonEmpty(f.conn.sharedKey, "TestKey"),
-		Args: strings.Fields(f.serverArgs), Log: env.Stderr,
+		Args: args, Log: env.Stderr,
 	})
 	if err != nil {
 		os.RemoveAll(dir)
-		return nil, "", fmt.Errorf("bench mesh: --spawn: %w", err)
+		if sp.schema != "" {
+			_ = pgstore.DropSchema(context.WithoutCancel(ctx), sp.pgURL, sp.schema)
+		}
+		return spawned{}, fmt.Errorf("bench mesh: --spawn: %w", err)
 	}
-	return p, dir, nil
+	return sp, nil
+}
+
+// flagValue finds flag name ("--name V", "--name=V", or with one dash) in
+// args.
+func flagValue(args []string, name string) (string, bool) {
+	for i, a := range args {
+		a = strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-")
+		if a == name {
+			if i+1 < len(args) {
+				return args[i+1], true
+			}
+			return "", true
+		}
+		if v, ok := strings.CutPrefix(a, name+"="); ok {
+			return v, true
+		}
+	}
+	return "", false
 }
 
 type benchTarget struct {

@@ -3,11 +3,16 @@ package cli_test
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/gpcm/gpcm/meshtest"
+	"github.com/gpcm/gpcm/pgstore/pgstoretest"
 )
 
 func benchEnv(t *testing.T, srv *meshtest.Server) func(string) string {
@@ -137,5 +142,37 @@ func TestBenchMeshUsage(t *testing.T) {
 				t.Errorf("help lacks Examples:\n%s", out)
 			}
 		})
+	}
+}
+
+// TestBenchMeshSpawnPostgresSchema: a server spawned on PostgreSQL without
+// a --postgres-schema gets a schema of its own, so that every bench starts
+// from an empty store, and the schema is dropped afterwards.
+func TestBenchMeshSpawnPostgresSchema(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds gpcm and runs it as a subprocess")
+	}
+	pgURL := pgstoretest.URL(t)
+	bin := filepath.Join(t.TempDir(), "gpcm")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/gpcm/gpcm/cmd/gpcm").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	code, out, errs := runWith(t, func(string) string { return "" }, "", "bench", "mesh", "--spawn", "--server-bin", bin,
+		"--server-args", "--postgres "+pgURL, "--senders", "2", "--messages", "20", "--runs", "1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, errs, out)
+	}
+	m := regexp.MustCompile(`PostgreSQL schema (gpcm_bench_[0-9a-f]+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("output names no schema of its own:\n%s", out)
+	}
+	conn, err := pgx.Connect(t.Context(), pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	var n int
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM pg_namespace WHERE nspname = $1`, m[1]).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("schema %s after the bench: %d found (%v), want it dropped", m[1], n, err)
 	}
 }
