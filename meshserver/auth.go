@@ -125,18 +125,27 @@ func (s *Server) spend(r *http.Request, c *call) error {
 	return storeFailure{err}
 }
 
-// recorded notes the outcome of a TokenOpStore call made with c's pending
-// token: unless the store refused it or failed, the token is spent. It
-// returns true when the store refused the token, after spend decided in
-// its place (err is then spend's verdict).
-func (c *call) recorded(s *Server, r *http.Request, opErr error) (refused bool, err error) {
-	if errors.Is(opErr, ErrTokenRefused) {
-		return true, s.spend(r, c)
+// recording does a store call that records c's pending token with its
+// work (merged, a TokenOpStore method) when there is one, and plain
+// otherwise. The token is spent unless the store refused it or failed; if
+// it refused it, spend decides in its place and, when spend succeeds,
+// plain does the work the ordinary way.
+func recording[T any](s *Server, r *http.Request, c *call, merged func(PendingToken) (T, error), plain func() (T, error)) (T, error) {
+	if c.token == nil {
+		return plain()
 	}
-	if opErr == nil || errors.Is(opErr, ErrNotFound) || errors.Is(opErr, ErrRecipient) {
-		c.token = nil
+	v, err := merged(*c.token)
+	if !errors.Is(err, ErrTokenRefused) {
+		if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrRecipient) {
+			c.token = nil
+		}
+		return v, err
 	}
-	return false, nil
+	if err := s.spend(r, c); err != nil {
+		var zero T
+		return zero, err
+	}
+	return plain()
 }
 
 // authFailure refuses a request as unauthenticated (403) after the handler

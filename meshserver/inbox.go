@@ -97,9 +97,21 @@ func (s *Server) listInbox(w http.ResponseWriter, r *http.Request, c *call) erro
 	var ids []string
 	count := 0
 	if s.pager != nil {
-		if ids, count, err = s.listInboxRecording(r, c, p, c.version >= 2); err != nil {
+		type page struct {
+			ids []string
+			n   int
+		}
+		got, err := recording(s, r, c, func(t PendingToken) (page, error) {
+			ids, n, err := s.tokenOps.ListInboxIDsToken(r.Context(), t, p, c.version >= 2)
+			return page{ids, n}, err
+		}, func() (page, error) {
+			ids, n, err := s.pager.ListInboxIDs(r.Context(), p, c.version >= 2)
+			return page{ids, n}, err
+		})
+		if err != nil {
 			return err
 		}
+		ids, count = got.ids, got.n
 	} else {
 		msgs, err := s.store.ListInbox(r.Context(), p)
 		if err != nil {
@@ -261,7 +273,11 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, c *call) error
 	var rd *ChunkRead
 	var m Message
 	if s.chunks != nil {
-		got, err := s.readChunkRecording(r, c, id, n)
+		got, err := recording(s, r, c, func(t PendingToken) (ChunkRead, error) {
+			return s.tokenOps.ReadChunkToken(r.Context(), t, id, n)
+		}, func() (ChunkRead, error) {
+			return s.chunks.ReadChunk(r.Context(), id, n)
+		})
 		if errors.Is(err, ErrNotFound) {
 			return withID(errNoMessage, id)
 		}
@@ -397,66 +413,32 @@ func setMessageHeaders(h http.Header, m Message, n int) {
 	h["content-type"] = []string{ct}
 }
 
-// listInboxRecording is InboxPager.ListInboxIDs that records c's pending
-// token, if any, in the same step.
-func (s *Server) listInboxRecording(r *http.Request, c *call, p ListInboxParams, count bool) ([]string, int, error) {
-	if c.token == nil {
-		return s.pager.ListInboxIDs(r.Context(), p, count)
-	}
-	ids, n, err := s.tokenOps.ListInboxIDsToken(r.Context(), *c.token, p, count)
-	if refused, serr := c.recorded(s, r, err); serr != nil {
-		return nil, 0, serr
-	} else if refused {
-		return s.pager.ListInboxIDs(r.Context(), p, count)
-	}
-	return ids, n, err
-}
-
-// readChunkRecording is ChunkReader.ReadChunk that records c's pending
-// token, if any, in the same step.
-func (s *Server) readChunkRecording(r *http.Request, c *call, id string, n int) (ChunkRead, error) {
-	if c.token == nil {
-		return s.chunks.ReadChunk(r.Context(), id, n)
-	}
-	got, err := s.tokenOps.ReadChunkToken(r.Context(), *c.token, id, n)
-	if refused, serr := c.recorded(s, r, err); serr != nil {
-		return got, serr
-	} else if refused {
-		return s.chunks.ReadChunk(r.Context(), id, n)
-	}
-	return got, err
-}
-
 // acknowledge closes the transaction for a message (E6); a second ack of
 // the same message succeeds again.
 func (s *Server) acknowledge(w http.ResponseWriter, r *http.Request, c *call) error {
 	id := strings.ToUpper(r.PathValue("id"))
-	if c.token != nil {
-		m, moved, err := s.tokenOps.AcknowledgeToken(r.Context(), *c.token, UpdateStatusParams{ID: id,
-			To: StatusAcknowledged, Code: "00", Event: "ACK", Description: "Message acknowledged", At: s.now()})
-		refused, serr := c.recorded(s, r, err)
-		switch {
-		case serr != nil:
-			return serr
-		case refused:
-			// Recorded now: acknowledge the ordinary way below.
-		case errors.Is(err, ErrNotFound):
-			return withID(errNoMessage, id)
-		case err != nil:
-			return err
-		case m.Recipient != c.mailbox.ID:
-			return withID(errNotYours, id)
-		case moved:
-			return acknowledged(w, c, id)
-		default:
-			return s.acknowledgeAs(w, r, c, m)
-		}
+	type ack struct {
+		m     Message
+		moved bool
 	}
-	m, err := s.readable(r, c, id)
-	if err != nil {
+	got, err := recording(s, r, c, func(t PendingToken) (ack, error) {
+		m, moved, err := s.tokenOps.AcknowledgeToken(r.Context(), t, s.ackParams(id))
+		return ack{m, moved}, err
+	}, func() (ack, error) {
+		m, err := s.readable(r, c, id)
+		return ack{m: m}, err
+	})
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return withID(errNoMessage, id)
+	case err != nil:
 		return err
+	case got.m.Recipient != c.mailbox.ID:
+		return withID(errNotYours, id)
+	case got.moved:
+		return acknowledged(w, c, id)
 	}
-	return s.acknowledgeAs(w, r, c, m)
+	return s.acknowledgeAs(w, r, c, got.m)
 }
 
 // acknowledgeAs acknowledges message m, read as it is shown, unless it is
@@ -466,8 +448,7 @@ func (s *Server) acknowledgeAs(w http.ResponseWriter, r *http.Request, c *call, 
 	switch m.Status {
 	case StatusAcknowledged:
 	case StatusAccepted:
-		_, err := s.store.UpdateStatus(r.Context(), UpdateStatusParams{ID: id, From: []string{StatusAccepted},
-			To: StatusAcknowledged, Code: "00", Event: "ACK", Description: "Message acknowledged", At: s.now()})
+		_, err := s.store.UpdateStatus(r.Context(), s.ackParams(id))
 		if err != nil && !errors.Is(err, ErrConflict) {
 			return err
 		}
@@ -483,6 +464,12 @@ func (s *Server) acknowledgeAs(w http.ResponseWriter, r *http.Request, c *call, 
 		return withID(errGone, id)
 	}
 	return acknowledged(w, c, id)
+}
+
+// ackParams moves message id from accepted to acknowledged, now.
+func (s *Server) ackParams(id string) UpdateStatusParams {
+	return UpdateStatusParams{ID: id, From: []string{StatusAccepted}, To: StatusAcknowledged,
+		Code: "00", Event: "ACK", Description: "Message acknowledged", At: s.now()}
 }
 
 // acknowledged writes the answer to an acknowledgement.

@@ -289,21 +289,16 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	first := Chunk{MessageID: id, Number: 1, Size: size, BlobKey: key}
 	if inline != nil && checked {
-		var err error
-		if c.token != nil {
-			err = s.tokenOps.CreateMessageInlineCheckedToken(r.Context(), *c.token, m, first, inline)
-			if refused, serr := c.recorded(s, r, err); serr != nil {
-				return serr
-			} else if refused {
-				// Recorded now; the sender may have lost the workflow.
-				if !allowsWorkflow(c.mailbox, wf) {
-					return errSenderWorkflow
-				}
-				err = s.checked.CreateMessageInlineChecked(r.Context(), m, first, inline)
+		_, err := recording(s, r, c, func(t PendingToken) (struct{}, error) {
+			return struct{}{}, s.tokenOps.CreateMessageInlineCheckedToken(r.Context(), t, m, first, inline)
+		}, func() (struct{}, error) {
+			// After a refused token the caller is read afresh: it may
+			// have lost the workflow.
+			if !allowsWorkflow(c.mailbox, wf) {
+				return struct{}{}, errSenderWorkflow
 			}
-		} else {
-			err = s.checked.CreateMessageInlineChecked(r.Context(), m, first, inline)
-		}
+			return struct{}{}, s.checked.CreateMessageInlineChecked(r.Context(), m, first, inline)
+		})
 		if errors.Is(err, ErrRecipient) {
 			// The recipient changed since: decide as without the cache.
 			s.recipients.forget(to)

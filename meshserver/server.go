@@ -295,7 +295,8 @@ func (s *Server) openRoute(h handlerFunc) http.Handler {
 // mailboxRoute authenticates the caller (mTLS, NHSMESH token) for the
 // mailbox in the path before calling h. With deferToken the token may
 // still be pending when h runs (see authenticate): h records it with its
-// first store call, and whatever h writes first waits until it is.
+// first store call, and whatever is written first waits until it is
+// (tokenGate; without a pending token the gate lets everything through).
 func (s *Server) mailboxRoute(h handlerFunc, deferToken bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v, err := apiVersion(r.Header.Get("Accept"))
@@ -308,37 +309,23 @@ func (s *Server) mailboxRoute(h handlerFunc, deferToken bool) http.Handler {
 			s.refuse(w, r, v, err)
 			return
 		}
-		if c.token == nil {
-			if err := h(w, r, c); err != nil {
-				s.writeError(w, r, v, err)
-			}
-			return
-		}
 		g := &tokenGate{ResponseWriter: w, s: s, r: r, c: c}
 		err = h(g, r, c)
-		if g.refused {
-			return
-		}
-		if err == nil {
-			// A handler that wrote nothing gets net/http's empty 200,
-			// which must wait for the token too.
-			g.pass()
-			return
-		}
-		// An error answer, too, waits for the token: a replayed request
-		// gets the 403, not what the request would have got.
 		var af authFailure
 		var sf storeFailure
-		if !errors.As(err, &af) && !errors.As(err, &sf) {
-			if serr := s.spend(r, c); serr != nil {
-				err = serr
-			}
-		}
-		if errors.As(err, &af) || errors.As(err, &sf) {
+		switch {
+		case g.refused:
+		case errors.As(err, &af) || errors.As(err, &sf):
 			s.refuse(w, r, v, err)
-			return
+		case err != nil:
+			// Through the gate: a replayed request gets the 403, not what
+			// the request would have got.
+			s.writeError(g, r, v, err)
+		default:
+			// A handler that wrote nothing gets net/http's empty 200,
+			// which waits for the token too.
+			g.pass()
 		}
-		s.writeError(w, r, v, err)
 	})
 }
 

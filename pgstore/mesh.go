@@ -132,15 +132,24 @@ const messageCols = `id, message_type, sender, recipient, workflow_id, subject, 
 
 func scanMessage(sc pgx.Row) (meshserver.Message, error) {
 	var m meshserver.Message
+	targets, finish := messageTargets(&m)
+	err := sc.Scan(targets...)
+	finish()
+	return m, err
+}
+
+// messageTargets are the scan targets of messageCols for m; finish
+// converts the time columns once scanned.
+func messageTargets(m *meshserver.Message) (targets []any, finish func()) {
 	var created, statusAt time.Time
 	var expires, acked *time.Time
-	err := sc.Scan(&m.ID, &m.MessageType, &m.Sender, &m.Recipient, &m.WorkflowID, &m.Subject, &m.LocalID,
-		&m.PartnerID, &m.FileName, &m.Checksum, &m.ContentType, &m.ContentEncoding, &m.Encrypted, &m.Compressed,
-		&m.LinkedMsgID, &m.Status, &m.StatusCode, &m.StatusEvent, &m.StatusDescription, &m.TotalChunks, &m.Size,
-		&created, &statusAt, &expires, &acked)
-	m.CreatedAt, m.StatusAt = created.UTC(), statusAt.UTC()
-	m.ExpiresAt, m.AckedAt = fromTS(expires), fromTS(acked)
-	return m, err
+	return []any{&m.ID, &m.MessageType, &m.Sender, &m.Recipient, &m.WorkflowID, &m.Subject, &m.LocalID,
+			&m.PartnerID, &m.FileName, &m.Checksum, &m.ContentType, &m.ContentEncoding, &m.Encrypted, &m.Compressed,
+			&m.LinkedMsgID, &m.Status, &m.StatusCode, &m.StatusEvent, &m.StatusDescription, &m.TotalChunks, &m.Size,
+			&created, &statusAt, &expires, &acked}, func() {
+			m.CreatedAt, m.StatusAt = created.UTC(), statusAt.UTC()
+			m.ExpiresAt, m.AckedAt = fromTS(expires), fromTS(acked)
+		}
 }
 
 func collectMessages(rows pgx.Rows) ([]meshserver.Message, error) {
@@ -314,32 +323,39 @@ var _ meshserver.ChunkReader = (*MeshStore)(nil)
 // the blobs table, with one query.
 func (s *MeshStore) ReadChunk(ctx context.Context, messageID string, n int) (meshserver.ChunkRead, error) {
 	var out meshserver.ChunkRead
-	var size *int64
-	var key *string
-	var created, statusAt time.Time
-	var expires, acked *time.Time
-	m := &out.Message
-	err := s.db.pool.QueryRow(ctx, qReadChunk, messageID, n).Scan(&m.ID, &m.MessageType, &m.Sender, &m.Recipient, &m.WorkflowID,
-		&m.Subject, &m.LocalID, &m.PartnerID, &m.FileName, &m.Checksum, &m.ContentType, &m.ContentEncoding,
-		&m.Encrypted, &m.Compressed, &m.LinkedMsgID, &m.Status, &m.StatusCode, &m.StatusEvent,
-		&m.StatusDescription, &m.TotalChunks, &m.Size, &created, &statusAt, &expires, &acked,
-		&size, &key, &out.Inline, &out.Body)
+	cr := chunkReadTargets(&out, n)
+	err := s.db.pool.QueryRow(ctx, qReadChunk, messageID, n).Scan(cr.targets...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return out, fmt.Errorf("message %s: %w", messageID, meshserver.ErrNotFound)
 	}
 	if err != nil {
 		return out, fmt.Errorf("pgstore: read chunk %d of %s: %w", n, messageID, err)
 	}
-	m.CreatedAt, m.StatusAt = created.UTC(), statusAt.UTC()
-	m.ExpiresAt, m.AckedAt = fromTS(expires), fromTS(acked)
-	if key != nil && size != nil {
-		out.HasChunk = true
-		out.Chunk = meshserver.Chunk{MessageID: m.ID, Number: n, Size: *size, BlobKey: *key}
-	}
-	if out.Inline && out.Body == nil {
-		out.Body = []byte{}
-	}
+	cr.finish()
 	return out, nil
+}
+
+// chunkRead scans the columns of a chunk read (readChunkCols) into a
+// ChunkRead.
+type chunkRead struct {
+	targets []any
+	finish  func()
+}
+
+func chunkReadTargets(out *meshserver.ChunkRead, n int) chunkRead {
+	var size *int64
+	var key *string
+	targets, finishMessage := messageTargets(&out.Message)
+	return chunkRead{targets: append(targets, &size, &key, &out.Inline, &out.Body), finish: func() {
+		finishMessage()
+		if key != nil && size != nil {
+			out.HasChunk = true
+			out.Chunk = meshserver.Chunk{MessageID: out.Message.ID, Number: n, Size: *size, BlobKey: *key}
+		}
+		if out.Inline && out.Body == nil {
+			out.Body = []byte{}
+		}
+	}}
 }
 
 // qualifiedMessageCols is messageCols with each column prefixed "m.".
@@ -730,11 +746,17 @@ func (s *MeshStore) GetPatient(ctx context.Context, nhsNumber string) (meshserve
 
 // qReadChunk reads a message, one chunk's record and, when the chunk's
 // body is a blob in the database, the body: a download in one query.
-var qReadChunk = `SELECT ` + qualifiedMessageCols + `, c.size, c.blob_key, b.key IS NOT NULL, b.data
-	FROM mesh_messages m
-	LEFT JOIN mesh_chunks c ON c.message_id = m.id AND c.n = $2
-	LEFT JOIN blobs b ON b.key = c.blob_key
+var qReadChunk = `SELECT ` + qualifiedMessageCols + `, ` + chunkCols + `
+	FROM mesh_messages m ` + chunkJoins + `
 	WHERE m.id = $1`
+
+// chunkCols and chunkJoins add chunk $2 of message m and its body, when
+// it is in the blobs table, to a read of m.
+const (
+	chunkCols  = `c.size, c.blob_key, b.key IS NOT NULL, b.data`
+	chunkJoins = `LEFT JOIN mesh_chunks c ON c.message_id = m.id AND c.n = $2
+	LEFT JOIN blobs b ON b.key = c.blob_key`
+)
 
 // qUpdateStatus moves a message from one of the statuses $8 to $1.
 const qUpdateStatus = `UPDATE mesh_messages SET status = $1, status_code = $2, status_event = $3,
@@ -743,29 +765,34 @@ const qUpdateStatus = `UPDATE mesh_messages SET status = $1, status_code = $2, s
 
 // qCreateInlineChecked inserts a message whose recipient is active and
 // may receive its workflow, its first chunk and the chunk's body.
-const qCreateInlineChecked = `WITH ok AS (SELECT 1 FROM mesh_mailboxes WHERE id = $4 AND active
-		AND (cardinality(coalesce(workflows, '{}')) = 0 OR $5 = ANY(workflows))),
-	msg AS (INSERT INTO mesh_messages (` + messageCols + `) SELECT ` + messageVals + ` FROM ok RETURNING id),
-	` + qInlineChunkAndBlob
+const qCreateInlineChecked = `WITH ok AS (SELECT 1 FROM mesh_mailboxes WHERE ` + recipientTakesCond + `),
+	` + checkedMessageCTE + `, ` + inlineChunkCTE + `
+	` + inlineBlobInsert
 
 // qCreateInline inserts a message, its first chunk and the chunk's body.
 const qCreateInline = `WITH msg AS (INSERT INTO mesh_messages (` + messageCols + `) VALUES (` + messageVals + `) RETURNING id),
-	` + qInlineChunkAndBlob
+	` + inlineChunkCTE + `
+	` + inlineBlobInsert
 
-// qInlineChunkAndBlob ends both: the chunk of message msg and its body.
-const qInlineChunkAndBlob = `ch AS (INSERT INTO mesh_chunks (message_id, n, size, blob_key) SELECT id, $26, $27, $28 FROM msg RETURNING blob_key)
-	INSERT INTO blobs (key, data) SELECT blob_key, $29 FROM ch ON CONFLICT (key) DO UPDATE SET data = excluded.data`
+// The parts of the inline-create statements (arguments: inlineArgs):
+// recipient $4 is active and takes workflow $5; the message inserted only
+// if CTE "ok" has a row; its first chunk; the chunk's body.
+const (
+	recipientTakesCond = `id = $4 AND active AND (cardinality(coalesce(workflows, '{}')) = 0 OR $5 = ANY(workflows))`
+	checkedMessageCTE  = `msg AS (INSERT INTO mesh_messages (` + messageCols + `) SELECT ` + messageVals + ` FROM ok RETURNING id)`
+	inlineChunkCTE     = `ch AS (INSERT INTO mesh_chunks (message_id, n, size, blob_key) SELECT id, $26, $27, $28 FROM msg RETURNING blob_key)`
+	inlineBlobInsert   = `INSERT INTO blobs (key, data) SELECT blob_key, $29 FROM ch ON CONFLICT (key) DO UPDATE SET data = excluded.data`
+)
 
 // qCountInbox counts a mailbox's inbox.
 const qCountInbox = `SELECT count(*) FROM mesh_messages WHERE recipient = $1 AND ` + inboxCond
 
 // meshHotSQL lists the statements of the MESH server's requests (see
-// Options.PrepareMesh): authentication, a small send, a download, an
-// acknowledgement and an inbox page with its count.
+// Options.PrepareMesh): the four that record a request's token with its
+// work (a small send, an inbox page with its count, a download, an
+// acknowledgement; tokenops.go) and the token batch of the others.
 func meshHotSQL() []string {
-	inbox, _ := inboxSQL("id", meshserver.ListInboxParams{})
 	inboxToken, _ := inboxTokenSQL(meshserver.ListInboxParams{}, true)
 	return []string{`BEGIN`, `SET LOCAL synchronous_commit = off`, qUseTokens, `COMMIT`,
-		qCreateInlineChecked, qReadChunk, qUpdateStatus, inbox, qCountInbox,
 		qCreateInlineCheckedToken, qReadChunkToken, qAcknowledgeToken, inboxToken}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gpcm/gpcm/blob"
 	"github.com/gpcm/gpcm/meshserver"
@@ -69,29 +68,13 @@ var orZeroMessageCols = func() string {
 	return strings.Join(cols, ", ")
 }()
 
-// messageTargets are the scan targets of messageCols for m; finish
-// converts the time columns once scanned.
-func messageTargets(m *meshserver.Message) (targets []any, finish func()) {
-	var created, statusAt time.Time
-	var expires, acked *time.Time
-	return []any{&m.ID, &m.MessageType, &m.Sender, &m.Recipient, &m.WorkflowID, &m.Subject, &m.LocalID,
-			&m.PartnerID, &m.FileName, &m.Checksum, &m.ContentType, &m.ContentEncoding, &m.Encrypted, &m.Compressed,
-			&m.LinkedMsgID, &m.Status, &m.StatusCode, &m.StatusEvent, &m.StatusDescription, &m.TotalChunks, &m.Size,
-			&created, &statusAt, &expires, &acked}, func() {
-			m.CreatedAt, m.StatusAt = created.UTC(), statusAt.UTC()
-			m.ExpiresAt, m.AckedAt = fromTS(expires), fromTS(acked)
-		}
-}
-
 // qCreateInlineCheckedToken is qCreateInlineChecked after recording the
 // token ($30–$35); it returns whether it recorded the token and whether it
 // stored the message.
 var qCreateInlineCheckedToken = `WITH ` + tokenCTE(30) + `,
-	ok AS (SELECT 1 FROM mesh_mailboxes WHERE id = $4 AND active
-		AND (cardinality(coalesce(workflows, '{}')) = 0 OR $5 = ANY(workflows)) AND EXISTS (SELECT 1 FROM tok)),
-	msg AS (INSERT INTO mesh_messages (` + messageCols + `) SELECT ` + messageVals + ` FROM ok RETURNING id),
-	ch AS (INSERT INTO mesh_chunks (message_id, n, size, blob_key) SELECT id, $26, $27, $28 FROM msg RETURNING blob_key),
-	b AS (INSERT INTO blobs (key, data) SELECT blob_key, $29 FROM ch ON CONFLICT (key) DO UPDATE SET data = excluded.data RETURNING 1)
+	ok AS (SELECT 1 FROM mesh_mailboxes WHERE ` + recipientTakesCond + ` AND EXISTS (SELECT 1 FROM tok)),
+	` + checkedMessageCTE + `, ` + inlineChunkCTE + `,
+	b AS (` + inlineBlobInsert + ` RETURNING 1)
 	SELECT (SELECT count(*) FROM tok), (SELECT count(*) FROM b)`
 
 // CreateMessageInlineCheckedToken is CreateMessageInlineChecked after
@@ -120,23 +103,18 @@ func (s *MeshStore) CreateMessageInlineCheckedToken(ctx context.Context, tok mes
 // always returns one row: whether it recorded the token, whether the
 // message exists, then qReadChunk's columns.
 var qReadChunkToken = `WITH ` + tokenCTE(3) + `
-	SELECT (SELECT count(*) FROM tok), m.id IS NOT NULL, ` + orZeroMessageCols + `, c.size, c.blob_key, b.key IS NOT NULL, b.data
+	SELECT (SELECT count(*) FROM tok), m.id IS NOT NULL, ` + orZeroMessageCols + `, ` + chunkCols + `
 	FROM (SELECT 1) one
-	LEFT JOIN mesh_messages m ON m.id = $1
-	LEFT JOIN mesh_chunks c ON c.message_id = m.id AND c.n = $2
-	LEFT JOIN blobs b ON b.key = c.blob_key`
+	LEFT JOIN mesh_messages m ON m.id = $1 ` + chunkJoins
 
 // ReadChunkToken is ReadChunk after recording tok, in one statement.
 func (s *MeshStore) ReadChunkToken(ctx context.Context, tok meshserver.PendingToken, messageID string, n int) (meshserver.ChunkRead, error) {
 	var out meshserver.ChunkRead
 	var recorded int64
 	var found bool
-	var size *int64
-	var key *string
-	targets, finish := messageTargets(&out.Message)
-	dest := append(append([]any{&recorded, &found}, targets...), &size, &key, &out.Inline, &out.Body)
+	cr := chunkReadTargets(&out, n)
 	args := append([]any{messageID, n}, tokenArgs(tok)...)
-	if err := s.db.pool.QueryRow(ctx, qReadChunkToken, args...).Scan(dest...); err != nil {
+	if err := s.db.pool.QueryRow(ctx, qReadChunkToken, args...).Scan(append([]any{&recorded, &found}, cr.targets...)...); err != nil {
 		return meshserver.ChunkRead{}, fmt.Errorf("pgstore: read chunk %d of %s: %w", n, messageID, err)
 	}
 	switch {
@@ -145,14 +123,7 @@ func (s *MeshStore) ReadChunkToken(ctx context.Context, tok meshserver.PendingTo
 	case !found:
 		return meshserver.ChunkRead{}, fmt.Errorf("message %s: %w", messageID, meshserver.ErrNotFound)
 	}
-	finish()
-	if key != nil && size != nil {
-		out.HasChunk = true
-		out.Chunk = meshserver.Chunk{MessageID: out.Message.ID, Number: n, Size: *size, BlobKey: *key}
-	}
-	if out.Inline && out.Body == nil {
-		out.Body = []byte{}
-	}
+	cr.finish()
 	return out, nil
 }
 
