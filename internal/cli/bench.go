@@ -214,30 +214,22 @@ func runBenchMesh(ctx context.Context, env *Env, args []string) error {
 	var proc *meshbench.ServerProcess
 	ours := benchTarget{name: "ours", conn: f.conn, from: from, to: to}
 	if f.spawn {
-		sp, err := spawnServer(ctx, env, &f, from, to)
+		bin, err := serverBinary(f.serverBin)
 		if err != nil {
-			return err
+			return fmt.Errorf("bench mesh: --spawn: %w", err)
 		}
+		boxes := []string{from}
+		if to != from {
+			boxes = append(boxes, to)
+		}
+		sp, err := startMeshServer(ctx, env, bin, f.serverArgs, boxes,
+			firstNonEmpty(f.conn.password, "password"), firstNonEmpty(f.conn.sharedKey, "TestKey"))
+		if err != nil {
+			return fmt.Errorf("bench mesh: --spawn: %w", err)
+		}
+		defer sp.stop(ctx, env, f.keep)
 		p, dir := sp.proc, sp.dir
 		proc = p
-		defer func() {
-			_ = p.Stop(30 * time.Second)
-			if f.keep {
-				fmt.Fprintf(env.Stderr, "gpcm bench: server data kept in %s\n", dir)
-				if sp.schema != "" {
-					fmt.Fprintf(env.Stderr, "gpcm bench: PostgreSQL schema %s kept\n", sp.schema)
-				}
-				return
-			}
-			os.RemoveAll(dir)
-			if sp.schema != "" {
-				dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-				defer cancel()
-				if err := pgstore.DropSchema(dctx, sp.pgURL, sp.schema); err != nil {
-					fmt.Fprintf(env.Stderr, "gpcm bench: %v\n", err)
-				}
-			}
-		}()
 		ours.conn.url, ours.conn.ca = p.URL, p.CAFile
 		ours.conn.password, ours.conn.sharedKey = firstNonEmpty(f.conn.password, "password"), firstNonEmpty(f.conn.sharedKey, "TestKey")
 		ours.desc = "gpcm mesh-server started by bench (pid " + fmt.Sprint(p.PID) + ", data " + dir + ")"
@@ -336,34 +328,39 @@ func splitMailboxes(s string) (string, string, error) {
 	return strings.ToUpper(a), strings.ToUpper(b), nil
 }
 
-// spawned is a mesh-server started by bench mesh --spawn.
+// spawned is a gpcm mesh-server started by a bench.
 type spawned struct {
 	proc *meshbench.ServerProcess
 	dir  string
-	// pgURL and schema: the PostgreSQL schema made for this run, when the
-	// server args name --postgres without --postgres-schema.
+	// pgURL and schema: the PostgreSQL schema made for this server, when
+	// its args name --postgres without --postgres-schema.
 	pgURL, schema string
 }
 
-// spawnServer starts gpcm mesh-server on a loopback port in a new temp dir.
-// On PostgreSQL without a --postgres-schema of the caller's, each run gets
-// a schema of its own, so that it starts from an empty store as it does on
-// SQLite.
-func spawnServer(ctx context.Context, env *Env, f *benchFlags, from, to string) (spawned, error) {
-	bin := f.serverBin
-	if bin == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return spawned{}, fmt.Errorf("bench mesh: --spawn: cannot find this program (give --server-bin): %w", err)
-		}
-		bin = exe
+// serverBinary is the gpcm to start as the MESH server: bin, or else this
+// program.
+func serverBinary(bin string) (string, error) {
+	if bin != "" {
+		return bin, nil
 	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("cannot find this program (give --server-bin): %w", err)
+	}
+	return exe, nil
+}
+
+// startMeshServer starts gpcm mesh-server (bin, with serverArgs) on a
+// loopback port in a new temp dir, with the given mailboxes. On PostgreSQL
+// without a --postgres-schema of the caller's, it gets a schema of its own,
+// so that every bench starts from an empty store as it does on SQLite.
+func startMeshServer(ctx context.Context, env *Env, bin, serverArgs string, boxes []string, password, sharedKey string) (*spawned, error) {
 	dir, err := os.MkdirTemp("", "gpcm-bench-")
 	if err != nil {
-		return spawned{}, fmt.Errorf("bench mesh: --spawn: %w", err)
+		return nil, err
 	}
-	sp := spawned{dir: dir}
-	args := strings.Fields(f.serverArgs)
+	sp := &spawned{dir: dir}
+	args := strings.Fields(serverArgs)
 	if u, ok := flagValue(args, "postgres"); ok && u != "" {
 		if _, given := flagValue(args, "postgres-schema"); !given {
 			var b [6]byte
@@ -372,23 +369,40 @@ func spawnServer(ctx context.Context, env *Env, f *benchFlags, from, to string) 
 			args = append(args, "--postgres-schema", sp.schema)
 		}
 	}
-	boxes := []string{from}
-	if to != from {
-		boxes = append(boxes, to)
-	}
 	sp.proc, err = meshbench.StartServer(ctx, meshbench.ServerOptions{
-		Command: bin, DataDir: dir, Mailboxes: boxes,
-		Password: firstNonEmpty(f.conn.password, "password"), SharedKey: firstNonEmpty(f.conn.sharedKey, "TestKey"),
-		Args: args, Log: env.Stderr,
+		Command: bin, DataDir: dir, Mailboxes: boxes, Password: password, SharedKey: sharedKey, Args: args, Log: env.Stderr,
 	})
 	if err != nil {
-		os.RemoveAll(dir)
-		if sp.schema != "" {
-			_ = pgstore.DropSchema(context.WithoutCancel(ctx), sp.pgURL, sp.schema)
-		}
-		return spawned{}, fmt.Errorf("bench mesh: --spawn: %w", err)
+		sp.remove(ctx, env)
+		return nil, err
 	}
 	return sp, nil
+}
+
+// stop stops the server and removes its data directory and schema, or
+// with keep says where they are.
+func (sp *spawned) stop(ctx context.Context, env *Env, keep bool) {
+	_ = sp.proc.Stop(30 * time.Second)
+	if !keep {
+		sp.remove(ctx, env)
+		return
+	}
+	fmt.Fprintf(env.Stderr, "gpcm bench: server data kept in %s\n", sp.dir)
+	if sp.schema != "" {
+		fmt.Fprintf(env.Stderr, "gpcm bench: PostgreSQL schema %s kept\n", sp.schema)
+	}
+}
+
+func (sp *spawned) remove(ctx context.Context, env *Env) {
+	os.RemoveAll(sp.dir)
+	if sp.schema == "" {
+		return
+	}
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if err := pgstore.DropSchema(dctx, sp.pgURL, sp.schema); err != nil {
+		fmt.Fprintf(env.Stderr, "gpcm bench: %v\n", err)
+	}
 }
 
 // flagValue finds flag name ("--name V", "--name=V", or with one dash) in

@@ -9,7 +9,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
-	"strings"
 	"time"
 
 	"github.com/gpcm/gpcm/meshbench"
@@ -110,13 +109,9 @@ func runBenchReceiver(ctx context.Context, env *Env, args []string) error {
 	if err := st.check("bench receiver", hint); err != nil {
 		return err
 	}
-	bin := *serverBin
-	if bin == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return fmt.Errorf("bench receiver: cannot find this program (give --server-bin): %w", err)
-		}
-		bin = exe
+	bin, err := serverBinary(*serverBin)
+	if err != nil {
+		return fmt.Errorf("bench receiver: %w", err)
 	}
 	stop, err := startCPUProfile(*cpuProfile)
 	if err != nil {
@@ -155,18 +150,13 @@ func runBenchReceiver(ctx context.Context, env *Env, args []string) error {
 
 func benchReceiverOnce(ctx context.Context, env *Env, st *storageFlags, bin, serverArgs string, messages, workers, batch int) (benchReceiverRun, error) {
 	var row benchReceiverRun
-	serverDir, err := os.MkdirTemp("", "gpcm-bench-mesh-")
-	if err != nil {
-		return row, err
-	}
-	defer os.RemoveAll(serverDir)
 	const from, to = "X26ABC1", "X26ABC2"
-	p, err := meshbench.StartServer(ctx, meshbench.ServerOptions{Command: bin, DataDir: serverDir, Mailboxes: []string{from, to},
-		Password: "password", SharedKey: "TestKey", Args: strings.Fields(serverArgs), Log: env.Stderr})
+	sp, err := startMeshServer(ctx, env, bin, serverArgs, []string{from, to}, "password", "TestKey")
 	if err != nil {
 		return row, fmt.Errorf("start the MESH server: %w", err)
 	}
-	defer func() { _ = p.Stop(30 * time.Second) }()
+	defer sp.stop(ctx, env, false)
+	p := sp.proc
 	quiet := &Env{Getenv: env.Getenv, Stderr: io.Discard}
 	conn := meshConn{url: p.URL, ca: p.CAFile, password: "password", sharedKey: "TestKey", mailbox: from}
 	sender, err := conn.client(quiet)
