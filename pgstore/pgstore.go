@@ -32,9 +32,9 @@ type Options struct {
 	// for its queries, but 8 concurrent senders plus receivers outgrow
 	// pgxpool's own default of max(4, CPUs)).
 	MaxConns int32
-	// MinConns connections are opened at start, in the background, and
-	// kept open, so that the first requests of a long-running service do
-	// not wait for PostgreSQL to start backends. Default: the URL's
+	// MinConns connections are opened before Open returns and kept
+	// open, so that the first requests of a long-running service do not
+	// wait for PostgreSQL to start backends. Default: the URL's
 	// pool_min_conns if it has one, else none. At most MaxConns; -1 means
 	// MaxConns (a full pool from the start).
 	MinConns int32
@@ -151,7 +151,31 @@ func connect(ctx context.Context, cfg *pgxpool.Config) (*pgxpool.Pool, error) {
 		pool.Close()
 		return nil, fmt.Errorf("pgstore: connect to %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
 	}
+	if err := warm(ctx, pool, cfg.MinConns); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("pgstore: open %d connections to %s:%d (MinConns): %w", cfg.MinConns, cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+	}
 	return pool, nil
+}
+
+// warm holds n connections of pool at once, so that they are open (and
+// AfterConnect has run on each) when Open returns: pgxpool opens MinConns
+// only in the background, and a service that took its first requests
+// meanwhile made them wait for PostgreSQL to start backends.
+func warm(ctx context.Context, pool *pgxpool.Pool, n int32) error {
+	conns := make([]*pgxpool.Conn, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range conns {
+		wg.Go(func() { conns[i], errs[i] = pool.Acquire(ctx) })
+	}
+	wg.Wait()
+	for _, c := range conns {
+		if c != nil {
+			c.Release()
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Close stops the token batcher and closes the pool.

@@ -27,3 +27,12 @@ func TestPrepareMesh(t *testing.T) {
 		}
 	}
 }
+
+// Open returns with MinConns connections open, each prepared: a service's
+// first requests do not wait for PostgreSQL to start backends.
+func TestOpenWarmsMinConns(t *testing.T) {
+	db := pgstoretest.MustOpenMesh(t) // MinConns 2
+	if n := db.Pool().Stat().TotalConns(); n < 2 {
+		t.Fatalf("%d connections open when Open returned, want MinConns = 2", n)
+	}
+}
