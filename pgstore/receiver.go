@@ -142,12 +142,19 @@ func (s *ReceiverStore) getMsg(ctx context.Context, q querier, where string, arg
 	return m, nil
 }
 
+// qMarkMeshAcked locks the rows in id order, the order in which
+// CompleteMessages locks a claimed batch: locked in the order of the
+// mesh_id index instead, the two deadlocked when another worker or process
+// completed the same messages.
+const qMarkMeshAcked = `UPDATE receiver_messages SET mesh_acked = true WHERE id IN (
+	SELECT id FROM receiver_messages WHERE NOT mesh_acked AND mesh_id = ANY($1) ORDER BY id FOR UPDATE)`
+
 // MarkMeshAcked records MESH acknowledgements in one statement.
 func (s *ReceiverStore) MarkMeshAcked(ctx context.Context, meshIDs ...string) error {
 	if len(meshIDs) == 0 {
 		return nil
 	}
-	if _, err := s.db.pool.Exec(ctx, `UPDATE receiver_messages SET mesh_acked = true WHERE NOT mesh_acked AND mesh_id = ANY($1)`, meshIDs); err != nil {
+	if _, err := s.db.pool.Exec(ctx, qMarkMeshAcked, meshIDs); err != nil {
 		return fmt.Errorf("pgstore: mark %d messages acknowledged: %w", len(meshIDs), err)
 	}
 	return nil
