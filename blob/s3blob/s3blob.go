@@ -245,9 +245,15 @@ func (s *Store) PutSized(ctx context.Context, key string, r io.Reader, size int6
 	}
 	// The request carries exactly size bytes; a shorter body fails it,
 	// and a longer one is refused once stored.
-	info, err := s.c.PutObject(ctx, s.bucket, k, r, size,
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	body := &sizedBody{r: r, size: size, left: size, fail: cancel}
+	info, err := s.c.PutObject(ctx, s.bucket, k, body, size,
 		minio.PutObjectOptions{ContentType: "application/octet-stream", DisableMultipart: true})
 	if err != nil {
+		if body.err != nil {
+			err = body.err
+		}
 		return 0, fmt.Errorf("s3blob: put %q: %w", key, err)
 	}
 	if n, _ := r.Read(make([]byte, 1)); n > 0 || info.Size != size {
@@ -255,6 +261,39 @@ func (s *Store) PutSized(ctx context.Context, key string, r io.Reader, size int6
 		return 0, fmt.Errorf("s3blob: put %q: body longer than the %d bytes announced", key, size)
 	}
 	return info.Size, nil
+}
+
+// sizedBody is the body of a streaming PUT of a known size. When it cannot
+// give the bytes announced (its reader fails, as when a MESH client drops
+// mid-upload, or it is shorter or longer than announced) it cancels the
+// upload's context with the first such error: minio-go would otherwise
+// retry the request, which cannot read the body again, for about 4 s of
+// backoff before failing.
+type sizedBody struct {
+	r    io.Reader
+	size int64
+	left int64
+	fail context.CancelCauseFunc
+	err  error // why the body failed
+}
+
+func (b *sizedBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	switch {
+	case b.err != nil:
+	case b.left < 0:
+		// net/http reads past the announced length to refuse the request.
+		b.err = fmt.Errorf("body longer than the %d bytes announced", b.size)
+	case err == io.EOF && b.left > 0:
+		b.err = fmt.Errorf("body ended %d bytes short of its announced size", b.left)
+	case err != nil && err != io.EOF:
+		b.err = fmt.Errorf("read body: %w", err)
+	}
+	if b.err != nil {
+		b.fail(b.err)
+	}
+	return n, err
 }
 
 // Open streams the object from byte offset off with one ranged GET; a

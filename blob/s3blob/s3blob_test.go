@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/gpcm/gpcm/blob"
 	"github.com/gpcm/gpcm/blob/blobtest"
@@ -175,6 +176,8 @@ func TestParseURL(t *testing.T) {
 // TestPutSized stores bodies of announced length in one PUT (or as Put
 // does for small ones), and refuses a body of any other length, leaving
 // nothing stored.
+var errDropped = errors.New("client dropped the connection")
+
 func TestPutSized(t *testing.T) {
 	s, err := s3blob.OpenConfig(t.Context(), s3blobtest.Bucket(t))
 	if err != nil {
@@ -187,21 +190,30 @@ func TestPutSized(t *testing.T) {
 		body    []byte
 		size    int64
 		wantErr bool
+		drop    bool // the body fails after 2 MiB, as a dropped client's
 	}{
-		{"one PUT of 3 MiB", body, int64(len(body)), false},
-		{"small body", body[:100], 100, false},
-		{"shorter than announced", body[:2<<20], int64(len(body)), true},
-		{"longer than announced", body, 2 << 20, true},
-		{"small, shorter than announced", body[:10], 100, true},
+		{"one PUT of 3 MiB", body, int64(len(body)), false, false},
+		{"small body", body[:100], 100, false, false},
+		{"shorter than announced", body[:2<<20], int64(len(body)), true, false},
+		{"longer than announced", body, 2 << 20, true, false},
+		{"small, shorter than announced", body[:10], 100, true, false},
+		{"body fails mid-way", body, int64(len(body)), true, true},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			key := fmt.Sprintf("sized/%d", i)
 			// Hide bytes.Reader's other methods, as an HTTP body would.
-			n, err := s.PutSized(t.Context(), key, struct{ io.Reader }{bytes.NewReader(tt.body)}, tt.size)
+			var src io.Reader = struct{ io.Reader }{bytes.NewReader(tt.body)}
+			if tt.drop {
+				src = io.MultiReader(bytes.NewReader(tt.body[:2<<20]), iotest.ErrReader(errDropped))
+			}
+			n, err := s.PutSized(t.Context(), key, src, tt.size)
 			if tt.wantErr {
 				if err == nil {
 					t.Fatalf("PutSized: got %d, nil; want an error", n)
+				}
+				if tt.drop && !errors.Is(err, errDropped) {
+					t.Fatalf("PutSized: got %v, want the body's error", err)
 				}
 				if _, err := s.Size(t.Context(), key); !errors.Is(err, blob.ErrNotFound) {
 					t.Fatalf("after a refused body: got %v, want ErrNotFound", err)
