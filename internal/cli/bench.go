@@ -43,6 +43,12 @@ measured; or give --server-pid of a server you started. Only loopback
 servers are accepted. Every run stops by itself: after its messages are
 acknowledged, when nothing arrives for --idle, or after --max-duration.
 
+--disk-probe DIR overwrites 4 KiB of a file in DIR and syncs it every 10 ms
+while the runs go on, and prints how long those flushes took in each run:
+put DIR on the disk the server (or its database) writes to. On a shared
+machine it tells a latency tail caused by the disk (another tenant, a
+database checkpoint) from one caused by the server.
+
 ` + meshConnHelp + `
   (--mailboxes A,B replaces --mailbox: A sends, B receives.)
   --vs-* flags set the second server's connection; unset ones are taken
@@ -77,6 +83,7 @@ type benchFlags struct {
 	seed               uint64
 	rate               float64
 	allowLost          bool
+	diskProbe          string
 }
 
 func runBench(ctx context.Context, env *Env, args []string) error {
@@ -137,6 +144,7 @@ func runBenchMesh(ctx context.Context, env *Env, args []string) error {
 	fs.DurationVar(&f.maxDuration, "max-duration", 30*time.Minute, "stop everything after this long")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed of payloads and local IDs (default from the clock)")
 	fs.BoolVar(&f.json, "json", false, "print one JSON document instead of text")
+	fs.StringVar(&f.diskProbe, "disk-probe", "", "`directory` on the server's disk: time a 4 KiB write + sync there every 10 ms and print the flush latencies of each run")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write this process's CPU profile (the load driver's side) to `file` for go tool pprof")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
@@ -474,6 +482,14 @@ func benchLoads(ctx context.Context, env *Env, f *benchFlags, targets []*benchTa
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
+	var probe *meshbench.DiskProbe
+	if f.diskProbe != "" {
+		var err error
+		if probe, err = meshbench.StartDiskProbe(f.diskProbe, 10*time.Millisecond); err != nil {
+			return fmt.Errorf("--disk-probe: %w", err)
+		}
+		defer probe.Stop()
+	}
 	byTarget := map[string][]meshbench.Result{}
 	for run := 1; run <= f.runs; run++ {
 		for _, t := range targets {
@@ -487,6 +503,9 @@ func benchLoads(ctx context.Context, env *Env, f *benchFlags, targets []*benchTa
 			if pid != 0 && t.name == "ours" {
 				cpu0, err = meshbench.ProcessCPU(pid)
 				cpuKnown = err == nil
+			}
+			if probe != nil {
+				probe.Take() // start the run's window
 			}
 			res, err := meshbench.Run(ctx, meshbench.Load{
 				Senders: senders, Receiver: recv, Workers: f.workers, To: t.to, WorkflowID: f.workflow,
@@ -508,6 +527,12 @@ func benchLoads(ctx context.Context, env *Env, f *benchFlags, targets []*benchTa
 				row.ServerCPUSeconds = round(cpu.Seconds(), 2)
 				row.ServerCPUPerMsgMs = round(ms(cpu)/float64(res.Messages), 3)
 			}
+			var flush meshbench.Summary
+			var flushFailed int
+			if probe != nil {
+				flush, flushFailed = probe.Take()
+				row.DiskFlush = &benchDiskFlush{Count: flush.Count, Failed: flushFailed, P50ms: ms(flush.P50), P99ms: ms(flush.P99), Maxms: ms(flush.Max)}
+			}
 			rep.Runs = append(rep.Runs, row)
 			if !f.json {
 				fmt.Fprintf(env.Stdout, rowFmt, fmt.Sprint(run), t.name, fmt.Sprint(res.Messages), fmt.Sprintf("%.2f", res.Elapsed.Seconds()),
@@ -519,6 +544,10 @@ func benchLoads(ctx context.Context, env *Env, f *benchFlags, targets []*benchTa
 				}
 				if row.ServerCPUSeconds > 0 {
 					fmt.Fprintf(env.Stdout, "     %s: server CPU %.2f s, %.3f ms per message\n", t.name, row.ServerCPUSeconds, row.ServerCPUPerMsgMs)
+				}
+				if probe != nil {
+					fmt.Fprintf(env.Stdout, "     disk flush (4 KiB + sync every 10ms in %s): p50 %s, p99 %s, max %s over %d probes, %d failed\n",
+						f.diskProbe, fmtDur(flush.P50), fmtDur(flush.P99), fmtDur(flush.Max), flush.Count, flushFailed)
 				}
 				if res.Lost > 0 {
 					fmt.Fprintf(env.Stdout, "     %s: LOST %d messages: accepted with 202, never in the inbox within %v\n", t.name, res.Lost, f.idle)
@@ -677,6 +706,16 @@ type benchRunJSON struct {
 	Retried           int      `json:"retried"`
 	RetryErrs         []string `json:"retry_errors,omitempty"`
 	Error             string   `json:"error,omitempty"`
+	// DiskFlush is what --disk-probe measured during the run.
+	DiskFlush *benchDiskFlush `json:"disk_flush,omitempty"`
+}
+
+type benchDiskFlush struct {
+	Count  int     `json:"count"`
+	Failed int     `json:"failed"`
+	P50ms  float64 `json:"p50_ms"`
+	P99ms  float64 `json:"p99_ms"`
+	Maxms  float64 `json:"max_ms"`
 }
 
 type benchLargeJSON struct {

@@ -27,17 +27,23 @@ func benchEnv(t *testing.T, srv *meshtest.Server) func(string) string {
 
 func TestBenchMeshText(t *testing.T) {
 	srv := meshtest.NewServer(t, meshtest.Options{})
-	code, out, errs := runWith(t, benchEnv(t, srv), "", "bench", "mesh", "--senders", "3", "--messages", "40", "--size", "2KiB", "--runs", "2")
+	probeDir := t.TempDir()
+	code, out, errs := runWith(t, benchEnv(t, srv), "", "bench", "mesh", "--senders", "3", "--messages", "40", "--size", "2KiB", "--runs", "2",
+		"--disk-probe", probeDir)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	for _, want := range []string{"40 messages of 2048 B per run, 3 senders", "ours run2/run1 msgs/s:", "e2e p99"} {
+	for _, want := range []string{"40 messages of 2048 B per run, 3 senders", "ours run2/run1 msgs/s:", "e2e p99",
+		"disk flush (4 KiB + sync every 10ms in " + probeDir + "): p50 "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
 	if n := strings.Count(out, "  ours  "); n != 2 {
 		t.Errorf("got %d run rows, want 2:\n%s", n, out)
+	}
+	if left, _ := filepath.Glob(filepath.Join(probeDir, "*")); len(left) != 0 {
+		t.Errorf("--disk-probe left %v behind", left)
 	}
 }
 
