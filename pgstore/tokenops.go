@@ -34,6 +34,19 @@ func tokenCTE(n int) string {
 		ON CONFLICT DO NOTHING RETURNING 1)`
 }
 
+// recordedNoWait is the first column of the statements whose only write
+// is their token (a download, an inbox page): whether the token was
+// recorded. When it was, the statement's commit does not wait for the WAL
+// flush, as UseToken's never did. Should PostgreSQL crash within the WAL
+// writer's delay (200 ms by default, at most three times that), such a
+// token may be forgotten and the same signed request accepted once more:
+// it only reads what its caller was already given, and its header travels
+// only inside TLS. Sends and acknowledgements commit their token with
+// their work, waiting for the flush. Not waiting spares downloads and
+// listings a share of the WAL flushes, and the disk stalls that come
+// with them.
+const recordedNoWait = `(SELECT count(*) FROM tok WHERE set_config('synchronous_commit', 'off', true) = 'off')`
+
 func tokenArgs(t meshserver.PendingToken) []any {
 	var wf []string
 	if len(t.Mailbox.Workflows) > 0 {
@@ -80,12 +93,12 @@ var qCreateInlineCheckedToken = `WITH ` + tokenCTE(30) + `,
 // CreateMessageInlineCheckedToken is CreateMessageInlineChecked after
 // recording tok, in one statement.
 func (s *MeshStore) CreateMessageInlineCheckedToken(ctx context.Context, tok meshserver.PendingToken, m meshserver.Message, first meshserver.Chunk, body []byte) error {
-	args, err := inlineArgs(m, first, body)
+	q, args, err := createInlineTokenQuery(tok, m, first, body)
 	if err != nil {
 		return err
 	}
 	var recorded, stored int64
-	err = s.db.pool.QueryRow(ctx, qCreateInlineCheckedToken, append(args, tokenArgs(tok)...)...).Scan(&recorded, &stored)
+	err = s.db.pool.QueryRow(ctx, q, args...).Scan(&recorded, &stored)
 	switch {
 	case isUniqueViolation(err):
 		return fmt.Errorf("message %s: %w", m.ID, meshserver.ErrConflict)
@@ -99,11 +112,21 @@ func (s *MeshStore) CreateMessageInlineCheckedToken(ctx context.Context, tok mes
 	return nil
 }
 
+// createInlineTokenQuery is CreateMessageInlineCheckedToken's statement
+// and its arguments.
+func createInlineTokenQuery(tok meshserver.PendingToken, m meshserver.Message, first meshserver.Chunk, body []byte) (string, []any, error) {
+	args, err := inlineArgs(m, first, body)
+	if err != nil {
+		return "", nil, err
+	}
+	return qCreateInlineCheckedToken, append(args, tokenArgs(tok)...), nil
+}
+
 // qReadChunkToken is qReadChunk after recording the token ($3–$8); it
 // always returns one row: whether it recorded the token, whether the
 // message exists, then qReadChunk's columns.
 var qReadChunkToken = `WITH ` + tokenCTE(3) + `
-	SELECT (SELECT count(*) FROM tok), m.id IS NOT NULL, ` + orZeroMessageCols + `, ` + chunkCols + `
+	SELECT ` + recordedNoWait + `, m.id IS NOT NULL, ` + orZeroMessageCols + `, ` + chunkCols + `
 	FROM (SELECT 1) one
 	LEFT JOIN mesh_messages m ON m.id = $1 ` + chunkJoins
 
@@ -113,8 +136,8 @@ func (s *MeshStore) ReadChunkToken(ctx context.Context, tok meshserver.PendingTo
 	var recorded int64
 	var found bool
 	cr := chunkReadTargets(&out, n)
-	args := append([]any{messageID, n}, tokenArgs(tok)...)
-	if err := s.db.pool.QueryRow(ctx, qReadChunkToken, args...).Scan(append([]any{&recorded, &found}, cr.targets...)...); err != nil {
+	q, args := readChunkTokenQuery(tok, messageID, n)
+	if err := s.db.pool.QueryRow(ctx, q, args...).Scan(append([]any{&recorded, &found}, cr.targets...)...); err != nil {
 		return meshserver.ChunkRead{}, fmt.Errorf("pgstore: read chunk %d of %s: %w", n, messageID, err)
 	}
 	switch {
@@ -125,6 +148,11 @@ func (s *MeshStore) ReadChunkToken(ctx context.Context, tok meshserver.PendingTo
 	}
 	cr.finish()
 	return out, nil
+}
+
+// readChunkTokenQuery is ReadChunkToken's statement and its arguments.
+func readChunkTokenQuery(tok meshserver.PendingToken, messageID string, n int) (string, []any) {
+	return qReadChunkToken, append([]any{messageID, n}, tokenArgs(tok)...)
 }
 
 // qAcknowledgeToken records the token ($7–$12), reads message $5 as it was
@@ -147,9 +175,8 @@ func (s *MeshStore) AcknowledgeToken(ctx context.Context, tok meshserver.Pending
 	var found bool
 	targets, finish := messageTargets(&before)
 	dest := append([]any{&recorded, &moved, &found}, targets...)
-	args := append([]any{meshserver.StatusAcknowledged, p.Code, p.Event, p.Description, p.ID, tok.Mailbox.ID}, tokenArgs(tok)...)
-	args = append(args, p.At.UTC())
-	if err := s.db.pool.QueryRow(ctx, qAcknowledgeToken, args...).Scan(dest...); err != nil {
+	q, args := acknowledgeTokenQuery(tok, p)
+	if err := s.db.pool.QueryRow(ctx, q, args...).Scan(dest...); err != nil {
 		return meshserver.Message{}, false, fmt.Errorf("pgstore: acknowledge %s: %w", p.ID, err)
 	}
 	switch {
@@ -160,6 +187,12 @@ func (s *MeshStore) AcknowledgeToken(ctx context.Context, tok meshserver.Pending
 	}
 	finish()
 	return before, moved == 1, nil
+}
+
+// acknowledgeTokenQuery is AcknowledgeToken's statement and its arguments.
+func acknowledgeTokenQuery(tok meshserver.PendingToken, p meshserver.UpdateStatusParams) (string, []any) {
+	args := append([]any{meshserver.StatusAcknowledged, p.Code, p.Event, p.Description, p.ID, tok.Mailbox.ID}, tokenArgs(tok)...)
+	return qAcknowledgeToken, append(args, p.At.UTC())
 }
 
 // inlineArgs are the arguments $1–$29 of the inline-create statements.
@@ -175,17 +208,23 @@ func inlineArgs(m meshserver.Message, first meshserver.Chunk, body []byte) ([]an
 
 // ListInboxIDsToken is ListInboxIDs after recording tok, in one statement.
 func (s *MeshStore) ListInboxIDsToken(ctx context.Context, tok meshserver.PendingToken, p meshserver.ListInboxParams, count bool) ([]string, int, error) {
-	q, args := inboxTokenSQL(p, count)
+	q, args := listInboxTokenQuery(tok, p, count)
 	var recorded int64
 	var ids []string
 	var total int
-	if err := s.db.pool.QueryRow(ctx, q, append(args, tokenArgs(tok)...)...).Scan(&recorded, &ids, &total); err != nil {
+	if err := s.db.pool.QueryRow(ctx, q, args...).Scan(&recorded, &ids, &total); err != nil {
 		return nil, 0, fmt.Errorf("pgstore: list inbox: %w", err)
 	}
 	if recorded == 0 {
 		return nil, 0, tokenRefused(tok)
 	}
 	return ids, total, nil
+}
+
+// listInboxTokenQuery is ListInboxIDsToken's statement and its arguments.
+func listInboxTokenQuery(tok meshserver.PendingToken, p meshserver.ListInboxParams, count bool) (string, []any) {
+	q, args := inboxTokenSQL(p, count)
+	return q, append(args, tokenArgs(tok)...)
 }
 
 // inboxTokenSQL is the statement of ListInboxIDsToken and its arguments
@@ -198,5 +237,5 @@ func inboxTokenSQL(p meshserver.ListInboxParams, count bool) (string, []any) {
 		countSQL = "(" + qCountInbox + ")" // its $1 is the mailbox, as in list
 	}
 	return `WITH ` + tokenCTE(len(args)+1) + `
-		SELECT (SELECT count(*) FROM tok), ARRAY(` + list + `), ` + countSQL, args
+		SELECT ` + recordedNoWait + `, ARRAY(` + list + `), ` + countSQL, args
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gpcm/gpcm/meshserver"
+	"github.com/gpcm/gpcm/pgstore"
 	"github.com/gpcm/gpcm/pgstore/pgstoretest"
 )
 
@@ -209,5 +210,93 @@ func list(mailbox string, want []string, count bool) func(tokenOps, meshserver.P
 			return fmt.Errorf("inbox of %s: got %v (count %d), want %v (count %d)", mailbox, ids, n, want, wantN)
 		}
 		return err
+	}
+}
+
+// A request whose only write is its token (a download, an inbox page)
+// commits without waiting for the WAL flush; a send and an acknowledgement
+// wait, their token with them. Each statement runs in a transaction of the
+// test's own, where the setting it leaves for its commit can be read.
+func TestTokenOpsCommitWait(t *testing.T) {
+	db := pgstoretest.MustOpen(t)
+	st := db.Mesh()
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	snd := meshserver.Mailbox{ID: "X26SND1", Password: "pw", ODSCode: "X26", Active: true}
+	rcv := meshserver.Mailbox{ID: "X26RCV1", Password: "pw", ODSCode: "X26", Active: true}
+	for _, mb := range []meshserver.Mailbox{snd, rcv} {
+		if err := st.PutMailbox(ctx, mb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nonce := 0
+	pending := func(mb meshserver.Mailbox) meshserver.PendingToken {
+		nonce++
+		return meshserver.PendingToken{Mailbox: mb,
+			UseNonceParams: meshserver.UseNonceParams{Mailbox: mb.ID, Nonce: fmt.Sprint("w", nonce), Count: "0", At: now}}
+	}
+	const id = "20260101000000000000_WAITAA"
+	m := meshserver.Message{ID: id, MessageType: meshserver.TypeData, Sender: snd.ID, Recipient: rcv.ID, WorkflowID: "WF",
+		Status: meshserver.StatusAccepted, TotalChunks: 1, Size: 5, CreatedAt: now, StatusAt: now, ExpiresAt: now.Add(time.Hour)}
+	c := meshserver.Chunk{MessageID: id, Number: 1, Size: 5, BlobKey: "mesh/t/" + id}
+	tests := []struct {
+		name  string
+		query func() (string, []any, error)
+		want  string // synchronous_commit at the end of the statement
+	}{
+		{"small send waits", func() (string, []any, error) {
+			return pgstore.CreateInlineTokenQuery(pending(snd), m, c, []byte("hello"))
+		}, "on"},
+		{"download does not wait", func() (string, []any, error) {
+			q, args := pgstore.ReadChunkTokenQuery(pending(rcv), id, 1)
+			return q, args, nil
+		}, "off"},
+		{"inbox page does not wait", func() (string, []any, error) {
+			q, args := pgstore.ListInboxTokenQuery(pending(rcv), meshserver.ListInboxParams{Mailbox: rcv.ID, Limit: 10}, true)
+			return q, args, nil
+		}, "off"},
+		{"acknowledgement waits", func() (string, []any, error) {
+			q, args := pgstore.AcknowledgeTokenQuery(pending(rcv), meshserver.UpdateStatusParams{ID: id, Code: "00", Event: "ACK", At: now})
+			return q, args, nil
+		}, "on"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q, args, err := tt.query()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tx, err := db.Pool().Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback(context.WithoutCancel(ctx))
+			rows, err := tx.Query(ctx, q, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var recorded int64
+			for rows.Next() {
+				if err := rows.Scan(append([]any{&recorded}, make([]any, len(rows.FieldDescriptions())-1)...)...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if rows.Close(); rows.Err() != nil {
+				t.Fatal(rows.Err())
+			}
+			if recorded != 1 {
+				t.Fatalf("token recorded %d times, want once", recorded)
+			}
+			var got string
+			if err := tx.QueryRow(ctx, `SHOW synchronous_commit`).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Fatalf("synchronous_commit = %s for the commit, want %s", got, tt.want)
+			}
+			if err := tx.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
