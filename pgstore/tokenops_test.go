@@ -25,17 +25,8 @@ func TestTokenOps(t *testing.T) {
 	snd := meshserver.Mailbox{ID: "X26SND1", Password: "pw", ODSCode: "X26", Active: true, Workflows: []string{"WF"}}
 	rcv := meshserver.Mailbox{ID: "X26RCV1", Password: "pw", ODSCode: "X26", Active: true}
 	off := meshserver.Mailbox{ID: "X26OFF1", Password: "pw", ODSCode: "X26", Active: false}
-	for _, mb := range []meshserver.Mailbox{snd, rcv, off} {
-		if err := a.PutMailbox(ctx, mb); err != nil {
-			t.Fatal(err)
-		}
-	}
-	nonce := 0
-	pending := func(mb meshserver.Mailbox) meshserver.PendingToken {
-		nonce++
-		return meshserver.PendingToken{Mailbox: mb,
-			UseNonceParams: meshserver.UseNonceParams{Mailbox: mb.ID, Nonce: fmt.Sprint("n", nonce), Count: "0", At: now}}
-	}
+	putMailboxes(t, a, snd, rcv, off)
+	pending := tokens(now)
 	msg := func(id string) (meshserver.Message, meshserver.Chunk) {
 		m := meshserver.Message{ID: id, MessageType: meshserver.TypeData, Sender: snd.ID, Recipient: rcv.ID, WorkflowID: "WF",
 			Status: meshserver.StatusAccepted, TotalChunks: 1, Size: 5, CreatedAt: now, StatusAt: now, ExpiresAt: now.Add(time.Hour)}
@@ -163,6 +154,27 @@ type tokenOps interface {
 	PutMailbox(ctx context.Context, mb meshserver.Mailbox) error
 }
 
+// putMailboxes stores mbs in st.
+func putMailboxes(t *testing.T, st tokenOps, mbs ...meshserver.Mailbox) {
+	t.Helper()
+	for _, mb := range mbs {
+		if err := st.PutMailbox(t.Context(), mb); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// tokens returns a source of pending tokens at now, each with a nonce of
+// its own.
+func tokens(now time.Time) func(meshserver.Mailbox) meshserver.PendingToken {
+	nonce := 0
+	return func(mb meshserver.Mailbox) meshserver.PendingToken {
+		nonce++
+		return meshserver.PendingToken{Mailbox: mb,
+			UseNonceParams: meshserver.UseNonceParams{Mailbox: mb.ID, Nonce: fmt.Sprint("n", nonce), Count: "0", At: now}}
+	}
+}
+
 func tokenFor(p meshserver.PendingToken, mb meshserver.Mailbox) meshserver.PendingToken {
 	p.Mailbox, p.UseNonceParams.Mailbox = mb, mb.ID
 	return p
@@ -224,17 +236,8 @@ func TestTokenOpsCommitWait(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	snd := meshserver.Mailbox{ID: "X26SND1", Password: "pw", ODSCode: "X26", Active: true}
 	rcv := meshserver.Mailbox{ID: "X26RCV1", Password: "pw", ODSCode: "X26", Active: true}
-	for _, mb := range []meshserver.Mailbox{snd, rcv} {
-		if err := st.PutMailbox(ctx, mb); err != nil {
-			t.Fatal(err)
-		}
-	}
-	nonce := 0
-	pending := func(mb meshserver.Mailbox) meshserver.PendingToken {
-		nonce++
-		return meshserver.PendingToken{Mailbox: mb,
-			UseNonceParams: meshserver.UseNonceParams{Mailbox: mb.ID, Nonce: fmt.Sprint("w", nonce), Count: "0", At: now}}
-	}
+	putMailboxes(t, st, snd, rcv)
+	pending := tokens(now)
 	const id = "20260101000000000000_WAITAA"
 	m := meshserver.Message{ID: id, MessageType: meshserver.TypeData, Sender: snd.ID, Recipient: rcv.ID, WorkflowID: "WF",
 		Status: meshserver.StatusAccepted, TotalChunks: 1, Size: 5, CreatedAt: now, StatusAt: now, ExpiresAt: now.Add(time.Hour)}
