@@ -274,6 +274,11 @@ func TestTokenOpsCommitWait(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer tx.Rollback(context.WithoutCancel(ctx))
+			// As on a server with the default (the test server may run
+			// without waiting at all).
+			if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = on`); err != nil {
+				t.Fatal(err)
+			}
 			rows, err := tx.Query(ctx, q, args...)
 			if err != nil {
 				t.Fatal(err)
