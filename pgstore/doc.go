@@ -31,6 +31,13 @@
 // single-use because (mailbox, nonce, count) is the primary key of
 // mesh_nonces. Nothing that matters lives in a process's memory.
 //
+// Durability: a request that changes a message (a send, an upload, an
+// acknowledgement) commits its token with its work and waits for the WAL
+// flush before the server answers. A request whose only write is its token
+// (a download, an inbox page, UseToken's batches) does not wait: after a
+// PostgreSQL crash the tokens of the last few hundred milliseconds of such
+// requests may be forgotten.
+//
 // DB.Blobs returns a blob.Store on the same database (table blobs, bytea)
 // for small payloads, used behind a tier.Store in front of S3: a small
 // chunk then costs one INSERT instead of an S3 PUT.
