@@ -34,9 +34,10 @@
 // Durability: a request that changes a message (a send, an upload, an
 // acknowledgement) commits its token with its work and waits for the WAL
 // flush before the server answers. A request whose only write is its token
-// (a download, an inbox page, UseToken's batches) does not wait: after a
-// PostgreSQL crash the tokens of the last few hundred milliseconds of such
-// requests may be forgotten.
+// (a download, an inbox page) does not wait, nor do UseToken's batches
+// (whatever a request writes after them waits, and flushes them too): after
+// a PostgreSQL crash the tokens of the last few hundred milliseconds of
+// requests that wrote nothing else may be forgotten.
 //
 // DB.Blobs returns a blob.Store on the same database (table blobs, bytea)
 // for small payloads, used behind a tier.Store in front of S3: a small
