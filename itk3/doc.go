@@ -9,6 +9,12 @@
 // MessageHeader.response.code / OperationOutcome severity and issue type that
 // ITK3 maps it to.
 //
+// CheckHandling checks the handling specification of a received message
+// against what its payload specification asks (HandlingRules) and gives
+// each breach the ITK3 code a receiver answers it with (10001, 10002,
+// 10003, 10004, 10007, 10010), so every capability answers handling faults
+// alike.
+//
 // A response always points at the original MessageHeader.id (never the Bundle
 // id); when that cannot be read it carries UnreadableIdentifier.
 package itk3
