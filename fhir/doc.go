@@ -40,7 +40,8 @@
 //
 // # Codecs
 //
-// [DecodeXML] and [DecodeJSON] stream: each goes through a small tokenizer
+// [Decode] tells XML from JSON by the first significant byte and calls the
+// right one. [DecodeXML] and [DecodeJSON] stream: each goes through a small tokenizer
 // of our own (not encoding/xml or encoding/json, whose buffers grow with
 // whitespace runs and whose XML decoder has no depth bound on Token) that
 // reads through a byte limit, and the decoder fills the model
