@@ -406,6 +406,6 @@ func (c *checker) checkAddress(to string) {
 		diffs = append(diffs, "surname")
 	}
 	if len(diffs) > 0 {
-		c.fail("UR-B05", pt.path, "the Patient's %s differ from the GPPROVIDER_ address the message was sent to", strings.Join(diffs, ", "))
+		c.fail("UR-B05", pt.path, "the Patient's details (%s) differ from the GPPROVIDER_ address the message was sent to", strings.Join(diffs, ", "))
 	}
 }

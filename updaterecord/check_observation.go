@@ -44,6 +44,9 @@ func (c *checker) checkObservation(e *entry, o *fhir.Observation) {
 		}
 	}
 	for i, cp := range o.Component {
+		if cp == nil {
+			continue
+		}
 		if q, ok := cp.Value.(*fhir.Quantity); ok {
 			c.checkQuantity(fmt.Sprintf("%s.component[%d].valueQuantity", e.path, i), q, "")
 		}
@@ -117,6 +120,9 @@ func (c *checker) checkBloodPressure(e *entry, o *fhir.Observation) {
 	}
 	var comp [2]string
 	for i, cp := range o.Component {
+		if cp == nil {
+			return
+		}
 		q, ok := cp.Value.(*fhir.Quantity)
 		if !ok || q.Code.String() != "mm[Hg]" {
 			return

@@ -233,6 +233,9 @@ func (c *checker) checkComposition() {
 	}
 	c.checkSections(e, cp)
 	for i, rt := range cp.RelatesTo {
+		if rt == nil {
+			continue
+		}
 		p := fmt.Sprintf("%s.relatesTo[%d]", e.path, i)
 		if rt.Code.String() != "replaces" {
 			c.fail("UR-E02", p+".code", "relatesTo.code must be replaces")

@@ -141,6 +141,9 @@ func (c *checker) checkEncounter(e *entry, en *fhir.Encounter) {
 		c.fail(RuleProfile, e.path+".participant", "the Encounter needs a participant: the pharmacist")
 	}
 	for i, pt := range en.Participant {
+		if pt == nil {
+			continue
+		}
 		f := fmt.Sprintf("participant[%d]", i)
 		c.refTo(RuleProfile, e, f+".individual", pt.Individual, "Practitioner", "RelatedPerson")
 		for j, ty := range pt.Type {
@@ -244,6 +247,9 @@ func (c *checker) checkDispense(e *entry, d *fhir.MedicationDispense) {
 // checkTags: meta.tag headings come from RecordStandardHeadings (UR-D09).
 func (c *checker) checkTags(e *entry) {
 	for i, t := range tags(e.res) {
+		if t == nil {
+			continue
+		}
 		p := fmt.Sprintf("%s.meta.tag[%d]", e.path, i)
 		sys, code := t.System.String(), t.Code.String()
 		switch sys {
@@ -290,6 +296,9 @@ func (c *checker) checkIdentifierSystems(e *entry) {
 		ids = r.Identifier
 	}
 	for i, id := range ids {
+		if id == nil {
+			continue
+		}
 		s := id.System.String()
 		last := s[strings.LastIndex(s, "/")+1:]
 		if t, ok := resourceWords[last]; ok && t != e.typ {

@@ -176,6 +176,9 @@ func tags(r fhir.Resource) []*fhir.Coding {
 // with (either host of the code system).
 func heading(r fhir.Resource) string {
 	for _, t := range tags(r) {
+		if t == nil {
+			continue
+		}
 		if s := t.System.String(); s == HeadingSystem || s == headingSystemUKCore {
 			return t.Code.String()
 		}
@@ -270,6 +273,9 @@ func (c *checker) flag(key string) *bool {
 			continue
 		}
 		for _, k := range x.Extension {
+			if k == nil {
+				continue
+			}
 			if b, ok := k.Value.(*fhir.Boolean); ok && k.URL == key && (b.Value == "true" || b.Value == "false") {
 				v := b.Bool()
 				return &v

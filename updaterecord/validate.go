@@ -174,7 +174,10 @@ func (c *checker) report(format string) Report {
 		}
 		rep.Version = c.version()
 		for _, rt := range cp.RelatesTo {
-			if id, ok := rt.Target.(*fhir.Identifier); ok && rep.Replaces == "" {
+			if rt == nil {
+				continue
+			}
+			if id, ok := rt.Target.(*fhir.Identifier); ok && id != nil && rep.Replaces == "" {
 				rep.Replaces = id.Value.String()
 			}
 		}
