@@ -58,3 +58,19 @@ const (
 	confidentialitySystem  = "http://hl7.org/fhir/v3/Confidentiality"
 	uuidIdentSystem        = "https://tools.ietf.org/html/rfc4122"
 )
+
+// Recognise reports whether a message belongs to Update Record: by its MESH
+// workflow when that is known (GPCONNECT_UPDATE_RECORD for messages,
+// GPCONNECT_UPDATE_RECORD_ACK for the responses to them), otherwise by
+// MessageHeader.event ITK014M. An ITK014M that travels on another workflow
+// stays with that workflow's capability (Send Document 2.0.1's example
+// carried ITK014M by mistake, digest §9).
+func Recognise(workflowID, event string) bool {
+	switch workflowID {
+	case Workflow, WorkflowAck:
+		return true
+	case "":
+		return event == Event
+	}
+	return false
+}

@@ -126,15 +126,11 @@ func runSendDocBuild(ctx context.Context, env *Env, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("gpcm senddoc build --help", "senddoc build: unexpected argument %q", fs.Arg(0))
 	}
-	var r io.Reader = env.Stdin
-	if *inPath != "-" {
-		f, err := os.Open(*inPath)
-		if err != nil {
-			return fmt.Errorf("senddoc build: %w", err)
-		}
-		defer f.Close()
-		r = f
+	r, done, err := openIn(env, *inPath)
+	if err != nil {
+		return fmt.Errorf("senddoc build: %w", err)
 	}
+	defer done()
 	in, err := senddoc.ReadInput(r)
 	if err != nil {
 		return fmt.Errorf("senddoc build: %s: %w", *inPath, err)
@@ -165,7 +161,7 @@ func runSendDocBuild(ctx context.Context, env *Env, args []string) error {
 	if err != nil || !rep.Conformant() {
 		return fmt.Errorf("senddoc build: the built message does not validate (a bug in gpcm): %v %v", err, rep.Findings)
 	}
-	if err := writeOut(env, *outPath, buf.Bytes()); err != nil {
+	if err := writeOut(env, "senddoc build", *outPath, buf.Bytes()); err != nil {
 		return err
 	}
 	if *ctlPath != "" {
@@ -173,7 +169,7 @@ func runSendDocBuild(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("senddoc build: %w", err)
 		}
-		if err := writeOut(env, *ctlPath, ctl); err != nil {
+		if err := writeOut(env, "senddoc build", *ctlPath, ctl); err != nil {
 			return err
 		}
 	}
@@ -182,18 +178,32 @@ func runSendDocBuild(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-func writeOut(env *Env, path string, data []byte) error {
+// writeOut writes data to path through a temporary file and a rename, or
+// to standard output for "-"; errors start with cmd.
+func writeOut(env *Env, cmd, path string, data []byte) error {
 	if path == "-" {
 		_, err := env.Stdout.Write(data)
 		return err
 	}
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("senddoc build: %w", err)
+		return fmt.Errorf("%s: %w", cmd, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("senddoc build: %w", err)
+		return fmt.Errorf("%s: %w", cmd, err)
 	}
 	return nil
+}
+
+// openIn opens an input file, or standard input for "-".
+func openIn(env *Env, path string) (io.Reader, func(), error) {
+	if path == "-" {
+		return env.Stdin, func() {}, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, func() { f.Close() }, nil
 }

@@ -11,17 +11,29 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gpcm/gpcm/fhir"
+	"github.com/gpcm/gpcm/itk3"
 	"github.com/gpcm/gpcm/senddoc"
+	"github.com/gpcm/gpcm/updaterecord"
 )
 
 const validateHelp = `
 Usage: gpcm validate [--format text|json] [flags] FILE... | -
 
-Check ITK3 / GP Connect Send Document messages (FHIR STU3 XML or JSON) and
-name the requirement each finding breaks: a GPCM-SD-… ID of the release 1.5.2
-catalogues (or FHIR-STU3, FHIR-BDL, ITK3-*, MESH-ADDRESS for rules outside
-them), its severity, the FHIR path, a plain-English message and the ITK3
-response code a receiving system would answer with.
+Check ITK3 messages (FHIR STU3 XML or JSON) and name the requirement each
+finding breaks, its severity, the FHIR path, a plain-English message and the
+ITK3 response code a receiving system would answer with:
+
+  GP Connect Send Document (ITK007C): a GPCM-SD-… ID of the release 1.5.2
+    catalogues (or FHIR-STU3, FHIR-BDL, ITK3-*, MESH-ADDRESS for rules
+    outside them);
+  GP Connect Update Record (ITK014M, or MESH workflow GPCONNECT_UPDATE_RECORD;
+    responses on GPCONNECT_UPDATE_RECORD_ACK): a UR-… label of the Update
+    Record digest (or GPC-PROFILE, GPC-BP-TRIPLET, ID-FORM and the rules
+    above). Update Record messages are reported as kind update-record.
+
+The MESH workflow (--mesh-workflow or the .ctl's WorkflowId) decides which
+capability a message is checked against; without one, the event does.
 
 Each argument is one of:
   FILE         a message in FHIR XML or JSON (sniffed from the first byte)
@@ -38,24 +50,46 @@ error findings, 2 an input could not be read as a FHIR message (or bad usage).
 
 Examples:
   gpcm validate testdata/examples/consultation_report.xml
+  gpcm validate --allow-test-nhs-numbers testdata/update-record/messages/
   gpcm validate --format json message.xml | jq '.[0].report.findings'
   gpcm validate --mesh-workflow GPFED_CONSULT_REPORT --mesh-to GPPROVIDER_9434765919_19550109_Smith message.xml
   gpcm validate OUT/20261124-0001.ctl
   gpcm validate IN/
   gpcm senddoc build --in report.json --out - | gpcm validate -
+  gpcm update-record example | gpcm update-record build --in - --out - | gpcm validate -
 `
 
-// validateResult is one input's outcome in --format json.
+// validateResult is one input's outcome in --format json. Report is a
+// *senddoc.Report or an *updaterecord.Report (kind update-record or
+// itk3-response); both carry kind, findings and responseCode.
 type validateResult struct {
-	File   string          `json:"file"`
-	Error  string          `json:"error,omitempty"`
-	Report *senddoc.Report `json:"report,omitempty"`
+	File   string `json:"file"`
+	Error  string `json:"error,omitempty"`
+	Report any    `json:"report,omitempty"`
+	sum    *summary
+}
+
+// summary is what the text output and the exit status need of a report.
+type summary struct {
+	what     string // kind, use case, generation
+	findings []senddoc.Finding
+	code     itk3.ResponseCode
+}
+
+func (s *summary) errors() int {
+	n := 0
+	for _, f := range s.findings {
+		if f.Severity == senddoc.SeverityError {
+			n++
+		}
+	}
+	return n
 }
 
 func runValidate(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "validate", validateHelp)
 	format := fs.String("format", "text", "output format: text or json")
-	useCase := fs.String("use-case", "", "force the use case: consultation-summary, online-consultation, generic or patient-registration (default: detect)")
+	useCase := fs.String("use-case", "", "force the Send Document use case: consultation-summary, online-consultation, generic or patient-registration (default: detect)")
 	testNHS := fs.Bool("allow-test-nhs-numbers", false, "report NHS numbers with a wrong check digit as warnings (test data)")
 	var mm senddoc.MeshMetadata
 	fs.StringVar(&mm.WorkflowID, "mesh-workflow", "", "MESH workflow ID the message travelled with (Mex-WorkflowID)")
@@ -96,9 +130,9 @@ func runValidate(ctx context.Context, env *Env, args []string) error {
 		}
 		res := validateOne(ctx, env, in, opts, headerMeta)
 		switch {
-		case res.Report == nil || res.Error != "":
+		case res.sum == nil || res.Error != "":
 			status = ExitUsage
-		case !res.Report.Conformant() && status == ExitOK:
+		case res.sum.errors() > 0 && status == ExitOK:
 			status = ExitFailure
 		}
 		results = append(results, res)
@@ -225,6 +259,7 @@ func dirInputs(dir string) ([]input, error) {
 func validateOne(ctx context.Context, env *Env, in input, opts senddoc.Options, headerMeta *senddoc.MeshMetadata) validateResult {
 	res := validateResult{File: in.name}
 	opts.Mesh = headerMeta
+	ctlVersion := ""
 	if in.ctl != "" {
 		f, err := os.Open(in.ctl)
 		if err != nil {
@@ -237,54 +272,95 @@ func validateOne(ctx context.Context, env *Env, in input, opts senddoc.Options, 
 			res.Error = fmt.Sprintf("%s: %v", in.ctl, err)
 			return res
 		}
-		opts.Mesh = c.Metadata()
+		opts.Mesh, ctlVersion = c.Metadata(), c.Version
 	}
-	var r io.Reader
-	if in.dat == "-" {
-		r = env.Stdin
-	} else {
-		f, err := os.Open(in.dat)
+	r, done, err := openIn(env, in.dat)
+	if err != nil {
+		res.Error = err.Error()
+		return res
+	}
+	defer done()
+	// Read one byte past the validators' limit so that they report 20015.
+	data, err := io.ReadAll(io.LimitReader(r, maxValidateBytes+1))
+	if err != nil {
+		res.Error = err.Error()
+		return res
+	}
+	wf, ev := "", ""
+	if opts.Mesh != nil {
+		wf = opts.Mesh.WorkflowID
+	}
+	if wf == "" {
+		ev = messageEvent(data)
+	}
+	if updaterecord.Recognise(wf, ev) {
+		rep, err := updaterecord.ValidateBytes(ctx, data, updaterecord.Options{Mesh: opts.Mesh, ControlVersion: ctlVersion,
+			AllowTestNHSNumbers: opts.AllowTestNHSNumbers, MaxBytes: maxValidateBytes})
+		res.Report, res.sum = &rep, &summary{what: joinWhat(rep.Kind, string(rep.UseCase), 0), findings: rep.Findings, code: rep.ResponseCode}
 		if err != nil {
 			res.Error = err.Error()
-			return res
 		}
-		defer f.Close()
-		r = f
+		return res
 	}
-	rep, err := senddoc.Validate(ctx, r, opts)
-	res.Report = &rep
+	opts.MaxBytes = maxValidateBytes
+	rep, err := senddoc.ValidateBytes(ctx, data, opts)
+	res.Report, res.sum = &rep, &summary{what: joinWhat(rep.Kind, string(rep.UseCase), rep.Generation), findings: rep.Findings, code: rep.ResponseCode}
 	if err != nil {
 		res.Error = err.Error()
 	}
 	return res
 }
 
+// maxValidateBytes is the largest message gpcm validate reads (the
+// validators' default).
+const maxValidateBytes = 100 << 20
+
+// messageEvent returns MessageHeader.event of a message bundle ("" when
+// the input is not one).
+func messageEvent(data []byte) string {
+	res, _, _, err := fhir.Decode(bytes.NewReader(data), &fhir.DecodeOptions{MaxBytes: maxValidateBytes})
+	b, ok := res.(*fhir.Bundle)
+	if err != nil || !ok {
+		return ""
+	}
+	for _, e := range b.Entry {
+		if mh, ok := e.Resource.(*fhir.MessageHeader); ok && mh.Event != nil {
+			return mh.Event.Code.String()
+		}
+	}
+	return ""
+}
+
+func joinWhat(kind, useCase string, generation int) string {
+	what := kind
+	if useCase != "" {
+		what += ", " + useCase
+	}
+	if generation != 0 {
+		what += fmt.Sprintf(", v%d", generation)
+	}
+	return what
+}
+
 func printResult(w io.Writer, r validateResult) {
-	if r.Report == nil {
+	sum := r.sum
+	if sum == nil {
 		fmt.Fprintf(w, "%s: cannot read: %s\n", r.File, r.Error)
 		return
 	}
-	rep := r.Report
 	if r.Error != "" {
-		fmt.Fprintf(w, "%s: cannot read: %s (a receiver answers %s %s)\n", r.File, r.Error, rep.ResponseCode, rep.ResponseCode.Display())
+		fmt.Fprintf(w, "%s: cannot read: %s (a receiver answers %s %s)\n", r.File, r.Error, sum.code, sum.code.Display())
 		return
 	}
-	warn := len(rep.Findings) - rep.Errors()
+	errs := sum.errors()
 	verdict := "conformant"
-	if !rep.Conformant() {
+	if errs > 0 {
 		verdict = "NOT conformant"
 	}
-	what := rep.Kind
-	if rep.UseCase != "" {
-		what += ", " + string(rep.UseCase)
-	}
-	if rep.Generation != 0 {
-		what += fmt.Sprintf(", v%d", rep.Generation)
-	}
 	fmt.Fprintf(w, "%s: %s (%s): %d errors, %d warnings; a receiver answers %s %s\n",
-		r.File, verdict, what, rep.Errors(), warn, rep.ResponseCode, rep.ResponseCode.Display())
+		r.File, verdict, sum.what, errs, len(sum.findings)-errs, sum.code, sum.code.Display())
 	var buf bytes.Buffer
-	for _, f := range rep.Findings {
+	for _, f := range sum.findings {
 		code := ""
 		if f.Code != 0 {
 			code = " [" + f.Code.String() + "]"
