@@ -53,8 +53,10 @@
 // A Mex-To of GPPROVIDER_{NHS number}_{date of birth}_{surname} on the
 // workflows in Config.GPProviderWorkflows is routed through the patient
 // register (date of birth YYYYMMDD or DDMMYYYY) to the one mailbox of the
-// patient's practice that receives the workflow; otherwise the sender gets
-// a REPORT with EPL-150 to EPL-154 and tracking shows status "error".
+// patient's practice that receives the workflow (so a practice may keep
+// GP Connect Update Record, GPCONNECT_UPDATE_RECORD and _ACK, on another
+// mailbox than Send Document); otherwise the sender gets a REPORT with
+// EPL-150 to EPL-154 and tracking shows status "error".
 //
 // # Admin API
 //

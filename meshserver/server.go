@@ -28,10 +28,14 @@ const (
 
 // GPProviderWorkflows are the workflows for which a Mex-To of the form
 // GPPROVIDER_{NHS number}_{date of birth}_{surname} is routed by the
-// patient's registered practice (the live list).
+// patient's registered practice: the live list of NHS England's "Endpoint
+// lookup service and WorkflowIDs" page (9 Jul 2024). It holds both GP
+// Connect Update Record workflows, the message and its acknowledgement,
+// but of Send Document v2 only GPCONNECT_SEND_DOCUMENT.
 var GPProviderWorkflows = []string{
 	"TOC_FHIR_IP_DISCH", "TOC_FHIR_MH_DISCH", "TOC_FHIR_EC_DISCH", "TOC_FHIR_OP_ATTEN", "TOC_OUTP_ATT_DMS",
-	"GPFED_CONSULT_REPORT", "GPFED_CONSULT_REPORT_ACK", "GPCONNECT_UPDATE_RECORD", "GPCONNECT_UPDATE_RECORD_ACK",
+	"GPFED_CONSULT_REPORT", "GPFED_CONSULT_REPORT_ACK",
+	"GPCONNECT_UPDATE_RECORD", "GPCONNECT_UPDATE_RECORD_ACK",
 	"GPCONNECT_SEND_DOCUMENT",
 }
 
