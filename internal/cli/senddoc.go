@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/gpcm/gpcm/fhir"
 	"github.com/gpcm/gpcm/senddoc"
 )
 
@@ -71,20 +70,30 @@ Examples:
 `
 
 func runSendDoc(ctx context.Context, env *Env, args []string) error {
+	return runGroup(ctx, env, "senddoc", senddocHelp, args, map[string]func(context.Context, *Env, []string) error{
+		"example": func(_ context.Context, env *Env, args []string) error { return runSendDocExample(env, args) },
+		"build":   runSendDocBuild,
+	})
+}
+
+// runGroup runs a subcommand of a command group ("gpcm NAME SUB …"): with
+// no argument it prints the group's help on stderr (exit 2); -h, --help
+// and help print it on standard output.
+func runGroup(ctx context.Context, env *Env, name, help string, args []string, subs map[string]func(context.Context, *Env, []string) error) error {
 	if len(args) == 0 {
-		fmt.Fprintln(env.Stderr, trimHelp(senddocHelp))
+		fmt.Fprintln(env.Stderr, trimHelp(help))
 		return &exitError{code: ExitUsage}
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(env.Stdout, trimHelp(senddocHelp))
+		fmt.Fprintln(env.Stdout, trimHelp(help))
 		return nil
-	case "example":
-		return runSendDocExample(env, args[1:])
-	case "build":
-		return runSendDocBuild(ctx, env, args[1:])
 	}
-	return usagef("gpcm senddoc --help", "senddoc: unknown command %q", args[0])
+	run, ok := subs[args[0]]
+	if !ok {
+		return usagef("gpcm "+name+" --help", "%s: unknown command %q", name, args[0])
+	}
+	return run(ctx, env, args[1:])
 }
 
 func trimHelp(s string) string { return string(bytes.TrimSpace([]byte(s))) }
@@ -111,99 +120,35 @@ func runSendDocExample(env *Env, args []string) error {
 }
 
 func runSendDocBuild(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "senddoc build", senddocBuildHelp)
-	inPath := fs.String("in", "", "input JSON describing the report (- for standard input)")
+	const cmd = "senddoc build"
+	fs := newFlagSet(env, cmd, senddocBuildHelp)
+	bf := addBuildFlags(fs, "the report")
 	pdfPath := fs.String("pdf", "", "a ready-made PDF report to send instead of rendering one")
-	outPath := fs.String("out", "", "where to write the message (- for standard output)")
-	asJSON := fs.Bool("json", false, "write the message as FHIR JSON instead of FHIR XML")
-	ctlPath := fs.String("ctl", "", "also write a MESH client control file (.ctl) for the message")
-	if err := parseFlags(fs, env, args); err != nil {
+	if err := bf.parse(fs, env, cmd, args); err != nil {
 		return err
 	}
-	if *inPath == "" || *outPath == "" {
-		return usagef("gpcm senddoc build --help", "senddoc build: --in and --out are required")
-	}
-	if fs.NArg() > 0 {
-		return usagef("gpcm senddoc build --help", "senddoc build: unexpected argument %q", fs.Arg(0))
-	}
-	r, done, err := openIn(env, *inPath)
-	if err != nil {
-		return fmt.Errorf("senddoc build: %w", err)
-	}
-	defer done()
-	in, err := senddoc.ReadInput(r)
-	if err != nil {
-		return fmt.Errorf("senddoc build: %s: %w", *inPath, err)
+	var in senddoc.Input
+	if err := bf.read(env, cmd, func(r io.Reader) (err error) { in, err = senddoc.ReadInput(r); return err }); err != nil {
+		return err
 	}
 	if *pdfPath != "" {
 		pdf, err := os.ReadFile(*pdfPath)
 		if err != nil {
-			return fmt.Errorf("senddoc build: %w", err)
+			return fmt.Errorf("%s: %w", cmd, err)
 		}
 		in.PDF = pdf
 	}
 	built, err := senddoc.Build(in, senddoc.BuildOptions{RenderPDF: senddoc.RenderReport})
 	if err != nil {
-		return fmt.Errorf("senddoc build: %w", err)
+		return fmt.Errorf("%s: %w", cmd, err)
 	}
-	var buf bytes.Buffer
-	if *asJSON {
-		err = fhir.EncodeJSON(&buf, built.Message.Bundle, nil)
-	} else {
-		err = built.WriteXML(&buf)
-	}
+	data, err := bf.encode(built.Message.Bundle)
 	if err != nil {
-		return fmt.Errorf("senddoc build: writing the message: %w", err)
+		return fmt.Errorf("%s: writing the message: %w", cmd, err)
 	}
-	env2 := built.Envelope
-	rep, err := senddoc.ValidateBytes(ctx, buf.Bytes(), senddoc.Options{Mesh: &senddoc.MeshMetadata{
-		Transport: "api", WorkflowID: env2.WorkflowID, From: env2.From, To: env2.To, Subject: env2.Subject, LocalID: env2.LocalID}})
+	rep, err := senddoc.ValidateBytes(ctx, data, senddoc.Options{Mesh: meshOf(built.Envelope)})
 	if err != nil || !rep.Conformant() {
-		return fmt.Errorf("senddoc build: the built message does not validate (a bug in gpcm): %v %v", err, rep.Findings)
+		return fmt.Errorf("%s: the built message does not validate (a bug in gpcm): %v %v", cmd, err, rep.Findings)
 	}
-	if err := writeOut(env, "senddoc build", *outPath, buf.Bytes()); err != nil {
-		return err
-	}
-	if *ctlPath != "" {
-		ctl, err := env2.ControlFile()
-		if err != nil {
-			return fmt.Errorf("senddoc build: %w", err)
-		}
-		if err := writeOut(env, "senddoc build", *ctlPath, ctl); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(env.Stderr, "Mex-WorkflowID: %s\nMex-From: %s\nMex-To: %s\nMex-Subject: %s\nMex-LocalID: %s\nMessageHeader.id: %s\nDocument id: %s\n",
-		env2.WorkflowID, env2.From, env2.To, env2.Subject, env2.LocalID, built.HeaderID, built.DocumentID)
-	return nil
-}
-
-// writeOut writes data to path through a temporary file and a rename, or
-// to standard output for "-"; errors start with cmd.
-func writeOut(env *Env, cmd, path string, data []byte) error {
-	if path == "-" {
-		_, err := env.Stdout.Write(data)
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("%s: %w", cmd, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("%s: %w", cmd, err)
-	}
-	return nil
-}
-
-// openIn opens an input file, or standard input for "-".
-func openIn(env *Env, path string) (io.Reader, func(), error) {
-	if path == "-" {
-		return env.Stdin, func() {}, nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	return f, func() { f.Close() }, nil
+	return bf.write(env, cmd, data, built.Envelope.ControlFile, built.Envelope, built.HeaderID, built.DocumentID)
 }

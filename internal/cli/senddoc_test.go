@@ -34,29 +34,14 @@ func TestSendDocBuildValidate(t *testing.T) {
 				if err := os.WriteFile(inPath, []byte(in), 0o644); err != nil {
 					t.Fatal(err)
 				}
-				for _, tc := range []struct{ out, ctl, flag string }{
-					{"message.xml", "", ""}, {"message.json", "", "--json"}, {"message.dat", "message.ctl", ""},
-				} {
-					args := []string{"senddoc", "build", "--in", inPath, "--out", filepath.Join(dir, tc.out)}
-					if tc.flag != "" {
-						args = append(args, tc.flag)
+				for _, b := range buildForms(t, dir, "senddoc", inPath) {
+					if !strings.Contains(b.stderr, "Mex-To: GPPROVIDER_9434765919_19550109_Smith") {
+						t.Errorf("build %s: stderr lacks the MESH address: %q", b.target, b.stderr)
 					}
-					target := filepath.Join(dir, tc.out)
-					if tc.ctl != "" {
-						args = append(args, "--ctl", filepath.Join(dir, tc.ctl))
-						target = filepath.Join(dir, tc.ctl)
-					}
-					code, _, stderr := run(t, "", args...)
-					if code != 0 {
-						t.Fatalf("build %s: exit %d: %s", tc.out, code, stderr)
-					}
-					if !strings.Contains(stderr, "Mex-To: GPPROVIDER_9434765919_19550109_Smith") {
-						t.Errorf("build %s: stderr lacks the MESH address: %q", tc.out, stderr)
-					}
-					code, out, _ := run(t, "", "validate", "--format", "json", target)
+					code, out, _ := run(t, "", "validate", "--format", "json", b.target)
 					rs := decodeResults(t, out)
 					if code != 0 || len(rs) != 1 || rs[0].Report == nil || len(rs[0].Report.Findings) != 0 || rs[0].Report.UseCase != uc {
-						t.Errorf("validate %s: exit %d, %s", tc.out, code, out)
+						t.Errorf("validate %s: exit %d, %s", b.target, code, out)
 					}
 				}
 			})
@@ -64,29 +49,74 @@ func TestSendDocBuildValidate(t *testing.T) {
 	}
 }
 
+// built is one output of buildForms: the file to validate and the
+// command's stderr.
+type built struct{ target, stderr string }
+
+// buildForms runs "gpcm COMMAND build" on an input three ways: FHIR XML,
+// FHIR JSON (--json), and a .dat with its .ctl (the .ctl is the target).
+func buildForms(t *testing.T, dir, command, inPath string) []built {
+	t.Helper()
+	var out []built
+	for _, tc := range []struct{ out, ctl, flag string }{
+		{"message.xml", "", ""}, {"message.json", "", "--json"}, {"message.dat", "message.ctl", ""},
+	} {
+		args := []string{command, "build", "--in", inPath, "--out", filepath.Join(dir, tc.out)}
+		if tc.flag != "" {
+			args = append(args, tc.flag)
+		}
+		target := filepath.Join(dir, tc.out)
+		if tc.ctl != "" {
+			args = append(args, "--ctl", filepath.Join(dir, tc.ctl))
+			target = filepath.Join(dir, tc.ctl)
+		}
+		code, _, stderr := run(t, "", args...)
+		if code != 0 {
+			t.Fatalf("%s build %s: exit %d: %s", command, tc.out, code, stderr)
+		}
+		out = append(out, built{target, stderr})
+	}
+	return out
+}
+
 func TestSendDocBuildErrors(t *testing.T) {
-	// The input's path always holds the digits of its NHS number, as
-	// t.TempDir's random part sometimes does: the check for patient data
-	// in the error below must not count the path.
-	dir := filepath.Join(t.TempDir(), "in-123")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	bad := filepath.Join(dir, "bad.json")
-	if err := os.WriteFile(bad, []byte(`{"useCase":"generic","patient":{"nhsNumber":"123"}}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name       string
-		args       []string
-		wantCode   int
-		wantStderr string
-	}{
+	dir, bad := badInput(t, `{"useCase":"generic","patient":{"nhsNumber":"123"}}`)
+	runErrorCases(t, dir, []errorCase{
 		{"missing flags", []string{"senddoc", "build"}, 2, "--in and --out are required"},
 		{"invalid input names fields", []string{"senddoc", "build", "--in", bad, "--out", filepath.Join(dir, "x.xml")}, 1, "patient.nhsNumber"},
 		{"unknown subcommand", []string{"senddoc", "frob"}, 2, "unknown command"},
 		{"build help", []string{"senddoc", "build", "--help"}, 0, ""},
+	})
+}
+
+// badInput writes an input file whose NHS number is 123 into a directory
+// whose name holds those digits too (as t.TempDir's random part sometimes
+// does), so that runErrorCases's check for patient data must discount the
+// path.
+func badInput(t *testing.T, content string) (dir, path string) {
+	t.Helper()
+	dir = filepath.Join(t.TempDir(), "in-123")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
 	}
+	path = filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, path
+}
+
+type errorCase struct {
+	name       string // a name ending in "help" also wants an Examples: block
+	args       []string
+	wantCode   int
+	wantStderr string
+}
+
+// runErrorCases runs each command line and checks its exit status and
+// stderr, and that no error echoes the NHS number 123.
+func runErrorCases(t *testing.T, dir string, tests []errorCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, stdout, stderr := run(t, "", tt.args...)

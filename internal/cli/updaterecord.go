@@ -1,10 +1,10 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/gpcm/gpcm/updaterecord"
 )
@@ -63,20 +63,10 @@ Examples:
 `
 
 func runUpdateRecord(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(env.Stderr, trimHelp(updateRecordHelp))
-		return &exitError{code: ExitUsage}
-	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(env.Stdout, trimHelp(updateRecordHelp))
-		return nil
-	case "example":
-		return runUpdateRecordExample(env, args[1:])
-	case "build":
-		return runUpdateRecordBuild(ctx, env, args[1:])
-	}
-	return usagef("gpcm update-record --help", "update-record: unknown command %q", args[0])
+	return runGroup(ctx, env, "update-record", updateRecordHelp, args, map[string]func(context.Context, *Env, []string) error{
+		"example": func(_ context.Context, env *Env, args []string) error { return runUpdateRecordExample(env, args) },
+		"build":   runUpdateRecordBuild,
+	})
 }
 
 func runUpdateRecordExample(env *Env, args []string) error {
@@ -99,60 +89,25 @@ func runUpdateRecordExample(env *Env, args []string) error {
 func runUpdateRecordBuild(ctx context.Context, env *Env, args []string) error {
 	const cmd = "update-record build"
 	fs := newFlagSet(env, cmd, updateRecordBuildHelp)
-	inPath := fs.String("in", "", "input JSON describing the update (- for standard input)")
-	outPath := fs.String("out", "", "where to write the message (- for standard output)")
-	asJSON := fs.Bool("json", false, "write the message as FHIR JSON instead of FHIR XML")
-	ctlPath := fs.String("ctl", "", "also write a MESH client control file (.ctl) for the message")
-	if err := parseFlags(fs, env, args); err != nil {
+	bf := addBuildFlags(fs, "the update")
+	if err := bf.parse(fs, env, cmd, args); err != nil {
 		return err
 	}
-	if *inPath == "" || *outPath == "" {
-		return usagef("gpcm update-record build --help", "%s: --in and --out are required", cmd)
-	}
-	if fs.NArg() > 0 {
-		return usagef("gpcm update-record build --help", "%s: unexpected argument %q", cmd, fs.Arg(0))
-	}
-	r, done, err := openIn(env, *inPath)
-	if err != nil {
-		return fmt.Errorf("%s: %w", cmd, err)
-	}
-	defer done()
-	in, err := updaterecord.ReadInput(r)
-	if err != nil {
-		return fmt.Errorf("%s: %s: %w", cmd, *inPath, err)
+	var in updaterecord.Input
+	if err := bf.read(env, cmd, func(r io.Reader) (err error) { in, err = updaterecord.ReadInput(r); return err }); err != nil {
+		return err
 	}
 	built, err := updaterecord.Build(in, updaterecord.BuildOptions{})
 	if err != nil {
 		return fmt.Errorf("%s: %w", cmd, err)
 	}
-	var buf bytes.Buffer
-	if *asJSON {
-		err = built.WriteJSON(&buf)
-	} else {
-		err = built.WriteXML(&buf)
-	}
+	data, err := bf.encode(built.Message.Bundle)
 	if err != nil {
 		return fmt.Errorf("%s: writing the message: %w", cmd, err)
 	}
-	e := built.Envelope
-	rep, err := updaterecord.ValidateBytes(ctx, buf.Bytes(), updaterecord.Options{Mesh: &updaterecord.MeshMetadata{
-		Transport: "api", WorkflowID: e.WorkflowID, From: e.From, To: e.To, Subject: e.Subject, LocalID: e.LocalID}})
+	rep, err := updaterecord.ValidateBytes(ctx, data, updaterecord.Options{Mesh: meshOf(built.Envelope)})
 	if err != nil || !rep.Conformant() {
 		return fmt.Errorf("%s: the built message does not validate (a bug in gpcm): %v %v", cmd, err, rep.Findings)
 	}
-	if err := writeOut(env, cmd, *outPath, buf.Bytes()); err != nil {
-		return err
-	}
-	if *ctlPath != "" {
-		ctl, err := built.ControlFile()
-		if err != nil {
-			return fmt.Errorf("%s: %w", cmd, err)
-		}
-		if err := writeOut(env, cmd, *ctlPath, ctl); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(env.Stderr, "Mex-WorkflowID: %s\nMex-From: %s\nMex-To: %s\nMex-Subject: %s\nMex-LocalID: %s\nMessageHeader.id: %s\nDocument id: %s\n",
-		e.WorkflowID, e.From, e.To, e.Subject, e.LocalID, built.HeaderID, built.DocumentID)
-	return nil
+	return bf.write(env, cmd, data, built.ControlFile, built.Envelope, built.HeaderID, built.DocumentID)
 }

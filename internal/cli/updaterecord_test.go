@@ -39,30 +39,15 @@ func TestUpdateRecordBuildValidate(t *testing.T) {
 			if err := os.WriteFile(inPath, []byte(in), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			for _, tc := range []struct{ out, ctl, flag string }{
-				{"message.xml", "", ""}, {"message.json", "", "--json"}, {"message.dat", "message.ctl", ""},
-			} {
-				args := []string{"update-record", "build", "--in", inPath, "--out", filepath.Join(dir, tc.out)}
-				if tc.flag != "" {
-					args = append(args, tc.flag)
+			for _, b := range buildForms(t, dir, "update-record", inPath) {
+				if !strings.Contains(b.stderr, "Mex-WorkflowID: GPCONNECT_UPDATE_RECORD\n") || !strings.Contains(b.stderr, "Mex-To: GPPROVIDER_") {
+					t.Errorf("build %s: stderr lacks the MESH values: %q", b.target, b.stderr)
 				}
-				target := filepath.Join(dir, tc.out)
-				if tc.ctl != "" {
-					args = append(args, "--ctl", filepath.Join(dir, tc.ctl))
-					target = filepath.Join(dir, tc.ctl)
-				}
-				code, _, stderr := run(t, "", args...)
-				if code != 0 {
-					t.Fatalf("build %s: exit %d: %s", tc.out, code, stderr)
-				}
-				if !strings.Contains(stderr, "Mex-WorkflowID: GPCONNECT_UPDATE_RECORD\n") || !strings.Contains(stderr, "Mex-To: GPPROVIDER_") {
-					t.Errorf("build %s: stderr lacks the MESH values: %q", tc.out, stderr)
-				}
-				code, out, _ := run(t, "", "validate", "--format", "json", target)
+				code, out, _ := run(t, "", "validate", "--format", "json", b.target)
 				rs := decodeResults(t, out)
 				if code != 0 || len(rs) != 1 || rs[0].Report == nil || rs[0].Report.Kind != "update-record" ||
 					rs[0].Report.UseCase != uc || len(rs[0].Report.Findings) != 0 {
-					t.Errorf("validate %s: exit %d, %s", tc.out, code, out)
+					t.Errorf("validate %s: exit %d, %s", b.target, code, out)
 				}
 			}
 			code, out, _ := run(t, "", "validate", filepath.Join(dir, "message.xml"))
@@ -74,20 +59,8 @@ func TestUpdateRecordBuildValidate(t *testing.T) {
 }
 
 func TestUpdateRecordErrors(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "in-123")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	bad := filepath.Join(dir, "bad.json")
-	if err := os.WriteFile(bad, []byte(`{"useCase":"blood-pressure","patient":{"nhsNumber":"123"}}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name       string
-		args       []string
-		wantCode   int
-		wantStderr string
-	}{
+	dir, bad := badInput(t, `{"useCase":"blood-pressure","patient":{"nhsNumber":"123"}}`)
+	runErrorCases(t, dir, []errorCase{
 		{"no command", []string{"update-record"}, 2, "Commands:"},
 		{"unknown command", []string{"update-record", "frob"}, 2, "unknown command"},
 		{"unknown use case", []string{"update-record", "example", "--use-case", "flu"}, 2, `unknown --use-case "flu"`},
@@ -97,21 +70,7 @@ func TestUpdateRecordErrors(t *testing.T) {
 		{"help", []string{"update-record", "--help"}, 0, ""},
 		{"example help", []string{"update-record", "example", "--help"}, 0, ""},
 		{"build help", []string{"update-record", "build", "--help"}, 0, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := run(t, "", tt.args...)
-			if code != tt.wantCode || !strings.Contains(stderr, tt.wantStderr) {
-				t.Errorf("got %d %q, want %d %q", code, stderr, tt.wantCode, tt.wantStderr)
-			}
-			if strings.HasSuffix(tt.name, "help") && !strings.Contains(stdout, "Examples:") {
-				t.Errorf("help lacks Examples: %q", stdout)
-			}
-			if strings.Contains(strings.ReplaceAll(stderr, dir, "DIR"), "123") {
-				t.Errorf("error echoes patient data: %q", stderr)
-			}
-		})
-	}
+	})
 }
 
 const urExamples = "../../testdata/update-record/messages/"
