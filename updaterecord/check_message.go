@@ -1,6 +1,7 @@
 package updaterecord
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,7 +17,7 @@ func (c *checker) run() {
 		c.checkLone()
 		return
 	}
-	c.checkBundleURLs(c.root, "Bundle", c.outer)
+	c.checkBundleURLs(c.outer)
 	if c.mh == nil {
 		c.fail("UR-C02", "Bundle.entry[0]", "the message has no MessageHeader; an ITK3 message bundle starts with one")
 		return
@@ -65,7 +66,7 @@ func (c *checker) findDocument() {
 	}
 	c.docBundle = c.doc.res.(*fhir.Bundle)
 	c.inner = entriesOf(c.docBundle, c.doc.path, true)
-	c.checkBundleURLs(c.docBundle, c.doc.path, c.inner)
+	c.checkBundleURLs(c.inner)
 	for _, e := range c.inner {
 		if cp, ok := e.res.(*fhir.Composition); ok {
 			c.comp, c.composition = e, cp
@@ -83,7 +84,7 @@ func (c *checker) findDocument() {
 
 // checkBundleURLs: every entry has a fullUrl, unique in its bundle, of the
 // form urn:uuid:<UUID> (UR-D08).
-func (c *checker) checkBundleURLs(b *fhir.Bundle, base string, es []*entry) {
+func (c *checker) checkBundleURLs(es []*entry) {
 	seen := map[string]*entry{}
 	for _, e := range es {
 		switch {
@@ -98,8 +99,6 @@ func (c *checker) checkBundleURLs(b *fhir.Bundle, base string, es []*entry) {
 			}
 		}
 	}
-	_ = b
-	_ = base
 }
 
 // checkReferences: every reference resolves inside the message (ITK3) and
@@ -160,7 +159,7 @@ func (c *checker) checkProfileText() {
 		}
 		for i, p := range m.Profile {
 			if s := p.String(); s != strings.TrimSpace(s) {
-				c.warn(c.labelFor(e), path+".meta.profile["+itoa(i)+"]", "meta.profile %q has white space around the URL (read trimmed)", strings.TrimSpace(s))
+				c.warn(c.labelFor(e), path+".meta.profile["+strconv.Itoa(i)+"]", "meta.profile %q has white space around the URL (read trimmed)", strings.TrimSpace(s))
 			}
 		}
 	}
@@ -369,7 +368,7 @@ func (c *checker) checkMesh() {
 	}
 	if v := c.opts.ControlVersion; v != "" {
 		want := max(c.version(), 1)
-		if n, err := atoi(v); err != nil || n != want {
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err != nil || n != want {
 			c.warn("UR-B08", "MESH.Version", "the .ctl Version must be the update's version (%d): 1 for the first, +1 per replacement", want)
 		}
 	}

@@ -283,7 +283,3 @@ func (c *checker) checkSections(e *entry, cp *fhir.Composition) {
 		}
 	}
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }
-
-func atoi(s string) (int, error) { return strconv.Atoi(strings.TrimSpace(s)) }

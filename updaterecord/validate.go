@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"time"
 
 	"github.com/gpcm/gpcm/fhir"
 	"github.com/gpcm/gpcm/itk3"
@@ -49,8 +48,6 @@ type Options struct {
 	// MaxBytes limits the message size (default 100 MiB); a larger one is
 	// answered 20015.
 	MaxBytes int64
-	// Now is the clock (default time.Now).
-	Now func() time.Time
 }
 
 // Report is the outcome of validating one input.
@@ -107,9 +104,6 @@ var ErrUnreadable = errors.New("updaterecord: unreadable message")
 func Validate(ctx context.Context, r io.Reader, opts Options) (Report, error) {
 	if opts.MaxBytes <= 0 {
 		opts.MaxBytes = 100 << 20
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
 	}
 	rep := Report{Kind: KindUnknown, MessageHeaderID: itk3.UnreadableIdentifier}
 	if err := ctx.Err(); err != nil {
