@@ -74,11 +74,11 @@ func ReadHandling(h *fhir.MessageHeader) (hs Handling, ok bool) {
 					hs.InfAckRequested = v.Bool()
 				}
 			case *fhir.Coding:
-				if k.URL == "RecipientType" {
+				if k.URL == "RecipientType" && v != nil {
 					hs.RecipientType = v.Code.String()
 				}
 			case *fhir.Reference:
-				if k.URL == "MessageDefinition" {
+				if k.URL == "MessageDefinition" && v != nil {
 					hs.MessageDefinition = v.Reference.String()
 				}
 			case *fhir.String:
