@@ -61,9 +61,14 @@ func (c *checker) findDocument() {
 			}
 		}
 	}
-	if c.doc == nil {
-		return
+	if c.doc != nil {
+		c.readDocument()
 	}
+}
+
+// readDocument reads the entries of the document Bundle c.doc and finds
+// its Composition and use case.
+func (c *checker) readDocument() {
 	c.docBundle = c.doc.res.(*fhir.Bundle)
 	c.inner = entriesOf(c.docBundle, c.doc.path, true)
 	c.checkBundleURLs(c.inner)

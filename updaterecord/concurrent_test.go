@@ -10,8 +10,8 @@ import (
 	"github.com/gpcm/gpcm/updaterecord"
 )
 
-// TestConcurrentValidate validates the official messages and builds every
-// use case from several goroutines at once, as a receiver and a sender do
+// TestConcurrentValidate validates and reads the official messages and
+// builds every use case from several goroutines at once, as a receiver and a sender do
 // (run under the race detector: the validator's tables are shared).
 func TestConcurrentValidate(t *testing.T) {
 	paths, err := filepath.Glob(filepath.Join(fixtures, "messages", "*.xml"))
@@ -29,6 +29,9 @@ func TestConcurrentValidate(t *testing.T) {
 				rep, err := updaterecord.Validate(t.Context(), bytes.NewReader(data), updaterecord.Options{AllowTestNHSNumbers: true})
 				if err != nil || !rep.Conformant() {
 					t.Errorf("%s: %v %d errors", filepath.Base(p), err, rep.Errors())
+				}
+				if s, err := updaterecord.ReadMessage(bytes.NewReader(data)); err != nil || len(s.View().Sections) < 3 {
+					t.Errorf("%s: read: %v", filepath.Base(p), err)
 				}
 			})
 		}

@@ -24,16 +24,18 @@ type Coding struct {
 // service is one row of the service-code table.
 type service struct {
 	uc     UseCase
+	name   string
 	coding Coding
 }
 
 // services are the Composition.type codes, with the displays the official
-// examples use (the preferred terms, without the "(procedure)" tag).
+// examples use (the preferred terms, without the "(procedure)" tag), and
+// the services' names (digest §4.0).
 var services = []service{
-	{UseCasePharmacyFirst, Coding{snomedSystem, "1577041000000109", "Community Pharmacist Consultation Service for minor illness"}},
-	{UseCaseBloodPressure, Coding{snomedSystem, "1659111000000107", "Community Pharmacy Blood Pressure Check Service"}},
-	{UseCaseContraception, Coding{snomedSystem, "1659121000000101", "Community Pharmacy Contraception Service"}},
-	{UseCaseUrgentSupply, Coding{snomedSystem, "1577321000000100", "Community Pharmacist Consultation Service for urgent supply of prescription items"}},
+	{UseCasePharmacyFirst, "Pharmacy First", Coding{snomedSystem, "1577041000000109", "Community Pharmacist Consultation Service for minor illness"}},
+	{UseCaseBloodPressure, "Blood Pressure Check", Coding{snomedSystem, "1659111000000107", "Community Pharmacy Blood Pressure Check Service"}},
+	{UseCaseContraception, "Pharmacy Contraception", Coding{snomedSystem, "1659121000000101", "Community Pharmacy Contraception Service"}},
+	{UseCaseUrgentSupply, "Urgent supply of prescription items", Coding{snomedSystem, "1577321000000100", "Community Pharmacist Consultation Service for urgent supply of prescription items"}},
 }
 
 // UseCases lists the use cases in the guide's order.
@@ -53,6 +55,18 @@ func (uc UseCase) Service() (Coding, bool) {
 		}
 	}
 	return Coding{}, false
+}
+
+// Name is the service's name as pharmacists and GPs know it ("Pharmacy
+// First", "Blood Pressure Check", "Pharmacy Contraception", "Urgent supply
+// of prescription items"); "" for an unknown use case.
+func (uc UseCase) Name() string {
+	for _, s := range services {
+		if s.uc == uc {
+			return s.name
+		}
+	}
+	return ""
 }
 
 // Valid reports whether uc is one of the four use cases.
