@@ -39,6 +39,22 @@
 // (an error only for the invalid NHS number, a warning with
 // [Options.AllowTestNHSNumbers]) and accepts them.
 //
+// # Reading
+//
+// [Read] (or [ReadMessage] over bytes) summarises a decoded message, or its
+// document Bundle alone, into what a GP reads at a glance ([Summary]):
+// the service, when and by whom the patient was seen at which pharmacy,
+// the free-text PRSB headings, each Observation with its value, UCUM unit
+// and the sender's interpretation as a flag (blood pressures as a
+// systolic/diastolic pair; no flag is derived from a value, the guide
+// names no threshold), the medicines supplied with dosage and quantity,
+// the presenting complaints, and the replacement link. [Summary.View] lays
+// it out as a [docview.View], the capability-neutral model the web UI
+// renders; [WriteDocumentJSON] writes the document Bundle as canonical
+// FHIR JSON for a GP system to ingest. Read is liberal: it never
+// validates, takes what it finds and leaves out what is missing.
+// [DemoInputs] gives a few realistic inputs per patient for demonstrations.
+//
 // [Requirements] lists every UR label with its level, severity and code;
 // [Implemented] says which the validator checks.
 package updaterecord
