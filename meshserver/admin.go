@@ -12,14 +12,14 @@ import (
 	"time"
 )
 
-// adminRoutes installs the test/admin API when an admin token is set. Every
-// route needs "Authorization: Bearer {AdminToken}".
-func (s *Server) adminRoutes(mux *http.ServeMux) {
+// adminRoutes installs the test/admin API with handle when an admin token
+// is set. Every route needs "Authorization: Bearer {AdminToken}".
+func (s *Server) adminRoutes(handle func(pattern string, h http.HandlerFunc)) {
 	if s.cfg.AdminToken == "" {
 		return
 	}
 	a := func(pattern string, h func(w http.ResponseWriter, r *http.Request) error) {
-		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		handle(pattern, func(w http.ResponseWriter, r *http.Request) {
 			tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.AdminToken)) != 1 {
 				s.metrics.authFailure()

@@ -22,13 +22,8 @@ import (
 func (s *Server) authenticate(r *http.Request, v int, deferToken bool) (*call, error) {
 	pathMB := strings.ToUpper(r.PathValue("mailbox"))
 	if s.cfg.RequireClientCert {
-		if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
-			return nil, errors.New("no client certificate")
-		}
-		// VerifiedChains is set only when the certificate chained to the
-		// configured client CA.
-		if len(r.TLS.VerifiedChains) == 0 {
-			return nil, errors.New("client certificate not verified")
+		if err := verifiedClient(r); err != nil {
+			return nil, err
 		}
 		cn := strings.ToUpper(r.TLS.PeerCertificates[0].Subject.CommonName)
 		if cn != pathMB && !strings.HasPrefix(cn, pathMB+".") {
@@ -100,6 +95,38 @@ func (s *Server) authenticate(r *http.Request, v int, deferToken bool) (*call, e
 		}
 	}
 	return &call{mailbox: mb, version: v}, nil
+}
+
+// verifiedClient says why r has no client certificate that chained to
+// the configured client CA, or nil when it has one.
+func verifiedClient(r *http.Request) error {
+	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+		return errors.New("no client certificate")
+	}
+	// VerifiedChains is set only when the certificate chained to the
+	// configured client CA.
+	if len(r.TLS.VerifiedChains) == 0 {
+		return errors.New("client certificate not verified")
+	}
+	return nil
+}
+
+// certified refuses, with the MESH 403, a request to h without a verified
+// client certificate when Config.RequireClientCert is set: lookups,
+// workflow search, /metrics and the admin API are then no more open than
+// the mailbox routes (which also check the certificate names the mailbox).
+func (s *Server) certified(h http.Handler) http.Handler {
+	if !s.cfg.RequireClientCert {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := verifiedClient(r); err != nil {
+			v, _ := apiVersion(r.Header.Get("Accept"))
+			s.refuse(w, r, v, err)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // spend records c's pending token, if any, with TokenStore.UseToken, and

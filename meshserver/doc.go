@@ -60,7 +60,8 @@
 //
 // # Admin API
 //
-// With Config.AdminToken set, /admin/ accepts "Authorization: Bearer TOKEN":
+// With Config.AdminToken set (at least MinAdminTokenBytes bytes), /admin/
+// accepts "Authorization: Bearer TOKEN":
 //
 //	GET    /admin/mailboxes                  list mailboxes
 //	PUT    /admin/mailboxes/{id}             create or replace {"password","ods_code","name","workflows","active"}
@@ -75,5 +76,7 @@
 // /healthz (also /health and /messageexchange/_ping) and /metrics
 // (Prometheus text: requests by route and status, payload bytes in and
 // out, authentication failures, expiries, messages by status) need no
-// authentication.
+// token. With Config.RequireClientCert every route but /healthz needs a
+// verified client certificate (any the client CA signed; a mailbox route
+// one naming the mailbox), refused with the MESH 403 like a bad token.
 package meshserver

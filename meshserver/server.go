@@ -26,6 +26,10 @@ const (
 	DefaultRetention       = 30 * 24 * time.Hour
 )
 
+// MinAdminTokenBytes is the shortest admin token New accepts: 32 bytes,
+// for example the 64 hex digits of "openssl rand -hex 32".
+const MinAdminTokenBytes = 32
+
 // GPProviderWorkflows are the workflows for which a Mex-To of the form
 // GPPROVIDER_{NHS number}_{date of birth}_{surname} is routed by the
 // patient's registered practice: the live list of NHS England's "Endpoint
@@ -63,15 +67,18 @@ type Config struct {
 	// ClockSkew is the accepted distance between a token's timestamp and
 	// Now (default 2 hours).
 	ClockSkew time.Duration
-	// RequireClientCert makes every mailbox request present a verified TLS
-	// client certificate whose CN names the mailbox (the CN equals the
-	// mailbox id or starts with "{mailbox id}.").
+	// RequireClientCert makes every request but GET /healthz present a
+	// verified TLS client certificate (the TLS config must verify one when
+	// given: tls.VerifyClientCertIfGiven and ClientCAs), and every mailbox
+	// request one whose CN names the mailbox (the CN equals the mailbox id
+	// or starts with "{mailbox id}.").
 	RequireClientCert bool
 	// SkipTimestampCheck and SkipReplayCheck relax authentication for
 	// parity with the NHS sandbox. Off by default.
 	SkipTimestampCheck bool
 	SkipReplayCheck    bool
-	// AdminToken enables the /admin API (Authorization: Bearer TOKEN).
+	// AdminToken enables the /admin API (Authorization: Bearer TOKEN). It
+	// must have at least MinAdminTokenBytes bytes.
 	AdminToken string
 	// GPProviderWorkflows overrides the list of workflows routed by
 	// GPPROVIDER addresses; nil means the package default.
@@ -131,6 +138,18 @@ func (c Config) validate() error {
 		return fmt.Errorf("meshserver: Config.Retention %v cannot be negative", c.Retention)
 	case c.MaxRequestBytes < 0:
 		return fmt.Errorf("meshserver: Config.MaxRequestBytes %d cannot be negative", c.MaxRequestBytes)
+	}
+	if err := CheckAdminToken(c.AdminToken); err != nil {
+		return fmt.Errorf("meshserver: Config.AdminToken: %w", err)
+	}
+	return nil
+}
+
+// CheckAdminToken refuses a non-empty admin token shorter than
+// MinAdminTokenBytes; an empty one (admin API off) is fine.
+func CheckAdminToken(tok string) error {
+	if tok != "" && len(tok) < MinAdminTokenBytes {
+		return fmt.Errorf("the admin token has %d bytes; it needs at least %d (make one with \"openssl rand -hex 32\")", len(tok), MinAdminTokenBytes)
 	}
 	return nil
 }
@@ -232,15 +251,19 @@ func (s *Server) routes() {
 		return nil
 	})
 
+	// With Config.RequireClientCert every route but /healthz needs a
+	// verified client certificate; the mailbox routes check it (and its
+	// CN) as they authenticate.
 	outer := http.NewServeMux()
-	outer.Handle("GET /messageexchange/endpointlookup/{ods}/{workflow}", s.openRoute(s.endpointLookup))
-	outer.Handle("GET /messageexchange/workflowsearch/{workflow}", s.openRoute(s.workflowSearch))
-	outer.HandleFunc("GET /messageexchange/_ping", s.health)
+	open := func(pattern string, h http.Handler) { outer.Handle(pattern, s.certified(h)) }
+	open("GET /messageexchange/endpointlookup/{ods}/{workflow}", s.openRoute(s.endpointLookup))
+	open("GET /messageexchange/workflowsearch/{workflow}", s.openRoute(s.workflowSearch))
+	open("GET /messageexchange/_ping", http.HandlerFunc(s.health))
 	outer.HandleFunc("GET /healthz", s.health)
-	outer.HandleFunc("GET /health", s.health)
-	outer.HandleFunc("GET /metrics", s.serveMetrics)
+	open("GET /health", http.HandlerFunc(s.health))
+	open("GET /metrics", http.HandlerFunc(s.serveMetrics))
 	outer.Handle("/messageexchange/", inner)
-	s.adminRoutes(outer)
+	s.adminRoutes(func(pattern string, h http.HandlerFunc) { open(pattern, h) })
 	s.mux = outer
 }
 

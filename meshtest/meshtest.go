@@ -10,6 +10,7 @@ package meshtest
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"log/slog"
@@ -148,7 +149,7 @@ func NewServer(tb testing.TB, opts Options) *Server {
 			tb.Fatalf("meshtest: %v", err)
 		}
 	}
-	token := "meshtest-admin-token"
+	token := rand.Text() + rand.Text() // 52 random base32 characters
 	srv, err := meshserver.New(meshserver.Config{
 		Store: store, Blobs: blobs, SharedKey: opts.SharedKey, Logger: opts.Logger, Now: opts.Now,
 		Expiry: opts.Expiry, MaxRequestBytes: opts.MaxRequestBytes, RequireClientCert: opts.MutualTLS,

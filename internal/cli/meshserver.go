@@ -38,7 +38,7 @@ FILE is JSON; it must list the mailboxes and may add a patient register:
                  {"id": "X26ABC2", "password": "password", "ods_code": "X26"}],
    "patients": [{"nhs_number": "9690937286", "birth_date": "19670126",
                  "surname": "Smith", "ods_code": "X26"}],
-   "expiry": "120h", "admin_token": "change-me"}
+   "expiry": "120h", "admin_token": "REPLACE-with-32-or-more-random-bytes"}
 
 A mailbox without "workflows" may send and receive any workflow. See
 examples/mesh-server.json.
@@ -47,14 +47,17 @@ The shared key comes from --shared-key, else MESH_SHARED_KEY, else the
 file's "shared_key". The server uses TLS: with --tls-cert/--tls-key it uses
 that certificate, otherwise it creates a CA and a certificate for the listen
 address in DIR/tls (reused on later starts) and prints their paths on stderr.
-With --client-ca every mailbox request must present a client certificate
-signed by that CA whose CN is the mailbox id (or starts with "{mailbox id}.").
+With --client-ca every request except GET /healthz must present a client
+certificate signed by that CA (lookups, workflow search, /metrics and the
+admin API included), and a mailbox request one whose CN is the mailbox id
+(or starts with "{mailbox id}."); without one the answer is the MESH 403.
 
 When ready it prints exactly one line on stdout: the base URL, for example
 https://127.0.0.1:8700. It stops on SIGINT/SIGTERM after finishing requests
 in flight (uploads included). Also served: /healthz, /metrics (Prometheus),
-and with an admin token (--admin-token, MESH_ADMIN_TOKEN or "admin_token") the
-admin API under /admin/ (Authorization: Bearer TOKEN): PUT /admin/mailboxes/ID,
+and with an admin token of at least 32 bytes (--admin-token, MESH_ADMIN_TOKEN
+or "admin_token"; a shorter one is refused at start) the admin API under
+/admin/ (Authorization: Bearer TOKEN): PUT /admin/mailboxes/ID,
 POST /admin/mailboxes/ID/disable|enable, POST /admin/reports, DELETE
 /admin/reset[/MAILBOX], GET /admin/messages, POST /admin/time {"advance":"120h"},
 POST /admin/expire, PUT /admin/patients/NHSNUMBER.
@@ -134,6 +137,17 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 	if key == "" {
 		return usagef(hint, "mesh-server: no shared key: give --shared-key, set MESH_SHARED_KEY or put \"shared_key\" in %s", f.config)
 	}
+	adminToken, adminFrom := f.adminToken, "--admin-token"
+	switch {
+	case adminToken != "":
+	case env.getenv("MESH_ADMIN_TOKEN") != "":
+		adminToken, adminFrom = env.getenv("MESH_ADMIN_TOKEN"), "MESH_ADMIN_TOKEN"
+	default:
+		adminToken, adminFrom = fc.AdminToken, "\"admin_token\" in "+f.config
+	}
+	if err := meshserver.CheckAdminToken(adminToken); err != nil {
+		return usagef(hint, "mesh-server: %s: %v", adminFrom, err)
+	}
 	expiry := f.expiry
 	if expiry == 0 {
 		expiry = fc.ExpiryDuration()
@@ -160,7 +174,7 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 	srv, err := meshserver.New(meshserver.Config{
 		Store: store, Blobs: blobs, SharedKey: key, Logger: log, Expiry: expiry,
 		MaxRequestBytes: f.maxRequestBytes, RequireClientCert: f.clientCA != "",
-		AdminToken:          firstNonEmpty(f.adminToken, env.getenv("MESH_ADMIN_TOKEN"), fc.AdminToken),
+		AdminToken:          adminToken,
 		GPProviderWorkflows: fc.GPProviderWorkflows,
 		// openBlobs keeps bodies up to this size in the same database.
 		InlineBodies: tier.DefaultThreshold,

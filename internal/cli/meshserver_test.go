@@ -183,6 +183,7 @@ func TestMeshServerUsage(t *testing.T) {
 	cfg := writeFile(t, dir, "mesh.json", issueConfig)
 	noKey := writeFile(t, dir, "nokey.json", `{"mailboxes": [{"id": "X26ABC1", "password": "p"}]}`)
 	bad := writeFile(t, dir, "bad.json", `{"mailboxes": [{"id": "X26 ABC1", "password": "p"}]}`)
+	shortAdmin := writeFile(t, dir, "short.json", `{"shared_key": "k", "admin_token": "change-me", "mailboxes": [{"id": "X26ABC1", "password": "p"}]}`)
 	data := filepath.Join(dir, "data")
 	tests := []struct {
 		name       string
@@ -199,6 +200,8 @@ func TestMeshServerUsage(t *testing.T) {
 		{"bad postgres URL", []string{"--data", data, "--config", cfg, "--postgres", "mysql://x y"}, 1, "--postgres"},
 		{"schema without postgres", []string{"--data", data, "--config", cfg, "--postgres-schema", "s"}, 2, "--postgres-schema needs --postgres"},
 		{"bad s3 URL", []string{"--data", data, "--config", cfg, "--s3", "ftp://h/b"}, 1, "--s3"},
+		{"short --admin-token", []string{"--data", data, "--config", cfg, "--admin-token", "0123456789abcdef0123456789abcde"}, 2, "--admin-token: the admin token has 31 bytes; it needs at least 32"},
+		{"short admin_token in the file", []string{"--data", data, "--config", shortAdmin}, 2, `"admin_token" in ` + shortAdmin + ": the admin token has 9 bytes"},
 		{"help has examples", []string{"--help"}, 0, ""},
 	}
 	for _, tt := range tests {
