@@ -2,12 +2,14 @@ package meshserver
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -148,7 +150,7 @@ func (s *Server) readChunk(w http.ResponseWriter, r *http.Request, id string, n 
 		buf.Grow(int(cl) + 1)
 	}
 	if _, err := io.CopyN(&buf, body, limit); err != nil && !errors.Is(err, io.EOF) {
-		return "", 0, nil, err
+		return "", 0, nil, slowBody(err)
 	}
 	head := buf.Bytes()
 	k := len(head)
@@ -164,11 +166,21 @@ func (s *Server) readChunk(w http.ResponseWriter, r *http.Request, id string, n 
 	// then fails a body of any other length).
 	size, err = blob.PutSized(r.Context(), s.blobs, key, io.MultiReader(bytes.NewReader(head), body), r.ContentLength)
 	if err != nil {
-		_ = s.blobs.Delete(r.Context(), key)
-		return "", 0, nil, err
+		_ = s.blobs.Delete(context.WithoutCancel(r.Context()), key)
+		return "", 0, nil, slowBody(err)
 	}
 	s.metrics.bytesIn(size)
 	return key, size, nil, nil
+}
+
+// slowBody turns a body read cut by the connection's deadline (the client
+// sent too slowly; see package httptimeout) into a 408, which is the
+// client's doing, not the server's.
+func slowBody(err error) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return errf(http.StatusRequestTimeout, "SEND", "", "request body not received in time")
+	}
+	return err
 }
 
 func flag(v string) string {

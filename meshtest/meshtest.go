@@ -25,6 +25,7 @@ import (
 	"github.com/gpcm/gpcm/blob"
 	"github.com/gpcm/gpcm/blob/fileblob"
 	"github.com/gpcm/gpcm/blob/tier"
+	"github.com/gpcm/gpcm/httptimeout"
 	"github.com/gpcm/gpcm/meshserver"
 	"github.com/gpcm/gpcm/sqlitestore"
 )
@@ -69,6 +70,9 @@ type Options struct {
 	// InlineBodies is meshserver.Config.InlineBodies for a Store and Blobs
 	// given here; with the default storage it is tier.DefaultThreshold.
 	InlineBodies int64
+	// Limits are the HTTP server's timeouts, as gpcm mesh-server applies
+	// them (zero fields: the httptimeout defaults).
+	Limits httptimeout.Limits
 }
 
 // Server is a running MESH server.
@@ -167,6 +171,7 @@ func NewServer(tb testing.TB, opts Options) *Server {
 		tb.Fatalf("meshtest: %v", err)
 	}
 	hs := httptest.NewUnstartedServer(srv)
+	opts.Limits.Apply(hs.Config)
 	// net/http's own error lines: a client killed or timing out
 	// mid-handshake at Debug, anything else at Warn. Without a Logger the
 	// Warn lines still reach stderr, as httptest prints them.

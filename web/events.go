@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gpcm/gpcm/httptimeout"
 )
 
 // Event is a live update for open pages. Data carries identifiers only,
@@ -169,6 +171,10 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) error {
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
+	// The stream moves few bytes: keep the server's transfer deadlines
+	// (package httptimeout) ahead of the next write, which comes within a
+	// heartbeat.
+	httptimeout.Extend(w, time.Now().Add(2*heartbeat))
 	w.WriteHeader(http.StatusOK)
 	if _, err := fmt.Fprint(w, "retry: 5000\n: connected\n\n"); err != nil {
 		return nil
@@ -177,6 +183,7 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) error {
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
 	for {
+		httptimeout.Extend(w, time.Now().Add(2*heartbeat))
 		select {
 		case <-r.Context().Done():
 			return nil

@@ -52,6 +52,11 @@ certificate signed by that CA (lookups, workflow search, /metrics and the
 admin API included), and a mailbox request one whose CN is the mailbox id
 (or starts with "{mailbox id}."); without one the answer is the MESH 403.
 
+A request gets --read-timeout to arrive and --write-timeout to be answered,
+plus one second for every --min-transfer-rate bytes its body and response
+have moved: a 100 MB chunk at any rate above that minimum completes, while a
+body trickling in below it is cut about --read-timeout after it began.
+
 When ready it prints exactly one line on stdout: the base URL, for example
 https://127.0.0.1:8700. It stops on SIGINT/SIGTERM after finishing requests
 in flight (uploads included). Also served: /healthz, /metrics (Prometheus),
@@ -83,6 +88,7 @@ type meshServerFlags struct {
 	expiry                 time.Duration
 	shutdownTimeout        time.Duration
 	maxRequestBytes        int64
+	timeouts               timeoutFlags
 }
 
 func runMeshServer(ctx context.Context, env *Env, args []string) error {
@@ -102,6 +108,7 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 	fs.DurationVar(&f.expiry, "expiry", 0, "how long a message may wait for acknowledgement (default 120h, or the file's expiry)")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 2*time.Minute, "how long to wait for requests in flight when stopping")
 	fs.Int64Var(&f.maxRequestBytes, "max-request-bytes", meshserver.DefaultMaxRequestBytes, "largest request body accepted, in `bytes`")
+	f.timeouts.register(fs)
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
@@ -122,6 +129,10 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 	}
 	if f.pgSchema != "" && f.postgres == "" {
 		return usagef(hint, "mesh-server: --postgres-schema needs --postgres")
+	}
+	lim, err := f.timeouts.limits("mesh-server", hint)
+	if err != nil {
+		return err
 	}
 
 	raw, err := os.Open(f.config)
@@ -192,14 +203,8 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{
-		Handler:           srv,
-		TLSConfig:         tlsCfg,
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          meshserver.HTTPErrorLog(log), // client resets at Debug, other lines at Warn
-	}
+	hs := newHTTPServer(srv, lim, meshserver.HTTPErrorLog(log)) // client resets at Debug, other lines at Warn
+	hs.TLSConfig = tlsCfg
 	if err := srv.Start(ctx); err != nil {
 		return fmt.Errorf("mesh-server: %w", err)
 	}

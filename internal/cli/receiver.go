@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -89,6 +88,8 @@ func runReceiver(ctx context.Context, env *Env, args []string) error {
 	testNHS := fs.Bool("allow-test-nhs-numbers", false, "accept NHS numbers failing the check digit (the official examples carry such numbers)")
 	workers := fs.Int("workers", 8, "MESH downloads, acknowledgements and ack sends at once")
 	batch := fs.Int("batch", 20, "messages or acks one claim takes (decided in parallel, recorded in one transaction)")
+	var timeouts timeoutFlags
+	timeouts.register(fs)
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
@@ -104,6 +105,10 @@ func runReceiver(ctx context.Context, env *Env, args []string) error {
 		return usagef(hint, "receiver: --workers must be 1..256 and --batch 1..1000 (got %d and %d)", *workers, *batch)
 	}
 	if err := st.check("receiver", hint); err != nil {
+		return err
+	}
+	lim, err := timeouts.limits("receiver", hint)
+	if err != nil {
 		return err
 	}
 	mcfg, err := conn.config(env)
@@ -155,8 +160,7 @@ func runReceiver(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("receiver: listen on %s: %w", *listen, err)
 	}
 	defer ln.Close()
-	hs := &http.Server{Handler: api, ReadHeaderTimeout: 30 * time.Second, MaxHeaderBytes: 64 << 10,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	hs := newHTTPServer(api, lim, debugLog(log))
 	if err := rcv.Start(ctx); err != nil {
 		return fmt.Errorf("receiver: %w", err)
 	}

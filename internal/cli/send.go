@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -298,7 +297,13 @@ Examples:
 	sendEvery := c.fs.Duration("send-interval", 5*time.Second, "`interval` between outbox scans (new submissions through the API are sent at once)")
 	dropDir := c.fs.String("drop-dir", "", "MESH client OUT `folder` to watch for .ctl/.dat pairs (legacy file drop)")
 	dropSent := c.fs.String("drop-sent-dir", "", "`folder` for sent pairs and their status .ctl files (default: SENT beside --drop-dir)")
+	var timeouts timeoutFlags
+	timeouts.register(c.fs)
 	if _, err := c.parse(env, args, 0, 0, "no arguments"); err != nil {
+		return err
+	}
+	lim, err := timeouts.limits("send run", "gpcm send run --help")
+	if err != nil {
 		return err
 	}
 	if *alertCmd != "" && *alertHook != "" {
@@ -345,8 +350,7 @@ Examples:
 	if err != nil {
 		return fmt.Errorf("send run: listen on %s: %w", *listen, err)
 	}
-	hs := &http.Server{Handler: svc.Handler(tok), ReadHeaderTimeout: 30 * time.Second, MaxHeaderBytes: 64 << 10,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	hs := newHTTPServer(svc.Handler(tok), lim, debugLog(log))
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
 	fmt.Fprintf(env.Stdout, "http://%s\n", ln.Addr().String())

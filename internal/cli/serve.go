@@ -9,7 +9,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
@@ -23,6 +22,7 @@ import (
 	"github.com/gpcm/gpcm/blob"
 	"github.com/gpcm/gpcm/blob/fileblob"
 	"github.com/gpcm/gpcm/blob/tier"
+	"github.com/gpcm/gpcm/httptimeout"
 	"github.com/gpcm/gpcm/mesh"
 	"github.com/gpcm/gpcm/meshserver"
 	"github.com/gpcm/gpcm/patient"
@@ -272,9 +272,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("serve: mesh listener: %w", err)
 	}
 	defer meshLn.Close()
-	meshHS := &http.Server{Handler: msrv, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
-		TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}},
-		ErrorLog:  meshserver.HTTPErrorLog(log)}
+	meshHS := newHTTPServer(msrv, httptimeout.Limits{}, meshserver.HTTPErrorLog(log))
+	meshHS.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 	meshURL := "https://" + meshLn.Addr().String()
 	client := func(mailbox, password string) (*mesh.Client, error) {
 		return mesh.NewClient(mesh.Config{URL: meshURL, Mailbox: mailbox, Password: password, SharedKey: st.SharedKey,
@@ -329,8 +328,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("serve: listen on %s: %w (choose another with --listen)", *listen, err)
 	}
 	defer webLn.Close()
-	webHS := &http.Server{Handler: ui, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	webHS := newHTTPServer(ui, httptimeout.Limits{}, debugLog(log))
 
 	phase("configured")
 	// Start everything; stop in reverse order.
