@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -43,8 +44,12 @@ nhs_number, for_action), GET /api/v1/documents/{id} and
 /reject and /match, POST /api/v1/register (upsert patients, CSV or FHIR)
 and GET /api/v1/register?nhs_number=N or ?family=F&birth_date=YYYY-MM-DD
 (search the register for the patient of a held document, at most 50).
+With --tls-cert/--tls-key the API is served over HTTPS (TLS 1.2 or later);
+a --listen address other than loopback is refused without them unless
+--insecure-listen says a TLS proxy is in front.
 When ready the receiver prints exactly one line on stdout: the API base URL,
-for example http://127.0.0.1:8082. It stops on SIGINT/SIGTERM.
+for example http://127.0.0.1:8082 (https:// with TLS). It stops on
+SIGINT/SIGTERM.
 
 "register import" loads the practice register from FILE ("-" for stdin):
 CSV with the header nhs_number,birth_date,family,given (birth_date
@@ -62,6 +67,7 @@ Examples:
   MESH_URL=https://127.0.0.1:8700 MESH_MAILBOX=X26ABC2 MESH_PASSWORD=password \
     MESH_SHARED_KEY=TestKey MESH_CA=./mesh-data/tls/ca.pem gpcm receiver --data ./practice
   gpcm receiver --data /var/lib/gpcm-receiver --listen 127.0.0.1:9000 --ods B82005 --mesh-config mesh.env
+  gpcm receiver --data /var/lib/gpcm-receiver --listen 0.0.0.0:8443 --tls-cert api.pem --tls-key api-key.pem
   gpcm receiver register import --data ./practice register.csv
   gpcm receiver register import --data ./practice --format fhir patients.json
 `
@@ -79,7 +85,10 @@ func runReceiver(ctx context.Context, env *Env, args []string) error {
 	var st storageFlags
 	st.register(fs, true)
 	data := fs.String("data", "", "state `directory` (database, payloads, API token); required")
-	listen := fs.String("listen", "127.0.0.1:8082", "API address (`host:port`; port 0 picks a free one)")
+	listen := fs.String("listen", "127.0.0.1:8082", "API address (`host:port`; port 0 picks a free one); other than loopback it needs --tls-cert/--tls-key or --insecure-listen")
+	tlsCert := fs.String("tls-cert", "", "serve the API over HTTPS with this certificate `file` (PEM; with --tls-key)")
+	tlsKey := fs.String("tls-key", "", "private key `file` (PEM) of --tls-cert")
+	insecureListen := fs.Bool("insecure-listen", false, "allow plain HTTP on a --listen address other than loopback (behind a TLS proxy only)")
 	token := fs.String("api-token", "", "bearer `token` for the API; env GPCM_RECEIVER_TOKEN; default DIR/api-token")
 	ods := fs.String("ods", "", "the practice's ODS `code`, the responder in acknowledgements; env GPCM_ODS_CODE; default the mailbox ID")
 	poll := fs.Duration("poll", 30*time.Second, "wait between inbox polls")
@@ -103,6 +112,10 @@ func runReceiver(ctx context.Context, env *Env, args []string) error {
 		return usagef(hint, "receiver: --poll and --hold must be positive")
 	case *workers < 1 || *workers > 256 || *batch < 1 || *batch > 1000:
 		return usagef(hint, "receiver: --workers must be 1..256 and --batch 1..1000 (got %d and %d)", *workers, *batch)
+	case (*tlsCert == "") != (*tlsKey == ""):
+		return usagef(hint, "receiver: --tls-cert and --tls-key go together")
+	case *tlsCert == "" && !*insecureListen && !loopbackListen(*listen):
+		return usagef(hint, "receiver: --listen %s is not a loopback address, and the API would carry patient data and its token in plain HTTP: give --tls-cert and --tls-key, or --insecure-listen if a TLS proxy is in front", *listen)
 	}
 	if err := st.check("receiver", hint); err != nil {
 		return err
@@ -155,20 +168,36 @@ func runReceiver(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("receiver: %w", err)
 	}
+	scheme := "http"
+	var tlsCfg *tls.Config
+	if *tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			return fmt.Errorf("receiver: TLS certificate %s / key %s: %w", *tlsCert, *tlsKey, err)
+		}
+		scheme, tlsCfg = "https", &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("receiver: listen on %s: %w", *listen, err)
 	}
 	defer ln.Close()
 	hs := newHTTPServer(api, lim, debugLog(log))
+	hs.TLSConfig = tlsCfg
 	if err := rcv.Start(ctx); err != nil {
 		return fmt.Errorf("receiver: %w", err)
 	}
 	defer rcv.Stop()
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- hs.Serve(ln) }()
-	fmt.Fprintf(env.Stdout, "http://%s\n", urlHost(ln.Addr().(*net.TCPAddr)))
-	log.Info("receiver ready", "addr", ln.Addr().String(), "mailbox", mcfg.Mailbox)
+	go func() {
+		if tlsCfg != nil {
+			serveErr <- hs.ServeTLS(ln, "", "")
+			return
+		}
+		serveErr <- hs.Serve(ln)
+	}()
+	fmt.Fprintf(env.Stdout, "%s://%s\n", scheme, urlHost(ln.Addr().(*net.TCPAddr)))
+	log.Info("receiver ready", "addr", ln.Addr().String(), "mailbox", mcfg.Mailbox, "tls", tlsCfg != nil)
 	select {
 	case err := <-serveErr:
 		return fmt.Errorf("receiver: %w", err)
@@ -186,6 +215,21 @@ func runReceiver(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("receiver: shutdown: %w", shutErr)
 	}
 	return nil
+}
+
+// loopbackListen reports whether a --listen address only takes
+// connections from this machine: "localhost" or a loopback IP. An empty
+// host (every interface) or any other name is not.
+func loopbackListen(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // receiverTokenFile reads DIR/api-token, creating it with a random token.

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/gpcm/gpcm/internal/cli"
 	"github.com/gpcm/gpcm/mesh"
+	"github.com/gpcm/gpcm/meshserver"
 	"github.com/gpcm/gpcm/meshtest"
 	"github.com/gpcm/gpcm/receiver"
 	"github.com/gpcm/gpcm/senddoc"
@@ -199,5 +202,91 @@ func TestReceiverStartContract(t *testing.T) {
 	}
 	if s := stderr.String(); strings.Contains(s, in.Patient.NHSNumber) || strings.Contains(s, in.Patient.Family) {
 		t.Errorf("log carries patient data: %s", s)
+	}
+}
+
+// Issue 18 §8: with --tls-cert/--tls-key the receiver's API is HTTPS
+// (plain HTTP to it is refused); a --listen address other than loopback
+// needs TLS or --insecure-listen.
+func TestReceiverAPIOverTLS(t *testing.T) {
+	ms := meshtest.NewServer(t, meshtest.Options{})
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(ca, ms.CACertPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	apiCA, err := meshserver.NewCA("receiver API test CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM, keyPEM, _, err := apiCA.Issue("receiver API", []net.IP{net.IPv4(127, 0, 0, 1)}, []string{"localhost"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(dir, "api.pem"), filepath.Join(dir, "api-key.pem")
+	os.WriteFile(certFile, certPEM, 0o600)
+	os.WriteFile(keyFile, keyPEM, 0o600)
+	data := filepath.Join(dir, "practice")
+	env := map[string]string{"MESH_URL": ms.URL, "MESH_MAILBOX": "X26ABC2", "MESH_PASSWORD": "password",
+		"MESH_SHARED_KEY": ms.SharedKey, "MESH_CA": ca, "GPCM_RECEIVER_TOKEN": "api-token-for-the-test"}
+
+	for _, tt := range []struct {
+		name, want string
+		args       []string
+	}{
+		{"all interfaces without TLS", "--listen 0.0.0.0:0 is not a loopback address", []string{"--listen", "0.0.0.0:0"}},
+		{"a host name without TLS", "--tls-cert and --tls-key, or --insecure-listen", []string{"--listen", "receiver.example:8082"}},
+		{"certificate without key", "--tls-cert and --tls-key go together", []string{"--tls-cert", certFile}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runGPCM(t, env, append([]string{"receiver", "--data", data}, tt.args...)...)
+			if code != 2 || !strings.Contains(stderr, tt.want) {
+				t.Fatalf("exit %d, stderr %q; want 2 and %q", code, stderr, tt.want)
+			}
+		})
+	}
+
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	stderr := &rcvBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		code := cli.Main(ctx, &cli.Env{Stdin: strings.NewReader(""), Stdout: pw, Stderr: stderr, Getenv: func(k string) string { return env[k] }},
+			[]string{"receiver", "--data", data, "--listen", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile, "--poll", "1h"})
+		pw.Close()
+		done <- code
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	go io.Copy(io.Discard, pr)
+	if err != nil {
+		cancel()
+		t.Fatalf("no ready line (%v); stderr: %s", err, stderr.String())
+	}
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	base := strings.TrimSpace(line)
+	if !strings.HasPrefix(base, "https://127.0.0.1:") {
+		t.Fatalf("ready line %q, want https://127.0.0.1:PORT", base)
+	}
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: apiCA.Pool(), MinVersion: tls.VersionTLS12}}}
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", base+"/api/v1/documents", nil)
+	req.Header.Set("Authorization", "Bearer api-token-for-the-test")
+	res, err := hc.Do(req)
+	if err != nil {
+		t.Fatalf("API over TLS: %v", err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.TLS == nil || !strings.Contains(string(body), `"documents"`) {
+		t.Fatalf("API over TLS: got %d %s (TLS %v)", res.StatusCode, body, res.TLS != nil)
+	}
+	plain, err := http.Get("http://" + strings.TrimPrefix(base, "https://") + "/healthz")
+	if err == nil {
+		plain.Body.Close()
+		if plain.StatusCode == http.StatusOK {
+			t.Fatal("plain HTTP to the TLS API answered 200")
+		}
 	}
 }
