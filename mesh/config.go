@@ -50,6 +50,11 @@ type Config struct {
 	// TempDir holds the spool file of a send whose size is unknown; "" means
 	// os.TempDir().
 	TempDir string
+	// AllowInsecureHTTP permits a plain http:// URL whose host is not a
+	// loopback address or "localhost" (it is logged as a warning). Without
+	// it such a URL is refused, and so is a redirect to one: the NHSMESH
+	// token and the messages would cross the network unencrypted.
+	AllowInsecureHTTP bool
 }
 
 // TLSConfig is the client side of mutual TLS.
@@ -132,6 +137,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.ChunkSize < 1 || c.ChunkSize > MaxRequestBytes {
 		errs = append(errs, fmt.Errorf("ChunkSize %d is outside 1..%d bytes", c.ChunkSize, MaxRequestBytes))
 	}
+	if u != nil && u.Scheme == "http" && !isLoopbackHost(u.Hostname()) && !c.AllowInsecureHTTP {
+		errs = append(errs, fmt.Errorf("URL %q is plain http:// to %q, not a loopback host: the NHSMESH token would cross the network unencrypted; use https:// (or AllowInsecureHTTP for a trusted network)", c.URL, u.Hostname()))
+	}
 	if c.TLS.InsecureSkipVerify && u != nil && !isLoopbackHost(u.Hostname()) {
 		errs = append(errs, fmt.Errorf("TLS.InsecureSkipVerify is only allowed for loopback hosts, not %q", u.Hostname()))
 	}
@@ -159,6 +167,30 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
+// insecureHTTP reports whether u is plain http:// to a host other than
+// loopback.
+func insecureHTTP(u *url.URL) bool {
+	return strings.EqualFold(u.Scheme, "http") && !isLoopbackHost(u.Hostname())
+}
+
+// checkRedirect refuses a redirect that would take the token over plain
+// HTTP to another machine (unless c allows it), and otherwise follows at
+// most 10 as net/http does.
+func (c Config) checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if insecureHTTP(req.URL) && !c.AllowInsecureHTTP {
+			return fmt.Errorf("mesh: refused redirect to plain http:// host %q (the NHSMESH token would cross the network unencrypted)", req.URL.Hostname())
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("mesh: stopped after 10 redirects")
+		}
+		return nil
+	}
+}
+
 func isLoopbackHost(h string) bool {
 	if strings.EqualFold(h, "localhost") {
 		return true
@@ -170,8 +202,13 @@ func isLoopbackHost(h string) bool {
 // httpClient builds the HTTP client: TLS ≥ 1.2, client certificate, CA
 // pool, no transparent decompression, HTTP/1.1 with large buffers.
 func (c Config) httpClient() (*http.Client, error) {
+	if u, err := url.Parse(c.URL); err == nil && insecureHTTP(u) {
+		c.Logger.Warn("mesh: plain http:// to a host other than loopback: the NHSMESH token and the messages cross the network unencrypted", "host", u.Hostname())
+	}
 	if c.HTTPClient != nil {
-		return c.HTTPClient, nil
+		hc := *c.HTTPClient
+		hc.CheckRedirect = c.checkRedirect(hc.CheckRedirect)
+		return &hc, nil
 	}
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: c.TLS.Certificates, RootCAs: c.TLS.RootCAs}
 	if c.TLS.CertFile != "" {
@@ -214,5 +251,5 @@ func (c Config) httpClient() (*http.Client, error) {
 		WriteBufferSize:     64 << 10,
 		ReadBufferSize:      64 << 10,
 	}
-	return &http.Client{Transport: tr}, nil
+	return &http.Client{Transport: tr, CheckRedirect: c.checkRedirect(nil)}, nil
 }

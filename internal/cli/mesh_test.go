@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -180,6 +181,44 @@ func TestMeshSubcommandHelp(t *testing.T) {
 			code, out, _ := runWith(t, nil, "", "mesh", sub, "--help")
 			if code != 0 || !strings.Contains(out, "Examples:\n  gpcm mesh "+sub) || !strings.Contains(out, "MESH_URL") {
 				t.Errorf("got %d %q", code, out)
+			}
+		})
+	}
+}
+
+// Issue 23 §5: gpcm mesh refuses a plain http:// URL to a host other than
+// loopback unless --allow-insecure-http (or MESH_ALLOW_INSECURE_HTTP=1,
+// also in the --mesh-config file) permits it.
+func TestMeshInsecureHTTP(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "mesh.env")
+	if err := os.WriteFile(conf, []byte("MESH_ALLOW_INSECURE_HTTP=1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := map[string]string{"MESH_URL": "http://mesh.invalid:8700", "MESH_MAILBOX": "X26ABC1", "MESH_PASSWORD": "password", "MESH_SHARED_KEY": "TestKey"}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		refused bool
+	}{
+		{"refused by default", nil, nil, true},
+		{"--allow-insecure-http", nil, []string{"--allow-insecure-http"}, false},
+		{"MESH_ALLOW_INSECURE_HTTP=1", map[string]string{"MESH_ALLOW_INSECURE_HTTP": "1"}, nil, false},
+		{"config file", map[string]string{"MESH_CONFIG": conf}, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vars := maps.Clone(base)
+			maps.Copy(vars, tt.env)
+			code, _, stderr := runWith(t, func(k string) string { return vars[k] }, "", append([]string{"mesh", "count", "--retries", "0"}, tt.args...)...)
+			if code == 0 {
+				t.Fatalf("count against mesh.invalid succeeded: %q", stderr)
+			}
+			if got := strings.Contains(stderr, "NHSMESH token would cross the network unencrypted"); got != tt.refused {
+				t.Fatalf("refused %v, want %v (stderr %q)", got, tt.refused, stderr)
+			}
+			if !tt.refused && !strings.Contains(stderr, "not encrypted") {
+				t.Fatalf("no warning on stderr: %q", stderr)
 			}
 		})
 	}

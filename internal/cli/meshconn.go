@@ -29,6 +29,7 @@ type meshConn struct {
 	key        string
 	ca         string
 	insecure   bool
+	plainHTTP  bool
 	retries    int
 	timeout    time.Duration
 	// oneShot marks interactive commands: retries are logged only when
@@ -44,6 +45,8 @@ const meshConnHelp = `Connection (flag, else environment variable, else config f
   --shared-key   MESH_SHARED_KEY   environment shared secret
   --cert, --key  MESH_CERT, MESH_KEY  client TLS certificate and key (PEM)
   --ca           MESH_CA           CA bundle that signs the server certificate (PEM)
+  --allow-insecure-http  MESH_ALLOW_INSECURE_HTTP=1  permit a plain http:// URL to a
+                 host other than loopback (refused otherwise: the token would go unencrypted)
   --mesh-config  MESH_CONFIG       file of KEY=VALUE lines using the names above`
 
 // register adds the connection flags to fs.
@@ -57,6 +60,7 @@ func (m *meshConn) register(fs *flag.FlagSet) {
 	fs.StringVar(&m.key, "key", "", "client key PEM `file`; env MESH_KEY")
 	fs.StringVar(&m.ca, "ca", "", "CA bundle PEM `file` for the server certificate; env MESH_CA")
 	fs.BoolVar(&m.insecure, "insecure-skip-verify", false, "do not verify the server certificate (loopback sandbox only); env MESH_INSECURE_SKIP_VERIFY=1")
+	fs.BoolVar(&m.plainHTTP, "allow-insecure-http", false, "permit a plain http:// --url to a host other than loopback (the NHSMESH token goes unencrypted); env MESH_ALLOW_INSECURE_HTTP=1")
 	fs.IntVar(&m.retries, "retries", 4, "retries of idempotent requests after transient failures")
 	fs.DurationVar(&m.timeout, "timeout", 5*time.Minute, "wait at most this long for each response to start")
 }
@@ -83,11 +87,14 @@ func (m *meshConn) config(env *Env) (mesh.Config, error) {
 		}
 		return file[name]
 	}
-	insecure := m.insecure
-	if !insecure {
-		v := pick("", "MESH_INSECURE_SKIP_VERIFY")
-		insecure = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
+	yes := func(flagVal bool, name string) bool {
+		if flagVal {
+			return true
+		}
+		v := pick("", name)
+		return v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
 	}
+	insecure := yes(m.insecure, "MESH_INSECURE_SKIP_VERIFY")
 	cfg := mesh.Config{
 		URL:       pick(m.url, "MESH_URL"),
 		Mailbox:   pick(m.mailbox, "MESH_MAILBOX"),
@@ -99,9 +106,10 @@ func (m *meshConn) config(env *Env) (mesh.Config, error) {
 			CAFile:             pick(m.ca, "MESH_CA"),
 			InsecureSkipVerify: insecure,
 		},
-		Retry:           mesh.Backoff{Retries: max(m.retries, 0), Initial: 500 * time.Millisecond, Max: 30 * time.Second},
-		ResponseTimeout: m.timeout,
-		Logger:          env.Logger(),
+		AllowInsecureHTTP: yes(m.plainHTTP, "MESH_ALLOW_INSECURE_HTTP"),
+		Retry:             mesh.Backoff{Retries: max(m.retries, 0), Initial: 500 * time.Millisecond, Max: 30 * time.Second},
+		ResponseTimeout:   m.timeout,
+		Logger:            env.Logger(),
 	}
 	if m.oneShot {
 		cfg.Logger = env.loggerAt(slog.LevelError)
@@ -164,6 +172,9 @@ func (m *meshConn) client(env *Env) (*mesh.Client, error) {
 	if cfg.TLS.InsecureSkipVerify && m.oneShot {
 		// The client logs this at warn level, which one-shot commands hide.
 		fmt.Fprintln(env.Stderr, "gpcm: warning: TLS server certificate verification is OFF (loopback only)")
+	}
+	if cfg.AllowInsecureHTTP && m.oneShot && strings.HasPrefix(strings.ToLower(cfg.URL), "http://") {
+		fmt.Fprintln(env.Stderr, "gpcm: warning: plain http:// MESH URL: the NHSMESH token and the messages are not encrypted")
 	}
 	return c, nil
 }
