@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"runtime"
 	"sort"
 	"strings"
@@ -37,6 +38,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("sqlitestore: empty database path")
 	}
+	// The database holds mailbox passwords (needed for the HMAC) and
+	// patient data: only its owner may read it, whatever mode an older
+	// file had.
+	if err := restrictFiles(path); err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %q: %w", path, err)
+	}
 	// busy_timeout must come first so that the following pragmas wait
 	// instead of failing while another connection holds a lock.
 	pragmas := []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(FULL)", "case_sensitive_like(1)"}
@@ -61,6 +68,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, err
 	}
+	// SQLite made the -wal and -shm files with the database file's mode;
+	// make sure of it.
+	if err := restrictFiles(path); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlitestore: open %q: %w", path, err)
+	}
 	q.Add("_pragma", "query_only(1)")
 	r, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
@@ -82,6 +95,37 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	db.batch = newBatcher(db)
 	return db, nil
+}
+
+// FileMode is the mode of the database file and its -wal and -shm files.
+const FileMode fs.FileMode = 0o600
+
+// restrictFiles creates the database file at path with FileMode if it does
+// not exist, and sets FileMode on it and on its -wal and -shm files if
+// they have another.
+func restrictFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, FileMode)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm() != FileMode {
+			if err := os.Chmod(p, FileMode); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Close closes both pools.

@@ -29,8 +29,11 @@ func Open(root string) (*Store, error) {
 		return nil, fmt.Errorf("fileblob: root %q: %w", root, err)
 	}
 	tmp := filepath.Join(abs, ".tmp")
-	if err := os.MkdirAll(tmp, 0o700); err != nil {
+	if err := os.MkdirAll(tmp, DirMode); err != nil {
 		return nil, fmt.Errorf("fileblob: create %q: %w", tmp, err)
+	}
+	if err := restrict(abs); err != nil {
+		return nil, fmt.Errorf("fileblob: %w", err)
 	}
 	// Leftovers from a crash were never visible; drop them.
 	if ents, err := os.ReadDir(tmp); err == nil {
@@ -39,6 +42,47 @@ func Open(root string) (*Store, error) {
 		}
 	}
 	return &Store{root: abs, tmp: tmp}, nil
+}
+
+// Modes of the store's directories and files: payloads are patient data,
+// readable by their owner only.
+const (
+	DirMode  fs.FileMode = 0o700
+	FileMode fs.FileMode = 0o600
+)
+
+// restrict gives root DirMode. If root was open to others (a store made by
+// hand or by an older version), everything under it gets DirMode or
+// FileMode too; otherwise nothing under it needs checking, since the
+// store only ever creates directories with DirMode and files with
+// os.CreateTemp (FileMode).
+func restrict(root string) error {
+	fi, err := os.Stat(root)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm() == DirMode {
+		return nil
+	}
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		want := FileMode
+		if d.IsDir() {
+			want = DirMode
+		} else if !d.Type().IsRegular() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if info.Mode().Perm() != want {
+			return os.Chmod(p, want)
+		}
+		return nil
+	})
 }
 
 func (s *Store) path(key string) (string, error) {
@@ -103,7 +147,7 @@ func mkdirDurable(dir string) error {
 			return err
 		}
 	}
-	if err := os.Mkdir(dir, 0o700); err != nil {
+	if err := os.Mkdir(dir, DirMode); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return nil
 		}

@@ -164,7 +164,7 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 		expiry = fc.ExpiryDuration()
 	}
 
-	if err := os.MkdirAll(f.data, 0o700); err != nil {
+	if err := dataDir(env.Logger(), f.data); err != nil {
 		return fmt.Errorf("mesh-server: data directory: %w", err)
 	}
 	st := storageFlags{postgres: f.postgres, pgSchema: f.pgSchema, s3: f.s3}

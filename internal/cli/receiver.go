@@ -129,7 +129,7 @@ func runReceiver(ctx context.Context, env *Env, args []string) error {
 		return usagef(hint, "receiver: %v", err)
 	}
 	log := env.Logger()
-	if err := os.MkdirAll(*data, 0o700); err != nil {
+	if err := dataDir(log, *data); err != nil {
 		return fmt.Errorf("receiver: data directory: %w", err)
 	}
 	tok := firstNonEmpty(*token, env.getenv("GPCM_RECEIVER_TOKEN"))
@@ -298,7 +298,7 @@ func runReceiverImport(ctx context.Context, env *Env, args []string) error {
 		defer fh.Close()
 		in = fh
 	}
-	if err := os.MkdirAll(*data, 0o700); err != nil {
+	if err := dataDir(env.Logger(), *data); err != nil {
 		return fmt.Errorf("receiver register import: data directory: %w", err)
 	}
 	db, err := st.openDB(ctx, *data, "receiver.db", pgstore.Options{})

@@ -122,7 +122,7 @@ func (c *sendCmd) parse(env *Env, args []string, minArgs, maxArgs int, what stri
 // open opens the outbox and builds a Service (with MESH if withMesh or the
 // routing needs it).
 func (c *sendCmd) open(ctx context.Context, env *Env, cfg sender.Config) (*sender.Service, func(), error) {
-	if err := os.MkdirAll(c.data, 0o700); err != nil {
+	if err := dataDir(env.Logger(), c.data); err != nil {
 		return nil, nil, fmt.Errorf("send %s: %w", c.name, err)
 	}
 	db, err := c.storage.openDB(ctx, c.data, "sender.db", pgstore.Options{MinConns: 4})

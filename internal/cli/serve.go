@@ -172,7 +172,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	start := time.Now()
 	log := env.Logger()
 
-	if err := os.MkdirAll(*data, 0o700); err != nil {
+	if err := dataDir(log, *data); err != nil {
 		return fmt.Errorf("serve: data directory: %w", err)
 	}
 	statePath := filepath.Join(*data, "serve.json")
@@ -204,7 +204,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	// Storage.
 	open := func(dir, file string) (*sqlitestore.DB, blob.Store, error) {
 		d := filepath.Join(*data, dir)
-		if err := os.MkdirAll(d, 0o700); err != nil {
+		if err := dataDir(log, d); err != nil {
 			return nil, nil, err
 		}
 		db, err := sqlitestore.Open(ctx, filepath.Join(d, file))

@@ -4,6 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
 	"path/filepath"
 
 	"github.com/gpcm/gpcm/blob"
@@ -128,4 +131,30 @@ func (s *storageFlags) openBlobs(ctx context.Context, dir string, db *serviceDB)
 		large = fb
 	}
 	return tier.New(db.Blobs(), large, tier.DefaultThreshold), nil
+}
+
+// dataDirMode is the mode of every data directory: it holds databases with
+// mailbox passwords and patient data, and payloads.
+const dataDirMode fs.FileMode = 0o700
+
+// dataDir creates dir with dataDirMode or, if it exists open to other
+// users, warns on log and restricts it to dataDirMode.
+func dataDir(log *slog.Logger, dir string) error {
+	if err := os.MkdirAll(dir, dataDirMode); err != nil {
+		return err
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		log.Warn("data directory was open to other users; restricting it to its owner", "dir", dir, "mode", fmt.Sprintf("%04o", perm), "now", fmt.Sprintf("%04o", dataDirMode))
+		if err := os.Chmod(dir, dataDirMode); err != nil {
+			return fmt.Errorf("restricting %s to %04o: %w", dir, dataDirMode, err)
+		}
+	}
+	return nil
 }
