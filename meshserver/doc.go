@@ -30,7 +30,11 @@
 // database, larger ones as files or S3 objects. With Config.InlineBodies
 // the first chunk of a small send goes to InlineStore.CreateMessageInline,
 // which commits body, chunk record and message row together; a chunked message is listed only when every chunk is
-// stored. Request bodies are limited to Config.MaxRequestBytes (413).
+// stored. Request bodies are limited to Config.MaxRequestBytes (413), a
+// message's chunks together to Config.MaxMessageBytes (413, checked from
+// Content-Length before the body is read where it can be), and what waits
+// in one mailbox to Config.QuotaMessages and Config.QuotaBytes (417 event
+// SEND "Recipient mailbox is full"; MessageStore.InboxUsage).
 //
 // A Store on a network database saves round trips through optional
 // capabilities the server uses when present: TokenStore (record a token

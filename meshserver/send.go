@@ -278,9 +278,33 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, c *call) error {
 			return err
 		}
 	}
+	// Limits known before the body is read: its Content-Length against
+	// the message's size limit and the recipient's quota.
+	cl := max(r.ContentLength, 0)
+	if err := s.checkSize(0, cl, 1, total); err != nil {
+		return errWithID(err, id)
+	}
+	if route == nil {
+		if err := s.takeQuota(r.Context(), m.Recipient, 1, cl); err != nil {
+			return errWithID(err, id)
+		}
+	}
 	key, size, inline, err := s.readChunk(w, r, id, 1, inlineMax)
 	if err != nil {
 		return err
+	}
+	if r.ContentLength < 0 {
+		// A body of unknown length is checked once it is read.
+		err := s.checkSize(0, size, 1, total)
+		if err == nil && route == nil {
+			err = s.takeQuota(r.Context(), m.Recipient, 0, size)
+		}
+		if err != nil {
+			if inline == nil {
+				_ = s.blobs.Delete(context.WithoutCancel(r.Context()), key)
+			}
+			return errWithID(err, id)
+		}
 	}
 	if inline == nil {
 		if err := s.spend(r, c); err != nil {
@@ -422,9 +446,30 @@ func (s *Server) sendChunk(w http.ResponseWriter, r *http.Request, c *call) erro
 		return withID(errEncodingChanged, id)
 	}
 	old, oldErr := s.store.GetChunk(r.Context(), id, n)
+	stored := m.Size
+	if oldErr == nil {
+		stored -= old.Size // a re-sent chunk replaces it
+	}
+	cl := max(r.ContentLength, 0)
+	if err := s.checkSize(stored, cl, n, m.TotalChunks); err != nil {
+		return errWithID(err, id)
+	}
+	if err := s.takeQuota(r.Context(), m.Recipient, 0, cl); err != nil {
+		return errWithID(err, id)
+	}
 	key, size, err := s.storeChunk(w, r, id, n)
 	if err != nil {
 		return err
+	}
+	if r.ContentLength < 0 {
+		err := s.checkSize(stored, size, n, m.TotalChunks)
+		if err == nil {
+			err = s.takeQuota(r.Context(), m.Recipient, 0, size)
+		}
+		if err != nil {
+			_ = s.blobs.Delete(context.WithoutCancel(r.Context()), key)
+			return errWithID(err, id)
+		}
 	}
 	now := s.now()
 	got, err := s.store.AddChunk(r.Context(), AddChunkParams{Chunk: Chunk{MessageID: id, Number: n, Size: size, BlobKey: key}, Now: now, ExpiresAt: now.Add(s.cfg.Expiry)})

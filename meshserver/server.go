@@ -21,9 +21,17 @@ const mediaTypeV2 = mesh.MediaTypeV2
 const (
 	DefaultExpiry          = 5 * 24 * time.Hour
 	DefaultMaxRequestBytes = 100 * 1000 * 1000
-	DefaultClockSkew       = 2 * time.Hour
-	DefaultExpiryInterval  = time.Minute
-	DefaultRetention       = 30 * 24 * time.Hour
+	// DefaultMaxMessageBytes is 20 GB, the largest chunked message the
+	// MESH API documents for its chunk endpoint (its overview says 100 GB,
+	// 20 GB with the Java client).
+	DefaultMaxMessageBytes = 20 * 1000 * 1000 * 1000
+	// DefaultQuotaMessages and DefaultQuotaBytes bound what waits in one
+	// mailbox: 100 000 messages, 100 GB.
+	DefaultQuotaMessages  = 100_000
+	DefaultQuotaBytes     = 100 * 1000 * 1000 * 1000
+	DefaultClockSkew      = 2 * time.Hour
+	DefaultExpiryInterval = time.Minute
+	DefaultRetention      = 30 * 24 * time.Hour
 )
 
 // MinAdminTokenBytes is the shortest admin token New accepts: 32 bytes,
@@ -64,6 +72,18 @@ type Config struct {
 	Retention time.Duration
 	// MaxRequestBytes bounds each request body (default 100 MB).
 	MaxRequestBytes int64
+	// MaxMessageBytes bounds a message's chunks together (default 20 GB).
+	// A first chunk whose Content-Length times (total chunks − 1) already
+	// passes it is refused before its body is read.
+	MaxMessageBytes int64
+	// QuotaMessages and QuotaBytes bound what may wait in one mailbox:
+	// messages addressed to it that are uploading or accepted, and their
+	// bytes (defaults 100 000 and 100 GB). A send or chunk past either is
+	// refused. The server reads each recipient's usage from the store at
+	// most once a second and counts what it accepts in between, so several
+	// processes may together pass a quota by what they take in a second.
+	QuotaMessages int
+	QuotaBytes    int64
 	// ClockSkew is the accepted distance between a token's timestamp and
 	// Now (default 2 hours).
 	ClockSkew time.Duration
@@ -111,6 +131,15 @@ func (c Config) withDefaults() Config {
 	if c.MaxRequestBytes == 0 {
 		c.MaxRequestBytes = DefaultMaxRequestBytes
 	}
+	if c.MaxMessageBytes == 0 {
+		c.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if c.QuotaMessages == 0 {
+		c.QuotaMessages = DefaultQuotaMessages
+	}
+	if c.QuotaBytes == 0 {
+		c.QuotaBytes = DefaultQuotaBytes
+	}
 	if c.ClockSkew == 0 {
 		c.ClockSkew = DefaultClockSkew
 	}
@@ -138,6 +167,10 @@ func (c Config) validate() error {
 		return fmt.Errorf("meshserver: Config.Retention %v cannot be negative", c.Retention)
 	case c.MaxRequestBytes < 0:
 		return fmt.Errorf("meshserver: Config.MaxRequestBytes %d cannot be negative", c.MaxRequestBytes)
+	case c.MaxMessageBytes < 0:
+		return fmt.Errorf("meshserver: Config.MaxMessageBytes %d cannot be negative", c.MaxMessageBytes)
+	case c.QuotaMessages < 0 || c.QuotaBytes < 0:
+		return fmt.Errorf("meshserver: Config.QuotaMessages %d and QuotaBytes %d cannot be negative", c.QuotaMessages, c.QuotaBytes)
 	}
 	if err := CheckAdminToken(c.AdminToken); err != nil {
 		return fmt.Errorf("meshserver: Config.AdminToken: %w", err)
@@ -186,6 +219,7 @@ type Server struct {
 	ids        mesh.IDGenerator
 
 	authFailures authLog
+	quota        quotaCache
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc

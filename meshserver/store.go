@@ -83,6 +83,12 @@ type Message struct {
 	AckedAt time.Time
 }
 
+// Usage is what waits in one mailbox (MessageStore.InboxUsage).
+type Usage struct {
+	Messages int
+	Bytes    int64
+}
+
 // Chunk is one stored chunk of a message.
 type Chunk struct {
 	MessageID string
@@ -149,6 +155,10 @@ type MessageStore interface {
 	ListInbox(ctx context.Context, p ListInboxParams) ([]Message, error)
 	// CountInbox counts accepted messages addressed to mailbox.
 	CountInbox(ctx context.Context, mailbox string) (int, error)
+	// InboxUsage counts the messages addressed to mailbox that are
+	// uploading or accepted (not yet acknowledged, expired or failed) and
+	// sums their sizes: what the mailbox's quota limits.
+	InboxUsage(ctx context.Context, mailbox string) (Usage, error)
 	// ListMessages lists messages for admin and rich views, newest first.
 	ListMessages(ctx context.Context, p ListMessagesParams) ([]Message, error)
 	// FindByLocalID lists messages sent by sender with the given local id.

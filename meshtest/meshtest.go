@@ -54,8 +54,13 @@ type Options struct {
 	MutualTLS bool
 	// Expiry overrides the 5-day expiry period.
 	Expiry time.Duration
-	// MaxRequestBytes overrides the 100 MB request limit.
+	// MaxRequestBytes overrides the 100 MB request limit, MaxMessageBytes
+	// the 20 GB limit of a chunked message, QuotaMessages and QuotaBytes
+	// the quota of each mailbox (meshserver.Config).
 	MaxRequestBytes int64
+	MaxMessageBytes int64
+	QuotaMessages   int
+	QuotaBytes      int64
 	// Now overrides the clock.
 	Now func() time.Time
 	// Logger receives server logs, and net/http's error lines (a client
@@ -157,6 +162,7 @@ func NewServer(tb testing.TB, opts Options) *Server {
 	srv, err := meshserver.New(meshserver.Config{
 		Store: store, Blobs: blobs, SharedKey: opts.SharedKey, Logger: opts.Logger, Now: opts.Now,
 		Expiry: opts.Expiry, MaxRequestBytes: opts.MaxRequestBytes, RequireClientCert: opts.MutualTLS,
+		MaxMessageBytes: opts.MaxMessageBytes, QuotaMessages: opts.QuotaMessages, QuotaBytes: opts.QuotaBytes,
 		AdminToken: token, ExpiryInterval: time.Hour, InlineBodies: opts.InlineBodies,
 	})
 	if err != nil {

@@ -452,6 +452,18 @@ func (s *MeshStore) CountInbox(ctx context.Context, mailbox string) (int, error)
 	return n, nil
 }
 
+// InboxUsage counts the uploading and accepted messages addressed to
+// mailbox and sums their sizes, each status through its partial index
+// (mesh_0002, mesh_0004).
+func (s *MeshStore) InboxUsage(ctx context.Context, mailbox string) (meshserver.Usage, error) {
+	var u meshserver.Usage
+	err := s.db.pool.QueryRow(ctx, qInboxUsage, mailbox).Scan(&u.Messages, &u.Bytes)
+	if err != nil {
+		return u, fmt.Errorf("pgstore: inbox usage: %w", err)
+	}
+	return u, nil
+}
+
 // ListMessages lists messages newest first.
 func (s *MeshStore) ListMessages(ctx context.Context, p meshserver.ListMessagesParams) ([]meshserver.Message, error) {
 	q := `SELECT ` + messageCols + ` FROM mesh_messages WHERE TRUE`
@@ -640,10 +652,12 @@ func (s *MeshStore) PurgeMessages(ctx context.Context, before time.Time, limit i
 
 // The conditions of the partial indexes of mesh_0002, spelled as there.
 const (
-	inboxCond    = `status = '` + meshserver.StatusAccepted + `'`
-	waitingCond  = `status IN ('` + meshserver.StatusAccepted + `', '` + meshserver.StatusUploading + `')`
-	finishedCond = `status IN ('` + meshserver.StatusAcknowledged + `', '` + meshserver.StatusUndeliverable + `', '` + meshserver.StatusError + `')`
-	reportCond   = `message_type = '` + meshserver.TypeReport + `'`
+	inboxCond = `status = '` + meshserver.StatusAccepted + `'`
+	// uploadingCond is the condition of mesh_0004's index.
+	uploadingCond = `status = '` + meshserver.StatusUploading + `'`
+	waitingCond   = `status IN ('` + meshserver.StatusAccepted + `', '` + meshserver.StatusUploading + `')`
+	finishedCond  = `status IN ('` + meshserver.StatusAcknowledged + `', '` + meshserver.StatusUndeliverable + `', '` + meshserver.StatusError + `')`
+	reportCond    = `message_type = '` + meshserver.TypeReport + `'`
 )
 
 // UseNonce records a token; meshserver.ErrReplay if seen before, by this
@@ -783,6 +797,12 @@ const (
 	inlineChunkCTE     = `ch AS (INSERT INTO mesh_chunks (message_id, n, size, blob_key) SELECT id, $26, $27, $28 FROM msg RETURNING blob_key)`
 	inlineBlobInsert   = `INSERT INTO blobs (key, data) SELECT blob_key, $29 FROM ch ON CONFLICT (key) DO UPDATE SET data = excluded.data`
 )
+
+// qInboxUsage counts and sums what waits for a mailbox (InboxUsage).
+const qInboxUsage = `SELECT count(*), coalesce(sum(size), 0) FROM (
+	SELECT size FROM mesh_messages WHERE recipient = $1 AND ` + inboxCond + `
+	UNION ALL
+	SELECT size FROM mesh_messages WHERE recipient = $1 AND ` + uploadingCond + `) waiting`
 
 // qCountInbox counts a mailbox's inbox.
 const qCountInbox = `SELECT count(*) FROM mesh_messages WHERE recipient = $1 AND ` + inboxCond

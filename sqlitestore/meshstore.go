@@ -324,6 +324,19 @@ func (s *MeshStore) CountInbox(ctx context.Context, mailbox string) (int, error)
 	return n, nil
 }
 
+// InboxUsage counts the uploading and accepted messages addressed to
+// mailbox and sums their sizes (index mesh_messages_inbox on recipient,
+// status).
+func (s *MeshStore) InboxUsage(ctx context.Context, mailbox string) (meshserver.Usage, error) {
+	var u meshserver.Usage
+	err := s.db.queryRow(ctx, `SELECT count(*), coalesce(sum(size), 0) FROM mesh_messages WHERE recipient = ? AND status IN (?, ?)`,
+		mailbox, meshserver.StatusAccepted, meshserver.StatusUploading).Scan(&u.Messages, &u.Bytes)
+	if err != nil {
+		return u, fmt.Errorf("sqlitestore: inbox usage: %w", err)
+	}
+	return u, nil
+}
+
 // ListMessages lists messages newest first.
 func (s *MeshStore) ListMessages(ctx context.Context, p meshserver.ListMessagesParams) ([]meshserver.Message, error) {
 	q := `SELECT ` + messageCols + ` FROM mesh_messages WHERE 1 = 1`

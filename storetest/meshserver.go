@@ -197,6 +197,34 @@ func RunMeshServer(t *testing.T, open func(t *testing.T) meshserver.Store) {
 		}
 	})
 
+	t.Run("inbox usage counts what waits", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		rows := []struct {
+			id, to, status string
+			size           int64
+		}{
+			{"20260115103000000001_AAAAAA", "B", meshserver.StatusAccepted, 100},
+			{"20260115103000000002_AAAAAA", "B", meshserver.StatusUploading, 1000},
+			{"20260115103000000003_AAAAAA", "B", meshserver.StatusAcknowledged, 10000},
+			{"20260115103000000004_AAAAAA", "B", meshserver.StatusUndeliverable, 10000},
+			{"20260115103000000005_AAAAAA", "C", meshserver.StatusAccepted, 10000},
+		}
+		for _, r := range rows {
+			m := msg(r.id, "A", r.to, "WF")
+			m.Status, m.Size = r.status, r.size
+			if err := s.CreateMessage(ctx, m, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if u, err := s.InboxUsage(ctx, "B"); err != nil || u != (meshserver.Usage{Messages: 2, Bytes: 1100}) {
+			t.Fatalf("InboxUsage(B): got %+v, %v; want 2 messages, 1100 bytes (accepted and uploading)", u, err)
+		}
+		if u, err := s.InboxUsage(ctx, "NOBODY"); err != nil || u != (meshserver.Usage{}) {
+			t.Fatalf("InboxUsage(NOBODY): got %+v, %v; want zero", u, err)
+		}
+	})
+
 	t.Run("update status", func(t *testing.T) {
 		s := open(t)
 		ctx := t.Context()

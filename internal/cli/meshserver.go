@@ -52,6 +52,13 @@ certificate signed by that CA (lookups, workflow search, /metrics and the
 admin API included), and a mailbox request one whose CN is the mailbox id
 (or starts with "{mailbox id}."); without one the answer is the MESH 403.
 
+Limits: a request body up to --max-request-bytes (100 MB, as live MESH), a
+message's chunks together up to --max-message-bytes (20 GB; a first chunk
+whose size times the other chunks already passes it is refused before its
+body is read), both answered 413; each mailbox may have waiting at most
+--mailbox-quota-messages messages and --mailbox-quota-bytes bytes (100 000,
+100 GB), a send past them answered 417 "Recipient mailbox is full".
+
 A request gets --read-timeout to arrive and --write-timeout to be answered,
 plus one second for every --min-transfer-rate bytes its body and response
 have moved: a 100 MB chunk at any rate above that minimum completes, while a
@@ -88,6 +95,9 @@ type meshServerFlags struct {
 	expiry                 time.Duration
 	shutdownTimeout        time.Duration
 	maxRequestBytes        int64
+	maxMessageBytes        int64
+	quotaMessages          int
+	quotaBytes             int64
 	timeouts               timeoutFlags
 }
 
@@ -108,6 +118,9 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 	fs.DurationVar(&f.expiry, "expiry", 0, "how long a message may wait for acknowledgement (default 120h, or the file's expiry)")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 2*time.Minute, "how long to wait for requests in flight when stopping")
 	fs.Int64Var(&f.maxRequestBytes, "max-request-bytes", meshserver.DefaultMaxRequestBytes, "largest request body accepted, in `bytes`")
+	fs.Int64Var(&f.maxMessageBytes, "max-message-bytes", meshserver.DefaultMaxMessageBytes, "largest message accepted, all its chunks together, in `bytes`")
+	fs.IntVar(&f.quotaMessages, "mailbox-quota-messages", meshserver.DefaultQuotaMessages, "most `messages` one mailbox may have waiting (uploading or not yet acknowledged)")
+	fs.Int64Var(&f.quotaBytes, "mailbox-quota-bytes", meshserver.DefaultQuotaBytes, "most `bytes` one mailbox may have waiting")
 	f.timeouts.register(fs)
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
@@ -126,6 +139,8 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 		return usagef(hint, "mesh-server: --expiry %v cannot be negative", f.expiry)
 	case f.maxRequestBytes <= 0:
 		return usagef(hint, "mesh-server: --max-request-bytes must be positive")
+	case f.maxMessageBytes <= 0 || f.quotaMessages <= 0 || f.quotaBytes <= 0:
+		return usagef(hint, "mesh-server: --max-message-bytes, --mailbox-quota-messages and --mailbox-quota-bytes must be positive")
 	}
 	if f.pgSchema != "" && f.postgres == "" {
 		return usagef(hint, "mesh-server: --postgres-schema needs --postgres")
@@ -185,6 +200,7 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 	srv, err := meshserver.New(meshserver.Config{
 		Store: store, Blobs: blobs, SharedKey: key, Logger: log, Expiry: expiry,
 		MaxRequestBytes: f.maxRequestBytes, RequireClientCert: f.clientCA != "",
+		MaxMessageBytes: f.maxMessageBytes, QuotaMessages: f.quotaMessages, QuotaBytes: f.quotaBytes,
 		AdminToken:          adminToken,
 		GPProviderWorkflows: fc.GPProviderWorkflows,
 		// openBlobs keeps bodies up to this size in the same database.

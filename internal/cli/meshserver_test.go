@@ -202,6 +202,8 @@ func TestMeshServerUsage(t *testing.T) {
 		{"bad s3 URL", []string{"--data", data, "--config", cfg, "--s3", "ftp://h/b"}, 1, "--s3"},
 		{"short --admin-token", []string{"--data", data, "--config", cfg, "--admin-token", "0123456789abcdef0123456789abcde"}, 2, "--admin-token: the admin token has 31 bytes; it needs at least 32"},
 		{"short admin_token in the file", []string{"--data", data, "--config", shortAdmin}, 2, `"admin_token" in ` + shortAdmin + ": the admin token has 9 bytes"},
+		{"zero quota", []string{"--data", data, "--config", cfg, "--mailbox-quota-messages", "0"}, 2, "--mailbox-quota-bytes must be positive"},
+		{"bad --min-transfer-rate", []string{"--data", data, "--config", cfg, "--min-transfer-rate", "fast"}, 2, "--min-transfer-rate \"fast\""},
 		{"help has examples", []string{"--help"}, 0, ""},
 	}
 	for _, tt := range tests {
