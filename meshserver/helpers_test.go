@@ -133,13 +133,25 @@ func (c *client) ack(id string) resp {
 
 func errCode(t *testing.T, r resp) string {
 	t.Helper()
+	return errField(t, r, "code", "errorCode")
+}
+
+// errEvent returns the MESH event of an error body.
+func errEvent(t *testing.T, r resp) string {
+	t.Helper()
+	return errField(t, r, "event", "errorEvent")
+}
+
+// errField reads field v2 of the first v2 detail, or v1 of a v1 body.
+func errField(t *testing.T, r resp, v2, v1 string) string {
+	t.Helper()
 	m := r.json(t)
 	if d, ok := m["detail"].([]any); ok && len(d) > 0 {
-		code, _ := d[0].(map[string]any)["code"].(string)
-		return code
+		v, _ := d[0].(map[string]any)[v2].(string)
+		return v
 	}
-	code, _ := m["errorCode"].(string)
-	return code
+	v, _ := m[v1].(string)
+	return v
 }
 
 func wantStatus(t *testing.T, what string, r resp, want int) {

@@ -13,18 +13,6 @@ import (
 	"github.com/gpcm/gpcm/meshtest"
 )
 
-// errEvent returns the MESH event of an error body (v2 or v1 shape).
-func errEvent(t *testing.T, r resp) string {
-	t.Helper()
-	m := r.json(t)
-	if d, ok := m["detail"].([]any); ok && len(d) > 0 {
-		ev, _ := d[0].(map[string]any)["event"].(string)
-		return ev
-	}
-	ev, _ := m["errorEvent"].(string)
-	return ev
-}
-
 // wantRefusal checks a refusal's status, event and (v2) message id.
 func wantRefusal(t *testing.T, what string, r resp, status int) {
 	t.Helper()

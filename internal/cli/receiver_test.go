@@ -43,6 +43,40 @@ func runGPCM(t *testing.T, env map[string]string, args ...string) (code int, std
 	return code, o.String(), e.String()
 }
 
+// startReceiver runs "gpcm receiver ARGS" in-process and waits for its
+// ready line, the API base URL. stop ends it and returns its exit status
+// (0 when already stopped); the test's cleanup stops it too.
+func startReceiver(t *testing.T, env map[string]string, args ...string) (base string, stderr *rcvBuffer, stop func() int) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	stderr = &rcvBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		code := cli.Main(ctx, &cli.Env{Stdin: strings.NewReader(""), Stdout: pw, Stderr: stderr, Getenv: func(k string) string { return env[k] }},
+			append([]string{"receiver"}, args...))
+		pw.Close()
+		done <- code
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	go io.Copy(io.Discard, pr)
+	if err != nil {
+		cancel()
+		t.Fatalf("no ready line (%v); stderr: %s", err, stderr.String())
+	}
+	stopped := false
+	stop = func() int {
+		if stopped {
+			return 0
+		}
+		stopped = true
+		cancel()
+		return <-done
+	}
+	t.Cleanup(func() { stop() })
+	return strings.TrimSpace(line), stderr, stop
+}
+
 func TestReceiverRegisterImport(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "practice")
@@ -114,33 +148,7 @@ func TestReceiverStartContract(t *testing.T) {
 
 	env := map[string]string{"MESH_URL": ms.URL, "MESH_MAILBOX": "X26ABC2", "MESH_PASSWORD": "password",
 		"MESH_SHARED_KEY": ms.SharedKey, "MESH_CA": ca, "GPCM_LOG_LEVEL": "debug"}
-	pr, pw := io.Pipe()
-	ctx, cancel := context.WithCancel(context.Background())
-	stderr := &rcvBuffer{}
-	done := make(chan int, 1)
-	go func() {
-		code := cli.Main(ctx, &cli.Env{Stdin: strings.NewReader(""), Stdout: pw, Stderr: stderr, Getenv: func(k string) string { return env[k] }},
-			[]string{"receiver", "--data", data, "--listen", "127.0.0.1:0", "--poll", "50ms", "--ods", "X26", "--workers", "4", "--batch", "10"})
-		pw.Close()
-		done <- code
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	go io.Copy(io.Discard, pr)
-	if err != nil {
-		cancel()
-		t.Fatalf("no ready line (%v); stderr: %s", err, stderr.String())
-	}
-	stopped := false
-	stop := func() int {
-		if stopped {
-			return 0
-		}
-		stopped = true
-		cancel()
-		return <-done
-	}
-	t.Cleanup(func() { stop() })
-	base := strings.TrimSpace(line)
+	base, stderr, stop := startReceiver(t, env, "--data", data, "--listen", "127.0.0.1:0", "--poll", "50ms", "--ods", "X26", "--workers", "4", "--batch", "10")
 	if !strings.HasPrefix(base, "http://127.0.0.1:") {
 		t.Fatalf("ready line %q, want http://127.0.0.1:PORT", base)
 	}
@@ -246,27 +254,7 @@ func TestReceiverAPIOverTLS(t *testing.T) {
 		})
 	}
 
-	pr, pw := io.Pipe()
-	ctx, cancel := context.WithCancel(context.Background())
-	stderr := &rcvBuffer{}
-	done := make(chan int, 1)
-	go func() {
-		code := cli.Main(ctx, &cli.Env{Stdin: strings.NewReader(""), Stdout: pw, Stderr: stderr, Getenv: func(k string) string { return env[k] }},
-			[]string{"receiver", "--data", data, "--listen", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile, "--poll", "1h"})
-		pw.Close()
-		done <- code
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	go io.Copy(io.Discard, pr)
-	if err != nil {
-		cancel()
-		t.Fatalf("no ready line (%v); stderr: %s", err, stderr.String())
-	}
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	base := strings.TrimSpace(line)
+	base, _, _ := startReceiver(t, env, "--data", data, "--listen", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile, "--poll", "1h")
 	if !strings.HasPrefix(base, "https://127.0.0.1:") {
 		t.Fatalf("ready line %q, want https://127.0.0.1:PORT", base)
 	}
