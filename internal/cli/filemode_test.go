@@ -82,6 +82,13 @@ func TestDataDirModes(t *testing.T) {
 		if !strings.Contains(p.stderr.String(), warning) {
 			t.Errorf("no warning on stderr: %s", p.stderr.String())
 		}
+		// serve.json (mailbox passwords, the shared key) left readable
+		// by an older version is restricted at the next start.
+		p.shutdown(t)
+		if err := os.Chmod(filepath.Join(data, "serve.json"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		startServe(t, data)
 		for _, c := range []struct {
 			path string
 			want os.FileMode

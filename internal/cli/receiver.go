@@ -235,6 +235,9 @@ func loopbackListen(addr string) bool {
 // receiverTokenFile reads DIR/api-token, creating it with a random token.
 func receiverTokenFile(env *Env, dir string) (string, error) {
 	path := filepath.Join(dir, "api-token")
+	if err := restrictFile(path); err != nil {
+		return "", fmt.Errorf("receiver: API token: %w", err)
+	}
 	if b, err := os.ReadFile(path); err == nil {
 		if t := strings.TrimSpace(string(b)); t != "" {
 			return t, nil

@@ -102,6 +102,9 @@ func randomSecret() string {
 }
 
 func loadServeState(path string) (serveState, bool, error) {
+	if err := restrictFile(path); err != nil {
+		return serveState{}, false, err
+	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return serveState{}, false, nil
@@ -122,6 +125,7 @@ func saveServeState(path string, st serveState) error {
 		return err
 	}
 	tmp := path + ".tmp"
+	_ = os.Remove(tmp) // a leftover would keep its mode
 	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
 		return err
 	}

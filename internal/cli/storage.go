@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -136,6 +137,26 @@ func (s *storageFlags) openBlobs(ctx context.Context, dir string, db *serviceDB)
 // dataDirMode is the mode of every data directory: it holds databases with
 // mailbox passwords and patient data, and payloads.
 const dataDirMode fs.FileMode = 0o700
+
+// secretFileMode is the mode of files holding secrets (serve.json, the
+// receiver's api-token).
+const secretFileMode fs.FileMode = 0o600
+
+// restrictFile gives the file at path secretFileMode if it exists with
+// another mode.
+func restrictFile(path string) error {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm() != secretFileMode {
+		return os.Chmod(path, secretFileMode)
+	}
+	return nil
+}
 
 // dataDir creates dir with dataDirMode or, if it exists open to other
 // users, warns on log and restricts it to dataDirMode.
