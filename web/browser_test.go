@@ -243,7 +243,7 @@ func TestBrowserMatchAndReplace(t *testing.T) {
 	)
 	b.Screenshot("02-match-search")
 	b.Do("choose David",
-		chromedp.Click(chromedp.CSS(`#results a[href$="nhs_number=9990000042"]`)),
+		chromedp.Click(chromedp.CSS(`#results button[value="9990000042"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#compare")),
 	)
 	b.Screenshot("03-match-confirm")

@@ -45,6 +45,8 @@ var (
 	errNotFound  = &httpError{Status: http.StatusNotFound, Message: "Page not found"}
 	errForbidden = &httpError{Status: http.StatusForbidden, Message: "You do not have access to this page"}
 	errCSRF      = &httpError{Status: http.StatusForbidden, Message: "Your form has expired or did not come from this service. Go back, reload the page and try again"}
+	// errCrossOrigin refuses a form another site's page posted.
+	errCrossOrigin = &httpError{Status: http.StatusForbidden, Message: "This form did not come from this service. Open the service's own page and try again"}
 )
 
 func badRequest(msg string) error {

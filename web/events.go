@@ -161,8 +161,13 @@ func topicFor(u *User) string {
 // getEvents streams the user's topic as text/event-stream until the client
 // goes away or the broker stops.
 func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) error {
+	u := userFrom(r.Context())
+	if !s.streams.acquire(u.Username, s.cfg.MaxEventStreams) {
+		return errTooManyStreams
+	}
+	defer s.streams.release(u.Username)
 	rc := http.NewResponseController(w)
-	ch, cancel, err := s.broker.Subscribe(topicFor(userFrom(r.Context())))
+	ch, cancel, err := s.broker.Subscribe(topicFor(u))
 	if err != nil {
 		return &httpError{Status: http.StatusServiceUnavailable, Message: "Live updates are not available", Err: err}
 	}
@@ -202,6 +207,37 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) error {
 		if err := rc.Flush(); err != nil {
 			return nil
 		}
+	}
+}
+
+var errTooManyStreams = &httpError{Status: http.StatusTooManyRequests,
+	Message: "Too many pages of this service are open with live updates. Close some and reload this page"}
+
+// streamCounter counts each user's open event streams.
+type streamCounter struct {
+	mu sync.Mutex
+	m  map[string]int
+}
+
+// acquire takes one of user's limit streams; false when all are taken.
+func (c *streamCounter) acquire(user string, limit int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m[user] >= limit {
+		return false
+	}
+	if c.m == nil {
+		c.m = map[string]int{}
+	}
+	c.m[user]++
+	return true
+}
+
+func (c *streamCounter) release(user string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m[user]--; c.m[user] <= 0 {
+		delete(c.m, user)
 	}
 }
 

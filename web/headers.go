@@ -9,9 +9,14 @@ const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 	"font-src 'self'; connect-src 'self'; frame-src 'self'; object-src 'none'; manifest-src 'self'; " +
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
+// HSTS is the Strict-Transport-Security value: one year.
+const HSTS = "max-age=31536000"
+
 // securityHeaders sets the headers every response carries. Handlers may
 // relax frame-ancestors for content meant to be framed (the inline PDF).
-func securityHeaders(next http.Handler) http.Handler {
+// Strict-Transport-Security goes with every response over TLS or with
+// Config.SecureCookies.
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", ContentSecurityPolicy)
@@ -19,8 +24,8 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		if r.TLS != nil {
-			h.Set("Strict-Transport-Security", "max-age=31536000")
+		if s.secure(r) {
+			h.Set("Strict-Transport-Security", HSTS)
 		}
 		next.ServeHTTP(w, r)
 	})

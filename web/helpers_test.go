@@ -123,6 +123,9 @@ type client struct {
 	base string
 	hc   *http.Client
 	csrf string
+	// from, if set, is sent as X-Forwarded-For: the client's address for
+	// a server that trusts loopback proxies.
+	from string
 }
 
 func (e *testEnv) newClient() *client {
@@ -145,6 +148,9 @@ func (e *testEnv) login(username string) *client {
 // do sends a request and reads the body, remembering any CSRF token shown.
 func (c *client) do(req *http.Request) (*http.Response, string) {
 	c.t.Helper()
+	if c.from != "" {
+		req.Header.Set("X-Forwarded-For", c.from)
+	}
 	res, err := c.hc.Do(req)
 	if err != nil {
 		c.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -287,6 +288,14 @@ type documentData struct {
 	Message  string
 }
 
+// documentDone are the success banners after an action (?done=…); any
+// other value shows none, so a link cannot put its own words in the banner.
+var documentDone = map[string]string{
+	"filed":    "Document filed",
+	"matched":  "Document matched",
+	"rejected": "Document rejected",
+}
+
 func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) error {
 	_, _, doc, err := s.document(r)
 	if err != nil {
@@ -294,7 +303,7 @@ func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := s.newPage(r, doc.Type)
 	_, search := s.cfg.Inbox.(RegisterSearch)
-	p.Data = documentData{Doc: doc, Message: r.URL.Query().Get("done"), Search: search}
+	p.Data = documentData{Doc: doc, Message: documentDone[r.URL.Query().Get("done")], Search: search}
 	return s.render(w, r, http.StatusOK, "document", p)
 }
 
@@ -311,16 +320,34 @@ func (s *Server) getDocumentPDF(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("opening pdf: %w", err)
 	}
 	defer rc.Close()
+	// The type is ours, not the sender's: application/pdf only for bytes
+	// that start as a PDF does, shown inline only in our own frame;
+	// anything else, and every download, is an attachment.
+	head := make([]byte, len(pdfMagic))
+	n, _ := io.ReadFull(rc, head)
+	head = head[:n]
 	h := w.Header()
-	h.Set("Content-Type", "application/pdf")
-	h.Set("Content-Disposition", `inline; filename="document.pdf"`)
-	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'self'")
-	h.Set("X-Frame-Options", "SAMEORIGIN")
-	if _, err := io.Copy(w, rc); err != nil {
+	switch {
+	case string(head) != pdfMagic:
+		h.Set("Content-Type", "application/octet-stream")
+		h.Set("Content-Disposition", `attachment; filename="document.bin"`)
+	case r.URL.Query().Has("download"):
+		h.Set("Content-Type", "application/pdf")
+		h.Set("Content-Disposition", `attachment; filename="document.pdf"`)
+	default:
+		h.Set("Content-Type", "application/pdf")
+		h.Set("Content-Disposition", `inline; filename="document.pdf"`)
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'self'")
+		h.Set("X-Frame-Options", "SAMEORIGIN")
+	}
+	if _, err := io.Copy(w, io.MultiReader(bytes.NewReader(head), rc)); err != nil {
 		s.log.DebugContext(r.Context(), "streaming pdf", "err", err)
 	}
 	return nil
 }
+
+// pdfMagic starts every PDF file.
+const pdfMagic = "%PDF-"
 
 func (s *Server) documentAction(w http.ResponseWriter, r *http.Request, done string, act func(Inbox, *User, Document) (field, msg string, err error)) error {
 	ib, u, doc, err := s.document(r)

@@ -54,33 +54,47 @@ func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) (RegisterSear
 	return rs, u, doc, true, nil
 }
 
-// getMatch searches the register for the patient of an unmatched document:
-// ?nhs_number=…, or ?family=…&birth_date=YYYY-MM-DD.
+// getMatch opens the register search for the patient of an unmatched
+// document: it searches by the NHS number the document carries, or, with
+// ?by=name, shows the empty name search. Search terms typed by a person go
+// in a POST (postMatchSearch), never in the URL, so that no NHS number,
+// name or date of birth lands in browser history or proxy logs.
 func (s *Server) getMatch(w http.ResponseWriter, r *http.Request) error {
 	rs, u, doc, ok, err := s.unmatched(w, r)
 	if !ok {
 		return err
 	}
-	q := r.URL.Query()
-	d := matchData{Doc: doc, NHSNumber: strings.TrimSpace(q.Get("nhs_number")), Family: strings.TrimSpace(q.Get("family")),
-		BirthDate: strings.TrimSpace(q.Get("birth_date")), By: q.Get("by")}
-	if d.By == "" && d.NHSNumber == "" && d.Family == "" && d.BirthDate == "" {
-		d.NHSNumber = doc.NHSNumber // start from the number the document carries
+	d := matchData{Doc: doc}
+	if r.URL.Query().Get("by") == "name" {
+		d.By = "name"
+	} else {
+		d.NHSNumber = doc.NHSNumber
 	}
+	return s.renderMatch(w, r, rs, u, d)
+}
+
+// postMatchSearch searches the register with the terms of a search form:
+// by=nhs and nhs_number, or by=name, family and birth_date (YYYY-MM-DD).
+func (s *Server) postMatchSearch(w http.ResponseWriter, r *http.Request) error {
+	rs, u, doc, ok, err := s.unmatched(w, r)
+	if !ok {
+		return err
+	}
+	d := matchData{Doc: doc, By: r.PostFormValue("by"), NHSNumber: strings.TrimSpace(r.PostFormValue("nhs_number")),
+		Family: strings.TrimSpace(r.PostFormValue("family")), BirthDate: strings.TrimSpace(r.PostFormValue("birth_date"))}
+	if d.By != "name" {
+		d.By = "nhs"
+	}
+	return s.renderMatch(w, r, rs, u, d)
+}
+
+// renderMatch checks d's terms, runs the search and renders the page.
+func (s *Server) renderMatch(w http.ResponseWriter, r *http.Request, rs RegisterSearch, u *User, d matchData) error {
 	var pq PatientQuery
 	switch {
-	case d.By == "nhs" || (d.By == "" && d.NHSNumber != ""):
-		d.By = "nhs"
-		n, perr := patient.ParseNHSNumber(d.NHSNumber, false)
-		if perr != nil {
-			d.Error, d.ErrorFor = "Enter a 10-digit NHS number", "nhs_number"
-			break
-		}
-		pq.NHSNumber = n
-	case d.By == "name" && !q.Has("family") && !q.Has("birth_date"):
+	case d.By == "name" && d.Family == "" && d.BirthDate == "" && r.Method == http.MethodGet:
 		// The link to the name search: show its empty form.
-	case d.By == "name" || d.Family != "" || d.BirthDate != "":
-		d.By = "name"
+	case d.By == "name":
 		bd, perr := time.Parse(dateLayout, d.BirthDate)
 		switch {
 		case d.Family == "":
@@ -89,11 +103,20 @@ func (s *Server) getMatch(w http.ResponseWriter, r *http.Request) error {
 			d.Error, d.ErrorFor = "Enter the date of birth as a date, for example 1980-03-27", "birth_date"
 		}
 		pq.Family, pq.BirthDate = d.Family, bd
+	default:
+		d.By = "nhs"
+		n, perr := patient.ParseNHSNumber(d.NHSNumber, false)
+		if perr != nil {
+			d.Error, d.ErrorFor = "Enter a 10-digit NHS number", "nhs_number"
+			break
+		}
+		pq.NHSNumber = n
 	}
 	status := http.StatusOK
 	if d.Error != "" {
 		status = http.StatusUnprocessableEntity
-	} else if d.By != "" && (pq.NHSNumber != "" || pq.Family != "") {
+	} else if pq.NHSNumber != "" || pq.Family != "" {
+		var err error
 		if d.Results, err = rs.FindPatients(r.Context(), u.ODS, pq); err != nil {
 			return fmt.Errorf("searching the register: %w", err)
 		}
@@ -108,14 +131,15 @@ func (s *Server) getMatch(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, status, "match", p)
 }
 
-// getMatchConfirm shows the document's and the chosen register patient's
-// demographics side by side, with the button that matches them.
-func (s *Server) getMatchConfirm(w http.ResponseWriter, r *http.Request) error {
+// postMatchConfirm shows the document's and the chosen register patient's
+// demographics side by side, with the button that matches them. The
+// patient comes in the form body (nhs_number), not the URL.
+func (s *Server) postMatchConfirm(w http.ResponseWriter, r *http.Request) error {
 	rs, u, doc, ok, err := s.unmatched(w, r)
 	if !ok {
 		return err
 	}
-	n, err := patient.ParseNHSNumber(r.URL.Query().Get("nhs_number"), false)
+	n, err := patient.ParseNHSNumber(r.PostFormValue("nhs_number"), false)
 	if err != nil {
 		return badRequest("Choose a patient from the register search")
 	}

@@ -35,70 +35,90 @@ func TestManualMatchPages(t *testing.T) {
 
 	_, body := c.get("/inbox/doc-a2")
 	mustHTML(t, body,
-		htmlcheck.In(`form#find-patient[action="/inbox/doc-a2/match"][method=get] #nhs_number`, htmlcheck.HasAttr("value", "9990000026")),
+		htmlcheck.In(`form#find-patient[action="/inbox/doc-a2/match/search"][method=post] #nhs_number`, htmlcheck.HasAttr("value", "9990000026")),
+		htmlcheck.In(`form#find-patient input[name=csrf_token]`),
 		htmlcheck.In(`a[href="/inbox/doc-a2/match?by=name"]`),
 	)
 
+	// Every search form posts (with the CSRF token): search terms never go
+	// in the URL.
+	searchForms := []htmlcheck.Checker{
+		htmlcheck.In(`form#search-nhs[action="/inbox/doc-a2/match/search"][method=post] input[name=csrf_token]`),
+		htmlcheck.In(`form#search-name[action="/inbox/doc-a2/match/search"][method=post] input[name=csrf_token]`),
+		htmlcheck.Absent(`form[method=get]`),
+	}
 	tests := []struct {
 		name   string
-		query  string
+		get    string     // a GET of /inbox/doc-a2/match with this query, or
+		form   url.Values // a POST of this search form
 		status int
 		checks []htmlcheck.Checker
 	}{
-		{name: "opens with the document's NHS number", query: "", status: 200, checks: []htmlcheck.Checker{
+		{name: "opens with the document's NHS number", get: "", status: 200, checks: []htmlcheck.Checker{
 			htmlcheck.In(`#search-nhs #nhs_number`, htmlcheck.HasAttr("value", "9990000026")),
 			htmlcheck.Count(1, "#results tbody tr"),
 		}},
-		{name: "by NHS number", query: "by=nhs&nhs_number=999+000+0042", status: 200, checks: []htmlcheck.Checker{
-			htmlcheck.Count(1, "#results tbody tr"),
-			htmlcheck.In(`#results a[href="/inbox/doc-a2/match/confirm?nhs_number=9990000042"]`, htmlcheck.HasText("Match to this patient")),
+		{name: "search terms in the URL are not used", get: "by=nhs&nhs_number=9990000042", status: 200, checks: []htmlcheck.Checker{
+			htmlcheck.In(`#search-nhs #nhs_number`, htmlcheck.HasAttr("value", "9990000026")),
+			htmlcheck.Absent(`#results tr[data-nhs="9990000042"]`),
 		}},
-		{name: "by last name and date of birth", query: "by=name&family=okafor&birth_date=1971-05-02", status: 200, checks: []htmlcheck.Checker{
+		{name: "by NHS number", form: url.Values{"by": {"nhs"}, "nhs_number": {"999 000 0042"}}, status: 200, checks: []htmlcheck.Checker{
+			htmlcheck.Count(1, "#results tbody tr"),
+			htmlcheck.In(`#results form[action="/inbox/doc-a2/match/confirm"][method=post] input[name=csrf_token]`),
+			htmlcheck.In(`#results button[name=nhs_number][value="9990000042"]`, htmlcheck.HasText("Match to this patient")),
+		}},
+		{name: "by last name and date of birth", form: url.Values{"by": {"name"}, "family": {"okafor"}, "birth_date": {"1971-05-02"}}, status: 200, checks: []htmlcheck.Checker{
 			htmlcheck.Count(2, "#results tbody tr"),
 			htmlcheck.In(`#results tr[data-nhs="9990000050"]`, htmlcheck.HasText("Cannot be matched"), htmlcheck.HasText("left the practice")),
-			htmlcheck.Absent(`#results a[href="/inbox/doc-a2/match/confirm?nhs_number=9990000050"]`),
+			htmlcheck.Absent(`#results button[value="9990000050"]`),
 			htmlcheck.In(`#search-name #family`, htmlcheck.HasAttr("value", "okafor")),
 		}},
-		{name: "nobody found", query: "by=name&family=Jones&birth_date=1971-05-02", status: 200, checks: []htmlcheck.Checker{
+		{name: "nobody found", form: url.Values{"by": {"name"}, "family": {"Jones"}, "birth_date": {"1971-05-02"}}, status: 200, checks: []htmlcheck.Checker{
 			htmlcheck.In("#results-empty"),
 		}},
-		{name: "name search form", query: "by=name", status: 200, checks: []htmlcheck.Checker{
+		{name: "name search form", get: "by=name", status: 200, checks: []htmlcheck.Checker{
 			htmlcheck.Absent(".nhsuk-error-summary"), htmlcheck.Absent("#results"), htmlcheck.In("#search-name #family"),
 		}},
-		{name: "empty name search", query: "by=name&family=&birth_date=", status: 422, checks: []htmlcheck.Checker{
+		{name: "empty name search", form: url.Values{"by": {"name"}, "family": {""}, "birth_date": {""}}, status: 422, checks: []htmlcheck.Checker{
 			htmlcheck.In(`.nhsuk-error-summary a[href="#family"]`),
 		}},
-		{name: "missing birth date", query: "by=name&family=Okafor", status: 422, checks: []htmlcheck.Checker{
+		{name: "missing birth date", form: url.Values{"by": {"name"}, "family": {"Okafor"}}, status: 422, checks: []htmlcheck.Checker{
 			htmlcheck.In(`.nhsuk-error-summary a[href="#birth_date"]`), htmlcheck.In(`#birth_date.nhsuk-input--error`),
 		}},
-		{name: "malformed NHS number", query: "by=nhs&nhs_number=12", status: 422, checks: []htmlcheck.Checker{
+		{name: "malformed NHS number", form: url.Values{"by": {"nhs"}, "nhs_number": {"12"}}, status: 422, checks: []htmlcheck.Checker{
 			htmlcheck.In(`.nhsuk-error-summary a[href="#nhs_number"]`), htmlcheck.In(`#nhs_number`, htmlcheck.HasAttr("value", "12")),
 		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res, body := c.get("/inbox/doc-a2/match?" + tc.query)
+			var res *http.Response
+			var body string
+			if tc.form != nil {
+				res, body = c.postForm("/inbox/doc-a2/match/search", tc.form)
+			} else {
+				res, body = c.get("/inbox/doc-a2/match?" + tc.get)
+			}
 			if res.StatusCode != tc.status {
 				t.Fatalf("status %d, want %d", res.StatusCode, tc.status)
 			}
-			mustHTML(t, body, tc.checks...)
+			mustHTML(t, body, append(tc.checks, searchForms...)...)
 		})
 	}
 
 	// The confirmation page shows both sets of demographics.
-	_, body = c.get("/inbox/doc-a2/match/confirm?nhs_number=9990000042")
+	_, body = c.postForm("/inbox/doc-a2/match/confirm", url.Values{"nhs_number": {"9990000042"}})
 	mustHTML(t, body,
 		htmlcheck.In("#compare", htmlcheck.HasText("Unknown UNMATCHED"), htmlcheck.HasText("OKAFOR, David"),
 			htmlcheck.HasText("999 000 0026"), htmlcheck.HasText("999 000 0042"), htmlcheck.HasText("Differs")),
 		htmlcheck.In(`form[action="/inbox/doc-a2/match"][method=post] input[name=nhs_number]`, htmlcheck.HasAttr("value", "9990000042")),
 		htmlcheck.In("#confirm-match", htmlcheck.HasText("Match to this patient")),
 	)
-	_, body = c.get("/inbox/doc-a2/match/confirm?nhs_number=9990000050")
+	_, body = c.postForm("/inbox/doc-a2/match/confirm", url.Values{"nhs_number": {"9990000050"}})
 	mustHTML(t, body, htmlcheck.Absent("#confirm-match"), htmlcheck.In(".nhsuk-warning-callout", htmlcheck.HasText("left the practice")))
-	if res, _ := c.get("/inbox/doc-a2/match/confirm?nhs_number=9990000069"); res.StatusCode != http.StatusNotFound {
+	if res, _ := c.postForm("/inbox/doc-a2/match/confirm", url.Values{"nhs_number": {"9990000069"}}); res.StatusCode != http.StatusNotFound {
 		t.Fatalf("confirm a patient not on the register: got %d, want 404", res.StatusCode)
 	}
-	if res, _ := c.get("/inbox/doc-a2/match/confirm"); res.StatusCode != http.StatusBadRequest {
+	if res, _ := c.postForm("/inbox/doc-a2/match/confirm", url.Values{}); res.StatusCode != http.StatusBadRequest {
 		t.Fatalf("confirm without a patient: got %d, want 400", res.StatusCode)
 	}
 
@@ -125,9 +145,12 @@ func TestManualMatchPages(t *testing.T) {
 
 	// Another practice sees none of it.
 	other := env.login("practice-b")
-	for _, p := range []string{"/inbox/doc-a2/match", "/inbox/doc-a2/match/confirm?nhs_number=9990000042"} {
-		if res, _ := other.get(p); res.StatusCode != http.StatusNotFound {
-			t.Errorf("practice B GET %s: got %d, want 404", p, res.StatusCode)
+	if res, _ := other.get("/inbox/doc-a2/match"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("practice B GET the search page: got %d, want 404", res.StatusCode)
+	}
+	for _, p := range []string{"/inbox/doc-a2/match/search", "/inbox/doc-a2/match/confirm"} {
+		if res, _ := other.postForm(p, url.Values{"nhs_number": {"9990000042"}}); res.StatusCode != http.StatusNotFound {
+			t.Errorf("practice B POST %s: got %d, want 404", p, res.StatusCode)
 		}
 	}
 }

@@ -228,7 +228,7 @@ func TestInboxPages(t *testing.T) {
 	}
 
 	_, body = c.get("/inbox/doc-a2")
-	mustHTML(t, body, htmlcheck.In(`form[action="/inbox/doc-a2/match"] label[for=nhs_number]`))
+	mustHTML(t, body, htmlcheck.In(`form[action="/inbox/doc-a2/match/search"][method=post] label[for=nhs_number]`))
 	res, body = c.postForm("/inbox/doc-a2/match", url.Values{"nhs_number": {"123"}})
 	if res.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("bad NHS number: got %d, want 422", res.StatusCode)

@@ -2,20 +2,41 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"sync/atomic"
 	"time"
+
+	"github.com/gpcm/gpcm/authlimit"
 )
 
 // Defaults applied by Config.withDefaults.
 const (
-	DefaultServiceName    = "GP Connect Messaging"
-	DefaultSessionTTL     = 8 * time.Hour
-	DefaultMaxUploadBytes = 20 << 20
+	DefaultServiceName     = "GP Connect Messaging"
+	DefaultSessionTTL      = 8 * time.Hour
+	DefaultMaxUploadBytes  = 20 << 20
+	DefaultMaxEventStreams = 8
 )
+
+// DefaultLoginLimits is the sign-in throttling of Config.LoginLimits:
+// five failures for one account from one address, twenty from one address
+// over any accounts, and twenty for one account over many addresses (each
+// address counting for at most five) are free; then every failure doubles
+// the wait before the next attempt, from one second up to fifteen minutes
+// (one minute for the account over all addresses, so that nobody can keep
+// an account's owner out for long).
+func DefaultLoginLimits() authlimit.Config {
+	return authlimit.Config{
+		Pair:    authlimit.Policy{Free: 5, Base: time.Second, Max: 15 * time.Minute},
+		Address: authlimit.Policy{Free: 20, Base: time.Second, Max: 15 * time.Minute},
+		Account: authlimit.Policy{Free: 20, Base: time.Second, Max: time.Minute},
+	}
+}
 
 // Config configures a Server. Users is required; every back end is optional
 // and its pages are left out when nil.
@@ -42,10 +63,29 @@ type Config struct {
 	Static    fs.FS
 	// SessionTTL is how long a session lasts after login (default 8 hours).
 	SessionTTL time.Duration
-	// SecureCookies forces the Secure cookie attribute even for plain-HTTP
-	// requests (set it behind a TLS-terminating proxy). Requests that arrive
-	// over TLS always get Secure cookies.
+	// Sessions keeps signed-in sessions (default MemSessions: lost when
+	// the process ends and not shared with other processes).
+	Sessions SessionStore
+	// CookieKey signs the login form's cookie; at least 32 bytes. Processes
+	// that serve one address together need the same key. Default: random
+	// for this Server.
+	CookieKey []byte
+	// SecureCookies marks every cookie Secure (named with the __Host-
+	// prefix) and sends Strict-Transport-Security with every response, even
+	// for plain-HTTP requests: set it behind a TLS-terminating proxy.
+	// Requests that arrive over TLS get both anyway.
 	SecureCookies bool
+	// TrustedProxies are the reverse proxies in front of the UI: for a
+	// request from one of them, the client is the right-most address of
+	// X-Forwarded-For that is not a trusted proxy. Login throttling counts
+	// failures by that address. Default: none (the peer address).
+	TrustedProxies []netip.Prefix
+	// LoginLimits throttles failed sign-ins (zero: DefaultLoginLimits;
+	// its clock defaults to Now).
+	LoginLimits authlimit.Config
+	// MaxEventStreams bounds the live-update streams one user may have
+	// open on this server (default 8).
+	MaxEventStreams int
 	// MaxUploadBytes bounds a form body, uploads included (default 20 MiB).
 	MaxUploadBytes int64
 	Logger         *slog.Logger
@@ -75,6 +115,23 @@ func (c Config) withDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Sessions == nil {
+		c.Sessions = NewMemSessions()
+	}
+	if c.CookieKey == nil {
+		c.CookieKey = make([]byte, 32)
+		_, _ = rand.Read(c.CookieKey) // never fails (crypto/rand)
+	}
+	if ll := c.LoginLimits; ll.Pair == (authlimit.Policy{}) && ll.Account == (authlimit.Policy{}) && ll.Address == (authlimit.Policy{}) {
+		d := DefaultLoginLimits()
+		c.LoginLimits.Pair, c.LoginLimits.Account, c.LoginLimits.Address = d.Pair, d.Account, d.Address
+	}
+	if c.LoginLimits.Now == nil {
+		c.LoginLimits.Now = c.Now
+	}
+	if c.MaxEventStreams == 0 {
+		c.MaxEventStreams = DefaultMaxEventStreams
+	}
 	return c
 }
 
@@ -88,6 +145,12 @@ func (c Config) validate() error {
 	if c.MaxUploadBytes < 1024 {
 		return fmt.Errorf("web: Config.MaxUploadBytes %d is below 1024", c.MaxUploadBytes)
 	}
+	if len(c.CookieKey) < 32 {
+		return fmt.Errorf("web: Config.CookieKey has %d bytes, want at least 32", len(c.CookieKey))
+	}
+	if c.MaxEventStreams < 1 {
+		return fmt.Errorf("web: Config.MaxEventStreams %d is below 1", c.MaxEventStreams)
+	}
 	return nil
 }
 
@@ -99,8 +162,9 @@ type Server struct {
 	handler   http.Handler
 	pages     *pages
 	static    *staticFiles
-	sessions  *sessions
-	throttle  *loginThrottle
+	limiter   *authlimit.Limiter
+	lastSweep atomic.Int64 // unix seconds of the last DeleteExpiredSessions
+	streams   streamCounter
 	broker    *Broker
 	ownBroker bool
 }
@@ -112,19 +176,21 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	limiter, err := authlimit.New(cfg.LoginLimits)
+	if err != nil {
+		return nil, fmt.Errorf("web: Config.LoginLimits: %w", err)
+	}
 	s := &Server{
-		cfg:      cfg,
-		log:      cfg.Logger.WithGroup("web"),
-		mux:      http.NewServeMux(),
-		sessions: newSessions(cfg.Now),
-		throttle: newLoginThrottle(cfg.Now),
-		broker:   cfg.Broker,
+		cfg:     cfg,
+		log:     cfg.Logger.WithGroup("web"),
+		mux:     http.NewServeMux(),
+		limiter: limiter,
+		broker:  cfg.Broker,
 	}
 	if s.broker == nil {
 		s.broker = NewBroker(cfg.Logger)
 		s.ownBroker = true
 	}
-	var err error
 	if s.static, err = newStaticFiles(cfg.Static); err != nil {
 		return nil, err
 	}
@@ -132,7 +198,11 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.routes()
-	s.handler = securityHeaders(s.mux)
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.serveError(w, r, errCrossOrigin)
+	}))
+	s.handler = s.securityHeaders(cop.Handler(s.mux))
 	return s, nil
 }
 
@@ -186,7 +256,8 @@ func (s *Server) authRoutes() []route {
 		{"GET /inbox/{id}/pdf", roles(RolePractice), s.getDocumentPDF},
 		{"POST /inbox/{id}/file", roles(RolePractice), s.postFile},
 		{"GET /inbox/{id}/match", roles(RolePractice), s.getMatch},
-		{"GET /inbox/{id}/match/confirm", roles(RolePractice), s.getMatchConfirm},
+		{"POST /inbox/{id}/match/search", roles(RolePractice), s.postMatchSearch},
+		{"POST /inbox/{id}/match/confirm", roles(RolePractice), s.postMatchConfirm},
 		{"POST /inbox/{id}/match", roles(RolePractice), s.postMatch},
 		{"POST /inbox/{id}/reject", roles(RolePractice), s.postReject},
 		{"GET /outbox", roles(RoleSender), s.getOutbox},

@@ -53,6 +53,9 @@ func (u User) checkIdentity() error {
 	if u.Username == "" {
 		return errors.New("web: user has no username")
 	}
+	if len(u.Username) > MaxUsernameBytes {
+		return fmt.Errorf("web: username of %d bytes is longer than %d", len(u.Username), MaxUsernameBytes)
+	}
 	switch u.Role {
 	case RolePractice, RoleSender:
 		if u.ODS == "" {
