@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -53,7 +54,8 @@ func NewAPI(r *Receiver, cfg APIConfig) (*API, error) {
 	a.mux.HandleFunc("POST /api/v1/documents/{id}/reject", a.handle(true, a.rejectDocument))
 	a.mux.HandleFunc("POST /api/v1/documents/{id}/match", a.handle(true, a.matchDocument))
 	a.mux.HandleFunc("POST /api/v1/register", a.handle(true, a.importRegister))
-	a.mux.HandleFunc("GET /api/v1/register", a.handle(true, a.findPatients))
+	a.mux.HandleFunc("POST /api/v1/register/search", a.handle(true, a.searchRegister))
+	a.mux.HandleFunc("GET /api/v1/register", a.handle(true, a.findPatientsDeprecated))
 	a.mux.HandleFunc("/api/", a.handle(true, func(http.ResponseWriter, *http.Request) error {
 		return fmt.Errorf("%w: no such endpoint or method", errNoRoute)
 	}))
@@ -213,6 +215,9 @@ func (a *API) getDocument(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, d)
 }
 
+// pdfMagic starts every PDF file.
+const pdfMagic = "%PDF-"
+
 func (a *API) attachment(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {
@@ -227,16 +232,22 @@ func (a *API) attachment(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer rc.Close()
-	ct := att.ContentType
-	if _, _, perr := mime.ParseMediaType(ct); ct == "" || perr != nil {
-		ct = "application/octet-stream"
+	// The type is ours, not the one the sender declared: application/pdf
+	// for bytes that start as a PDF does, else application/octet-stream,
+	// always as an attachment.
+	head := make([]byte, len(pdfMagic))
+	k, _ := io.ReadFull(rc, head)
+	head = head[:k]
+	ct, ext := "application/octet-stream", "bin"
+	if string(head) == pdfMagic {
+		ct, ext = "application/pdf", "pdf"
 	}
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Content-Length", strconv.FormatInt(att.Size, 10))
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="document-%d-%d"`, id, n))
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="document-%d-%d.%s"`, id, n, ext))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-store")
-	_, err = io.Copy(w, rc)
+	_, err = io.Copy(w, io.MultiReader(bytes.NewReader(head), rc))
 	if err != nil {
 		a.log.Warn("attachment download interrupted", "document", id, "attachment", n, "err", err)
 	}
@@ -302,9 +313,36 @@ func decodeOptional(r *http.Request, v any) error {
 	return nil
 }
 
-func (a *API) findPatients(w http.ResponseWriter, r *http.Request) error {
+// searchRegister searches the register with the terms in a JSON body, so
+// that no NHS number, name or date of birth goes in a URL (where proxy and
+// access logs keep it).
+func (a *API) searchRegister(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		NHSNumber string `json:"nhsNumber"`
+		Family    string `json:"family"`
+		BirthDate string `json:"birthDate"`
+	}
+	if err := decodeOptional(r, &body); err != nil {
+		return fmt.Errorf("%w: want a JSON body {\"nhsNumber\": \"…\"} or {\"family\": \"…\", \"birthDate\": \"YYYY-MM-DD\"}", ErrInvalid)
+	}
+	return a.findPatients(w, r, FindPatientsParams{NHSNumber: body.NHSNumber, Family: body.Family, BirthDate: body.BirthDate})
+}
+
+// registerSearchDeprecated is the day GET /api/v1/register was deprecated
+// (RFC 9745 Deprecation header).
+const registerSearchDeprecated = "@1796083200" // 2026-12-01
+
+// findPatientsDeprecated is the register search with its terms in the
+// query string, kept for existing clients; use POST /api/v1/register/search.
+func (a *API) findPatientsDeprecated(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Deprecation", registerSearchDeprecated)
+	w.Header().Set("Link", `</api/v1/register/search>; rel="successor-version"`)
 	q := r.URL.Query()
-	ps, err := a.r.FindPatients(r.Context(), FindPatientsParams{NHSNumber: q.Get("nhs_number"), Family: q.Get("family"), BirthDate: q.Get("birth_date")})
+	return a.findPatients(w, r, FindPatientsParams{NHSNumber: q.Get("nhs_number"), Family: q.Get("family"), BirthDate: q.Get("birth_date")})
+}
+
+func (a *API) findPatients(w http.ResponseWriter, r *http.Request, p FindPatientsParams) error {
+	ps, err := a.r.FindPatients(r.Context(), p)
 	if err != nil {
 		return err
 	}

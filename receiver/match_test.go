@@ -138,40 +138,66 @@ func TestManualMatch(t *testing.T) {
 		}
 	})
 
+	// The register search takes its terms in a POST body; the GET with
+	// them in the query string is kept, deprecated.
 	search := []struct {
-		name, query string
-		status      int
-		want        []string
+		name, body, query string
+		status            int
+		want              []string
 	}{
-		{name: "by family name and birth date", query: "family=okafor&birth_date=1970-04-01", status: 200, want: []string{"9434765811", "9434765870"}},
-		{name: "by NHS number", query: "nhs_number=943+476+5870", status: 200, want: []string{"9434765870"}},
-		{name: "unknown NHS number", query: "nhs_number=9434765844", status: 200},
-		{name: "family without birth date", query: "family=Okafor", status: 400},
-		{name: "bad birth date", query: "family=Okafor&birth_date=01/04/1970", status: 400},
-		{name: "nothing", query: "", status: 400},
+		{name: "by family name and birth date", body: `{"family": "okafor", "birthDate": "1970-04-01"}`, query: "family=okafor&birth_date=1970-04-01", status: 200, want: []string{"9434765811", "9434765870"}},
+		{name: "by NHS number", body: `{"nhsNumber": "943 476 5870"}`, query: "nhs_number=943+476+5870", status: 200, want: []string{"9434765870"}},
+		{name: "unknown NHS number", body: `{"nhsNumber": "9434765844"}`, query: "nhs_number=9434765844", status: 200},
+		{name: "family without birth date", body: `{"family": "Okafor"}`, query: "family=Okafor", status: 400},
+		{name: "bad birth date", body: `{"family": "Okafor", "birthDate": "01/04/1970"}`, query: "family=Okafor&birth_date=01/04/1970", status: 400},
+		{name: "nothing", body: ``, query: "", status: 400},
+		{name: "unknown field", body: `{"nhs_number": "9434765870"}`, query: "-", status: 400},
 	}
 	for _, s := range search {
-		t.Run("search "+s.name, func(t *testing.T) {
-			status, b := do(t, http.MethodGet, "/api/v1/register?"+s.query, "")
-			if status != s.status {
-				t.Fatalf("status %d, want %d: %s", status, s.status, b)
+		for _, method := range []string{http.MethodPost, http.MethodGet} {
+			if method == http.MethodGet && s.query == "-" {
+				continue
 			}
-			if status != 200 {
-				return
-			}
-			var res struct{ Patients []receiver.Patient }
-			if err := json.Unmarshal(b, &res); err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, p := range res.Patients {
-				got = append(got, p.NHSNumber)
-			}
-			if strings.Join(got, ",") != strings.Join(s.want, ",") {
-				t.Fatalf("got %v, want %v", got, s.want)
-			}
-		})
+			t.Run("search "+method+" "+s.name, func(t *testing.T) {
+				var status int
+				var b []byte
+				if method == http.MethodPost {
+					status, b = do(t, method, "/api/v1/register/search", s.body)
+				} else {
+					status, b = do(t, method, "/api/v1/register?"+s.query, "")
+				}
+				if status != s.status {
+					t.Fatalf("status %d, want %d: %s", status, s.status, b)
+				}
+				if status != 200 {
+					return
+				}
+				var res struct{ Patients []receiver.Patient }
+				if err := json.Unmarshal(b, &res); err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, p := range res.Patients {
+					got = append(got, p.NHSNumber)
+				}
+				if strings.Join(got, ",") != strings.Join(s.want, ",") {
+					t.Fatalf("got %v, want %v", got, s.want)
+				}
+			})
+		}
 	}
+	t.Run("the GET search is marked deprecated", func(t *testing.T) {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/api/v1/register?nhs_number=9434765870", nil)
+		req.Header.Set("Authorization", "Bearer s3cret")
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.Header.Get("Deprecation") == "" || !strings.Contains(res.Header.Get("Link"), "/api/v1/register/search") {
+			t.Fatalf("Deprecation %q Link %q, want both", res.Header.Get("Deprecation"), res.Header.Get("Link"))
+		}
+	})
 
 	// The business acks went to the sender with the chosen patients' codes.
 	e.run(t)

@@ -42,8 +42,10 @@ Its endpoints: GET /api/v1/documents (the worklist, filters state,
 nhs_number, for_action), GET /api/v1/documents/{id} and
 /api/v1/documents/{id}/attachments/{index}, POST /api/v1/documents/{id}/file,
 /reject and /match, POST /api/v1/register (upsert patients, CSV or FHIR)
-and GET /api/v1/register?nhs_number=N or ?family=F&birth_date=YYYY-MM-DD
-(search the register for the patient of a held document, at most 50).
+and POST /api/v1/register/search {"nhsNumber": N} or {"family": F,
+"birthDate": "YYYY-MM-DD"} (search the register for the patient of a held
+document, at most 50; the deprecated GET /api/v1/register?nhs_number=N
+still works).
 With --tls-cert/--tls-key the API is served over HTTPS (TLS 1.2 or later);
 a --listen address other than loopback is refused without them unless
 --insecure-listen says a TLS proxy is in front.
