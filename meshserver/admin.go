@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/gpcm/gpcm/authlimit"
 )
 
 // adminRoutes installs the test/admin API with handle when an admin token
@@ -20,9 +22,13 @@ func (s *Server) adminRoutes(handle func(pattern string, h http.HandlerFunc)) {
 	}
 	a := func(pattern string, h func(w http.ResponseWriter, r *http.Request) error) {
 		handle(pattern, func(w http.ResponseWriter, r *http.Request) {
+			if s.throttled(w, r, 2, "") {
+				return
+			}
 			tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.AdminToken)) != 1 {
 				s.metrics.authFailure()
+				s.limiter.Fail("", authlimit.Address(r.RemoteAddr))
 				s.authFailures.add(AuthFailure{At: s.now(), Reason: "admin API: wrong or missing admin token", RemoteAddr: r.RemoteAddr})
 				s.writeError(w, r, 2, errf(http.StatusUnauthorized, "", "", "admin token required"))
 				return

@@ -62,6 +62,15 @@
 // mailbox than Send Document); otherwise the sender gets a REPORT with
 // EPL-150 to EPL-154 and tracking shows status "error".
 //
+// # Throttling
+//
+// Failed authentications (MESH tokens and admin tokens) are counted by
+// mailbox, by client address and by the two together (package authlimit,
+// Config.AuthLimits, DefaultAuthLimits). Past the free failures each new
+// failure doubles the wait before the next attempt, up to a few minutes; an
+// attempt that must wait gets 429 with Retry-After before its token is
+// checked. One address's failures never delay a mailbox for the others.
+//
 // # Admin API
 //
 // With Config.AdminToken set (at least MinAdminTokenBytes bytes), /admin/

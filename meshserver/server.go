@@ -7,10 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/gpcm/gpcm/authlimit"
 	"github.com/gpcm/gpcm/blob"
 	"github.com/gpcm/gpcm/mesh"
 )
@@ -110,6 +112,9 @@ type Config struct {
 	// Blobs reads what the store keeps inline (a tier.Store whose small
 	// store is the same database, with the same threshold).
 	InlineBodies int64
+	// AuthLimits throttles failed MESH and admin authentications by
+	// mailbox and client address (zero: DefaultAuthLimits; clock Now).
+	AuthLimits authlimit.Config
 }
 
 func (c Config) withDefaults() Config {
@@ -220,6 +225,7 @@ type Server struct {
 
 	authFailures authLog
 	quota        quotaCache
+	limiter      *authlimit.Limiter
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc
@@ -234,6 +240,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, store: cfg.Store, blobs: cfg.Blobs, log: cfg.Logger.WithGroup("meshserver"), metrics: newMetrics()}
+	var err error
+	if s.limiter, err = newAuthLimiter(cfg); err != nil {
+		return nil, fmt.Errorf("meshserver: Config.AuthLimits: %w", err)
+	}
 	if is, ok := cfg.Store.(InlineStore); ok && cfg.InlineBodies > 0 {
 		s.inline = is
 	}
@@ -365,11 +375,16 @@ func (s *Server) mailboxRoute(h handlerFunc, deferToken bool) http.Handler {
 			s.writeError(w, r, v, err)
 			return
 		}
+		mailbox := strings.ToUpper(r.PathValue("mailbox"))
+		if s.throttled(w, r, v, mailbox) {
+			return
+		}
 		c, err := s.authenticate(r, v, deferToken)
 		if err != nil {
 			s.refuse(w, r, v, err)
 			return
 		}
+		s.limiter.Succeed(mailbox, authlimit.Address(r.RemoteAddr))
 		g := &tokenGate{ResponseWriter: w, s: s, r: r, c: c}
 		err = h(g, r, c)
 		var af authFailure
@@ -399,6 +414,7 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, v int, err error
 		return
 	}
 	s.metrics.authFailure()
+	s.limiter.Fail(strings.ToUpper(r.PathValue("mailbox")), authlimit.Address(r.RemoteAddr))
 	s.authFailures.add(AuthFailure{At: s.now(), Mailbox: r.PathValue("mailbox"), Reason: err.Error(), RemoteAddr: r.RemoteAddr})
 	s.log.InfoContext(r.Context(), "authentication failed", "route", r.Pattern, "reason", err.Error())
 	s.writeError(w, r, v, errAuth)
