@@ -35,11 +35,22 @@
 //
 // Every page and API needs a logged-in user except the login page and static
 // assets; each handler checks the user's role, and the practice and sender
-// back ends are always queried with the user's own ODS code. Sessions are kept
-// on the server and expire; the cookie is HttpOnly, SameSite=Lax and Secure
-// when served over TLS. Every POST carries a synchronizer CSRF token. Pages are
-// served with a strict Content-Security-Policy (no inline script or style).
-// Logs never carry patient data: errors are logged with the request path only.
+// back ends are always queried with the user's own ODS code. Only a login
+// creates a session; it lives in a SessionStore (sqlitestore and pgstore
+// implement it, so sessions survive a restart and are shared by several
+// processes) under a hash of its cookie, and the account is looked up on
+// every request. The login form's CSRF token rides in a short-lived cookie
+// signed with Config.CookieKey, so the login page keeps nothing on the
+// server; every other POST carries the session's synchronizer token, and
+// http.CrossOriginProtection refuses cross-origin posts as a second layer.
+// Cookies are HttpOnly and SameSite; with Config.SecureCookies (or over TLS)
+// they are Secure with the __Host- prefix and every response carries
+// Strict-Transport-Security. Failed sign-ins back off by account, client
+// address and both (package authlimit, DefaultLoginLimits) rather than
+// locking an account. A post-login redirect is kept only when it is a path
+// on this site. Patient searches are POST forms. Pages are served with a
+// strict Content-Security-Policy (no inline script or style). Logs never
+// carry patient data: errors are logged with the request path only.
 //
 // # Assets
 //

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/base32"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -12,6 +13,7 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -20,21 +22,21 @@ import (
 	"time"
 
 	"github.com/gpcm/gpcm/blob"
-	"github.com/gpcm/gpcm/blob/fileblob"
 	"github.com/gpcm/gpcm/blob/tier"
 	"github.com/gpcm/gpcm/httptimeout"
 	"github.com/gpcm/gpcm/mesh"
 	"github.com/gpcm/gpcm/meshserver"
 	"github.com/gpcm/gpcm/patient"
+	"github.com/gpcm/gpcm/pgstore"
 	"github.com/gpcm/gpcm/receiver"
 	"github.com/gpcm/gpcm/senddoc"
 	"github.com/gpcm/gpcm/sender"
-	"github.com/gpcm/gpcm/sqlitestore"
 	"github.com/gpcm/gpcm/web"
 )
 
 const serveHelp = `
-Usage: gpcm serve [--listen ADDR] [--data DIR] [--demo]
+Usage: gpcm serve [--listen ADDR] [--data DIR] [--demo] [--secure-cookies]
+                  [--trusted-proxy CIDR,...] [--postgres URL [--postgres-schema S] [--s3 URL]]
 
 Runs the whole GP Connect Messaging loop in one process: an embedded MESH
 server (HTTPS on a free loopback port, with a CA generated for this run), a
@@ -42,8 +44,28 @@ receiver for the demo practice mailbox and a sender for the demo provider
 mailbox (both talk to the MESH server over HTTPS with the MESH client), and
 the web UI on --listen (plain HTTP: keep it on loopback or put a TLS proxy
 in front). Storage is embedded under the data directory: SQLite and payload
-files in DIR/mesh, DIR/receiver and DIR/sender; settings, generated mailbox
-passwords and the web logins (bcrypt hashes) in DIR/serve.json.
+files in DIR/mesh, DIR/receiver and DIR/sender, signed-in web sessions in
+DIR/web/web.db; settings, generated mailbox passwords, the web logins
+(bcrypt hashes) and the key that signs the login form's cookie in
+DIR/serve.json. With --postgres everything but serve.json and the larger
+payloads (DIR/*/blobs, or --s3) lives in PostgreSQL, so that several
+gpcm serve processes started on copies of one serve.json share the
+mailboxes, documents, transmissions and sessions.
+
+Behind a TLS-terminating proxy give --secure-cookies: every cookie is then
+Secure (and named __Host-...) and every response carries
+Strict-Transport-Security. It is on by default when --listen is not a
+loopback address (give --secure-cookies=false to serve plain HTTP on a
+network, which browsers then refuse to sign in over). Name the proxy with
+--trusted-proxy so that login throttling counts failures by the client
+address in X-Forwarded-For rather than by the proxy's.
+
+Failed sign-ins slow further attempts down instead of locking the account:
+after 5 failures for one account from one address, 20 from one address
+over any accounts, or 20 for one account over many addresses, each further
+failure doubles the wait (from 1 second, up to 15 minutes; 1 minute for an
+account over all addresses); one address can never keep an account's
+owner out from elsewhere.
 
 On first start the data directory is created with the demo mailboxes and
 three web logins (practice, sender, admin) whose passwords are printed once.
@@ -58,6 +80,8 @@ Examples:
   gpcm serve
   gpcm serve --listen 127.0.0.1:9090 --data /var/lib/gpcm
   gpcm serve --data ./empty --demo=false
+  gpcm serve --listen 10.0.0.5:8080 --trusted-proxy 10.0.0.2 --data /var/lib/gpcm
+  gpcm serve --listen 127.0.0.1:9090 --secure-cookies --postgres postgres://gpcm@db:5432/gpcm
 `
 
 // Demo organisations.
@@ -85,6 +109,9 @@ type serveState struct {
 	// again (the reports are idempotent).
 	Demo       bool `json:"demo"`
 	DemoSeeded bool `json:"demo_seeded"`
+	// CookieKey signs the login form's cookie (base64, 32 bytes); made on
+	// the first start that lacks it.
+	CookieKey string `json:"cookie_key,omitempty"`
 }
 
 type serveUser struct {
@@ -165,14 +192,28 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	listen := fs.String("listen", "127.0.0.1:8080", "web UI `address` (plain HTTP)")
 	data := fs.String("data", "./gpcm-data", "data `directory` (created if missing)")
 	demo := fs.Bool("demo", false, "seed demo patients and documents (default: on when the data directory is new)")
+	secureCookies := fs.Bool("secure-cookies", false, "mark every cookie Secure (__Host- names) and send Strict-Transport-Security, for a TLS proxy in front (default: on when --listen is not a loopback address)")
+	var proxies prefixList
+	fs.Var(&proxies, "trusted-proxy", "`addresses` (IPs or CIDRs, comma-separated or repeated) of reverse proxies whose X-Forwarded-For names the client")
+	var stor storageFlags
+	stor.register(fs, true)
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("gpcm serve --help", "serve: unexpected argument %q", fs.Arg(0))
 	}
-	demoSet := false
-	fs.Visit(func(f *flag.Flag) { demoSet = demoSet || f.Name == "demo" })
+	if err := stor.check("serve", "gpcm serve --help"); err != nil {
+		return err
+	}
+	demoSet, secureSet := false, false
+	fs.Visit(func(f *flag.Flag) {
+		demoSet = demoSet || f.Name == "demo"
+		secureSet = secureSet || f.Name == "secure-cookies"
+	})
+	if !secureSet {
+		*secureCookies = !loopbackListen(*listen)
+	}
 	start := time.Now()
 	log := env.Logger()
 
@@ -194,6 +235,10 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 			return fmt.Errorf("serve: saving %s: %w", statePath, err)
 		}
 	}
+	cookieKey, err := ensureCookieKey(statePath, &st)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
 	phase := func(name string) { log.Debug("serve startup", "phase", name, "after", time.Since(start)) }
 	phase("settings")
 	seed := !st.DemoSeeded && (st.Demo || *demo)
@@ -205,38 +250,61 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 
-	// Storage.
-	open := func(dir, file string) (*sqlitestore.DB, blob.Store, error) {
+	// Storage: a SQLite file per service in the data directory, or one
+	// PostgreSQL database for all of them (--postgres).
+	var pg *serviceDB
+	if stor.postgres != "" {
+		if pg, err = stor.openDB(ctx, *data, "", pgstore.Options{MinConns: 4}); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		defer pg.Close()
+	}
+	open := func(dir, file string, payloads bool) (*serviceDB, blob.Store, error) {
 		d := filepath.Join(*data, dir)
 		if err := dataDir(log, d); err != nil {
 			return nil, nil, err
 		}
-		db, err := sqlitestore.Open(ctx, filepath.Join(d, file))
-		if err != nil {
-			return nil, nil, err
+		db := pg
+		if db == nil {
+			var err error
+			if db, err = stor.openDB(ctx, d, file, pgstore.Options{}); err != nil {
+				return nil, nil, err
+			}
 		}
-		fb, err := fileblob.Open(filepath.Join(d, "blobs"))
-		if err != nil {
+		if !payloads {
+			return db, nil, nil
+		}
+		blobs, err := stor.openBlobs(ctx, d, db)
+		if err != nil && db != pg {
 			db.Close()
-			return nil, nil, err
 		}
-		return db, tier.New(db.Blobs(), fb, tier.DefaultThreshold), nil
+		return db, blobs, err
 	}
-	meshDB, meshBlobs, err := open("mesh", "mesh.db")
+	closeDB := func(db *serviceDB) {
+		if db != pg {
+			db.Close()
+		}
+	}
+	meshDB, meshBlobs, err := open("mesh", "mesh.db", true)
 	if err != nil {
 		return fmt.Errorf("serve: mesh storage: %w", err)
 	}
-	defer meshDB.Close()
-	rcvDB, rcvBlobs, err := open("receiver", "receiver.db")
+	defer closeDB(meshDB)
+	rcvDB, rcvBlobs, err := open("receiver", "receiver.db", true)
 	if err != nil {
 		return fmt.Errorf("serve: receiver storage: %w", err)
 	}
-	defer rcvDB.Close()
-	sndDB, _, err := open("sender", "sender.db")
+	defer closeDB(rcvDB)
+	sndDB, _, err := open("sender", "sender.db", false)
 	if err != nil {
 		return fmt.Errorf("serve: sender storage: %w", err)
 	}
-	defer sndDB.Close()
+	defer closeDB(sndDB)
+	webDB, _, err := open("web", "web.db", false)
+	if err != nil {
+		return fmt.Errorf("serve: web session storage: %w", err)
+	}
+	defer closeDB(webDB)
 
 	phase("storage")
 	// Demo register: the same patients in the MESH register (GPPROVIDER
@@ -323,7 +391,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	outbox := web.NewSenderOutbox(svc, web.SenderOutboxConfig{Mailbox: serveSenderMailbox,
 		Author:    serveAuthor,
 		RenderPDF: senddoc.RenderReport, AllowTestNHSNumbers: true})
-	ui, err := web.New(web.Config{Users: users, Inbox: inbox, Outbox: outbox, Mesh: meshStore, AuthFailures: web.MeshAuthFailures(msrv), Logger: log.With("component", "web")})
+	ui, err := web.New(web.Config{Users: users, Inbox: inbox, Outbox: outbox, Mesh: meshStore, AuthFailures: web.MeshAuthFailures(msrv), Logger: log.With("component", "web"),
+		Sessions: webDB.Sessions(), CookieKey: cookieKey, SecureCookies: *secureCookies, TrustedProxies: proxies})
 	if err != nil {
 		return fmt.Errorf("serve: web: %w", err)
 	}
@@ -394,7 +463,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	} else {
 		fmt.Fprintf(env.Stdout, "Logins: practice, sender, admin (passwords as printed on the first start; kept hashed in %s)\n", statePath)
 	}
-	log.Info("gpcm serve ready", "web", url, "mesh", meshURL, "data", *data, "demo_seeded", seed, "startup", time.Since(start).Round(time.Millisecond))
+	log.Info("gpcm serve ready", "web", url, "mesh", meshURL, "data", *data, "demo_seeded", seed, "secure_cookies", *secureCookies,
+		"startup", time.Since(start).Round(time.Millisecond))
 
 	select {
 	case <-ctx.Done():
@@ -407,6 +477,71 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		webErr <- err
 		return fmt.Errorf("serve: web: %w", err)
 	}
+}
+
+// loopbackListen reports whether a --listen address is on loopback only
+// (a loopback IP or "localhost"); an empty or unspecified host is not.
+func loopbackListen(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// ensureCookieKey returns the key that signs the login form's cookie,
+// making and saving one in serve.json when it has none (a data directory
+// from before it existed).
+func ensureCookieKey(path string, st *serveState) ([]byte, error) {
+	if st.CookieKey != "" {
+		key, err := base64.StdEncoding.DecodeString(st.CookieKey)
+		if err != nil || len(key) < 32 {
+			return nil, fmt.Errorf("%s: cookie_key is not base64 of at least 32 bytes (delete the line to make a new one)", path)
+		}
+		return key, nil
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	st.CookieKey = base64.StdEncoding.EncodeToString(key)
+	if err := saveServeState(path, *st); err != nil {
+		return nil, fmt.Errorf("saving %s: %w", path, err)
+	}
+	return key, nil
+}
+
+// prefixList is a flag of IP addresses and CIDR prefixes, comma-separated
+// or repeated.
+type prefixList []netip.Prefix
+
+func (p *prefixList) String() string {
+	var parts []string
+	for _, x := range *p {
+		parts = append(parts, x.String())
+	}
+	return strings.Join(parts, ",")
+}
+
+func (p *prefixList) Set(v string) error {
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if pre, err := netip.ParsePrefix(part); err == nil {
+			*p = append(*p, pre.Masked())
+			continue
+		}
+		ip, err := netip.ParseAddr(part)
+		if err != nil {
+			return fmt.Errorf("%q is neither an IP address nor a CIDR prefix (for example 10.0.0.2 or 10.0.0.0/24)", part)
+		}
+		*p = append(*p, netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen()))
+	}
+	return nil
 }
 
 // shutdown stops hs, letting requests in flight finish, and waits for its

@@ -202,7 +202,7 @@ func TestServeBrowser(t *testing.T) {
 	b.shot("practice-match-search")
 	nhs := b.Eval(`document.querySelector("#results tbody tr").dataset.nhs`)
 	b.Do("choose the patient",
-		chromedp.Click(chromedp.CSS(`#results tbody tr a`)),
+		chromedp.Click(chromedp.CSS(`#results tbody tr button`)),
 		chromedp.WaitVisible(chromedp.CSS(`#compare`)),
 	)
 	if cmp := b.Eval(`document.querySelector("#compare").textContent.replace(/\s+/g, " ")`); !strings.Contains(cmp, "OKAFOR") || !strings.Contains(cmp, "Differs") {

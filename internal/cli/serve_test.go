@@ -192,6 +192,11 @@ func TestServe(t *testing.T) {
 	if len(p2.lines) == 0 || strings.HasPrefix(p2.lines[0], "Demo logins") {
 		t.Fatalf("second start printed new logins: %q", p2.lines)
 	}
+	// The session signed in on the first start is still valid: sessions
+	// live in DIR/web/web.db (issue 18 §3).
+	if body := get(t, c, p2.url+"/inbox?state=all", http.StatusOK); strings.Contains(body, `name="password"`) || inboxRows(body) != len(demoFamilies) {
+		t.Errorf("the session from before the restart was not kept")
+	}
 	c2 := login(t, p2.url, "practice", pw["practice"])
 	if n := inboxRows(get(t, c2, p2.url+"/inbox?state=all", http.StatusOK)); n != len(demoFamilies) {
 		t.Errorf("second start: inbox shows %d of the %d demo patients", n, len(demoFamilies))
@@ -217,6 +222,8 @@ func TestServeUsage(t *testing.T) {
 	}{
 		{"extra argument", []string{"serve", "now"}, `unexpected argument "now"`},
 		{"unknown flag", []string{"serve", "--bogus"}, "bogus"},
+		{"schema without postgres", []string{"serve", "--postgres-schema", "x"}, "--postgres-schema needs --postgres"},
+		{"bad trusted proxy", []string{"serve", "--trusted-proxy", "10.0.0.0/33"}, "neither an IP address nor a CIDR prefix"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"github.com/gpcm/gpcm/receiver"
 	"github.com/gpcm/gpcm/sender"
 	"github.com/gpcm/gpcm/sqlitestore"
+	"github.com/gpcm/gpcm/web"
 )
 
 // storageFlags choose where a service keeps its state: by default a SQLite
@@ -102,6 +103,14 @@ func (d *serviceDB) Sender() sender.Store {
 		return d.pg.Sender()
 	}
 	return d.sqlite.Sender()
+}
+
+// Sessions is the web UI's session store.
+func (d *serviceDB) Sessions() web.SessionStore {
+	if d.pg != nil {
+		return d.pg.Sessions()
+	}
+	return d.sqlite.Sessions()
 }
 
 // Close closes the database.
