@@ -479,20 +479,6 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 }
 
-// loopbackListen reports whether a --listen address is on loopback only
-// (a loopback IP or "localhost"); an empty or unspecified host is not.
-func loopbackListen(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		host = addr
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
-}
-
 // ensureCookieKey returns the key that signs the login form's cookie,
 // making and saving one in serve.json when it has none (a data directory
 // from before it existed).
