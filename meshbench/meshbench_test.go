@@ -265,7 +265,7 @@ func TestRunLost(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			res, err := meshbench.Run(t.Context(), meshbench.Load{
 				Senders: []meshbench.Sender{client(t, srv, "X26ABC1")}, Receiver: &hidingReceiver{Client: client(t, srv, "X26ABC2")},
-				To: "X26ABC2", WorkflowID: "GPFED_CONSULT_REPORT", Messages: 5, Size: 10, Idle: 300 * time.Millisecond, AllowLost: tt.allowLost,
+				To: "X26ABC2", WorkflowID: "GPFED_CONSULT_REPORT", Messages: 5, Size: 10, Idle: 2 * time.Second, AllowLost: tt.allowLost,
 			})
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
