@@ -27,6 +27,9 @@ type Options struct {
 	// lower-case SQL identifier ([a-z_][a-z0-9_]*, at most 63 bytes).
 	// Empty uses the URL's search_path (by default "public").
 	Schema string
+	// Password, when set, replaces the URL's password, so that it need
+	// not be written into the URL (which command lines show).
+	Password string
 	// MaxConns bounds the pool. Default: the URL's pool_max_conns if it
 	// has one, else 16 (each in-flight MESH request holds a connection only
 	// for its queries, but 8 concurrent senders plus receivers outgrow
@@ -76,6 +79,9 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("pgstore: schema %q: want a lower-case identifier ([a-z_][a-z0-9_]*, at most 63 bytes)", opts.Schema)
 		}
 		cfg.ConnConfig.RuntimeParams["search_path"] = opts.Schema
+	}
+	if opts.Password != "" {
+		cfg.ConnConfig.Password = opts.Password
 	}
 	switch {
 	case opts.MaxConns > 0:
