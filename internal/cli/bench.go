@@ -107,13 +107,13 @@ func runBenchMesh(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "bench mesh", benchHelp)
 	var f benchFlags
 	c := &f.conn
-	fs.StringVar(&c.configFile, "mesh-config", "", "`file` of MESH_* settings (KEY=VALUE lines); env MESH_CONFIG")
-	fs.StringVar(&c.url, "url", "", "MESH base `URL` (loopback only); env MESH_URL")
-	fs.StringVar(&c.password, "password", "", "mailbox `password` (both mailboxes); env MESH_PASSWORD; with --spawn default \"password\"")
-	fs.StringVar(&c.sharedKey, "shared-key", "", "environment shared `secret`; env MESH_SHARED_KEY; with --spawn default \"TestKey\"")
-	fs.StringVar(&c.cert, "cert", "", "client certificate PEM `file`; env MESH_CERT")
-	fs.StringVar(&c.key, "key", "", "client key PEM `file`; env MESH_KEY")
-	fs.StringVar(&c.ca, "ca", "", "CA bundle PEM `file` for the server certificate; env MESH_CA")
+	fs.StringVar(&c.configFile, "mesh-config", "", "`file` of MESH_* settings (KEY=VALUE lines)")
+	fs.StringVar(&c.url, "url", "", "MESH base `URL` (loopback only)")
+	fs.StringVar(&c.password, "password", "", "mailbox `password` (both mailboxes); with --spawn default \"password\"")
+	fs.StringVar(&c.sharedKey, "shared-key", "", "environment shared `secret`; with --spawn default \"TestKey\"")
+	fs.StringVar(&c.cert, "cert", "", "client certificate PEM `file`")
+	fs.StringVar(&c.key, "key", "", "client key PEM `file`")
+	fs.StringVar(&c.ca, "ca", "", "CA bundle PEM `file` for the server certificate")
 	fs.BoolVar(&c.insecure, "insecure-skip-verify", false, "do not verify the server certificate (loopback only)")
 	fs.IntVar(&c.retries, "retries", 4, "retries of idempotent requests after transient failures")
 	fs.DurationVar(&c.timeout, "timeout", time.Minute, "wait at most this long for each response to start")
@@ -146,6 +146,10 @@ func runBenchMesh(ctx context.Context, env *Env, args []string) error {
 	fs.BoolVar(&f.json, "json", false, "print one JSON document instead of text")
 	fs.StringVar(&f.diskProbe, "disk-probe", "", "`directory` on the server's disk: time a 4 KiB write + sync there every 10 ms and print the flush latencies of each run")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write this process's CPU profile (the load driver's side) to `file` for go tool pprof")
+	// The connection takes MESH_* variables as gpcm mesh does; the load's
+	// own flags are for this run only.
+	nameMeshVars(fs)
+	cmdlineOnlyRest(fs)
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}

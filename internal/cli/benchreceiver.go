@@ -93,6 +93,9 @@ func runBenchReceiver(ctx context.Context, env *Env, args []string) error {
 	cpuProfile := fs.String("cpuprofile", "", "")
 	var st storageFlags
 	st.register(fs, true)
+	// A benchmark's storage is named on its command line, never taken from
+	// a service's GPCM_POSTGRES.
+	cmdlineOnlyRest(fs)
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}

@@ -31,6 +31,7 @@ func addBuildFlags(fs *flag.FlagSet, what string) *buildFlags {
 // parse parses args and checks that --in and --out are there and nothing
 // else is.
 func (b *buildFlags) parse(fs *flag.FlagSet, env *Env, cmd string, args []string) error {
+	cmdlineOnlyRest(fs) // what to build, and where to: this invocation only
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}

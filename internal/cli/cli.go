@@ -12,7 +12,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"sort"
 	"strings"
 )
 
@@ -26,6 +25,14 @@ type Env struct {
 	Getenv func(string) string
 	// StderrIsTerminal reports whether progress bars may be drawn.
 	StderrIsTerminal bool
+
+	// log is set by every command's --log-format and --log-level (or
+	// GPCM_LOG_FORMAT and GPCM_LOG_LEVEL) when its flags are parsed.
+	log logFlags
+	// afterParse, when set (by tests), is called with each flag set once
+	// its command line and variables are applied; an error it returns
+	// ends the command there.
+	afterParse func(*flag.FlagSet) error
 }
 
 // StdEnv returns the process's real streams and environment.
@@ -44,20 +51,25 @@ func (e *Env) getenv(k string) string {
 	return e.Getenv(k)
 }
 
-// Logger returns a text logger on stderr at the level named by GPCM_LOG_LEVEL
-// (debug, info, warn, error; default info), for long-running commands.
+// Logger returns the logger of long-running commands: on stderr, text or
+// JSON lines (--log-format, GPCM_LOG_FORMAT), at the level named by
+// --log-level or GPCM_LOG_LEVEL (debug, info, warn, error; default info).
 func (e *Env) Logger() *slog.Logger { return e.loggerAt(slog.LevelInfo) }
 
 // loggerAt is Logger with another default level: one-shot commands use
 // error so that their output ends in one line unless the user asks for more.
 func (e *Env) loggerAt(def slog.Level) *slog.Logger {
-	lvl := def
-	if v := e.getenv("GPCM_LOG_LEVEL"); v != "" {
-		if err := lvl.UnmarshalText([]byte(v)); err != nil {
-			lvl = def
+	opts := &slog.HandlerOptions{Level: def}
+	if e.log.level != "" {
+		var lvl slog.Level
+		if err := lvl.UnmarshalText([]byte(e.log.level)); err == nil {
+			opts.Level = lvl
 		}
 	}
-	return slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: lvl}))
+	if e.log.format == "json" {
+		return slog.New(slog.NewJSONHandler(e.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(e.Stderr, opts))
 }
 
 // command is one subcommand of gpcm.
@@ -80,6 +92,7 @@ func commands() []command {
 		{"receiver", "run the Generic FHIR Receiver for a practice mailbox", runReceiver},
 		{"send", "submit consultation reports to the durable outbox and track their acknowledgements", runSend},
 		{"bench", "measure gpcm against a baseline in the same run (MESH server throughput and latency)", runBench},
+		{"healthcheck", "exit 0 if a URL answers 2xx (the container image's health check)", runHealthcheck},
 		{"version", "print the gpcm version", runVersion},
 	}
 }
@@ -144,23 +157,33 @@ func report(env *Env, err error) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return ExitOK
 	}
+	code, msg, hint := ExitFailure, oneLine(err.Error()), ""
 	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.msg != "" {
-			fmt.Fprintf(env.Stderr, "gpcm: %s\n", ee.msg)
-		}
-		return ee.code
-	}
 	var ue *usageError
-	if errors.As(err, &ue) {
-		fmt.Fprintf(env.Stderr, "gpcm: %s\n", ue.msg)
-		if ue.hint != "" {
-			fmt.Fprintf(env.Stderr, "Try: %s\n", ue.hint)
-		}
-		return ExitUsage
+	switch {
+	case errors.As(err, &ee):
+		code, msg = ee.code, ee.msg
+	case errors.As(err, &ue):
+		code, msg, hint = ExitUsage, ue.msg, ue.hint
 	}
-	fmt.Fprintf(env.Stderr, "gpcm: %s\n", oneLine(err.Error()))
-	return ExitFailure
+	if env.log.format == "json" {
+		// A log collector reads stderr as JSON lines: the last one too.
+		if msg != "" {
+			args := []any{"exit", code}
+			if hint != "" {
+				args = append(args, "try", hint)
+			}
+			env.loggerAt(slog.LevelError).Error("gpcm: "+msg, args...)
+		}
+		return code
+	}
+	if msg != "" {
+		fmt.Fprintf(env.Stderr, "gpcm: %s\n", msg)
+	}
+	if hint != "" {
+		fmt.Fprintf(env.Stderr, "Try: %s\n", hint)
+	}
+	return code
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
@@ -187,27 +210,32 @@ Run "gpcm <command> --help" for a command's flags and examples.
 }
 
 // newFlagSet returns a flag set for a subcommand whose usage prints help (the
-// command's text, with Examples) followed by its flags.
+// command's text, with Examples) followed by its flags and their
+// variables. Every flag set has --log-format and --log-level.
 func newFlagSet(env *Env, name, help string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() {
 		out := fs.Output()
 		fmt.Fprintln(out, strings.TrimSpace(help))
-		var names []string
-		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-		if len(names) > 0 {
-			sort.Strings(names)
-			fmt.Fprintln(out, "\nFlags:")
-			fs.PrintDefaults()
-		}
+		printFlags(out, fs)
 	}
+	env.log.register(fs)
 	return fs
 }
 
-// parseFlags parses args; --help prints usage to stdout and ends with status 0,
-// a bad flag ends with a one-line error and status 2.
+// parseFlags parses args, then applies the flags' variables (see
+// flagenv.go); --help prints usage to stdout and ends with status 0, a bad
+// flag ends with a one-line error and status 2.
 func parseFlags(fs *flag.FlagSet, env *Env, args []string) error {
+	if err := parseArgs(fs, env, args); err != nil {
+		return err
+	}
+	return applyFlagEnv(fs, env)
+}
+
+// parseArgs parses the command line only.
+func parseArgs(fs *flag.FlagSet, env *Env, args []string) error {
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
 	fs.SetOutput(env.Stderr)
@@ -218,6 +246,17 @@ func parseFlags(fs *flag.FlagSet, env *Env, args []string) error {
 	}
 	if err != nil {
 		return usagef(fmt.Sprintf("gpcm %s --help", fs.Name()), "%s: %v", fs.Name(), err)
+	}
+	return nil
+}
+
+// applyFlagEnv sets the flags not given from their variables.
+func applyFlagEnv(fs *flag.FlagSet, env *Env) error {
+	if err := applyEnv(fs, env); err != nil {
+		return usagef(fmt.Sprintf("gpcm %s --help", fs.Name()), "%s: %v", fs.Name(), err)
+	}
+	if env.afterParse != nil {
+		return env.afterParse(fs)
 	}
 	return nil
 }

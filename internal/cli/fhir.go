@@ -61,6 +61,7 @@ func runFHIRConvert(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "fhir convert", fhirConvertHelp)
 	to := fs.String("to", "", "output format: json or xml (default: the other format)")
 	compact := fs.Bool("compact", false, "write without indentation")
+	cmdlineOnlyRest(fs)
 	// flags may come before or after the file name
 	var files []string
 	for {

@@ -79,7 +79,10 @@ func newMeshCmd(env *Env, name, help string) *meshCmd {
 }
 
 // parse parses args and checks the number of positional arguments.
+// Its own flags (what to send, which message) are for this invocation
+// only; the connection flags keep their MESH_* variables.
 func (c *meshCmd) parse(env *Env, args []string, min, max int, what string) ([]string, error) {
+	cmdlineOnlyRest(c.fs)
 	pos, err := parseInterspersed(c.fs, env, args)
 	if err != nil {
 		return nil, err

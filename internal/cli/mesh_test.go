@@ -2,15 +2,19 @@ package cli_test
 
 import (
 	"bytes"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/gpcm/gpcm/internal/cli"
 	"github.com/gpcm/gpcm/meshtest"
+	"software.sslmate.com/src/go-pkcs12"
 )
 
 // meshEnv starts a MESH server with mutual TLS and returns a getenv for
@@ -219,6 +223,95 @@ func TestMeshInsecureHTTP(t *testing.T) {
 			}
 			if !tt.refused && !strings.Contains(stderr, "not encrypted") {
 				t.Fatalf("no warning on stderr: %q", stderr)
+			}
+		})
+	}
+}
+
+// TestMeshClientCertificateForms connects to a mutual-TLS server with the
+// client certificate in each form a deployment may hand it over in.
+func TestMeshClientCertificateForms(t *testing.T) {
+	srv := meshtest.NewServer(t, meshtest.Options{MutualTLS: true})
+	const mb = "X26ABC1"
+	dir := t.TempDir()
+	certPEM, keyPEM := srv.ClientCertPEM(t, mb)
+	tc := srv.ClientCert(t, mb)
+	leaf, err := x509.ParseCertificate(tc.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	p12, err := pkcs12.Modern.Encode(tc.PrivateKey, leaf, []*x509.Certificate{srv.CA.Cert}, "pfx pass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	certFile, keyFile, p12File := file("cert.pem", certPEM), file("key.pem", keyPEM), file("client.p12", p12)
+	caFile, pwFile := file("ca.pem", srv.CACertPEM), file("p12-password", []byte("pfx pass\n"))
+	opensslP12 := ""
+	if bin, err := exec.LookPath("openssl"); err == nil {
+		opensslP12 = filepath.Join(dir, "openssl.pfx")
+		out, err := exec.Command(bin, "pkcs12", "-export", "-in", certFile, "-inkey", keyFile, "-passout", "pass:pfx pass", "-out", opensslP12).CombinedOutput()
+		if err != nil {
+			t.Fatalf("openssl pkcs12 -export: %v\n%s", err, out)
+		}
+	}
+	conf := file("mesh.env", []byte("MESH_PKCS12="+p12File+"\nMESH_PKCS12_PASSWORD='pfx pass'\nMESH_CA_PEM="+
+		base64.StdEncoding.EncodeToString(srv.CACertPEM)+"\n"))
+	base := map[string]string{"MESH_URL": srv.URL, "MESH_MAILBOX": mb, "MESH_PASSWORD": "password", "MESH_SHARED_KEY": srv.SharedKey, "MESH_CA": caFile}
+	type row struct {
+		name     string
+		vars     map[string]string
+		args     []string
+		wantCode int
+		wantErr  string
+	}
+	tests := []row{
+		{"PEM files", map[string]string{"MESH_CERT": certFile, "MESH_KEY": keyFile}, nil, 0, ""},
+		{"inline PEM", map[string]string{"MESH_CERT_PEM": string(certPEM), "MESH_KEY_PEM": string(keyPEM)}, nil, 0, ""},
+		{"inline base64 PEM", map[string]string{"MESH_CERT_PEM": base64.StdEncoding.EncodeToString(certPEM),
+			"MESH_KEY_PEM": base64.StdEncoding.EncodeToString(keyPEM)}, nil, 0, ""},
+		{"PEM through _FILE variables", map[string]string{"MESH_CERT_PEM_FILE": certFile, "MESH_KEY_PEM_FILE": keyFile}, nil, 0, ""},
+		{"PKCS#12 with password", map[string]string{"MESH_PKCS12": p12File, "MESH_PKCS12_PASSWORD": "pfx pass"}, nil, 0, ""},
+		{"PKCS#12 with password file", map[string]string{"MESH_PKCS12": p12File, "MESH_PKCS12_PASSWORD_FILE": pwFile}, nil, 0, ""},
+		{"PKCS#12 flags", nil, []string{"--pkcs12", p12File, "--pkcs12-password", "pfx pass"}, 0, ""},
+		{"PKCS#12 and inline CA from the config file", map[string]string{"MESH_CONFIG": conf, "MESH_CA": ""}, nil, 0, ""},
+		{"wrong PKCS#12 password", map[string]string{"MESH_PKCS12": p12File, "MESH_PKCS12_PASSWORD": "nope"}, nil, 1, "wrong password"},
+		{"two forms", map[string]string{"MESH_PKCS12": p12File, "MESH_CERT": certFile, "MESH_KEY": keyFile}, nil, 1, "more than one form"},
+		{"no certificate", nil, nil, 1, "403"},
+	}
+	if opensslP12 != "" {
+		tests = append(tests, row{"PKCS#12 written by openssl", map[string]string{"MESH_PKCS12": opensslP12, "MESH_PKCS12_PASSWORD": "pfx pass"}, nil, 0, ""})
+	} else if os.Getenv("GPCM_TEST_STRICT") == "1" {
+		t.Error("openssl not found (GPCM_TEST_STRICT=1): the PKCS#12 of another writer is not checked")
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vars := map[string]string{}
+			for k, v := range base {
+				vars[k] = v
+			}
+			for k, v := range tt.vars {
+				vars[k] = v
+			}
+			args := append([]string{"mesh", "handshake"}, tt.args...)
+			code, out, errs := runWith(t, func(k string) string { return vars[k] }, "", args...)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d; stdout %q, stderr %q", code, tt.wantCode, out, errs)
+			}
+			if code == 0 && !strings.Contains(out, "handshake ok") {
+				t.Errorf("stdout %q", out)
+			}
+			if !strings.Contains(errs, tt.wantErr) {
+				t.Errorf("stderr %q, want it to contain %q", errs, tt.wantErr)
+			}
+			if strings.Contains(errs, "pfx pass") {
+				t.Errorf("stderr shows the PKCS#12 password: %q", errs)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,11 +12,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gpcm/gpcm/internal/tlscert"
 	"github.com/gpcm/gpcm/mesh"
 )
 
 // meshConn gathers the settings that reach a MESH mailbox. Each comes from
-// a flag, else the environment variable, else the config file named by
+// a flag, else its environment variable (MESH_URL for --url and so on, the
+// names every MESH client uses), else the config file named by
 // --mesh-config or MESH_CONFIG (KEY=VALUE lines with the same variable
 // names, "#" comments). Commands that talk to MESH (mesh, receiver, send)
 // share it.
@@ -25,56 +28,88 @@ type meshConn struct {
 	mailbox    string
 	password   string
 	sharedKey  string
-	cert       string
-	key        string
-	ca         string
-	insecure   bool
-	plainHTTP  bool
-	retries    int
-	timeout    time.Duration
+	// The client certificate: PEM files, inline PEM or PKCS#12.
+	cert, key         string
+	certPEM, keyPEM   string
+	pkcs12, pkcs12Pwd string
+	// The CAs that sign the server certificate: a PEM file and/or inline.
+	ca, caPEM string
+	insecure  bool
+	plainHTTP bool
+	retries   int
+	timeout   time.Duration
 	// oneShot marks interactive commands: retries are logged only when
 	// GPCM_LOG_LEVEL asks for them, so a failure prints one line.
 	oneShot bool
 }
 
 // meshConnHelp documents the connection settings for command help texts.
-const meshConnHelp = `Connection (flag, else environment variable, else config file):
+const meshConnHelp = `Connection (flag, else environment variable, else config file; NAME_FILE=path
+reads any of them from a file):
   --url          MESH_URL          base URL, e.g. https://msg.intspineservices.nhs.uk
   --mailbox      MESH_MAILBOX      your mailbox ID
   --password     MESH_PASSWORD     mailbox password (prefer the variable)
   --shared-key   MESH_SHARED_KEY   environment shared secret
-  --cert, --key  MESH_CERT, MESH_KEY  client TLS certificate and key (PEM)
-  --ca           MESH_CA           CA bundle that signs the server certificate (PEM)
+  --cert, --key  MESH_CERT, MESH_KEY  client TLS certificate and key (PEM files)
+  --cert-pem, --key-pem  MESH_CERT_PEM, MESH_KEY_PEM  the same as PEM text (or base64 of it)
+  --pkcs12       MESH_PKCS12       instead: the certificate and key as PKCS#12 (.p12/.pfx)
+  --pkcs12-password  MESH_PKCS12_PASSWORD  its password
+  --ca           MESH_CA           CA bundle that signs the server certificate (PEM file)
+  --ca-pem       MESH_CA_PEM       the same as PEM text (or base64 of it)
   --allow-insecure-http  MESH_ALLOW_INSECURE_HTTP=1  permit a plain http:// URL to a
                  host other than loopback (refused otherwise: the token would go unencrypted)
   --mesh-config  MESH_CONFIG       file of KEY=VALUE lines using the names above`
 
-// register adds the connection flags to fs.
-func (m *meshConn) register(fs *flag.FlagSet) {
-	fs.StringVar(&m.configFile, "mesh-config", "", "`file` of MESH_* settings (KEY=VALUE lines); env MESH_CONFIG")
-	fs.StringVar(&m.url, "url", "", "MESH base `URL`; env MESH_URL")
-	fs.StringVar(&m.mailbox, "mailbox", "", "your mailbox `ID`; env MESH_MAILBOX")
-	fs.StringVar(&m.password, "password", "", "mailbox `password`; env MESH_PASSWORD (preferred: flags show in ps)")
-	fs.StringVar(&m.sharedKey, "shared-key", "", "environment shared `secret`; env MESH_SHARED_KEY")
-	fs.StringVar(&m.cert, "cert", "", "client certificate PEM `file`; env MESH_CERT")
-	fs.StringVar(&m.key, "key", "", "client key PEM `file`; env MESH_KEY")
-	fs.StringVar(&m.ca, "ca", "", "CA bundle PEM `file` for the server certificate; env MESH_CA")
-	fs.BoolVar(&m.insecure, "insecure-skip-verify", false, "do not verify the server certificate (loopback sandbox only); env MESH_INSECURE_SKIP_VERIFY=1")
-	fs.BoolVar(&m.plainHTTP, "allow-insecure-http", false, "permit a plain http:// --url to a host other than loopback (the NHSMESH token goes unencrypted); env MESH_ALLOW_INSECURE_HTTP=1")
-	fs.IntVar(&m.retries, "retries", 4, "retries of idempotent requests after transient failures")
-	fs.DurationVar(&m.timeout, "timeout", 5*time.Minute, "wait at most this long for each response to start")
+// meshConnVars are the variables of the connection flags, also the keys of
+// the config file.
+var meshConnVars = map[string]string{
+	"mesh-config": "MESH_CONFIG", "url": "MESH_URL", "mailbox": "MESH_MAILBOX", "password": "MESH_PASSWORD",
+	"shared-key": "MESH_SHARED_KEY", "cert": "MESH_CERT", "key": "MESH_KEY", "cert-pem": "MESH_CERT_PEM",
+	"key-pem": "MESH_KEY_PEM", "pkcs12": "MESH_PKCS12", "pkcs12-password": "MESH_PKCS12_PASSWORD",
+	"ca": "MESH_CA", "ca-pem": "MESH_CA_PEM", "insecure-skip-verify": "MESH_INSECURE_SKIP_VERIFY",
+	"allow-insecure-http": "MESH_ALLOW_INSECURE_HTTP",
+	"retries":             "GPCM_MESH_RETRIES", "timeout": "GPCM_MESH_TIMEOUT",
 }
 
-// config resolves the settings into a mesh.Config.
+// nameMeshVars gives the connection flags defined on fs their variables.
+func nameMeshVars(fs *flag.FlagSet) {
+	for name, v := range meshConnVars {
+		if fs.Lookup(name) != nil {
+			envName(fs, name, v)
+		}
+	}
+}
+
+// register adds the connection flags to fs.
+func (m *meshConn) register(fs *flag.FlagSet) {
+	fs.StringVar(&m.configFile, "mesh-config", "", "`file` of MESH_* settings (KEY=VALUE lines)")
+	fs.StringVar(&m.url, "url", "", "MESH base `URL`")
+	fs.StringVar(&m.mailbox, "mailbox", "", "your mailbox `ID`")
+	fs.StringVar(&m.password, "password", "", "mailbox `password` (prefer the variable: flags show in ps)")
+	fs.StringVar(&m.sharedKey, "shared-key", "", "environment shared `secret`")
+	fs.StringVar(&m.cert, "cert", "", "client certificate PEM `file` (with --key, or holding the key too)")
+	fs.StringVar(&m.key, "key", "", "client key PEM `file`")
+	fs.StringVar(&m.certPEM, "cert-pem", "", "client certificate as `PEM` text or base64 of it (instead of --cert)")
+	fs.StringVar(&m.keyPEM, "key-pem", "", "client key as `PEM` text or base64 of it (instead of --key)")
+	fs.StringVar(&m.pkcs12, "pkcs12", "", "client certificate and key as a PKCS#12 `file` (.p12/.pfx), instead of PEM")
+	fs.StringVar(&m.pkcs12Pwd, "pkcs12-password", "", "`password` of the --pkcs12 file (prefer the variable)")
+	fs.StringVar(&m.ca, "ca", "", "CA bundle PEM `file` for the server certificate")
+	fs.StringVar(&m.caPEM, "ca-pem", "", "CA bundle as `PEM` text or base64 of it (with or instead of --ca)")
+	fs.BoolVar(&m.insecure, "insecure-skip-verify", false, "do not verify the server certificate (loopback sandbox only)")
+	fs.BoolVar(&m.plainHTTP, "allow-insecure-http", false, "permit a plain http:// --url to a host other than loopback (the NHSMESH token goes unencrypted)")
+	fs.IntVar(&m.retries, "retries", 4, "retries of idempotent requests after transient failures")
+	fs.DurationVar(&m.timeout, "timeout", 5*time.Minute, "wait at most this long for each response to start")
+	nameMeshVars(fs)
+}
+
+// config resolves the settings into a mesh.Config. The flags hold the
+// command line and the environment already (parseFlags); the config file
+// fills what is still empty.
 func (m *meshConn) config(env *Env) (mesh.Config, error) {
 	file := map[string]string{}
-	path := m.configFile
-	if path == "" {
-		path = env.getenv("MESH_CONFIG")
-	}
-	if path != "" {
+	if m.configFile != "" {
 		var err error
-		if file, err = readMeshConfigFile(path); err != nil {
+		if file, err = readMeshConfigFile(m.configFile); err != nil {
 			return mesh.Config{}, err
 		}
 	}
@@ -82,30 +117,21 @@ func (m *meshConn) config(env *Env) (mesh.Config, error) {
 		if flagVal != "" {
 			return flagVal
 		}
-		if v := env.getenv(name); v != "" {
-			return v
-		}
 		return file[name]
 	}
 	yes := func(flagVal bool, name string) bool {
 		if flagVal {
 			return true
 		}
-		v := pick("", name)
-		return v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
+		b, _ := strconv.ParseBool(boolWord(file[name]))
+		return b
 	}
-	insecure := yes(m.insecure, "MESH_INSECURE_SKIP_VERIFY")
 	cfg := mesh.Config{
-		URL:       pick(m.url, "MESH_URL"),
-		Mailbox:   pick(m.mailbox, "MESH_MAILBOX"),
-		Password:  pick(m.password, "MESH_PASSWORD"),
-		SharedKey: pick(m.sharedKey, "MESH_SHARED_KEY"),
-		TLS: mesh.TLSConfig{
-			CertFile:           pick(m.cert, "MESH_CERT"),
-			KeyFile:            pick(m.key, "MESH_KEY"),
-			CAFile:             pick(m.ca, "MESH_CA"),
-			InsecureSkipVerify: insecure,
-		},
+		URL:               pick(m.url, "MESH_URL"),
+		Mailbox:           pick(m.mailbox, "MESH_MAILBOX"),
+		Password:          pick(m.password, "MESH_PASSWORD"),
+		SharedKey:         pick(m.sharedKey, "MESH_SHARED_KEY"),
+		TLS:               mesh.TLSConfig{InsecureSkipVerify: yes(m.insecure, "MESH_INSECURE_SKIP_VERIFY")},
 		AllowInsecureHTTP: yes(m.plainHTTP, "MESH_ALLOW_INSECURE_HTTP"),
 		Retry:             mesh.Backoff{Retries: max(m.retries, 0), Initial: 500 * time.Millisecond, Max: 30 * time.Second},
 		ResponseTimeout:   m.timeout,
@@ -124,6 +150,21 @@ func (m *meshConn) config(env *Env) (mesh.Config, error) {
 	if len(missing) > 0 {
 		return cfg, fmt.Errorf("MESH connection incomplete: set %s", strings.Join(missing, ", "))
 	}
+	pair := tlscert.Pair{CertFile: pick(m.cert, "MESH_CERT"), KeyFile: pick(m.key, "MESH_KEY"),
+		CertPEM: pick(m.certPEM, "MESH_CERT_PEM"), KeyPEM: pick(m.keyPEM, "MESH_KEY_PEM"),
+		PKCS12File: pick(m.pkcs12, "MESH_PKCS12"), PKCS12Password: pick(m.pkcs12Pwd, "MESH_PKCS12_PASSWORD")}
+	if !pair.IsZero() {
+		c, err := pair.Load()
+		if err != nil {
+			return cfg, fmt.Errorf("MESH client certificate (MESH_CERT/MESH_KEY, MESH_CERT_PEM/MESH_KEY_PEM or MESH_PKCS12): %w", err)
+		}
+		cfg.TLS.Certificates = []tls.Certificate{c}
+	}
+	pool, err := tlscert.CAs{File: pick(m.ca, "MESH_CA"), PEM: pick(m.caPEM, "MESH_CA_PEM")}.Pool()
+	if err != nil {
+		return cfg, fmt.Errorf("MESH server CAs (MESH_CA, MESH_CA_PEM): %w", err)
+	}
+	cfg.TLS.RootCAs = pool
 	return cfg, nil
 }
 
@@ -184,16 +225,16 @@ func (m *meshConn) client(env *Env) (*mesh.Client, error) {
 func parseInterspersed(fs *flag.FlagSet, env *Env, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := parseFlags(fs, env, args); err != nil {
+		if err := parseArgs(fs, env, args); err != nil {
 			return nil, err
 		}
 		rest := fs.Args()
 		consumed := len(args) - len(rest)
 		if consumed > 0 && args[consumed-1] == "--" {
-			return append(pos, rest...), nil
+			return append(pos, rest...), applyFlagEnv(fs, env)
 		}
 		if len(rest) == 0 {
-			return pos, nil
+			return pos, applyFlagEnv(fs, env)
 		}
 		pos = append(pos, rest[0])
 		args = rest[1:]

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gpcm/gpcm/blob/tier"
+	"github.com/gpcm/gpcm/internal/tlscert"
 	"github.com/gpcm/gpcm/meshserver"
 	"github.com/gpcm/gpcm/pgstore"
 )
@@ -87,18 +89,18 @@ Examples:
 `
 
 type meshServerFlags struct {
-	listen, data, config   string
-	sharedKey, adminToken  string
-	tlsCert, tlsKey        string
-	clientCA               string
-	postgres, pgSchema, s3 string
-	expiry                 time.Duration
-	shutdownTimeout        time.Duration
-	maxRequestBytes        int64
-	maxMessageBytes        int64
-	quotaMessages          int
-	quotaBytes             int64
-	timeouts               timeoutFlags
+	listen, data, config  string
+	sharedKey, adminToken string
+	tls                   tlscert.Pair
+	clientCA              tlscert.CAs
+	storage               storageFlags
+	expiry                time.Duration
+	shutdownTimeout       time.Duration
+	maxRequestBytes       int64
+	maxMessageBytes       int64
+	quotaMessages         int
+	quotaBytes            int64
+	timeouts              timeoutFlags
 }
 
 func runMeshServer(ctx context.Context, env *Env, args []string) error {
@@ -107,14 +109,19 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8700", "address to listen on (`host:port`; port 0 picks a free one)")
 	fs.StringVar(&f.data, "data", "", "state `directory` (database, payloads, generated certificates); required")
 	fs.StringVar(&f.config, "config", "", "JSON `file` declaring mailboxes (and optionally patients); required")
-	fs.StringVar(&f.sharedKey, "shared-key", "", "MESH shared `key` for NHSMESH HMACs (default $MESH_SHARED_KEY, then the file's shared_key)")
-	fs.StringVar(&f.adminToken, "admin-token", "", "enable the admin API with this bearer `token` (default $MESH_ADMIN_TOKEN, then the file's admin_token)")
-	fs.StringVar(&f.tlsCert, "tls-cert", "", "server certificate `file` (PEM); with --tls-key")
-	fs.StringVar(&f.tlsKey, "tls-key", "", "server private key `file` (PEM); with --tls-cert")
-	fs.StringVar(&f.clientCA, "client-ca", "", "require client certificates signed by the CAs in this PEM `file` (mutual TLS)")
-	fs.StringVar(&f.postgres, "postgres", "", "keep metadata in PostgreSQL at this `URL` (postgres://USER:PASS@HOST:PORT/DB) instead of DIR/mesh.db, so several servers share it")
-	fs.StringVar(&f.pgSchema, "postgres-schema", "", "PostgreSQL `schema` for the tables (created if missing; default the URL's search_path)")
-	fs.StringVar(&f.s3, "s3", "", "keep payloads in S3-compatible storage at this `URL` (http(s)://ACCESS:SECRET@HOST:PORT/BUCKET[/PREFIX]) instead of DIR/blobs")
+	fs.StringVar(&f.sharedKey, "shared-key", "", "MESH shared `key` for NHSMESH HMACs (default the file's shared_key)")
+	envName(fs, "shared-key", "MESH_SHARED_KEY")
+	fs.StringVar(&f.adminToken, "admin-token", "", "enable the admin API with this bearer `token` (default the file's admin_token)")
+	envName(fs, "admin-token", "MESH_ADMIN_TOKEN")
+	fs.StringVar(&f.tls.CertFile, "tls-cert", "", "server certificate `file` (PEM); with --tls-key")
+	fs.StringVar(&f.tls.KeyFile, "tls-key", "", "server private key `file` (PEM)")
+	fs.StringVar(&f.tls.CertPEM, "tls-cert-pem", "", "server certificate as `PEM` text or base64 of it (instead of --tls-cert)")
+	fs.StringVar(&f.tls.KeyPEM, "tls-key-pem", "", "server private key as `PEM` text or base64 of it (instead of --tls-key)")
+	fs.StringVar(&f.tls.PKCS12File, "tls-pkcs12", "", "server certificate and key as a PKCS#12 `file` (.p12/.pfx), instead of PEM")
+	fs.StringVar(&f.tls.PKCS12Password, "tls-pkcs12-password", "", "`password` of the --tls-pkcs12 file (prefer the variable)")
+	fs.StringVar(&f.clientCA.File, "client-ca", "", "require client certificates signed by the CAs in this PEM `file` (mutual TLS)")
+	fs.StringVar(&f.clientCA.PEM, "client-ca-pem", "", "the same CAs as `PEM` text or base64 of it (with or instead of --client-ca)")
+	f.storage.register(fs, true)
 	fs.DurationVar(&f.expiry, "expiry", 0, "how long a message may wait for acknowledgement (default 120h, or the file's expiry)")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 2*time.Minute, "how long to wait for requests in flight when stopping")
 	fs.Int64Var(&f.maxRequestBytes, "max-request-bytes", meshserver.DefaultMaxRequestBytes, "largest request body accepted, in `bytes`")
@@ -133,7 +140,7 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 		return usagef(hint, "mesh-server: --data DIR is required")
 	case f.config == "":
 		return usagef(hint, "mesh-server: --config FILE is required")
-	case (f.tlsCert == "") != (f.tlsKey == ""):
+	case (f.tls.CertFile == "") != (f.tls.KeyFile == ""):
 		return usagef(hint, "mesh-server: --tls-cert and --tls-key go together")
 	case f.expiry < 0:
 		return usagef(hint, "mesh-server: --expiry %v cannot be negative", f.expiry)
@@ -142,8 +149,8 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 	case f.maxMessageBytes <= 0 || f.quotaMessages <= 0 || f.quotaBytes <= 0:
 		return usagef(hint, "mesh-server: --max-message-bytes, --mailbox-quota-messages and --mailbox-quota-bytes must be positive")
 	}
-	if f.pgSchema != "" && f.postgres == "" {
-		return usagef(hint, "mesh-server: --postgres-schema needs --postgres")
+	if err := f.storage.check("mesh-server", hint); err != nil {
+		return err
 	}
 	lim, err := f.timeouts.limits("mesh-server", hint)
 	if err != nil {
@@ -159,16 +166,12 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("mesh-server: %s: %w", f.config, err)
 	}
-	key := firstNonEmpty(f.sharedKey, env.getenv("MESH_SHARED_KEY"), fc.SharedKey)
+	key := firstNonEmpty(f.sharedKey, fc.SharedKey)
 	if key == "" {
 		return usagef(hint, "mesh-server: no shared key: give --shared-key, set MESH_SHARED_KEY or put \"shared_key\" in %s", f.config)
 	}
-	adminToken, adminFrom := f.adminToken, "--admin-token"
-	switch {
-	case adminToken != "":
-	case env.getenv("MESH_ADMIN_TOKEN") != "":
-		adminToken, adminFrom = env.getenv("MESH_ADMIN_TOKEN"), "MESH_ADMIN_TOKEN"
-	default:
+	adminToken, adminFrom := f.adminToken, "--admin-token (MESH_ADMIN_TOKEN)"
+	if adminToken == "" {
 		adminToken, adminFrom = fc.AdminToken, "\"admin_token\" in "+f.config
 	}
 	if err := meshserver.CheckAdminToken(adminToken); err != nil {
@@ -182,7 +185,7 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 	if err := dataDir(env.Logger(), f.data); err != nil {
 		return fmt.Errorf("mesh-server: data directory: %w", err)
 	}
-	st := storageFlags{postgres: f.postgres, pgSchema: f.pgSchema, s3: f.s3}
+	st := &f.storage
 	db, err := st.openDB(ctx, f.data, "mesh.db", pgstore.Options{MinConns: -1, PrepareMesh: true})
 	if err != nil {
 		return fmt.Errorf("mesh-server: %w", err)
@@ -197,9 +200,10 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("mesh-server: loading %s: %w", f.config, err)
 	}
 	log := env.Logger()
+	mutualTLS := f.clientCA != (tlscert.CAs{})
 	srv, err := meshserver.New(meshserver.Config{
 		Store: store, Blobs: blobs, SharedKey: key, Logger: log, Expiry: expiry,
-		MaxRequestBytes: f.maxRequestBytes, RequireClientCert: f.clientCA != "",
+		MaxRequestBytes: f.maxRequestBytes, RequireClientCert: mutualTLS,
 		MaxMessageBytes: f.maxMessageBytes, QuotaMessages: f.quotaMessages, QuotaBytes: f.quotaBytes,
 		AdminToken:          adminToken,
 		GPProviderWorkflows: fc.GPProviderWorkflows,
@@ -215,7 +219,7 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("mesh-server: listen on %s: %w", f.listen, err)
 	}
 	defer ln.Close()
-	tlsCfg, err := meshServerTLS(env, f, ln.Addr().(*net.TCPAddr))
+	tlsCfg, err := meshServerTLS(log, f, ln.Addr().(*net.TCPAddr))
 	if err != nil {
 		return err
 	}
@@ -229,7 +233,7 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.ServeTLS(ln, "", "") }()
 	fmt.Fprintf(env.Stdout, "https://%s\n", urlHost(ln.Addr().(*net.TCPAddr)))
-	log.Info("mesh server ready", "addr", ln.Addr().String(), "mutual_tls", f.clientCA != "")
+	log.Info("mesh server ready", "addr", ln.Addr().String(), "mutual_tls", mutualTLS)
 
 	select {
 	case err := <-serveErr:
@@ -268,31 +272,27 @@ func urlHost(a *net.TCPAddr) string {
 
 // meshServerTLS builds the TLS configuration: the given certificate, or a
 // generated one kept in DATA/tls; client CAs when mutual TLS is on.
-func meshServerTLS(env *Env, f meshServerFlags, addr *net.TCPAddr) (*tls.Config, error) {
+func meshServerTLS(log *slog.Logger, f meshServerFlags, addr *net.TCPAddr) (*tls.Config, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	certFile, keyFile := f.tlsCert, f.tlsKey
-	if certFile == "" {
-		var err error
-		certFile, keyFile, err = selfSignedCert(f.data, addr)
+	pair := f.tls
+	if pair.IsZero() {
+		certFile, keyFile, err := selfSignedCert(f.data, addr)
 		if err != nil {
 			return nil, fmt.Errorf("mesh-server: self-signed certificate: %w", err)
 		}
-		fmt.Fprintf(env.Stderr, "gpcm mesh-server: TLS certificate %s (trust the CA in %s)\n", certFile, filepath.Join(filepath.Dir(certFile), "ca.pem"))
+		log.Info("mesh server TLS certificate generated: clients trust its CA", "cert", certFile, "ca", filepath.Join(filepath.Dir(certFile), "ca.pem"))
+		pair = tlscert.Pair{CertFile: certFile, KeyFile: keyFile}
 	}
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	cert, err := pair.Load()
 	if err != nil {
-		return nil, fmt.Errorf("mesh-server: TLS certificate %s / key %s: %w", certFile, keyFile, err)
+		return nil, fmt.Errorf("mesh-server: TLS certificate (--tls-cert/--tls-key, --tls-cert-pem/--tls-key-pem or --tls-pkcs12): %w", err)
 	}
 	cfg.Certificates = []tls.Certificate{cert}
-	if f.clientCA != "" {
-		pemBytes, err := os.ReadFile(f.clientCA)
-		if err != nil {
-			return nil, fmt.Errorf("mesh-server: --client-ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pemBytes) {
-			return nil, fmt.Errorf("mesh-server: --client-ca %s holds no PEM certificate", f.clientCA)
-		}
+	pool, err := f.clientCA.Pool()
+	if err != nil {
+		return nil, fmt.Errorf("mesh-server: --client-ca: %w", err)
+	}
+	if pool != nil {
 		cfg.ClientCAs = pool
 		// Verified when given; the handler answers 403 when absent, as a
 		// MESH status rather than a TLS alert.

@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,10 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gpcm/gpcm/blob/s3blob/s3blobtest"
 	"github.com/gpcm/gpcm/internal/cli"
 	"github.com/gpcm/gpcm/mesh"
 	"github.com/gpcm/gpcm/meshserver"
 	"github.com/gpcm/gpcm/pgstore/pgstoretest"
+	"software.sslmate.com/src/go-pkcs12"
 )
 
 // The configuration shape from the issue, accepted as it is.
@@ -340,4 +344,80 @@ func TestMeshServerGracefulShutdown(t *testing.T) {
 		t.Fatalf("exit status: got %d; stderr %s", code, p.stderr.String())
 	}
 	p.done <- 0
+}
+
+// TestMeshServerCertificateFromEnv starts the server with its certificate
+// handed over in the environment, inline or as PKCS#12, as a container
+// platform does, and checks a client trusting the issuing CA connects.
+func TestMeshServerCertificateFromEnv(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "mesh.json", issueConfig)
+	ca, err := meshserver.NewCA("env test CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM, keyPEM, tc, err := ca.Issue("127.0.0.1", []net.IP{net.IPv4(127, 0, 0, 1)}, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p12, err := pkcs12.Modern.Encode(tc.PrivateKey, tc.Leaf, nil, "server pfx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p12File := writeFile(t, dir, "server.p12", string(p12))
+	pwFile := writeFile(t, dir, "pfx-password", "server pfx\n")
+	caFile := writeFile(t, dir, "ca.pem", string(ca.CertPEM))
+	tests := []struct {
+		name string
+		env  map[string]string
+	}{
+		{"inline PEM", map[string]string{"GPCM_TLS_CERT_PEM": string(certPEM), "GPCM_TLS_KEY_PEM": string(keyPEM)}},
+		{"PKCS#12 with a password file", map[string]string{"GPCM_TLS_PKCS12": p12File, "GPCM_TLS_PKCS12_PASSWORD_FILE": pwFile}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.env["GPCM_DATA"] = filepath.Join(t.TempDir(), "data")
+			tt.env["GPCM_CONFIG"] = cfg
+			p := startMeshServer(t, tt.env, "--listen", "127.0.0.1:0")
+			if code, _, stderr := run(t, "", "healthcheck", "--ca", caFile, p.url+"/healthz"); code != 0 {
+				t.Fatalf("healthcheck trusting the issuing CA: exit %d: %s", code, stderr)
+			}
+			if _, err := os.Stat(filepath.Join(tt.env["GPCM_DATA"], "tls", "server.pem")); err == nil {
+				t.Error("the server generated a certificate of its own instead of using the given one")
+			}
+		})
+	}
+}
+
+// TestMeshServerStorageCredentialsApart gives the S3 keys apart from the
+// --s3 URL (GPCM_S3_ACCESS_KEY, GPCM_S3_SECRET_KEY_FILE), so that no
+// secret is on the command line.
+func TestMeshServerStorageCredentialsApart(t *testing.T) {
+	pgURL, schema := pgstoretest.URL(t), pgstoretest.Schema(t)
+	bucket := s3blobtest.Bucket(t)
+	scheme := "http"
+	if bucket.Secure {
+		scheme = "https"
+	}
+	s3URL := fmt.Sprintf("%s://%s/%s?create=1", scheme, bucket.Endpoint, bucket.Bucket)
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "mesh.json", issueConfig)
+	secret := writeFile(t, dir, "s3-secret", bucket.SecretKey+"\n")
+	wrong := writeFile(t, dir, "wrong-secret", "not-the-secret\n")
+	args := []string{"mesh-server", "--listen", "127.0.0.1:0", "--config", cfg, "--postgres", pgURL, "--postgres-schema", schema, "--s3", s3URL}
+
+	env := map[string]string{"GPCM_DATA": filepath.Join(dir, "bad"), "GPCM_S3_ACCESS_KEY": bucket.AccessKey, "GPCM_S3_SECRET_KEY_FILE": wrong}
+	code, _, stderr := runGPCM(t, env, args...)
+	if code != 1 || !strings.Contains(stderr, "--s3") {
+		t.Fatalf("wrong secret key: exit %d, stderr %q; want exit 1 naming --s3", code, stderr)
+	}
+	if strings.Contains(stderr, "not-the-secret") {
+		t.Errorf("stderr shows the secret key: %q", stderr)
+	}
+
+	env = map[string]string{"GPCM_DATA": filepath.Join(dir, "good"), "GPCM_S3_ACCESS_KEY": bucket.AccessKey, "GPCM_S3_SECRET_KEY_FILE": secret}
+	p := startMeshServer(t, env, args[1:]...)
+	if code, _, stderr := run(t, "", "healthcheck", "--ca", filepath.Join(dir, "good", "tls", "ca.pem"), p.url+"/healthz"); code != 0 {
+		t.Fatalf("healthcheck: exit %d: %s", code, stderr)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -91,8 +92,10 @@ func runReceiver(ctx context.Context, env *Env, args []string) error {
 	tlsCert := fs.String("tls-cert", "", "serve the API over HTTPS with this certificate `file` (PEM; with --tls-key)")
 	tlsKey := fs.String("tls-key", "", "private key `file` (PEM) of --tls-cert")
 	insecureListen := fs.Bool("insecure-listen", false, "allow plain HTTP on a --listen address other than loopback (behind a TLS proxy only)")
-	token := fs.String("api-token", "", "bearer `token` for the API; env GPCM_RECEIVER_TOKEN; default DIR/api-token")
-	ods := fs.String("ods", "", "the practice's ODS `code`, the responder in acknowledgements; env GPCM_ODS_CODE; default the mailbox ID")
+	token := fs.String("api-token", "", "bearer `token` for the API (default DIR/api-token)")
+	envName(fs, "api-token", "GPCM_RECEIVER_TOKEN")
+	ods := fs.String("ods", "", "the practice's ODS `code`, the responder in acknowledgements (default the mailbox ID)")
+	envName(fs, "ods", "GPCM_ODS_CODE")
 	poll := fs.Duration("poll", 30*time.Second, "wait between inbox polls")
 	hold := fs.Duration("hold", 72*time.Hour, "how long a demographics mismatch waits for a person before 30002")
 	acceptUsable := fs.Bool("accept-usable", false, "file messages whose only errors are payload findings (20009) when the document is still readable")
@@ -134,9 +137,9 @@ func runReceiver(ctx context.Context, env *Env, args []string) error {
 	if err := dataDir(log, *data); err != nil {
 		return fmt.Errorf("receiver: data directory: %w", err)
 	}
-	tok := firstNonEmpty(*token, env.getenv("GPCM_RECEIVER_TOKEN"))
+	tok := *token
 	if tok == "" {
-		if tok, err = receiverTokenFile(env, *data); err != nil {
+		if tok, err = receiverTokenFile(log, *data); err != nil {
 			return err
 		}
 	}
@@ -144,7 +147,7 @@ func runReceiver(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("receiver: %w", err)
 	}
-	practice := firstNonEmpty(*ods, env.getenv("GPCM_ODS_CODE"))
+	practice := *ods
 	if practice == "" {
 		practice = mcfg.Mailbox
 		log.Warn("no ODS code given (--ods, GPCM_ODS_CODE): acknowledgements name the mailbox ID as the responder")
@@ -235,7 +238,7 @@ func loopbackListen(addr string) bool {
 }
 
 // receiverTokenFile reads DIR/api-token, creating it with a random token.
-func receiverTokenFile(env *Env, dir string) (string, error) {
+func receiverTokenFile(log *slog.Logger, dir string) (string, error) {
 	path := filepath.Join(dir, "api-token")
 	if err := restrictFile(path); err != nil {
 		return "", fmt.Errorf("receiver: API token: %w", err)
@@ -256,7 +259,7 @@ func receiverTokenFile(env *Env, dir string) (string, error) {
 	if err := os.WriteFile(path, []byte(t+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("receiver: API token: %w", err)
 	}
-	fmt.Fprintf(env.Stderr, "gpcm receiver: API token written to %s\n", path)
+	log.Info("receiver API token written", "file", path)
 	return t, nil
 }
 
@@ -267,6 +270,7 @@ func runReceiverImport(ctx context.Context, env *Env, args []string) error {
 	testNHS := fs.Bool("allow-test-nhs-numbers", false, "accept NHS numbers failing the check digit")
 	var st storageFlags
 	st.register(fs, false)
+	cmdlineOnly(fs, "format")
 	pos, err := parseInterspersed(fs, env, args)
 	if err != nil {
 		return err

@@ -101,7 +101,17 @@ func (c *sendCmd) routingFlags() {
 	c.fs.BoolVar(&c.testNHS, "allow-test-nhs-numbers", false, "accept NHS numbers that fail the check digit (with a warning)")
 }
 
+// sendInvocationFlags describe one invocation of a send subcommand (what
+// to submit or list), so they take no variable; --data, the storage and
+// connection flags and the worker's settings do.
+var sendInvocationFlags = []string{"json", "to", "subject", "local-id", "idempotency-key", "recipient-ods", "state", "limit"}
+
 func (c *sendCmd) parse(env *Env, args []string, minArgs, maxArgs int, what string) ([]string, error) {
+	for _, n := range sendInvocationFlags {
+		if c.fs.Lookup(n) != nil {
+			cmdlineOnly(c.fs, n)
+		}
+	}
 	pos, err := parseInterspersed(c.fs, env, args)
 	if err != nil {
 		return nil, err
@@ -284,10 +294,11 @@ Examples:
   gpcm send run --data ./outbox --drop-dir /srv/mesh/OUT --drop-sent-dir /srv/mesh/SENT`, true)
 	c.routingFlags()
 	listen := c.fs.String("listen", "", "serve the JSON API on `host:port` (e.g. 127.0.0.1:8081)")
-	token := c.fs.String("token", "", "API bearer `token`; env GPCM_SEND_TOKEN (preferred)")
+	token := c.fs.String("token", "", "API bearer `token` (prefer the variable: flags show in ps)")
+	envName(c.fs, "token", "GPCM_SEND_TOKEN")
 	alertCmd := c.fs.String("alert-command", "", "`program` run with each alert as JSON on stdin")
 	alertHook := c.fs.String("alert-webhook", "", "`URL` each alert is POSTed to as JSON")
-	hookToken := c.fs.String("alert-webhook-token", "", "bearer `token` for --alert-webhook; env GPCM_ALERT_WEBHOOK_TOKEN")
+	hookToken := c.fs.String("alert-webhook-token", "", "bearer `token` for --alert-webhook (prefer the variable)")
 	infAck := c.fs.Duration("infack-within", 4*time.Hour, "alert when no InfAck arrives within this `duration` of sending")
 	busAck := c.fs.Duration("busack-within", 72*time.Hour, "alert when no BusAck arrives within this `duration` of the InfAck")
 	poll := c.fs.Duration("poll", time.Minute, "inbox poll `interval` (live MESH: at most every 5 minutes)")
@@ -310,9 +321,6 @@ Examples:
 		return usagef("gpcm send run --help", "send run: give --alert-command or --alert-webhook, not both")
 	}
 	tok := *token
-	if tok == "" {
-		tok = env.getenv("GPCM_SEND_TOKEN")
-	}
 	if *listen != "" && tok == "" {
 		return usagef("gpcm send run --help", "send run: --listen needs an API token (--token or GPCM_SEND_TOKEN)")
 	}
@@ -325,11 +333,7 @@ Examples:
 	case *alertCmd != "":
 		cfg.Hook = sender.CommandHook{Path: *alertCmd}
 	case *alertHook != "":
-		ht := *hookToken
-		if ht == "" {
-			ht = env.getenv("GPCM_ALERT_WEBHOOK_TOKEN")
-		}
-		cfg.Hook = sender.WebhookHook{URL: *alertHook, Token: ht, Client: &http.Client{Timeout: time.Minute}}
+		cfg.Hook = sender.WebhookHook{URL: *alertHook, Token: *hookToken, Client: &http.Client{Timeout: time.Minute}}
 	}
 	svc, closeDB, err := c.open(ctx, env, cfg)
 	if err != nil {

@@ -102,6 +102,7 @@ func runSendDocExample(env *Env, args []string) error {
 	fs := newFlagSet(env, "senddoc example", senddocExampleHelp)
 	uc := fs.String("use-case", string(senddoc.UseCaseConsultation), "consultation-summary, online-consultation or generic")
 	gen := fs.Int("generation", 1, "1 (GPFED_CONSULT_REPORT) or 2 (GPCONNECT_SEND_DOCUMENT)")
+	cmdlineOnlyRest(fs)
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}

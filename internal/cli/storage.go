@@ -24,27 +24,41 @@ import (
 
 // storageFlags choose where a service keeps its state: by default a SQLite
 // file and a payload directory inside the data directory; with --postgres
-// (and --s3 for payloads) a database that several processes share.
+// (and --s3 for payloads) a database that several processes share. The
+// credentials may come apart from the URLs (GPCM_POSTGRES_PASSWORD,
+// GPCM_S3_SECRET_KEY or their _FILE forms), so that no secret need be on
+// a command line.
 type storageFlags struct {
-	postgres string
-	pgSchema string
-	s3       string
+	postgres   string
+	pgSchema   string
+	pgPassword string
+	s3         string
+	s3Access   string
+	s3Secret   string
 }
 
-// register adds --postgres and --postgres-schema, and --s3 when the
-// service keeps payloads.
+// register adds --postgres, --postgres-schema and --postgres-password, and
+// --s3 with its keys when the service keeps payloads.
 func (s *storageFlags) register(fs *flag.FlagSet, payloads bool) {
-	fs.StringVar(&s.postgres, "postgres", "", "keep state in PostgreSQL at this `URL` (postgres://USER:PASS@HOST:PORT/DB) instead of the data directory's SQLite file, so several processes share it")
+	fs.StringVar(&s.postgres, "postgres", "", "keep state in PostgreSQL at this `URL` (postgres://USER@HOST:PORT/DB, or keyword=value form) instead of the data directory's SQLite file, so several processes share it")
 	fs.StringVar(&s.pgSchema, "postgres-schema", "", "PostgreSQL `schema` for the tables (created if missing; default the URL's search_path)")
+	fs.StringVar(&s.pgPassword, "postgres-password", "", "PostgreSQL `password`, instead of one in the --postgres URL (prefer the variable)")
 	if payloads {
-		fs.StringVar(&s.s3, "s3", "", "keep payloads in S3-compatible storage at this `URL` (s3://KEY:SECRET@HOST:PORT/BUCKET[?secure=false&create=1] or http(s)://KEY:SECRET@HOST:PORT/BUCKET) instead of DIR/blobs")
+		fs.StringVar(&s.s3, "s3", "", "keep payloads in S3-compatible storage at this `URL` (s3://HOST:PORT/BUCKET[/PREFIX][?secure=false&create=1] or http(s)://HOST:PORT/BUCKET; keys as ACCESS:SECRET@ or below) instead of DIR/blobs")
+		fs.StringVar(&s.s3Access, "s3-access-key", "", "S3 access `key`, instead of one in the --s3 URL")
+		fs.StringVar(&s.s3Secret, "s3-secret-key", "", "S3 secret `key`, instead of one in the --s3 URL (prefer the variable)")
 	}
 }
 
 // check reports flag combinations that make no sense.
 func (s *storageFlags) check(cmd, hint string) error {
-	if s.pgSchema != "" && s.postgres == "" {
+	switch {
+	case s.pgSchema != "" && s.postgres == "":
 		return usagef(hint, "%s: --postgres-schema needs --postgres", cmd)
+	case s.pgPassword != "" && s.postgres == "":
+		return usagef(hint, "%s: --postgres-password (GPCM_POSTGRES_PASSWORD) needs --postgres", cmd)
+	case (s.s3Access != "" || s.s3Secret != "") && s.s3 == "":
+		return usagef(hint, "%s: --s3-access-key and --s3-secret-key need --s3", cmd)
 	}
 	return nil
 }
@@ -62,7 +76,7 @@ type serviceDB struct {
 // otherwise wait for new backends.
 func (s *storageFlags) openDB(ctx context.Context, dir, name string, pg pgstore.Options) (*serviceDB, error) {
 	if s.postgres != "" {
-		pg.Schema = s.pgSchema
+		pg.Schema, pg.Password = s.pgSchema, s.pgPassword
 		db, err := pgstore.Open(ctx, s.postgres, pg)
 		if err != nil {
 			return nil, fmt.Errorf("--postgres: %w", err)
@@ -128,7 +142,17 @@ func (d *serviceDB) Close() error {
 func (s *storageFlags) openBlobs(ctx context.Context, dir string, db *serviceDB) (blob.Store, error) {
 	var large blob.Store
 	if s.s3 != "" {
-		st, err := s3blob.Open(ctx, s.s3)
+		cfg, err := s3blob.ParseURL(s.s3)
+		if err != nil {
+			return nil, fmt.Errorf("--s3: %w", err)
+		}
+		if s.s3Access != "" {
+			cfg.AccessKey = s.s3Access
+		}
+		if s.s3Secret != "" {
+			cfg.SecretKey = s.s3Secret
+		}
+		st, err := s3blob.OpenConfig(ctx, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("--s3: %w", err)
 		}

@@ -72,6 +72,7 @@ func runUpdateRecord(ctx context.Context, env *Env, args []string) error {
 func runUpdateRecordExample(env *Env, args []string) error {
 	fs := newFlagSet(env, "update-record example", updateRecordExampleHelp)
 	uc := fs.String("use-case", string(updaterecord.UseCasePharmacyFirst), "pharmacy-first, blood-pressure, contraception or urgent-supply")
+	cmdlineOnlyRest(fs)
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}

@@ -97,6 +97,7 @@ func runValidate(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&mm.To, "mesh-to", "", "MESH recipient (Mex-To), e.g. GPPROVIDER_{NHS}_{YYYYMMDD}_{surname}")
 	fs.StringVar(&mm.Subject, "mesh-subject", "", "MESH subject (Mex-Subject)")
 	fs.StringVar(&mm.LocalID, "mesh-local-id", "", "MESH local ID (Mex-LocalID)")
+	cmdlineOnlyRest(fs)
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
