@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gpcm/gpcm/fhir"
 	"github.com/gpcm/gpcm/itk3"
 	"github.com/gpcm/gpcm/mesh"
+	"github.com/gpcm/gpcm/senddoc"
 )
 
 // Bounds of an ITK3 response. A real one is a few kilobytes (a
@@ -23,39 +25,91 @@ const (
 	maxResponseElements = 50_000
 )
 
-// PollInbox reads the sender's MESH inbox once: ITK3 responses (workflow
-// …_ACK) and MESH REPORTs are matched to transmissions, recorded, and only
-// then acknowledged on MESH. Other messages are left alone. It returns how
-// many messages it processed.
+// AckWorkflows are the workflows of the ITK3 responses the sender reads:
+// to Send Document v1 and v2, and to Update Record. A message of any other
+// workflow in the mailbox (another product's, or a receiver's sharing the
+// mailbox) is never downloaded or acknowledged by the sender.
+var AckWorkflows = []string{senddoc.WorkflowV1Ack, senddoc.WorkflowV2Ack, "GPCONNECT_UPDATE_RECORD_ACK"}
+
+// inboxFilters list the inbox once per acknowledgement workflow and the
+// workflow it answers: "GPFED_CONSULT_REPORT*" is the responses and the
+// REPORTs about reports the sender sent (a REPORT carries the workflow of
+// the message it is about). Other workflows are not even listed.
+func inboxFilters() []string {
+	fs := make([]string, len(AckWorkflows))
+	for i, wf := range AckWorkflows {
+		fs[i] = strings.TrimSuffix(wf, "_ACK") + "*"
+	}
+	return fs
+}
+
+func isAckWorkflow(wf string) bool {
+	for _, a := range AckWorkflows {
+		if strings.EqualFold(wf, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// inboxState remembers the messages a poll found to be someone else's
+// (DATA of a sent workflow, for a receiver sharing the mailbox), so that
+// later polls cost no request for them. It holds only what the last poll
+// listed.
+type inboxState struct {
+	mu      sync.Mutex
+	foreign map[string]bool
+}
+
+// PollInbox reads the sender's MESH inbox once: ITK3 responses of
+// AckWorkflows and MESH REPORTs about the sender's messages are matched to
+// transmissions, recorded, and only then acknowledged on MESH. It lists
+// the inbox with workflow filters, so messages of other workflows cost
+// nothing; other messages the filters let through are left alone. It
+// returns how many messages it processed.
 func (s *Service) PollInbox(ctx context.Context) (int, error) {
 	if s.cfg.Mesh == nil {
 		return 0, errors.New("sender: polling needs Config.Mesh")
 	}
-	ids, err := s.cfg.Mesh.Inbox(ctx, mesh.InboxOptions{})
-	if err != nil {
-		s.metrics.pollErrors.Add(1)
-		return 0, fmt.Errorf("sender: list inbox: %w", err)
-	}
+	s.inbox.mu.Lock()
+	defer s.inbox.mu.Unlock()
+	foreign := map[string]bool{}
 	n := 0
 	var errs []error
-	for _, id := range ids {
-		if ctx.Err() != nil {
-			break
-		}
-		done, err := s.processInbox(ctx, id)
+	for _, filter := range inboxFilters() {
+		ids, err := s.cfg.Mesh.Inbox(ctx, mesh.InboxOptions{WorkflowFilter: filter})
 		if err != nil {
 			s.metrics.pollErrors.Add(1)
-			errs = append(errs, fmt.Errorf("inbox message %s: %w", id, err))
+			errs = append(errs, fmt.Errorf("sender: list inbox (%s): %w", filter, err))
 			continue
 		}
-		if done {
-			n++
+		for _, id := range ids {
+			if ctx.Err() != nil {
+				break
+			}
+			if s.inbox.foreign[id] || foreign[id] {
+				foreign[id] = true
+				continue
+			}
+			done, err := s.processInbox(ctx, id)
+			switch {
+			case err != nil:
+				s.metrics.pollErrors.Add(1)
+				errs = append(errs, fmt.Errorf("inbox message %s: %w", id, err))
+			case done:
+				n++
+			default:
+				foreign[id] = true
+			}
 		}
 	}
+	s.inbox.foreign = foreign
 	return n, errors.Join(errs...)
 }
 
-func (s *Service) processInbox(ctx context.Context, id string) (bool, error) {
+// processInbox handles one listed message; done is false when it is not
+// the sender's to take (and was left alone).
+func (s *Service) processInbox(ctx context.Context, id string) (done bool, err error) {
 	seen, err := s.cfg.Store.InboxSeen(ctx, id)
 	if err != nil {
 		return false, err
@@ -72,6 +126,11 @@ func (s *Service) processInbox(ctx context.Context, id string) (bool, error) {
 		return false, err
 	}
 	if rep, ok := m.Report(); ok {
+		if isAckWorkflow(m.WorkflowID) {
+			// About an acknowledgement someone in this mailbox sent (the
+			// sender sends none): not ours.
+			return false, nil
+		}
 		if rep.MessageID == "" {
 			rep.MessageID = id
 		}
@@ -80,7 +139,7 @@ func (s *Service) processInbox(ctx context.Context, id string) (bool, error) {
 		}
 		return true, s.ack(ctx, id)
 	}
-	if !strings.HasSuffix(strings.ToUpper(m.WorkflowID), "_ACK") {
+	if !isAckWorkflow(m.WorkflowID) {
 		return false, nil // not ours to take
 	}
 	resp, err := s.download(ctx, id)

@@ -15,6 +15,7 @@ type Service struct {
 	log     *slog.Logger
 	wakeC   chan struct{}
 	metrics metrics
+	inbox   inboxState
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc
