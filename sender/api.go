@@ -198,6 +198,8 @@ func (s *Service) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		{"gpcm_sender_alerts_delivered_total", "Alerts the hook took.", m.alertsDelivered.Load()},
 		{"gpcm_sender_alert_errors_total", "Failed alert hook calls.", m.alertErrors.Load()},
 		{"gpcm_sender_poll_errors_total", "Inbox processing errors.", m.pollErrors.Load()},
+		{"gpcm_sender_mesh_handshakes_total", "MESH handshakes made (at start and every --handshake-interval).", m.handshakes.Load()},
+		{"gpcm_sender_mesh_handshake_errors_total", "MESH handshakes that failed.", m.handshakeErrors.Load()},
 	} {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", c.name, c.help, c.name, c.name, c.v)
 	}

@@ -16,6 +16,7 @@ import (
 // satisfies it.
 type Mesh interface {
 	Mailbox() string
+	Handshake(ctx context.Context) error
 	Send(ctx context.Context, req mesh.SendRequest) (mesh.SendResult, error)
 	Inbox(ctx context.Context, opts mesh.InboxOptions) ([]string, error)
 	Head(ctx context.Context, messageID string) (mesh.Message, error)
@@ -74,6 +75,10 @@ type Config struct {
 	PollInterval  time.Duration
 	TrackInterval time.Duration
 	AlertInterval time.Duration
+	// HandshakeInterval is how often the running sender validates its
+	// mailbox with a MESH handshake, the first at Start (default 24 h, as
+	// MESH asks of a client).
+	HandshakeInterval time.Duration
 	// Lease is how long a claim lasts before another worker may take the
 	// work over (default 10 min).
 	Lease time.Duration
@@ -138,6 +143,7 @@ func (c *Config) withDefaults() error {
 		{&c.SendInterval, 5 * time.Second, "SendInterval"}, {&c.PollInterval, time.Minute, "PollInterval"},
 		{&c.TrackInterval, 15 * time.Minute, "TrackInterval"}, {&c.AlertInterval, 30 * time.Second, "AlertInterval"},
 		{&c.Lease, 10 * time.Minute, "Lease"}, {&c.RecheckAfter, 10 * time.Minute, "RecheckAfter"},
+		{&c.HandshakeInterval, mesh.DefaultHandshakeInterval, "HandshakeInterval"},
 	} {
 		if err := def(f.d, f.v, f.name); err != nil {
 			return err

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gpcm/gpcm/mesh"
 )
 
 // Service is the sender: submit reports, run the workers, answer the API.
@@ -25,6 +27,7 @@ type Service struct {
 
 type metrics struct {
 	submitted, sent, sendErrors, unknown, responses, reports, alertsDelivered, alertErrors, pollErrors atomic.Int64
+	handshakes, handshakeErrors                                                                        atomic.Int64
 }
 
 // New checks cfg and returns a Service. It starts nothing.
@@ -45,8 +48,8 @@ func (s *Service) wake() {
 	}
 }
 
-// Start runs the workers (send, inbox poll, tracking and deadlines, alert
-// delivery) until Stop or ctx ends. It needs Config.Mesh.
+// Start runs the workers (MESH handshake, send, inbox poll, tracking and
+// deadlines, alert delivery) until Stop or ctx ends. It needs Config.Mesh.
 func (s *Service) Start(ctx context.Context) error {
 	if s.cfg.Mesh == nil {
 		return errors.New("sender: Start needs Config.Mesh")
@@ -77,6 +80,11 @@ func (s *Service) Start(ctx context.Context) error {
 			}
 		}()
 	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		mesh.HandshakeLoop{Client: s.cfg.Mesh, Every: s.cfg.HandshakeInterval, Done: s.handshakeDone}.Run(ctx)
+	}()
 	loop("send", s.cfg.SendInterval, s.wakeC, func(ctx context.Context) error { _, err := s.SendDue(ctx); return err })
 	loop("inbox", s.cfg.PollInterval, nil, func(ctx context.Context) error { _, err := s.PollInbox(ctx); return err })
 	loop("track", min(s.cfg.TrackInterval, time.Minute), nil, func(ctx context.Context) error {
@@ -112,6 +120,17 @@ func (s *Service) RunOnce(ctx context.Context) error {
 	e4 := s.CheckDeadlines(ctx)
 	_, e5 := s.DeliverAlerts(ctx)
 	return errors.Join(e1, e2, e3, e4, e5)
+}
+
+// handshakeDone logs and counts a MESH handshake.
+func (s *Service) handshakeDone(err error) {
+	s.metrics.handshakes.Add(1)
+	if err != nil {
+		s.metrics.handshakeErrors.Add(1)
+		s.log.Warn("MESH handshake failed", "mailbox", s.cfg.Mesh.Mailbox(), "err", err)
+		return
+	}
+	s.log.Debug("MESH handshake ok", "mailbox", s.cfg.Mesh.Mailbox())
 }
 
 func ptr[T any](v T) *T { return &v }

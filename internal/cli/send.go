@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gpcm/gpcm/mesh"
 	"github.com/gpcm/gpcm/pgstore"
 	"github.com/gpcm/gpcm/senddoc"
 	"github.com/gpcm/gpcm/sender"
@@ -306,6 +307,7 @@ Examples:
 	lease := c.fs.Duration("lease", 10*time.Minute, "how long a claim on a report lasts before another worker (or this one after a crash) takes it over")
 	recheck := c.fs.Duration("recheck-after", 10*time.Minute, "after an ambiguous send, wait this `long` before searching the MESH outbox for it")
 	sendEvery := c.fs.Duration("send-interval", 5*time.Second, "`interval` between outbox scans (new submissions through the API are sent at once)")
+	handshake := c.fs.Duration("handshake-interval", mesh.DefaultHandshakeInterval, "`interval` between MESH handshakes, the first at start (MESH asks for one a day)")
 	dropDir := c.fs.String("drop-dir", "", "MESH client OUT `folder` to watch for .ctl/.dat pairs (legacy file drop)")
 	dropSent := c.fs.String("drop-sent-dir", "", "`folder` for sent pairs and their status .ctl files (default: SENT beside --drop-dir)")
 	var timeouts timeoutFlags
@@ -325,7 +327,7 @@ Examples:
 		return usagef("gpcm send run --help", "send run: --listen needs an API token (--token or GPCM_SEND_TOKEN)")
 	}
 	cfg := sender.Config{InfAckWithin: *infAck, BusAckWithin: *busAck, PollInterval: *poll, TrackInterval: *track,
-		Lease: *lease, RecheckAfter: *recheck, SendInterval: *sendEvery}
+		Lease: *lease, RecheckAfter: *recheck, SendInterval: *sendEvery, HandshakeInterval: *handshake}
 	if *dropDir != "" {
 		cfg.Drop = &sender.FileDrop{Out: *dropDir, Sent: *dropSent}
 	}
