@@ -8,13 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gpcm/gpcm/blob/s3blob/s3blobtest"
+	"github.com/gpcm/gpcm/internal/testutil"
 	"github.com/gpcm/gpcm/meshserver"
 	"github.com/gpcm/gpcm/pgstore/pgstoretest"
 )
@@ -39,9 +39,8 @@ func TestTwoProcessesOnPostgresAndS3(t *testing.T) {
 
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "gpcm")
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if out, err := exec.CommandContext(t.Context(), gobin, "build", "-o", bin, "github.com/gpcm/gpcm/cmd/gpcm").CombinedOutput(); err != nil {
-		t.Fatalf("go build gpcm: %v\n%s", err, out)
+	if err := testutil.BuildGPCM(bin); err != nil {
+		t.Fatal(err)
 	}
 	ca, err := meshserver.NewCA("gpcm pgstore test")
 	if err != nil {

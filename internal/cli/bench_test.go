@@ -3,7 +3,6 @@ package cli_test
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gpcm/gpcm/internal/testutil"
 	"github.com/gpcm/gpcm/meshtest"
 	"github.com/gpcm/gpcm/pgstore/pgstoretest"
 )
@@ -160,8 +160,8 @@ func TestBenchMeshSpawnPostgresSchema(t *testing.T) {
 	}
 	pgURL := pgstoretest.URL(t)
 	bin := filepath.Join(t.TempDir(), "gpcm")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/gpcm/gpcm/cmd/gpcm").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	if err := testutil.BuildGPCM(bin); err != nil {
+		t.Fatal(err)
 	}
 	code, out, errs := runWith(t, func(string) string { return "" }, "", "bench", "mesh", "--spawn", "--server-bin", bin,
 		"--server-args", "--postgres "+pgURL, "--senders", "2", "--messages", "20", "--runs", "1")

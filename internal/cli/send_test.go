@@ -17,6 +17,7 @@ import (
 
 	"github.com/gpcm/gpcm/fhir"
 	"github.com/gpcm/gpcm/internal/cli"
+	"github.com/gpcm/gpcm/internal/testutil"
 	"github.com/gpcm/gpcm/itk3"
 	"github.com/gpcm/gpcm/mesh"
 	"github.com/gpcm/gpcm/meshserver"
@@ -215,8 +216,8 @@ func TestSendKill9(t *testing.T) {
 	const n = 60
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "gpcm")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/gpcm/gpcm/cmd/gpcm").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	if err := testutil.BuildGPCM(bin); err != nil {
+		t.Fatal(err)
 	}
 	ms := meshtest.NewServer(t, meshtest.Options{Patients: []meshserver.Patient{{NHSNumber: "9434765919", BirthDate: "19550109", Surname: "Smith", PracticeODS: "X27"}}})
 	ca := filepath.Join(dir, "ca.pem")

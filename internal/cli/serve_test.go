@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gpcm/gpcm/internal/cli"
+	"github.com/gpcm/gpcm/internal/testutil"
 )
 
 type serveProc struct {
@@ -246,8 +247,8 @@ func TestServeBinaryFigures(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "gpcm")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/gpcm/gpcm/cmd/gpcm").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	if err := testutil.BuildGPCM(bin); err != nil {
+		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", filepath.Join(dir, "data"))
 	stdout, _ := cmd.StdoutPipe()

@@ -1,14 +1,14 @@
 package e2e_test
 
 import (
-	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
+
+	"github.com/gpcm/gpcm/internal/testutil"
 )
 
 var (
@@ -46,10 +46,7 @@ func gpcmBinary(t *testing.T) string {
 			return
 		}
 		buildBin = filepath.Join(buildDir, "gpcm")
-		cmd := exec.Command("go", "build", "-o", buildBin, "github.com/gpcm/gpcm/cmd/gpcm")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
+		buildErr = testutil.BuildGPCM(buildBin)
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
