@@ -21,6 +21,7 @@ var allCommands = [][]string{
 	{"mesh", "handshake"}, {"mesh", "send"}, {"mesh", "inbox"}, {"mesh", "get"}, {"mesh", "ack"},
 	{"mesh", "count"}, {"mesh", "track"}, {"mesh", "lookup"}, {"mesh", "workflows"},
 	{"fhir", "convert"}, {"validate"}, {"senddoc", "example"}, {"senddoc", "build"},
+	{"update-record", "example"}, {"update-record", "build"},
 	{"bench", "mesh"}, {"bench", "receiver"}, {"version"}, {"healthcheck"},
 }
 

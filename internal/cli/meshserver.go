@@ -170,7 +170,7 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 	if key == "" {
 		return usagef(hint, "mesh-server: no shared key: give --shared-key, set MESH_SHARED_KEY or put \"shared_key\" in %s", f.config)
 	}
-	adminToken, adminFrom := f.adminToken, "--admin-token (MESH_ADMIN_TOKEN)"
+	adminToken, adminFrom := f.adminToken, "--admin-token"
 	if adminToken == "" {
 		adminToken, adminFrom = fc.AdminToken, "\"admin_token\" in "+f.config
 	}
