@@ -53,7 +53,11 @@ func helpVars(t *testing.T, args []string) map[string]string {
 		t.Fatalf("%s --help: exit %d: %s", strings.Join(args, " "), code, errb.String())
 	}
 	vars := map[string]string{}
-	for _, line := range strings.Split(out.String(), "\n") {
+	_, flags, ok := strings.Cut(out.String(), "\nFlags (")
+	if !ok {
+		t.Fatalf("%s --help has no Flags section", strings.Join(args, " "))
+	}
+	for _, line := range strings.Split(flags, "\n") {
 		if !strings.HasPrefix(line, "  --") {
 			continue
 		}
