@@ -168,11 +168,25 @@ func TestImage(t *testing.T) {
 	var r [4]byte
 	_, _ = rand.Read(r[:])
 	tag := "localhost/gpcm-test:" + hex.EncodeToString(r[:])
+	// The build leaves its stages' images behind, untagged: remove those
+	// that were not there before.
+	before := imageIDs(ctx, pod, "-a")
+	t.Cleanup(func() {
+		for _, id := range imageIDs(context.Background(), pod, "-a", "--filter", "dangling=true") {
+			if !slices.Contains(before, id) {
+				_, _ = runCmd(context.Background(), pod, "rmi", id)
+			}
+		}
+	})
 	out, err := runCmd(ctx, pod, "build", "--format", "docker", "--build-arg", "GPCM_BINARY=prebuilt", "-t", tag, dir)
 	if err != nil {
 		t.Skipf("podman cannot build images on this machine (TestContainerfile checks the file): %v\n%s", err, tail(out))
 	}
-	t.Cleanup(func() { _, _ = runCmd(context.Background(), pod, "rmi", "-f", tag) })
+	t.Cleanup(func() {
+		if out, err := runCmd(context.Background(), pod, "rmi", "-f", tag); err != nil {
+			t.Errorf("podman rmi %s: %v\n%s", tag, err, out)
+		}
+	})
 
 	t.Run("metadata", func(t *testing.T) {
 		out, err := runCmd(ctx, pod, "image", "inspect", tag)
@@ -236,6 +250,15 @@ func TestImage(t *testing.T) {
 		}
 		t.Skipf("this machine refuses to run containers (%s); the image's /gpcm, run from its mounted file system, printed %q", refusal, strings.TrimSpace(v))
 	})
+}
+
+// imageIDs lists the IDs of podman's images (podman images ARGS).
+func imageIDs(ctx context.Context, pod string, args ...string) []string {
+	out, err := runCmd(ctx, pod, append([]string{"images", "--no-trunc", "--format", "{{.ID}}"}, args...)...)
+	if err != nil {
+		return nil
+	}
+	return strings.Fields(out)
 }
 
 // checkStatic fails unless bin is a statically linked ELF executable: the
