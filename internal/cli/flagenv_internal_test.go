@@ -88,6 +88,8 @@ func sample(t *testing.T, f *flag.Flag) (env, want, cmdline, cmdWant string) {
 		}
 	case levelValue:
 		return "debug", "debug", "warn", "warn"
+	case *prefixList:
+		return "10.0.0.2,192.168.0.0/24", "10.0.0.2/32,192.168.0.0/24", "10.9.9.9", "10.9.9.9/32"
 	}
 	g, ok := v.(flag.Getter)
 	if !ok {
