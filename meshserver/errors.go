@@ -35,7 +35,7 @@ var (
 	errEncodingChanged = errf(http.StatusExpectationFailed, mesh.EventSend, mesh.CodeInvalidHeaderChunks, "cannot change content encoding between chunks")
 	errBadEncoding     = errf(http.StatusUnprocessableEntity, mesh.EventSend, mesh.CodeUnsupportedEncoding, "Unsupported content encoding")
 	errFinalised       = errf(http.StatusLocked, "SEND", "", "Message already finalised, no more chunks accepted")
-	errBadAccept       = errf(http.StatusBadRequest, "", "", "Accept header api format incorrect")
+	errBadAccept       = invalid(errf(http.StatusBadRequest, "", "", "Accept header api format incorrect"), field{"header", "accept"})
 	errInternal        = errf(http.StatusInternalServerError, "", "", "An internal error occurred.\n\nPlease contact support.")
 )
 
@@ -55,26 +55,71 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, v int, err e
 	if me.Status >= 500 && me != errInternal {
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", r.Pattern, "status", me.Status, "err", err)
 	}
-	writeRaw(w, v, me.Status, me.Body(v))
+	var bad *invalidError
+	if v >= 2 && errors.As(err, &bad) {
+		writeBody(w, me.Status, mesh.MediaTypeJSON, bad.body())
+		return
+	}
+	writeBody(w, me.Status, jsonType(v), me.Body(v))
 }
 
-func writeJSON(w http.ResponseWriter, v, status int, body any) {
-	b, err := json.Marshal(body)
-	if err != nil {
-		b = []byte(`{}`)
-	}
-	writeRaw(w, v, status, b)
+// field names what a 400 is about: where it is (header, query, path) and
+// its name.
+type field struct{ in, name string }
+
+// invalidError is a 400 for a request that fails validation. The
+// specification gives every 400 of every operation one body, FastAPI's
+// HTTPValidationError ({"detail": [{"loc", "msg", "type"}]}) as
+// application/json, whichever version was asked for — unlike every other
+// v2 response (the v2 media type, MESH's own error shape). The schema wins:
+// a v2 client gets it, one detail item per field, with the MESH event and
+// code beside msg, where v2 clients read them. A v1 client keeps the v1
+// body (errorEvent, errorCode, errorDescription), which the schema allows.
+type invalidError struct {
+	err     *Error
+	fields  []field
+	missing bool
 }
 
-// writeRaw writes a JSON body with lower-case header names, as live MESH.
-func writeRaw(w http.ResponseWriter, v, status int, b []byte) {
-	h := w.Header()
-	if v >= 2 {
-		h["content-type"] = []string{mediaTypeV2}
-	} else {
-		h["content-type"] = []string{"application/json"}
+func (e *invalidError) Error() string { return e.err.Error() }
+func (e *invalidError) Unwrap() error { return e.err }
+
+// invalid is a 400 about fields: e.Status should be 400.
+func invalid(e *Error, fields ...field) error { return &invalidError{err: e, fields: fields} }
+
+// missingFields is a 400 about required fields that are absent.
+func missingFields(e *Error, fields ...field) error {
+	return &invalidError{err: e, fields: fields, missing: true}
+}
+
+type validationItem struct {
+	Loc   []string `json:"loc"`
+	Msg   string   `json:"msg"`
+	Type  string   `json:"type"`
+	Event string   `json:"event"`
+	Code  string   `json:"code"`
+}
+
+func (e *invalidError) body() []byte {
+	typ := "value_error"
+	if e.missing {
+		typ = "value_error.missing"
 	}
-	h["content-length"] = []string{fmt.Sprint(len(b))}
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	fields := e.fields
+	if len(fields) == 0 {
+		fields = []field{{"request", ""}}
+	}
+	items := make([]validationItem, len(fields))
+	for i, f := range fields {
+		loc := []string{f.in}
+		if f.name != "" {
+			loc = append(loc, f.name)
+		}
+		items[i] = validationItem{Loc: loc, Msg: e.err.Description, Type: typ, Event: e.err.Event, Code: e.err.Code}
+	}
+	b, _ := json.Marshal(struct {
+		MessageID string           `json:"message_id,omitempty"`
+		Detail    []validationItem `json:"detail"`
+	}{e.err.MessageID, items})
+	return b
 }

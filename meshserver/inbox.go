@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gpcm/gpcm/mesh"
 )
 
 // parseWorkflowFilter reads the six live forms: WF, !WF, WF*, !WF*, *WF*, !*WF*.
@@ -22,7 +24,7 @@ func parseWorkflowFilter(v string) (WorkflowFilter, error) {
 		return WorkflowFilter{}, nil
 	}
 	if len(v) < 2 || len(v) > 255 {
-		return WorkflowFilter{}, errf(http.StatusBadRequest, "", "", "workflow_filter must be 2 to 255 characters")
+		return WorkflowFilter{}, invalid(errf(http.StatusBadRequest, "", "", "workflow_filter must be 2 to 255 characters"), field{"query", "workflow_filter"})
 	}
 	f := WorkflowFilter{Op: FilterEquals}
 	if rest, ok := strings.CutPrefix(v, "!"); ok {
@@ -35,7 +37,7 @@ func parseWorkflowFilter(v string) (WorkflowFilter, error) {
 		f.Op, v = FilterPrefix, v[:len(v)-1]
 	}
 	if v == "" || strings.Contains(v, "*") {
-		return WorkflowFilter{}, errf(http.StatusBadRequest, "", "", "workflow_filter has an unsupported form")
+		return WorkflowFilter{}, invalid(errf(http.StatusBadRequest, "", "", "workflow_filter has an unsupported form"), field{"query", "workflow_filter"})
 	}
 	f.Value = v
 	return f, nil
@@ -49,7 +51,7 @@ func decodeCursor(v string) (string, error) {
 		return "", nil
 	}
 	if len(v) < 24 || len(v) > 1000 {
-		return "", errf(http.StatusBadRequest, "", "", "continue_from must be 24 to 1000 characters")
+		return "", invalid(errf(http.StatusBadRequest, "", "", "continue_from must be 24 to 1000 characters"), field{"query", "continue_from"})
 	}
 	if b, err := base64.RawURLEncoding.DecodeString(v); err == nil && validID(string(b)) {
 		return string(b), nil
@@ -57,7 +59,7 @@ func decodeCursor(v string) (string, error) {
 	if validID(strings.ToUpper(v)) {
 		return strings.ToUpper(v), nil
 	}
-	return "", errf(http.StatusBadRequest, "", "", "continue_from is not a valid position")
+	return "", invalid(errf(http.StatusBadRequest, "", "", "continue_from is not a valid position"), field{"query", "continue_from"})
 }
 
 func validID(s string) bool {
@@ -73,7 +75,7 @@ func intParam(q url.Values, name string, def, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
-		return 0, errf(http.StatusBadRequest, "", "", "%s must be a whole number from %d to %d", name, lo, hi)
+		return 0, invalid(errf(http.StatusBadRequest, "", "", "%s must be a whole number from %d to %d", name, lo, hi), field{"query", name})
 	}
 	return n, nil
 }
@@ -188,7 +190,7 @@ func (s *Server) rich(w http.ResponseWriter, r *http.Request, c *call, p ListMes
 		t, err := time.Parse(time.RFC3339, st)
 		if err != nil {
 			if t, err = time.Parse("2006-01-02T15:04:05", st); err != nil {
-				return errf(http.StatusBadRequest, "", "", "start_time must be an ISO 8601 date-time")
+				return invalid(errf(http.StatusBadRequest, "", "", "start_time must be an ISO 8601 date-time"), field{"query", "start_time"})
 			}
 		}
 		p.Since = t
@@ -332,18 +334,20 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, c *call) error
 	h := w.Header()
 	setMessageHeaders(h, m, n)
 	sum := sha1.Sum([]byte(fmt.Sprintf("%s/%d/%d", m.ID, n, size)))
-	h["etag"] = []string{`"` + hex.EncodeToString(sum[:]) + `"`}
-	h["last-modified"] = []string{m.StatusAt.UTC().Format(http.TimeFormat)}
+	h.Set(mesh.HeaderETag, `"`+hex.EncodeToString(sum[:])+`"`)
+	h.Set("Last-Modified", m.StatusAt.UTC().Format(http.TimeFormat))
 	status := http.StatusOK
 	if n < m.TotalChunks {
 		status = http.StatusPartialContent
 	}
 	gunzip := m.ContentEncoding == "gzip" && !acceptsGzip(r)
 	if m.ContentEncoding == "gzip" && !gunzip {
-		h["content-encoding"] = []string{"gzip"}
+		h.Set(mesh.HeaderContentEncoding, "gzip")
 	}
 	if !gunzip {
-		h["content-length"] = []string{strconv.FormatInt(size, 10)}
+		// Gunzipped on the fly, the length is not known: net/http sends
+		// the body chunked (HTTP/1.1) or in frames (HTTP/2).
+		h.Set(mesh.HeaderContentLength, strconv.FormatInt(size, 10))
 	}
 	w.WriteHeader(status)
 	if body == nil {
@@ -367,7 +371,8 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, c *call) error
 	return nil
 }
 
-// setMessageHeaders writes the live download headers, lower-case.
+// setMessageHeaders writes the live download headers: the mex-* ones
+// lower-case, as live MESH; Content-Type canonical (see writeBody).
 func setMessageHeaders(h http.Header, m Message, n int) {
 	set := func(k, v string) {
 		if v != "" {
@@ -398,7 +403,6 @@ func setMessageHeaders(h http.Header, m Message, n int) {
 		set("mex-statusevent", m.StatusEvent)
 		set("mex-statusdescription", m.StatusDescription)
 		set("mex-statussuccess", "ERROR")
-		h["content-length"] = []string{"0"}
 	} else {
 		set("mex-statuscode", "00")
 		set("mex-statusevent", "TRANSFER")
@@ -406,11 +410,11 @@ func setMessageHeaders(h http.Header, m Message, n int) {
 		set("mex-statussuccess", "SUCCESS")
 	}
 	set("mex-statustimestamp", ts)
-	ct := "application/octet-stream"
-	if m.TotalChunks == 1 && m.ContentType != "" && m.MessageType == TypeData {
-		ct = m.ContentType
-	}
-	h["content-type"] = []string{ct}
+	// The body is always application/octet-stream, the one media type the
+	// specification gives a download (200 and 206; its examples agree);
+	// the sender's type travels in mex-content-type. (The NHS sandbox
+	// sends the sender's type for a one-chunk message instead.)
+	h.Set(mesh.HeaderContentType, mesh.MediaTypeOctetStream)
 }
 
 // acknowledge closes the transaction for a message (E6); a second ack of
@@ -475,8 +479,7 @@ func (s *Server) ackParams(id string) UpdateStatusParams {
 // acknowledged writes the answer to an acknowledgement.
 func acknowledged(w http.ResponseWriter, c *call, id string) error {
 	if c.version >= 2 {
-		w.Header()["content-type"] = []string{mediaTypeV2}
-		w.WriteHeader(http.StatusOK)
+		writeEmpty(w, http.StatusOK)
 		return nil
 	}
 	writeJSON(w, c.version, http.StatusOK, map[string]string{"messageId": id})

@@ -24,18 +24,19 @@ import (
 func (s *Server) handshake(w http.ResponseWriter, r *http.Request, c *call) error {
 	if r.Method == http.MethodPost {
 		var missing []string
+		var fields []field
 		for _, h := range []string{"Mex-ClientVersion", "Mex-OSName", "Mex-OSVersion"} {
 			if r.Header.Get(h) == "" {
 				missing = append(missing, h)
+				fields = append(fields, field{"header", strings.ToLower(h)})
 			}
 		}
 		if len(missing) > 0 {
-			return errf(http.StatusBadRequest, "", "", "missing required header(s): %s", strings.Join(missing, ", "))
+			return missingFields(errf(http.StatusBadRequest, "", "", "missing required header(s): %s", strings.Join(missing, ", ")), fields...)
 		}
 	}
 	if c.version >= 2 {
-		w.Header()["content-type"] = []string{mediaTypeV2}
-		w.WriteHeader(http.StatusOK)
+		writeEmpty(w, http.StatusOK)
 		return nil
 	}
 	writeJSON(w, c.version, http.StatusOK, map[string]string{"mailboxId": c.mailbox.ID})
@@ -72,12 +73,17 @@ func checkMexHeaders(h http.Header) error {
 	}
 	if len(bad) > 0 {
 		slices.Sort(bad)
-		return errf(http.StatusBadRequest, "TRANSFER", "06", "MalformedControlFile: %s", strings.Join(slices.Compact(bad), ", "))
+		bad = slices.Compact(bad)
+		fields := make([]field, len(bad))
+		for i, k := range bad {
+			fields[i] = field{"header", strings.ToLower(k)}
+		}
+		return invalid(errf(http.StatusBadRequest, "TRANSFER", "06", "MalformedControlFile: %s", strings.Join(bad, ", ")), fields...)
 	}
 	if cs := h.Get("Mex-Content-Checksum"); strings.ContainsFunc(cs, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == ' ' || r == '\t' || r == ':' || r == '-' || r == '/')
 	}) {
-		return errf(http.StatusBadRequest, "SEND", "Invalid checksum", "Invalid checksum")
+		return invalid(errf(http.StatusBadRequest, "SEND", "Invalid checksum", "Invalid checksum"), field{"header", "mex-content-checksum"})
 	}
 	return nil
 }
@@ -216,7 +222,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, c *call) error {
 		return errf(http.StatusExpectationFailed, "SEND", "08", "TO_DTS missing")
 	}
 	if wf == "" {
-		return errf(http.StatusBadRequest, "TRANSFER", "06", "MalformedControlFile: Mex-Workflowid")
+		return missingFields(errf(http.StatusBadRequest, "TRANSFER", "06", "MalformedControlFile: Mex-Workflowid"), field{"header", "mex-workflowid"})
 	}
 	if from := strings.TrimSpace(h.Get("Mex-From")); from != "" && !strings.EqualFold(from, c.mailbox.ID) {
 		return errf(http.StatusExpectationFailed, "SEND", "07", "Invalid From Address")

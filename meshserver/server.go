@@ -291,7 +291,7 @@ func (s *Server) routes() {
 	mb("GET /messageexchange/{mailbox}/outbox/tracking", s.trackByID)
 	mb("GET /messageexchange/{mailbox}/outbox/tracking/{localid}", s.trackByLocalID)
 	mb("POST /messageexchange/{mailbox}/update", func(w http.ResponseWriter, r *http.Request, c *call) error {
-		w.WriteHeader(http.StatusOK)
+		writeEmpty(w, http.StatusOK)
 		return nil
 	})
 

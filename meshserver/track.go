@@ -6,13 +6,28 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/gpcm/gpcm/mesh"
 )
 
+// meshTime is a v1 tracking timestamp, yyyyMMddHHmmss (UTC); "" when unknown.
 func meshTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format("20060102150405")
+	return t.UTC().Format(mesh.StatusTimestampLayout)
+}
+
+// isoTime is a v2 tracking timestamp: the schema's format date-time (RFC
+// 3339, so with a zone: "2020-06-01T12:21:52Z"), as the NHS sandbox returns.
+// The specification's own tracking example mixes it with yyyyMMddHHmmss;
+// the schema wins. Unknown times are left out (nil), since "" is no
+// date-time.
+func isoTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 func titleStatus(s string) string {
@@ -33,14 +48,18 @@ func (s *Server) trackingBody(r *http.Request, m Message, v int) map[string]any 
 		code, event, desc = "00", "TRANSFER", "Transferred to recipient mailbox"
 	}
 	if v >= 2 {
-		return map[string]any{
+		body := map[string]any{
 			"message_id": m.ID, "local_id": m.LocalID, "workflow_id": m.WorkflowID, "filename": m.FileName,
-			"expiry_time": meshTime(m.ExpiresAt), "upload_timestamp": meshTime(m.CreatedAt),
 			"recipient": m.Recipient, "recipient_name": rcpt.Name, "recipient_ods_code": rcpt.ODSCode,
 			"recipient_org_code": rcpt.ODSCode, "recipient_org_name": "", "status_success": success,
-			"status": m.Status, "status_event": event, "status_timestamp": meshTime(m.StatusAt),
-			"status_description": desc, "status_code": code,
+			"status": m.Status, "status_event": event, "status_description": desc, "status_code": code,
 		}
+		for k, t := range map[string]time.Time{"expiry_time": m.ExpiresAt, "upload_timestamp": m.CreatedAt, "status_timestamp": m.StatusAt} {
+			if ts := isoTime(t); ts != nil {
+				body[k] = ts
+			}
+		}
+		return body
 	}
 	snd, _ := s.store.GetMailbox(r.Context(), m.Sender)
 	failure := ""
@@ -82,7 +101,7 @@ func (s *Server) trackByID(w http.ResponseWriter, r *http.Request, c *call) erro
 		id = strings.ToUpper(r.URL.Query().Get("message_id"))
 	}
 	if id == "" {
-		return errf(http.StatusBadRequest, "", "", "messageID query parameter is required")
+		return missingFields(errf(http.StatusBadRequest, "", "", "messageID query parameter is required"), field{"query", "messageID"})
 	}
 	m, err := s.store.GetMessage(r.Context(), id)
 	if errors.Is(err, ErrNotFound) || (err == nil && (m.Sender != c.mailbox.ID || m.MessageType != TypeData)) {
@@ -126,7 +145,7 @@ func receivers(mbs []Mailbox, wf string) []Mailbox {
 func (s *Server) endpointLookup(w http.ResponseWriter, r *http.Request, c *call) error {
 	ods, wf := strings.TrimSpace(r.PathValue("ods")), strings.TrimSpace(r.PathValue("workflow"))
 	if ods == "" || wf == "" {
-		return errf(http.StatusBadRequest, "", "", "ODS code and workflow id are required")
+		return missingFields(errf(http.StatusBadRequest, "", "", "ODS code and workflow id are required"), field{"path", "ods_code"}, field{"path", "workflow_id"})
 	}
 	mbs, err := s.store.ListMailboxes(r.Context(), ods)
 	if err != nil {
@@ -155,7 +174,7 @@ func (s *Server) endpointLookup(w http.ResponseWriter, r *http.Request, c *call)
 func (s *Server) workflowSearch(w http.ResponseWriter, r *http.Request, c *call) error {
 	wf := strings.TrimSpace(r.PathValue("workflow"))
 	if wf == "" {
-		return errf(http.StatusBadRequest, "", "", "workflow id is required")
+		return missingFields(errf(http.StatusBadRequest, "", "", "workflow id is required"), field{"path", "workflow_id"})
 	}
 	mbs, err := s.store.ListMailboxes(r.Context(), "")
 	if err != nil {
