@@ -316,9 +316,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := s.cfg.Now()
 	rw := &countingWriter{ResponseWriter: w, status: http.StatusOK}
 	s.mux.ServeHTTP(rw, r)
+	discardBody(r)
 	s.metrics.request(r.Pattern, rw.status, rw.n)
 	s.log.DebugContext(r.Context(), "request", "method", r.Method, "route", r.Pattern, "status", rw.status,
 		"bytes", rw.n, "took", s.cfg.Now().Sub(start))
+}
+
+// maxDiscard bounds the unread request body discardBody reads.
+const maxDiscard = 64 << 10
+
+// discardBody reads what is left of a request body the handler did not
+// read (an acknowledgement with a JSON body, as the NHS Node client sends
+// one; a send refused before its upload), up to maxDiscard bytes, before
+// the response leaves: with the body unread, net/http ends an HTTP/2
+// stream with RST_STREAM after the response, which curl reports as a
+// stream error instead of the answer.
+func discardBody(r *http.Request) {
+	if r.Body != nil && r.Body != http.NoBody {
+		_, _ = io.CopyN(io.Discard, r.Body, maxDiscard)
+	}
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {

@@ -186,7 +186,8 @@ func NewServer(tb testing.TB, opts Options) *Server {
 		errLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	hs.Config.ErrorLog = meshserver.HTTPErrorLog(errLog)
-	hs.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert}, MinVersion: tls.VersionTLS12}
+	// HTTP/2 and HTTP/1.1, as gpcm mesh-server negotiates them.
+	hs.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
 	if opts.MutualTLS {
 		hs.TLS.ClientAuth = tls.VerifyClientCertIfGiven
 		hs.TLS.ClientCAs = ca.Pool()
