@@ -55,6 +55,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, v int, err e
 	if me.Status >= 500 && me != errInternal {
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", r.Pattern, "status", me.Status, "err", err)
 	}
+	if r.Method == http.MethodHead {
+		// No body, so no JSON type either (a HEAD may leave out what
+		// only the body determines, RFC 9110 section 9.3.2).
+		writeEmpty(w, me.Status)
+		return
+	}
 	var bad *invalidError
 	if v >= 2 && errors.As(err, &bad) {
 		writeBody(w, me.Status, mesh.MediaTypeJSON, bad.body())

@@ -337,7 +337,10 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, c *call) error
 	h.Set(mesh.HeaderETag, `"`+hex.EncodeToString(sum[:])+`"`)
 	h.Set("Last-Modified", m.StatusAt.UTC().Format(http.TimeFormat))
 	status := http.StatusOK
-	if n < m.TotalChunks {
+	if n < m.TotalChunks && r.Method != http.MethodHead {
+		// 206 tells a client more chunks follow. A HEAD answers 200,
+		// the one success the specification gives it; mex-chunk-range
+		// says "1:N" all the same.
 		status = http.StatusPartialContent
 	}
 	gunzip := m.ContentEncoding == "gzip" && !acceptsGzip(r)

@@ -141,6 +141,7 @@ func tour(t *testing.T, srv *meshtest.Server) []tourCase {
 		{name: "E3 download report", method: "GET", path: in + rep.ID, as: "X26ABC2", want: 200, spec: true},
 		{name: "E3 download gzip as stored", method: "GET", path: in + zipped, header: map[string]string{"Accept-Encoding": "gzip"}, as: "X26ABC2", want: 200, gzip: true, spec: true},
 		{name: "E3 download gzip unzipped", method: "GET", path: in + zipped, header: map[string]string{"Accept-Encoding": "identity"}, as: "X26ABC2", want: 200, gzip: true, spec: true},
+		{name: "E5 head chunked", method: "HEAD", path: in + chunked, as: "X26ABC2", want: 200, spec: true},
 		{name: "E3 download chunk 1 of 3", method: "GET", path: in + chunked, header: map[string]string{"Accept-Encoding": "gzip"}, as: "X26ABC2", want: 206, gzip: true, spec: true},
 		{name: "E4 download chunk 2 of 3", method: "GET", path: in + chunked + "/2", header: map[string]string{"Accept-Encoding": "gzip"}, as: "X26ABC2", want: 206, gzip: true, spec: true},
 		{name: "E4 download chunk 2 unzipped with Range", method: "GET", path: in + chunked + "/2", header: map[string]string{"Range": "bytes=0-1"}, as: "X26ABC2", want: 206, gzip: true, spec: true},
