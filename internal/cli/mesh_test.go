@@ -5,7 +5,10 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/gpcm/gpcm/internal/cli"
+	"github.com/gpcm/gpcm/mesh"
 	"github.com/gpcm/gpcm/meshtest"
 	"software.sslmate.com/src/go-pkcs12"
 )
@@ -87,6 +91,13 @@ func TestMeshCLIRoundTrip(t *testing.T) {
 	}
 	if code, out, _ := runWith(t, a, "", "mesh", "track", id); code != 0 || !strings.Contains(out, "status: accepted") {
 		t.Errorf("track: %d %q", code, out)
+	} else {
+		// gpcm mesh-server sends the v2 schema's date-time.
+		_, ts, _ := strings.Cut(out, "status_timestamp: ")
+		ts, _, _ = strings.Cut(ts, "\n")
+		if _, err := mesh.ParseTimestamp(ts); err != nil || !strings.HasSuffix(ts, "Z") {
+			t.Errorf("track: status_timestamp %q is not a date-time (%v)", ts, err)
+		}
 	}
 	// Flags after the ID are accepted.
 	got := filepath.Join(dir, "got.xml")
@@ -312,6 +323,52 @@ func TestMeshClientCertificateForms(t *testing.T) {
 			}
 			if strings.Contains(errs, "pfx pass") {
 				t.Errorf("stderr shows the PKCS#12 password: %q", errs)
+			}
+		})
+	}
+}
+
+// gpcm mesh track prints the tracking timestamps as the server sent them,
+// in either form a server may use (digest §10.1): the v2 schema's
+// date-time, as gpcm mesh-server sends it, or yyyyMMddHHmmss, as older
+// servers do. The answers are recorded ones, served as such a server would.
+func TestMeshTrackTimestampForms(t *testing.T) {
+	const id = "20261204182302707176_E0D988"
+	for _, tt := range []struct{ name, upload, status, expiry string }{
+		{"MESH-10.1 date-time", "2026-12-04T18:23:02Z", "2026-12-04T18:25:10Z", "2026-12-09T18:23:02Z"},
+		{"MESH-10.1 yyyyMMddHHmmss (older servers)", "20261204182302", "20261204182510", "20261209182302"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path != "/messageexchange/X26ABC1/outbox/tracking" || r.URL.Query().Get("messageID") != id {
+					http.NotFound(w, r)
+					return
+				}
+				w.Header().Set("Content-Type", "application/vnd.mesh.v2+json")
+				fmt.Fprintf(w, `{"message_id":%q,"status":"acknowledged","recipient":"X26ABC2","workflow_id":"WF","upload_timestamp":%q,"status_timestamp":%q,"expiry_time":%q,"status_success":true,"status_code":"00"}`,
+					id, tt.upload, tt.status, tt.expiry)
+			}))
+			defer srv.Close()
+			env := map[string]string{"MESH_URL": srv.URL, "MESH_MAILBOX": "X26ABC1", "MESH_PASSWORD": "password", "MESH_SHARED_KEY": "TestKey"}
+			get := func(k string) string { return env[k] }
+			code, out, errs := runWith(t, get, "", "mesh", "track", id)
+			if code != 0 {
+				t.Fatalf("track: %d %q", code, errs)
+			}
+			for _, want := range []string{"status: acknowledged", "upload_timestamp: " + tt.upload, "status_timestamp: " + tt.status, "expiry_time: " + tt.expiry} {
+				if !strings.Contains(out, want+"\n") {
+					t.Errorf("track output %q lacks %q", out, want)
+				}
+			}
+			code, out, errs = runWith(t, get, "", "mesh", "track", id, "--json")
+			var tr mesh.Tracking
+			if code != 0 || json.Unmarshal([]byte(out), &tr) != nil || tr.StatusTimestamp != tt.status {
+				t.Fatalf("track --json: %d %q %q", code, out, errs)
+			}
+			for _, s := range []string{tr.UploadTimestamp, tr.StatusTimestamp, tr.ExpiryTime} {
+				if _, err := mesh.ParseTimestamp(s); err != nil {
+					t.Error(err)
+				}
 			}
 		})
 	}
