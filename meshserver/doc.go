@@ -14,6 +14,15 @@
 // Errors carry the live status codes and the v1 or v2 JSON error body of
 // mesh.Error. Message ids have the live form yyyyMMddHHmmssffffff_XXXXXX.
 //
+// Responses follow the OpenAPI specification's schemas where its prose or
+// examples say otherwise (testdata/spec/mesh-api.yaml): every header once
+// (mex-* names lower-case, as live MESH, the others canonical), v2 tracking
+// timestamps as RFC 3339 date-times (v1 keeps yyyyMMddHHmmss), empty bodies
+// without a content type (v2 handshake and acknowledgement), downloads as
+// application/octet-stream with the sender's type in mex-content-type,
+// every 400 as FastAPI's HTTPValidationError in application/json, and a
+// HEAD answering 200 even for a chunked message.
+//
 // Every mailbox request passes, in order: the client certificate check
 // (Config.RequireClientCert: a verified certificate whose CN is the mailbox
 // id or starts with "{id}."), the NHSMESH token shape, token mailbox equal
