@@ -122,10 +122,7 @@ func startPrism(t *testing.T, srv *meshtest.Server, spec string) string {
 	t.Helper()
 	nm, node := testutil.NodeModules(t, "@stoplight/prism-cli")
 	dir := t.TempDir()
-	ca := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(ca, srv.CACertPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	ca := caFile(t, srv)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -26,10 +26,7 @@ import (
 func TestNodeMeshClient(t *testing.T) {
 	nm, node := testutil.NodeModules(t, "nhs-mesh-client")
 	srv := newServer(t, meshtest.Options{})
-	ca := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(ca, srv.CACertPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	ca := caFile(t, srv)
 	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, filepath.Join("..", "testdata", "node", "meshflow.mjs"))

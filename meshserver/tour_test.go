@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -262,6 +264,17 @@ func (c tourCase) request(t *testing.T, srv *meshtest.Server, base string) *http
 		}
 	}
 	return req
+}
+
+// caFile writes the CA that signed srv's certificate to a PEM file, for
+// clients configured by file, and returns its path.
+func caFile(t *testing.T, srv *meshtest.Server) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(p, srv.CACertPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // tourName is a case name usable as a subtest name.

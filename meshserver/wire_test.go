@@ -208,10 +208,7 @@ func TestWireCurlHTTP2(t *testing.T) {
 	}
 	srv := newTourServer(t)
 	dir := t.TempDir()
-	ca := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(ca, srv.CACertPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	ca := caFile(t, srv)
 	for i, c := range tour(t, srv) {
 		t.Run(tourName(c), func(t *testing.T) {
 			req := c.request(t, srv, srv.URL)
