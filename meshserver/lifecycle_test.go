@@ -97,6 +97,7 @@ func TestGPProviderRouting(t *testing.T) {
 	bad := good[:9] + fmt.Sprint((int(good[9]-'0')+1)%10)
 	many := nhsNumber(t, 123456780)
 	none := nhsNumber(t, 401023213)
+	muller := nhsNumber(t, 555000111)
 	srv := newServer(t, meshtest.Options{
 		Mailboxes: []meshtest.Mailbox{
 			{ID: "SENDER1", Password: "p", ODSCode: "Y01"},
@@ -109,6 +110,7 @@ func TestGPProviderRouting(t *testing.T) {
 			{NHSNumber: good, BirthDate: "19670126", Surname: "Smith", PracticeODS: "A82001"},
 			{NHSNumber: many, BirthDate: "19800101", Surname: "Jones", PracticeODS: "B00001"},
 			{NHSNumber: none, BirthDate: "19800101", Surname: "Brown", PracticeODS: "Z99999"},
+			{NHSNumber: muller, BirthDate: "19550109", Surname: "Müller", PracticeODS: "A82001"},
 		},
 	})
 	s := newClient(t, srv, "SENDER1")
@@ -126,6 +128,11 @@ func TestGPProviderRouting(t *testing.T) {
 		{"EPL-153 not found", "GPPROVIDER_" + unknown + "_19670126_Smith", "EPL-153"},
 		{"EPL-154 wrong surname", "GPPROVIDER_" + good + "_19670126_Smyth", "EPL-154"},
 		{"EPL-154 wrong date of birth", "GPPROVIDER_" + good + "_19670127_Smith", "EPL-154"},
+		// The register holds the surname as recorded, the address its ASCII
+		// folding (issue 20 item 1; 1.5.2:GPCM-SD-CS-067).
+		{"1.5.2:GPCM-SD-CS-067 register Müller, address Muller", "GPPROVIDER_" + muller + "_19550109_Muller", ""},
+		{"1.5.2:GPCM-SD-CS-067 register Müller, address MULLER", "GPPROVIDER_" + muller + "_19550109_MULLER", ""},
+		{"EPL-154 register Müller, address Mueller", "GPPROVIDER_" + muller + "_19550109_Mueller", "EPL-154"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

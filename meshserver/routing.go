@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/gpcm/gpcm/patient"
 )
 
 // routeFailure is why a GPPROVIDER address could not be resolved; it
@@ -51,10 +53,6 @@ func NormaliseBirthDate(s string) (string, bool) {
 	return "", false
 }
 
-func normaliseSurname(s string) string {
-	return strings.ToUpper(strings.Join(strings.Fields(strings.ReplaceAll(s, "_", " ")), " "))
-}
-
 // routeGPProvider resolves GPPROVIDER_{nhs}_{dob}_{surname} to one mailbox
 // of the patient's registered practice that receives wf. A failure is
 // returned as a routeFailure (to report), an error only when the store fails.
@@ -72,7 +70,9 @@ func (s *Server) routeGPProvider(r *http.Request, to, wf string) (string, *route
 		return "", nil, err
 	}
 	dob, ok := NormaliseBirthDate(parts[1])
-	if !ok || dob != p.BirthDate || normaliseSurname(parts[2]) != normaliseSurname(p.Surname) {
+	// Senders fold the surname to ASCII for the header ("Müller" travels as
+	// Muller); the register keeps it as recorded: compare both folded.
+	if !ok || dob != p.BirthDate || !patient.SameAddressSurname(p.Surname, strings.ReplaceAll(parts[2], "_", " ")) {
 		return "", eplDemographics, nil
 	}
 	mbs, err := s.store.ListMailboxes(r.Context(), p.PracticeODS)

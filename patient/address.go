@@ -104,7 +104,7 @@ func FormatGPProviderAddress(nhsNumber string, birthDate Date, surname string) (
 	if err := birthDate.validate(); err != nil {
 		return "", &AddressError{Part: "date of birth", Err: err}
 	}
-	name, ok := ASCIIName(surname)
+	name, ok := AddressSurname(surname)
 	switch {
 	case name == "":
 		return "", &AddressError{Part: "surname", msg: "empty"}
@@ -118,6 +118,31 @@ func FormatGPProviderAddress(nhsNumber string, birthDate Date, surname string) (
 		return "", &AddressError{Part: "length", msg: fmt.Sprintf("%d bytes, MESH allows %d", len(s), MaxMeshAddress)}
 	}
 	return s, nil
+}
+
+// AddressSurname returns a surname as a GPPROVIDER_ address carries it:
+// folded to ASCII by ASCIIName (diacritics removed, case kept, white space
+// collapsed). ok is false when something in it cannot be written in ASCII.
+func AddressSurname(s string) (name string, ok bool) {
+	return ASCIIName(s)
+}
+
+// SameAddressSurname reports whether a surname as recorded (a
+// Patient.name.family, a register entry; it may carry diacritics, "Müller")
+// is the surname a GPPROVIDER_ address carries ("Muller"). Both sides are
+// folded as FormatGPProviderAddress folds them and compared ignoring case
+// and white space, so the sender's address, the validator's check of it
+// (GPCM-SD-CS-042) and the MESH server's routing agree on every name the
+// sender can write. Two empty surnames are not the same.
+func SameAddressSurname(recorded, inAddress string) bool {
+	a, _ := AddressSurname(recorded)
+	b, _ := AddressSurname(inAddress)
+	ka, kb := surnameKey(a), surnameKey(b)
+	return ka != "" && ka == kb
+}
+
+func surnameKey(s string) string {
+	return strings.ToUpper(strings.Join(strings.Fields(s), ""))
 }
 
 // String returns the address in the current form (date as YYYYMMDD),

@@ -101,3 +101,47 @@ func TestFormatGPProviderAddress(t *testing.T) {
 		})
 	}
 }
+
+// TestSameAddressSurname: the surname a sender writes into its GPPROVIDER_
+// address (folded to ASCII) is the recorded surname again for whoever checks
+// the address against it: the validator (GPCM-SD-CS-042 of release 1.5.2,
+// GPCM-SD-038 of v1.3) and the MESH server's routing.
+func TestSameAddressSurname(t *testing.T) {
+	dob := patient.Date{Year: 1957, Month: time.January, Day: 9}
+	tests := []struct {
+		name      string
+		recorded  string
+		inAddress string // "" = the address FormatGPProviderAddress writes for recorded
+		want      bool
+	}{
+		{name: "1.5.2:GPCM-SD-CS-042 Müller against its own address", recorded: "Müller", want: true},
+		{name: "1.5.2:GPCM-SD-CS-042 Müller decomposed (u + combining diaeresis)", recorded: "Mu\u0308ller", want: true},
+		{name: "1.5.2:GPCM-SD-CS-042 Ó Súilleabháin", recorded: "Ó Súilleabháin", want: true},
+		{name: "1.5.2:GPCM-SD-CS-042 Łukasiewicz", recorded: "Łukasiewicz", want: true},
+		{name: "1.5.2:GPCM-SD-CS-042 Straße (ß written ss)", recorded: "Straße", want: true},
+		{name: "1.5.2:GPCM-SD-CS-042 typographic apostrophe O’Brien", recorded: "O’Brien", want: true},
+		{name: "1.5.2:GPCM-SD-CS-042 case and spaces ignored", recorded: "Smith Jones", inAddress: "SMITHJONES", want: true},
+		{name: "1.5.2:GPCM-SD-CS-042 Müller is not Mueller", recorded: "Müller", inAddress: "Mueller", want: false},
+		{name: "1.5.2:GPCM-SD-CS-042 different surname", recorded: "Müller", inAddress: "Miller", want: false},
+		{name: "empty never matches", recorded: "", inAddress: "", want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := tt.inAddress
+			if in == "" && tt.recorded != "" {
+				addr, err := patient.FormatGPProviderAddress("9434765919", dob, tt.recorded)
+				if err != nil {
+					t.Fatal(err)
+				}
+				a, err := patient.ParseGPProviderAddress(addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				in = a.Surname
+			}
+			if got := patient.SameAddressSurname(tt.recorded, in); got != tt.want {
+				t.Fatalf("SameAddressSurname(%q, %q) = %v, want %v", tt.recorded, in, got, tt.want)
+			}
+		})
+	}
+}

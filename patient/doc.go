@@ -44,6 +44,14 @@
 // spaces are removed, so "Smith-Jones", "Smith Jones" and "SMITHJONES" are the
 // same family name, as are "Mac Donald" and "MacDonald".
 //
+// # GPPROVIDER_ addresses
+//
+// [FormatGPProviderAddress] writes GPPROVIDER_{NHS number}_{YYYYMMDD}_{surname}
+// with the surname folded to ASCII ([AddressSurname]: "Müller" travels as
+// "Muller"), because Mex-To is an HTTP header. Whoever checks an address
+// against a recorded surname compares folded with folded
+// ([SameAddressSurname]), never the folded address with the unfolded name.
+//
 // # Matching
 //
 // [Match] decides what a receiving practice does with a document, in the

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gpcm/gpcm/itk3"
+	"github.com/gpcm/gpcm/patient"
 )
 
 // rep reports findings for the requirement a rule picked.
@@ -1351,7 +1352,9 @@ func checkPatientVsAddress(c *checker, _ *entry, r rep) {
 			fam = str(nm["family"])
 		}
 	}
-	if !strings.EqualFold(strings.ReplaceAll(fam, " ", ""), strings.ReplaceAll(g.Family, " ", "")) {
+	// The address carries the surname folded to ASCII (patient.AddressSurname):
+	// compare folded with folded, so "Müller" matches GPPROVIDER_…_Muller.
+	if !patient.SameAddressSurname(fam, g.Family) {
 		diffs = append(diffs, "surname")
 	}
 	if len(diffs) > 0 {

@@ -1,0 +1,141 @@
+package senddoc_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gpcm/gpcm/itk3"
+	"github.com/gpcm/gpcm/senddoc"
+)
+
+// auditRow is one input from the conformance audit (issue 20): a message
+// and how it was sent, the requirement the validator must (want) or must
+// not (absent) report as an error, and the response code a receiver answers
+// with. Row names start with the requirement ID qualified by its catalogue.
+type auditRow struct {
+	name   string
+	msg    func(t *testing.T) ([]byte, senddoc.Options)
+	want   string            // an error finding for this ID is required
+	absent string            // no error finding for this ID is allowed
+	code   itk3.ResponseCode // Report.ResponseCode (0: not checked)
+	check  func(t *testing.T, rep senddoc.Report)
+}
+
+func (row auditRow) run(t *testing.T) {
+	t.Helper()
+	b, opts := row.msg(t)
+	rep, err := senddoc.Validate(context.Background(), bytes.NewReader(b), opts)
+	if err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if row.want != "" && len(errorsFor(rep, row.want)) == 0 {
+		t.Errorf("got findings %v, want an error for %s", rep.Findings, row.want)
+	}
+	if row.absent != "" {
+		if f := errorsFor(rep, row.absent); len(f) > 0 {
+			t.Errorf("got %v, want no %s error", f, row.absent)
+		}
+	}
+	if row.code != 0 && rep.ResponseCode != row.code {
+		t.Errorf("response code: got %s, want %s (findings %v)", rep.ResponseCode, row.code, rep.Findings)
+	}
+	if row.check != nil {
+		row.check(t, rep)
+	}
+}
+
+func runAudit(t *testing.T, rows []auditRow) {
+	for _, row := range rows {
+		t.Run(row.name, row.run)
+	}
+}
+
+func errorsFor(rep senddoc.Report, id string) []senddoc.Finding {
+	var out []senddoc.Finding
+	for _, f := range findingsFor(rep, id) {
+		if f.Severity == senddoc.SeverityError {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+var auditNow = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+
+// built builds the example input of a use case and generation after edit,
+// and returns its XML with the MESH metadata it travels with (Mex-* headers).
+func built(uc senddoc.UseCase, gen int, edit func(in *senddoc.Input)) func(t *testing.T) ([]byte, senddoc.Options) {
+	return func(t *testing.T) ([]byte, senddoc.Options) {
+		t.Helper()
+		in := senddoc.Example(uc, gen)
+		in.PDF = senddoc.ExamplePDF()
+		if edit != nil {
+			edit(&in)
+		}
+		b, err := senddoc.Build(in, senddoc.BuildOptions{Now: func() time.Time { return auditNow }})
+		if err != nil {
+			t.Fatalf("Build: %v", err)
+		}
+		x, err := b.XML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x, senddoc.Options{Mesh: meshOf(b)}
+	}
+}
+
+// withMesh changes the MESH metadata of a message source.
+func withMesh(src func(t *testing.T) ([]byte, senddoc.Options), f func(m *senddoc.MeshMetadata)) func(t *testing.T) ([]byte, senddoc.Options) {
+	return func(t *testing.T) ([]byte, senddoc.Options) {
+		b, o := src(t)
+		f(o.Mesh)
+		return b, o
+	}
+}
+
+// tree builds the example of a use case and generation, lets breakIt change
+// its FHIR JSON tree, and returns the JSON with the built envelope's MESH
+// metadata.
+func tree(uc senddoc.UseCase, gen int, breakIt func(m *msg)) func(t *testing.T) ([]byte, senddoc.Options) {
+	return func(t *testing.T) ([]byte, senddoc.Options) {
+		t.Helper()
+		m, b := newMsg(t, uc, gen)
+		if breakIt != nil {
+			breakIt(m)
+		}
+		j, err := json.Marshal(m.root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j, senddoc.Options{Mesh: meshOf(b)}
+	}
+}
+
+func family(name string) func(in *senddoc.Input) {
+	return func(in *senddoc.Input) { in.Patient.Family = name }
+}
+
+// TestAuditNonASCIISurname: a patient "Müller" is addressed
+// GPPROVIDER_…_Muller (the surname folded to ASCII); the check of the
+// Patient against that address compares folded with folded (issue 20
+// item 1).
+func TestAuditNonASCIISurname(t *testing.T) {
+	runAudit(t, []auditRow{
+		{name: "1.5.2:GPCM-SD-CS-042 Müller against the address built for him", msg: built(cs, 1, family("Müller")),
+			absent: "GPCM-SD-CS-042", code: itk3.CodeSuccess},
+		{name: "1.5.2:GPCM-SD-OC-020 Müller online consultation", msg: built(oc, 1, family("Müller")),
+			absent: "GPCM-SD-OC-020", code: itk3.CodeSuccess},
+		{name: "1.5.2:GPCM-SD-GE-020 Müller generic document", msg: built(ge, 1, family("Müller")),
+			absent: "GPCM-SD-GE-020", code: itk3.CodeSuccess},
+		{name: "1.5.2:GPCM-SD-CS-042 Ó Súilleabháin v2", msg: built(cs, 2, family("Ó Súilleabháin")),
+			absent: "GPCM-SD-CS-042", code: itk3.CodeSuccess},
+		{name: "1.5.2:GPCM-SD-CS-042 Müller sent to GPPROVIDER_…_Mueller", want: "GPCM-SD-CS-042",
+			msg: withMesh(built(cs, 1, family("Müller")), func(m *senddoc.MeshMetadata) {
+				m.To = strings.Replace(m.To, "_Muller", "_Mueller", 1)
+			})},
+	})
+}
