@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -137,5 +139,57 @@ func TestAuditNonASCIISurname(t *testing.T) {
 			msg: withMesh(built(cs, 1, family("Müller")), func(m *senddoc.MeshMetadata) {
 				m.To = strings.Replace(m.To, "_Muller", "_Mueller", 1)
 			})},
+	})
+}
+
+// jpegPrimary makes the primary attachment (the first section's Binary) a
+// JPEG image.
+func jpegPrimary(m *msg) {
+	b := m.res("Binary")
+	b["contentType"] = "image/jpeg"
+	b["content"] = "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAA=="
+}
+
+// example reads an official example message (no MESH metadata).
+func example(name string) func(t *testing.T) ([]byte, senddoc.Options) {
+	return func(t *testing.T) ([]byte, senddoc.Options) {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(examplesDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b, senddoc.Options{}
+	}
+}
+
+// TestAuditPrimaryAttachment: only the consultation report and the online
+// consultation need a PDF (GPCM-SD-CS-028, GPCM-SD-OC-012); a generic
+// document's primary attachment may be any ITK-Attachment-Binary-1
+// (GPCM-SD-GE-012). GPCM-SD-032 looks at what the first section entry is,
+// resolving a fullUrl two resources share by the section (issue 20 item 2).
+func TestAuditPrimaryAttachment(t *testing.T) {
+	runAudit(t, []auditRow{
+		{name: "1.5.2:GPCM-SD-032 generic document with a JPEG primary attachment", msg: tree(ge, 1, jpegPrimary),
+			absent: "GPCM-SD-032", code: itk3.CodeSuccess},
+		{name: "1.5.2:GPCM-SD-GE-012 generic document with a JPEG primary attachment", msg: tree(ge, 1, jpegPrimary),
+			absent: "GPCM-SD-GE-012", code: itk3.CodeSuccess},
+		{name: "v2:GPCM-SD-112 generic v2 document with a JPEG primary attachment", msg: tree(ge, 2, jpegPrimary),
+			absent: "GPCM-SD-032", code: itk3.CodeSuccess},
+		{name: "1.5.2:GPCM-SD-032 consultation report with a JPEG primary attachment", msg: tree(cs, 1, jpegPrimary),
+			want: "GPCM-SD-032", code: itk3.CodePayloadValidationFailure},
+		{name: "1.5.2:GPCM-SD-CS-028 consultation report without a PDF", msg: tree(cs, 1, jpegPrimary), want: "GPCM-SD-CS-028"},
+		{name: "1.5.2:GPCM-SD-OC-012 online consultation without a PDF", msg: tree(oc, 1, jpegPrimary), want: "GPCM-SD-OC-012"},
+		{name: "1.5.2:GPCM-SD-032 official online consultation example: the PDF is the third section", msg: example("oc_consultation_report.xml"),
+			want: "GPCM-SD-032", absent: "GPCM-SD-OC-012", check: func(t *testing.T, rep senddoc.Report) {
+				for _, f := range errorsFor(rep, "GPCM-SD-032") {
+					if !strings.Contains(f.Path, "section[0].entry[0]") || !strings.Contains(f.Message, "QuestionnaireResponse") || !strings.Contains(f.Message, "section 3") {
+						t.Errorf("got %s, want the first section's QuestionnaireResponse named and the PDF in section 3", f)
+					}
+				}
+			}},
+		{name: "1.5.2:GPCM-SD-032 official Klinik example: the PDF is the second section", msg: example("oc_consultation_report_klinik.xml"),
+			want: "GPCM-SD-032", absent: "GPCM-SD-OC-012"},
+		{name: "1.5.2:GPCM-SD-032 official consultation report example: the PDF is first", msg: example("consultation_report.xml"),
+			absent: "GPCM-SD-032"},
 	})
 }

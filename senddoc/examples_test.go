@@ -93,6 +93,7 @@ func TestExampleDefects(t *testing.T) {
 			{"GPCM-SD-OC-147", "SendDocument-ConsultationSummary"},
 			{"GPCM-SD-OC-006", "Online Consultation report"},
 			{"GPCM-SD-OC-017", "invalid NHS number"},
+			{"GPCM-SD-032", "it is in section 3"},
 		}},
 		{"oc_consultation_report_klinik.xml", senddoc.UseCaseOnline, []want{
 			{senddoc.RuleFHIRBundle, "urn:uuid:e9ff6399-5bea-4ad0-b06d-77b55a88c40f is used twice"},
@@ -100,12 +101,14 @@ func TestExampleDefects(t *testing.T) {
 			{"GPCM-SD-OC-034", "xxxxxxxx"},
 			{"GPCM-SD-OC-007", "placeholders"},
 			{"GPCM-SD-OC-017", "invalid NHS number"},
+			{"GPCM-SD-032", "it is in section 2"},
 		}},
 		{"oc_consultation_report_consent.xml", senddoc.UseCaseOnline, []want{
 			{senddoc.RuleFHIRBundle, "urn:uuid:f5002228-b2a7-4d43-96ce-329762b2f120 does not resolve"},
 			{senddoc.RuleFHIRBundle, "urn:uuid:ab71659b-8b8d-43df-b6ba-7f755e9dca64 does not resolve"},
 			{"GPCM-SD-OC-008", "does not resolve"},
 			{"GPCM-SD-OC-003", "149951000000107"},
+			{"GPCM-SD-032", "it is in section 2"},
 		}},
 	}
 	for _, tc := range cases {

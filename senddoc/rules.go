@@ -459,17 +459,14 @@ var rules = []rule{
 	}},
 	{ids: "GPCM-SD-029", res: "Composition", fn: func(c *checker, e *entry, r rep) {
 		count := map[*entry]int{}
-		for i, s := range list(e.res["section"]) {
-			sm, _ := s.(node)
-			bins := 0
-			for _, ref := range strs(sm, "entry.reference") {
-				if t := c.resolve(ref, "Binary"); t != nil && t.typ == "Binary" {
-					count[t]++
-					bins++
-				}
-			}
-			if bins > 1 {
-				r.bad(fmt.Sprintf("%s.section[%d]", e.path, i), "a section holds %d attachments; each attachment needs its own section", bins)
+		bins := map[int]int{}
+		for _, s := range attachments(c.sectionEntries(e)) {
+			count[s.target]++
+			bins[s.section]++
+		}
+		for i := range list(e.res["section"]) {
+			if bins[i] > 1 {
+				r.bad(fmt.Sprintf("%s.section[%d]", e.path, i), "a section holds %d attachments; each attachment needs its own section", bins[i])
 			}
 		}
 		for _, d := range c.docEntries {
@@ -479,9 +476,9 @@ var rules = []rule{
 		}
 	}},
 	{ids: "GPCM-SD-030", res: "Composition", fn: func(c *checker, e *entry, r rep) {
-		for _, h := range walk(e.res, e.path, "section.entry.reference") {
-			if t := c.resolve(str(h.v), "Binary"); t != nil && t.typ == "Binary" && !hasProfile(t.res, profBinary) {
-				r.bad(t.path+".meta.profile", "an attachment referenced from a section must declare the profile %s", profBinary)
+		for _, s := range attachments(c.sectionEntries(e)) {
+			if !hasProfile(s.target.res, profBinary) {
+				r.bad(s.target.path+".meta.profile", "an attachment referenced from a section must declare the profile %s", profBinary)
 			}
 		}
 	}},
@@ -502,14 +499,27 @@ var rules = []rule{
 		}
 	}},
 	{ids: "GPCM-SD-032", res: "Composition", fn: func(c *checker, e *entry, r rep) {
-		refs := strs(e.res, "section.entry.reference")
-		if len(refs) == 0 {
-			r.bad(e.path+".section", "the Composition has no section entries; the first must be the PDF report")
+		ses := c.sectionEntries(e)
+		if len(ses) == 0 {
+			r.bad(e.path+".section", "the Composition has no section entries; the first must be the primary attachment")
 			return
 		}
-		t := c.resolve(refs[0], "Binary")
-		if t == nil || t.typ != "Binary" || str(t.res["contentType"]) != "application/pdf" {
-			r.bad(e.path+".section[0].entry[0]", "the first section entry must be the primary attachment, the PDF report Binary")
+		first := ses[0]
+		switch t := first.target; {
+		case t == nil:
+			return // reported by the reference rules
+		case t.typ != "Binary":
+			what := "the primary attachment (a Binary)"
+			if c.pdfRequired() {
+				what = "the primary attachment (the PDF report)"
+			}
+			where := ""
+			if as := attachments(ses); len(as) > 0 {
+				where = fmt.Sprintf(", but it is in section %d", as[0].section+1)
+			}
+			r.bad(first.path, "the first section entry is a %s; %s must be the first section entry%s", t.typ, what, where)
+		case c.pdfRequired() && str(t.res["contentType"]) != pdfType:
+			r.bad(first.path, "the primary attachment (first section entry) is %q; for this use case it must be the PDF report", str(t.res["contentType"]))
 		}
 	}},
 
@@ -587,16 +597,16 @@ var rules = []rule{
 		}
 	}},
 	{ids: "GPCM-SD-CS-028 GPCM-SD-OC-012 GPCM-SD-GE-012", res: "Composition", fn: func(c *checker, e *entry, r rep) {
-		for _, ref := range strs(e.res, "section.entry.reference") {
-			t := c.resolve(ref, "Binary")
-			if t == nil || t.typ != "Binary" {
-				continue
-			}
-			if c.uc == UseCaseGeneric || str(t.res["contentType"]) == "application/pdf" {
+		for _, s := range attachments(c.sectionEntries(e)) {
+			if !c.pdfRequired() || str(s.target.res["contentType"]) == pdfType {
 				return
 			}
 		}
-		r.bad(e.path+".section", "no section entry points at the report attachment (a Binary; the PDF for consultation and online consultation reports)")
+		if c.pdfRequired() {
+			r.bad(e.path+".section", "no section entry points at the PDF report (a Binary with contentType %s)", pdfType)
+		} else {
+			r.bad(e.path+".section", "no section entry points at an attachment (an ITK-Attachment-Binary-1)")
+		}
 	}},
 	{ids: "GPCM-SD-CS-021 GPCM-SD-OC-005 GPCM-SD-GE-005", res: "Composition", fn: func(c *checker, e *entry, r rep) {
 		conf := str(e.res["confidentiality"])
