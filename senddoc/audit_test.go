@@ -193,3 +193,70 @@ func TestAuditPrimaryAttachment(t *testing.T) {
 			absent: "GPCM-SD-032"},
 	})
 }
+
+// instance1 gives the message the MessageDefinition URI of v1.0/1.1 (and v2):
+// …-MessageDefinition-Instance-1.
+func instance1(m *msg) {
+	m.handling("MessageDefinition")["valueReference"] = M{"reference": itk3.SendDocumentDefinitionV2}
+}
+
+func confidential(in *senddoc.Input) { in.Confidential = true }
+
+// TestAuditGenerationByWorkflow: the generation is the MESH workflow's
+// (digest §6.3), not the MessageDefinition URI's: a v1.0/1.1 message (v1
+// workflow, -Instance-1 URI) that is confidential (R) is a v1 message and
+// accepted; v1 rules apply to it in full (issue 20 item 4).
+func TestAuditGenerationByWorkflow(t *testing.T) {
+	v1inst := func(edit func(in *senddoc.Input), more ...func(m *msg)) func(t *testing.T) ([]byte, senddoc.Options) {
+		return func(t *testing.T) ([]byte, senddoc.Options) {
+			t.Helper()
+			in := senddoc.Example(cs, 1)
+			in.PDF = senddoc.ExamplePDF()
+			if edit != nil {
+				edit(&in)
+			}
+			b, err := senddoc.Build(in, senddoc.BuildOptions{Now: func() time.Time { return auditNow }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := &msg{root: senddoc.TreeOf(b.Message.Bundle)}
+			instance1(m)
+			for _, f := range more {
+				f(m)
+			}
+			j, err := json.Marshal(m.root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return j, senddoc.Options{Mesh: meshOf(b)}
+		}
+	}
+	gen := func(want int, from string) func(t *testing.T, rep senddoc.Report) {
+		return func(t *testing.T, rep senddoc.Report) {
+			if rep.Generation != want || rep.GenerationFrom != from {
+				t.Errorf("generation: got %d from %q, want %d from %q", rep.Generation, rep.GenerationFrom, want, from)
+			}
+		}
+	}
+	noMesh := func(src func(t *testing.T) ([]byte, senddoc.Options)) func(t *testing.T) ([]byte, senddoc.Options) {
+		return func(t *testing.T) ([]byte, senddoc.Options) { b, _ := src(t); return b, senddoc.Options{} }
+	}
+	runAudit(t, []auditRow{
+		{name: "1.5.2:GPCM-SD-CS-021 v1.0/1.1 -Instance-1 message with R on GPFED_CONSULT_REPORT", msg: v1inst(confidential),
+			absent: "GPCM-SD-CS-021", code: itk3.CodeSuccess, check: gen(1, senddoc.GenerationFromWorkflow)},
+		{name: "1.5.2:GPCM-SD-CS-047 v1.0/1.1 -Instance-1 URI accepted on GPFED_CONSULT_REPORT", msg: v1inst(nil),
+			absent: "GPCM-SD-CS-047", code: itk3.CodeSuccess, check: gen(1, senddoc.GenerationFromWorkflow)},
+		{name: "1.5.2:GPCM-SD-CS-019 v1 rules apply in full to a -Instance-1 message on a v1 workflow", want: "GPCM-SD-CS-019",
+			msg: v1inst(nil, func(m *msg) { m.res("Composition")["type"] = cc(sct, "149701000000109", "Remote health correspondence") })},
+		{name: "1.5.2:GPCM-SD-CS-048 v1 LocalExtension rule applies to a -Instance-1 message on a v1 workflow",
+			msg: v1inst(nil, func(m *msg) { m.handling("LocalExtension")["valueString"] = "NONE" }), check: func(t *testing.T, rep senddoc.Report) {
+				if len(findingsFor(rep, "GPCM-SD-CS-048")) == 0 {
+					t.Errorf("got %v, want a GPCM-SD-CS-048 finding (v1 names the LocalExtension)", rep.Findings)
+				}
+			}},
+		{name: "v2:GPCM-SD-117 confidential (R) on GPCONNECT_SEND_DOCUMENT is rejected", msg: tree(cs, 2, func(m *msg) { m.res("Composition")["confidentiality"] = "R" }),
+			want: "GPCM-SD-CS-021", code: itk3.CodePayloadValidationFailure, check: gen(2, senddoc.GenerationFromWorkflow)},
+		{name: "1.5.2:GPCM-SD-CS-021 -Instance-1 with R and no workflow: a warning, not a rejection", msg: noMesh(v1inst(confidential)),
+			absent: "GPCM-SD-CS-021", code: itk3.CodeSuccess, check: gen(2, senddoc.GenerationFromMessageDefinition)},
+	})
+}

@@ -27,6 +27,7 @@ type checker struct {
 	kind       string
 	uc         UseCase
 	gen        int
+	genFrom    string // GenerationFrom…
 	findings   []Finding
 }
 
@@ -214,16 +215,39 @@ func (c *checker) detect() {
 			}
 		}
 	}
-	if c.opts.Mesh != nil && (c.opts.Mesh.WorkflowID == WorkflowV2 || c.opts.Mesh.WorkflowID == WorkflowV2Ack) {
-		c.gen = GenerationV2
-	}
-	if strings.HasSuffix(c.handling().str("MessageDefinition"), "-Instance-1") {
-		c.gen = GenerationV2
-	}
+	c.gen, c.genFrom = c.detectGeneration()
 	c.uc = c.detectUseCase()
 	if c.opts.UseCase != "" {
 		c.uc = c.opts.UseCase
 	}
+}
+
+// Where the generation of a message was read from (Report.GenerationFrom).
+const (
+	GenerationFromWorkflow          = "workflow"           // the MESH workflow ID
+	GenerationFromMessageDefinition = "message-definition" // a guess: no workflow was given
+	GenerationFromDefault           = "default"            // nothing said: v1
+)
+
+// detectGeneration decides v1 or v2 by the MESH workflow ID, as the digest
+// (§6.3) tells receivers serving both to do: GPFED_CONSULT_REPORT[_ACK] is
+// v1, GPCONNECT_SEND_DOCUMENT[_ACK] v2, whatever the MessageDefinition says
+// (v1.0/1.1 messages use the …-MessageDefinition-Instance-1 URI that v2
+// uses). Only without a workflow is the -Instance-1 URI taken as a hint of
+// v2, and rules that would reject on it only warn (GenerationFrom says so).
+func (c *checker) detectGeneration() (int, string) {
+	if m := c.opts.Mesh; m != nil {
+		switch m.WorkflowID {
+		case WorkflowV1, WorkflowV1Ack:
+			return GenerationV1, GenerationFromWorkflow
+		case WorkflowV2, WorkflowV2Ack:
+			return GenerationV2, GenerationFromWorkflow
+		}
+	}
+	if strings.HasSuffix(c.handling().str("MessageDefinition"), "-Instance-1") {
+		return GenerationV2, GenerationFromMessageDefinition
+	}
+	return GenerationV1, GenerationFromDefault
 }
 
 func (c *checker) detectUseCase() UseCase {

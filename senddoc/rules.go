@@ -613,6 +613,8 @@ var rules = []rule{
 		switch {
 		case conf != "N" && conf != "R":
 			r.bad(e.path+".confidentiality", "Composition.confidentiality is %q; it must be N, or R for a confidential consultation", conf)
+		case conf == "R" && c.gen == GenerationV2 && c.genFrom != GenerationFromWorkflow:
+			r.warn(e.path+".confidentiality", "confidential (R): a v2 receiver rejects it, a v1 receiver accepts it; the -Instance-1 MessageDefinition does not tell v2 from v1.0/1.1, the MESH workflow does (GPFED_CONSULT_REPORT: v1)")
 		case conf == "R" && c.gen == GenerationV2:
 			r.bad(e.path+".confidentiality", "v2 receivers reject confidential (R) documents: confidential items must not be sent")
 		}

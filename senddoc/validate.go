@@ -46,6 +46,11 @@ const (
 type Report struct {
 	Kind       string  `json:"kind"`
 	Generation int     `json:"generation,omitempty"`
+	// GenerationFrom says what decided Generation: the MESH workflow ID
+	// (GenerationFromWorkflow), the MessageDefinition URI when no workflow
+	// was given (GenerationFromMessageDefinition, a guess), or nothing
+	// (GenerationFromDefault, v1).
+	GenerationFrom string `json:"generationFrom,omitempty"`
 	UseCase    UseCase `json:"useCase,omitempty"`
 	Format     string  `json:"format"` // "xml" or "json"
 
@@ -158,7 +163,7 @@ func ValidateBytes(ctx context.Context, b []byte, opts Options) (Report, error) 
 
 func (c *checker) report(format string) Report {
 	rep := Report{
-		Kind: c.kind, Generation: c.gen, UseCase: c.uc, Format: format,
+		Kind: c.kind, Generation: c.gen, GenerationFrom: c.genFrom, UseCase: c.uc, Format: format,
 		MessageHeaderID: itk3.UnreadableIdentifier, Usable: c.usable(),
 	}
 	rep.BundleID = str(c.root["id"])
