@@ -247,7 +247,9 @@ func TestAuditGenerationByWorkflow(t *testing.T) {
 		{name: "1.5.2:GPCM-SD-CS-047 v1.0/1.1 -Instance-1 URI accepted on GPFED_CONSULT_REPORT", msg: v1inst(nil),
 			absent: "GPCM-SD-CS-047", code: itk3.CodeSuccess, check: gen(1, senddoc.GenerationFromWorkflow)},
 		{name: "1.5.2:GPCM-SD-CS-019 v1 rules apply in full to a -Instance-1 message on a v1 workflow", want: "GPCM-SD-CS-019",
-			msg: v1inst(nil, func(m *msg) { m.res("Composition")["type"] = cc(sct, "149701000000109", "Remote health correspondence") })},
+			msg: v1inst(nil, func(m *msg) {
+				m.res("Composition")["type"] = cc(sct, "149701000000109", "Remote health correspondence")
+			})},
 		{name: "1.5.2:GPCM-SD-CS-048 v1 LocalExtension rule applies to a -Instance-1 message on a v1 workflow",
 			msg: v1inst(nil, func(m *msg) { m.handling("LocalExtension")["valueString"] = "NONE" }), check: func(t *testing.T, rep senddoc.Report) {
 				if len(findingsFor(rep, "GPCM-SD-CS-048")) == 0 {

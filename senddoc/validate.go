@@ -44,15 +44,15 @@ const (
 
 // Report is the outcome of validating one message.
 type Report struct {
-	Kind       string  `json:"kind"`
-	Generation int     `json:"generation,omitempty"`
+	Kind       string `json:"kind"`
+	Generation int    `json:"generation,omitempty"`
 	// GenerationFrom says what decided Generation: the MESH workflow ID
 	// (GenerationFromWorkflow), the MessageDefinition URI when no workflow
 	// was given (GenerationFromMessageDefinition, a guess), or nothing
 	// (GenerationFromDefault, v1).
-	GenerationFrom string `json:"generationFrom,omitempty"`
-	UseCase    UseCase `json:"useCase,omitempty"`
-	Format     string  `json:"format"` // "xml" or "json"
+	GenerationFrom string  `json:"generationFrom,omitempty"`
+	UseCase        UseCase `json:"useCase,omitempty"`
+	Format         string  `json:"format"` // "xml" or "json"
 
 	BundleID         string `json:"bundleId,omitempty"`
 	BundleIdentifier string `json:"bundleIdentifier,omitempty"`
