@@ -379,7 +379,7 @@ func (r *Receiver) completeParams(ctx context.Context, m Message, o outcome) (Co
 	p.State = MessageAccepted
 	d := &NewDocument{
 		DocumentID: rep.DocumentID, DocBundleID: o.p.DocBundleID, MessageBundleID: rep.BundleIdentifier,
-		Subject: m.Subject, TypeLabel: o.p.TypeLabel, RecipientType: o.p.RecipientType, Patient: o.p.Patient,
+		Subject: senddoc.DisplaySubject(m.Subject, rep.Confidentiality), TypeLabel: o.p.TypeLabel, RecipientType: o.p.RecipientType, Patient: o.p.Patient,
 		Version: rep.Version, SenderReference: rep.SenderReference, From: m.From, Findings: o.findings,
 	}
 	if d.RecipientType == "" {

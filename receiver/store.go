@@ -236,7 +236,7 @@ type Document struct {
 	DocBundleID     string        `json:"documentBundleIdentifier,omitempty"`
 	MessageBundleID string        `json:"messageBundleIdentifier,omitempty"`
 	State           DocumentState `json:"state"`
-	Subject         string        `json:"subject"` // MESH subject, shown in the worklist
+	Subject         string        `json:"subject"` // MESH subject as the worklist shows it (confidential: senddoc.DisplaySubject)
 	TypeLabel       string        `json:"typeLabel"`
 	RecipientType   string        `json:"recipientType"` // FA or FI
 	ForAction       bool          `json:"forAction"`

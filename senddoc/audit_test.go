@@ -262,3 +262,69 @@ func TestAuditGenerationByWorkflow(t *testing.T) {
 			absent: "GPCM-SD-CS-021", code: itk3.CodeSuccess, check: gen(2, senddoc.GenerationFromMessageDefinition)},
 	})
 }
+
+// TestAuditConfidential: a confidential (R) v1 consultation report leaves
+// "seen at …" and "ODS Code …" out of its narrative (GPCM-SD-CS-023 MUST
+// NOT, an error a receiver answers 20009) and out of its MESH subject
+// (GPCM-SD-CS-030: the practice shows the subject; an error a sender
+// refuses, which a receiver hides and files) (issue 20 item 3).
+func TestAuditConfidential(t *testing.T) {
+	leakySubject := func(m *senddoc.MeshMetadata) {
+		m.Subject = "Consultation report for Richard Smith, NHS Number 9434765919, seen at Leeds Urgent Care Centre, ODS Code X26, Version 1"
+	}
+	marked := func(m *msg) { m.res("Composition")["confidentiality"] = "R" }
+	sendersRefuse := func(t *testing.T, rep senddoc.Report) {
+		if rep.Conformant() || rep.Confidentiality != "R" {
+			t.Errorf("got conformant %v, confidentiality %q; want errors (a sender refuses) and R", rep.Conformant(), rep.Confidentiality)
+		}
+	}
+	runAudit(t, []auditRow{
+		{name: "1.5.2:GPCM-SD-CS-023 v1 R report whose narrative says seen at …, ODS Code …", msg: tree(cs, 1, marked),
+			want: "GPCM-SD-CS-023", code: itk3.CodePayloadValidationFailure, check: sendersRefuse},
+		{name: "1.5.2:GPCM-SD-CS-030 v1 R report whose MESH subject says seen at …, ODS Code …", msg: withMesh(built(cs, 1, confidential), leakySubject),
+			want: "GPCM-SD-CS-030", absent: "GPCM-SD-CS-023", code: itk3.CodeSuccess, check: sendersRefuse},
+		{name: "1.5.2:GPCM-SD-CS-030 v1 R report built by gpcm", msg: built(cs, 1, confidential),
+			absent: "GPCM-SD-CS-030", code: itk3.CodeSuccess, check: func(t *testing.T, rep senddoc.Report) {
+				if !rep.Conformant() {
+					t.Errorf("findings %v, want none", rep.Findings)
+				}
+			}},
+		{name: "1.5.2:GPCM-SD-CS-030 not confidential: the subject may say where", msg: built(cs, 1, nil), absent: "GPCM-SD-CS-030", code: itk3.CodeSuccess},
+		{name: "1.5.2:GPCM-SD-OC-164 R online consultation keeps its template's ODS Code", msg: built(oc, 1, confidential),
+			absent: "GPCM-SD-CS-030", code: itk3.CodeSuccess},
+	})
+}
+
+// TestDisplaySubject: the worklist subject of a confidential document
+// drops where the patient was seen, whatever form the sender used
+// (1.5.2:GPCM-SD-CS-030, 1.5.2:GPCM-SD-GE-014).
+func TestDisplaySubject(t *testing.T) {
+	tests := []struct{ name, subject, conf, want string }{
+		{"1.5.2:GPCM-SD-CS-030 v1 template with version",
+			"Consultation report for Richard Müller, NHS Number 9434765919, seen at Leeds Urgent Care Centre, ODS Code X26, Version 2", "R",
+			"Consultation report for Richard Müller, NHS Number 9434765919, Version 2"},
+		{"1.5.2:GPCM-SD-CS-030 v1 template without version",
+			"Consultation report for Richard Smith, NHS Number 9434765919, seen at Park Row, Leeds, ODS Code X26", "R",
+			"Consultation report for Richard Smith, NHS Number 9434765919"},
+		{"1.5.2:GPCM-SD-CS-030 v2 template",
+			"Consultation report for Richard Smith, NHS Number: 9434765919, seen at Leeds Urgent Care Centre, X26, Version: 1", "R",
+			"Consultation report for Richard Smith, NHS Number: 9434765919, Version: 1"},
+		{"1.5.2:GPCM-SD-GE-014 generic template", "Discharge report for Richard Smith, NHS Number 9434765919, ODS Code X26", "R",
+			"Discharge report for Richard Smith, NHS Number 9434765919"},
+		{"1.5.2:GPCM-SD-CS-030 case of the words", "Consultation report for A B, NHS Number 9434765919, SEEN AT X, ods code X26, Version 1", "R",
+			"Consultation report for A B, NHS Number 9434765919, Version 1"},
+		{"not confidential: as sent", "Consultation report for A B, NHS Number 9434765919, seen at X, ODS Code X26", "N",
+			"Consultation report for A B, NHS Number 9434765919, seen at X, ODS Code X26"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := senddoc.DisplaySubject(tt.subject, tt.conf)
+			if got != tt.want {
+				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+			if tt.conf == "R" && senddoc.SaysWhereSeen(got) {
+				t.Fatalf("%q still says where the patient was seen", got)
+			}
+		})
+	}
+}

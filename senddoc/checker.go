@@ -168,11 +168,17 @@ func (c *checker) pick(ids string) string {
 
 // add records a finding for requirement id (an inventory ID or a Rule*).
 func (c *checker) add(id, path, msg string) {
+	c.findings = append(c.findings, findingFor(id, path, msg))
+}
+
+// findingFor is a finding for requirement id with the inventory's severity
+// and response code (an error answered 20009 for a Rule*).
+func findingFor(id, path, msg string) Finding {
 	sev, code := SeverityError, itk3.CodePayloadValidationFailure
 	if r, ok := inventoryIndex[id]; ok {
 		sev, code = r.Severity, r.Code
 	}
-	c.findings = append(c.findings, Finding{Requirement: id, Severity: sev, Path: path, Message: msg, Code: code})
+	return Finding{Requirement: id, Severity: sev, Path: path, Message: msg, Code: code}
 }
 
 func (c *checker) addf(id string, sev Severity, code itk3.ResponseCode, path, format string, a ...any) {

@@ -545,6 +545,10 @@ var inventory = []Requirement{
 	{ID: "GPCM-SD-CS-007", Catalogues: CatSenddoc, Area: "F", Level: "MUST", Checkable: Partly, Severity: SeverityError, Code: itk3.ResponseCode(20009), Text: "Version starts at 1 and goes up by 1 per resend for the same consultation", PRText: ""},
 	{ID: "GPCM-SD-CS-015", Catalogues: CatSenddoc, Area: "F", Level: "MUST", Checkable: Partly, Severity: SeverityError, Code: itk3.ResponseCode(20009), Text: "Background colours NHS Blue #005EB8 and NHS Light Blue #41B6E6", PRText: ""},
 	{ID: "GPCM-SD-CS-016", Catalogues: CatSenddoc, Area: "F", Level: "MUST", Checkable: Partly, Severity: SeverityError, Code: itk3.ResponseCode(20009), Text: "Summary Reason is a hard-coded sentence (see §5)", PRText: ""},
+	// GPCM-SD-CS-030 is a receiver display rule the digest marks "no"; its
+	// confidential half is checkable by a sender (the subject must not say
+	// where the patient was seen), so it is listed here.
+	{ID: "GPCM-SD-CS-030", Catalogues: CatSenddoc, Area: "G", Level: "MUST/MUST NOT", Checkable: Partly, Severity: SeverityError, Code: 0, Text: "Receiver's worklist shows the MESH Subject (practice/ODS hidden if confidential): a confidential report's subject must not say where the patient was seen", PRText: ""},
 	{ID: "GPCM-SD-CS-054", Catalogues: CatSenddoc, Area: "H ITK3 response header (receiver)", Level: "MUST", Checkable: Fully, Severity: SeverityError, Code: itk3.ResponseCode(20006), Text: "Response: BusAckRequested = false", PRText: ""},
 	{ID: "GPCM-SD-OC-153", Catalogues: CatOc | CatPr, Area: "H ITK3 response header (receiver)", Level: "MUST", Checkable: Fully, Severity: SeverityError, Code: itk3.ResponseCode(20006), Text: "Response: BusAckRequested = false", PRText: ""},
 	{ID: "GPCM-SD-GE-280", Catalogues: CatGe, Area: "H ITK3 response header (receiver)", Level: "MUST", Checkable: Fully, Severity: SeverityError, Code: itk3.ResponseCode(20006), Text: "Response: BusAckRequested = false", PRText: ""},

@@ -209,6 +209,18 @@ func requirementRows() []reqRow {
 		breakIt: onComp(func(c M) {
 			c["text"].(M)["div"] = `<div xmlns="http://www.w3.org/1999/xhtml">Report for {Patient Name}</div>`
 		})})...)
+	add(reqRow{name: "GPCM-SD-CS-023 confidential narrative says where the patient was seen", uc: cs,
+		setup: func(m *msg) { confidentialComp(m.res("Composition")) },
+		breakIt: onComp(func(c M) {
+			c["text"].(M)["div"] = `<div xmlns="http://www.w3.org/1999/xhtml">Consultation report for Richard Smith, NHS Number 9434765919, seen at Leeds Urgent Care Centre, ODS Code X26, Version 1</div>`
+		})})
+	add(reqRow{name: "GPCM-SD-CS-030 confidential report's subject says where the patient was seen", uc: cs, transport: "api",
+		setup: func(m *msg) { confidentialComp(m.res("Composition")) }, breakIt: noop,
+		opts: func(o *senddoc.Options, pass bool) {
+			if pass {
+				o.Mesh.Subject = senddoc.DisplaySubject(o.Mesh.Subject, "R")
+			}
+		}})
 	add(three("GPCM-SD-CS-024", "GPCM-SD-OC-008", "GPCM-SD-GE-008", "subject not a Patient", reqRow{breakIt: func(m *msg, _ M) { m.res("Composition")["subject"] = ref(m.url("Organization")) }})...)
 	add(reqRow{name: "GPCM-SD-CS-025 author not a Practitioner", uc: cs, breakIt: func(m *msg, _ M) { m.res("Composition")["author"] = A{ref(m.patient())} }})
 	add(three("", "GPCM-SD-OC-009", "GPCM-SD-GE-009", "author an Organization", reqRow{breakIt: func(m *msg, _ M) { m.res("Composition")["author"] = A{ref(m.url("Organization"))} }})...)
@@ -432,6 +444,13 @@ func requirementRows() []reqRow {
 		delete(m.outer("OperationOutcome")["issue"].(A)[0].(M), "diagnostics")
 	})
 	return rows
+}
+
+// confidentialComp makes a built Composition confidential (R) with the
+// narrative a confidential report has (no "seen at", no "ODS Code").
+func confidentialComp(c M) {
+	c["confidentiality"] = "R"
+	c["text"].(M)["div"] = `<div xmlns="http://www.w3.org/1999/xhtml">Consultation report for Richard Smith, NHS Number 9434765919, Version 1</div>`
 }
 
 func notGivenImm(r M) {

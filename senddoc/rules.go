@@ -299,6 +299,7 @@ var rules = []rule{
 	{ids: "GPCM-SD-CS-065 GPCM-SD-OC-167 GPCM-SD-GE-295", fn: meshSubject("ctl")},
 	{ids: "GPCM-SD-CS-068 GPCM-SD-OC-164 GPCM-SD-GE-291", fn: meshSubject("api")},
 	{ids: "GPCM-SD-CS-042 GPCM-SD-OC-020 GPCM-SD-GE-020", fn: checkPatientVsAddress},
+	{ids: "GPCM-SD-CS-030", ucs: ucCS, fn: checkConfidentialSubject},
 
 	// D. ITK3 header of the sent message.
 	{ids: "GPCM-SD-CS-043 GPCM-SD-OC-141 GPCM-SD-GE-268", fn: func(c *checker, _ *entry, r rep) {
@@ -627,6 +628,14 @@ var rules = []rule{
 		}
 		if strings.Contains(div, "{Patient Name}") || strings.Contains(div, "{NHS Number}") || strings.Contains(div, "{ODS Code}") {
 			r.bad(e.path+".text", "the Composition narrative still holds template placeholders such as {Patient Name}")
+			return
+		}
+		// The starred parts (seen at, ODS Code) are left out of a
+		// confidential consultation report's narrative (and v2's).
+		if (c.uc == UseCaseConsultation || c.gen == GenerationV2) && c.confidentiality() == ConfidentialityRestricted {
+			if msg := confidentialLeak("narrative (Composition.text)", div); msg != "" {
+				r.bad(e.path+".text", "%s", msg)
+			}
 		}
 	}},
 	{ids: "GPCM-SD-006", res: "Composition", fn: func(c *checker, e *entry, r rep) {

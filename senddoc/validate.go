@@ -62,6 +62,9 @@ type Report struct {
 	SenderReference string `json:"senderReference,omitempty"`
 	SourceEndpoint  string `json:"sourceEndpoint,omitempty"`
 	DocumentID      string `json:"documentId,omitempty"` // Composition.identifier value
+	// Confidentiality is Composition.confidentiality: N, or R for a
+	// confidential document (ConfidentialityRestricted).
+	Confidentiality string `json:"confidentiality,omitempty"`
 	// DocumentDate is Composition.date; Version the report version (from
 	// Composition.meta.versionId or the narrative's "Version n"), 0 if unknown.
 	DocumentDate    time.Time         `json:"documentDate,omitzero"`
@@ -181,6 +184,7 @@ func (c *checker) report(format string) Report {
 	}
 	if c.comp != nil {
 		rep.DocumentID = first(c.comp.res, "identifier.value")
+		rep.Confidentiality = c.confidentiality()
 		rep.DocumentDate = c.compDate()
 		rep.Version = c.version()
 	}

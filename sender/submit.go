@@ -207,6 +207,14 @@ func (s *Service) prepare(ctx context.Context, sub Submission) (NewTransmission,
 			return nt, &InvalidError{Problems: []string{"the message cannot be read: " + err.Error()}}
 		}
 	}
+	if meta == nil {
+		// Routed to a fixed or looked-up mailbox, the MESH rules were not
+		// checked; a confidential report's subject still must not say where
+		// the patient was seen (GPCM-SD-CS-030).
+		if f, ok := senddoc.SubjectFinding(rep, env.Subject); ok {
+			rep.Findings = append(rep.Findings, f)
+		}
+	}
 	if rep.Errors() > 0 {
 		ie := &InvalidError{}
 		for _, f := range rep.Findings {

@@ -29,6 +29,8 @@ type loop struct {
 	outbox *web.SenderOutbox
 	inbox  *web.ReceiverInbox
 	nhs    string
+	// client returns a MESH client for a mailbox of the loop's server.
+	client func(mailbox string) *mesh.Client
 }
 
 var loopAuthor = senddoc.OrganisationInput{ODSCode: "X27", Name: "Test Provider", Phone: "0113 496 0100"}
@@ -56,7 +58,7 @@ func newLoop(t *testing.T) *loop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &loop{nhs: patient.GenerateTestNHSNumber(rand.New(rand.NewPCG(1, 2)))}
+	l := &loop{nhs: patient.GenerateTestNHSNumber(rand.New(rand.NewPCG(1, 2))), client: client}
 	if l.rcv, err = receiver.New(receiver.Config{Store: db.Receiver(), Blobs: blobs, Mesh: client("X26ABC1"), ODSCode: "X26"}); err != nil {
 		t.Fatal(err)
 	}
