@@ -38,6 +38,14 @@
 // bound codes (enums there, Code here) and xhtml. Keeping the generator in
 // its own module means gpcm never depends on protobuf or google/fhir.
 //
+// The enums of the bound codes are not lost: a code element bound with
+// strength required has a closed list of codes in the protos, and the
+// generator writes each such binding and its value set's codes to
+// zz_bindings.go. [RequiredBinding] looks one up and [CheckBindings]
+// reports every code of a resource outside its value set (a Patient.gender
+// of "m"); the codecs themselves accept any code, as the lenient reader
+// must.
+//
 // # Codecs
 //
 // [Decode] tells XML from JSON by the first significant byte and calls the

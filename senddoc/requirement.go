@@ -129,6 +129,7 @@ func Implemented(id string) bool { return checkedIDs()[id] }
 const (
 	RuleFHIRStructure = "FHIR-STU3"    // the codec's structural findings (order, unknown elements, types)
 	RuleFHIRBundle    = "FHIR-BDL"     // bundle invariants: unique fullUrl, resolvable references
+	RuleFHIRBinding   = "FHIR-BINDING" // codes outside a value set the STU3 base binds with strength required
 	RuleITK3Envelope  = "ITK3-MSG"     // ITK3 message bundle and header rules
 	RuleITK3Response  = "ITK3-RESP"    // ITK3 response message rules
 	RuleMESHAddress   = "MESH-ADDRESS" // GPPROVIDER_ address form

@@ -316,7 +316,7 @@ func requirementRows() []reqRow {
 		{"GPCM-SD-OC-111", "GPCM-SD-GE-111", fixRow{"FamilyMemberHistory relationship", "FamilyMemberHistory", set("relationship", M{"text": "mum"})}},
 		{"GPCM-SD-OC-115", "GPCM-SD-GE-115", fixRow{"Task status", "Task", set("status", "draft")}},
 		{"GPCM-SD-OC-117", "GPCM-SD-GE-117", fixRow{"Task intent", "Task", set("intent", "option")}},
-		{"GPCM-SD-OC-118", "GPCM-SD-GE-118", fixRow{"Task priority", "Task", set("priority", "routine")}},
+		{"GPCM-SD-OC-118", "GPCM-SD-GE-118", fixRow{"Task priority", "Task", set("priority", "high")}},
 		{"GPCM-SD-OC-129", "GPCM-SD-GE-129", fixRow{"Consent status", "Consent", set("status", "draft")}},
 		{"GPCM-SD-OC-131", "GPCM-SD-GE-131", fixRow{"Consent patient", "Consent", del("patient")}},
 		{"GPCM-SD-OC-168", "GPCM-SD-GE-141", fixRow{"Location identifier", "Location", del("identifier")}},

@@ -847,7 +847,7 @@ var rules = []rule{
 	// Task.
 	{ids: "GPCM-SD-OC-115 GPCM-SD-GE-115", res: "Task", fn: fixed("status", "requested")},
 	{ids: "GPCM-SD-OC-117 GPCM-SD-GE-117", res: "Task", fn: fixed("intent", "proposal", "plan", "order")},
-	{ids: "GPCM-SD-OC-118 GPCM-SD-GE-118", res: "Task", fn: optIn("priority", "normal", "urgent", "asap", "stat")},
+	{ids: "GPCM-SD-OC-118 GPCM-SD-GE-118", res: "Task", fn: optIn("priority", "normal", "routine", "urgent", "asap", "stat")}, // routine: STU3's name for normal
 
 	// Consent.
 	{ids: "GPCM-SD-OC-129 GPCM-SD-GE-129", res: "Consent", fn: fixed("status", "proposed", "active", "rejected")},

@@ -1,6 +1,8 @@
 // Command fhirgen writes the Go model of FHIR STU3 for package fhir from the
-// compiled STU3 protocol buffers of github.com/google/fhir. It lives in its
-// own module so that gpcm itself never depends on protobuf.
+// compiled STU3 protocol buffers of github.com/google/fhir: the types
+// (zz_types.go, zz_schema.go, zz_primitives.go) and the required value-set
+// bindings of code elements with their codes (zz_bindings.go). It lives in
+// its own module so that gpcm itself never depends on protobuf.
 //
 // Usage (from package fhir): go run ./internal/fhirgen -o .
 package main
@@ -74,12 +76,18 @@ type gen struct {
 	choices map[string]*choiceDef
 	names   map[string]string // Go name -> proto full name (collision check)
 	queue   []protoreflect.MessageDescriptor
+	// bindings: Go type name -> element -> value set URL, for code elements
+	// bound with strength required (the protos give those an enum).
+	bindings map[string]map[string]string
+	// valueSets: value set URL -> its codes, in the definition's order.
+	valueSets map[string][]string
 }
 
 func main() {
 	out := flag.String("o", ".", "output directory (package fhir)")
 	flag.Parse()
-	g := &gen{structs: map[string]*structDef{}, choices: map[string]*choiceDef{}, names: map[string]string{}}
+	g := &gen{structs: map[string]*structDef{}, choices: map[string]*choiceDef{}, names: map[string]string{},
+		bindings: map[string]map[string]string{}, valueSets: map[string][]string{}}
 	cr := find("ContainedResource")
 	var resources []string
 	for i := 0; i < cr.Fields().Len(); i++ {
@@ -96,6 +104,7 @@ func main() {
 	write(filepath.Join(*out, "zz_types.go"), g.types())
 	write(filepath.Join(*out, "zz_schema.go"), g.schema(resources))
 	write(filepath.Join(*out, "zz_primitives.go"), primitivesFile())
+	write(filepath.Join(*out, "zz_bindings.go"), g.bindingsFile())
 }
 
 func find(name string) protoreflect.MessageDescriptor {
@@ -332,6 +341,7 @@ func (g *gen) message(md protoreflect.MessageDescriptor) {
 		}
 		if vs := valueSetURL(fd.Message()); vs != "" {
 			notes = append(notes, "binding "+vs)
+			g.requiredBinding(n, elem, fd.Message())
 		}
 		if choice {
 			notes = append(notes, "one of "+strings.Join(g.choices[t].goAlts, ", "))
@@ -342,6 +352,75 @@ func (g *gen) message(md protoreflect.MessageDescriptor) {
 		f.comment = strings.Join(notes, "; ")
 		sd.fields = append(sd.fields, f)
 	}
+}
+
+// requiredBinding records the binding of element elem of Go type typ when
+// its code message is closed: the STU3 protos give a code element bound
+// with strength required an enum of the value set's codes (and keep a plain
+// string for other strengths and for value sets without a closed list,
+// such as the languages and MIME types).
+func (g *gen) requiredBinding(typ, elem string, md protoreflect.MessageDescriptor) {
+	f := md.Fields().ByName("value")
+	if primitiveName(md) != "code" || f == nil || f.Kind() != protoreflect.EnumKind {
+		return
+	}
+	vs := valueSetURL(md)
+	var codes []string
+	vals := f.Enum().Values()
+	for i := 0; i < vals.Len(); i++ {
+		ev := vals.Get(i)
+		if ev.Number() == 0 {
+			continue // INVALID_UNINITIALIZED
+		}
+		codes = append(codes, enumCode(ev))
+	}
+	if prev, ok := g.valueSets[vs]; ok && strings.Join(prev, " ") != strings.Join(codes, " ") {
+		log.Fatalf("value set %s has two code lists: %v and %v", vs, prev, codes)
+	}
+	g.valueSets[vs] = codes
+	if g.bindings[typ] == nil {
+		g.bindings[typ] = map[string]string{}
+	}
+	g.bindings[typ][elem] = vs
+}
+
+// enumCode is the FHIR code of an enum value: its fhir_original_code, or
+// the value name in lower case with "-" for "_" (google/fhir's rule).
+func enumCode(ev protoreflect.EnumValueDescriptor) string {
+	if c := proto.GetExtension(ev.Options(), annotations_go_proto.E_FhirOriginalCode).(string); c != "" {
+		return c
+	}
+	return strings.ReplaceAll(strings.ToLower(string(ev.Name())), "_", "-")
+}
+
+func (g *gen) bindingsFile() []byte {
+	var b bytes.Buffer
+	b.WriteString(header)
+	b.WriteString("// valueSetCodes holds the codes of every value set an STU3 code element is\n// bound to with strength required, in the definitions' order.\nvar valueSetCodes = map[string][]string{\n")
+	for _, vs := range sortedKeys(g.valueSets) {
+		fmt.Fprintf(&b, "\t%q: {", vs)
+		for i, c := range g.valueSets[vs] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%q", c)
+		}
+		b.WriteString("},\n")
+	}
+	b.WriteString("}\n\n")
+	b.WriteString("// requiredBindings maps a model type and the name of one of its code\n// elements to the value set the element is bound to with strength required.\nvar requiredBindings = map[string]map[string]string{\n")
+	for _, typ := range sortedKeys(g.bindings) {
+		fmt.Fprintf(&b, "\t%q: {", typ)
+		for i, elem := range sortedKeys(g.bindings[typ]) {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%q: %q", elem, g.bindings[typ][elem])
+		}
+		b.WriteString("},\n")
+	}
+	b.WriteString("}\n")
+	return b.Bytes()
 }
 
 const header = "// Code generated by fhirgen from the google/fhir STU3 protos; DO NOT EDIT.\n\npackage fhir\n\n"
