@@ -328,3 +328,56 @@ func TestDisplaySubject(t *testing.T) {
 		})
 	}
 }
+
+// fixture adds a valid resource of a type to the document (fixtures_test.go)
+// and lets breakIt change it.
+func fixture(typ string, breakIt func(m *msg, r M)) func(m *msg) {
+	return func(m *msg) { breakIt(m, m.fixture(typ)) }
+}
+
+// TestAuditRules: rules the audit found too lenient, wrong for v2, or
+// missing (issue 20 item 8).
+func TestAuditRules(t *testing.T) {
+	byPractitioner := fixture("Observation", func(m *msg, r M) { r["performer"] = A{ref(m.prac())} })
+	recipientFI := func(m *msg) {
+		m.handling("RecipientType")["valueCoding"] = M{"system": itk3.RecipientTypeSystem, "code": "FI", "display": "For Information"}
+	}
+	noDate := func(m *msg) { delete(m.res("Composition"), "date") }
+	runAudit(t, []auditRow{
+		{name: "1.5.2:GPCM-SD-OC-052 Observation performed by a Practitioner", msg: tree(oc, 1, byPractitioner), want: "GPCM-SD-OC-052", code: itk3.CodePayloadValidationFailure},
+		{name: "1.5.2:GPCM-SD-GE-052 Observation performed by a Practitioner", msg: tree(ge, 1, byPractitioner), want: "GPCM-SD-GE-052"},
+		{name: "1.5.2:GPCM-SD-OC-052 Observation performed by the Patient", msg: tree(oc, 1, fixture("Observation", func(*msg, M) {})),
+			absent: "GPCM-SD-OC-052", code: itk3.CodeSuccess},
+		{name: "v2:GPCM-SD-039 v2 consultation report sent for information (FI)", msg: tree(cs, 2, recipientFI),
+			absent: "GPCM-SD-CS-043", code: itk3.CodeSuccess},
+		{name: "1.5.2:GPCM-SD-CS-043 v1 consultation report sent for information (FI)", msg: tree(cs, 1, recipientFI),
+			want: "GPCM-SD-CS-043", code: itk3.CodeRecipientTypeError},
+		{name: "1.5.2:GPCM-SD-CS-020 no Composition.date", msg: tree(cs, 1, noDate), want: "GPCM-SD-CS-020", code: itk3.CodePayloadValidationFailure},
+		{name: "1.5.2:GPCM-SD-OC-004 no Composition.date", msg: tree(oc, 1, noDate), want: "GPCM-SD-OC-004"},
+		{name: "1.5.2:GPCM-SD-GE-004 no Composition.date", msg: tree(ge, 1, noDate), want: "GPCM-SD-GE-004"},
+		{name: "FHIR-BINDING Patient.gender any text", msg: tree(cs, 1, func(m *msg) { m.res("Patient")["gender"] = "M" }),
+			want: senddoc.RuleFHIRBinding, code: itk3.CodePayloadValidationFailure},
+		{name: "FHIR-BINDING Composition.status outside composition-status", msg: tree(cs, 2, func(m *msg) { m.res("Composition")["status"] = "done" }),
+			want: senddoc.RuleFHIRBinding},
+		{name: "1.5.2:GPCM-SD-OC-031 Device type as text only", msg: tree(oc, 1, fixture("Device", set("type", M{"text": "an app"}))), want: "GPCM-SD-OC-031"},
+		{name: "1.5.2:GPCM-SD-OC-097 allergy without its causative agent", msg: tree(oc, 1, fixture("AllergyIntolerance", del("code"))), want: "GPCM-SD-OC-097"},
+		{name: "1.5.2:GPCM-SD-GE-153 stopped plan whose status reason has no date", msg: tree(ge, 1, fixture("MedicationRequest", func(m *msg, r M) {
+			r["intent"], r["status"] = "plan", "stopped"
+			r["extension"] = append(r["extension"].(A), M{"url": "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-MedicationStatusReason-1",
+				"extension": A{M{"url": "statusReason", "valueCodeableConcept": M{"text": "side effects"}}}})
+		})), want: "GPCM-SD-GE-153"},
+		{name: "1.5.2:GPCM-SD-GE-156 MedicationRequest without an identifier", msg: tree(ge, 1, fixture("MedicationRequest", del("identifier"))), want: "GPCM-SD-GE-156"},
+		{name: "1.5.2:GPCM-SD-GE-156 two MedicationRequests with one identifier", msg: tree(ge, 1, func(m *msg) {
+			a, b := m.fixture("MedicationRequest"), m.fixture("MedicationRequest")
+			b["identifier"] = a["identifier"]
+		}), want: "GPCM-SD-GE-156"},
+		{name: "1.5.2:GPCM-SD-GE-200 Immunization without primarySource", msg: tree(ge, 1, fixture("Immunization", del("primarySource"))), want: "GPCM-SD-GE-200"},
+		{name: "1.5.2:GPCM-SD-GE-216 dose of a series without its sequence", msg: tree(ge, 1, fixture("Immunization", func(m *msg, r M) {
+			r["vaccinationProtocol"].(A)[0].(M)["seriesDoses"] = 2
+		})), want: "GPCM-SD-GE-216"},
+		{name: "1.5.2:GPCM-SD-GE-225 related clinical content outside the bundle", msg: tree(ge, 1, fixture("Condition", func(m *msg, r M) {
+			r["extension"] = append(r["extension"].(A), M{"url": "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-RelatedClinicalContent-1",
+				"valueReference": ref("urn:uuid:00000000-0000-4000-8000-999999999998")})
+		})), want: "GPCM-SD-GE-225"},
+	})
+}

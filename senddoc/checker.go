@@ -2,6 +2,7 @@ package senddoc
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gpcm/gpcm/itk3"
@@ -293,7 +294,7 @@ func (c *checker) run() {
 		return
 	}
 	c.checkReferences()
-	for _, r := range rules {
+	for _, r := range allRules {
 		kind := r.kind
 		if kind == "" {
 			kind = KindSendDocument
@@ -323,6 +324,9 @@ func (c *checker) run() {
 		}
 	}
 }
+
+// allRules are the validator's rules in the order they run.
+var allRules = slices.Concat(rules, resourceRules)
 
 func ucIn(uc UseCase, set []UseCase) bool {
 	for _, u := range set {

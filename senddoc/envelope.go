@@ -144,7 +144,7 @@ func checkResponse(c *checker, _ *entry, r rep) {
 // checkedIDs lists every inventory ID some rule can report.
 func checkedIDs() map[string]bool {
 	m := map[string]bool{}
-	for _, r := range rules {
+	for _, r := range allRules {
 		for _, id := range strings.Fields(r.ids) {
 			if _, ok := inventoryIndex[id]; ok {
 				m[id] = true

@@ -188,13 +188,13 @@ func (m *msg) fixture(typ string) M {
 	case "MedicationRequest":
 		med := m.add("Medication", M{"code": cc(sct, "322236009", "Paracetamol 500mg tablets")})
 		r = M{"extension": A{M{"url": "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-PrescriptionType-1", "valueCodeableConcept": cc("https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-PrescriptionType-1", "acute", "Acute")}},
-			"status": "active", "intent": "order", "medicationReference": ref(med), "subject": ref(pat), "authoredOn": "2026-11-24",
+			"identifier": A{M{"system": "https://fhir.example.org/Id/prescription", "value": "rx-1001"}}, "status": "active", "intent": "order", "medicationReference": ref(med), "subject": ref(pat), "authoredOn": "2026-11-24",
 			"recorder": ref(prac), "dosageInstruction": A{M{"text": "One tablet four times a day"}},
 			"dispenseRequest": M{"validityPeriod": M{"start": "2026-11-24"}}}
 	case "MedicationStatement":
 		med := m.add("Medication", M{"code": cc(sct, "322236009", "Paracetamol 500mg tablets")})
 		plan := m.add("MedicationRequest", M{"extension": A{M{"url": "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-PrescriptionType-1", "valueCodeableConcept": cc("https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-PrescriptionType-1", "repeat", "Repeat")}},
-			"status": "active", "intent": "plan", "medicationReference": ref(med), "subject": ref(pat), "authoredOn": "2026-11-24",
+			"identifier": A{M{"system": "https://fhir.example.org/Id/prescription", "value": "rx-plan-1"}}, "status": "active", "intent": "plan", "medicationReference": ref(med), "subject": ref(pat), "authoredOn": "2026-11-24",
 			"recorder": ref(prac), "dosageInstruction": A{M{"text": "One tablet four times a day"}},
 			"dispenseRequest": M{"validityPeriod": M{"start": "2026-11-24"}}})
 		r = M{"extension": A{M{"url": "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-PrescribingAgency-1", "valueCodeableConcept": cc("https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-PrescribingAgency-1", "prescribed-at-gp-practice", "Prescribed at GP practice")}},

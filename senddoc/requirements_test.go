@@ -234,6 +234,7 @@ func requirementRows() []reqRow {
 	add(three("GPCM-SD-CS-028", "GPCM-SD-OC-012", "GPCM-SD-GE-012", "no attachment in sections", reqRow{breakIt: onComp(func(c M) {
 		c["section"] = A{M{"title": "x", "entry": A{ref("urn:uuid:" + "00000000-0000-4000-8000-999999999999")}}}
 	})})...)
+	add(three("GPCM-SD-CS-020", "GPCM-SD-OC-004", "GPCM-SD-GE-004", "Composition.date missing", reqRow{breakIt: onComp(func(c M) { delete(c, "date") })})...)
 	add(three("GPCM-SD-CS-021", "GPCM-SD-OC-005", "GPCM-SD-GE-005", "confidentiality V", reqRow{breakIt: onComp(func(c M) { c["confidentiality"] = "V" })})...)
 
 	// Patient.
@@ -271,6 +272,8 @@ func requirementRows() []reqRow {
 		{"GPCM-SD-OC-028", "GPCM-SD-GE-028", fixRow{"RelatedPerson two names", "RelatedPerson", func(m *msg, r M) { r["name"] = append(r["name"].(A), M{"family": "X"}) }}},
 		{"GPCM-SD-OC-029", "GPCM-SD-GE-029", fixRow{"RelatedPerson birthDate format", "RelatedPerson", set("birthDate", "02/03/1957")}},
 		{"GPCM-SD-OC-032", "GPCM-SD-GE-032", fixRow{"Device manufacturer", "Device", del("manufacturer")}},
+		{"GPCM-SD-OC-031", "GPCM-SD-GE-031", fixRow{"Device type not SNOMED", "Device", set("type", M{"text": "an app"})}},
+		{"GPCM-SD-OC-097", "GPCM-SD-GE-097", fixRow{"allergy causative agent", "AllergyIntolerance", del("code")}},
 		{"GPCM-SD-OC-033", "GPCM-SD-GE-033", fixRow{"Encounter status", "", func(m *msg, _ M) { m.res("Encounter")["status"] = "in-progress" }}},
 		{"GPCM-SD-OC-034", "GPCM-SD-GE-034", fixRow{"Encounter type placeholder", "", func(m *msg, _ M) { m.res("Encounter")["type"] = A{cc(sct, "xxxxxxxx", "x")} }}},
 		{"GPCM-SD-OC-035", "GPCM-SD-GE-035", fixRow{"Encounter subject", "", func(m *msg, _ M) { delete(m.res("Encounter"), "subject") }}},
@@ -336,6 +339,11 @@ func requirementRows() []reqRow {
 			r["extension"] = append(r["extension"].(A), M{"url": "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-MedicationStatusReason-1", "extension": A{M{"url": "statusChangeDate", "valueDateTime": "2026-11-20"}}})
 		}}},
 		{"", "GPCM-SD-GE-155", fixRow{"prescription type missing", "MedicationRequest", del("extension")}},
+		{"", "GPCM-SD-GE-153", fixRow{"status reason without its date", "MedicationRequest", func(m *msg, r M) {
+			r["intent"], r["status"] = "plan", "stopped"
+			r["extension"] = append(r["extension"].(A), M{"url": "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-MedicationStatusReason-1", "extension": A{M{"url": "statusReason", "valueCodeableConcept": M{"text": "side effects"}}}})
+		}}},
+		{"", "GPCM-SD-GE-156", fixRow{"MedicationRequest identifier", "MedicationRequest", del("identifier")}},
 		{"", "GPCM-SD-GE-157", fixRow{"plan based on something", "MedicationRequest", func(m *msg, r M) { r["intent"] = "plan"; r["basedOn"] = A{ref(m.url("Medication"))} }}},
 		{"", "GPCM-SD-GE-159", fixRow{"MedicationRequest status", "MedicationRequest", set("status", "draft")}},
 		{"", "GPCM-SD-GE-160", fixRow{"MedicationRequest intent", "MedicationRequest", set("intent", "proposal")}},
@@ -361,6 +369,8 @@ func requirementRows() []reqRow {
 		{"", "GPCM-SD-GE-195", fixRow{"Immunization notGiven", "Immunization", del("notGiven")}},
 		{"", "GPCM-SD-GE-196", fixRow{"Immunization vaccineCode", "Immunization", set("vaccineCode", M{})}},
 		{"", "GPCM-SD-GE-197", fixRow{"Immunization patient", "Immunization", del("patient")}},
+		{"", "GPCM-SD-GE-200", fixRow{"Immunization primarySource", "Immunization", del("primarySource")}},
+		{"", "GPCM-SD-GE-216", fixRow{"protocol dose sequence of a series", "Immunization", func(m *msg, r M) { r["vaccinationProtocol"].(A)[0].(M)["seriesDoses"] = 2 }}},
 		{"", "GPCM-SD-GE-201", fixRow{"reportOrigin with primary source", "Immunization", set("reportOrigin", cc("http://hl7.org/fhir/immunization-origin", "record", "Written Record"))}},
 		{"", "GPCM-SD-GE-206", fixRow{"site when not given", "Immunization", func(m *msg, r M) { notGivenImm(r); r["site"] = cc(sct, "368208006", "Left upper arm") }}},
 		{"", "GPCM-SD-GE-207", fixRow{"route when not given", "Immunization", func(m *msg, r M) { notGivenImm(r); r["route"] = cc(sct, "78421000", "Intramuscular") }}},
@@ -381,6 +391,9 @@ func requirementRows() []reqRow {
 		}}},
 		{"", "GPCM-SD-GE-224", fixRow{"related problem target", "Condition", func(m *msg, r M) {
 			r["extension"].(A)[1].(M)["extension"].(A)[1].(M)["valueReference"] = ref(m.patient())
+		}}},
+		{"", "GPCM-SD-GE-225", fixRow{"related clinical content dangling", "Condition", func(m *msg, r M) {
+			r["extension"] = append(r["extension"].(A), M{"url": "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-RelatedClinicalContent-1", "valueReference": ref("urn:uuid:00000000-0000-4000-8000-999999999998")})
 		}}},
 		{"", "GPCM-SD-GE-226", fixRow{"problem significance", "Condition", func(m *msg, r M) { r["extension"].(A)[0].(M)["valueCode"] = "moderate" }}},
 		{"", "GPCM-SD-GE-227", fixRow{"problem clinicalStatus", "Condition", set("clinicalStatus", "remission")}},

@@ -308,7 +308,8 @@ var rules = []rule{
 		switch {
 		case h["RecipientType"] == nil:
 			r.bad(c.header.path+".extension(MessageHandling).RecipientType", "the RecipientType handling key is missing")
-		case c.uc == UseCaseConsultation && code != "FA":
+		case c.uc == UseCaseConsultation && c.gen != GenerationV2 && code != "FA":
+			// v2 allows any ITK-RecipientType-1 value for every document.
 			r.bad(c.header.path+".extension(MessageHandling).RecipientType", "RecipientType is %q; a consultation summary is sent for action (FA)", code)
 		case code != "FA" && code != "FI":
 			r.bad(c.header.path+".extension(MessageHandling).RecipientType", "RecipientType is %q; it must be FA (for action) or FI (for information)", code)
@@ -762,7 +763,7 @@ var rules = []rule{
 	// Observation.
 	{ids: "GPCM-SD-OC-047 GPCM-SD-GE-047", res: "Observation", fn: fixed("status", "preliminary", "final")},
 	{ids: "GPCM-SD-OC-050 GPCM-SD-GE-050", res: "Observation", fn: refTo("subject", "Patient")},
-	{ids: "GPCM-SD-OC-052 GPCM-SD-GE-052", res: "Observation", fn: refTo("performer", "Patient", "Practitioner", "RelatedPerson", "Organization")},
+	{ids: "GPCM-SD-OC-052 GPCM-SD-GE-052", res: "Observation", fn: performedByPatient},
 	{ids: "GPCM-SD-OC-049 GPCM-SD-GE-049", res: "Observation", fn: coded("code")},
 	{ids: "GPCM-SD-OC-051 GPCM-SD-GE-051", res: "Observation", fn: required("issued")},
 
