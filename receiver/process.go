@@ -319,7 +319,7 @@ func diagnostics(fs []senddoc.Finding) string {
 		if i > 0 {
 			b.WriteString("; ")
 		}
-		fmt.Fprintf(&b, "%s at %s: %s", f.Requirement, f.Path, f.Message)
+		fmt.Fprintf(&b, "%s at %s: %s", f.Cite(), f.Path, f.Message)
 	}
 	return b.String()
 }

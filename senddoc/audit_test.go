@@ -381,3 +381,53 @@ func TestAuditRules(t *testing.T) {
 		})), want: "GPCM-SD-GE-225"},
 	})
 }
+
+// TestAuditQualifiedIDs: v1.3, 1.5.2 and v2 use the same numbers for
+// different requirements (digest §8), so findings and the diagnostics of a
+// negative acknowledgement name IDs with their catalogue version: a v1
+// message the 1.5.2 ID (and its v1.3 number), a v2 message the number its
+// guide uses (issue 20 item 9).
+func TestAuditQualifiedIDs(t *testing.T) {
+	senderRefNone := func(m *msg) { m.handling("SenderReference")["valueString"] = "None" }
+	tests := []struct {
+		name string
+		msg  func(t *testing.T) ([]byte, senddoc.Options)
+		want string // in the finding's Cite and in the InfAck diagnostics
+	}{
+		{"1.5.2:GPCM-SD-032 v1 report, PDF not first", tree(cs, 1, jpegPrimary), "1.5.2:GPCM-SD-032 (v1.3:GPCM-SD-112)"},
+		{"1.5.2:GPCM-SD-CS-046 v1 SenderReference None", tree(cs, 1, senderRefNone), "1.5.2:GPCM-SD-CS-046 (v1.3:GPCM-SD-042)"},
+		{"v2:GPCM-SD-042 v2 SenderReference None (1.5.2 numbers it GPCM-SD-CS-046)", tree(cs, 2, senderRefNone), "v2:GPCM-SD-042 (1.5.2:GPCM-SD-CS-046)"},
+		{"v2:GPCM-SD-114 v2 online consultation not final", tree(oc, 2, func(m *msg) { m.res("Composition")["status"] = "preliminary" }),
+			"v2:GPCM-SD-114 (1.5.2:GPCM-SD-OC-002)"},
+		{"1.5.2:GPCM-SD-OC-052 no earlier number", tree(oc, 1, fixture("Observation", del("performer"))), "1.5.2:GPCM-SD-OC-052"},
+		{"FHIR-BDL rules outside the catalogues stand alone", tree(cs, 1, func(m *msg) { m.res("Composition")["subject"] = ref("urn:uuid:00000000-0000-4000-8000-999999999997") }),
+			"FHIR-BDL at"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, opts := tt.msg(t)
+			rep, err := senddoc.Validate(context.Background(), bytes.NewReader(b), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, f := range rep.Findings {
+				found = found || strings.HasPrefix(tt.want, f.Cite()) && strings.Contains(f.String(), f.Cite())
+			}
+			if !found {
+				t.Errorf("no finding cited as %q: %v", tt.want, rep.Findings)
+			}
+			ack, err := senddoc.InfAck(rep, senddoc.Responder{ODSCode: "X26", Mailbox: "X26ABC2"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := itk3.ReadResponse(ack.Bundle)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(r.Diagnostics, tt.want) {
+				t.Errorf("InfAck %s diagnostics %q do not name %q", r.Code, r.Diagnostics, tt.want)
+			}
+		})
+	}
+}

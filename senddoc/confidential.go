@@ -102,5 +102,7 @@ func SubjectFinding(rep Report, subject string) (Finding, bool) {
 	if msg == "" {
 		return Finding{}, false
 	}
-	return findingFor("GPCM-SD-CS-030", "MESH.Subject", msg), true
+	f := findingFor("GPCM-SD-CS-030", "MESH.Subject", msg)
+	cite(&f, rep.Generation)
+	return f, true
 }

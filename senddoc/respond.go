@@ -62,8 +62,9 @@ func headerIDFor(rep Report) string {
 }
 
 // Diagnostics summarises the error findings of a report for
-// OperationOutcome.issue.diagnostics (GPCM-SD-042): requirement IDs, what
-// each asks and where, never element values.
+// OperationOutcome.issue.diagnostics (GPCM-SD-042): requirement IDs
+// qualified by catalogue version (Finding.Cite), what each asks and where,
+// never element values.
 func Diagnostics(rep Report) string {
 	var parts []string
 	seen := map[string]bool{}
@@ -80,7 +81,7 @@ func Diagnostics(rep Report) string {
 		if r, ok := inventoryIndex[f.Requirement]; ok {
 			what = ": " + r.Text
 		}
-		parts = append(parts, fmt.Sprintf("%s at %s%s", f.Requirement, f.Path, what))
+		parts = append(parts, fmt.Sprintf("%s at %s%s", f.Cite(), f.Path, what))
 	}
 	sort.Strings(parts)
 	if len(parts) > 20 {

@@ -16,8 +16,16 @@ import (
 type Finding struct {
 	// Requirement is the ID the finding breaks: a GPCM-… ID from the release
 	// 1.5.2 catalogues, or one of the Rule* identifiers.
-	Requirement string   `json:"requirement"`
-	Severity    Severity `json:"severity"`
+	Requirement string `json:"requirement"`
+	// Catalogue is the catalogue version of Requirement: Catalogue152 for
+	// GPCM-… IDs, "" for the Rule* identifiers.
+	Catalogue string `json:"catalogue,omitempty"`
+	// Cited names the requirement as diagnostics do, qualified by catalogue
+	// version with its number in the catalogue the message's generation
+	// reads: "1.5.2:GPCM-SD-032 (v1.3:GPCM-SD-112)" for a v1 message,
+	// "v2:GPCM-SD-112 (1.5.2:GPCM-SD-032)" for a v2 one (see Cite).
+	Cited    string   `json:"cited,omitempty"`
+	Severity Severity `json:"severity"`
 	// Path locates the element, e.g.
 	// "Bundle.entry[2].resource.entry[0].resource(Composition).status".
 	Path    string `json:"path"`
@@ -32,7 +40,7 @@ func (f Finding) String() string {
 	if f.Code != 0 {
 		code = " [" + f.Code.String() + "]"
 	}
-	return fmt.Sprintf("%s %s %s: %s%s", f.Severity, f.Requirement, f.Path, f.Message, code)
+	return fmt.Sprintf("%s %s %s: %s%s", f.Severity, f.Cite(), f.Path, f.Message, code)
 }
 
 // Kind of message validated.
@@ -187,6 +195,9 @@ func (c *checker) report(format string) Report {
 		rep.Confidentiality = c.confidentiality()
 		rep.DocumentDate = c.compDate()
 		rep.Version = c.version()
+	}
+	for i := range c.findings {
+		cite(&c.findings[i], c.gen)
 	}
 	sort.SliceStable(c.findings, func(i, j int) bool { return c.findings[i].Severity < c.findings[j].Severity })
 	rep.Findings = c.findings

@@ -134,7 +134,7 @@ func (s *Service) dropOne(ctx context.Context, d FileDrop, ctlPath string) (bool
 	case errors.As(err, &ie):
 		out.Status.StatusCode = mesh.CodeMissingData
 		if len(ie.Findings) > 0 {
-			out.Status.Description = fmt.Sprintf("Report refused by validation: %s %s", ie.Findings[0].Requirement, ie.Findings[0].Path)
+			out.Status.Description = fmt.Sprintf("Report refused by validation: %s %s", ie.Findings[0].Cite(), ie.Findings[0].Path)
 		} else {
 			out.Status.Description = "Report refused: " + strings.Join(ie.Problems, "; ")
 		}

@@ -24,9 +24,12 @@ Check ITK3 messages (FHIR STU3 XML or JSON) and name the requirement each
 finding breaks, its severity, the FHIR path, a plain-English message and the
 ITK3 response code a receiving system would answer with:
 
-  GP Connect Send Document (ITK007C): a GPCM-SD-… ID of the release 1.5.2
-    catalogues (or FHIR-STU3, FHIR-BDL, ITK3-*, MESH-ADDRESS for rules
-    outside them);
+  GP Connect Send Document (ITK007C): an ID qualified by catalogue version,
+    because v1.3, 1.5.2 and v2 reuse numbers: 1.5.2:GPCM-SD-032
+    (v1.3:GPCM-SD-112) for a v1 message, v2:GPCM-SD-112 (1.5.2:GPCM-SD-032)
+    for a v2 one (or FHIR-STU3, FHIR-BDL, FHIR-BINDING, ITK3-*, MESH-ADDRESS
+    for rules outside the catalogues); the generation is the MESH
+    workflow's;
   GP Connect Update Record (ITK014M, or MESH workflow GPCONNECT_UPDATE_RECORD;
     responses on GPCONNECT_UPDATE_RECORD_ACK): a UR-… label of the Update
     Record digest (or GPC-PROFILE, GPC-BP-TRIPLET, ID-FORM and the rules
@@ -366,7 +369,7 @@ func printResult(w io.Writer, r validateResult) {
 		if f.Code != 0 {
 			code = " [" + f.Code.String() + "]"
 		}
-		fmt.Fprintf(&buf, "  %-7s %s %s\n          %s%s\n", f.Severity, f.Requirement, f.Path, f.Message, code)
+		fmt.Fprintf(&buf, "  %-7s %s %s\n          %s%s\n", f.Severity, f.Cite(), f.Path, f.Message, code)
 	}
 	w.Write(buf.Bytes())
 }
