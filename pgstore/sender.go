@@ -28,20 +28,21 @@ const sndCols = `id, idem_key, state, source, workflow_id, ack_workflow_id, mesh
 	header_id, bundle_id, bundle_identifier, document_id, sender_reference, version, replaces_id, resend_of,
 	content_type, octet_length(payload), mesh_message_id, attempts, attempt_file, attempt_started_at, next_attempt_at, next_chunk,
 	lease_owner, lease_until, created_at, updated_at, sent_at, delivered_at, infack_at, infack_code, busack_at, busack_code,
-	infack_due, busack_due, last_tracked_at, last_error`
+	infack_due, busack_due, last_tracked_at, last_error, hold_until, send_by, superseded_by, consultation`
 
 func scanSnd(r pgx.Row) (sender.Transmission, error) {
 	var t sender.Transmission
 	var state string
-	var attemptStarted, nextAttempt, leaseUntil, created, updated, sent, delivered, infAt, busAt, infDue, busDue, tracked int64
+	var attemptStarted, nextAttempt, leaseUntil, created, updated, sent, delivered, infAt, busAt, infDue, busDue, tracked, hold, sendBy int64
 	err := r.Scan(&t.ID, &t.Key, &state, &t.Source, &t.WorkflowID, &t.AckWorkflowID, &t.From, &t.To, &t.Subject, &t.LocalID,
 		&t.HeaderID, &t.BundleID, &t.BundleIdentifier, &t.DocumentID, &t.SenderReference, &t.Version, &t.ReplacesID, &t.ResendOf,
 		&t.ContentType, &t.PayloadSize, &t.MeshMessageID, &t.Attempts, &t.AttemptFile, &attemptStarted, &nextAttempt, &t.NextChunk,
 		&t.LeaseOwner, &leaseUntil, &created, &updated, &sent, &delivered, &infAt, &t.InfAckCode, &busAt, &t.BusAckCode,
-		&infDue, &busDue, &tracked, &t.LastError)
+		&infDue, &busDue, &tracked, &t.LastError, &hold, &sendBy, &t.SupersededBy, &t.Consultation)
 	if err != nil {
 		return t, err
 	}
+	t.HoldUntil, t.SendBy = fromMicros(hold), fromMicros(sendBy)
 	t.State = sender.State(state)
 	t.AttemptStartedAt, t.NextAttemptAt, t.LeaseUntil = fromMicros(attemptStarted), fromMicros(nextAttempt), fromMicros(leaseUntil)
 	t.CreatedAt, t.UpdatedAt, t.SentAt, t.DeliveredAt = fromMicros(created), fromMicros(updated), fromMicros(sent), fromMicros(delivered)
@@ -59,7 +60,7 @@ func querySnd(ctx context.Context, q querier, query string, args ...any) ([]send
 
 // sndErr prefixes an error that is not already a sentinel error.
 func sndErr(what string, err error) error {
-	if errors.Is(err, sender.ErrNotFound) || errors.Is(err, sender.ErrConflict) || errors.Is(err, sender.ErrDuplicate) {
+	if errors.Is(err, sender.ErrNotFound) || errors.Is(err, sender.ErrConflict) || errors.Is(err, sender.ErrDuplicate) || errors.Is(err, sender.ErrStale) {
 		return err
 	}
 	return fmt.Errorf("pgstore: %s: %w", what, err)
@@ -67,7 +68,9 @@ func sndErr(what string, err error) error {
 
 // CreateTransmission inserts t, or returns the transmission already stored
 // under t.Key; the unique index on the key decides between concurrent
-// submissions.
+// submissions. With nt.Supersede, submissions of one consultation are
+// serialised by an advisory transaction lock on it, so two versions
+// submitted at once never both stay queued.
 func (s *SenderStore) CreateTransmission(ctx context.Context, nt sender.NewTransmission, at time.Time) (sender.Transmission, bool, error) {
 	t := nt.Transmission
 	if t.ID == "" || t.Key == "" {
@@ -78,22 +81,39 @@ func (s *SenderStore) CreateTransmission(ctx context.Context, nt sender.NewTrans
 	}
 	var got sender.Transmission
 	var created bool
+	var superseded []string
 	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
+		superseded = nil
+		if nt.Supersede && t.Consultation != "" {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "gpcm-sender-consultation|"+t.Consultation); err != nil {
+				return fmt.Errorf("transmission %s: lock the consultation: %w", t.ID, err)
+			}
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM sender_transmissions WHERE idem_key = $1`, t.Key).Scan(&n); err != nil {
+				return fmt.Errorf("transmission %s: %w", t.ID, err)
+			}
+			if n == 0 {
+				var err error
+				if superseded, err = sndSupersede(ctx, tx, t, at); err != nil {
+					return err
+				}
+			}
+		}
 		tag, err := tx.Exec(ctx, `INSERT INTO sender_transmissions (id, idem_key, state, source, workflow_id, ack_workflow_id,
 			mesh_from, mesh_to, subject, local_id, header_id, bundle_id, bundle_identifier, document_id, sender_reference, version,
-			replaces_id, resend_of, content_type, payload, input, next_attempt_at, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23)
+			replaces_id, resend_of, content_type, payload, input, next_attempt_at, created_at, updated_at, hold_until, send_by, consultation)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23, $24, $25, $26)
 			ON CONFLICT (idem_key) DO NOTHING`,
 			t.ID, t.Key, string(t.State), t.Source, t.WorkflowID, t.AckWorkflowID, t.From, t.To, t.Subject, t.LocalID,
 			t.HeaderID, t.BundleID, t.BundleIdentifier, t.DocumentID, t.SenderReference, t.Version, t.ReplacesID, t.ResendOf,
-			t.ContentType, sndBytes(nt.Payload), nt.Input, micros(t.NextAttemptAt), micros(at))
+			t.ContentType, sndBytes(nt.Payload), nt.Input, micros(t.NextAttemptAt), micros(at), micros(t.HoldUntil), micros(t.SendBy), t.Consultation)
 		if err != nil {
 			return fmt.Errorf("transmission %s: %w", t.ID, err)
 		}
 		created = tag.RowsAffected() == 1
 		if created {
-			if _, err := tx.Exec(ctx, `INSERT INTO sender_events (transmission_id, at, from_state, to_state, note) VALUES ($1, $2, '', $3, 'submitted')`,
-				t.ID, micros(at), string(t.State)); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO sender_events (transmission_id, at, from_state, to_state, note) VALUES ($1, $2, '', $3, $4)`,
+				t.ID, micros(at), string(t.State), sender.SubmittedNote(superseded)); err != nil {
 				return fmt.Errorf("transmission %s: event: %w", t.ID, err)
 			}
 		}
@@ -107,10 +127,52 @@ func (s *SenderStore) CreateTransmission(ctx context.Context, nt sender.NewTrans
 		got = rows[0]
 		return nil
 	})
+	if errors.Is(err, sender.ErrStale) {
+		return t, false, err
+	}
 	if err != nil {
 		return t, false, fmt.Errorf("pgstore: create %w", err)
 	}
+	if created {
+		got.Superseded = superseded
+	}
 	return got, created, nil
+}
+
+// sndSupersede retires the waiting versions of t's consultation (same
+// Consultation, another document; queued with no attempt recorded; a
+// version no higher than t's) and refuses t with *sender.StaleError when
+// a version at least as new remains (a higher one, or one sent or being
+// sent). Running after the retirement, the check sees a version a worker
+// started sending meanwhile (its row is re-read once the worker commits).
+func sndSupersede(ctx context.Context, tx pgx.Tx, t sender.Transmission, at time.Time) ([]string, error) {
+	rows, err := tx.Query(ctx, `UPDATE sender_transmissions SET state = 'superseded', superseded_by = $1, updated_at = $2,
+		lease_owner = '', lease_until = 0
+		WHERE consultation = $3 AND document_id <> $4 AND state = 'queued' AND attempt_file = '' AND version <= $5
+		RETURNING id`, t.ID, micros(at), t.Consultation, t.DocumentID, t.Version)
+	if err != nil {
+		return nil, fmt.Errorf("transmission %s: supersede: %w", t.ID, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("transmission %s: supersede: %w", t.ID, err)
+	}
+	for _, id := range ids {
+		if _, err := tx.Exec(ctx, `INSERT INTO sender_events (transmission_id, at, from_state, to_state, note) VALUES ($1, $2, 'queued', 'superseded', $3)`,
+			id, micros(at), sender.SupersededNote(t.ID)); err != nil {
+			return nil, fmt.Errorf("transmission %s: supersede: %w", t.ID, err)
+		}
+	}
+	newer, err := querySnd(ctx, tx, `SELECT `+sndCols+` FROM sender_transmissions
+		WHERE consultation = $1 AND document_id <> $2 AND state NOT IN ('failed', 'superseded', 'cancelled') AND version >= $3
+		ORDER BY version DESC, created_at DESC LIMIT 1`, t.Consultation, t.DocumentID, t.Version)
+	if err != nil {
+		return nil, fmt.Errorf("transmission %s: stale check: %w", t.ID, err)
+	}
+	if len(newer) > 0 {
+		return nil, &sender.StaleError{Version: t.Version, Newer: newer[0]}
+	}
+	return ids, nil
 }
 
 func sndBytes(b []byte) []byte {
@@ -234,6 +296,9 @@ func (s *SenderStore) Transition(ctx context.Context, p sender.TransitionParams)
 		if len(p.From) > 0 && !slices.Contains(p.From, t.State) {
 			return fmt.Errorf("transmission %s is %s: %w", p.ID, t.State, sender.ErrConflict)
 		}
+		if p.RequireIdle && t.AttemptFile != "" {
+			return fmt.Errorf("transmission %s is being sent (attempt %d): %w", p.ID, t.Attempts, sender.ErrConflict)
+		}
 		if r := p.Inbox; r != nil {
 			if err := sndInsertInbox(ctx, tx, *r); err != nil {
 				return err
@@ -285,6 +350,7 @@ func (s *SenderStore) Transition(ctx context.Context, p sender.TransitionParams)
 		tm("busack_due", c.BusAckDue)
 		tm("last_tracked_at", c.LastTrackedAt)
 		str("last_error", c.LastError)
+		tm("hold_until", c.HoldUntil)
 		if _, err := tx.Exec(ctx, `UPDATE sender_transmissions SET `+strings.Join(sets, ", ")+` WHERE id = `+arg(p.ID), args...); err != nil {
 			return err
 		}

@@ -41,7 +41,7 @@ func TestTwoSendersShareOneDatabase(t *testing.T) {
 			Mesh: mustMeshClient(t, ms, multiSender), Routing: sender.RouteMailbox, Mailbox: multiPractice,
 			SendInterval: 20 * time.Millisecond, PollInterval: 50 * time.Millisecond, TrackInterval: time.Second,
 			AlertInterval: time.Second, Lease: 30 * time.Second, Owner: fmt.Sprintf("sender-%d", i),
-			Backoff: mesh.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}, Logger: multiLogger(t)})
+			Backoff: mesh.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}, Logger: multiLogger(t), EditWindow: -1})
 		if err != nil {
 			t.Fatal(err)
 		}

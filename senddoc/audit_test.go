@@ -194,7 +194,7 @@ func TestAuditPrimaryAttachment(t *testing.T) {
 	})
 }
 
-// instance1 gives the message the MessageDefinition URI of v1.0/1.1 (and v2):
+// instance1 gives the message the MessageDefinition URI of v1.0-1.1 (and v2):
 // …-MessageDefinition-Instance-1.
 func instance1(m *msg) {
 	m.handling("MessageDefinition")["valueReference"] = M{"reference": itk3.SendDocumentDefinitionV2}
@@ -203,7 +203,7 @@ func instance1(m *msg) {
 func confidential(in *senddoc.Input) { in.Confidential = true }
 
 // TestAuditGenerationByWorkflow: the generation is the MESH workflow's
-// (digest §6.3), not the MessageDefinition URI's: a v1.0/1.1 message (v1
+// (digest §6.3), not the MessageDefinition URI's: a v1.0-1.1 message (v1
 // workflow, -Instance-1 URI) that is confidential (R) is a v1 message and
 // accepted; v1 rules apply to it in full (issue 20 item 4).
 func TestAuditGenerationByWorkflow(t *testing.T) {
@@ -242,9 +242,9 @@ func TestAuditGenerationByWorkflow(t *testing.T) {
 		return func(t *testing.T) ([]byte, senddoc.Options) { b, _ := src(t); return b, senddoc.Options{} }
 	}
 	runAudit(t, []auditRow{
-		{name: "1.5.2:GPCM-SD-CS-021 v1.0/1.1 -Instance-1 message with R on GPFED_CONSULT_REPORT", msg: v1inst(confidential),
+		{name: "1.5.2:GPCM-SD-CS-021 v1.0-1.1 -Instance-1 message with R on GPFED_CONSULT_REPORT", msg: v1inst(confidential),
 			absent: "GPCM-SD-CS-021", code: itk3.CodeSuccess, check: gen(1, senddoc.GenerationFromWorkflow)},
-		{name: "1.5.2:GPCM-SD-CS-047 v1.0/1.1 -Instance-1 URI accepted on GPFED_CONSULT_REPORT", msg: v1inst(nil),
+		{name: "1.5.2:GPCM-SD-CS-047 v1.0-1.1 -Instance-1 URI accepted on GPFED_CONSULT_REPORT", msg: v1inst(nil),
 			absent: "GPCM-SD-CS-047", code: itk3.CodeSuccess, check: gen(1, senddoc.GenerationFromWorkflow)},
 		{name: "1.5.2:GPCM-SD-CS-019 v1 rules apply in full to a -Instance-1 message on a v1 workflow", want: "GPCM-SD-CS-019",
 			msg: v1inst(nil, func(m *msg) {

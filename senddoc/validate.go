@@ -73,6 +73,9 @@ type Report struct {
 	// Confidentiality is Composition.confidentiality: N, or R for a
 	// confidential document (ConfidentialityRestricted).
 	Confidentiality string `json:"confidentiality,omitempty"`
+	// PatientNHSNumber is the NHS number of the document's Patient. It is
+	// patient data: kept out of the JSON form and never to be logged.
+	PatientNHSNumber string `json:"-"`
 	// DocumentDate is Composition.date; Version the report version (from
 	// Composition.meta.versionId or the narrative's "Version n"), 0 if unknown.
 	DocumentDate    time.Time         `json:"documentDate,omitzero"`
@@ -193,6 +196,9 @@ func (c *checker) report(format string) Report {
 	if c.comp != nil {
 		rep.DocumentID = first(c.comp.res, "identifier.value")
 		rep.Confidentiality = c.confidentiality()
+		if p := c.patient(); p != nil {
+			rep.PatientNHSNumber = nhsNumberOf(p.res)
+		}
 		rep.DocumentDate = c.compDate()
 		rep.Version = c.version()
 	}

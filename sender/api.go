@@ -1,6 +1,7 @@
 package sender
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -9,17 +10,21 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/gpcm/gpcm/senddoc"
 )
 
 // Handler serves the sender's JSON API, health and metrics:
 //
-//	POST /api/transmissions               submit (senddoc input JSON or ITK3 message; ?to= &subject= &localId= &key=)
+//	POST /api/transmissions               submit (senddoc input JSON or ITK3 message; ?to= &subject= &localId= &key=
+//	                                      &editedAt=RFC3339 &sendNow=true)
 //	GET  /api/transmissions?state=&limit= list, newest first
 //	GET  /api/transmissions/{id}          one transmission with its events and alerts
 //	POST /api/transmissions/{id}/resend   send a failed or overdue report again
 //	POST /api/transmissions/{id}/replace  send a corrected version (senddoc input JSON)
+//	POST /api/transmissions/{id}/send-now send a report waiting for its edit window at once
+//	POST /api/transmissions/{id}/cancel   withdraw a report not yet sent
 //	GET  /api/alerts?limit=               alerts, newest first
 //	GET  /healthz, GET /metrics           (no token)
 //
@@ -82,6 +87,16 @@ func (s *Service) Handler(token string) http.Handler {
 		writeJSON(w, http.StatusAccepted, t)
 		return nil
 	})
+	for path, act := range map[string]func(context.Context, string) (Transmission, error){"send-now": s.SendNow, "cancel": s.Cancel} {
+		api("POST /api/transmissions/{id}/"+path, func(w http.ResponseWriter, r *http.Request) error {
+			t, err := act(r.Context(), r.PathValue("id"))
+			if err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, t)
+			return nil
+		})
+	}
 	api("GET /api/alerts", func(w http.ResponseWriter, r *http.Request) error {
 		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
 		as, err := s.cfg.Store.ListAlerts(r.Context(), AlertFilter{Limit: limit, TransmissionID: r.URL.Query().Get("transmission")})
@@ -138,6 +153,16 @@ func (s *Service) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	sub.Key, sub.RecipientODS = q.Get("key"), q.Get("recipientOds")
+	if v := q.Get("editedAt"); v != "" {
+		if sub.EditedAt, err = time.Parse(time.RFC3339, v); err != nil {
+			return &InvalidError{Problems: []string{"editedAt must be an RFC 3339 time, e.g. 2026-11-24T09:30:00Z"}}
+		}
+	}
+	if v := q.Get("sendNow"); v != "" {
+		if sub.SendNow, err = strconv.ParseBool(v); err != nil {
+			return &InvalidError{Problems: []string{"sendNow must be true or false"}}
+		}
+	}
 	if sub.Message != nil {
 		sub.Envelope = &senddoc.Envelope{To: q.Get("to"), Subject: q.Get("subject"), LocalID: q.Get("localId"), WorkflowID: q.Get("workflowId")}
 	}
@@ -162,7 +187,7 @@ func (s *Service) serveError(w http.ResponseWriter, err error) {
 		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "report refused", "problems": ie.Problems, "findings": ie.Findings})
 	case errors.Is(err, ErrNotFound):
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
-	case errors.Is(err, ErrConflict):
+	case errors.Is(err, ErrConflict), errors.Is(err, ErrStale):
 		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
 	default:
 		s.log.Error("API request failed", "err", err)

@@ -62,6 +62,18 @@ type Config struct {
 	// Mailbox is the recipient for RouteMailbox.
 	Mailbox string
 
+	// EditWindow is how long a consultation report waits after the
+	// consultation's last edit (Submission.EditedAt) before it is sent, so
+	// that edits in that time replace it rather than follow it (the process
+	// map's configurable wait, default 3 hours). A newer version submitted
+	// meanwhile supersedes the waiting one (GPCM-SD-CS-076). Negative sends
+	// at once. Online consultation and generic reports are never held.
+	EditWindow time.Duration
+	// SendWindow is how long after the consultation's last edit a report
+	// must be sent (GPCM-SD-CS-075: 3 hours, the default); EditWindow may not
+	// be longer. A report that goes out later raises an alert.
+	SendWindow time.Duration
+
 	// InfAckWithin and BusAckWithin are the acknowledgement deadlines
 	// (defaults 4 h after sending and 3 days after the InfAck: our choice,
 	// see the package doc).
@@ -149,6 +161,15 @@ func (c *Config) withDefaults() error {
 			return err
 		}
 	}
+	if err := def(&c.SendWindow, DefaultSendWindow, "SendWindow"); err != nil {
+		return err
+	}
+	switch {
+	case c.EditWindow == 0:
+		c.EditWindow = min(DefaultEditWindow, c.SendWindow)
+	case c.EditWindow > c.SendWindow:
+		return fmt.Errorf("sender: Config.EditWindow (%v) is longer than Config.SendWindow (%v): a held report would miss the send window (GPCM-SD-CS-075)", c.EditWindow, c.SendWindow)
+	}
 	if c.Backoff.Initial == 0 {
 		c.Backoff = mesh.Backoff{Retries: 1 << 30, Initial: 30 * time.Second, Max: DefaultBackoffMax}
 	}
@@ -170,3 +191,10 @@ func (c *Config) withDefaults() error {
 // DefaultBackoffMax is the longest wait between retries of a send or an
 // alert hook under the default Backoff.
 const DefaultBackoffMax = 30 * time.Minute
+
+// Edit and send windows of consultation reports: the process map's wait
+// (configurable) and GPCM-SD-CS-075's limit.
+const (
+	DefaultEditWindow = 3 * time.Hour
+	DefaultSendWindow = 3 * time.Hour
+)

@@ -12,8 +12,26 @@
 //
 // with the side branches send_unknown (the first MESH POST failed ambiguously;
 // the outbox is checked before anything is sent again), failed (negative
-// acknowledgement, MESH REPORT, rejection) and overdue (an acknowledgement
-// missed its deadline). Every change is recorded as an Event with its time.
+// acknowledgement, MESH REPORT, rejection), overdue (an acknowledgement
+// missed its deadline), superseded (a newer version replaced it before it
+// was sent) and cancelled (a person withdrew it). Every change is recorded
+// as an Event with its time.
+//
+// # Edit window
+//
+// A consultation report is sent within 3 hours of the consultation's
+// creation or last update, and only its latest version
+// (GPCM-SD-CS-075/076); the process map has the sender wait (3 hours by
+// default, configurable) so that edits collapse into one report. So a
+// consultation report waits in queued until Submission.EditedAt (default:
+// the submission) + Config.EditWindow (Transmission.HoldUntil); a newer
+// version of the same consultation (same SenderReference, patient, sender
+// and recipient) submitted meanwhile moves the waiting one to superseded in
+// the transaction that stores it, and an older version than one queued or
+// sent is refused (*StaleError). SendNow and Cancel release or withdraw a
+// waiting report. One that goes after EditedAt + Config.SendWindow (3
+// hours) is still sent, with an alert. Online consultation and generic
+// reports are sent at once.
 //
 // # Deadlines
 //

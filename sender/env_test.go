@@ -101,7 +101,7 @@ func mustEnv(tb testing.TB, o envOptions) *env {
 	tb.Cleanup(srv.Close)
 	pool := x509.NewCertPool()
 	pool.AddCert(srv.Certificate())
-	e := &env{mesh: ms, front: f, url: srv.URL, pool: pool, clock: &clock{t: time.Now().UTC()}}
+	e := &env{mesh: ms, front: f, url: srv.URL, pool: pool, clock: &clock{t: time.Now().UTC().Truncate(time.Second)}}
 	e.client = e.meshClient(tb, senderMailbox)
 	e.practice = e.meshClient(tb, practiceMailbox)
 	db, err := sqlitestore.Open(tb.Context(), filepath.Join(tb.TempDir(), "gpcm.db"))
@@ -110,8 +110,9 @@ func mustEnv(tb testing.TB, o envOptions) *env {
 	}
 	tb.Cleanup(func() { db.Close() })
 	e.store = db.Sender()
+	// Reports go at once unless a test sets an edit window (edit_test.go).
 	cfg := sender.Config{Store: e.store, Mesh: e.client, Now: e.clock.Now, Logger: testLogger(tb),
-		Backoff: mesh.Backoff{Initial: time.Second, Max: time.Second}}
+		Backoff: mesh.Backoff{Initial: time.Second, Max: time.Second}, EditWindow: -1}
 	if o.tweak != nil {
 		o.tweak(&cfg)
 	}

@@ -286,7 +286,7 @@ func TestWrongSenderMailbox(t *testing.T) {
 		t.Fatalf("submit: got %v", err)
 	}
 	// Queued by a process without MESH (gpcm send submit), then refused at send time.
-	offline, err := sender.New(sender.Config{Store: e.store, Now: e.clock.Now})
+	offline, err := sender.New(sender.Config{Store: e.store, Now: e.clock.Now, EditWindow: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,9 +76,15 @@ func (s *Service) sendOne(ctx context.Context, t Transmission) error {
 		// record and outcome): find out whether MESH has it first.
 		return s.markUnknown(ctx, t, now, "an earlier attempt was interrupted before its outcome was recorded")
 	}
+	var late *NewAlert
+	if !t.SendBy.IsZero() && now.After(t.SendBy) {
+		// Still sent (nothing accepted is lost), but a person should know.
+		late = s.alert(ReasonSendLate, "", fmt.Sprintf("Transmission %s: sent %s after its send window closed; a consultation report goes within %s of the consultation's last update (GPCM-SD-CS-075).",
+			t.ID, now.Sub(t.SendBy).Round(time.Minute), s.cfg.SendWindow), "")
+	}
 	t, err = s.cfg.Store.Transition(ctx, TransitionParams{ID: t.ID, From: []State{StateQueued}, At: now,
-		Note: fmt.Sprintf("sending attempt %d", attempt),
-		Set:  Changes{Attempts: &attempt, AttemptFile: &file, AttemptStartedAt: &now}})
+		Note: fmt.Sprintf("sending attempt %d", attempt), Alert: late,
+		Set: Changes{Attempts: &attempt, AttemptFile: &file, AttemptStartedAt: &now}})
 	if err != nil {
 		return err
 	}

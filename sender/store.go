@@ -3,6 +3,8 @@ package sender
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -19,14 +21,19 @@ const (
 	StateComplete    State = "complete"     // positive business acknowledgement received
 	StateFailed      State = "failed"       // negative acknowledgement, REPORT or rejection
 	StateOverdue     State = "overdue"      // an acknowledgement missed its deadline
+	StateSuperseded  State = "superseded"   // a newer version of the consultation replaced it before it was sent
+	StateCancelled   State = "cancelled"    // a person withdrew it before it was sent
 )
 
 // Terminal reports whether no further progress is expected without a person.
-func (s State) Terminal() bool { return s == StateComplete || s == StateFailed }
+func (s State) Terminal() bool {
+	return s == StateComplete || s == StateFailed || s == StateSuperseded || s == StateCancelled
+}
 
 // States lists every state in flow order.
 func States() []State {
-	return []State{StateQueued, StateSendUnknown, StateSent, StateDelivered, StateInfAck, StateComplete, StateFailed, StateOverdue}
+	return []State{StateQueued, StateSendUnknown, StateSent, StateDelivered, StateInfAck, StateComplete, StateFailed, StateOverdue,
+		StateSuperseded, StateCancelled}
 }
 
 // Source says what was submitted.
@@ -64,6 +71,23 @@ type Transmission struct {
 
 	ContentType string `json:"contentType"`
 	PayloadSize int64  `json:"payloadSize"`
+
+	// Edit window (consultation reports, GPCM-SD-CS-075/076). HoldUntil is
+	// when a queued report's edit window closes and it goes out (zero: sent
+	// at once); SendBy when the 3-hour send window after the consultation's
+	// last update ends. SupersededBy is the newer version that replaced
+	// this one while it waited.
+	HoldUntil    time.Time `json:"holdUntil,omitzero"`
+	SendBy       time.Time `json:"sendBy,omitzero"`
+	SupersededBy string    `json:"supersededBy,omitempty"`
+	// Consultation identifies the consultation the report is a version of:
+	// a hash of its SenderReference (the encounter), patient, sender and
+	// recipient ("" when it has no SenderReference). Versions of one
+	// consultation share it.
+	Consultation string `json:"-"`
+	// Superseded lists the waiting versions this transmission replaced when
+	// it was created (CreateTransmission fills it; not stored).
+	Superseded []string `json:"superseded,omitempty"`
 
 	// Sending.
 	MeshMessageID    string    `json:"meshMessageId,omitempty"`
@@ -114,6 +138,7 @@ const (
 	ReasonRejected        Reason = "mesh_rejected"    // MESH refused the send (e.g. 417 code 12)
 	ReasonUnmatched       Reason = "unmatched"        // a response or REPORT matched no transmission
 	ReasonReplacementVoid Reason = "replacement_void" // 20014: original and replacement are void
+	ReasonSendLate        Reason = "send_late"        // a consultation report went after its send window (GPCM-SD-CS-075)
 )
 
 // Alert delivery states.
@@ -156,7 +181,26 @@ var (
 	ErrNotFound  = errors.New("sender: not found")
 	ErrConflict  = errors.New("sender: state changed concurrently")
 	ErrDuplicate = errors.New("sender: already recorded")
+	// ErrStale matches *StaleError.
+	ErrStale = errors.New("sender: a newer version of this consultation is in the outbox")
 )
+
+// StaleError refuses an older version of a consultation's report: a newer
+// one (a higher version, or the same version already sent) is in the
+// outbox, and only the latest version may be sent (GPCM-SD-CS-076).
+type StaleError struct {
+	Version int          // the version refused
+	Newer   Transmission // the transmission holding the newer version
+}
+
+func (e *StaleError) Error() string {
+	return fmt.Sprintf("sender: version %d of this consultation's report is stale: transmission %s already holds version %d (%s); "+
+		"only the latest version is sent (GPCM-SD-CS-076): submit the edit as version %d, or as a replacement once the report was sent",
+		e.Version, e.Newer.ID, e.Newer.Version, e.Newer.State, e.Newer.Version+1)
+}
+
+// Is matches ErrStale.
+func (e *StaleError) Is(target error) bool { return target == ErrStale }
 
 // Ref names an identifier a transmission can be found by.
 type Ref string
@@ -176,6 +220,15 @@ type NewTransmission struct {
 	Transmission
 	Payload []byte
 	Input   []byte // the senddoc.Input JSON, kept for replacement; nil for messages
+	// Supersede makes this the latest version of its consultation (same
+	// Consultation; another DocumentID), in the same transaction as the
+	// insert (GPCM-SD-CS-076): a version still waiting
+	// to be sent (queued, no attempt recorded) with a version no higher
+	// moves to superseded; a higher version anywhere, or the same version
+	// sent or being sent, refuses the insert with *StaleError. Failed,
+	// superseded and cancelled versions do not count, nor does the same
+	// document submitted again.
+	Supersede bool
 }
 
 // Changes lists the fields a transition sets; nil fields stay as they are.
@@ -196,6 +249,7 @@ type Changes struct {
 	BusAckDue        *time.Time
 	LastTrackedAt    *time.Time
 	LastError        *string
+	HoldUntil        *time.Time
 }
 
 // NewAlert is an alert created with a transition.
@@ -219,7 +273,10 @@ type TransitionParams struct {
 	Set  Changes
 	// ReleaseLease clears the claim.
 	ReleaseLease bool
-	Alert        *NewAlert
+	// RequireIdle refuses the change with ErrConflict when a send attempt
+	// is recorded (AttemptFile set): the report may be on its way.
+	RequireIdle bool
+	Alert       *NewAlert
 	// Inbox records the MESH message that caused the change; if it was
 	// already recorded the transition fails with ErrDuplicate and nothing
 	// changes.
@@ -259,7 +316,10 @@ type AlertDeliveryParams struct {
 // idempotent on Key and apply each TransitionParams in one transaction.
 type Store interface {
 	// CreateTransmission stores a new transmission, or returns the one
-	// already stored under the same Key with created=false.
+	// already stored under the same Key with created=false. With
+	// t.Supersede it retires older waiting versions of the consultation
+	// (listed in the result's Superseded) or refuses a stale one
+	// (*StaleError), atomically with the insert.
 	CreateTransmission(ctx context.Context, t NewTransmission, at time.Time) (tr Transmission, created bool, err error)
 	GetTransmission(ctx context.Context, id string) (Transmission, error)
 	Payload(ctx context.Context, id string) (payload, input []byte, err error)
@@ -284,4 +344,18 @@ type Store interface {
 	// ClaimAlerts leases pending alerts whose NextAttemptAt has come.
 	ClaimAlerts(ctx context.Context, p ClaimParams) ([]Alert, error)
 	RecordAlertDelivery(ctx context.Context, p AlertDeliveryParams) error
+}
+
+// SubmittedNote is the note of a transmission's first event: "submitted",
+// naming the waiting versions it superseded. Store drivers write it.
+func SubmittedNote(superseded []string) string {
+	if len(superseded) == 0 {
+		return "submitted"
+	}
+	return "submitted; replaces the waiting version " + strings.Join(superseded, ", ") + " (GPCM-SD-CS-076: only the latest version is sent)"
+}
+
+// SupersededNote is the note of the event that retires a waiting version.
+func SupersededNote(newer string) string {
+	return "superseded by " + newer + ", a newer version of the consultation, before it was sent"
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gpcm/gpcm/senddoc"
 )
@@ -29,6 +30,14 @@ type Submission struct {
 	// RecipientODS is the ODS code looked up under RouteLookup (default: the
 	// input's registered practice).
 	RecipientODS string
+	// EditedAt is when the consultation was created or last updated
+	// (default: now, the submission). A consultation report waits until
+	// EditedAt + Config.EditWindow and must go by EditedAt +
+	// Config.SendWindow (GPCM-SD-CS-075).
+	EditedAt time.Time
+	// SendNow sends the report at once, without waiting for its edit
+	// window to close.
+	SendNow bool
 
 	replacesID string
 }
@@ -97,15 +106,44 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Transmission, boo
 		return Transmission{}, false, err
 	}
 	t, created, err := s.cfg.Store.CreateTransmission(ctx, nt, s.cfg.Now())
+	if se, ok := errors.AsType[*StaleError](err); ok {
+		s.log.Warn("stale version not queued", "newer", se.Newer.ID, "version", se.Version)
+		return Transmission{}, false, se
+	}
 	if err != nil {
 		return Transmission{}, false, fmt.Errorf("sender: submit: %w", err)
 	}
 	if created {
-		s.log.Info("report queued", "transmission", t.ID, "header_id", t.HeaderID)
+		s.log.Info("report queued", "transmission", t.ID, "header_id", t.HeaderID, "hold_until", t.HoldUntil, "superseded", t.Superseded)
 		s.metrics.submitted.Add(1)
 		s.wake()
 	}
 	return t, created, nil
+}
+
+// SendNow sends a report waiting for its edit window at once.
+// ErrConflict when it is not waiting (already being sent, sent, or
+// withdrawn).
+func (s *Service) SendNow(ctx context.Context, id string) (Transmission, error) {
+	now := s.cfg.Now()
+	t, err := s.cfg.Store.Transition(ctx, TransitionParams{ID: id, From: []State{StateQueued}, RequireIdle: true, At: now,
+		Note: "send now: the edit window was closed early", Set: Changes{HoldUntil: &now, NextAttemptAt: &now}})
+	if err != nil {
+		return Transmission{}, fmt.Errorf("sender: send now %s: %w", id, err)
+	}
+	s.wake()
+	return t, nil
+}
+
+// Cancel withdraws a report that has not been sent: it will not be.
+// ErrConflict when it is being sent or was sent.
+func (s *Service) Cancel(ctx context.Context, id string) (Transmission, error) {
+	t, err := s.cfg.Store.Transition(ctx, TransitionParams{ID: id, From: []State{StateQueued}, RequireIdle: true, To: StateCancelled,
+		At: s.cfg.Now(), ReleaseLease: true, Note: "cancelled before it was sent"})
+	if err != nil {
+		return Transmission{}, fmt.Errorf("sender: cancel %s: %w", id, err)
+	}
+	return t, nil
 }
 
 func (s *Service) prepare(ctx context.Context, sub Submission) (NewTransmission, error) {
@@ -234,8 +272,34 @@ func (s *Service) prepare(ctx context.Context, sub Submission) (NewTransmission,
 		HeaderID: rep.MessageHeaderID, BundleID: rep.BundleID, BundleIdentifier: rep.BundleIdentifier, DocumentID: rep.DocumentID,
 		SenderReference: rep.SenderReference, Version: rep.Version, ReplacesID: sub.replacesID, ContentType: ct,
 	}
+	s.window(&nt, rep, sub)
 	nt.Payload, nt.Input = payload, inputJSON
 	return nt, nil
+}
+
+// window sets a consultation report's edit and send windows
+// (GPCM-SD-CS-075/076): it waits until the consultation's last edit plus
+// EditWindow, must go by the last edit plus SendWindow, and supersedes any
+// older version of the consultation still waiting.
+func (s *Service) window(nt *NewTransmission, rep senddoc.Report, sub Submission) {
+	if ref := rep.SenderReference; ref != "" && !strings.EqualFold(ref, "None") {
+		// One consultation: the encounter (CS-046: shared by all its
+		// versions), for one patient, from this sender to one recipient.
+		nt.Consultation = hashHex([]byte(strings.Join([]string{ref, rep.PatientNHSNumber, nt.From, nt.To}, "\x00")))
+		nt.Supersede = true
+	}
+	if rep.UseCase != senddoc.UseCaseConsultation {
+		return
+	}
+	now := s.cfg.Now()
+	edited := sub.EditedAt
+	if edited.IsZero() || edited.After(now) {
+		edited = now
+	}
+	nt.SendBy = edited.Add(s.cfg.SendWindow)
+	if hold := edited.Add(s.cfg.EditWindow); !sub.SendNow && s.cfg.EditWindow > 0 && hold.After(now) {
+		nt.HoldUntil, nt.NextAttemptAt = hold, hold
+	}
 }
 
 func (s *Service) lookup(ctx context.Context, ods, workflow string) (string, error) {
@@ -274,6 +338,7 @@ func (s *Service) Resend(ctx context.Context, id string) (Transmission, error) {
 	t := prev
 	t.ID, t.Key, t.State, t.ResendOf = newID(), "resend:"+prev.ID, StateQueued, prev.ID
 	t.MeshMessageID, t.Attempts, t.AttemptFile, t.NextChunk = "", 0, "", 0
+	t.HoldUntil, t.SendBy, t.NextAttemptAt = time.Time{}, time.Time{}, time.Time{} // a resend goes at once
 	got, created, err := s.cfg.Store.CreateTransmission(ctx, NewTransmission{Transmission: t, Payload: payload, Input: input}, s.cfg.Now())
 	if err != nil {
 		return Transmission{}, fmt.Errorf("sender: resend %s: %w", id, err)

@@ -23,22 +23,23 @@ const txColumns = `id, idem_key, state, source, workflow_id, ack_workflow_id, me
 	header_id, bundle_id, bundle_identifier, document_id, sender_reference, version, replaces_id, resend_of,
 	content_type, length(payload), mesh_message_id, attempts, attempt_file, attempt_started_at, next_attempt_at, next_chunk,
 	lease_owner, lease_until, created_at, updated_at, sent_at, delivered_at, infack_at, infack_code, busack_at, busack_code,
-	infack_due, busack_due, last_tracked_at, last_error`
+	infack_due, busack_due, last_tracked_at, last_error, hold_until, send_by, superseded_by, consultation`
 
 type scanner interface{ Scan(...any) error }
 
 func scanTransmission(r scanner) (sender.Transmission, error) {
 	var t sender.Transmission
 	var state string
-	var attemptStarted, nextAttempt, leaseUntil, created, updated, sent, delivered, infAt, busAt, infDue, busDue, tracked int64
+	var attemptStarted, nextAttempt, leaseUntil, created, updated, sent, delivered, infAt, busAt, infDue, busDue, tracked, hold, sendBy int64
 	err := r.Scan(&t.ID, &t.Key, &state, &t.Source, &t.WorkflowID, &t.AckWorkflowID, &t.From, &t.To, &t.Subject, &t.LocalID,
 		&t.HeaderID, &t.BundleID, &t.BundleIdentifier, &t.DocumentID, &t.SenderReference, &t.Version, &t.ReplacesID, &t.ResendOf,
 		&t.ContentType, &t.PayloadSize, &t.MeshMessageID, &t.Attempts, &t.AttemptFile, &attemptStarted, &nextAttempt, &t.NextChunk,
 		&t.LeaseOwner, &leaseUntil, &created, &updated, &sent, &delivered, &infAt, &t.InfAckCode, &busAt, &t.BusAckCode,
-		&infDue, &busDue, &tracked, &t.LastError)
+		&infDue, &busDue, &tracked, &t.LastError, &hold, &sendBy, &t.SupersededBy, &t.Consultation)
 	if err != nil {
 		return t, err
 	}
+	t.HoldUntil, t.SendBy = fromMicros(hold), fromMicros(sendBy)
 	t.State = sender.State(state)
 	t.AttemptStartedAt, t.NextAttemptAt, t.LeaseUntil = fromMicros(attemptStarted), fromMicros(nextAttempt), fromMicros(leaseUntil)
 	t.CreatedAt, t.UpdatedAt, t.SentAt, t.DeliveredAt = fromMicros(created), fromMicros(updated), fromMicros(sent), fromMicros(delivered)
@@ -87,18 +88,24 @@ func (s *SenderStore) CreateTransmission(ctx context.Context, nt sender.NewTrans
 	if len(existing) > 0 {
 		return existing[0], false, nil
 	}
+	var superseded []string
+	if nt.Supersede && t.Consultation != "" {
+		if superseded, err = supersede(ctx, tx, t, at); err != nil {
+			return t, false, err
+		}
+	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO sender_transmissions (id, idem_key, state, source, workflow_id, ack_workflow_id,
 		mesh_from, mesh_to, subject, local_id, header_id, bundle_id, bundle_identifier, document_id, sender_reference, version,
-		replaces_id, resend_of, content_type, payload, input, next_attempt_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		replaces_id, resend_of, content_type, payload, input, next_attempt_at, created_at, updated_at, hold_until, send_by, consultation)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.ID, t.Key, string(t.State), t.Source, t.WorkflowID, t.AckWorkflowID, t.From, t.To, t.Subject, t.LocalID,
 		t.HeaderID, t.BundleID, t.BundleIdentifier, t.DocumentID, t.SenderReference, t.Version, t.ReplacesID, t.ResendOf,
-		t.ContentType, nonNil(nt.Payload), nt.Input, toMicros(t.NextAttemptAt), toMicros(at), toMicros(at))
+		t.ContentType, nonNil(nt.Payload), nt.Input, toMicros(t.NextAttemptAt), toMicros(at), toMicros(at), toMicros(t.HoldUntil), toMicros(t.SendBy), t.Consultation)
 	if err != nil {
 		return t, false, fmt.Errorf("sqlitestore: create transmission %s: %w", t.ID, err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO sender_events (transmission_id, at, from_state, to_state, note) VALUES (?, ?, '', ?, 'submitted')`,
-		t.ID, toMicros(at), string(t.State)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sender_events (transmission_id, at, from_state, to_state, note) VALUES (?, ?, '', ?, ?)`,
+		t.ID, toMicros(at), string(t.State), sender.SubmittedNote(superseded)); err != nil {
 		return t, false, fmt.Errorf("sqlitestore: create transmission %s: %w", t.ID, err)
 	}
 	got, err := queryTransmissions(ctx, tx, `SELECT `+txColumns+` FROM sender_transmissions WHERE id = ?`, t.ID)
@@ -108,7 +115,53 @@ func (s *SenderStore) CreateTransmission(ctx context.Context, nt sender.NewTrans
 	if err := tx.Commit(); err != nil {
 		return t, false, fmt.Errorf("sqlitestore: create transmission %s: %w", t.ID, err)
 	}
+	got[0].Superseded = superseded
 	return got[0], true, nil
+}
+
+// supersede retires the waiting versions of t's consultation (same
+// Consultation, another document; queued with no attempt recorded; a
+// version no higher than t's) and refuses t with *sender.StaleError when a
+// version at least as new remains (a higher one, or one sent or being
+// sent). It runs in the transaction that inserts t, after the retirement,
+// so a version a worker started sending meanwhile is seen as sent.
+func supersede(ctx context.Context, tx *sql.Tx, t sender.Transmission, at time.Time) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `UPDATE sender_transmissions SET state = 'superseded', superseded_by = ?, updated_at = ?,
+		lease_owner = '', lease_until = 0
+		WHERE consultation = ? AND document_id <> ? AND state = 'queued' AND attempt_file = '' AND version <= ?
+		RETURNING id`, t.ID, toMicros(at), t.Consultation, t.DocumentID, t.Version)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: create transmission %s: supersede: %w", t.ID, err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("sqlitestore: create transmission %s: supersede: %w", t.ID, err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: create transmission %s: supersede: %w", t.ID, err)
+	}
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sender_events (transmission_id, at, from_state, to_state, note) VALUES (?, ?, 'queued', 'superseded', ?)`,
+			id, toMicros(at), sender.SupersededNote(t.ID)); err != nil {
+			return nil, fmt.Errorf("sqlitestore: create transmission %s: supersede: %w", t.ID, err)
+		}
+	}
+	newer, err := queryTransmissions(ctx, tx, `SELECT `+txColumns+` FROM sender_transmissions
+		WHERE consultation = ? AND document_id <> ? AND state NOT IN ('failed', 'superseded', 'cancelled') AND version >= ?
+		ORDER BY version DESC, created_at DESC LIMIT 1`, t.Consultation, t.DocumentID, t.Version)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: create transmission %s: stale check: %w", t.ID, err)
+	}
+	if len(newer) > 0 {
+		return nil, &sender.StaleError{Version: t.Version, Newer: newer[0]}
+	}
+	return ids, nil
 }
 
 func nonNil(b []byte) []byte {
@@ -235,6 +288,9 @@ func (s *SenderStore) Transition(ctx context.Context, p sender.TransitionParams)
 	if len(p.From) > 0 && !containsState(p.From, t.State) {
 		return t, fmt.Errorf("transmission %s is %s: %w", p.ID, t.State, sender.ErrConflict)
 	}
+	if p.RequireIdle && t.AttemptFile != "" {
+		return t, fmt.Errorf("transmission %s is being sent (attempt %d): %w", p.ID, t.Attempts, sender.ErrConflict)
+	}
 	if p.Inbox != nil {
 		r := p.Inbox
 		_, err := tx.ExecContext(ctx, `INSERT INTO sender_inbox (message_id, kind, transmission_id, code, outcome, received_at) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -289,6 +345,7 @@ func (s *SenderStore) Transition(ctx context.Context, p sender.TransitionParams)
 	tm("busack_due", c.BusAckDue)
 	tm("last_tracked_at", c.LastTrackedAt)
 	str("last_error", c.LastError)
+	tm("hold_until", c.HoldUntil)
 	if _, err := tx.ExecContext(ctx, `UPDATE sender_transmissions SET `+strings.Join(sets, ", ")+` WHERE id = ?`, append(args, p.ID)...); err != nil {
 		return t, fmt.Errorf("sqlitestore: transition %s: %w", p.ID, err)
 	}

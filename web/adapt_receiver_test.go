@@ -35,7 +35,9 @@ type loop struct {
 
 var loopAuthor = senddoc.OrganisationInput{ODSCode: "X27", Name: "Test Provider", Phone: "0113 496 0100"}
 
-func newLoop(t *testing.T) *loop {
+// newLoop builds the loop; its sender sends at once unless a tweak sets an
+// edit window.
+func newLoop(t *testing.T, tweaks ...func(*sender.Config)) *loop {
 	t.Helper()
 	ctx := t.Context()
 	ms := meshtest.NewServer(t, meshtest.Options{})
@@ -66,7 +68,11 @@ func newLoop(t *testing.T) *loop {
 	if _, err := l.rcv.ImportRegister(ctx, strings.NewReader(csv), "csv"); err != nil {
 		t.Fatal(err)
 	}
-	if l.svc, err = sender.New(sender.Config{Store: db.Sender(), Mesh: client("X27ABC1"), Routing: sender.RouteMailbox, Mailbox: "X26ABC1"}); err != nil {
+	cfg := sender.Config{Store: db.Sender(), Mesh: client("X27ABC1"), Routing: sender.RouteMailbox, Mailbox: "X26ABC1", EditWindow: -1}
+	for _, tw := range tweaks {
+		tw(&cfg)
+	}
+	if l.svc, err = sender.New(cfg); err != nil {
 		t.Fatal(err)
 	}
 	l.outbox = web.NewSenderOutbox(l.svc, web.SenderOutboxConfig{Mailbox: "X27ABC1", Author: loopAuthor})

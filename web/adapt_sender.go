@@ -49,6 +49,7 @@ var (
 	_ Outbox         = (*SenderOutbox)(nil)
 	_ ReportSender   = (*SenderOutbox)(nil)
 	_ ReportReplacer = (*SenderOutbox)(nil)
+	_ HoldControl    = (*SenderOutbox)(nil)
 )
 
 func (so *SenderOutbox) mine(senderODS string) bool {
@@ -64,8 +65,40 @@ func (so *SenderOutbox) view(t sender.Transmission) Transmission {
 		ID: t.ID, SenderODS: so.cfg.Author.ODSCode, State: string(t.State), Failed: failedState(t.State),
 		Recipient: t.To, DocumentType: documentTypeOf(t.WorkflowID), LocalID: t.LocalID,
 		MeshMessageID: t.MeshMessageID, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
-		Replacement: t.ReplacesID != "", Replaces: t.ReplacesID,
+		Replacement: t.ReplacesID != "", Replaces: t.ReplacesID, HoldUntil: waitingUntil(t),
 	}
+}
+
+// waitingUntil is when a report waiting for its edit window goes out: zero
+// unless it is queued, no attempt has started and the window is still open.
+func waitingUntil(t sender.Transmission) time.Time {
+	if t.State != sender.StateQueued || t.Attempts > 0 || t.AttemptFile != "" || !t.HoldUntil.After(time.Now()) {
+		return time.Time{}
+	}
+	return t.HoldUntil
+}
+
+// SendNow implements HoldControl.
+func (so *SenderOutbox) SendNow(ctx context.Context, senderODS, id, _ string) error {
+	return so.hold(ctx, senderODS, id, so.svc.SendNow)
+}
+
+// Cancel implements HoldControl.
+func (so *SenderOutbox) Cancel(ctx context.Context, senderODS, id, _ string) error {
+	return so.hold(ctx, senderODS, id, so.svc.Cancel)
+}
+
+func (so *SenderOutbox) hold(ctx context.Context, senderODS, id string, act func(context.Context, string) (sender.Transmission, error)) error {
+	if _, err := so.GetTransmission(ctx, senderODS, id); err != nil {
+		return err
+	}
+	if _, err := act(ctx, id); err != nil {
+		if errors.Is(err, sender.ErrConflict) {
+			return fmt.Errorf("the report is no longer waiting to be sent: %w", ErrConflict)
+		}
+		return mapSenderErr(err)
+	}
+	return nil
 }
 
 // replaceableState reports whether a transmission in state st carries a
@@ -203,6 +236,7 @@ var alertTitles = map[sender.Reason]string{
 	sender.ReasonRejected:        "MESH refused the report",
 	sender.ReasonUnmatched:       "A response matched no report",
 	sender.ReasonReplacementVoid: "The replacement and the original are void",
+	sender.ReasonSendLate:        "The report went after its 3-hour send window",
 }
 
 // Resend implements Outbox: only a failed or overdue transmission may be
@@ -301,6 +335,9 @@ func (so *SenderOutbox) SendReport(ctx context.Context, senderODS string, in sen
 	}
 	in = so.complete(in)
 	t, _, err := so.svc.Submit(ctx, sender.Submission{Input: &in})
+	if se, ok := errors.AsType[*sender.StaleError](err); ok {
+		return "", &senddoc.InputError{Problems: []string{fmt.Sprintf("a newer version (%d) of this consultation's report is already in the outbox (transmission %s); only the latest version is sent, so this one was not queued", se.Newer.Version, se.Newer.ID)}}
+	}
 	if ie, ok := errors.AsType[*sender.InvalidError](err); ok {
 		probs := append([]string(nil), ie.Problems...)
 		for _, f := range ie.Findings {

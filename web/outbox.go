@@ -44,7 +44,15 @@ type Transmission struct {
 	// not when the state would allow it.
 	CanReplace  bool
 	ReplaceNote string
+	// HoldUntil is when a report waiting for its edit window goes out
+	// (zero: not waiting); CanHold says whether the outbox lets a person
+	// send it now or cancel it (HoldControl).
+	HoldUntil time.Time
+	CanHold   bool
 }
+
+// Waiting reports whether the transmission waits for its edit window.
+func (t Transmission) Waiting() bool { return !t.HoldUntil.IsZero() }
 
 // Alert is something about a transmission that needs a person.
 type Alert struct {
@@ -78,6 +86,15 @@ type Outbox interface {
 	Resend(ctx context.Context, senderODS, id, user string) error
 }
 
+// HoldControl is implemented by an Outbox whose consultation reports wait
+// for an edit window before they are sent (GPCM-SD-CS-075/076): a person may
+// send a waiting report at once or withdraw it. ErrConflict when the report
+// is no longer waiting.
+type HoldControl interface {
+	SendNow(ctx context.Context, senderODS, id, user string) error
+	Cancel(ctx context.Context, senderODS, id, user string) error
+}
+
 type outboxData struct {
 	CanSend       bool
 	Alerts        []Alert
@@ -105,10 +122,12 @@ func (s *Server) getOutbox(w http.ResponseWriter, r *http.Request) error {
 	if d.Transmissions, err = ob.ListTransmissions(r.Context(), u.ODS, TransmissionFilter{Limit: 200}); err != nil {
 		return fmt.Errorf("listing transmissions: %w", err)
 	}
-	for _, t := range d.Transmissions {
+	_, canHold := ob.(HoldControl)
+	for i, t := range d.Transmissions {
 		if t.SenderODS != u.ODS {
 			return fmt.Errorf("outbox returned a transmission of another organisation")
 		}
+		d.Transmissions[i].CanHold = canHold && t.Waiting()
 	}
 	p := s.newPage(r, "Transmissions")
 	p.Events = "/events"
@@ -134,6 +153,8 @@ func (s *Server) transmission(r *http.Request) (Outbox, *User, Transmission, err
 	if t.SenderODS != u.ODS {
 		return nil, nil, Transmission{}, errNotFound
 	}
+	_, canHold := ob.(HoldControl)
+	t.CanHold = canHold && t.Waiting()
 	return ob, u, t, nil
 }
 
@@ -142,6 +163,8 @@ var doneMessages = map[string]string{
 	"queued":      "Report queued for sending",
 	"resent":      "Report queued to be sent again",
 	"replacement": "Corrected version queued for sending",
+	"sent-now":    "Report released: it is sent now",
+	"cancelled":   "Report cancelled: it will not be sent",
 }
 
 func (s *Server) getTransmission(w http.ResponseWriter, r *http.Request) error {
@@ -165,4 +188,27 @@ func (s *Server) postResend(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, "/outbox/"+t.ID+"?done=resent", http.StatusSeeOther)
 	return nil
+}
+
+// postHold sends a waiting report now or cancels it (HoldControl).
+func (s *Server) postHold(cancel bool) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		ob, u, t, err := s.transmission(r)
+		if err != nil {
+			return err
+		}
+		hc, ok := ob.(HoldControl)
+		if !ok {
+			return errNotFound
+		}
+		act, done := hc.SendNow, "sent-now"
+		if cancel {
+			act, done = hc.Cancel, "cancelled"
+		}
+		if err := act(r.Context(), u.ODS, t.ID, u.Username); err != nil {
+			return fmt.Errorf("outbox: %w", err)
+		}
+		http.Redirect(w, r, "/outbox/"+t.ID+"?done="+done, http.StatusSeeOther)
+		return nil
+	}
 }

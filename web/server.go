@@ -265,6 +265,8 @@ func (s *Server) authRoutes() []route {
 		{"POST /outbox/send", roles(RoleSender), s.postSend},
 		{"GET /outbox/{id}", roles(RoleSender), s.getTransmission},
 		{"POST /outbox/{id}/resend", roles(RoleSender), s.postResend},
+		{"POST /outbox/{id}/send-now", roles(RoleSender), s.postHold(false)},
+		{"POST /outbox/{id}/cancel", roles(RoleSender), s.postHold(true)},
 		{"GET /outbox/{id}/replace", roles(RoleSender), s.getReplace},
 		{"POST /outbox/{id}/replace", roles(RoleSender), s.postReplace},
 	}

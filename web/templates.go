@@ -62,6 +62,17 @@ func templateFuncs(static func(string) string) template.FuncMap {
 			}
 			return t.Local().Format("2 Jan 15:04")
 		},
+		// clock is the time of day, HH:MM, with the day when it is not today.
+		"clock": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			l := t.Local()
+			if y, m, d := l.Date(); time.Now().Local().Format("20060102") != fmt.Sprintf("%04d%02d%02d", y, m, d) {
+				return l.Format("15:04 on 2 Jan")
+			}
+			return l.Format("15:04")
+		},
 		// shortid is the first block of a UUID-like identifier.
 		"shortid": func(id string) string {
 			if i := strings.IndexByte(id, '-'); i >= 8 {
@@ -71,6 +82,8 @@ func templateFuncs(static func(string) string) template.FuncMap {
 		},
 		"nhsnumber": patient.FormatNHSNumber,
 		"lower":     strings.ToLower,
+		// holdargs builds the argument of the "holdactions" partial.
+		"holdargs": func(id string, csrf any) holdArgs { return holdArgs{ID: id, CSRF: csrf} },
 		// field builds the argument of the "field" partial.
 		"field": func(id, label, hint, value, errMsg, typ, class string) fieldArgs {
 			return fieldArgs{ID: id, Label: label, Hint: hint, Value: value, Error: errMsg, Type: typ, Class: class}
@@ -182,4 +195,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, view
 		s.log.DebugContext(r.Context(), "writing page", "err", err)
 	}
 	return nil
+}
+
+// holdArgs is what the "holdactions" partial needs: the transmission and
+// the page's CSRF token.
+type holdArgs struct {
+	ID   string
+	CSRF any
 }

@@ -35,6 +35,13 @@ Subcommands:
   alerts   list alerts to a person
   resend   queue a failed or overdue report again (same message)
   replace  queue a corrected version that replaces a sent report
+  now      send a report waiting for its edit window at once
+  cancel   withdraw a report that has not been sent
+
+Consultation reports wait for an edit window (default 3h, --edit-window)
+after the consultation's last edit, so that a later edit replaces the
+waiting version instead of following it; they go within the 3-hour send
+window (GPCM-SD-CS-075/076). "gpcm send list" shows until when.
 
 Every subcommand takes --data DIR (the outbox database DIR/sender.db).
 Run "gpcm send <subcommand> --help" for its flags.
@@ -54,7 +61,7 @@ func runSend(ctx context.Context, env *Env, args []string) error {
 	}
 	subs := map[string]func(context.Context, *Env, []string) error{
 		"submit": sendSubmit, "run": sendRun, "list": sendList, "show": sendShow, "alerts": sendAlerts,
-		"resend": sendResend, "replace": sendReplace,
+		"resend": sendResend, "replace": sendReplace, "now": sendNow, "cancel": sendCancel,
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
@@ -80,6 +87,8 @@ type sendCmd struct {
 	mailbox  string
 	testNHS  bool
 	storage  storageFlags
+	// Edit and send windows (submit, run).
+	editWindow, sendWindow time.Duration
 }
 
 func newSendCmd(env *Env, name, help string, withMesh bool) *sendCmd {
@@ -94,6 +103,20 @@ func newSendCmd(env *Env, name, help string, withMesh bool) *sendCmd {
 		c.conn.register(c.fs)
 	}
 	return c
+}
+
+// windowFlags registers the edit and send window of consultation reports.
+func (c *sendCmd) windowFlags() {
+	c.fs.DurationVar(&c.editWindow, "edit-window", sender.DefaultEditWindow, "a consultation report waits this `long` after the consultation's last edit, so edits replace it (0: send at once)")
+	c.fs.DurationVar(&c.sendWindow, "send-window", sender.DefaultSendWindow, "a consultation report must go within this `long` of the last edit (GPCM-SD-CS-075)")
+}
+
+// windows puts the window flags into cfg.
+func (c *sendCmd) windows(cfg *sender.Config) {
+	cfg.EditWindow, cfg.SendWindow = c.editWindow, c.sendWindow
+	if c.editWindow == 0 {
+		cfg.EditWindow = -1
+	}
 }
 
 func (c *sendCmd) routingFlags() {
@@ -170,10 +193,18 @@ MESH address (--to) unless --routing chooses one. An invalid report is
 refused with the validator's findings and nothing is stored. Submitting the
 same report again prints the stored transmission (no second copy).
 
-Exit status: 0 all queued, 1 a report was refused or failed, 2 usage.
+A consultation report waits --edit-window after the consultation's last
+edit (--edited-at, default now) before it is sent; a newer version of the
+same consultation (same encounter) submitted meanwhile replaces it, and an
+older version than one already queued or sent is refused as stale
+(GPCM-SD-CS-076). --send-now skips the wait.
+
+Exit status: 0 all queued, 1 a report was refused, stale or failed, 2 usage.
 
 Examples:
   gpcm send submit --data ./outbox report.json
+  gpcm send submit --data ./outbox --edited-at 2026-11-24T09:40:00Z report-v2.json
+  gpcm send submit --data ./outbox --send-now report.json
   gpcm send submit --data ./outbox --to GPPROVIDER_9434765919_19550109_Smith \
     --subject "Consultation report for …" --local-id X26 message.xml
   gpcm send submit --data ./outbox --routing mailbox --recipient X27ABC1 report.json`, false)
@@ -183,6 +214,9 @@ Examples:
 	localID := c.fs.String("local-id", "", "MESH local `ID` of a ready message (the sender ODS code)")
 	key := c.fs.String("idempotency-key", "", "idempotency `key` (default: a hash of the report); only with one FILE")
 	ods := c.fs.String("recipient-ods", "", "ODS `code` for --routing lookup (default: the input's registered practice)")
+	sendNow := c.fs.Bool("send-now", false, "send at once, without waiting for the edit window")
+	editedAt := c.fs.String("edited-at", "", "when the consultation was created or last updated, RFC 3339 `time` (default: now)")
+	c.windowFlags()
 	c.conn.register(c.fs)
 	files, err := c.parse(env, args, 1, -1, "at least one FILE")
 	if err != nil {
@@ -191,7 +225,15 @@ Examples:
 	if *key != "" && len(files) > 1 {
 		return usagef("gpcm send submit --help", "send submit: --idempotency-key needs exactly one FILE")
 	}
-	svc, closeDB, err := c.open(ctx, env, sender.Config{})
+	var edited time.Time
+	if *editedAt != "" {
+		if edited, err = time.Parse(time.RFC3339, *editedAt); err != nil {
+			return usagef("gpcm send submit --help", "send submit: --edited-at must be an RFC 3339 time such as 2026-11-24T09:40:00Z")
+		}
+	}
+	var cfg sender.Config
+	c.windows(&cfg)
+	svc, closeDB, err := c.open(ctx, env, cfg)
 	if err != nil {
 		return err
 	}
@@ -202,7 +244,7 @@ Examples:
 		if err == nil {
 			var sub sender.Submission
 			if sub, err = sender.ParseSubmission(b); err == nil {
-				sub.Key, sub.RecipientODS = *key, *ods
+				sub.Key, sub.RecipientODS, sub.SendNow, sub.EditedAt = *key, *ods, *sendNow, edited
 				if sub.Message != nil {
 					sub.Envelope = &senddoc.Envelope{To: *to, Subject: *subject, LocalID: *localID}
 				}
@@ -241,9 +283,20 @@ func printSubmitted(env *Env, asJSON bool, name string, t sender.Transmission, c
 		what = "already in the outbox"
 	}
 	fmt.Fprintf(env.Stdout, "%s: %s %s (state %s, header %s)\n", name, what, t.ID, t.State, t.HeaderID)
+	if !t.HoldUntil.IsZero() && t.State == sender.StateQueued {
+		fmt.Fprintf(env.Stdout, "  waiting to send until %s (edit window; gpcm send now %s sends it at once)\n", t.HoldUntil.Local().Format("15:04 on 2 Jan 2006"), t.ID)
+	}
+	for _, old := range t.Superseded {
+		fmt.Fprintf(env.Stdout, "  replaces the waiting version %s, which will not be sent\n", old)
+	}
 }
 
 func printRefused(env *Env, name string, err error) {
+	if se, ok := errors.AsType[*sender.StaleError](err); ok {
+		fmt.Fprintf(env.Stderr, "%s: warning: stale, not queued: version %d of this consultation's report; transmission %s already holds version %d (%s), and only the latest version is sent (GPCM-SD-CS-076)\n",
+			name, se.Version, se.Newer.ID, se.Newer.Version, se.Newer.State)
+		return
+	}
 	var ie *sender.InvalidError
 	if errors.As(err, &ie) {
 		fmt.Fprintf(env.Stderr, "%s: refused, nothing stored:\n", name)
@@ -274,7 +327,14 @@ GPCM_SEND_TOKEN), /healthz and Prometheus /metrics:
   GET  /api/transmissions/{id}          transmission, events, alerts
   POST /api/transmissions/{id}/resend   resend a failed or overdue report
   POST /api/transmissions/{id}/replace  corrected version (body: input JSON)
+  POST /api/transmissions/{id}/send-now send a report waiting for its edit window
+  POST /api/transmissions/{id}/cancel   withdraw a report not yet sent
   GET  /api/alerts                      alerts
+
+Consultation reports submitted through the API wait --edit-window after
+the consultation's last edit (?editedAt=…, default now; ?sendNow=true skips
+it); a newer version replaces the waiting one (GPCM-SD-CS-076), and one
+that goes after --send-window raises an alert (GPCM-SD-CS-075).
 
 Deadlines (our defaults; the specification leaves them to the supplier):
 InfAck 4h after sending, BusAck 72h after the InfAck.
@@ -312,6 +372,7 @@ Examples:
 	dropSent := c.fs.String("drop-sent-dir", "", "`folder` for sent pairs and their status .ctl files (default: SENT beside --drop-dir)")
 	var timeouts timeoutFlags
 	timeouts.register(c.fs)
+	c.windowFlags()
 	if _, err := c.parse(env, args, 0, 0, "no arguments"); err != nil {
 		return err
 	}
@@ -328,6 +389,7 @@ Examples:
 	}
 	cfg := sender.Config{InfAckWithin: *infAck, BusAckWithin: *busAck, PollInterval: *poll, TrackInterval: *track,
 		Lease: *lease, RecheckAfter: *recheck, SendInterval: *sendEvery, HandshakeInterval: *handshake}
+	c.windows(&cfg)
 	if *dropDir != "" {
 		cfg.Drop = &sender.FileDrop{Out: *dropDir, Sent: *dropSent}
 	}
@@ -381,7 +443,9 @@ func sendList(ctx context.Context, env *Env, args []string) error {
 	c := newSendCmd(env, "list", `Usage: gpcm send list --data DIR [--state STATE] [--limit N] [--json]
 
 Lists transmissions, newest first. States: queued, send_unknown, sent,
-delivered, infack, complete, failed, overdue.
+delivered, infack, complete, failed, overdue, superseded (a newer version
+replaced it before it was sent), cancelled. HOLD UNTIL is when a queued
+consultation report's edit window closes and it is sent.
 
 Examples:
   gpcm send list --data ./outbox
@@ -407,9 +471,13 @@ Examples:
 		return writeSendJSON(env, map[string]any{"transmissions": ts})
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATE\tCREATED\tMESH ID\tINFACK\tBUSACK")
+	fmt.Fprintln(tw, "ID\tSTATE\tCREATED\tHOLD UNTIL\tMESH ID\tINFACK\tBUSACK")
 	for _, t := range ts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.State, t.CreatedAt.Format(time.RFC3339), dash(t.MeshMessageID), codeOrDash(t.InfAckCode), codeOrDash(t.BusAckCode))
+		hold := "-"
+		if t.State == sender.StateQueued && t.Attempts == 0 && t.HoldUntil.After(time.Now()) {
+			hold = t.HoldUntil.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.State, t.CreatedAt.Format(time.RFC3339), hold, dash(t.MeshMessageID), codeOrDash(t.InfAckCode), codeOrDash(t.BusAckCode))
 	}
 	return tw.Flush()
 }
@@ -478,6 +546,15 @@ Examples:
 	}
 	if t.ResendOf != "" {
 		fmt.Fprintf(env.Stdout, "  resend of  %s\n", t.ResendOf)
+	}
+	if t.State == sender.StateQueued && t.Attempts == 0 && t.HoldUntil.After(time.Now()) {
+		fmt.Fprintf(env.Stdout, "  waiting    to send until %s (edit window)\n", t.HoldUntil.Format(time.RFC3339))
+	}
+	if !t.SendBy.IsZero() {
+		fmt.Fprintf(env.Stdout, "  send by    %s (GPCM-SD-CS-075)\n", t.SendBy.Format(time.RFC3339))
+	}
+	if t.SupersededBy != "" {
+		fmt.Fprintf(env.Stdout, "  superseded by %s\n", t.SupersededBy)
 	}
 	if t.LastError != "" {
 		fmt.Fprintf(env.Stdout, "  last error %s\n", t.LastError)
@@ -569,6 +646,7 @@ gets relatesTo replaces → the previous document identifier
 Examples:
   gpcm send replace --data ./outbox 3f0c9b9e-5d7a-4a37-9a8e-0d1f2c3b4a5e corrected.json`, false)
 	c.routingFlags()
+	c.windowFlags()
 	pos, err := c.parse(env, args, 2, 2, "a transmission ID and a FILE")
 	if err != nil {
 		return err
@@ -585,7 +663,9 @@ Examples:
 		printRefused(env, pos[1], err)
 		return &exitError{code: ExitFailure}
 	}
-	svc, closeDB, err := c.open(ctx, env, sender.Config{})
+	var cfg sender.Config
+	c.windows(&cfg)
+	svc, closeDB, err := c.open(ctx, env, cfg)
 	if err != nil {
 		return err
 	}
@@ -599,5 +679,54 @@ Examples:
 		return writeSendJSON(env, t)
 	}
 	fmt.Fprintf(env.Stdout, "queued %s (version %d, replaces %s)\n", t.ID, t.Version, pos[0])
+	return nil
+}
+
+func sendNow(ctx context.Context, env *Env, args []string) error {
+	return sendHold(ctx, env, args, "now", `Usage: gpcm send now --data DIR ID
+
+Sends a consultation report that waits for its edit window at once ("gpcm
+send run" picks it up on its next pass). Refused when the report is no
+longer waiting (being sent, sent, superseded or cancelled).
+
+Examples:
+  gpcm send now --data ./outbox 3f0c9b9e-5d7a-4a37-9a8e-0d1f2c3b4a5e`, "released; it is sent now", (*sender.Service).SendNow)
+}
+
+func sendCancel(ctx context.Context, env *Env, args []string) error {
+	return sendHold(ctx, env, args, "cancel", `Usage: gpcm send cancel --data DIR ID
+
+Withdraws a report that has not been sent (it waits for its edit window,
+or for a retry); it will not be sent. Refused when it is being sent or was
+sent: use "gpcm send replace" for a correction then.
+
+Examples:
+  gpcm send cancel --data ./outbox 3f0c9b9e-5d7a-4a37-9a8e-0d1f2c3b4a5e`, "cancelled; it will not be sent", (*sender.Service).Cancel)
+}
+
+func sendHold(ctx context.Context, env *Env, args []string, name, help, done string, act func(*sender.Service, context.Context, string) (sender.Transmission, error)) error {
+	c := newSendCmd(env, name, help, false)
+	pos, err := c.parse(env, args, 1, 1, "one transmission ID")
+	if err != nil {
+		return err
+	}
+	svc, closeDB, err := c.open(ctx, env, sender.Config{})
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	t, err := act(svc, ctx, pos[0])
+	switch {
+	case errors.Is(err, sender.ErrNotFound):
+		return &exitError{code: ExitFailure, msg: fmt.Sprintf("send %s: no transmission %s", name, pos[0])}
+	case errors.Is(err, sender.ErrConflict):
+		return &exitError{code: ExitFailure, msg: fmt.Sprintf("send %s: transmission %s is not waiting to be sent", name, pos[0])}
+	case err != nil:
+		return err
+	}
+	if c.json {
+		return writeSendJSON(env, t)
+	}
+	fmt.Fprintf(env.Stdout, "%s %s\n", t.ID, done)
 	return nil
 }

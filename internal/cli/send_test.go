@@ -137,7 +137,7 @@ func TestSendRunEndToEnd(t *testing.T) {
 	data := filepath.Join(dir, "outbox")
 	env := map[string]string{"MESH_URL": ms.URL, "MESH_MAILBOX": "X26ABC1", "MESH_PASSWORD": "password", "MESH_SHARED_KEY": ms.SharedKey,
 		"MESH_CA": ca, "GPCM_SEND_TOKEN": "tok", "GPCM_LOG_LEVEL": "warn"}
-	if code, out, errOut := sendCLI(t.Context(), env, "send", "submit", "--data", data, writeSendInput(t, dir, "r.json", nil)); code != 0 {
+	if code, out, errOut := sendCLI(t.Context(), env, "send", "submit", "--data", data, "--send-now", writeSendInput(t, dir, "r.json", nil)); code != 0 {
 		t.Fatalf("submit: %d %q %q", code, out, errOut)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
@@ -227,7 +227,7 @@ func TestSendKill9(t *testing.T) {
 	data := filepath.Join(dir, "outbox")
 	env := map[string]string{"MESH_URL": ms.URL, "MESH_MAILBOX": "X26ABC1", "MESH_PASSWORD": "password", "MESH_SHARED_KEY": ms.SharedKey,
 		"MESH_CA": ca, "GPCM_LOG_LEVEL": "error"}
-	files := []string{"send", "submit", "--data", data}
+	files := []string{"send", "submit", "--data", data, "--edit-window", "0"}
 	for i := range n {
 		files = append(files, writeSendInput(t, dir, fmt.Sprintf("r%d.json", i), func(in *senddoc.Input) {
 			in.Encounter.ID = fmt.Sprintf("6d6b8a8e-6f0c-4c1f-9a1e-%012d", i)

@@ -35,7 +35,7 @@ import (
 )
 
 const serveHelp = `
-Usage: gpcm serve [--listen ADDR] [--data DIR] [--demo] [--secure-cookies]
+Usage: gpcm serve [--listen ADDR] [--data DIR] [--demo] [--edit-window D] [--secure-cookies]
                   [--trusted-proxy CIDR,...] [--postgres URL [--postgres-schema S] [--s3 URL]]
 
 Runs the whole GP Connect Messaging loop in one process: an embedded MESH
@@ -72,6 +72,11 @@ three web logins (practice, sender, admin) whose passwords are printed once.
 With --demo (the default when the data directory is new) it also seeds a
 practice register of test patients and sends a few reports through the real
 loop, sender to MESH to receiver, so the inbox has documents.
+
+A consultation report sent from the web form waits --edit-window (default
+3h, the process map's wait) before it goes, so that a correction made in
+that time replaces it; the outbox shows until when, with "Send now" and
+"Cancel" (GPCM-SD-CS-075/076). --edit-window 0 sends at once.
 
 Prints the web UI URL on the first line of stdout when ready. Stops cleanly
 on SIGINT/SIGTERM.
@@ -197,8 +202,12 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.Var(&proxies, "trusted-proxy", "`addresses` (IPs or CIDRs, comma-separated or repeated) of reverse proxies whose X-Forwarded-For names the client")
 	var stor storageFlags
 	stor.register(fs, true)
+	editWindow := fs.Duration("edit-window", sender.DefaultEditWindow, "a consultation report waits this `long` after its last edit before it is sent (0: at once)")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
+	}
+	if *editWindow == 0 {
+		*editWindow = -1
 	}
 	if fs.NArg() > 0 {
 		return usagef("gpcm serve --help", "serve: unexpected argument %q", fs.Arg(0))
@@ -377,7 +386,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	svc, err := sender.New(sender.Config{Store: sndDB.Sender(), Mesh: sndMesh, Routing: sender.RouteAuto,
 		PollInterval: 2 * time.Second, TrackInterval: time.Minute, SendInterval: 5 * time.Second,
-		RenderPDF: senddoc.RenderReport, AllowTestNHSNumbers: true, Logger: log})
+		RenderPDF: senddoc.RenderReport, AllowTestNHSNumbers: true, Logger: log, EditWindow: *editWindow})
 	if err != nil {
 		return fmt.Errorf("serve: sender: %w", err)
 	}
@@ -610,7 +619,7 @@ func sendDemoReports(ctx context.Context, svc *sender.Service, ps []demoPatient)
 		in.Patient.NHSNumber, in.Patient.Family, in.Patient.Given, in.Patient.Prefix = p.nhs, p.family, []string{given}, ""
 		in.Patient.BirthDate, in.Patient.Gender = p.birth[:4]+"-"+p.birth[4:6]+"-"+p.birth[6:], p.gender
 		in.PDF = nil
-		if _, _, err := svc.Submit(ctx, sender.Submission{Input: &in, Key: fmt.Sprintf("gpcm-serve-demo-%d", i+1)}); err != nil {
+		if _, _, err := svc.Submit(ctx, sender.Submission{Input: &in, Key: fmt.Sprintf("gpcm-serve-demo-%d", i+1), SendNow: true}); err != nil {
 			return err
 		}
 	}
