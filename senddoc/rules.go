@@ -225,12 +225,20 @@ var rules = []rule{
 		if m == nil || m.SentAt.IsZero() || c.comp == nil {
 			return
 		}
-		ref := c.encounterEnd()
+		// The 3 hours run from the consultation's creation or last update;
+		// the message carries it as Composition.date (the version was made
+		// then, GPCM-SD-CS-020), else the encounter's end. A sender that
+		// holds a report for its edit window (package sender) builds it at
+		// the last edit, so both agree.
+		ref, what, p := c.compDate(), "this version of the report was made", c.comp.path+".date"
+		if ref.IsZero() {
+			ref, what, p = c.encounterEnd(), "the consultation ended", c.comp.path+".encounter"
+		}
 		if ref.IsZero() {
 			return
 		}
 		if d := m.SentAt.Sub(ref); d > 3*time.Hour {
-			r.bad(c.comp.path+".encounter", "the report was sent %s after the consultation ended; it must go within 3 hours", d.Round(time.Minute))
+			r.bad(p, "the report was sent %s after %s; it must go within 3 hours of the consultation's last update", d.Round(time.Minute), what)
 		}
 	}},
 

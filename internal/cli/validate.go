@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/gpcm/gpcm/fhir"
 	"github.com/gpcm/gpcm/itk3"
@@ -100,9 +101,17 @@ func runValidate(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&mm.To, "mesh-to", "", "MESH recipient (Mex-To), e.g. GPPROVIDER_{NHS}_{YYYYMMDD}_{surname}")
 	fs.StringVar(&mm.Subject, "mesh-subject", "", "MESH subject (Mex-Subject)")
 	fs.StringVar(&mm.LocalID, "mesh-local-id", "", "MESH local ID (Mex-LocalID)")
+	sentAt := fs.String("mesh-sent-at", "", "when the message was sent, RFC 3339 `time` (checks GPCM-SD-CS-075: within 3 hours of the last update)")
 	cmdlineOnlyRest(fs)
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
+	}
+	if *sentAt != "" {
+		t, err := time.Parse(time.RFC3339, *sentAt)
+		if err != nil {
+			return usagef("gpcm validate --help", "validate: --mesh-sent-at must be an RFC 3339 time such as 2026-11-24T12:30:00Z")
+		}
+		mm.SentAt = t
 	}
 	if *format != "text" && *format != "json" {
 		return usagef("gpcm validate --help", "validate: --format must be text or json, not %q", *format)
