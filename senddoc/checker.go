@@ -128,17 +128,7 @@ func (h handlingSpec) boolean(key string) *bool {
 // resolve finds the resource a reference points at, preferring one of the
 // wanted types when a fullUrl is ambiguous.
 func (c *checker) resolve(ref string, want ...string) *entry {
-	if ref == "" {
-		return nil
-	}
-	var cands []*entry
-	for _, set := range [][]*entry{c.docEntries, c.outer} {
-		for _, e := range set {
-			if e.fullURL == ref || (e.typ+"/"+str(e.res["id"])) == ref {
-				cands = append(cands, e)
-			}
-		}
-	}
+	cands := c.candidates(ref)
 	if len(cands) == 0 {
 		return nil
 	}

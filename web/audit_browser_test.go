@@ -44,14 +44,7 @@ func TestBrowserConfidentialSubject(t *testing.T) {
 		t.Fatalf("inbox: %d documents, %v; want the confidential report filed", len(docs), err)
 	}
 
-	users := web.NewMemUsers()
-	h, err := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := users.Put(web.User{Username: "practice-x26", Name: "Pru Practice", Role: web.RolePractice, ODS: "X26", PasswordHash: h}); err != nil {
-		t.Fatal(err)
-	}
+	users := usersWith(t, web.User{Username: "practice-x26", Name: "Pru Practice", Role: web.RolePractice, ODS: "X26"})
 	env := MustServer(t, web.Config{Users: users, Inbox: l.inbox})
 	br := MustBrowser(t)
 	br.login(env.ts.URL, "practice-x26")
@@ -77,4 +70,22 @@ func TestBrowserConfidentialSubject(t *testing.T) {
 		t.Errorf("the document page does not show the subject without where the patient was seen: %q", text)
 	}
 	br.CheckConsole()
+}
+
+// usersWith holds the given accounts (for the organisations of a test's
+// loop), each with testPassword at bcrypt's minimum cost.
+func usersWith(t *testing.T, us ...web.User) *web.MemUsers {
+	t.Helper()
+	users := web.NewMemUsers()
+	h, err := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range us {
+		u.PasswordHash = h
+		if err := users.Put(u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return users
 }

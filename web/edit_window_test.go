@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/gpcm/gpcm/sender"
 	"github.com/gpcm/gpcm/web"
@@ -20,14 +19,7 @@ import (
 func editLoop(t *testing.T) (*loop, *testEnv) {
 	t.Helper()
 	l := newLoop(t, func(c *sender.Config) { c.EditWindow = 0 })
-	users := web.NewMemUsers()
-	h, err := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := users.Put(web.User{Username: "sender-x27", Name: "Sid Sender", Role: web.RoleSender, ODS: "X27", PasswordHash: h}); err != nil {
-		t.Fatal(err)
-	}
+	users := usersWith(t, web.User{Username: "sender-x27", Name: "Sid Sender", Role: web.RoleSender, ODS: "X27"})
 	return l, MustServer(t, web.Config{Users: users, Outbox: l.outbox, Inbox: l.inbox})
 }
 
