@@ -69,3 +69,26 @@ func BenchmarkCodec(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDecodeXML measures XML decoding alone per official example, the
+// figure to compare before and after a change to the reader (benchstat).
+func BenchmarkDecodeXML(b *testing.B) {
+	ex := examples(b)
+	names := make([]string, 0, len(ex))
+	for n := range ex {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		data := ex[name]
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := fhir.DecodeXML(bytes.NewReader(data), nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
