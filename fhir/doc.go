@@ -19,8 +19,10 @@
 // make them easy to use. A choice element value[x] is an interface field
 // whose concrete type names the alternative (*Quantity, *String, ...); the
 // compiler only accepts the alternatives STU3 allows. The narrative
-// (Narrative.Div) is kept verbatim: the exact bytes of the div in XML, a
-// string in JSON.
+// (Narrative.Div) is a string of XHTML in one canonical form (xhtml.go):
+// default namespaces and no prefixes, sorted attributes, no comments or
+// CDATA, minimal escaping. It stands alone, so it can be copied into JSON,
+// and the same XML written by different writers gives the same string.
 //
 // # Where the model comes from
 //
@@ -56,12 +58,32 @@
 // through per-type plans built once by reflection from the generated
 // struct tags. Elements out of canonical order are accepted and returned as
 // [Finding]s (path + message); an element the model cannot hold is an
-// error naming its path, never dropped. Comments, processing instructions
-// and the XML declaration are skipped (comments are not kept). Any
-// DOCTYPE or entity declaration is rejected before anything is expanded
-// ([ErrDTD]); only the five predefined entities and character references
-// are understood. Attributes from other namespaces (such as
-// xsi:schemaLocation) are ignored with a finding.
+// error naming its path, never dropped.
+//
+// The XML reader follows XML 1.0 (fifth edition) and Namespaces in XML 1.0
+// for documents without a DTD. Elements are matched by namespace name and
+// local name, so any prefix bound to http://hl7.org/fhir or
+// http://www.w3.org/1999/xhtml works wherever the default namespace does,
+// as Python's ElementTree (ns0:, html:) and other writers use them; an
+// unbound prefix is an error. Comments, processing instructions and CDATA
+// sections are understood by the tokenizer wherever they may appear (CDATA
+// in the narrative is text; elsewhere only whitespace, like any text
+// there). Line ends are normalised (CR LF and CR to LF) and attribute
+// values as XML 1.0 §3.3.3 says for attributes without a DTD (a literal tab,
+// newline or carriage return becomes a space; &#10; stays a newline).
+// Characters, names, comments, the XML declaration (UTF-8 only) and
+// duplicate attributes (also by expanded name) are checked. Any DOCTYPE or
+// entity declaration is rejected before anything is expanded ([ErrDTD]);
+// only the five predefined entities and character references are
+// understood. Attributes from other namespaces (such as xsi:schemaLocation)
+// are ignored with a finding that names the namespace, not the prefix.
+// Whitespace before the XML declaration is tolerated.
+//
+// [DecodeXMLContext] and [DecodeJSONContext] stop when their context ends;
+// they look at it before each read of at most 32 KiB, and every step of
+// both readers costs time linear in the input it consumes (attribute
+// duplicates and prefixes are looked up in maps, not by scanning), so a
+// caller can give each document a processing budget.
 //
 // The plans are built by reflection rather than by generating decode and
 // encode code per type: one small engine serves both formats and all 486
@@ -69,7 +91,10 @@
 // encoding/xml Decoder.Token scan of the same bytes (BenchmarkCodec).
 //
 // [EncodeXML] and [EncodeJSON] write bytes directly in canonical STU3 order,
-// pretty by default or compact. JSON follows the STU3 rules: resourceType,
+// pretty by default or compact, always namespace-well-formed: default
+// namespaces only, and the narrative in its canonical form whatever string
+// the model holds (a div that is not well-formed XHTML is an
+// [EncodeError]). JSON follows the STU3 rules: resourceType,
 // arrays for repeating elements, _name objects for ids and extensions of
 // primitives (null-padded in arrays), valueX names for choices, and
 // booleans and numbers written unquoted with their exact lexical form.
@@ -77,14 +102,26 @@
 // # Limits
 //
 // [DecodeOptions] bounds the document size (default 32 MiB), the element
-// depth (default 200) and the number of elements (default 200 000);
-// crossing any gives a *[LimitError] naming the limit, the byte offset and
-// the element path. The decoders never buffer the input as a whole: they
-// read through the size limit into a buffer that holds one token, so a
-// 500 MB stream is refused after 32 MiB with the heap a few MB (or, for one
-// giant token such as a base64 value, about twice the limit) above where it
-// started. The element bound exists because the typed model of many tiny
-// elements is several times larger than their text. Malformed input gives
-// a *[SyntaxError] with line, byte offset and element path; error messages
-// never quote primitive values, which may be patient data.
+// depth (default 200), the number of elements (default 200 000) and, per
+// XML element, the attributes (default 256) and namespace declarations
+// (default 64); names are at most 4096 bytes and the narrative, written
+// canonically, at most the document size in total. Crossing any gives a
+// *[LimitError] naming the limit, the byte offset and the element path. A
+// receiver validating with package senddoc answers a message refused by
+// the byte limit with ITK3 20015 (message too large) and one refused by any
+// other limit with 10009 (unreadable message, response.identifier
+// UNREADABLE-IN-ORIGINAL-MESSAGE), as for malformed input.
+//
+// The decoders never buffer the input as a whole: the XML reader's buffer
+// stays at 32 KiB, the JSON reader's holds one number; names, values and
+// text are copied out as they stream past, and a value longer than 64 KiB
+// (such as a base64 attachment) is gathered in chunks and then copied once
+// into its string. A 500 MB stream is refused after 32 MiB with the heap a
+// few MB above where it started, and a document whose bulk is one value
+// costs about twice the value's size while that value is read, then once.
+// Findings are capped at [DefaultMaxFindings] per document (a last finding
+// counts those left out). The element bound exists because the typed model
+// of many tiny elements is several times larger than their text. Malformed
+// input gives a *[SyntaxError] with line, byte offset and element path;
+// error messages never quote primitive values, which may be patient data.
 package fhir

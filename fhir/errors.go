@@ -15,9 +15,13 @@ type Finding struct {
 
 func (f Finding) String() string { return f.Path + ": " + f.Message }
 
-// LimitError reports input beyond a configured bound. Check with errors.As.
+// LimitError reports input beyond a bound. Check with errors.As.
 type LimitError struct {
-	Limit  string // "bytes", "depth" or "elements"
+	// Limit names the bound: "bytes", "depth", "elements", "attributes"
+	// and "namespace declarations" (DecodeOptions), "name" (4096 bytes,
+	// fixed) or "narrative" (the canonical narrative may be no longer in
+	// total than MaxBytes).
+	Limit  string
 	Max    int64  // the configured bound
 	Offset int64  // input byte offset where the bound was crossed
 	Path   string // element path where it was crossed, if known
@@ -33,6 +37,14 @@ func (e *LimitError) Error() string {
 		return fmt.Sprintf("fhir: document has more than %d elements %s (raise DecodeOptions.MaxElements if this is genuine)", e.Max, where)
 	case "depth":
 		return fmt.Sprintf("fhir: document nests deeper than %d elements %s (raise DecodeOptions.MaxDepth if this is genuine)", e.Max, where)
+	case "attributes":
+		return fmt.Sprintf("fhir: an element has more than %d attributes %s (raise DecodeOptions.MaxAttributes if this is genuine)", e.Max, where)
+	case "namespace declarations":
+		return fmt.Sprintf("fhir: an element has more than %d namespace declarations %s (raise DecodeOptions.MaxNamespaces if this is genuine)", e.Max, where)
+	case "name":
+		return fmt.Sprintf("fhir: a name is longer than %d bytes %s", e.Max, where)
+	case "narrative":
+		return fmt.Sprintf("fhir: the narrative, written as canonical XHTML, is longer than %d bytes %s (raise DecodeOptions.MaxBytes if this is genuine)", e.Max, where)
 	default:
 		return fmt.Sprintf("fhir: document is larger than %d bytes %s (raise DecodeOptions.MaxBytes if this is genuine)", e.Max, where)
 	}

@@ -2,9 +2,11 @@ package fhir
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // inbuf reads input through a byte limit into a buffer that keeps only the
@@ -25,6 +27,18 @@ type inbuf struct {
 	capturing bool
 	capStart  int
 	capBuf    []byte
+
+	// ctx, when it can end, is checked before every read: each read is at
+	// most one buffer, and the work per buffer is linear in its bytes.
+	ctx     context.Context
+	stopped bool
+}
+
+// watch makes fill stop once ctx ends.
+func (s *inbuf) watch(ctx context.Context) {
+	if ctx != nil && ctx.Done() != nil {
+		s.ctx = ctx
+	}
 }
 
 func newInbuf(r io.Reader, max int64) inbuf {
@@ -55,6 +69,15 @@ func (s *inbuf) line() int {
 func (s *inbuf) fill() bool {
 	if s.eof {
 		return false
+	}
+	if s.ctx != nil {
+		select {
+		case <-s.ctx.Done():
+			s.eof, s.stopped = true, true
+			s.rerr = fmt.Errorf("fhir: %s decoding stopped at byte %d: %w", s.format, s.offset(), context.Cause(s.ctx))
+			return false
+		default:
+		}
 	}
 	keep := s.pos
 	if s.capturing {
@@ -119,7 +142,60 @@ func (s *inbuf) readErr(what string) error {
 		if errors.As(s.rerr, &le) {
 			return le
 		}
+		if s.stopped {
+			return s.rerr
+		}
 		return fmt.Errorf("fhir: reading %s: %w", s.format, s.rerr)
 	}
 	return &SyntaxError{Format: s.format, Line: s.line(), Offset: s.offset(), Msg: "unexpected end of input " + what}
+}
+
+// bigValueBytes is the length beyond which an attribute value or JSON
+// string leaves the reader's buffers for a bigValue.
+const bigValueBytes = 64 << 10
+
+// bigValue accumulates one long value in chunks, so that it never needs a
+// buffer that grows by copying: the value costs its length twice at most
+// (chunks, then the string), and once when done.
+type bigValue struct {
+	chunks [][]byte
+	n      int
+	s      string
+	done   bool
+}
+
+func (b *bigValue) write(p []byte) {
+	for len(p) > 0 {
+		if len(b.chunks) == 0 || len(b.chunks[len(b.chunks)-1]) == cap(b.chunks[len(b.chunks)-1]) {
+			size := 2 * bigValueBytes << min(len(b.chunks), 6) // 128 KiB doubling to 8 MiB
+			b.chunks = append(b.chunks, make([]byte, 0, size))
+		}
+		c := &b.chunks[len(b.chunks)-1]
+		k := min(len(p), cap(*c)-len(*c))
+		*c = append(*c, p[:k]...)
+		p = p[k:]
+		b.n += k
+	}
+}
+
+// String returns the value; the first call releases the chunks.
+func (b *bigValue) String() string {
+	if b.done {
+		return b.s
+	}
+	var sb strings.Builder
+	sb.Grow(b.n)
+	for i, c := range b.chunks {
+		sb.Write(c)
+		b.chunks[i] = nil
+	}
+	b.chunks = nil
+	b.s, b.done = sb.String(), true
+	return b.s
+}
+
+// endCapture stops recording and returns the bytes up to pos.
+func (s *inbuf) endCapture() []byte {
+	s.capturing = false
+	return append(s.capBuf, s.buf[s.capStart:s.pos]...)
 }

@@ -2,21 +2,27 @@ package fhir
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"reflect"
-	"strings"
 )
 
 // DecodeJSON reads one FHIR STU3 resource in JSON from r.
 func DecodeJSON(r io.Reader, opts *DecodeOptions) (Resource, []Finding, error) {
-	return decodeJSON(r, nil, opts)
+	return decodeJSON(context.Background(), r, nil, opts)
+}
+
+// DecodeJSONContext is DecodeJSON that stops when ctx ends, as
+// DecodeXMLContext does.
+func DecodeJSONContext(ctx context.Context, r io.Reader, opts *DecodeOptions) (Resource, []Finding, error) {
+	return decodeJSON(ctx, r, nil, opts)
 }
 
 // DecodeJSONInto reads one FHIR STU3 resource in JSON from r into dst,
 // whose resource type the document must match.
 func DecodeJSONInto(r io.Reader, dst Resource, opts *DecodeOptions) ([]Finding, error) {
-	_, f, err := decodeJSON(r, dst, opts)
+	_, f, err := decodeJSON(context.Background(), r, dst, opts)
 	return f, err
 }
 
@@ -28,17 +34,21 @@ type jsonDecoder struct {
 	depth    int
 	elements int
 	path     []pathSeg
-	findings []Finding
+	findings findingList
+	// narrativeLeft bounds the canonical narrative, as in xmlDecoder.
+	narrativeLeft int64
+	div           []byte
 }
 
-func decodeJSON(r io.Reader, dst Resource, opts *DecodeOptions) (Resource, []Finding, error) {
+func decodeJSON(ctx context.Context, r io.Reader, dst Resource, opts *DecodeOptions) (Resource, []Finding, error) {
 	l := opts.limits()
-	d := &jsonDecoder{sc: newJSONScanner(r, l.bytes), lim: l, maxBytes: l.bytes, maxDepth: l.depth}
+	d := &jsonDecoder{sc: newJSONScanner(r, l.bytes), lim: l, maxBytes: l.bytes, maxDepth: l.depth, narrativeLeft: l.bytes}
+	d.sc.watch(ctx)
 	res, err := d.document(dst)
 	if err != nil {
-		return nil, d.findings, d.wrap(err)
+		return nil, d.findings.list, d.wrap(err)
 	}
-	return res, d.findings, nil
+	return res, d.findings.done(res), nil
 }
 
 func (d *jsonDecoder) pathString() string {
@@ -234,6 +244,7 @@ func (d *jsonDecoder) resourceObject(dst Resource) (Resource, error) {
 		defer func() { d.sc = saved }()
 		for _, m := range buffered {
 			d.sc = newJSONScanner(bytes.NewReader(m.raw), d.maxBytes)
+			d.sc.watch(saved.ctx)
 			if err := d.member(v, p, &st, m.key); err != nil {
 				return err
 			}
@@ -316,7 +327,7 @@ func (d *jsonDecoder) finish(v reflect.Value, p *typePlan) error {
 
 func (d *jsonDecoder) finding(seg pathSeg, msg string) {
 	d.path = append(d.path, seg)
-	d.findings = append(d.findings, Finding{Path: d.pathString(), Message: msg})
+	d.findings.add(d.pathString(), msg)
 	d.path = d.path[:len(d.path)-1]
 }
 
@@ -379,10 +390,12 @@ func (d *jsonDecoder) member(v reflect.Value, p *typePlan, st *objState, key str
 		if s, err = d.sc.str(); err == nil {
 			if !validChars(s) {
 				err = d.errorf("narrative contains a control character")
-			} else if derr := checkDiv(s); derr != nil {
+			} else if div, derr := appendCanonicalDiv(d.div[:0], s, d.narrativeLeft); derr != nil {
 				err = d.errorf("%v", derr)
 			} else {
-				f.SetString(s)
+				d.div = div
+				d.narrativeLeft -= int64(len(div))
+				f.SetString(string(div))
 			}
 		}
 	case fkPrim:
@@ -586,34 +599,4 @@ func (d *jsonDecoder) primList(f reflect.Value, fp *fieldPlan, meta bool) error 
 		}
 		return d.primValue(pv, fp.pkind, fp.integer)
 	})
-}
-
-// checkDiv checks that s is one well-formed XHTML div element that
-// declares its namespace.
-func checkDiv(s string) error {
-	x := &xmlDecoder{sc: newXMLScanner(strings.NewReader(s), int64(len(s))+1), maxDepth: DefaultMaxDepth}
-	k, err := x.next(false)
-	if err != nil {
-		return err
-	}
-	if k != tokStart {
-		return fmt.Errorf("narrative div must start with <div>")
-	}
-	if _, _, err := x.enterAny(); err != nil {
-		return err
-	}
-	if x.lookupNS("") != NamespaceXHTML {
-		return fmt.Errorf("narrative div must declare xmlns=%q", NamespaceXHTML)
-	}
-	out, err := x.xhtml()
-	if err != nil {
-		return err
-	}
-	if k, err := x.next(false); err != nil || k != tokEOF {
-		return fmt.Errorf("content after the narrative div")
-	}
-	if out != s {
-		return fmt.Errorf("narrative div must declare its namespace on itself")
-	}
-	return nil
 }

@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math"
 	"reflect"
 	"unicode/utf8"
 )
 
-// EncodeJSON writes r as FHIR JSON (STU3 rules) in canonical element order.
+// EncodeJSON writes r as FHIR JSON (STU3 rules) in canonical element order,
+// the narrative div in its canonical form, as EncodeXML does.
 func EncodeJSON(w io.Writer, r Resource, opts *EncodeOptions) error {
 	bw, own := w.(*bufio.Writer)
 	if !own {
@@ -32,6 +34,7 @@ type jsonEncoder struct {
 	compact bool
 	first   []bool // per open object/array: nothing written yet
 	path    []pathSeg
+	div     []byte // scratch for the canonical narrative
 }
 
 func (e *jsonEncoder) errorf(format string, args ...any) error {
@@ -172,8 +175,14 @@ func (e *jsonEncoder) members(v reflect.Value, p *typePlan) error {
 			}
 		case fkXhtml:
 			if s := f.String(); s != "" {
+				div, err := appendCanonicalDiv(e.div[:0], s, math.MaxInt64)
+				if err != nil {
+					e.path = append(e.path, pathSeg{fp.name, -1})
+					return e.errorf("narrative: %v", err)
+				}
+				e.div = div
 				e.key(fp.name)
-				e.str(s)
+				e.str(string(div))
 			}
 		case fkPrim:
 			if fp.repeated {

@@ -13,7 +13,8 @@ import (
 // is held in the buffer.
 type jsonScanner struct {
 	inbuf
-	scratch []byte
+	scratch []byte // long strings
+	escBuf  []byte // decoded escapes
 }
 
 func newJSONScanner(r io.Reader, max int64) *jsonScanner {
@@ -87,52 +88,117 @@ func (s *jsonScanner) str() (string, error) {
 	if err := s.expect('"', "a string"); err != nil {
 		return "", err
 	}
+	// Fast path: the whole string is in the buffer.
 	start := s.pos // first byte after the quote
-	i := start
 	escaped := false
-	for {
-		for ; i < s.end; i++ {
-			c := s.buf[i]
-			if c == '"' {
-				var v string
-				if escaped {
-					b, err := s.unescape(s.buf[start:i])
-					if err != nil {
-						return "", err
-					}
-					v = string(b)
-				} else {
-					if !utf8.Valid(s.buf[start:i]) {
-						return "", s.errorf("invalid UTF-8 in string")
-					}
-					v = string(s.buf[start:i])
+	for i := start; i < s.end; i++ {
+		c := s.buf[i]
+		if c == '"' {
+			var v string
+			if escaped {
+				b, err := s.unescape(s.buf[start:i])
+				if err != nil {
+					return "", err
 				}
-				s.pos = i + 1
-				return v, nil
+				v = string(b)
+			} else {
+				if !utf8.Valid(s.buf[start:i]) {
+					return "", s.errorf("invalid UTF-8 in string")
+				}
+				v = string(s.buf[start:i])
 			}
-			if c == '\\' {
-				escaped = true
-				i++ // skip the escaped byte; \u digits are plain bytes
-				continue
-			}
-			if c < 0x20 {
-				s.pos = i
-				return "", s.errorf("control character in string")
-			}
+			s.pos = i + 1
+			return v, nil
 		}
-		// keep the whole string in the buffer
-		relStart, relI := start-s.pos+1, i-s.pos+1
-		s.pos-- // keep the opening quote so indexes stay valid
-		if !s.fill() {
-			return "", s.readErr("in string")
+		if c == '\\' {
+			escaped = true
+			i++ // skip the escaped byte; \u digits are plain bytes
+			continue
 		}
-		s.pos++
-		start, i = s.pos+relStart-1, s.pos+relI-1
+		if c < 0x20 {
+			s.pos = i
+			return "", s.errorf("control character in string")
+		}
+	}
+	return s.longStr()
+}
+
+// longStr reads the rest of a string that goes on past the buffer,
+// decoding as it streams: into scratch, or a bigValue once longer than
+// bigValueBytes, so the buffer never grows to hold it.
+func (s *jsonScanner) longStr() (string, error) {
+	out := s.scratch[:0]
+	var big *bigValue
+	emit := func(p []byte) {
+		if big != nil {
+			big.write(p)
+			return
+		}
+		out = append(out, p...)
+		if len(out) > bigValueBytes {
+			big = &bigValue{}
+			big.write(out)
+			out = out[:0]
+		}
+	}
+	for {
+		i := s.pos
+		for i < s.end {
+			if c := s.buf[i]; c == '"' || c == '\\' || c < 0x20 {
+				break
+			}
+			i++
+		}
+		emit(s.buf[s.pos:i])
+		s.pos = i
+		if i == s.end {
+			if !s.fill() {
+				return "", s.readErr("in string")
+			}
+			continue
+		}
+		switch c := s.buf[i]; {
+		case c == '"':
+			s.pos++
+			var v string
+			if big != nil {
+				v = big.String()
+			} else {
+				v = string(out)
+				s.scratch = out
+			}
+			if !utf8.ValidString(v) {
+				return "", s.errorf("invalid UTF-8 in string")
+			}
+			return v, nil
+		case c == '\\':
+			s.need(12) // a surrogate pair \uXXXX\uXXXX
+			esc := s.buf[s.pos:min(s.end, s.pos+12)]
+			n := 2
+			if len(esc) > 1 && esc[1] == 'u' {
+				n = 6
+				if len(esc) >= 12 && esc[6] == '\\' && esc[7] == 'u' {
+					if r, ok := hex4(esc[2:]); ok && utf16.IsSurrogate(r) {
+						n = 12
+					}
+				}
+			}
+			b, err := s.unescape(esc[:min(n, len(esc))])
+			if err != nil {
+				return "", err
+			}
+			emit(b)
+			s.pos += min(n, len(esc))
+		default:
+			return "", s.errorf("control character in string")
+		}
 	}
 }
 
+// unescape decodes the escapes of a JSON string's content into scratch
+// (which longStr also uses: callers copy the result before the next call).
 func (s *jsonScanner) unescape(b []byte) ([]byte, error) {
-	out := s.scratch[:0]
+	out := s.escBuf[:0]
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		if c != '\\' {
@@ -179,7 +245,7 @@ func (s *jsonScanner) unescape(b []byte) ([]byte, error) {
 			return nil, s.errorf("bad escape \\%c in string", b[i])
 		}
 	}
-	s.scratch = out
+	s.escBuf = out
 	if !utf8.Valid(out) {
 		return nil, s.errorf("invalid UTF-8 in string")
 	}

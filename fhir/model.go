@@ -103,8 +103,20 @@ func parseFHIRTime(s string) (time.Time, error) {
 }
 
 // checkLexical validates a primitive's value for its JSON kind, so that
-// numbers and booleans can be written to JSON unquoted.
+// numbers and booleans can be written to JSON unquoted, and its characters.
 func checkLexical(kind primKind, integer bool, v string) string {
+	if msg := checkValue(kind, integer, v); msg != "" {
+		return msg
+	}
+	if !validChars(v) {
+		return "value contains a control character that XML cannot carry"
+	}
+	return ""
+}
+
+// checkValue is checkLexical without the check of characters, for values
+// whose characters the XML scanner has checked.
+func checkValue(kind primKind, integer bool, v string) string {
 	switch kind {
 	case primBool:
 		if v != "true" && v != "false" {
@@ -120,9 +132,6 @@ func checkLexical(kind primKind, integer bool, v string) string {
 	}
 	if v == "" {
 		return "empty value (FHIR values must not be empty)"
-	}
-	if !validChars(v) {
-		return "value contains a control character that XML cannot carry"
 	}
 	return ""
 }
@@ -194,9 +203,12 @@ func validNumber(s string, integer bool) bool {
 }
 
 // clip shortens a value quoted in an error message.
-func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "..."
+func clip(s string) string { return clipN(s, 40) }
+
+// clipN shortens s to n bytes and marks the cut.
+func clipN(s string, n int) string {
+	if len(s) > n {
+		return strings.ToValidUTF8(s[:n], "") + "..."
 	}
 	return strings.ToValidUTF8(s, "?")
 }

@@ -16,7 +16,7 @@ const (
 	fkStruct                    // *Type or []*Type
 	fkChoice                    // choice interface, element name + type suffix
 	fkResource                  // Resource or []Resource
-	fkXhtml                     // Narrative.div kept verbatim
+	fkXhtml                     // Narrative.div, canonical XHTML
 )
 
 // fieldPlan is one element of a type in canonical order.

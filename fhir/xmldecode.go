@@ -1,13 +1,12 @@
 package fhir
 
 import (
-	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"reflect"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // Namespaces of FHIR XML and of the narrative.
@@ -18,9 +17,12 @@ const (
 
 // Default limits of DecodeOptions.
 const (
-	DefaultMaxBytes    = 32 << 20
-	DefaultMaxDepth    = 200
-	DefaultMaxElements = 200_000
+	DefaultMaxBytes      = 32 << 20
+	DefaultMaxDepth      = 200
+	DefaultMaxElements   = 200_000
+	DefaultMaxAttributes = 256
+	DefaultMaxNamespaces = 64
+	DefaultMaxFindings   = 10_000
 )
 
 // DecodeOptions bounds what a decoder accepts. The zero value (or nil)
@@ -36,24 +38,42 @@ type DecodeOptions struct {
 	// of the decoded model, which for tiny elements is several times the
 	// size of the text.
 	MaxElements int
+	// MaxAttributes is the most attributes one XML element may carry,
+	// namespace declarations not counted (default 256; FHIR elements
+	// carry at most three, narrative elements a handful).
+	MaxAttributes int
+	// MaxNamespaces is the most namespace declarations (xmlns, xmlns:p)
+	// one XML element may carry (default 64).
+	MaxNamespaces int
 }
 
 type limits struct {
 	bytes    int64
 	depth    int
 	elements int
+	attrs    int
+	nsDecls  int
 }
 
 func (o *DecodeOptions) limits() limits {
-	l := limits{DefaultMaxBytes, DefaultMaxDepth, DefaultMaxElements}
-	if o != nil && o.MaxBytes > 0 {
+	l := limits{DefaultMaxBytes, DefaultMaxDepth, DefaultMaxElements, DefaultMaxAttributes, DefaultMaxNamespaces}
+	if o == nil {
+		return l
+	}
+	if o.MaxBytes > 0 {
 		l.bytes = o.MaxBytes
 	}
-	if o != nil && o.MaxDepth > 0 {
+	if o.MaxDepth > 0 {
 		l.depth = o.MaxDepth
 	}
-	if o != nil && o.MaxElements > 0 {
+	if o.MaxElements > 0 {
 		l.elements = o.MaxElements
+	}
+	if o.MaxAttributes > 0 {
+		l.attrs = o.MaxAttributes
+	}
+	if o.MaxNamespaces > 0 {
+		l.nsDecls = o.MaxNamespaces
 	}
 	return l
 }
@@ -62,24 +82,61 @@ func (o *DecodeOptions) limits() limits {
 // canonical order are accepted and reported as findings; anything the
 // model cannot hold is an error.
 func DecodeXML(r io.Reader, opts *DecodeOptions) (Resource, []Finding, error) {
-	return decodeXML(r, nil, opts)
+	return decodeXML(context.Background(), r, nil, opts)
+}
+
+// DecodeXMLContext is DecodeXML that stops when ctx ends: the error then
+// wraps context.Cause(ctx). The decoder looks at ctx before every read
+// from r (at most 32 KiB), so it stops within the time it takes to decode
+// that much.
+func DecodeXMLContext(ctx context.Context, r io.Reader, opts *DecodeOptions) (Resource, []Finding, error) {
+	return decodeXML(ctx, r, nil, opts)
 }
 
 // DecodeXMLInto reads one FHIR STU3 resource in XML from r into dst, whose
 // resource type the document's root must match.
 func DecodeXMLInto(r io.Reader, dst Resource, opts *DecodeOptions) ([]Finding, error) {
-	_, f, err := decodeXML(r, dst, opts)
+	_, f, err := decodeXML(context.Background(), r, dst, opts)
 	return f, err
 }
 
-func decodeXML(r io.Reader, dst Resource, opts *DecodeOptions) (Resource, []Finding, error) {
+func decodeXML(ctx context.Context, r io.Reader, dst Resource, opts *DecodeOptions) (Resource, []Finding, error) {
 	l := opts.limits()
-	d := &xmlDecoder{sc: newXMLScanner(r, l.bytes), maxDepth: l.depth, maxElements: l.elements}
+	d := newXMLDecoder(newXMLScanner(r, l), l)
+	d.sc.watch(ctx)
 	res, err := d.document(dst)
 	if err != nil {
-		return nil, d.findings, err
+		return nil, d.findings.list, err
 	}
-	return res, d.findings, nil
+	return res, d.findings.done(res), nil
+}
+
+func newXMLDecoder(sc *xmlScanner, l limits) *xmlDecoder {
+	return &xmlDecoder{sc: sc, maxDepth: l.depth, maxElements: l.elements, narrativeLeft: l.bytes}
+}
+
+// findingList collects findings up to DefaultMaxFindings and counts the
+// rest, so that a document of many small mistakes cannot make a list
+// larger than itself.
+type findingList struct {
+	list    []Finding
+	dropped int
+}
+
+func (f *findingList) add(path, msg string) {
+	if len(f.list) < DefaultMaxFindings {
+		f.list = append(f.list, Finding{Path: path, Message: msg})
+	} else {
+		f.dropped++
+	}
+}
+
+// done returns the list, ending with a count of the findings left out.
+func (f *findingList) done(res Resource) []Finding {
+	if f.dropped > 0 {
+		f.list = append(f.list, Finding{Path: res.ResourceType(), Message: fmt.Sprintf("%d more findings not listed", f.dropped)})
+	}
+	return f.list
 }
 
 // pathSeg is one step of an element path.
@@ -95,14 +152,11 @@ type xmlDecoder struct {
 	maxElements int
 	elements    int
 	path        []pathSeg
-	findings    []Finding
-	ns          []nsBinding
-}
-
-type nsBinding struct {
-	prefix string
-	uri    string
-	depth  int
+	findings    findingList
+	// narrativeLeft is how many bytes of canonical narrative may still be
+	// written (canonical XHTML can be a few times longer than its source).
+	narrativeLeft int64
+	div           []byte // scratch for the narrative being written
 }
 
 func (d *xmlDecoder) pathString() string {
@@ -188,43 +242,15 @@ func (d *xmlDecoder) enterAny() ([]byte, string, error) {
 	if d.maxElements > 0 && d.elements > d.maxElements {
 		return nil, "", &LimitError{Limit: "elements", Max: int64(d.maxElements), Offset: d.sc.offset(), Path: d.pathString()}
 	}
-	for _, a := range d.sc.attrs {
-		if bytes.HasPrefix(a.name, []byte("xmlns")) {
-			if len(a.name) == 5 {
-				d.ns = append(d.ns, nsBinding{"", string(a.value), d.depth})
-			} else if a.name[5] == ':' {
-				d.ns = append(d.ns, nsBinding{string(a.name[6:]), string(a.value), d.depth})
-			}
-		}
-	}
-	name := d.sc.name
-	prefix := ""
-	if i := bytes.IndexByte(name, ':'); i >= 0 {
-		prefix, name = string(name[:i]), name[i+1:]
-	}
-	return name, d.lookupNS(prefix), nil
+	return d.sc.local, d.sc.space, nil
 }
 
-func (d *xmlDecoder) leave() {
-	for len(d.ns) > 0 && d.ns[len(d.ns)-1].depth == d.depth {
-		d.ns = d.ns[:len(d.ns)-1]
-	}
-	d.depth--
-}
-
-func (d *xmlDecoder) lookupNS(prefix string) string {
-	for i := len(d.ns) - 1; i >= 0; i-- {
-		if d.ns[i].prefix == prefix {
-			return d.ns[i].uri
-		}
-	}
-	if prefix == "xml" {
-		return "http://www.w3.org/XML/1998/namespace"
-	}
-	return ""
-}
+func (d *xmlDecoder) leave() { d.depth-- }
 
 func (d *xmlDecoder) document(dst Resource) (Resource, error) {
+	if d.sc.need(2) && (string(d.sc.buf[:2]) == "\xFE\xFF" || string(d.sc.buf[:2]) == "\xFF\xFE") {
+		return nil, d.errorf("only UTF-8 documents are supported (this one starts with a UTF-16 byte order mark)")
+	}
 	d.sc.skipBOM()
 	k, err := d.next(false)
 	if err != nil {
@@ -290,25 +316,34 @@ func (d *xmlDecoder) resource(dst Resource) (Resource, error) {
 
 // attrs applies the attributes of the current start tag to a struct.
 func (d *xmlDecoder) attrs(v reflect.Value, p *typePlan) error {
-	for _, a := range d.sc.attrs {
+	for i := range d.sc.attrs {
+		a := &d.sc.attrs[i]
 		switch {
-		case string(a.name) == "id" && p.idAttr >= 0, string(a.name) == "url" && p.urlAttr >= 0:
-			if !validChars(string(a.value)) {
-				return d.errorf("attribute %s contains a control character", a.name)
+		case a.space != "":
+			d.foreignAttr(a)
+		case string(a.local) == "id" && p.idAttr >= 0, string(a.local) == "url" && p.urlAttr >= 0:
+			val := a.str()
+			if !validChars(val) {
+				return d.errorf("attribute %s contains a control character", a.local)
 			}
-			if a.name[0] == 'i' {
-				v.Field(p.idAttr).SetString(string(a.value))
+			if a.local[0] == 'i' {
+				v.Field(p.idAttr).SetString(val)
 			} else {
-				v.Field(p.urlAttr).SetString(string(a.value))
+				v.Field(p.urlAttr).SetString(val)
 			}
-		case bytes.HasPrefix(a.name, []byte("xmlns")):
-		case bytes.IndexByte(a.name, ':') >= 0:
-			d.findings = append(d.findings, Finding{Path: d.pathString(), Message: fmt.Sprintf("attribute %s from another namespace ignored", clip(string(a.name)))})
 		default:
-			return d.errorf("unknown attribute %s", clip(string(a.name)))
+			return d.errorf("unknown attribute %s", clip(string(a.local)))
 		}
 	}
 	return nil
+}
+
+// foreignAttr records an attribute from another namespace (such as
+// xsi:schemaLocation), which FHIR does not define, as ignored. The finding
+// names the namespace, not the prefix, so that it does not depend on how
+// the document was written.
+func (d *xmlDecoder) foreignAttr(a *xmlAttr) {
+	d.findings.add(d.pathString(), fmt.Sprintf("attribute %s of namespace %s ignored", clip(string(a.local)), clipN(a.space, 100)))
 }
 
 // structure decodes the content of the current start tag into the struct v.
@@ -354,7 +389,7 @@ func (d *xmlDecoder) structure(v reflect.Value, p *typePlan) error {
 			return err
 		}
 		if ref.field < last {
-			d.findings = append(d.findings, Finding{Path: d.elemPath(fp, v), Message: fmt.Sprintf("element %s out of order: it must come before %s", name, p.fields[last].name)})
+			d.findings.add(d.elemPath(fp, v), fmt.Sprintf("element %s out of order: it must come before %s", name, p.fields[last].name))
 		} else {
 			last = ref.field
 		}
@@ -455,23 +490,24 @@ func setOrAppend(f, v reflect.Value, repeated bool) {
 // primitive decodes a primitive element: value and id attributes and
 // extension children.
 func (d *xmlDecoder) primitive(pv *primitive, p *typePlan) error {
-	for _, a := range d.sc.attrs {
+	for i := range d.sc.attrs {
+		a := &d.sc.attrs[i]
 		switch {
-		case string(a.name) == "value":
-			pv.Value = string(a.value)
-			if msg := checkLexical(p.pkind, p.integer, pv.Value); msg != "" {
+		case a.space != "":
+			d.foreignAttr(a)
+		case string(a.local) == "value":
+			// The scanner has checked the characters.
+			pv.Value = a.str()
+			if msg := checkValue(p.pkind, p.integer, pv.Value); msg != "" {
 				return d.errorf("%s", msg)
 			}
-		case string(a.name) == "id":
-			pv.ID = string(a.value)
+		case string(a.local) == "id":
+			pv.ID = a.str()
 			if !validChars(pv.ID) {
 				return d.errorf("attribute id contains a control character")
 			}
-		case bytes.HasPrefix(a.name, []byte("xmlns")):
-		case bytes.IndexByte(a.name, ':') >= 0:
-			d.findings = append(d.findings, Finding{Path: d.pathString(), Message: fmt.Sprintf("attribute %s from another namespace ignored", clip(string(a.name)))})
 		default:
-			return d.errorf("unknown attribute %s", clip(string(a.name)))
+			return d.errorf("unknown attribute %s", clip(string(a.local)))
 		}
 	}
 	if d.sc.selfEnd {
@@ -518,12 +554,12 @@ func (d *xmlDecoder) primitive(pv *primitive, p *typePlan) error {
 
 // container decodes <resource> or <contained>: exactly one resource.
 func (d *xmlDecoder) container() (Resource, error) {
-	if len(d.sc.attrs) > 0 {
-		for _, a := range d.sc.attrs {
-			if !bytes.HasPrefix(a.name, []byte("xmlns")) {
-				return nil, d.errorf("unknown attribute %s", clip(string(a.name)))
-			}
+	for i := range d.sc.attrs {
+		a := &d.sc.attrs[i]
+		if a.space == "" {
+			return nil, d.errorf("unknown attribute %s", clip(string(a.local)))
 		}
+		d.foreignAttr(a)
 	}
 	if d.sc.selfEnd {
 		return nil, d.errorf("empty resource container")
@@ -555,87 +591,6 @@ func (d *xmlDecoder) container() (Resource, error) {
 	}
 }
 
-// xhtml captures the narrative div verbatim.
-func (d *xmlDecoder) xhtml() (string, error) {
-	local := d.sc.name
-	if bytes.IndexByte(local, ':') >= 0 {
-		return "", d.errorf("the narrative div must use the default namespace, not a prefix")
-	}
-	declared := false
-	for _, a := range d.sc.attrs {
-		if string(a.name) == "xmlns" {
-			declared = true
-		}
-	}
-	if string(local) != "div" {
-		return "", d.errorf("narrative must be a <div>, not <%s>", clip(string(local)))
-	}
-	d.sc.beginCapture()
-	if !d.sc.selfEnd {
-		depth := 1
-		for depth > 0 {
-			k, err := d.next(true)
-			if err != nil {
-				d.sc.capturing = false
-				return "", err
-			}
-			switch k {
-			case tokStart:
-				if d.sc.selfEnd {
-					break
-				}
-				depth++
-				if d.depth+depth > d.maxDepth {
-					d.sc.capturing = false
-					return "", &LimitError{Limit: "depth", Max: int64(d.maxDepth), Offset: d.sc.offset(), Path: d.pathString()}
-				}
-			case tokEnd:
-				depth--
-			case tokEOF:
-				d.sc.capturing = false
-				return "", d.errorf("unexpected end of input in narrative")
-			}
-		}
-	}
-	raw := d.sc.endCapture()
-	if msg := checkRawXML(raw); msg != "" {
-		return "", d.errorf("narrative: %s", msg)
-	}
-	if !declared {
-		// the namespace was inherited: make the copy stand alone
-		return "<div xmlns=\"" + NamespaceXHTML + "\"" + string(raw[4:]), nil
-	}
-	return string(raw), nil
-}
-
-// checkRawXML checks UTF-8 and entity references in captured XML.
-func checkRawXML(raw []byte) string {
-	if !utf8.Valid(raw) {
-		return "invalid UTF-8"
-	}
-	for i := bytes.IndexByte(raw, '&'); i >= 0; {
-		j := bytes.IndexByte(raw[i:], ';')
-		if j < 0 {
-			return "unterminated entity reference"
-		}
-		switch ent := string(raw[i+1 : i+j]); ent {
-		case "lt", "gt", "amp", "quot", "apos":
-		default:
-			if _, ok := charRef(ent); !ok {
-				return fmt.Sprintf("unknown entity &%s; (only the five XML entities and character references are allowed)", clip(ent))
-			}
-		}
-		k := bytes.IndexByte(raw[i+j:], '&')
-		if k < 0 {
-			break
-		}
-		i += j + k
-	}
-	return ""
-}
-
 const emptyMsg = "empty element: FHIR requires a value, id or extension (kept as read)"
 
-func (d *xmlDecoder) emptyFinding() {
-	d.findings = append(d.findings, Finding{Path: d.pathString(), Message: emptyMsg})
-}
+func (d *xmlDecoder) emptyFinding() { d.findings.add(d.pathString(), emptyMsg) }

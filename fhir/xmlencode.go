@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math"
 	"reflect"
 )
 
@@ -14,8 +15,9 @@ type EncodeOptions struct {
 	Compact bool
 }
 
-// EncodeXML writes r as FHIR XML in canonical STU3 element order. The
-// narrative div is written exactly as it was read.
+// EncodeXML writes r as FHIR XML in canonical STU3 element order, the
+// narrative div in its canonical form (see package documentation); a div
+// that is not well-formed XHTML is an *EncodeError.
 func EncodeXML(w io.Writer, r Resource, opts *EncodeOptions) error {
 	bw, own := w.(*bufio.Writer)
 	if !own {
@@ -40,6 +42,7 @@ type xmlEncoder struct {
 	depth   int
 	started bool
 	path    []pathSeg
+	div     []byte // scratch for the canonical narrative
 }
 
 // EncodeError reports a model that cannot be written, such as a choice
@@ -193,8 +196,14 @@ func (e *xmlEncoder) field(v reflect.Value, fp *fieldPlan) error {
 		return nil
 	case fkXhtml:
 		if s := f.String(); s != "" {
+			div, err := appendCanonicalDiv(e.div[:0], s, math.MaxInt64)
+			if err != nil {
+				e.path = append(e.path, pathSeg{fp.name, -1})
+				return e.errorf("narrative: %v", err)
+			}
+			e.div = div
 			e.newline()
-			e.w.WriteString(s)
+			e.w.Write(div)
 		}
 		return nil
 	}
