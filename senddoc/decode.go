@@ -16,27 +16,55 @@ import (
 var errTooLarge = errors.New("message is larger than the limit")
 
 // decodeTree reads a FHIR message into its JSON-shaped tree plus the codec's
-// structural findings.
+// structural findings. It streams r into the decoder, which stops when ctx
+// ends; the message is never held as bytes as well as decoded.
 func decodeTree(ctx context.Context, r io.Reader, max int64) (node, string, []Finding, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, "", nil, err
 	}
-	br := bufio.NewReader(io.LimitReader(r, max+1))
+	cr := &countingReader{r: r}
+	br := bufio.NewReader(cr)
 	format := sniff(br)
-	data, err := io.ReadAll(br)
-	if err != nil {
-		return nil, format, nil, fmt.Errorf("reading the message: %w", err)
-	}
-	if int64(len(data)) > max {
+	// The decoder's limit counts from where sniff left off.
+	left := max - (cr.n - int64(br.Buffered()))
+	if left < 0 {
 		return nil, format, nil, fmt.Errorf("%w (%d bytes)", errTooLarge, max)
 	}
+	opts := &fhir.DecodeOptions{MaxBytes: left}
+	var res fhir.Resource
+	var ff []fhir.Finding
+	var err error
 	switch format {
 	case "json":
-		return decodeJSON(data)
+		res, ff, err = fhir.DecodeJSONContext(ctx, br, opts)
 	case "xml":
-		return decodeXML(ctx, data)
+		res, ff, err = fhir.DecodeXMLContext(ctx, br, opts)
+	default:
+		return nil, "", nil, fmt.Errorf("the input is neither FHIR XML nor FHIR JSON")
 	}
-	return nil, "", nil, fmt.Errorf("the input is neither FHIR XML nor FHIR JSON")
+	if le := (*fhir.LimitError)(nil); errors.As(err, &le) && le.Limit == "bytes" {
+		return nil, format, nil, fmt.Errorf("%w (%d bytes)", errTooLarge, max)
+	}
+	if err != nil {
+		return nil, format, nil, err
+	}
+	b, ok := res.(*fhir.Bundle)
+	if !ok {
+		return nil, format, nil, fmt.Errorf("the document is a FHIR %s, not a Bundle", res.ResourceType())
+	}
+	return treeOf(b), format, append(structuralFindings(ff), bindingFindings(b)...), nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 func sniff(br *bufio.Reader) string {
@@ -62,30 +90,6 @@ func sniff(br *bufio.Reader) string {
 		}
 		return ""
 	}
-}
-
-func decodeJSON(data []byte) (node, string, []Finding, error) {
-	res, ff, err := fhir.DecodeJSON(bytes.NewReader(data), &fhir.DecodeOptions{MaxBytes: int64(len(data)) + 1})
-	if err != nil {
-		return nil, "json", nil, err
-	}
-	b, ok := res.(*fhir.Bundle)
-	if !ok {
-		return nil, "json", nil, fmt.Errorf("the document is a FHIR %s, not a Bundle", res.ResourceType())
-	}
-	return treeOf(b), "json", append(structuralFindings(ff), bindingFindings(b)...), nil
-}
-
-func decodeXML(ctx context.Context, data []byte) (node, string, []Finding, error) {
-	res, ff, err := fhir.DecodeXML(bytes.NewReader(data), &fhir.DecodeOptions{MaxBytes: int64(len(data)) + 1})
-	if err != nil {
-		return nil, "xml", nil, err
-	}
-	b, ok := res.(*fhir.Bundle)
-	if !ok {
-		return nil, "xml", nil, fmt.Errorf("the document is a FHIR %s, not a Bundle", res.ResourceType())
-	}
-	return treeOf(b), "xml", append(structuralFindings(ff), bindingFindings(b)...), nil
 }
 
 func structuralFindings(ff []fhir.Finding) []Finding {

@@ -1,12 +1,12 @@
 package senddoc
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/gpcm/gpcm/itk3"
@@ -142,7 +142,10 @@ var ErrUnreadable = errors.New("senddoc: unreadable message")
 
 // Validate reads one ITK3 message (FHIR STU3 XML or JSON, sniffed) and checks
 // it. The error is non-nil only when the input cannot be read as FHIR
-// (ErrUnreadable) or ctx ends; findings never become errors.
+// (ErrUnreadable) or ctx ends (ctx.Err()); findings never become errors.
+// Decoding streams r and stops soon after ctx ends (within 32 KiB of
+// input), so a caller can give each message a processing budget with
+// context.WithTimeout.
 func Validate(ctx context.Context, r io.Reader, opts Options) (Report, error) {
 	if opts.MaxBytes <= 0 {
 		opts.MaxBytes = 100 << 20
@@ -164,6 +167,9 @@ func Validate(ctx context.Context, r io.Reader, opts Options) (Report, error) {
 		}
 		return rep, fmt.Errorf("%w: %w", ErrUnreadable, err)
 	}
+	if err := ctx.Err(); err != nil {
+		return rep, err
+	}
 	c := newChecker(tree, opts)
 	c.findings = append(c.findings, structural...)
 	c.run()
@@ -172,7 +178,7 @@ func Validate(ctx context.Context, r io.Reader, opts Options) (Report, error) {
 
 // ValidateBytes is Validate over a byte slice.
 func ValidateBytes(ctx context.Context, b []byte, opts Options) (Report, error) {
-	return Validate(ctx, strings.NewReader(string(b)), opts)
+	return Validate(ctx, bytes.NewReader(b), opts)
 }
 
 func (c *checker) report(format string) Report {
