@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"io"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/gpcm/gpcm/fhir"
@@ -89,6 +90,39 @@ func BenchmarkDecodeXML(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkDecodeLargeBinary decodes a 100 MiB Binary (XML and JSON) from
+// memory and reports how far the heap rose above the input (peak-MiB,
+// sampled) and that per byte of input (peak/size): the value is gathered
+// in chunks and copied once, so about 2 while it is read.
+func BenchmarkDecodeLargeBinary(b *testing.B) {
+	const size = 100 << 20
+	docs := []struct {
+		name string
+		data []byte
+		dec  func(io.Reader, *fhir.DecodeOptions) (fhir.Resource, []fhir.Finding, error)
+	}{
+		{"xml", []byte(`<Binary xmlns="http://hl7.org/fhir"><contentType value="application/pdf"/><content value="` + strings.Repeat("QUJD", size/4) + `"/></Binary>`), fhir.DecodeXML},
+		{"json", []byte(`{"resourceType":"Binary","contentType":"application/pdf","content":"` + strings.Repeat("QUJD", size/4) + `"}`), fhir.DecodeJSON},
+	}
+	for _, d := range docs {
+		b.Run(d.name, func(b *testing.B) {
+			b.SetBytes(int64(len(d.data)))
+			var peak uint64
+			for b.Loop() {
+				var err error
+				peak = max(peak, peakHeap(func() {
+					_, _, err = d.dec(bytes.NewReader(d.data), &fhir.DecodeOptions{MaxBytes: 2 * size})
+				}))
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
+			b.ReportMetric(float64(peak)/float64(len(d.data)), "peak/size")
 		})
 	}
 }
