@@ -60,6 +60,10 @@ func (s *Server) postValidator(w http.ResponseWriter, r *http.Request) error {
 			MaxBytes:            s.cfg.MaxUploadBytes,
 		})
 		switch {
+		case err != nil && r.Context().Err() != nil:
+			// The request ended (the browser gave up): the decoder
+			// stopped with it and nobody is waiting for an answer.
+			return nil
 		case errors.Is(err, senddoc.ErrUnreadable):
 			// The report still lists what could not be read.
 			d.Validated, d.Report = true, rep
