@@ -3,6 +3,7 @@ package fhir
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"io"
 )
 
@@ -17,6 +18,12 @@ const (
 // '{'), and returns the format it read ("" when it could not tell). Input
 // that is neither gives a *SyntaxError.
 func Decode(r io.Reader, opts *DecodeOptions) (Resource, string, []Finding, error) {
+	return DecodeContext(context.Background(), r, opts)
+}
+
+// DecodeContext is Decode that stops when ctx ends, as DecodeXMLContext
+// does.
+func DecodeContext(ctx context.Context, r io.Reader, opts *DecodeOptions) (Resource, string, []Finding, error) {
 	br := bufio.NewReader(r)
 	var skipped int64
 	for {
@@ -40,10 +47,10 @@ func Decode(r io.Reader, opts *DecodeOptions) (Resource, string, []Finding, erro
 				continue
 			}
 		case '<':
-			res, ff, err := DecodeXML(br, opts)
+			res, ff, err := decodeXML(ctx, br, nil, opts)
 			return res, FormatXML, ff, err
 		case '{':
-			res, ff, err := DecodeJSON(br, opts)
+			res, ff, err := decodeJSON(ctx, br, nil, opts)
 			return res, FormatJSON, ff, err
 		}
 		return nil, "", nil, &SyntaxError{Format: "xml or json", Offset: skipped,

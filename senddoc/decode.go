@@ -1,8 +1,6 @@
 package senddoc
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -22,26 +20,7 @@ func decodeTree(ctx context.Context, r io.Reader, max int64) (node, string, []Fi
 	if err := ctx.Err(); err != nil {
 		return nil, "", nil, err
 	}
-	cr := &countingReader{r: r}
-	br := bufio.NewReader(cr)
-	format := sniff(br)
-	// The decoder's limit counts from where sniff left off.
-	left := max - (cr.n - int64(br.Buffered()))
-	if left < 0 {
-		return nil, format, nil, fmt.Errorf("%w (%d bytes)", errTooLarge, max)
-	}
-	opts := &fhir.DecodeOptions{MaxBytes: left}
-	var res fhir.Resource
-	var ff []fhir.Finding
-	var err error
-	switch format {
-	case "json":
-		res, ff, err = fhir.DecodeJSONContext(ctx, br, opts)
-	case "xml":
-		res, ff, err = fhir.DecodeXMLContext(ctx, br, opts)
-	default:
-		return nil, "", nil, fmt.Errorf("the input is neither FHIR XML nor FHIR JSON")
-	}
+	res, format, ff, err := fhir.DecodeContext(ctx, r, &fhir.DecodeOptions{MaxBytes: max})
 	if le := (*fhir.LimitError)(nil); errors.As(err, &le) && le.Limit == "bytes" {
 		return nil, format, nil, fmt.Errorf("%w (%d bytes)", errTooLarge, max)
 	}
@@ -53,43 +32,6 @@ func decodeTree(ctx context.Context, r io.Reader, max int64) (node, string, []Fi
 		return nil, format, nil, fmt.Errorf("the document is a FHIR %s, not a Bundle", res.ResourceType())
 	}
 	return treeOf(b), format, append(structuralFindings(ff), bindingFindings(b)...), nil
-}
-
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-func sniff(br *bufio.Reader) string {
-	for {
-		b, err := br.Peek(1)
-		if err != nil {
-			return ""
-		}
-		switch b[0] {
-		case ' ', '\t', '\r', '\n':
-			br.ReadByte()
-			continue
-		case 0xEF: // UTF-8 BOM
-			if p, _ := br.Peek(3); bytes.Equal(p, []byte{0xEF, 0xBB, 0xBF}) {
-				br.Discard(3)
-				continue
-			}
-			return ""
-		case '<':
-			return "xml"
-		case '{':
-			return "json"
-		}
-		return ""
-	}
 }
 
 func structuralFindings(ff []fhir.Finding) []Finding {

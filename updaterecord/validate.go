@@ -109,7 +109,7 @@ func Validate(ctx context.Context, r io.Reader, opts Options) (Report, error) {
 	if err := ctx.Err(); err != nil {
 		return rep, err
 	}
-	res, format, ff, err := fhir.Decode(r, &fhir.DecodeOptions{MaxBytes: opts.MaxBytes})
+	res, format, ff, err := fhir.DecodeContext(ctx, r, &fhir.DecodeOptions{MaxBytes: opts.MaxBytes})
 	rep.Format = format
 	if err != nil {
 		rep.ResponseCode = itk3.CodeUnreadableMessage
