@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gpcm/gpcm/fhir"
+	"github.com/gpcm/gpcm/internal/testutil/peak"
 )
 
 // BenchmarkCodec measures, per official example, a plain encoding/xml
@@ -17,12 +18,7 @@ import (
 // ns/op of fhir-decode-encode with xml-token-scan: the goal is a ratio
 // baseline/ours of at least 0.4.
 func BenchmarkCodec(b *testing.B) {
-	ex := examples(b)
-	names := make([]string, 0, len(ex))
-	for n := range ex {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	ex, names := sortedExamples(b)
 	for _, name := range names {
 		data := ex[name]
 		res, _, err := fhir.DecodeXML(bytes.NewReader(data), nil)
@@ -74,12 +70,7 @@ func BenchmarkCodec(b *testing.B) {
 // BenchmarkDecodeXML measures XML decoding alone per official example, the
 // figure to compare before and after a change to the reader (benchstat).
 func BenchmarkDecodeXML(b *testing.B) {
-	ex := examples(b)
-	names := make([]string, 0, len(ex))
-	for n := range ex {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	ex, names := sortedExamples(b)
 	for _, name := range names {
 		data := ex[name]
 		b.Run(name, func(b *testing.B) {
@@ -111,18 +102,29 @@ func BenchmarkDecodeLargeBinary(b *testing.B) {
 	for _, d := range docs {
 		b.Run(d.name, func(b *testing.B) {
 			b.SetBytes(int64(len(d.data)))
-			var peak uint64
+			var top uint64
 			for b.Loop() {
 				var err error
-				peak = max(peak, peakHeap(func() {
+				top = max(top, peak.Heap(func() {
 					_, _, err = d.dec(bytes.NewReader(d.data), &fhir.DecodeOptions{MaxBytes: 2 * size})
 				}))
 				if err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
-			b.ReportMetric(float64(peak)/float64(len(d.data)), "peak/size")
+			b.ReportMetric(float64(top)/(1<<20), "peak-MiB")
+			b.ReportMetric(float64(top)/float64(len(d.data)), "peak/size")
 		})
 	}
+}
+
+// sortedExamples returns the official examples and their names in order.
+func sortedExamples(b *testing.B) (map[string][]byte, []string) {
+	ex := examples(b)
+	names := make([]string, 0, len(ex))
+	for n := range ex {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return ex, names
 }

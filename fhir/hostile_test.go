@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/gpcm/gpcm/fhir"
+	"github.com/gpcm/gpcm/internal/testutil/peak"
 )
 
 // streamReader generates head, then body repeated until size bytes in
@@ -41,43 +39,6 @@ func (s *streamReader) Read(p []byte) (int, error) {
 		s.n += int64(c)
 	}
 	return w, nil
-}
-
-// peakHeap runs fn and returns how far the live heap rose above what it was
-// before, sampling every few milliseconds.
-func peakHeap(fn func()) uint64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base := ms.HeapAlloc
-	peak := base
-	var mu sync.Mutex
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(2 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				var m runtime.MemStats
-				runtime.ReadMemStats(&m)
-				mu.Lock()
-				peak = max(peak, m.HeapAlloc)
-				mu.Unlock()
-			}
-		}
-	}()
-	fn()
-	runtime.ReadMemStats(&ms)
-	close(done)
-	wg.Wait()
-	peak = max(peak, ms.HeapAlloc)
-	return peak - base
 }
 
 const hostileHeapLimit = 100 << 20
@@ -153,7 +114,7 @@ func TestHostileInputs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var err error
-			grew := peakHeap(func() {
+			grew := peak.Heap(func() {
 				if tt.json {
 					_, _, err = fhir.DecodeJSON(tt.input(), nil)
 				} else {

@@ -149,42 +149,42 @@ func (w *xhtmlWriter) text(b []byte) {
 	w.out = appendEscaped(w.out, b, false)
 }
 
+// xmlEscape returns how c is written in XML text, or (attr) in an
+// attribute value in double quotes, when it cannot stand for itself.
+func xmlEscape(c byte, attr bool) string {
+	switch c {
+	case '&':
+		return "&amp;"
+	case '<':
+		return "&lt;"
+	case '>':
+		return "&gt;"
+	case '\r':
+		return "&#13;"
+	}
+	if attr {
+		switch c {
+		case '"':
+			return "&quot;"
+		case '\n':
+			return "&#10;"
+		case '\t':
+			return "&#9;"
+		}
+	}
+	return ""
+}
+
 // appendEscaped appends s escaped for XML text, or for an attribute value
 // in double quotes.
 func appendEscaped[T string | []byte](dst []byte, s T, attr bool) []byte {
 	last := 0
 	for i := 0; i < len(s); i++ {
-		var esc string
-		switch s[i] {
-		case '&':
-			esc = "&amp;"
-		case '<':
-			esc = "&lt;"
-		case '>':
-			esc = "&gt;"
-		case '\r':
-			esc = "&#13;"
-		case '"':
-			if !attr {
-				continue
-			}
-			esc = "&quot;"
-		case '\n':
-			if !attr {
-				continue
-			}
-			esc = "&#10;"
-		case '\t':
-			if !attr {
-				continue
-			}
-			esc = "&#9;"
-		default:
-			continue
+		if esc := xmlEscape(s[i], attr); esc != "" {
+			dst = append(dst, s[last:i]...)
+			dst = append(dst, esc...)
+			last = i + 1
 		}
-		dst = append(dst, s[last:i]...)
-		dst = append(dst, esc...)
-		last = i + 1
 	}
 	return append(dst, s[last:]...)
 }

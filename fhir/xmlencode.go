@@ -163,28 +163,11 @@ func (e *xmlEncoder) attr(name, value string) {
 func escapeAttr(w *bufio.Writer, s string) {
 	last := 0
 	for i := 0; i < len(s); i++ {
-		var esc string
-		switch s[i] {
-		case '&':
-			esc = "&amp;"
-		case '<':
-			esc = "&lt;"
-		case '>':
-			esc = "&gt;"
-		case '"':
-			esc = "&quot;"
-		case '\n':
-			esc = "&#10;"
-		case '\r':
-			esc = "&#13;"
-		case '\t':
-			esc = "&#9;"
-		default:
-			continue
+		if esc := xmlEscape(s[i], true); esc != "" {
+			w.WriteString(s[last:i])
+			w.WriteString(esc)
+			last = i + 1
 		}
-		w.WriteString(s[last:i])
-		w.WriteString(esc)
-		last = i + 1
 	}
 	w.WriteString(s[last:])
 }

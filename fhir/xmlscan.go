@@ -190,7 +190,7 @@ func (s *xmlScanner) next(text bool) (tokKind, error) {
 		s.popSelf = false
 	}
 	if s.inCDATA {
-		return s.cdataText()
+		return s.charData()
 	}
 	for {
 		if s.pos >= s.end && !s.fill() {
@@ -247,7 +247,7 @@ func (s *xmlScanner) next(text bool) (tokKind, error) {
 				s.pos += 9
 				if text {
 					s.inCDATA = true
-					return s.cdataText()
+					return s.charData()
 				}
 				only, err := s.skipCDATA()
 				if err != nil {
@@ -349,26 +349,34 @@ func (s *xmlScanner) char() (int, error) {
 	return n, nil
 }
 
-// charData decodes character data up to the next markup into s.text.
+// charData decodes character data up to the next markup or, in a CDATA
+// section, its content up to "]]>" into s.text, at most textChunk bytes
+// at a time.
 func (s *xmlScanner) charData() (tokKind, error) {
+	cdata, stop := s.inCDATA, textStop
+	if cdata {
+		stop = cdataStop
+	}
 	s.text = s.text[:0]
 	for len(s.text) < textChunk {
 		i := s.pos
-		for i < s.end && !textStop[s.buf[i]] {
+		for i < s.end && !stop[s.buf[i]] {
 			i++
 		}
 		s.text = append(s.text, s.buf[s.pos:i]...)
 		s.pos = i
 		if i == s.end {
 			if !s.fill() {
+				if cdata {
+					return 0, s.readErr("in a CDATA section")
+				}
 				break // the next call reports the end
 			}
 			continue
 		}
 		switch c := s.buf[i]; c {
 		case '<':
-			s.kind = tokText
-			return tokText, nil
+			return s.textToken()
 		case '&':
 			var err error
 			if s.text, err = s.reference(s.text); err != nil {
@@ -382,7 +390,12 @@ func (s *xmlScanner) charData() (tokKind, error) {
 			}
 		case ']':
 			if s.need(3) && s.buf[s.pos+1] == ']' && s.buf[s.pos+2] == '>' {
-				return 0, s.errorf("']]>' is not allowed in text")
+				if !cdata {
+					return 0, s.errorf("']]>' is not allowed in text")
+				}
+				s.pos += 3
+				s.inCDATA = false
+				return s.textToken()
 			}
 			s.text = append(s.text, c)
 			s.pos++
@@ -395,6 +408,12 @@ func (s *xmlScanner) charData() (tokKind, error) {
 			s.pos += n
 		}
 	}
+	return s.textToken()
+}
+
+// textToken reports the text decoded so far, or the next token if there
+// is none.
+func (s *xmlScanner) textToken() (tokKind, error) {
 	if len(s.text) == 0 {
 		return s.next(true)
 	}
@@ -474,55 +493,6 @@ func charRef(ent []byte) (rune, bool) {
 	return 0, false
 }
 
-// cdataText decodes CDATA content into s.text, up to the end of the section
-// or textChunk bytes.
-func (s *xmlScanner) cdataText() (tokKind, error) {
-	s.text = s.text[:0]
-	for len(s.text) < textChunk {
-		i := s.pos
-		for i < s.end && !cdataStop[s.buf[i]] {
-			i++
-		}
-		s.text = append(s.text, s.buf[s.pos:i]...)
-		s.pos = i
-		if i == s.end {
-			if !s.fill() {
-				return 0, s.readErr("in a CDATA section")
-			}
-			continue
-		}
-		switch c := s.buf[i]; c {
-		case ']':
-			if s.need(3) && s.buf[s.pos+1] == ']' && s.buf[s.pos+2] == '>' {
-				s.pos += 3
-				s.inCDATA = false
-				if len(s.text) == 0 {
-					return s.next(true)
-				}
-				s.kind = tokText
-				return tokText, nil
-			}
-			s.text = append(s.text, c)
-			s.pos++
-		case '\r':
-			s.text = append(s.text, '\n')
-			s.pos++
-			if s.need(1) && s.buf[s.pos] == '\n' {
-				s.pos++
-			}
-		default:
-			n, err := s.char()
-			if err != nil {
-				return 0, err
-			}
-			s.text = append(s.text, s.buf[s.pos:s.pos+n]...)
-			s.pos += n
-		}
-	}
-	s.kind = tokText
-	return tokText, nil
-}
-
 // skipCDATA consumes a CDATA section that holds only whitespace and
 // reports true; at anything else it stops and reports false.
 func (s *xmlScanner) skipCDATA() (bool, error) {
@@ -543,29 +513,30 @@ func (s *xmlScanner) skipCDATA() (bool, error) {
 	}
 }
 
-// skipPI consumes the rest of a processing instruction up to and
-// including "?>", checking its characters.
-func (s *xmlScanner) skipPI() error {
+// skipMarkup consumes the content of a comment or processing instruction,
+// checking its characters. At each delim byte (which stop marks, with the
+// controls and non-ASCII bytes to check) it calls atDelim, with two bytes
+// in the buffer: atDelim consumes what it looked at and reports whether
+// the markup ended.
+func (s *xmlScanner) skipMarkup(stop *[256]bool, delim byte, what string, atDelim func() (bool, error)) error {
 	for {
 		i := s.pos
-		for i < s.end && !piStop[s.buf[i]] {
+		for i < s.end && !stop[s.buf[i]] {
 			i++
 		}
 		s.pos = i
 		if i == s.end {
 			if !s.fill() {
-				return s.readErr("in a processing instruction")
+				return s.readErr("in " + what)
 			}
 			continue
 		}
-		if s.buf[i] == '?' {
+		if s.buf[i] == delim {
 			if !s.need(2) {
-				return s.readErr("in a processing instruction")
+				return s.readErr("in " + what)
 			}
-			s.pos++
-			if s.buf[s.pos] == '>' {
-				s.pos++
-				return nil
+			if done, err := atDelim(); done || err != nil {
+				return err
 			}
 			continue
 		}
@@ -577,41 +548,33 @@ func (s *xmlScanner) skipPI() error {
 	}
 }
 
-// comment consumes a comment at pos ("<!--").
+// skipPI consumes the rest of a processing instruction up to and
+// including "?>".
+func (s *xmlScanner) skipPI() error {
+	return s.skipMarkup(piStop, '?', "a processing instruction", func() (bool, error) {
+		s.pos++
+		if s.buf[s.pos] == '>' {
+			s.pos++
+			return true, nil
+		}
+		return false, nil
+	})
+}
+
+// comment consumes a comment at pos ("<!--"), which must not hold "--".
 func (s *xmlScanner) comment() error {
 	s.pos += 4
-	for {
-		i := s.pos
-		for i < s.end && !commentStop[s.buf[i]] {
-			i++
+	return s.skipMarkup(commentStop, '-', "a comment", func() (bool, error) {
+		if s.buf[s.pos+1] != '-' {
+			s.pos++
+			return false, nil
 		}
-		s.pos = i
-		if i == s.end {
-			if !s.fill() {
-				return s.readErr("in a comment")
-			}
-			continue
+		if !s.need(3) || s.buf[s.pos+2] != '>' {
+			return false, s.errorf("'--' inside a comment")
 		}
-		if s.buf[i] == '-' {
-			if !s.need(2) {
-				return s.readErr("in a comment")
-			}
-			if s.buf[s.pos+1] != '-' {
-				s.pos++
-				continue
-			}
-			if !s.need(3) || s.buf[s.pos+2] != '>' {
-				return s.errorf("'--' inside a comment")
-			}
-			s.pos += 3
-			return nil
-		}
-		n, err := s.char()
-		if err != nil {
-			return err
-		}
-		s.pos += n
-	}
+		s.pos += 3
+		return true, nil
+	})
 }
 
 // pi consumes a processing instruction, or the XML declaration at the
