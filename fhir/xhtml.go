@@ -229,7 +229,7 @@ func (d *xmlDecoder) writeDiv(w *xhtmlWriter) error {
 		}
 		switch k {
 		case tokStart:
-			if d.depth+depth+1 > d.maxDepth {
+			if !d.sc.selfEnd && d.depth+depth+1 > d.maxDepth {
 				return &LimitError{Limit: "depth", Max: int64(d.maxDepth), Offset: d.sc.offset(), Path: d.pathString()}
 			}
 			w.start(d.sc)
