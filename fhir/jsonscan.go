@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -127,6 +128,17 @@ func (s *jsonScanner) str() (string, error) {
 // decoding as it streams: into scratch, or a bigValue once longer than
 // bigValueBytes, so the buffer never grows to hold it.
 func (s *jsonScanner) longStr() (string, error) {
+	// Errors about the string's content name where it starts, as the fast
+	// path's do, however the input was split into reads.
+	at := &SyntaxError{Format: "json", Line: s.line(), Offset: s.offset()}
+	contentErr := func(err error) error {
+		var se *SyntaxError
+		if errors.As(err, &se) {
+			at.Msg = se.Msg
+			return at
+		}
+		return err
+	}
 	out := s.scratch[:0]
 	var big *bigValue
 	emit := func(p []byte) {
@@ -168,7 +180,8 @@ func (s *jsonScanner) longStr() (string, error) {
 				s.scratch = out
 			}
 			if !utf8.ValidString(v) {
-				return "", s.errorf("invalid UTF-8 in string")
+				at.Msg = "invalid UTF-8 in string"
+				return "", at
 			}
 			return v, nil
 		case c == '\\':
@@ -185,7 +198,7 @@ func (s *jsonScanner) longStr() (string, error) {
 			}
 			b, err := s.unescape(esc[:min(n, len(esc))])
 			if err != nil {
-				return "", err
+				return "", contentErr(err)
 			}
 			emit(b)
 			s.pos += min(n, len(esc))
