@@ -89,7 +89,9 @@ func (s *jsonScanner) str() (string, error) {
 	if err := s.expect('"', "a string"); err != nil {
 		return "", err
 	}
-	// Fast path: the whole string is in the buffer.
+	// Fast path: the whole string is in the buffer and is valid. Anything
+	// else goes to longStr, which also reports the first of several errors
+	// in input order, however the input was split into reads.
 	start := s.pos // first byte after the quote
 	escaped := false
 	for i := start; i < s.end; i++ {
@@ -99,12 +101,12 @@ func (s *jsonScanner) str() (string, error) {
 			if escaped {
 				b, err := s.unescape(s.buf[start:i])
 				if err != nil {
-					return "", err
+					return s.longStr()
 				}
 				v = string(b)
 			} else {
 				if !utf8.Valid(s.buf[start:i]) {
-					return "", s.errorf("invalid UTF-8 in string")
+					return s.longStr()
 				}
 				v = string(s.buf[start:i])
 			}
@@ -117,8 +119,7 @@ func (s *jsonScanner) str() (string, error) {
 			continue
 		}
 		if c < 0x20 {
-			s.pos = i
-			return "", s.errorf("control character in string")
+			break
 		}
 	}
 	return s.longStr()
