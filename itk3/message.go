@@ -1,12 +1,12 @@
 package itk3
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/gpcm/gpcm/fhir"
+	"github.com/gpcm/gpcm/internal/uuid"
 )
 
 // Handling is the MessageHandling extension of an ITK3 MessageHeader.
@@ -119,16 +119,8 @@ type Entry struct {
 	Resource fhir.Resource
 }
 
-// NewUUID returns a random (version 4) UUID.
-func NewUUID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(fmt.Sprintf("itk3: crypto/rand failed: %v", err)) // cannot happen on supported platforms
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
+// NewUUID returns a random UUID (version 4), lower-case and hyphenated.
+func NewUUID() string { return uuid.New() }
 
 // Message is a built ITK3 message bundle.
 type Message struct {

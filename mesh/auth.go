@@ -2,7 +2,6 @@ package mesh
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/gpcm/gpcm/internal/uuid"
 )
 
 // AuthScheme is the Authorization scheme of MESH tokens. It is followed by
@@ -160,15 +161,9 @@ func (s *Signer) Token(now time.Time) Token {
 	return NewToken(s.mailbox, s.password, s.sharedKey, s.nonce, n, now)
 }
 
-// NewNonce returns a random lower-case hyphenated UUID (version 4).
-func NewNonce() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error (Go ≥ 1.24)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-}
+// NewNonce returns a random UUID (version 4), lower-case and hyphenated:
+// the nonce a Signer puts in its tokens.
+func NewNonce() string { return uuid.New() }
 
 func allDigits(s string) bool {
 	if s == "" || len(s) > 20 {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/gpcm/gpcm/internal/uuid"
 	"github.com/gpcm/gpcm/mesh"
 	"github.com/gpcm/gpcm/senddoc"
 )
@@ -174,7 +175,7 @@ func (c *Config) withDefaults() error {
 		c.Backoff = mesh.Backoff{Retries: 1 << 30, Initial: 30 * time.Second, Max: DefaultBackoffMax}
 	}
 	if c.Owner == "" {
-		c.Owner = "sender-" + newID()[:8]
+		c.Owner = "sender-" + uuid.New()[:8]
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -3,7 +3,6 @@ package sender
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gpcm/gpcm/internal/uuid"
 	"github.com/gpcm/gpcm/senddoc"
 )
 
@@ -267,7 +267,7 @@ func (s *Service) prepare(ctx context.Context, sub Submission) (NewTransmission,
 		ct = "application/fhir+json"
 	}
 	nt.Transmission = Transmission{
-		ID: newID(), Key: sub.Key, State: StateQueued, Source: nt.Source,
+		ID: uuid.New(), Key: sub.Key, State: StateQueued, Source: nt.Source,
 		WorkflowID: env.WorkflowID, AckWorkflowID: env.AckWorkflowID, From: env.From, To: env.To, Subject: env.Subject, LocalID: env.LocalID,
 		HeaderID: rep.MessageHeaderID, BundleID: rep.BundleID, BundleIdentifier: rep.BundleIdentifier, DocumentID: rep.DocumentID,
 		SenderReference: rep.SenderReference, Version: rep.Version, ReplacesID: sub.replacesID, ContentType: ct,
@@ -336,7 +336,7 @@ func (s *Service) Resend(ctx context.Context, id string) (Transmission, error) {
 		return Transmission{}, err
 	}
 	t := prev
-	t.ID, t.Key, t.State, t.ResendOf = newID(), "resend:"+prev.ID, StateQueued, prev.ID
+	t.ID, t.Key, t.State, t.ResendOf = uuid.New(), "resend:"+prev.ID, StateQueued, prev.ID
 	t.MeshMessageID, t.Attempts, t.AttemptFile, t.NextChunk = "", 0, "", 0
 	t.HoldUntil, t.SendBy, t.NextAttemptAt = time.Time{}, time.Time{}, time.Time{} // a resend goes at once
 	got, created, err := s.cfg.Store.CreateTransmission(ctx, NewTransmission{Transmission: t, Payload: payload, Input: input}, s.cfg.Now())
@@ -373,14 +373,4 @@ func (s *Service) Replace(ctx context.Context, id string, in senddoc.Input) (Tra
 func hashHex(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
-}
-
-// newID returns a random UUID (version 4).
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
