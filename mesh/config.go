@@ -126,6 +126,7 @@ func (c Config) withDefaults() (Config, error) {
 		errs = append(errs, fmt.Errorf("Mailbox %q has characters a mailbox ID cannot have", c.Mailbox))
 	}
 	if c.Password == "" {
+		//lint:ignore ST1005 the text starts with the field's name, as its siblings' do (URL, Mailbox, SharedKey)
 		errs = append(errs, errors.New("Password is empty"))
 	}
 	if c.SharedKey == "" {

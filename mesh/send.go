@@ -138,6 +138,7 @@ func (c *Client) Send(ctx context.Context, req SendRequest) (SendResult, error) 
 func (r SendRequest) validate() error {
 	var errs []error
 	if strings.TrimSpace(r.To) == "" {
+		//lint:ignore ST1005 the text starts with the field's name, as its siblings' do (WorkflowID, Body, Resume)
 		errs = append(errs, errors.New("To (recipient mailbox) is empty"))
 	}
 	if strings.TrimSpace(r.WorkflowID) == "" {

@@ -114,18 +114,6 @@ func ext(n node, url string) []node {
 	return out
 }
 
-// extByURLSuffix returns extensions whose url ends with suffix (profiles of
-// CareConnect extensions differ in their base).
-func extBySuffix(n node, suffix string) []node {
-	var out []node
-	for _, v := range vals(n, "extension") {
-		if m, ok := v.(node); ok && strings.HasSuffix(str(m["url"]), suffix) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 func profiles(n node) []string { return strs(n, "meta.profile") }
 
 func hasProfile(n node, p string) bool {

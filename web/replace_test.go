@@ -67,6 +67,9 @@ func TestReplacePages(t *testing.T) {
 	}
 	mustHTML(t, body, htmlcheck.In(`.nhsuk-error-summary a[href="#notes"]`), htmlcheck.In("#encounter_ref", htmlcheck.HasText("enc-42")))
 	res, body = c.postMultipart("/outbox/tx-sent-1/replace", corrected, "pdf", "notes.txt", []byte("not a pdf"))
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("replacement with a PDF that is not one: got %d, want 422", res.StatusCode)
+	}
 	mustHTML(t, body, htmlcheck.In(`.nhsuk-error-summary a[href="#pdf"]`))
 
 	corrected["notes"], corrected["reason"], corrected["plan"] = "Chest clear. Corrected: no antibiotics.", "Cough", "Review in a week"

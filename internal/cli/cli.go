@@ -260,8 +260,3 @@ func applyFlagEnv(fs *flag.FlagSet, env *Env) error {
 	}
 	return nil
 }
-
-// notBuilt is returned by commands whose packages have not landed yet.
-func notBuilt(name, issue string) error {
-	return &exitError{code: ExitFailure, msg: fmt.Sprintf("%s is not built yet (tracked in the issue %q)", name, issue)}
-}

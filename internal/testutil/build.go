@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 )
 
 // BuildGPCM builds cmd/gpcm into the file out as the container image
@@ -13,7 +11,9 @@ import (
 // subprocess builds it so, so that the Go build cache compiles it once
 // for all of them.
 func BuildGPCM(out string) error {
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", out, "github.com/gpcm/gpcm/cmd/gpcm")
+	// go test puts the GOROOT/bin of the toolchain running it first in the
+	// test's PATH, so "go" is that toolchain.
+	cmd := exec.Command("go", "build", "-o", out, "github.com/gpcm/gpcm/cmd/gpcm")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build gpcm: %v\n%s", err, b)
