@@ -16,9 +16,9 @@ import (
 	"github.com/gpcm/gpcm/itk3"
 	"github.com/gpcm/gpcm/mesh"
 
+	"github.com/gpcm/gpcm/internal/receiverbench"
 	"github.com/gpcm/gpcm/patient"
 	"github.com/gpcm/gpcm/receiver"
-	"github.com/gpcm/gpcm/receiverbench"
 	"github.com/gpcm/gpcm/senddoc"
 )
 

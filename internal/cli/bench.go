@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gpcm/gpcm/internal/meshbench"
 	"github.com/gpcm/gpcm/mesh"
-	"github.com/gpcm/gpcm/meshbench"
 	"github.com/gpcm/gpcm/pgstore"
 )
 

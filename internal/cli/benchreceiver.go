@@ -11,9 +11,9 @@ import (
 	"runtime/pprof"
 	"time"
 
-	"github.com/gpcm/gpcm/meshbench"
+	"github.com/gpcm/gpcm/internal/meshbench"
+	"github.com/gpcm/gpcm/internal/receiverbench"
 	"github.com/gpcm/gpcm/pgstore"
-	"github.com/gpcm/gpcm/receiverbench"
 )
 
 const benchReceiverHelp = `

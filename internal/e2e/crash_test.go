@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gpcm/gpcm/internal/meshbench"
 	"github.com/gpcm/gpcm/mesh"
-	"github.com/gpcm/gpcm/meshbench"
 )
 
 // crashServer is the gpcm mesh-server subprocess that the killer replaces.

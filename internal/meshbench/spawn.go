@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -50,7 +49,6 @@ type ServerProcess struct {
 	cmd     *exec.Cmd
 	done    chan struct{}
 	waitErr error
-	once    sync.Once
 }
 
 // serverConfig is the start-contract JSON of gpcm mesh-server.

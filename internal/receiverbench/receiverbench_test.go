@@ -8,9 +8,9 @@ import (
 
 	"github.com/gpcm/gpcm/blob/fileblob"
 	"github.com/gpcm/gpcm/blob/tier"
+	"github.com/gpcm/gpcm/internal/receiverbench"
 	"github.com/gpcm/gpcm/mesh"
 	"github.com/gpcm/gpcm/meshtest"
-	"github.com/gpcm/gpcm/receiverbench"
 	"github.com/gpcm/gpcm/sqlitestore"
 )
 

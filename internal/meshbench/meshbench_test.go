@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gpcm/gpcm/internal/meshbench"
 	"github.com/gpcm/gpcm/mesh"
-	"github.com/gpcm/gpcm/meshbench"
 	"github.com/gpcm/gpcm/meshtest"
 )
 
