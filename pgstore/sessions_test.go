@@ -12,7 +12,7 @@ import (
 var _ web.SessionStore = (*pgstore.SessionStore)(nil)
 
 func TestSessions(t *testing.T) {
-	storetest.RunSessions(t, func(t *testing.T) (web.SessionStore, web.SessionStore) {
+	storetest.RunSessions(t, func(t *testing.T) (storetest.SessionStore, storetest.SessionStore) {
 		schema := pgstoretest.Schema(t)
 		return pgstoretest.MustOpenSchema(t, schema).Sessions(), pgstoretest.MustOpenSchema(t, schema).Sessions()
 	})

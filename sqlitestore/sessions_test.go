@@ -12,9 +12,9 @@ import (
 var _ web.SessionStore = (*sqlitestore.SessionStore)(nil)
 
 func TestSessions(t *testing.T) {
-	storetest.RunSessions(t, func(t *testing.T) (web.SessionStore, web.SessionStore) {
+	storetest.RunSessions(t, func(t *testing.T) (storetest.SessionStore, storetest.SessionStore) {
 		path := filepath.Join(t.TempDir(), "web.db")
-		open := func() web.SessionStore {
+		open := func() storetest.SessionStore {
 			db, err := sqlitestore.Open(t.Context(), path)
 			if err != nil {
 				t.Fatal(err)

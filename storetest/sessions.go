@@ -2,17 +2,31 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/gpcm/gpcm/web"
 )
 
-// RunSessions exercises a web.SessionStore. open must return two handles
-// on one fresh, empty store, as two processes (or one process before and
-// after a restart) would open it, and arrange their cleanup.
-func RunSessions(t *testing.T, open func(t *testing.T) (a, b web.SessionStore)) {
+// SessionStore is what RunSessions checks: the store of signed-in web
+// sessions, with the methods of web.SessionStore (web's tests hold the two
+// method sets equal). It is declared here, not taken from web, so that the
+// contract suites depend on the services and record types alone, never on
+// the UI. id is a hash of the session cookie; data is opaque to the store.
+type SessionStore interface {
+	SaveSession(ctx context.Context, id string, data []byte, expires time.Time) error
+	// LoadSession's ok is false when there is no session or it expired
+	// before now.
+	LoadSession(ctx context.Context, id string, now time.Time) (data []byte, ok bool, err error)
+	// DeleteSession of a missing session is not an error.
+	DeleteSession(ctx context.Context, id string) error
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
+}
+
+// RunSessions exercises a SessionStore. open must return two handles on one
+// fresh, empty store, as two processes (or one process before and after a
+// restart) would open it, and arrange their cleanup.
+func RunSessions(t *testing.T, open func(t *testing.T) (a, b SessionStore)) {
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 	t.Run("save load delete", func(t *testing.T) {
@@ -102,7 +116,7 @@ func RunSessions(t *testing.T, open func(t *testing.T) (a, b web.SessionStore)) 
 		a, b := open(t)
 		ctx := t.Context()
 		var wg sync.WaitGroup
-		for i, s := range []web.SessionStore{a, b, a, b} {
+		for i, s := range []SessionStore{a, b, a, b} {
 			wg.Go(func() {
 				for j := range 20 {
 					id := string(rune('a'+i)) + string(rune('a'+j))

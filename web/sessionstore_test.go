@@ -8,7 +8,16 @@ import (
 
 	"github.com/gpcm/gpcm/pgstore/pgstoretest"
 	"github.com/gpcm/gpcm/sqlitestore"
+	"github.com/gpcm/gpcm/storetest"
 	"github.com/gpcm/gpcm/web"
+)
+
+// storetest.RunSessions checks the methods web calls: the suite declares
+// its own SessionStore (contract suites do not import the UI), and these two
+// lines hold its method set equal to web's.
+var (
+	_ storetest.SessionStore = web.SessionStore(nil)
+	_ web.SessionStore       = storetest.SessionStore(nil)
 )
 
 // Issue 18 §3: signed-in sessions live in the project's store, so they
