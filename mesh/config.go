@@ -246,7 +246,7 @@ func (c Config) httpClient() (*http.Client, error) {
 		// downloads with many workers): with fewer, every burst closes the
 		// extra connections and the next opens them again, and the TLS
 		// handshakes cost client and server more CPU than the requests
-		// (gpcm bench mesh: 200 → 560 msgs/s once they stayed open).
+		// (docs/benchmarks.md, "idle connections per host").
 		MaxIdleConnsPerHost: 64,
 		DisableCompression:  true,
 		WriteBufferSize:     64 << 10,

@@ -8,7 +8,7 @@ import (
 
 // Prepared statements. The SQLite driver compiles every query text anew on
 // each call, and compiling costs more CPU than running the small queries of
-// the MESH hot path (measured with a CPU profile of gpcm bench mesh), so
+// the MESH hot path (docs/benchmarks.md, "SQLite prepared statements"), so
 // the hot query texts are prepared once: database/sql then prepares a
 // statement on each connection the first time it runs there and keeps it.
 //

@@ -35,8 +35,7 @@ type Config struct {
 	CreateBucket bool
 	// PartSize is the multipart part size in bytes for bodies of unknown
 	// length (default 5 MiB, S3's smallest); it bounds the memory one Put
-	// uses (a 1 GiB send through gpcm mesh-server peaked at 81 MiB RSS
-	// with 16 MiB parts, 48 MiB with 5 MiB parts).
+	// uses, one part buffered (docs/benchmarks.md, "S3 part size").
 	PartSize uint64
 }
 

@@ -11,14 +11,11 @@ import (
 )
 
 // DefaultThreshold is the largest body kept in the small-object store:
-// 32 KiB. BenchmarkPut (8 concurrent durable Puts, a SQLite row against a
-// fileblob file, ext4 on this project's 2-CPU VM) measured the process CPU
-// per Put as about 0.11 ms in the database against 0.26–0.34 ms for a
-// file at 4 KiB, 0.2 against 0.5 ms at 16 KiB and 0.33 against 0.65–0.76
-// ms at 32 KiB, with equal wall time per Put; at 64 KiB the CPU is even and
-// the database is twice as slow per Put (every byte goes through the one
-// writer, into the WAL and again at checkpoint), and from 128 KiB on files
-// win outright.
+// 32 KiB. Up to there a durable Put costs less CPU as a database row than as
+// a file, at equal wall time; above it every byte going through the
+// database's one writer, into the WAL and again at checkpoint, makes the
+// row slower, and files win. BenchmarkPut measures the crossover; the
+// figures are in docs/benchmarks.md ("the tier threshold").
 const DefaultThreshold int64 = 32 << 10
 
 var _ blob.Store = (*Store)(nil)
