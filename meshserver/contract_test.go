@@ -18,7 +18,7 @@ import (
 	"github.com/gpcm/gpcm/internal/testutil"
 	"github.com/gpcm/gpcm/mesh"
 	"github.com/gpcm/gpcm/meshtest"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // The contract check: responses validated against the MESH OpenAPI
