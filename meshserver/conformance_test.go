@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -146,11 +148,10 @@ func TestLowerCaseHeaders(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("download by lower-case id: got %d", rec.Code)
 	}
-	if _, ok := rec.Result().Header["mex-messageid"]; !ok {
-		// Recorder canonicalises on Result; check the raw map instead.
-		if _, ok := rec.HeaderMap["mex-messageid"]; !ok {
-			t.Fatalf("response headers not lower-case: %v", rec.HeaderMap)
-		}
+	// Live MESH writes its header names in lower case; the recorder keeps
+	// names as the handler wrote them.
+	if !slices.Contains(slices.Collect(maps.Keys(rec.Header())), "mex-messageid") {
+		t.Fatalf("response headers not lower-case: %v", rec.Header())
 	}
 	_ = c
 }

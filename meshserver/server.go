@@ -17,8 +17,6 @@ import (
 	"github.com/gpcm/gpcm/mesh"
 )
 
-const mediaTypeV2 = mesh.MediaTypeV2
-
 // Defaults applied by Config.withDefaults.
 const (
 	DefaultExpiry          = 5 * 24 * time.Hour
