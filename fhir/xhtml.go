@@ -2,7 +2,6 @@ package fhir
 
 import (
 	"bytes"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -282,10 +281,4 @@ func appendCanonicalDiv(dst []byte, s string, budget int64) ([]byte, error) {
 		return dst, &SyntaxError{Format: "xml", Msg: "content after the narrative div"}
 	}
 	return w.out, nil
-}
-
-// canonicalDiv is appendCanonicalDiv to a new string, without a budget.
-func canonicalDiv(s string) (string, error) {
-	b, err := appendCanonicalDiv(nil, s, math.MaxInt64)
-	return string(b), err
 }
