@@ -9,6 +9,8 @@
 // takes a context. Bodies are streamed both ways: [Client.Send] reads an
 // io.Reader one chunk at a time and [Client.Get] returns an io.ReadCloser
 // over chunks 1..N, so memory stays bounded whatever the message size.
+// [Client.Download] with [DownloadOptions].MaxBytes also bounds the payload
+// after decompression: past it the reader stops with a [*TooLargeError].
 //
 // Idempotent requests (GET, HEAD, PUT, chunk uploads) are retried with a
 // fresh token under the [RetryPolicy]. The first POST of a message is never

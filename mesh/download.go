@@ -51,17 +51,56 @@ type Download struct {
 	gz      *gzip.Reader
 	br      *bufio.Reader
 	read    int64 // decoded bytes returned in all
+	max     int64 // DownloadOptions.MaxBytes (0: no bound)
 	retries int
 	err     error
 }
 
-// Get opens a message for reading. For a REPORT the body is usually empty;
-// check Download.Message.Report().
+// DownloadOptions tune [Client.Download].
+type DownloadOptions struct {
+	// MaxBytes bounds the payload as the reader returns it, after
+	// decompression: a reader that would go beyond it returns the first
+	// MaxBytes bytes and then a *TooLargeError, and stops fetching and
+	// decompressing. 0 means no bound.
+	MaxBytes int64
+}
+
+// TooLargeError is returned by a Download's Read when the payload is
+// longer than DownloadOptions.MaxBytes; errors.Is(err, ErrTooLarge) matches
+// it. The bytes before the bound have been returned.
+type TooLargeError struct {
+	MessageID string
+	MaxBytes  int64
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("mesh get %s: the payload is larger than %d bytes once decompressed", e.MessageID, e.MaxBytes)
+}
+
+// Is makes errors.Is(err, ErrTooLarge) match.
+func (e *TooLargeError) Is(target error) bool { return target == ErrTooLarge }
+
+// ErrTooLarge is matched (errors.Is) by every *TooLargeError.
+var ErrTooLarge = errors.New("mesh: payload larger than the download limit")
+
+// Get opens a message for reading with no bound on its size: Download
+// with zero options.
 func (c *Client) Get(ctx context.Context, messageID string) (*Download, error) {
+	return c.Download(ctx, messageID, DownloadOptions{})
+}
+
+// Download opens a message for reading. For a REPORT the body is usually
+// empty; check Download.Message.Report(). With opts.MaxBytes the reader
+// never returns, nor decompresses, more than that many bytes (a gzip bomb
+// costs its compressed size on the wire and MaxBytes of decoding).
+func (c *Client) Download(ctx context.Context, messageID string, opts DownloadOptions) (*Download, error) {
 	if !ValidMessageID(messageID) {
 		return nil, fmt.Errorf("mesh get: %q is not a message ID", clip(messageID, 100))
 	}
-	d := &Download{c: c, ctx: ctx, id: messageID, chunk: 1, total: 1}
+	if opts.MaxBytes < 0 {
+		return nil, fmt.Errorf("mesh get %s: MaxBytes %d is negative", messageID, opts.MaxBytes)
+	}
+	d := &Download{c: c, ctx: ctx, id: messageID, chunk: 1, total: 1, max: opts.MaxBytes}
 	resp, err := d.fetch(1)
 	if err != nil {
 		return nil, err
@@ -141,8 +180,23 @@ func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 // Read implements io.Reader.
 func (d *Download) Read(p []byte) (int, error) {
+	if d.max > 0 && d.err == nil {
+		// Ask for one byte beyond the bound at most: getting it proves the
+		// payload too large without decoding further.
+		if room := d.max - d.read + 1; int64(len(p)) > room {
+			p = p[:room]
+		}
+	}
 	for d.err == nil {
 		n, err := d.r.Read(p)
+		if d.max > 0 && d.read+int64(n) > d.max {
+			n = int(d.max - d.read)
+			d.resp.Body.Close()
+			d.err = &TooLargeError{MessageID: d.id, MaxBytes: d.max}
+			d.done += int64(n)
+			d.read += int64(n)
+			return n, d.err
+		}
 		d.done += int64(n)
 		d.read += int64(n)
 		if n > 0 {
