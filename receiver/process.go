@@ -229,12 +229,20 @@ func (r *Receiver) decide(ctx context.Context, m Message, body []byte, tooBig bo
 	})
 	o.rep = rep
 	if err != nil {
+		// The reader refused it; the validator's lenient pass may still
+		// have read the MessageHeader (issue 20 §5): then the answer names
+		// the original and the specific fault.
 		o.code = rep.ResponseCode
 		if o.code == 0 || o.code.Class() != itk3.ClassInfAck || o.code.Positive() {
 			o.code = itk3.CodeUnreadableMessage
 		}
 		o.diagnostics = "the message could not be read as a FHIR STU3 message bundle in XML or JSON"
-		o.rep.MessageHeaderID = itk3.UnreadableIdentifier
+		o.readable = rep.MessageHeaderID != "" && rep.MessageHeaderID != itk3.UnreadableIdentifier
+		if !o.readable {
+			o.rep.MessageHeaderID = itk3.UnreadableIdentifier
+		} else if fs := findingsWith(rep.Findings, o.code); len(fs) > 0 {
+			o.diagnostics = diagnostics(fs)
+		}
 		return o
 	}
 	o.readable = rep.MessageHeaderID != "" && rep.MessageHeaderID != itk3.UnreadableIdentifier
@@ -284,13 +292,7 @@ func (r *Receiver) decide(ctx context.Context, m Message, body []byte, tooBig bo
 	}
 	if best != 0 {
 		o.code = best
-		var fs []senddoc.Finding
-		for _, f := range errs {
-			if f.Code == best {
-				fs = append(fs, f)
-			}
-		}
-		o.diagnostics = diagnostics(fs)
+		o.diagnostics = diagnostics(findingsWith(errs, best))
 		return o
 	}
 	o.code = itk3.CodeSuccess
@@ -304,6 +306,17 @@ func containsFold(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// findingsWith returns the error findings that carry code.
+func findingsWith(fs []senddoc.Finding, code itk3.ResponseCode) []senddoc.Finding {
+	var out []senddoc.Finding
+	for _, f := range fs {
+		if f.Code == code && f.Severity == senddoc.SeverityError {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // diagnostics puts the findings behind a negative code into

@@ -137,7 +137,9 @@ type MeshMetadata struct {
 }
 
 // ErrUnreadable is returned (wrapped) when the input is not a FHIR message in
-// XML or JSON at all; the report then carries response code 10009.
+// XML or JSON at all; the report then carries response code 10009 unless the
+// message was well-formed and its MessageHeader could still be read (see
+// Validate).
 var ErrUnreadable = errors.New("senddoc: unreadable message")
 
 // Validate reads one ITK3 message (FHIR STU3 XML or JSON, sniffed) and checks
@@ -146,29 +148,83 @@ var ErrUnreadable = errors.New("senddoc: unreadable message")
 // Decoding streams r and stops soon after ctx ends (within 32 KiB of
 // input), so a caller can give each message a processing budget with
 // context.WithTimeout.
+//
+// When the FHIR reader refuses the message, a lenient second pass
+// (itk3.ScanHeader) still looks for its MessageHeader, so that a negative
+// response can name the original (issue 20 §5): the report then carries its
+// MessageHeader.id and, for well-formed XML or JSON, the code of the fault —
+// 10002/10003 for an InfAckRequested/BusAckRequested key that is present but
+// not a boolean, else 20009 (the payload does not have the FHIR structure);
+// input that is not well-formed stays 10009, with the header id when one was
+// read before the fault. Validate keeps only the first scanHead bytes of r
+// for that pass: a longer message the reader refuses keeps its header id
+// but not its specific code (ValidateBytes, which has all of it, does).
 func Validate(ctx context.Context, r io.Reader, opts Options) (Report, error) {
-	if opts.MaxBytes <= 0 {
-		opts.MaxBytes = 100 << 20
+	head := &headCopy{max: scanHead}
+	return validate(ctx, io.TeeReader(r, head), opts.withDefaults(), func() []byte {
+		// Read on to the end or to scanHead, for the second pass.
+		_, _ = io.Copy(head, io.LimitReader(r, int64(scanHead-len(head.b))+1))
+		return head.b
+	})
+}
+
+// ValidateBytes is Validate over a byte slice.
+func ValidateBytes(ctx context.Context, b []byte, opts Options) (Report, error) {
+	return validate(ctx, bytes.NewReader(b), opts.withDefaults(), func() []byte { return b })
+}
+
+// scanHead is how much of a streamed message Validate keeps for the
+// lenient second pass.
+const scanHead = 1 << 20
+
+// headCopy keeps the first max bytes written to it (and then one more, to
+// tell a message that was cut from one that was not).
+type headCopy struct {
+	b   []byte
+	max int
+}
+
+func (h *headCopy) Write(p []byte) (int, error) {
+	if n := min(len(p), h.max+1-len(h.b)); n > 0 {
+		h.b = append(h.b, p[:n]...)
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
+	return len(p), nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = 100 << 20
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// validate decodes r and checks it; input returns what the lenient second
+// pass reads when the decoder refuses it.
+func validate(ctx context.Context, r io.Reader, opts Options, input func() []byte) (Report, error) {
 	tree, format, structural, err := decodeTree(ctx, r, opts.MaxBytes)
-	rep := Report{Kind: KindUnknown, Format: format, MessageHeaderID: itk3.UnreadableIdentifier}
 	if err != nil {
-		rep.ResponseCode = itk3.CodeUnreadableMessage
-		if errors.Is(err, errTooLarge) {
-			rep.ResponseCode = itk3.CodeMessageTooLarge
+		var data []byte
+		if !errors.Is(err, errTooLarge) && ctx.Err() == nil {
+			data = input()
 		}
-		rep.Findings = []Finding{{Requirement: RuleFHIRStructure, Severity: SeverityError, Path: "Bundle",
-			Message: err.Error(), Code: rep.ResponseCode}}
+		rep := unreadable(ctx, data, format, err)
+		gen := GenerationV1
+		if opts.Mesh != nil && (opts.Mesh.WorkflowID == WorkflowV2 || opts.Mesh.WorkflowID == WorkflowV2Ack) {
+			gen = GenerationV2
+		}
+		for i := range rep.Findings {
+			cite(&rep.Findings[i], gen)
+		}
 		if ctx.Err() != nil {
 			return rep, ctx.Err()
 		}
 		return rep, fmt.Errorf("%w: %w", ErrUnreadable, err)
 	}
 	if err := ctx.Err(); err != nil {
-		return rep, err
+		return Report{Kind: KindUnknown, Format: format, MessageHeaderID: itk3.UnreadableIdentifier}, err
 	}
 	c := newChecker(tree, opts)
 	c.findings = append(c.findings, structural...)
@@ -176,9 +232,67 @@ func Validate(ctx context.Context, r io.Reader, opts Options) (Report, error) {
 	return c.report(format), nil
 }
 
-// ValidateBytes is Validate over a byte slice.
-func ValidateBytes(ctx context.Context, b []byte, opts Options) (Report, error) {
-	return Validate(ctx, bytes.NewReader(b), opts)
+// unreadable reports a message the FHIR reader refused, with what the
+// lenient header scan still finds.
+func unreadable(ctx context.Context, data []byte, format string, err error) Report {
+	rep := Report{Kind: KindUnknown, Format: format, MessageHeaderID: itk3.UnreadableIdentifier, ResponseCode: itk3.CodeUnreadableMessage}
+	code := itk3.CodeUnreadableMessage
+	if errors.Is(err, errTooLarge) {
+		code = itk3.CodeMessageTooLarge
+	}
+	var hs itk3.HeaderScan
+	var serr error = errTooLarge
+	if code != itk3.CodeMessageTooLarge && ctx.Err() == nil {
+		hs, serr = itk3.ScanHeader(ctx, data)
+	}
+	if hs.HeaderID != "" {
+		rep.Kind, rep.MessageHeaderID = KindSendDocument, hs.HeaderID
+		rep.BundleIdentifier, rep.SourceEndpoint = hs.BundleIdentifier, hs.SourceEndpoint
+		rep.SenderReference = hs.Str("SenderReference")
+		if v, _, ok := hs.Boolean("InfAckRequested"); ok {
+			rep.InfAckRequested = &v
+		}
+		if v, _, ok := hs.Boolean("BusAckRequested"); ok {
+			rep.BusAckRequested = &v
+		}
+	}
+	if hs.HeaderID != "" && serr == nil {
+		// Well-formed, and the header is there: the fault is the message's
+		// FHIR structure, or a handling key that is not a boolean.
+		code = itk3.CodePayloadValidationFailure
+		ids := handlingIDs(hs.Str("LocalExtension"))
+		for _, k := range []struct {
+			key  string
+			code itk3.ResponseCode
+		}{{"InfAckRequested", itk3.CodeInfAckValueError}, {"BusAckRequested", itk3.CodeBusAckValueError}} {
+			if _, present, ok := hs.Boolean(k.key); present && !ok {
+				rep.Findings = append(rep.Findings, Finding{Requirement: ids[k.key], Severity: SeverityError,
+					Path:    "Bundle.entry[0].resource(MessageHeader).extension(MessageHandling)." + k.key,
+					Message: k.key + " must be a valueBoolean true or false", Code: k.code})
+				code = min(code, k.code)
+			}
+		}
+	}
+	rep.ResponseCode = code
+	structCode := code
+	if code < itk3.CodePayloadValidationFailure && code != itk3.CodeUnreadableMessage {
+		structCode = itk3.CodePayloadValidationFailure
+	}
+	rep.Findings = append(rep.Findings, Finding{Requirement: RuleFHIRStructure, Severity: SeverityError, Path: "Bundle",
+		Message: err.Error(), Code: structCode})
+	return rep
+}
+
+// handlingIDs names the requirements a non-boolean acknowledgement flag
+// breaks, in the catalogue of the use case its LocalExtension names.
+func handlingIDs(localExt string) map[string]string {
+	switch localExt {
+	case localExtOC, localExtPR:
+		return map[string]string{"InfAckRequested": "GPCM-SD-OC-144", "BusAckRequested": "GPCM-SD-OC-143"}
+	case localExtGE:
+		return map[string]string{"InfAckRequested": "GPCM-SD-GE-271", "BusAckRequested": "GPCM-SD-GE-270"}
+	}
+	return map[string]string{"InfAckRequested": "GPCM-SD-CS-045", "BusAckRequested": "GPCM-SD-CS-044"}
 }
 
 func (c *checker) report(format string) Report {
