@@ -71,14 +71,14 @@ func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 }
 
 const rmsgCols = `id, mesh_id, workflow_id, sender, recipient, subject, local_id, blob_key, size, received_at, mesh_acked,
-	state, attempts, last_error, header_id, bundle_identifier, sender_reference, busack_requested, infack_code, processed_at`
+	state, attempts, last_error, header_id, bundle_identifier, sender_reference, busack_requested, infack_code, processed_at, too_large`
 
 func scanRMsg(sc pgx.Row) (receiver.Message, error) {
 	var m receiver.Message
 	var recv, proc int64
 	var state string
 	err := sc.Scan(&m.ID, &m.MeshID, &m.WorkflowID, &m.From, &m.To, &m.Subject, &m.LocalID, &m.BlobKey, &m.Size, &recv, &m.MeshAcked,
-		&state, &m.Attempts, &m.LastError, &m.HeaderID, &m.BundleIdentifier, &m.SenderReference, &m.BusAckRequested, &m.InfAckCode, &proc)
+		&state, &m.Attempts, &m.LastError, &m.HeaderID, &m.BundleIdentifier, &m.SenderReference, &m.BusAckRequested, &m.InfAckCode, &proc, &m.TooLarge)
 	m.ReceivedAt, m.ProcessedAt, m.State = fromMicros(recv), fromMicros(proc), receiver.MessageState(state)
 	return m, err
 }
@@ -98,9 +98,10 @@ func (s *ReceiverStore) RecordMessages(ctx context.Context, ps []receiver.Record
 		out = out[:0]
 		for _, p := range ps {
 			m, err := scanRMsg(tx.QueryRow(ctx, `INSERT INTO receiver_messages (mesh_id, workflow_id, sender, recipient, subject, local_id,
-				blob_key, size, received_at, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (mesh_id) DO NOTHING
+				blob_key, size, received_at, state, too_large) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (mesh_id) DO NOTHING
 				RETURNING `+rmsgCols,
-				p.MeshID, p.WorkflowID, p.From, p.To, p.Subject, p.LocalID, p.BlobKey, p.Size, micros(p.ReceivedAt), string(receiver.MessageReceived)))
+				p.MeshID, p.WorkflowID, p.From, p.To, p.Subject, p.LocalID, p.BlobKey, p.Size, micros(p.ReceivedAt), string(receiver.MessageReceived),
+				p.TooLarge))
 			created := err == nil
 			if errors.Is(err, pgx.ErrNoRows) {
 				m, err = s.getMsg(ctx, tx, `mesh_id = $1`, p.MeshID)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/gpcm/gpcm/blob"
 	"github.com/gpcm/gpcm/mesh"
 )
 
@@ -68,6 +69,8 @@ type fetched struct {
 	key     string
 	size    int64
 	payload []byte
+	// tooLarge: beyond MaxMessageBytes; payload is the head only.
+	tooLarge bool
 }
 
 // collectPage collects a page in parts of Batch messages, so that
@@ -128,7 +131,7 @@ func (r *Receiver) collectPart(ctx context.Context, ids []string) (int, error) {
 		if f != nil {
 			params = append(params, RecordMessageParams{
 				MeshID: f.meshID, WorkflowID: f.md.WorkflowID, From: f.md.From, To: f.md.To, Subject: f.md.Subject,
-				LocalID: f.md.LocalID, BlobKey: f.key, Size: f.size, ReceivedAt: r.cfg.Now(), Payload: f.payload,
+				LocalID: f.md.LocalID, BlobKey: f.key, Size: f.size, ReceivedAt: r.cfg.Now(), Payload: f.payload, TooLarge: f.tooLarge,
 			})
 		}
 	}
@@ -178,8 +181,13 @@ func (r *Receiver) meshAckAll(ctx context.Context, ids []string) {
 // fetch downloads one message: a payload up to InlineMax is kept in
 // memory for the Store, a larger one streamed into the blob store. It
 // returns nil when there is nothing to record (gone, or not ours).
+//
+// The download is bounded by MaxMessageBytes after decompression (issue 17
+// §4): a larger payload is never written beyond that (the partial blob is
+// removed) and the message is recorded TooLarge with its head only, to be
+// answered 20015 by its MessageHeader.id.
 func (r *Receiver) fetch(ctx context.Context, meshID string) (*fetched, error) {
-	d, err := r.cfg.Mesh.Get(ctx, meshID)
+	d, err := r.cfg.Mesh.Download(ctx, meshID, mesh.DownloadOptions{MaxBytes: r.cfg.MaxMessageBytes})
 	if errors.Is(err, mesh.ErrGone) || errors.Is(err, mesh.ErrNotFound) {
 		// Another worker sharing the mailbox collected and acknowledged it
 		// after we listed it (or MESH expired it and reports that to the
@@ -199,22 +207,68 @@ func (r *Receiver) fetch(ctx context.Context, meshID string) (*fetched, error) {
 		return nil, nil
 	}
 	f := &fetched{meshID: meshID, md: md, key: messageKeyPrefix + meshID}
-	var head []byte
+	// The head of a message larger than the limit is kept to answer it.
+	head := &headBuffer{max: headKeep}
+	var first []byte
 	if r.cfg.InlineMax >= 0 {
-		head, err = io.ReadAll(io.LimitReader(d, r.cfg.InlineMax+1))
+		first, err = io.ReadAll(io.LimitReader(d, r.cfg.InlineMax+1))
+		head.b = first[:min(len(first), head.max):min(len(first), head.max)]
+		if errors.Is(err, mesh.ErrTooLarge) {
+			return r.tooLarge(f, head.b), nil
+		}
 		if err != nil {
 			return nil, fmt.Errorf("receiver: download %s: %w", meshID, err)
 		}
-		if int64(len(head)) <= r.cfg.InlineMax {
-			if head == nil {
-				head = []byte{}
+		if int64(len(first)) <= r.cfg.InlineMax {
+			if first == nil {
+				first = []byte{}
 			}
-			f.payload, f.size = head, int64(len(head))
+			f.payload, f.size = first, int64(len(first))
 			return f, nil
 		}
 	}
-	if f.size, err = r.cfg.Blobs.Put(ctx, f.key, io.MultiReader(bytes.NewReader(head), d)); err != nil {
+	var rest io.Reader = d
+	if len(head.b) < head.max {
+		rest = io.TeeReader(d, head)
+	}
+	src := io.MultiReader(bytes.NewReader(first), rest)
+	f.size, err = r.cfg.Blobs.Put(ctx, f.key, src)
+	if errors.Is(err, mesh.ErrTooLarge) {
+		// The store removed its partial copy when the body failed; make
+		// sure of it (a store that kept one would hold up to the limit).
+		if derr := r.cfg.Blobs.Delete(context.WithoutCancel(ctx), f.key); derr != nil && !errors.Is(derr, blob.ErrNotFound) {
+			return nil, fmt.Errorf("receiver: remove the partial payload of %s: %w", meshID, derr)
+		}
+		return r.tooLarge(f, head.b), nil
+	}
+	if err != nil {
 		return nil, fmt.Errorf("receiver: store payload of %s: %w", meshID, err)
 	}
 	return f, nil
+}
+
+// headKeep is how much of a too-large message is kept: enough for the
+// message Bundle's identifier and its MessageHeader, which come first.
+const headKeep = 64 << 10
+
+// tooLarge turns a download cut at MaxMessageBytes into a record of the
+// message's head, answered 20015.
+func (r *Receiver) tooLarge(f *fetched, head []byte) *fetched {
+	r.log.Warn("message larger than the limit; only its head kept", "mesh_id", f.meshID, "max_bytes", r.cfg.MaxMessageBytes)
+	f.key, f.tooLarge = "", true
+	f.payload, f.size = append([]byte{}, head...), r.cfg.MaxMessageBytes
+	return f
+}
+
+// headBuffer keeps the first max bytes written to it.
+type headBuffer struct {
+	b   []byte
+	max int
+}
+
+func (h *headBuffer) Write(p []byte) (int, error) {
+	if n := min(len(p), h.max-len(h.b)); n > 0 {
+		h.b = append(h.b, p[:n]...)
+	}
+	return len(p), nil
 }

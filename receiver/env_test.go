@@ -16,6 +16,7 @@ import (
 	"github.com/gpcm/gpcm/itk3"
 	"github.com/gpcm/gpcm/mesh"
 	"github.com/gpcm/gpcm/meshtest"
+	"github.com/gpcm/gpcm/pgstore/pgstoretest"
 	"github.com/gpcm/gpcm/receiver"
 	"github.com/gpcm/gpcm/senddoc"
 	"github.com/gpcm/gpcm/sqlitestore"
@@ -51,7 +52,7 @@ type env struct {
 	sender *mesh.Client
 	// exampleSender is the mailbox the official examples name as sender.
 	exampleSender *mesh.Client
-	store         *sqlitestore.ReceiverStore
+	store         receiver.Store
 	// blobs is the receiver's payload store as gpcm receiver builds it:
 	// small bodies in the database, larger ones as files.
 	blobs blob.Store
@@ -79,6 +80,22 @@ func testLogger(tb testing.TB) *slog.Logger {
 // t.TempDir, and a sender client.
 func MustEnv(tb testing.TB, tweak func(*receiver.Config)) *env {
 	tb.Helper()
+	return mustEnvWith(tb, envOptions{}, tweak)
+}
+
+// envOptions choose where a test receiver keeps its state.
+type envOptions struct {
+	// dataDir, when set, holds the SQLite database and the payload files
+	// (as gpcm receiver --data does); otherwise each has a temp dir.
+	dataDir string
+	// postgres stores the receiver's state in a fresh PostgreSQL schema
+	// (GPCM_TEST_POSTGRES_URL; skips without it unless GPCM_TEST_STRICT=1)
+	// and its large payloads in files.
+	postgres bool
+}
+
+func mustEnvWith(tb testing.TB, o envOptions, tweak func(*receiver.Config)) *env {
+	tb.Helper()
 	ms := meshtest.NewServer(tb, meshtest.Options{Mailboxes: []meshtest.Mailbox{
 		{ID: senderMailbox, Password: "password", ODSCode: "X26"},
 		{ID: practiceMailbox, Password: "password", ODSCode: "X26"},
@@ -89,17 +106,27 @@ func MustEnv(tb testing.TB, tweak func(*receiver.Config)) *env {
 	e := &env{mesh: ms, clock: &clock{t: time.Now().UTC().Truncate(time.Second)}, acks: map[string][]ackSeen{}}
 	e.sender = mustClient(tb, ms, senderMailbox)
 	e.exampleSender = mustClient(tb, ms, exampleMailbox)
-	db, err := sqlitestore.Open(tb.Context(), filepath.Join(tb.TempDir(), "receiver.db"))
+	dbDir, blobDir := tb.TempDir(), filepath.Join(tb.TempDir(), "blobs")
+	if o.dataDir != "" {
+		dbDir, blobDir = o.dataDir, filepath.Join(o.dataDir, "blobs")
+	}
+	files, err := fileblob.Open(blobDir)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { db.Close() })
-	e.store = db.Receiver()
-	files, err := fileblob.Open(filepath.Join(tb.TempDir(), "blobs"))
-	if err != nil {
-		tb.Fatal(err)
+	if o.postgres {
+		db := pgstoretest.MustOpen(tb)
+		e.store = db.Receiver()
+		e.blobs = tier.New(db.Blobs(), files, tier.DefaultThreshold)
+	} else {
+		db, err := sqlitestore.Open(tb.Context(), filepath.Join(dbDir, "receiver.db"))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { db.Close() })
+		e.store = db.Receiver()
+		e.blobs = tier.New(db.Blobs(), files, tier.DefaultThreshold)
 	}
-	e.blobs = tier.New(db.Blobs(), files, tier.DefaultThreshold)
 	e.cfg = receiver.Config{Store: e.store, Blobs: e.blobs, Mesh: mustClient(tb, ms, practiceMailbox), ODSCode: "X26",
 		Logger: testLogger(tb), Now: e.clock.Now, HoldFor: 48 * time.Hour, PageSize: 10}
 	if tweak != nil {

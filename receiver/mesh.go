@@ -13,8 +13,10 @@ type Mesh interface {
 	Mailbox() string
 	// InboxPage lists one page of the inbox; next is "" for the first.
 	InboxPage(ctx context.Context, opts mesh.InboxOptions, next string) (mesh.InboxResponse, error)
-	// Get opens a message for reading.
-	Get(ctx context.Context, messageID string) (*mesh.Download, error)
+	// Download opens a message for reading; with opts.MaxBytes the
+	// reader stops with a *mesh.TooLargeError past that many
+	// (decompressed) bytes.
+	Download(ctx context.Context, messageID string, opts mesh.DownloadOptions) (*mesh.Download, error)
 	// Ack acknowledges a downloaded message.
 	Ack(ctx context.Context, messageID string) error
 	// Send sends a message (the acknowledgements).

@@ -56,6 +56,9 @@ func (p payloads) Size(ctx context.Context, key string) (int64, error) {
 // openPayload returns the whole payload of a claimed message (at most
 // MaxMessageBytes; tooBig reports more).
 func (r *Receiver) openPayload(ctx context.Context, m Message) (body []byte, tooBig bool, err error) {
+	if m.TooLarge {
+		return m.Payload, true, nil // the head only
+	}
 	if m.Payload != nil {
 		if int64(len(m.Payload)) > r.cfg.MaxMessageBytes {
 			return m.Payload[:r.cfg.MaxMessageBytes], true, nil

@@ -221,6 +221,10 @@ func (r *Receiver) decide(ctx context.Context, m Message, body []byte, tooBig bo
 		o.code = itk3.CodeMessageTooLarge
 		o.diagnostics = fmt.Sprintf("the message is larger than the %d bytes this receiver accepts", r.cfg.MaxMessageBytes)
 		o.rep.MessageHeaderID = itk3.UnreadableIdentifier
+		// Its head names the original (the MessageHeader comes first).
+		if rep := senddoc.ScanReport(ctx, body); rep.MessageHeaderID != itk3.UnreadableIdentifier {
+			o.rep, o.readable = rep, true
+		}
 		return o
 	}
 	meta := &senddoc.MeshMetadata{Transport: "api", WorkflowID: m.WorkflowID, From: m.From, To: m.To, Subject: m.Subject, LocalID: m.LocalID}

@@ -65,7 +65,11 @@ type Message struct {
 	// Payload is the raw message when the store keeps it itself (small
 	// messages); only ClaimMessages fills it. Nil means the payload is in
 	// the blob store under BlobKey.
-	Payload   []byte
+	Payload []byte
+	// TooLarge: the payload went beyond the receiver's size limit; only
+	// its head was kept (in Payload), to read the MessageHeader.id for
+	// the 20015 answer.
+	TooLarge  bool
 	Attempts  int
 	LastError string
 
@@ -87,6 +91,9 @@ type RecordMessageParams struct {
 	Size                                           int64
 	ReceivedAt                                     time.Time
 	Payload                                        []byte
+	// TooLarge records a message beyond the size limit: Payload holds
+	// only its head and BlobKey names nothing.
+	TooLarge bool
 }
 
 // Recorded is the result of recording one message.

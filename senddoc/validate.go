@@ -245,17 +245,7 @@ func unreadable(ctx context.Context, data []byte, format string, err error) Repo
 	if code != itk3.CodeMessageTooLarge && ctx.Err() == nil {
 		hs, serr = itk3.ScanHeader(ctx, data)
 	}
-	if hs.HeaderID != "" {
-		rep.Kind, rep.MessageHeaderID = KindSendDocument, hs.HeaderID
-		rep.BundleIdentifier, rep.SourceEndpoint = hs.BundleIdentifier, hs.SourceEndpoint
-		rep.SenderReference = hs.Str("SenderReference")
-		if v, _, ok := hs.Boolean("InfAckRequested"); ok {
-			rep.InfAckRequested = &v
-		}
-		if v, _, ok := hs.Boolean("BusAckRequested"); ok {
-			rep.BusAckRequested = &v
-		}
-	}
+	fromScan(&rep, hs)
 	if hs.HeaderID != "" && serr == nil {
 		// Well-formed, and the header is there: the fault is the message's
 		// FHIR structure, or a handling key that is not a boolean.
@@ -281,6 +271,34 @@ func unreadable(ctx context.Context, data []byte, format string, err error) Repo
 	rep.Findings = append(rep.Findings, Finding{Requirement: RuleFHIRStructure, Severity: SeverityError, Path: "Bundle",
 		Message: err.Error(), Code: structCode})
 	return rep
+}
+
+// ScanReport reads only the envelope of a message leniently (the head of one
+// too large to read whole, say): the report carries what itk3.ScanHeader
+// found — MessageHeader.id (UnreadableIdentifier when none), Bundle
+// identifier, source endpoint, SenderReference and the acknowledgement
+// flags that are booleans — and no findings.
+func ScanReport(ctx context.Context, data []byte) Report {
+	rep := Report{Kind: KindUnknown, MessageHeaderID: itk3.UnreadableIdentifier, Findings: []Finding{}}
+	hs, _ := itk3.ScanHeader(ctx, data)
+	rep.Format = hs.Format
+	fromScan(&rep, hs)
+	return rep
+}
+
+func fromScan(rep *Report, hs itk3.HeaderScan) {
+	if hs.HeaderID == "" {
+		return
+	}
+	rep.Kind, rep.MessageHeaderID = KindSendDocument, hs.HeaderID
+	rep.BundleIdentifier, rep.SourceEndpoint = hs.BundleIdentifier, hs.SourceEndpoint
+	rep.SenderReference = hs.Str("SenderReference")
+	if v, _, ok := hs.Boolean("InfAckRequested"); ok {
+		rep.InfAckRequested = &v
+	}
+	if v, _, ok := hs.Boolean("BusAckRequested"); ok {
+		rep.BusAckRequested = &v
+	}
 }
 
 // handlingIDs names the requirements a non-boolean acknowledgement flag

@@ -24,17 +24,17 @@ func (db *DB) Receiver() *ReceiverStore { return &ReceiverStore{db: db} }
 type rcvScanner interface{ Scan(...any) error }
 
 const rmsgCols = `id, mesh_id, workflow_id, sender, recipient, subject, local_id, blob_key, size, received_at, mesh_acked,
-	state, attempts, last_error, header_id, bundle_identifier, sender_reference, busack_requested, infack_code, processed_at`
+	state, attempts, last_error, header_id, bundle_identifier, sender_reference, busack_requested, infack_code, processed_at, too_large`
 
 func scanRMsg(sc rcvScanner) (receiver.Message, error) {
 	var m receiver.Message
 	var recv, proc int64
-	var acked, busreq int
+	var acked, busreq, tooLarge int
 	var state string
 	err := sc.Scan(&m.ID, &m.MeshID, &m.WorkflowID, &m.From, &m.To, &m.Subject, &m.LocalID, &m.BlobKey, &m.Size, &recv, &acked,
-		&state, &m.Attempts, &m.LastError, &m.HeaderID, &m.BundleIdentifier, &m.SenderReference, &busreq, &m.InfAckCode, &proc)
+		&state, &m.Attempts, &m.LastError, &m.HeaderID, &m.BundleIdentifier, &m.SenderReference, &busreq, &m.InfAckCode, &proc, &tooLarge)
 	m.ReceivedAt, m.ProcessedAt = fromMicros(recv), fromMicros(proc)
-	m.MeshAcked, m.BusAckRequested, m.State = acked != 0, busreq != 0, receiver.MessageState(state)
+	m.MeshAcked, m.BusAckRequested, m.State, m.TooLarge = acked != 0, busreq != 0, receiver.MessageState(state), tooLarge != 0
 	return m, err
 }
 
@@ -55,9 +55,10 @@ func (s *ReceiverStore) RecordMessages(ctx context.Context, ps []receiver.Record
 	for _, p := range ps {
 		var m receiver.Message
 		m, err = scanRMsg(st.QueryRowContext(ctx, `INSERT INTO receiver_messages (mesh_id, workflow_id, sender, recipient, subject, local_id,
-			blob_key, size, received_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (mesh_id) DO NOTHING
+			blob_key, size, received_at, state, too_large) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (mesh_id) DO NOTHING
 			RETURNING `+rmsgCols,
-			p.MeshID, p.WorkflowID, p.From, p.To, p.Subject, p.LocalID, p.BlobKey, p.Size, toMicros(p.ReceivedAt), string(receiver.MessageReceived)))
+			p.MeshID, p.WorkflowID, p.From, p.To, p.Subject, p.LocalID, p.BlobKey, p.Size, toMicros(p.ReceivedAt), string(receiver.MessageReceived),
+			boolInt(p.TooLarge)))
 		created := err == nil
 		if errors.Is(err, sql.ErrNoRows) {
 			m, err = s.getMsg(ctx, st, `mesh_id = ?`, p.MeshID)

@@ -45,6 +45,7 @@ func RunReceiver(t *testing.T, open func(t *testing.T) receiver.Store) {
 	}
 
 	runReceiverMatch(t, open)
+	runReceiverAcceptance(t, open)
 
 	t.Run("record is idempotent per MESH id", func(t *testing.T) {
 		s := open(t)
