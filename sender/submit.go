@@ -45,7 +45,7 @@ type Submission struct {
 // InvalidError refuses a submission before anything is stored or sent.
 type InvalidError struct {
 	Problems []string          // input problems (field names, never values)
-	Findings []senddoc.Finding // validator findings of severity error
+	Findings []senddoc.Finding // validator findings of severity error, and MESH transport findings
 }
 
 // ErrInvalid matches every *InvalidError.
@@ -253,13 +253,15 @@ func (s *Service) prepare(ctx context.Context, sub Submission) (NewTransmission,
 			rep.Findings = append(rep.Findings, f)
 		}
 	}
-	if rep.Errors() > 0 {
-		ie := &InvalidError{}
-		for _, f := range rep.Findings {
-			if f.Severity == senddoc.SeverityError {
-				ie.Findings = append(ie.Findings, f)
-			}
+	// MESH transport findings are warnings to a receiver but the sender's
+	// own obligation: they block sending as errors do.
+	ie := &InvalidError{}
+	for _, f := range rep.Findings {
+		if f.Severity == senddoc.SeverityError || f.Transport() {
+			ie.Findings = append(ie.Findings, f)
 		}
+	}
+	if len(ie.Findings) > 0 {
 		return nt, ie
 	}
 	ct := "application/fhir+xml"
