@@ -286,9 +286,9 @@ func (s *ReceiverStore) countBy(ctx context.Context, q string, f func(string, in
 	return nil
 }
 
-func rcvNonNil(s []string) []string {
+func rcvNonNil[T any](s []T) []T {
 	if s == nil {
-		return []string{}
+		return []T{}
 	}
 	return s
 }

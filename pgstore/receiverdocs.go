@@ -19,20 +19,22 @@ const rdocCols = `d.id, d.message_id, m.mesh_id, m.header_id, d.document_id, d.d
 	d.type_label, d.recipient_type, d.nhs_number, d.birth_date, d.family, d.given, d.version, d.sender_reference, d.sender,
 	d.replacement, d.replaces_id, d.replaced_by_id, d.match_reason, d.reason, d.busack_code, d.confirmed_ack_code, d.hold_until,
 	d.findings, d.attachments, d.created_at, d.updated_at,
-	d.matched_nhs_number, d.matched_birth_date, d.matched_family, d.matched_given, d.matched_by, d.matched_at`
+	d.matched_nhs_number, d.matched_birth_date, d.matched_family, d.matched_given, d.matched_by, d.matched_at,
+	d.mesh_findings, d.sender_ods`
 
 const rdocFrom = ` FROM receiver_documents d JOIN receiver_messages m ON m.id = d.message_id`
 
 func scanRDoc(sc pgx.Row) (receiver.Document, error) {
 	var d receiver.Document
-	var state, findings, atts string
+	var state, findings, atts, meshFindings string
 	var hold, created, updated, matchedAt int64
 	var mp receiver.DocPatient
 	err := sc.Scan(&d.ID, &d.MessageID, &d.MeshID, &d.HeaderID, &d.DocumentID, &d.DocBundleID, &d.MessageBundleID, &state, &d.Subject,
 		&d.TypeLabel, &d.RecipientType, &d.Patient.NHSNumber, &d.Patient.BirthDate, &d.Patient.Family, &d.Patient.Given, &d.Version,
 		&d.SenderReference, &d.From, &d.Replacement, &d.ReplacesID, &d.ReplacedByID, &d.MatchReason, &d.Reason, &d.BusAckCode,
 		&d.ConfirmedAckCode, &hold, &findings, &atts, &created, &updated,
-		&mp.NHSNumber, &mp.BirthDate, &mp.Family, &mp.Given, &d.MatchedBy, &matchedAt)
+		&mp.NHSNumber, &mp.BirthDate, &mp.Family, &mp.Given, &d.MatchedBy, &matchedAt,
+		&meshFindings, &d.SenderODS)
 	if err != nil {
 		return d, err
 	}
@@ -44,6 +46,9 @@ func scanRDoc(sc pgx.Row) (receiver.Document, error) {
 	}
 	if err := json.Unmarshal([]byte(findings), &d.Findings); err != nil {
 		return d, fmt.Errorf("findings of document %d: %w", d.ID, err)
+	}
+	if err := json.Unmarshal([]byte(meshFindings), &d.MeshFindings); err != nil {
+		return d, fmt.Errorf("MESH findings of document %d: %w", d.ID, err)
 	}
 	var sa []rcvStoredAtt
 	if err := json.Unmarshal([]byte(atts), &sa); err != nil {

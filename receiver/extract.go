@@ -16,6 +16,7 @@ const nhsNumberSystem = "https://fhir.nhs.uk/Id/nhs-number"
 type parsed struct {
 	RecipientType string
 	Destinations  []string // MessageHeader.destination.endpoint values
+	SenderODS     string   // ODS code of the Organization MessageHeader.sender names
 	DocBundleID   string
 	DocumentID    string
 	TypeLabel     string
@@ -50,12 +51,19 @@ func parseMessage(b []byte, maxBytes int64) (p parsed, ok bool) {
 		return p, false
 	}
 	var doc *fhir.Bundle
+	senderRef := ""
+	orgs := map[string]*fhir.Organization{}
 	for _, e := range msg.Entry {
 		if e == nil {
 			continue
 		}
 		switch r := e.Resource.(type) {
+		case *fhir.Organization:
+			orgs[e.FullURL.String()] = r
 		case *fhir.MessageHeader:
+			if r.Sender != nil && senderRef == "" {
+				senderRef = r.Sender.Reference.String()
+			}
 			if hs, ok := itk3.ReadHandling(r); ok {
 				p.RecipientType = hs.RecipientType
 			}
@@ -67,6 +75,14 @@ func parseMessage(b []byte, maxBytes int64) (p parsed, ok bool) {
 		case *fhir.Bundle:
 			if doc == nil {
 				doc = r
+			}
+		}
+	}
+	if org := orgs[senderRef]; org != nil {
+		for _, id := range org.Identifier {
+			if id != nil && id.System.String() == itk3.ODSSystem {
+				p.SenderODS = strings.TrimSpace(id.Value.String())
+				break
 			}
 		}
 	}

@@ -21,15 +21,18 @@ type Metrics struct {
 	mu       sync.Mutex
 	enqueued map[int]int64
 	sent     map[int]int64
-	buckets  []float64 // seconds
-	counts   []int64
-	sum      float64
-	n        int64
+	// meshFindings counts the MESH transport findings documents were
+	// accepted with, by requirement.
+	meshFindings map[string]int64
+	buckets      []float64 // seconds
+	counts       []int64
+	sum          float64
+	n            int64
 }
 
 func newMetrics() *Metrics {
 	b := []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
-	return &Metrics{enqueued: map[int]int64{}, sent: map[int]int64{}, buckets: b, counts: make([]int64, len(b))}
+	return &Metrics{enqueued: map[int]int64{}, sent: map[int]int64{}, meshFindings: map[string]int64{}, buckets: b, counts: make([]int64, len(b))}
 }
 
 func (m *Metrics) ackEnqueued(code int) {
@@ -41,6 +44,12 @@ func (m *Metrics) ackEnqueued(code int) {
 func (m *Metrics) ackSent(code int) {
 	m.mu.Lock()
 	m.sent[code]++
+	m.mu.Unlock()
+}
+
+func (m *Metrics) meshFinding(requirement string) {
+	m.mu.Lock()
+	m.meshFindings[requirement]++
 	m.mu.Unlock()
 }
 
@@ -71,6 +80,10 @@ func (r *Receiver) WriteMetrics(ctx context.Context, w io.Writer) error {
 	fmt.Fprint(w, "# HELP gpcm_receiver_acks_sent_total ITK3 responses accepted by MESH, by response code.\n# TYPE gpcm_receiver_acks_sent_total counter\n")
 	for _, c := range slices.Sorted(maps.Keys(m.sent)) {
 		fmt.Fprintf(w, "gpcm_receiver_acks_sent_total{code=\"%d\"} %d\n", c, m.sent[c])
+	}
+	fmt.Fprint(w, "# HELP gpcm_receiver_mesh_findings_total MESH transport metadata deviations documents were accepted with (never rejected for), by requirement.\n# TYPE gpcm_receiver_mesh_findings_total counter\n")
+	for _, req := range slices.Sorted(maps.Keys(m.meshFindings)) {
+		fmt.Fprintf(w, "gpcm_receiver_mesh_findings_total{requirement=%q} %d\n", req, m.meshFindings[req])
 	}
 	fmt.Fprint(w, "# HELP gpcm_receiver_processing_seconds Time from claiming a message to recording its outcome.\n# TYPE gpcm_receiver_processing_seconds histogram\n")
 	for i, b := range m.buckets {

@@ -206,12 +206,13 @@ func backoff(attempt int) time.Duration {
 
 // outcome is the decision about one message.
 type outcome struct {
-	code        itk3.ResponseCode
-	diagnostics string
-	rep         senddoc.Report
-	readable    bool // the header could be read
-	p           parsed
-	findings    []string
+	code         itk3.ResponseCode
+	diagnostics  string
+	rep          senddoc.Report
+	readable     bool // the header could be read
+	p            parsed
+	findings     []string
+	meshFindings []DocFinding
 }
 
 // decide validates a message and chooses its infrastructure response.
@@ -261,6 +262,11 @@ func (r *Receiver) decide(ctx context.Context, m Message, body []byte, tooBig bo
 		}
 		if f.Severity == senddoc.SeverityError {
 			errs = append(errs, f)
+		}
+		if f.Transport() {
+			// Never a reason to reject (issue 17 §2): kept on the
+			// document for staff.
+			o.meshFindings = append(o.meshFindings, DocFinding{Requirement: f.Requirement, Path: f.Path, Message: f.Message})
 		}
 		o.findings = append(o.findings, f.String())
 	}
@@ -350,6 +356,9 @@ func (r *Receiver) countOutcome(p CompleteParams, doc Document) {
 		case DocHeld, DocNotFiled:
 			r.metrics.unmatched.Add(1)
 		}
+		for _, f := range p.Document.MeshFindings {
+			r.metrics.meshFinding(f.Requirement)
+		}
 	}
 }
 
@@ -398,6 +407,7 @@ func (r *Receiver) completeParams(ctx context.Context, m Message, o outcome) (Co
 		DocumentID: rep.DocumentID, DocBundleID: o.p.DocBundleID, MessageBundleID: rep.BundleIdentifier,
 		Subject: senddoc.DisplaySubject(m.Subject, rep.Confidentiality), TypeLabel: o.p.TypeLabel, RecipientType: o.p.RecipientType, Patient: o.p.Patient,
 		Version: rep.Version, SenderReference: rep.SenderReference, From: m.From, Findings: o.findings,
+		MeshFindings: o.meshFindings, SenderODS: o.p.SenderODS,
 	}
 	if d.RecipientType == "" {
 		d.RecipientType = "FA" // ITK3: assume for action

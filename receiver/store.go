@@ -259,9 +259,16 @@ type Document struct {
 	BusAckCode      int           `json:"busAckCode,omitempty"`
 	HoldUntil       time.Time     `json:"holdUntil,omitzero"`
 	Findings        []string      `json:"findings,omitempty"`
-	Attachments     []Attachment  `json:"attachments"`
-	CreatedAt       time.Time     `json:"createdAt"`
-	UpdatedAt       time.Time     `json:"updatedAt"`
+	// MeshFindings are the MESH transport metadata deviations (subject
+	// wording, local ID, …) the document came with: shown to staff, never
+	// a reason to reject it.
+	MeshFindings []DocFinding `json:"meshFindings,omitempty"`
+	// SenderODS is the sending organisation's ODS code
+	// (MessageHeader.sender).
+	SenderODS   string       `json:"senderOds,omitempty"`
+	Attachments []Attachment `json:"attachments"`
+	CreatedAt   time.Time    `json:"createdAt"`
+	UpdatedAt   time.Time    `json:"updatedAt"`
 	// ConfirmedAckCode is the business ack a manual match sends (30001 or
 	// 30004) for a held document.
 	ConfirmedAckCode int `json:"-"`
@@ -295,7 +302,17 @@ type NewDocument struct {
 	ConfirmedAckCode   int
 	HoldUntil          time.Time
 	Findings           []string
+	MeshFindings       []DocFinding
+	SenderODS          string
 	Attachments        []Attachment
+}
+
+// DocFinding is a deviation a document was accepted with: the requirement
+// it breaks, where, and what is wrong (never patient data).
+type DocFinding struct {
+	Requirement string `json:"requirement"`
+	Path        string `json:"path"`
+	Message     string `json:"message"`
 }
 
 // ListDocumentsParams filters the worklist. Zero values do not filter.

@@ -164,16 +164,18 @@ func (s *ReceiverStore) completeOne(ctx context.Context, st *txStmts, p receiver
 			}
 		}
 		findings, _ := json.Marshal(rcvNonNil(d.Findings))
+		meshFindings, _ := json.Marshal(rcvNonNil(d.MeshFindings))
 		atts, _ := json.Marshal(rcvStoredAtts(d.Attachments))
 		// The unique index on document_id refuses a repeated document.
 		res, err := st.ExecContext(ctx, `INSERT INTO receiver_documents (message_id, document_id, doc_bundle_id, message_bundle_id, state,
 			subject, type_label, recipient_type, nhs_number, birth_date, family, given, version, sender_reference, sender, replacement,
-			replaces_id, match_reason, busack_code, confirmed_ack_code, hold_until, findings, attachments, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			replaces_id, match_reason, busack_code, confirmed_ack_code, hold_until, findings, attachments, created_at, updated_at,
+			mesh_findings, sender_ods)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.ID, d.DocumentID, d.DocBundleID, d.MessageBundleID, string(d.State), d.Subject, d.TypeLabel, d.RecipientType,
 			d.Patient.NHSNumber, d.Patient.BirthDate, d.Patient.Family, d.Patient.Given, d.Version, d.SenderReference, d.From,
 			boolInt(replaces != 0), replaces, d.MatchReason, d.BusAckCode, d.ConfirmedAckCode, toMicros(d.HoldUntil),
-			string(findings), string(atts), now, now)
+			string(findings), string(atts), now, now, string(meshFindings), d.SenderODS)
 		if isUniqueViolation(err) {
 			return doc, fmt.Errorf("message %d: %w", p.ID, receiver.ErrDuplicateDocument)
 		}

@@ -249,9 +249,9 @@ func (s *ReceiverStore) countBy(ctx context.Context, q string, f func(string, in
 	return rows.Err()
 }
 
-func rcvNonNil(s []string) []string {
+func rcvNonNil[T any](s []T) []T {
 	if s == nil {
-		return []string{}
+		return []T{}
 	}
 	return s
 }

@@ -229,6 +229,9 @@ func (ri *ReceiverInbox) GetDocument(ctx context.Context, practiceODS, id string
 		doc.AsSent = &PatientDetails{NHSNumber: d.Patient.NHSNumber, Name: displayName(d.Patient.Family, d.Patient.Given)}
 		doc.AsSent.BirthDate, _ = time.Parse(time.DateOnly, d.Patient.BirthDate)
 	}
+	for _, f := range d.MeshFindings {
+		doc.MeshFindings = append(doc.MeshFindings, DocumentFinding{Requirement: f.Requirement, Message: f.Message})
+	}
 	doc.History = append(doc.History, HistoryEvent{At: d.CreatedAt, Event: "Received", Detail: "MESH message " + d.MeshID})
 	if d.MatchReason != "" {
 		doc.History = append(doc.History, HistoryEvent{At: d.CreatedAt, Event: "Patient matching", Detail: d.MatchReason})

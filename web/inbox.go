@@ -90,8 +90,19 @@ type Document struct {
 	// AsSent is set when a person matched the document by hand to a
 	// register patient: the summary then names that patient and AsSent
 	// keeps the demographics the message carried.
-	AsSent  *PatientDetails
-	History []HistoryEvent
+	AsSent *PatientDetails
+	// MeshFindings are the ways the message's MESH details (subject,
+	// local ID, …) departed from GP Connect's conventions: the document
+	// was accepted all the same.
+	MeshFindings []DocumentFinding
+	History      []HistoryEvent
+}
+
+// DocumentFinding names a requirement a document's message broke without
+// being rejected, and what was wrong.
+type DocumentFinding struct {
+	Requirement string
+	Message     string
 }
 
 // PatientDetails are a patient's demographics as the document or the
