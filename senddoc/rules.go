@@ -346,8 +346,14 @@ var rules = []rule{
 	}},
 	{ids: "GPCM-SD-CS-047 GPCM-SD-OC-146 GPCM-SD-GE-273", fn: func(c *checker, _ *entry, r rep) {
 		md := c.handling().str("MessageDefinition")
-		if md != itk3.SendDocumentDefinition && md != itk3.SendDocumentDefinitionV2 {
-			r.bad(c.header.path+".extension(MessageHandling).MessageDefinition", "MessageDefinition is %q; it must be %s", md, itk3.SendDocumentDefinition)
+		switch p := c.header.path + ".extension(MessageHandling).MessageDefinition"; {
+		case knownDefinition(md):
+		case otherDefinitionVersion(md):
+			// The Send Document definition, in a version this receiver
+			// does not support: ITK3 10005 (send-document.md §6.4).
+			r.c.addf(r.id, SeverityError, itk3.CodeMessageDefinitionVersion, p, "MessageDefinition %q is a version of the Send Document definition that is not supported; it must be %s", md, itk3.SendDocumentDefinition)
+		default:
+			r.bad(p, "MessageDefinition is %q; it must be %s", md, itk3.SendDocumentDefinition)
 		}
 	}},
 	{ids: "GPCM-SD-CS-048 GPCM-SD-OC-147 GPCM-SD-GE-274", fn: func(c *checker, _ *entry, r rep) {
@@ -1250,7 +1256,9 @@ func handlingBool(key string, want bool) ruleFn {
 		case b == nil:
 			r.bad(p, "the %s handling key is missing or not a boolean; it must be %t", key, want)
 		case *b != want:
-			r.bad(p, "%s is %t; it must be %t", key, *b, want)
+			// Readable but not what GP Connect requires: the handling
+			// specification business rule code (itk3.md §3.1).
+			r.c.addf(r.id, SeverityError, itk3.CodeHandlingSpecBusinessRule, p, "%s is %t; it must be %t", key, *b, want)
 		}
 	}
 }
