@@ -300,6 +300,12 @@ func (r *Receiver) decide(ctx context.Context, m Message, body []byte, tooBig bo
 		o.diagnostics = "MessageHeader.destination names another mailbox; this message is not for this organisation"
 		return o
 	}
+	// Attachments of a type the practice does not accept: 20004 / 20005
+	// (send-document.md §6.4), before the header and payload codes.
+	if code, diag := r.checkAttachments(o.p.Attachments); code != 0 && (best == 0 || code < best) {
+		o.code, o.diagnostics = code, diag
+		return o
+	}
 	if best != 0 {
 		o.code = best
 		o.diagnostics = diagnostics(findingsWith(errs, best))

@@ -61,6 +61,12 @@ type Config struct {
 	// AllowTestNHSNumbers accepts NHS numbers failing the check digit (the
 	// official examples carry such numbers).
 	AllowTestNHSNumbers bool
+	// AttachmentTypes lists the attachment media types the practice
+	// accepts (type/subtype, or type/* for a whole family); default
+	// DefaultAttachmentTypes. An attachment of another type is answered
+	// 20005, one that is an executable, script or HTML (by its declared
+	// type or its first bytes) 20004, unless named here exactly.
+	AttachmentTypes []string
 	// AcceptUsable accepts a message whose only errors are payload findings
 	// (20009) when the document can still be shown (patient and attachment
 	// readable); the findings are kept with the document. Off by default:
@@ -117,6 +123,9 @@ func (c *Config) withDefaults() error {
 	if c.MaxMessageBytes <= 0 {
 		c.MaxMessageBytes = 100 << 20
 	}
+	if c.AttachmentTypes == nil {
+		c.AttachmentTypes = DefaultAttachmentTypes()
+	}
 	if c.Owner == "" {
 		host, _ := os.Hostname()
 		var r [4]byte
@@ -128,9 +137,10 @@ func (c *Config) withDefaults() error {
 
 // Receiver is the Generic FHIR Receiver pipeline for one practice mailbox.
 type Receiver struct {
-	cfg     Config
-	log     *slog.Logger
-	metrics *Metrics
+	cfg         Config
+	log         *slog.Logger
+	metrics     *Metrics
+	attachments *attachmentPolicy
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc
@@ -144,9 +154,13 @@ func New(cfg Config) (*Receiver, error) {
 	if err := cfg.withDefaults(); err != nil {
 		return nil, err
 	}
+	ap, err := newAttachmentPolicy(cfg.AttachmentTypes)
+	if err != nil {
+		return nil, err
+	}
 	// Payloads are read through the Store first: small ones live there.
 	cfg.Blobs = payloads{Store: cfg.Blobs, msgs: cfg.Store}
-	return &Receiver{cfg: cfg, log: cfg.Logger.WithGroup("receiver"), metrics: newMetrics(), kick: make(chan struct{}, 1)}, nil
+	return &Receiver{cfg: cfg, log: cfg.Logger.WithGroup("receiver"), metrics: newMetrics(), attachments: ap, kick: make(chan struct{}, 1)}, nil
 }
 
 // Metrics returns the receiver's counters.

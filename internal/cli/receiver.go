@@ -50,6 +50,9 @@ still works).
 With --tls-cert/--tls-key the API is served over HTTPS (TLS 1.2 or later);
 a --listen address other than loopback is refused without them unless
 --insecure-listen says a TLS proxy is in front.
+
+` + receiverPolicyHelp + `
+
 When ready the receiver prints exactly one line on stdout: the API base URL,
 for example http://127.0.0.1:8082 (https:// with TLS). It stops on
 SIGINT/SIGTERM.
@@ -71,6 +74,7 @@ Examples:
     MESH_SHARED_KEY=TestKey MESH_CA=./mesh-data/tls/ca.pem gpcm receiver --data ./practice
   gpcm receiver --data /var/lib/gpcm-receiver --listen 127.0.0.1:9000 --ods B82005 --mesh-config mesh.env
   gpcm receiver --data /var/lib/gpcm-receiver --listen 0.0.0.0:8443 --tls-cert api.pem --tls-key api-key.pem
+  gpcm receiver --data ./practice --attachment-types application/pdf,image/*,text/plain --max-message-bytes 20971520
   gpcm receiver register import --data ./practice register.csv
   gpcm receiver register import --data ./practice --format fhir patients.json
 `
@@ -104,6 +108,8 @@ func runReceiver(ctx context.Context, env *Env, args []string) error {
 	batch := fs.Int("batch", 20, "messages or acks one claim takes (decided in parallel, recorded in one transaction)")
 	var timeouts timeoutFlags
 	timeouts.register(fs)
+	var policy receiverPolicyFlags
+	policy.register(fs)
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
@@ -128,6 +134,11 @@ func runReceiver(ctx context.Context, env *Env, args []string) error {
 	lim, err := timeouts.limits("receiver", hint)
 	if err != nil {
 		return err
+	}
+	rcfg := receiver.Config{PollInterval: *poll, HoldFor: *hold, AcceptUsable: *acceptUsable, AllowTestNHSNumbers: *testNHS,
+		Workers: *workers, Batch: *batch}
+	if err := policy.apply(&rcfg); err != nil {
+		return usagef(hint, "receiver: %v", err)
 	}
 	mcfg, err := conn.config(env)
 	if err != nil {
@@ -161,11 +172,8 @@ func runReceiver(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("receiver: %w", err)
 	}
-	rcv, err := receiver.New(receiver.Config{
-		Store: db.Receiver(), Blobs: blobs, Mesh: client, ODSCode: practice, Logger: log,
-		PollInterval: *poll, HoldFor: *hold, AcceptUsable: *acceptUsable, AllowTestNHSNumbers: *testNHS,
-		Workers: *workers, Batch: *batch,
-	})
+	rcfg.Store, rcfg.Blobs, rcfg.Mesh, rcfg.ODSCode, rcfg.Logger = db.Receiver(), blobs, client, practice, log
+	rcv, err := receiver.New(rcfg)
 	if err != nil {
 		return fmt.Errorf("receiver: %w", err)
 	}

@@ -37,6 +37,7 @@ import (
 const serveHelp = `
 Usage: gpcm serve [--listen ADDR] [--data DIR] [--demo] [--edit-window D] [--secure-cookies]
                   [--trusted-proxy CIDR,...] [--postgres URL [--postgres-schema S] [--s3 URL]]
+                  [--attachment-types LIST] [--max-message-bytes N]
 
 Runs the whole GP Connect Messaging loop in one process: an embedded MESH
 server (HTTPS on a free loopback port, with a CA generated for this run), a
@@ -78,6 +79,9 @@ A consultation report sent from the web form waits --edit-window (default
 that time replaces it; the outbox shows until when, with "Send now" and
 "Cancel" (GPCM-SD-CS-075/076). --edit-window 0 sends at once.
 
+The embedded receiver takes the acceptance flags of gpcm receiver.
+` + receiverPolicyHelp + `
+
 Prints the web UI URL on the first line of stdout when ready. Stops cleanly
 on SIGINT/SIGTERM.
 
@@ -87,6 +91,7 @@ Examples:
   gpcm serve --data ./empty --demo=false
   gpcm serve --listen 10.0.0.5:8080 --trusted-proxy 10.0.0.2 --data /var/lib/gpcm
   gpcm serve --listen 127.0.0.1:9090 --secure-cookies --postgres postgres://gpcm@db:5432/gpcm
+  gpcm serve --attachment-types application/pdf,image/jpeg,image/png
 `
 
 // Demo organisations.
@@ -203,6 +208,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	var stor storageFlags
 	stor.register(fs, true)
 	editWindow := fs.Duration("edit-window", sender.DefaultEditWindow, "a consultation report waits this `long` after its last edit before it is sent (0: at once)")
+	var policy receiverPolicyFlags
+	policy.register(fs)
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
@@ -214,6 +221,10 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	if err := stor.check("serve", "gpcm serve --help"); err != nil {
 		return err
+	}
+	rcfg := receiver.Config{PollInterval: time.Second, AllowTestNHSNumbers: true}
+	if err := policy.apply(&rcfg); err != nil {
+		return usagef("gpcm serve --help", "serve: %v", err)
 	}
 	demoSet, secureSet := false, false
 	fs.Visit(func(f *flag.Flag) {
@@ -369,8 +380,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("serve: sender mesh client: %w", err)
 	}
 
-	rcv, err := receiver.New(receiver.Config{Store: rcvDB.Receiver(), Blobs: rcvBlobs, Mesh: rcvMesh, ODSCode: servePracticeODS,
-		Logger: log.With("component", "receiver"), PollInterval: time.Second, AllowTestNHSNumbers: true})
+	rcfg.Store, rcfg.Blobs, rcfg.Mesh, rcfg.ODSCode, rcfg.Logger = rcvDB.Receiver(), rcvBlobs, rcvMesh, servePracticeODS, log.With("component", "receiver")
+	rcv, err := receiver.New(rcfg)
 	if err != nil {
 		return fmt.Errorf("serve: receiver: %w", err)
 	}
