@@ -100,8 +100,11 @@ func (s *ReceiverStore) completeOne(ctx context.Context, tx pgx.Tx, p receiver.C
 	if d := p.Document; d != nil {
 		var replaces int64
 		if t := d.ReplacesIdentifier; t != "" {
-			err := tx.QueryRow(ctx, `SELECT id FROM receiver_documents WHERE document_id = $1 OR doc_bundle_id = $1 OR message_bundle_id = $1
-				ORDER BY id DESC LIMIT 1 FOR UPDATE`, t).Scan(&replaces)
+			// The newest document with that identifier from the same
+			// sending organisation for the same patient.
+			err := tx.QueryRow(ctx, `SELECT id FROM receiver_documents WHERE (document_id = $1 OR doc_bundle_id = $1 OR message_bundle_id = $1)
+				AND nhs_number = $2 AND (($3 <> '' AND sender_ods = $3) OR (sender_ods = '' AND sender = $4))
+				ORDER BY id DESC LIMIT 1 FOR UPDATE`, t, d.Patient.NHSNumber, d.SenderODS, d.From).Scan(&replaces)
 			if errors.Is(err, pgx.ErrNoRows) {
 				return doc, fmt.Errorf("message %d: %w", p.ID, receiver.ErrReplacementTarget)
 			}
@@ -146,6 +149,15 @@ func (s *ReceiverStore) completeOne(ctx context.Context, tx pgx.Tx, p receiver.C
 			if err := rcvArchiveReplaced(ctx, tx, d.State, replaces, doc.ID, now); err != nil {
 				return doc, err
 			}
+		}
+	}
+	if v := p.Void; v != nil && v.Identifier != "" {
+		if _, err := tx.Exec(ctx, `UPDATE receiver_documents SET state = $1, reason = $2, updated_at = $3
+			WHERE (document_id = $4 OR doc_bundle_id = $4 OR message_bundle_id = $4)
+			AND (($5 <> '' AND sender_ods = $5) OR (sender_ods = '' AND sender = $6)) AND state = ANY($7)`,
+			string(receiver.DocVoid), v.Reason, now, v.Identifier, v.SenderODS, v.From,
+			[]string{string(receiver.DocAwaitingFiling), string(receiver.DocHeld), string(receiver.DocFiled)}); err != nil {
+			return doc, fmt.Errorf("pgstore: complete message %d: void the document it replaces: %w", p.ID, err)
 		}
 	}
 	if err := rcvInsertAcks(ctx, tx, p.ID, p.Acks, now); err != nil {

@@ -40,8 +40,11 @@
 //     seen before gives 20007, a Composition.identifier seen before 20008;
 //     neither is filed. A replacement (Composition.relatesTo code
 //     "replaces") archives the document it names, found by Composition,
-//     document Bundle or message Bundle identifier, once the replacement is
-//     in the workflow; an unknown target gives 20014 (GPCM-SD-033/034).
+//     document Bundle or message Bundle identifier among the documents of
+//     the same sending organisation for the same patient, once the
+//     replacement is in the workflow; any other target gives 20014, and
+//     a document of that sender with that identifier becomes void
+//     (GPCM-SD-033/034).
 //  4. Send acks: the outbox is claimed like messages; each ack goes to the
 //     original sender's mailbox with the _ACK workflow of the message's
 //     generation, the InfAck before the BusAck, Config.Workers at once,
@@ -56,7 +59,7 @@
 // # Worklist
 //
 // Documents have a state: awaiting_filing, filed, held_for_review,
-// not_filed (patient not known or left), rejected and replaced. Each shows
+// not_filed (patient not known or left), rejected, replaced and void. Each shows
 // the MESH subject, the document type label, For Action / For Information
 // and its attachments (decoded from the stored message when opened, so the
 // payload is kept once). The HTTP API (api.go, documented in API.md) lists,

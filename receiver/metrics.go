@@ -96,7 +96,7 @@ func (r *Receiver) WriteMetrics(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	fmt.Fprint(w, "# HELP gpcm_receiver_documents Documents in the worklist by state.\n# TYPE gpcm_receiver_documents gauge\n")
-	for _, s := range []DocumentState{DocAwaitingFiling, DocFiled, DocHeld, DocNotFiled, DocRejected, DocReplaced} {
+	for _, s := range []DocumentState{DocAwaitingFiling, DocFiled, DocHeld, DocNotFiled, DocRejected, DocReplaced, DocVoid} {
 		fmt.Fprintf(w, "gpcm_receiver_documents{state=%q} %d\n", s, docs[s])
 	}
 	_, pending, err := r.cfg.Store.CountAcks(ctx)

@@ -151,7 +151,7 @@ func (r *Receiver) redecide(ctx context.Context, it *item, err error) error {
 	case errors.Is(err, ErrDuplicateDocument):
 		o.code, o.diagnostics = itk3.CodeDuplicateDocument, "a document with this Composition.identifier was already received"
 	case errors.Is(err, ErrReplacementTarget):
-		o.code, o.diagnostics = itk3.CodeReplacementFailed, "the document named in Composition.relatesTo (replaces) is not known to this receiver; the replacement cannot be processed"
+		o.code, o.diagnostics = itk3.CodeReplacementFailed, "the document named in Composition.relatesTo (replaces) is not one this receiver holds from the same sending organisation for the same patient; the replacement cannot be processed, and the original is void"
 	default:
 		return err
 	}
@@ -406,6 +406,12 @@ func (r *Receiver) completeParams(ctx context.Context, m Message, o outcome) (Co
 	}
 	if negative {
 		p.State = MessageRejected
+		if o.code == itk3.CodeReplacementFailed && len(o.p.ReplacesIDs) > 0 {
+			// GPCM-SD-034: the original is void as well, as the sender
+			// will mark it (GPCM-SD-035), if it is that sender's.
+			p.Void = &VoidTarget{Identifier: o.p.ReplacesIDs[0], SenderODS: o.p.SenderODS, From: m.From,
+				Reason: "void: a replacement of this document could not be processed (ITK3 20014, GPCM-SD-034)"}
+		}
 		return p, nil
 	}
 	p.State = MessageAccepted

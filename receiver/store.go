@@ -137,10 +137,28 @@ type CompleteParams struct {
 	// ErrDuplicateMessage and changes nothing.
 	Keys []string
 	// Document is created when not nil; a document identifier already
-	// known fails with ErrDuplicateDocument, an unknown replacement target
-	// with ErrReplacementTarget.
+	// known fails with ErrDuplicateDocument, a replacement target that is
+	// unknown, or not a document of the same sending organisation for the
+	// same patient, with ErrReplacementTarget.
 	Document *NewDocument
-	Acks     []NewAck
+	// Void, with a 20014 outcome, voids the document the failed
+	// replacement named, if the same sending organisation sent it.
+	Void *VoidTarget
+	Acks []NewAck
+}
+
+// VoidTarget names the documents a replacement that could not be
+// processed voids (GPCM-SD-034: the receiver voids the original as the
+// sender will): those with Identifier as Composition, document-Bundle or
+// message-Bundle identifier from the same sending organisation (SenderODS;
+// From, the mailbox, for documents recorded without an ODS code) that are
+// awaiting filing, held or filed. Documents of other senders are never
+// touched.
+type VoidTarget struct {
+	Identifier string
+	SenderODS  string
+	From       string
+	Reason     string // no patient data
 }
 
 // MessageStore holds collected messages and their pipeline state.
@@ -205,12 +223,15 @@ const (
 	DocRejected DocumentState = "rejected"
 	// DocReplaced: archived because a later version replaced it.
 	DocReplaced DocumentState = "replaced"
+	// DocVoid: null and void because a replacement naming it could not be
+	// processed (ITK3 20014, GPCM-SD-034); Reason says which.
+	DocVoid DocumentState = "void"
 )
 
 // Valid reports whether s is a known state.
 func (s DocumentState) Valid() bool {
 	switch s {
-	case DocAwaitingFiling, DocFiled, DocHeld, DocNotFiled, DocRejected, DocReplaced:
+	case DocAwaitingFiling, DocFiled, DocHeld, DocNotFiled, DocRejected, DocReplaced, DocVoid:
 		return true
 	}
 	return false
@@ -295,7 +316,9 @@ type NewDocument struct {
 	From            string
 	// ReplacesIdentifier names the replaced document by Composition,
 	// document-Bundle or message-Bundle identifier ("" when not a
-	// replacement).
+	// replacement); only a document from the same sending organisation
+	// (SenderODS, else From) for the same patient (NHS number) is
+	// replaced.
 	ReplacesIdentifier string
 	MatchReason        string
 	BusAckCode         int

@@ -312,8 +312,11 @@ func (s *Service) handleResponse(ctx context.Context, meshID string, r itk3.Resp
 			p.Note = "negative InfAck " + label
 			p.Set = Changes{InfAckAt: &now, InfAckCode: ptr(int(code)), LastError: ptr(p.Note)}
 			reason, extra := ReasonNegativeInfAck, ""
-			if code == itk3.ResponseCode(20014) {
-				reason, extra = ReasonReplacementVoid, " Mark the original and the replacement void (GPCM-SD-035)."
+			if code == itk3.CodeReplacementFailed {
+				reason, extra = ReasonReplacementVoid, " The original and the replacement are void (GPCM-SD-035)."
+				if err := s.voidOriginal(ctx, t, now); err != nil {
+					return err
+				}
 			}
 			p.Alert = s.alert(reason, fmt.Sprint(int(code)), fmt.Sprintf("Transmission %s: the receiver refused the report: InfAck %s.%s", t.ID, label, extra), meshID)
 		case code.Positive():
@@ -349,6 +352,26 @@ func (s *Service) handleResponse(ctx context.Context, meshID string, r itk3.Resp
 		return nil
 	}
 	return fmt.Errorf("sender: response %s: transmission kept changing", meshID)
+}
+
+// voidOriginal marks the transmission a refused replacement (20014)
+// replaced void (GPCM-SD-035: the sender voids both; the replacement
+// itself has failed). It runs before the response is recorded, so a crash
+// between them repeats the note, never loses it.
+func (s *Service) voidOriginal(ctx context.Context, repl Transmission, now time.Time) error {
+	if repl.ReplacesID == "" {
+		return nil
+	}
+	note := fmt.Sprintf("void: its replacement, transmission %s, was refused with 20014 (GPCM-SD-035)", repl.ID)
+	_, err := s.cfg.Store.Transition(ctx, TransitionParams{ID: repl.ReplacesID, At: now, Note: note, Set: Changes{LastError: &note}})
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("sender: void transmission %s: %w", repl.ReplacesID, err)
+	}
+	s.log.Info("transmission void", "transmission", repl.ReplacesID, "replacement", repl.ID)
+	return nil
 }
 
 func (s *Service) handleReport(ctx context.Context, r mesh.Report) error {

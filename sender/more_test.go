@@ -101,6 +101,15 @@ func TestLateAndUnusualResponses(t *testing.T) {
 		if len(as) != 1 || as[0].Reason != sender.ReasonReplacementVoid || !strings.Contains(as[0].Message, "void") {
 			t.Fatalf("alerts: %+v", as)
 		}
+		// The original is marked void too.
+		orig, err := e.store.GetTransmission(t.Context(), tr.ID)
+		if err != nil || !strings.HasPrefix(orig.LastError, "void:") || !strings.Contains(orig.LastError, rep.ID) {
+			t.Fatalf("original: last error %q, %v; want it marked void", orig.LastError, err)
+		}
+		evs, err := e.store.Events(t.Context(), tr.ID)
+		if err != nil || len(evs) == 0 || !strings.HasPrefix(evs[len(evs)-1].Note, "void:") {
+			t.Fatalf("original's events: %+v, %v", evs, err)
+		}
 	})
 	t.Run("response to an unknown message is kept and raised", func(t *testing.T) {
 		e := mustEnv(t, envOptions{})

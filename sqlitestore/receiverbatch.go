@@ -154,8 +154,11 @@ func (s *ReceiverStore) completeOne(ctx context.Context, st *txStmts, p receiver
 	if d := p.Document; d != nil {
 		var replaces int64
 		if t := d.ReplacesIdentifier; t != "" {
-			err = st.QueryRowContext(ctx, `SELECT id FROM receiver_documents WHERE document_id = ? OR doc_bundle_id = ? OR message_bundle_id = ?
-				ORDER BY id DESC LIMIT 1`, t, t, t).Scan(&replaces)
+			// The newest document with that identifier from the same
+			// sending organisation for the same patient.
+			err = st.QueryRowContext(ctx, `SELECT id FROM receiver_documents WHERE (document_id = ? OR doc_bundle_id = ? OR message_bundle_id = ?)
+				AND nhs_number = ? AND ((? <> '' AND sender_ods = ?) OR (sender_ods = '' AND sender = ?))
+				ORDER BY id DESC LIMIT 1`, t, t, t, d.Patient.NHSNumber, d.SenderODS, d.SenderODS, d.From).Scan(&replaces)
 			if errors.Is(err, sql.ErrNoRows) {
 				return doc, fmt.Errorf("message %d: %w", p.ID, receiver.ErrReplacementTarget)
 			}
@@ -190,6 +193,15 @@ func (s *ReceiverStore) completeOne(ctx context.Context, st *txStmts, p receiver
 			if err := rcvArchiveReplaced(ctx, st, d.State, replaces, doc.ID, now); err != nil {
 				return doc, err
 			}
+		}
+	}
+	if v := p.Void; v != nil && v.Identifier != "" {
+		if _, err := st.ExecContext(ctx, `UPDATE receiver_documents SET state = ?, reason = ?, updated_at = ?
+			WHERE (document_id = ? OR doc_bundle_id = ? OR message_bundle_id = ?)
+			AND ((? <> '' AND sender_ods = ?) OR (sender_ods = '' AND sender = ?)) AND state IN (?, ?, ?)`,
+			string(receiver.DocVoid), v.Reason, now, v.Identifier, v.Identifier, v.Identifier, v.SenderODS, v.SenderODS, v.From,
+			string(receiver.DocAwaitingFiling), string(receiver.DocHeld), string(receiver.DocFiled)); err != nil {
+			return doc, fmt.Errorf("sqlitestore: complete message %d: void the document it replaces: %w", p.ID, err)
 		}
 	}
 	if err := rcvInsertAcks(ctx, st, p.ID, p.Acks, now); err != nil {

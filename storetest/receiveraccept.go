@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -11,7 +12,8 @@ import (
 
 // runReceiverAcceptance checks what the receiver's acceptance policy keeps
 // (issue 17): a message beyond the size limit recorded with its head only,
-// and the MESH findings and sending organisation of a document.
+// the MESH findings and sending organisation of a document, replacements
+// limited to the same organisation and patient, and voiding on 20014.
 func runReceiverAcceptance(t *testing.T, open func(t *testing.T) receiver.Store) {
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
@@ -60,6 +62,90 @@ func runReceiverAcceptance(t *testing.T, open func(t *testing.T) receiver.Store)
 		ds, err := s.ListDocuments(t.Context(), receiver.ListDocumentsParams{})
 		if err != nil || len(ds) != 1 || len(ds[0].MeshFindings) != 2 {
 			t.Fatalf("ListDocuments: %+v, %v", ds, err)
+		}
+	})
+
+	// complete records one claimed message with outcome p (ID and Owner
+	// filled in).
+	complete := func(t *testing.T, s receiver.Store, meshID string, p receiver.CompleteParams) (receiver.Document, error) {
+		t.Helper()
+		if _, err := s.RecordMessages(t.Context(), []receiver.RecordMessageParams{{MeshID: meshID, WorkflowID: "GPFED_CONSULT_REPORT",
+			From: "X26ABC1", To: "X26ABC2", BlobKey: "k/" + meshID, Size: 5, ReceivedAt: t0}}); err != nil {
+			t.Fatal(err)
+		}
+		ms, err := s.ClaimMessages(t.Context(), receiver.ClaimParams{Owner: "w", Now: t0, Lease: time.Minute, Limit: 1})
+		if err != nil || len(ms) != 1 {
+			t.Fatalf("ClaimMessages: %d, %v", len(ms), err)
+		}
+		p.ID, p.Owner, p.Now = ms[0].ID, "w", t0
+		if p.State == "" {
+			p.State = receiver.MessageAccepted
+		}
+		return s.CompleteMessage(t.Context(), p)
+	}
+	doc := func(docID, ods, from, nhs, replaces string) *receiver.NewDocument {
+		return &receiver.NewDocument{DocumentID: docID, State: receiver.DocAwaitingFiling, Subject: "s", TypeLabel: "Report", RecipientType: "FA",
+			Patient: receiver.DocPatient{NHSNumber: nhs}, SenderODS: ods, From: from, ReplacesIdentifier: replaces}
+	}
+	t.Run("GPCM-SD-033 a replacement replaces only the same organisation's document for the same patient", func(t *testing.T) {
+		s := open(t)
+		orig, err := complete(t, s, "R1", receiver.CompleteParams{HeaderID: "h1", Keys: []string{"header:h1"}, Document: doc("d1", "X26", "X26ABC1", "9434765919", "")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			name string
+			d    *receiver.NewDocument
+		}{
+			{"another organisation", doc("d2", "X27", "X27ABC1", "9434765919", "d1")},
+			{"another patient", doc("d3", "X26", "X26ABC1", "9434765870", "d1")},
+			{"unknown", doc("d4", "X26", "X26ABC1", "9434765919", "nothing")},
+		} {
+			if _, err := complete(t, s, "R-"+tt.d.DocumentID, receiver.CompleteParams{HeaderID: "h-" + tt.d.DocumentID, Document: tt.d}); !errors.Is(err, receiver.ErrReplacementTarget) {
+				t.Errorf("%s: got %v, want ErrReplacementTarget", tt.name, err)
+			}
+		}
+		// Same organisation, another mailbox of it: replaced.
+		nd, err := complete(t, s, "R5", receiver.CompleteParams{HeaderID: "h5", Document: doc("d5", "X26", "X26ABC9", "9434765919", "d1")})
+		if err != nil || nd.ReplacesID != orig.ID {
+			t.Fatalf("same organisation and patient: %+v, %v", nd, err)
+		}
+		if got, _ := s.GetDocument(t.Context(), orig.ID); got.State != receiver.DocReplaced {
+			t.Errorf("original: state %s, want replaced", got.State)
+		}
+	})
+	t.Run("GPCM-SD-034 a failed replacement voids the same organisation's original only", func(t *testing.T) {
+		s := open(t)
+		mine, err := complete(t, s, "V1", receiver.CompleteParams{HeaderID: "v1", Document: doc("shared", "X26", "X26ABC1", "9434765919", "")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		legacy, err := complete(t, s, "V2", receiver.CompleteParams{HeaderID: "v2", Document: doc("legacy", "", "X26ABC1", "9434765919", "")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rejected := func(meshID string, v *receiver.VoidTarget) {
+			t.Helper()
+			if _, err := complete(t, s, meshID, receiver.CompleteParams{State: receiver.MessageRejected, InfAckCode: 20014, Void: v}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rejected("V3", &receiver.VoidTarget{Identifier: "shared", SenderODS: "X27", From: "X27ABC1", Reason: "void: test"})
+		rejected("V4", &receiver.VoidTarget{Identifier: "legacy", SenderODS: "", From: "X27ABC1", Reason: "void: test"})
+		for _, id := range []int64{mine.ID, legacy.ID} {
+			if got, _ := s.GetDocument(t.Context(), id); got.State != receiver.DocAwaitingFiling {
+				t.Errorf("document %d voided by another sender: state %s", id, got.State)
+			}
+		}
+		rejected("V5", &receiver.VoidTarget{Identifier: "shared", SenderODS: "X26", From: "X26ABC7", Reason: "void: test"})
+		rejected("V6", &receiver.VoidTarget{Identifier: "legacy", SenderODS: "X26", From: "X26ABC1", Reason: "void: test"})
+		for _, id := range []int64{mine.ID, legacy.ID} {
+			if got, _ := s.GetDocument(t.Context(), id); got.State != receiver.DocVoid || got.Reason != "void: test" {
+				t.Errorf("document %d: state %s reason %q, want void", id, got.State, got.Reason)
+			}
+		}
+		if n, err := s.CountDocuments(t.Context()); err != nil || n[receiver.DocVoid] != 2 {
+			t.Errorf("CountDocuments: %v, %v; want 2 void", n, err)
 		}
 	})
 }

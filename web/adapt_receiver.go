@@ -41,7 +41,7 @@ var receiverStates = map[DocumentState][]receiver.DocumentState{
 	StateAwaitingFiling: {receiver.DocAwaitingFiling},
 	StateUnmatched:      {receiver.DocHeld},
 	StateReplaced:       {receiver.DocReplaced},
-	StateRejected:       {receiver.DocRejected, receiver.DocNotFiled},
+	StateRejected:       {receiver.DocRejected, receiver.DocNotFiled, receiver.DocVoid},
 	StateFiled:          {receiver.DocFiled},
 }
 
