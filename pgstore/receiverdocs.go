@@ -380,3 +380,23 @@ func (s *ReceiverStore) FindPatients(ctx context.Context, p receiver.FindPatient
 	}
 	return out, nil
 }
+
+// SentAckMeshIDs looks the ids up in one query.
+func (s *ReceiverStore) SentAckMeshIDs(ctx context.Context, meshIDs []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(meshIDs))
+	if len(meshIDs) == 0 {
+		return out, nil
+	}
+	rows, err := s.db.pool.Query(ctx, `SELECT mesh_id FROM receiver_acks WHERE mesh_id <> '' AND mesh_id = ANY($1)`, meshIDs)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: look up %d ack MESH ids: %w", len(meshIDs), err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: look up %d ack MESH ids: %w", len(meshIDs), err)
+	}
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
+}

@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gpcm/gpcm/itk3"
@@ -48,7 +51,7 @@ func (r *Receiver) SendAcks(ctx context.Context) (int, error) {
 		}
 	}
 	// MESH has them: record that even if ctx ended meanwhile. Should this
-	// fail, the claims run out and the next send finds each by local ID.
+	// fail, the claims run out and the next send finds each in the outbox.
 	if merr := r.cfg.Store.MarkAcksSent(context.WithoutCancel(ctx), sent, r.cfg.Now()); merr != nil {
 		return 0, errors.Join(err, merr)
 	}
@@ -64,26 +67,75 @@ func (r *Receiver) SendAcks(ctx context.Context) (int, error) {
 	return len(sent), err
 }
 
+// sendAck sends one ack. Its Mex-LocalID is the responder's ODS code
+// (itk3.md §5.3; the sender matches responses by
+// MessageHeader.response.identifier, never by local ID) and its file name
+// is the response's own MessageHeader.id, which is how a retry finds an
+// ack whose earlier send may have reached MESH.
 func (r *Receiver) sendAck(ctx context.Context, a Ack) (string, error) {
-	localID := "gpcm-ack-" + a.HeaderID
+	file := a.HeaderID + ".xml"
 	if a.Attempts > 1 {
-		// A previous claim may have sent it and crashed before recording:
-		// look it up by local ID first.
-		if t, ok := r.cfg.Mesh.(LocalIDTracker); ok {
-			tr, err := t.TrackLocalID(ctx, localID)
-			if err == nil && tr.MessageID != "" {
-				return tr.MessageID, nil
-			}
+		// A previous claim may have sent it and crashed before recording.
+		if id := r.findSentAck(ctx, a, file); id != "" {
+			return id, nil
 		}
 	}
 	res, err := r.cfg.Mesh.Send(ctx, mesh.SendRequest{
-		To: a.To, WorkflowID: a.WorkflowID, LocalID: localID, Filename: a.HeaderID + ".xml",
+		To: a.To, WorkflowID: a.WorkflowID, LocalID: r.cfg.ODSCode, Filename: file,
 		ContentType: "application/fhir+xml", Body: bytes.NewReader(a.Body), Size: int64(len(a.Body)),
 	})
 	if err != nil {
 		return "", fmt.Errorf("receiver: send %s ack %d: %w", itk3.ResponseCode(a.Code), a.ID, err)
 	}
 	return res.MessageID, nil
+}
+
+// maxSentCandidates bounds the messages tracked to find one ack.
+const maxSentCandidates = 100
+
+// findSentAck looks for the ack among the messages this mailbox sent to
+// its recipient on its workflow since shortly before the ack was made that
+// no recorded ack holds (after a crash: the few whose sends were not
+// recorded), newest first, and returns its MESH id, or "" (then it is sent
+// again: at worst a duplicate ack, which the sender ignores).
+func (r *Receiver) findSentAck(ctx context.Context, a Ack, file string) string {
+	f, ok := r.cfg.Mesh.(SentFinder)
+	if !ok {
+		return ""
+	}
+	sent, err := f.RichOutbox(ctx, mesh.RichInboxOptions{StartTime: a.CreatedAt.Add(-10 * time.Minute)})
+	if err != nil {
+		r.log.Warn("listing the outbox to find an ack failed; sending it again", "ack", a.ID, "err", err)
+		return ""
+	}
+	var ids []string
+	for _, m := range sent {
+		if strings.EqualFold(m.Recipient, a.To) && m.WorkflowID == a.WorkflowID {
+			ids = append(ids, m.MessageID)
+		}
+	}
+	known := map[string]bool{}
+	for part := range slices.Chunk(ids, 500) {
+		k, err := r.cfg.Store.SentAckMeshIDs(ctx, part)
+		if err != nil {
+			r.log.Warn("looking up sent acks failed; sending it again", "ack", a.ID, "err", err)
+			return ""
+		}
+		maps.Copy(known, k)
+	}
+	n := 0
+	for _, id := range ids {
+		if known[id] {
+			continue
+		}
+		if n++; n > maxSentCandidates {
+			break
+		}
+		if tr, err := f.Track(ctx, id); err == nil && tr.Filename == file {
+			return id
+		}
+	}
+	return ""
 }
 
 // ExpireHolds answers 30002 for held documents whose deadline passed

@@ -23,14 +23,16 @@ type Mesh interface {
 	Send(ctx context.Context, req mesh.SendRequest) (mesh.SendResult, error)
 }
 
-// LocalIDTracker is an optional capability of a Mesh: finding a message this
-// mailbox sent by its local ID. With it, an ack whose send may have
-// succeeded before a crash is looked up instead of sent again.
-type LocalIDTracker interface {
-	TrackLocalID(ctx context.Context, localID string) (mesh.Tracking, error)
+// SentFinder is an optional capability of a Mesh: listing what this
+// mailbox sent and tracking one message. With it, an ack whose send may
+// have succeeded before a crash is found by its file name (each ack's is
+// unique: its own MessageHeader.id) instead of being sent again.
+type SentFinder interface {
+	RichOutbox(ctx context.Context, opts mesh.RichInboxOptions) ([]mesh.RichMessage, error)
+	Track(ctx context.Context, messageID string) (mesh.Tracking, error)
 }
 
 var (
-	_ Mesh           = (*mesh.Client)(nil)
-	_ LocalIDTracker = (*mesh.Client)(nil)
+	_ Mesh       = (*mesh.Client)(nil)
+	_ SentFinder = (*mesh.Client)(nil)
 )

@@ -143,14 +143,18 @@ func (f *flakyMesh) Send(ctx context.Context, req mesh.SendRequest) (mesh.SendRe
 	return res, err
 }
 
-func (f *flakyMesh) TrackLocalID(ctx context.Context, localID string) (mesh.Tracking, error) {
-	return f.Mesh.(receiver.LocalIDTracker).TrackLocalID(ctx, localID)
+func (f *flakyMesh) RichOutbox(ctx context.Context, opts mesh.RichInboxOptions) ([]mesh.RichMessage, error) {
+	return f.Mesh.(receiver.SentFinder).RichOutbox(ctx, opts)
+}
+
+func (f *flakyMesh) Track(ctx context.Context, id string) (mesh.Tracking, error) {
+	return f.Mesh.(receiver.SentFinder).Track(ctx, id)
 }
 
 // TestInterruptedSteps loses the MESH acknowledgement and the answer to
 // an ack send: the message is stored once, acknowledged on a later round,
-// and each ack reaches the sender once (the lost send is found by its
-// local ID instead of being repeated).
+// and each ack reaches the sender once (the lost send is found in the
+// outbox by its file name instead of being repeated).
 func TestInterruptedSteps(t *testing.T) {
 	var fm *flakyMesh
 	e := MustEnv(t, func(c *receiver.Config) {
@@ -171,7 +175,7 @@ func TestInterruptedSteps(t *testing.T) {
 		t.Fatalf("after a failed MESH ack: %+v, %v; want stored and not acknowledged", m, err)
 	}
 	// Later rounds: the MESH ack is retried; the ack whose answer was lost
-	// is retried after its backoff and found by local ID.
+	// is retried after its backoff and found in the outbox.
 	e.clock.Advance(time.Hour)
 	e.run(t)
 	e.clock.Advance(time.Hour)

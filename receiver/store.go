@@ -480,4 +480,7 @@ type AckStore interface {
 	ListAcks(ctx context.Context, messageID int64) ([]Ack, error)
 	// CountAcks counts acks per code and whether sent.
 	CountAcks(ctx context.Context) (sent map[int]int, pending int, err error)
+	// SentAckMeshIDs reports which of the MESH message ids are recorded
+	// as the MESH id of a sent ack.
+	SentAckMeshIDs(ctx context.Context, meshIDs []string) (map[string]bool, error)
 }

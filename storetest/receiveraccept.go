@@ -13,7 +13,8 @@ import (
 // runReceiverAcceptance checks what the receiver's acceptance policy keeps
 // (issue 17): a message beyond the size limit recorded with its head only,
 // the MESH findings and sending organisation of a document, replacements
-// limited to the same organisation and patient, and voiding on 20014.
+// limited to the same organisation and patient, voiding on 20014, and the
+// lookup of sent acks by MESH id.
 func runReceiverAcceptance(t *testing.T, open func(t *testing.T) receiver.Store) {
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
@@ -146,6 +147,31 @@ func runReceiverAcceptance(t *testing.T, open func(t *testing.T) receiver.Store)
 		}
 		if n, err := s.CountDocuments(t.Context()); err != nil || n[receiver.DocVoid] != 2 {
 			t.Errorf("CountDocuments: %v, %v; want 2 void", n, err)
+		}
+	})
+
+	t.Run("sent acks are found by their MESH ids", func(t *testing.T) {
+		s := open(t)
+		ack := func(kind receiver.AckKind) receiver.NewAck {
+			return receiver.NewAck{Kind: kind, Code: 20013, To: "X26ABC1", WorkflowID: "GPFED_CONSULT_REPORT_ACK", HeaderID: "r-" + string(kind), Body: []byte("<Bundle/>")}
+		}
+		if _, err := complete(t, s, "A1", receiver.CompleteParams{State: receiver.MessageRejected, InfAckCode: 20009,
+			Acks: []receiver.NewAck{ack(receiver.AckInf)}}); err != nil {
+			t.Fatal(err)
+		}
+		acks, err := s.ClaimAcks(t.Context(), receiver.ClaimParams{Owner: "w", Now: t0, Lease: time.Minute, Limit: 5})
+		if err != nil || len(acks) != 1 {
+			t.Fatalf("ClaimAcks: %d, %v", len(acks), err)
+		}
+		if got, err := s.SentAckMeshIDs(t.Context(), []string{"M-ACK-1"}); err != nil || len(got) != 0 {
+			t.Fatalf("before sending: %v, %v", got, err)
+		}
+		if err := s.MarkAcksSent(t.Context(), []receiver.AckSent{{ID: acks[0].ID, MeshID: "M-ACK-1"}}, t0); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.SentAckMeshIDs(t.Context(), []string{"M-ACK-1", "M-OTHER", ""})
+		if err != nil || len(got) != 1 || !got["M-ACK-1"] {
+			t.Fatalf("SentAckMeshIDs: %v, %v; want only M-ACK-1", got, err)
 		}
 	})
 }

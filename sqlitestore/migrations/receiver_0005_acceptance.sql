@@ -9,3 +9,8 @@ ALTER TABLE receiver_messages ADD COLUMN too_large INTEGER NOT NULL DEFAULT 0;
 -- only a document of the same organisation.
 ALTER TABLE receiver_documents ADD COLUMN mesh_findings TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE receiver_documents ADD COLUMN sender_ods TEXT NOT NULL DEFAULT '';
+-- Acks carry the responder's ODS code as Mex-LocalID (itk3.md §5.3), which
+-- no longer tells one ack from another: a retried ack whose earlier send
+-- may have reached MESH is looked for among the outbox messages no
+-- recorded ack holds.
+CREATE INDEX receiver_acks_mesh_id ON receiver_acks (mesh_id) WHERE mesh_id <> '';
