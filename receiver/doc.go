@@ -20,13 +20,15 @@
 //     on MESH. A page's known MESH ids are looked up in one query.
 //  3. Process a claimed batch (claimed with a lease, UPDATE … RETURNING,
 //     so several processes can share one database; an expired lease is
-//     taken over). The messages are decided in parallel, then their
+//     taken over). The messages are decided in parallel, each within
+//     Config.ProcessBudget (10009 beyond it), then their
 //     outcomes are recorded in arrival order in one transaction
 //     (Store.CompleteMessages), so that an original is in the worklist
 //     before its replacement or repeat is judged, exactly as one at a
 //     time: when the store finds an item a repeat or its replacement
 //     target unknown, the items before it commit and that item is decided
-//     again. Deciding means: validate with package senddoc, choose the infrastructure response
+//     again. A message still being decided after a moment does not hold
+//     up other senders' messages behind it (schedule.go). Deciding means: validate with package senddoc, choose the infrastructure response
 //     (20013, or the most specific negative code with the findings in
 //     OperationOutcome.issue.diagnostics, GPCM-SD-041/042; 10009 with
 //     response.identifier UNREADABLE-IN-ORIGINAL-MESSAGE when the message

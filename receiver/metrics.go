@@ -14,9 +14,10 @@ import (
 // Metrics counts what this receiver process did. It is written in the
 // Prometheus text format by WriteMetrics.
 type Metrics struct {
-	received  atomic.Int64
-	filed     atomic.Int64
-	unmatched atomic.Int64
+	received   atomic.Int64
+	filed      atomic.Int64
+	unmatched  atomic.Int64
+	overBudget atomic.Int64
 
 	mu       sync.Mutex
 	enqueued map[int]int64
@@ -71,6 +72,7 @@ func (r *Receiver) WriteMetrics(ctx context.Context, w io.Writer) error {
 	m := r.metrics
 	fmt.Fprintf(w, "# HELP gpcm_receiver_messages_received_total Messages collected from MESH and stored.\n# TYPE gpcm_receiver_messages_received_total counter\ngpcm_receiver_messages_received_total %d\n", m.received.Load())
 	fmt.Fprintf(w, "# HELP gpcm_receiver_documents_filed_total Documents filed by a person.\n# TYPE gpcm_receiver_documents_filed_total counter\ngpcm_receiver_documents_filed_total %d\n", m.filed.Load())
+	fmt.Fprintf(w, "# HELP gpcm_receiver_messages_over_budget_total Messages answered 10009 because reading them took longer than the processing budget.\n# TYPE gpcm_receiver_messages_over_budget_total counter\ngpcm_receiver_messages_over_budget_total %d\n", m.overBudget.Load())
 	fmt.Fprintf(w, "# HELP gpcm_receiver_documents_unmatched_total Documents whose patient was not matched (not known, left or held).\n# TYPE gpcm_receiver_documents_unmatched_total counter\ngpcm_receiver_documents_unmatched_total %d\n", m.unmatched.Load())
 	m.mu.Lock()
 	fmt.Fprint(w, "# HELP gpcm_receiver_acks_enqueued_total ITK3 responses enqueued, by response code.\n# TYPE gpcm_receiver_acks_enqueued_total counter\n")

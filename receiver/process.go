@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"time"
 
@@ -20,24 +19,20 @@ import (
 // and the worklist. It returns how many messages it completed.
 //
 // The messages are decided in parallel (decoding, validation, matching and
-// building the acks need nothing from each other), then their outcomes are
-// recorded in arrival order in one transaction, so that an original is in
-// the worklist before its replacement or repeat is judged, exactly as if
-// they were processed one at a time.
+// building the acks need nothing from each other), each within
+// Config.ProcessBudget, then their outcomes are recorded in arrival order
+// in one transaction, so that an original is in the worklist before its
+// replacement or repeat is judged, exactly as if they were processed one at
+// a time. A message still being decided after a moment does not hold the
+// others up: those decided are recorded first, except a replacement behind
+// it (see schedule.go).
 func (r *Receiver) Process(ctx context.Context) (int, error) {
-	msgs, err := r.cfg.Store.ClaimMessages(ctx, ClaimParams{Owner: r.cfg.Owner, Now: r.cfg.Now(), Lease: r.cfg.Lease, Limit: r.cfg.Batch})
-	if err != nil || len(msgs) == 0 {
-		return 0, err
-	}
-	items := make([]*item, len(msgs))
-	idx := make([]int, len(msgs))
-	for i := range idx {
-		idx[i] = i
-	}
-	_ = forEach(runtime.GOMAXPROCS(0), idx, func(i int) error {
-		items[i] = r.prepare(ctx, msgs[i])
-		return nil
-	})
+	return r.process(ctx, false, nil)
+}
+
+// finish records the outcomes of decided items (in order) and gives back
+// the items that failed, or all of them when ctx ended.
+func (r *Receiver) finish(ctx context.Context, items []*item) (int, error) {
 	if ctx.Err() != nil {
 		r.releaseAll(ctx, items, ctx.Err())
 		return 0, ctx.Err()
@@ -68,15 +63,25 @@ type item struct {
 	err     error
 }
 
-// prepare reads and decides one message and builds its outcome.
+// prepare reads and decides one message within the processing budget and
+// builds its outcome.
 func (r *Receiver) prepare(ctx context.Context, m Message) *item {
 	it := &item{m: m, start: r.cfg.Now()}
-	body, tooBig, err := r.openPayload(ctx, m)
-	if err != nil {
+	bctx, cancel := context.WithTimeout(ctx, r.cfg.ProcessBudget)
+	defer cancel()
+	body, tooBig, err := r.openPayload(bctx, m)
+	switch {
+	case err != nil && overBudget(ctx, bctx):
+		it.o = r.overBudget(ctx, nil)
+	case err != nil:
 		it.err = err
 		return it
+	default:
+		it.o = r.decide(bctx, m, body, tooBig)
+		if overBudget(ctx, bctx) {
+			it.o = r.overBudget(ctx, body)
+		}
 	}
-	it.o = r.decide(ctx, m, body, tooBig)
 	it.p, it.err = r.completeParams(ctx, m, it.o)
 	return it
 }
@@ -251,7 +256,13 @@ func (r *Receiver) decide(ctx context.Context, m Message, body []byte, tooBig bo
 		return o
 	}
 	o.readable = rep.MessageHeaderID != "" && rep.MessageHeaderID != itk3.UnreadableIdentifier
+	if ctx.Err() != nil {
+		return o // the budget ran out between the stages
+	}
 	o.p, _ = parseMessage(body, r.cfg.MaxMessageBytes)
+	if ctx.Err() != nil {
+		return o
+	}
 
 	// The receiver sees its own mailbox as Mex-To: MESH replaced the
 	// GPPROVIDER_ address it routed on, so findings about it do not apply.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
@@ -61,6 +62,12 @@ type Config struct {
 	// AllowTestNHSNumbers accepts NHS numbers failing the check digit (the
 	// official examples carry such numbers).
 	AllowTestNHSNumbers bool
+	// ProcessBudget is the time one message may take to be read,
+	// validated and extracted; beyond it the message is answered 10009
+	// (naming its MessageHeader.id when a lenient scan finds it). It must
+	// be shorter than Lease; default 1 minute, or half of Lease if that is
+	// shorter.
+	ProcessBudget time.Duration
 	// AttachmentTypes lists the attachment media types the practice
 	// accepts (type/subtype, or type/* for a whole family); default
 	// DefaultAttachmentTypes. An attachment of another type is answered
@@ -105,6 +112,12 @@ func (c *Config) withDefaults() error {
 	if c.Lease <= 0 {
 		c.Lease = 2 * time.Minute
 	}
+	if c.ProcessBudget <= 0 {
+		c.ProcessBudget = min(time.Minute, c.Lease/2)
+	}
+	if c.ProcessBudget >= c.Lease {
+		return fmt.Errorf("receiver: config: ProcessBudget %s must be shorter than Lease %s (a message is decided under one claim)", c.ProcessBudget, c.Lease)
+	}
 	if c.Batch <= 0 {
 		c.Batch = 20
 	}
@@ -147,6 +160,12 @@ type Receiver struct {
 	done    chan struct{}
 	kick    chan struct{}
 	started bool
+
+	// Slow messages finishing behind a batch (schedule.go): RunOnce waits
+	// for them; lastStraggler (under mu) is the newest still recording.
+	stragglers     sync.WaitGroup
+	stragglerSlots chan struct{}
+	lastStraggler  *straggler
 }
 
 // New checks cfg and returns a Receiver; it starts nothing.
@@ -160,7 +179,8 @@ func New(cfg Config) (*Receiver, error) {
 	}
 	// Payloads are read through the Store first: small ones live there.
 	cfg.Blobs = payloads{Store: cfg.Blobs, msgs: cfg.Store}
-	return &Receiver{cfg: cfg, log: cfg.Logger.WithGroup("receiver"), metrics: newMetrics(), attachments: ap, kick: make(chan struct{}, 1)}, nil
+	return &Receiver{cfg: cfg, log: cfg.Logger.WithGroup("receiver"), metrics: newMetrics(), attachments: ap, kick: make(chan struct{}, 1),
+		stragglerSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}, nil
 }
 
 // Metrics returns the receiver's counters.
@@ -250,7 +270,10 @@ func (r *Receiver) RunOnce(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		defer close(processed)
-		fail(drain(ctx, r.Process, stored, collected, func() { signal(recorded) }))
+		progress := func() { signal(recorded) }
+		step := func(ctx context.Context) (int, error) { return r.process(ctx, true, progress) }
+		fail(drain(ctx, step, stored, collected, progress))
+		r.stragglers.Wait() // slow messages of this round are recorded
 		_, err := r.ExpireHolds(ctx)
 		fail(err)
 	}()

@@ -12,7 +12,7 @@ func TestReceiverPolicyFlags(t *testing.T) {
 	data := t.TempDir()
 	for _, cmd := range []string{"receiver", "serve"} {
 		code, stdout, _ := runGPCM(t, nil, cmd, "--help")
-		for _, want := range []string{"--attachment-types", "-max-message-bytes", "application/pdf,image/jpeg", "20004", "20005", "never rejects"} {
+		for _, want := range []string{"--attachment-types", "-max-message-bytes", "application/pdf,image/jpeg", "20004", "20005", "never rejects", "-process-budget"} {
 			if code != 0 || !strings.Contains(stdout, want) {
 				t.Errorf("gpcm %s --help: exit %d, want %q in it", cmd, code, want)
 			}
@@ -22,6 +22,8 @@ func TestReceiverPolicyFlags(t *testing.T) {
 			{"--attachment-types", "pdf"},
 			{"--attachment-types", "application/pdf,exe"},
 			{"--max-message-bytes", "0"},
+			{"--process-budget", "0s"},
+			{"--process-budget", "2m"},
 		} {
 			full := append([]string{cmd, "--data", data}, args...)
 			if code, _, stderr := runGPCM(t, nil, full...); code != 2 || !strings.Contains(stderr, args[0]) {
