@@ -45,6 +45,8 @@ func (c *clock) Advance(d time.Duration) {
 type ackSeen struct {
 	resp     itk3.Response
 	workflow string
+	localID  string       // Mex-LocalID
+	bundle   *fhir.Bundle // the response message
 }
 
 type env struct {
@@ -208,7 +210,7 @@ func (e *env) readAcksOf(tb testing.TB, c *mesh.Client) {
 		if err != nil || rep.Kind != senddoc.KindResponse || !rep.Conformant() {
 			tb.Errorf("ack %s (code %s) does not validate as an ITK3 response: %v %v", id, r.Code, err, rep.Findings)
 		}
-		e.acks[r.RespondsTo] = append(e.acks[r.RespondsTo], ackSeen{resp: r, workflow: d.Message.WorkflowID})
+		e.acks[r.RespondsTo] = append(e.acks[r.RespondsTo], ackSeen{resp: r, workflow: d.Message.WorkflowID, localID: d.Message.LocalID, bundle: b})
 		if err := c.Ack(ctx, id); err != nil {
 			tb.Fatal(err)
 		}
