@@ -117,6 +117,25 @@ func (sc *scanner) tick() error {
 	return nil
 }
 
+// next reads one token with token (a decoder's Token), checking for
+// cancellation now and then; end reports the end of the input, which is an
+// error while an element (open) is not closed.
+func next[T any](sc *scanner, token func() (T, error), open bool, format string) (tok T, end bool, err error) {
+	if err := sc.tick(); err != nil {
+		return tok, false, err
+	}
+	tok, err = token()
+	switch {
+	case errors.Is(err, io.EOF) && open:
+		return tok, false, fmt.Errorf("itk3: %s ends inside an element", format)
+	case errors.Is(err, io.EOF):
+		return tok, true, nil
+	case err != nil:
+		return tok, false, fmt.Errorf("itk3: %s: %w", format, err)
+	}
+	return tok, false, nil
+}
+
 func (sc *scanner) beginResource() {
 	sc.cur, sc.active = resourceScan{}, !sc.found
 }
@@ -164,18 +183,9 @@ func (sc *scanner) xml(data []byte) error {
 	handKey := ""
 	inHandling := false
 	for {
-		if err := sc.tick(); err != nil {
+		tok, end, err := next(sc, d.Token, len(stack) > 0, "xml")
+		if end || err != nil {
 			return err
-		}
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			if len(stack) != 0 {
-				return fmt.Errorf("itk3: xml ends inside an element")
-			}
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("itk3: xml: %w", err)
 		}
 		switch t := tok.(type) {
 		case xml.Directive:
@@ -320,18 +330,9 @@ func (sc *scanner) json(data []byte) error {
 		}
 	}
 	for {
-		if err := sc.tick(); err != nil {
+		tok, end, err := next(sc, d.Token, len(stack) > 0, "json")
+		if end || err != nil {
 			return err
-		}
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			if len(stack) != 0 {
-				return errors.New("itk3: json ends inside a value")
-			}
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("itk3: json: %w", err)
 		}
 		if n := len(stack); n > 0 && !stack[n-1].array && stack[n-1].want {
 			// An object key.

@@ -150,6 +150,33 @@ func documentByID(t *testing.T, a *acceptEnv, docID string) receiver.Document {
 	return receiver.Document{}
 }
 
+// replacing sends a report and then a version 2 replacing it, changed by
+// edit (if set) before it is built.
+func replacing(edit func(t *testing.T, a *acceptEnv, in *senddoc.Input)) func(t *testing.T, a *acceptEnv) acceptSent {
+	return func(t *testing.T, a *acceptEnv) acceptSent {
+		in := a.input(t, senddoc.UseCaseConsultation, senddoc.GenerationV1)
+		orig := a.sent(t, in, nil, nil)
+		in.Version, in.Replaces = 2, &senddoc.Replacement{DocumentID: orig.built.DocumentID}
+		if edit != nil {
+			edit(t, a, &in)
+		}
+		s := a.sent(t, in, nil, nil)
+		s.original = orig.built
+		return s
+	}
+}
+
+// originalIs checks the state of the document a replacement named (a void
+// one says why).
+func originalIs(want receiver.DocumentState) func(t *testing.T, a *acceptEnv, s acceptSent) {
+	return func(t *testing.T, a *acceptEnv, s acceptSent) {
+		d := documentByID(t, a, s.original.DocumentID)
+		if d.State != want || (want == receiver.DocVoid && !strings.Contains(d.Reason, "20014")) {
+			t.Errorf("original: state %s reason %q, want %s", d.State, d.Reason, want)
+		}
+	}
+}
+
 // filedWith checks the report was filed with a MESH finding for id.
 func filedWith(id string) func(t *testing.T, a *acceptEnv, s acceptSent) {
 	return func(t *testing.T, a *acceptEnv, s acceptSent) {
@@ -249,50 +276,16 @@ func acceptanceRows() []acceptRow {
 
 		// Replacements (GPCM-SD-033/034).
 		{name: "GPCM-SD-033 replacement of the same sender's document for the same patient", want: ok,
-			send: func(t *testing.T, a *acceptEnv) acceptSent {
-				in := a.input(t, cs, v1)
-				orig := a.sent(t, in, nil, nil)
-				in.Version, in.Replaces = 2, &senddoc.Replacement{DocumentID: orig.built.DocumentID}
-				s := a.sent(t, in, nil, nil)
-				s.original = orig.built
-				return s
-			},
-			check: func(t *testing.T, a *acceptEnv, s acceptSent) {
-				if d := documentByID(t, a, s.original.DocumentID); d.State != receiver.DocReplaced {
-					t.Errorf("original: state %s, want replaced", d.State)
-				}
-			}},
+			send: replacing(nil), check: originalIs(receiver.DocReplaced)},
 		{name: "GPCM-SD-034 20014 replacement from another organisation leaves the original", want: []itk3.ResponseCode{itk3.CodeReplacementFailed},
-			send: func(t *testing.T, a *acceptEnv) acceptSent {
-				in := a.input(t, cs, v1)
-				orig := a.sent(t, in, nil, nil)
+			send: replacing(func(_ *testing.T, _ *acceptEnv, in *senddoc.Input) {
 				in.SenderMailbox, in.Author.ODSCode = "X27ABC1", "X27"
-				in.Version, in.Replaces = 2, &senddoc.Replacement{DocumentID: orig.built.DocumentID}
-				s := a.sent(t, in, nil, nil)
-				s.original = orig.built
-				return s
-			},
-			check: func(t *testing.T, a *acceptEnv, s acceptSent) {
-				if d := documentByID(t, a, s.original.DocumentID); d.State != receiver.DocAwaitingFiling {
-					t.Errorf("another organisation's document: state %s, want awaiting filing", d.State)
-				}
-			}},
+			}), check: originalIs(receiver.DocAwaitingFiling)},
 		{name: "GPCM-SD-034 20014 replacement for another patient voids the original", want: []itk3.ResponseCode{itk3.CodeReplacementFailed},
-			send: func(t *testing.T, a *acceptEnv) acceptSent {
-				in := a.input(t, cs, v1)
-				orig := a.sent(t, in, nil, nil)
-				in2 := a.input(t, cs, v1)
-				in2.Encounter.ID = in.Encounter.ID
-				in2.Version, in2.Replaces = 2, &senddoc.Replacement{DocumentID: orig.built.DocumentID}
-				s := a.sent(t, in2, nil, nil)
-				s.original = orig.built
-				return s
-			},
-			check: func(t *testing.T, a *acceptEnv, s acceptSent) {
-				if d := documentByID(t, a, s.original.DocumentID); d.State != receiver.DocVoid || !strings.Contains(d.Reason, "20014") {
-					t.Errorf("original: state %s reason %q, want void", d.State, d.Reason)
-				}
-			}},
+			send: replacing(func(t *testing.T, a *acceptEnv, in *senddoc.Input) {
+				other := a.input(t, senddoc.UseCaseConsultation, senddoc.GenerationV1)
+				in.Patient = other.Patient
+			}), check: originalIs(receiver.DocVoid)},
 		{name: "GPCM-SD-034 20014 replacement of an unknown document", want: []itk3.ResponseCode{itk3.CodeReplacementFailed},
 			send: func(t *testing.T, a *acceptEnv) acceptSent {
 				in := a.input(t, cs, v1)

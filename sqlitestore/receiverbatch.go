@@ -254,6 +254,12 @@ func (s *ReceiverStore) loadPayloads(ctx context.Context, ms []receiver.Message)
 
 // KnownMeshIDs looks the ids up in one query.
 func (s *ReceiverStore) KnownMeshIDs(ctx context.Context, meshIDs []string) (map[string]bool, error) {
+	return s.meshIDFlags(ctx, `SELECT mesh_id, mesh_acked FROM receiver_messages WHERE mesh_id IN `, meshIDs, "MESH ids")
+}
+
+// meshIDFlags runs q (selecting a MESH id and a 0/1 flag, ending in "IN ")
+// over meshIDs in one query and maps each id found to its flag.
+func (s *ReceiverStore) meshIDFlags(ctx context.Context, q string, meshIDs []string, what string) (map[string]bool, error) {
 	out := make(map[string]bool, len(meshIDs))
 	if len(meshIDs) == 0 {
 		return out, nil
@@ -262,22 +268,21 @@ func (s *ReceiverStore) KnownMeshIDs(ctx context.Context, meshIDs []string) (map
 	for i, id := range meshIDs {
 		args[i] = id
 	}
-	rows, err := s.db.read.QueryContext(ctx, `SELECT mesh_id, mesh_acked FROM receiver_messages WHERE mesh_id IN (?`+
-		strings.Repeat(", ?", len(meshIDs)-1)+`)`, args...)
+	rows, err := s.db.read.QueryContext(ctx, q+`(?`+strings.Repeat(", ?", len(meshIDs)-1)+`)`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: look up %d MESH ids: %w", len(meshIDs), err)
+		return nil, fmt.Errorf("sqlitestore: look up %d %s: %w", len(meshIDs), what, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id string
-		var acked int
-		if err := rows.Scan(&id, &acked); err != nil {
-			return nil, fmt.Errorf("sqlitestore: look up %d MESH ids: %w", len(meshIDs), err)
+		var flag int
+		if err := rows.Scan(&id, &flag); err != nil {
+			return nil, fmt.Errorf("sqlitestore: look up %d %s: %w", len(meshIDs), what, err)
 		}
-		out[id] = acked != 0
+		out[id] = flag != 0
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlitestore: look up %d MESH ids: %w", len(meshIDs), err)
+		return nil, fmt.Errorf("sqlitestore: look up %d %s: %w", len(meshIDs), what, err)
 	}
 	return out, nil
 }

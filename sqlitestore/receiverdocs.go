@@ -400,29 +400,5 @@ func (s *ReceiverStore) FindPatients(ctx context.Context, p receiver.FindPatient
 
 // SentAckMeshIDs looks the ids up in one query.
 func (s *ReceiverStore) SentAckMeshIDs(ctx context.Context, meshIDs []string) (map[string]bool, error) {
-	out := make(map[string]bool, len(meshIDs))
-	if len(meshIDs) == 0 {
-		return out, nil
-	}
-	args := make([]any, len(meshIDs))
-	for i, id := range meshIDs {
-		args[i] = id
-	}
-	rows, err := s.db.read.QueryContext(ctx, `SELECT mesh_id FROM receiver_acks WHERE mesh_id <> '' AND mesh_id IN (?`+
-		strings.Repeat(", ?", len(meshIDs)-1)+`)`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: look up %d ack MESH ids: %w", len(meshIDs), err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("sqlitestore: look up %d ack MESH ids: %w", len(meshIDs), err)
-		}
-		out[id] = true
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlitestore: look up %d ack MESH ids: %w", len(meshIDs), err)
-	}
-	return out, nil
+	return s.meshIDFlags(ctx, `SELECT mesh_id, 1 FROM receiver_acks WHERE mesh_id <> '' AND mesh_id IN `, meshIDs, "ack MESH ids")
 }
