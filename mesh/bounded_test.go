@@ -6,21 +6,9 @@ import (
 	"io"
 	"testing"
 
+	"github.com/gpcm/gpcm/internal/testutil"
 	"github.com/gpcm/gpcm/mesh"
 )
-
-// zeros yields n zero bytes without holding them.
-type zeros struct{ left int64 }
-
-func (z *zeros) Read(p []byte) (int, error) {
-	if z.left <= 0 {
-		return 0, io.EOF
-	}
-	n := int(min(int64(len(p)), z.left))
-	clear(p[:n])
-	z.left -= int64(n)
-	return n, nil
-}
 
 // TestDownloadMaxBytes reads gzip bombs (single and chunked) and an exact
 // fit with DownloadOptions.MaxBytes: the reader returns at most MaxBytes
@@ -42,7 +30,7 @@ func TestDownloadMaxBytes(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := mustEnv(t, func(c *mesh.Config) { c.ChunkSize = tt.chunk; c.TempDir = t.TempDir() })
-			res, err := e.a.Send(t.Context(), mesh.SendRequest{To: boxB, WorkflowID: "WF", Compress: true, Body: &zeros{tt.size}, Size: tt.size})
+			res, err := e.a.Send(t.Context(), mesh.SendRequest{To: boxB, WorkflowID: "WF", Compress: true, Body: testutil.Filler(0, tt.size), Size: tt.size})
 			if err != nil {
 				t.Fatal(err)
 			}

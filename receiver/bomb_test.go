@@ -10,26 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gpcm/gpcm/internal/testutil"
 	"github.com/gpcm/gpcm/itk3"
 	"github.com/gpcm/gpcm/mesh"
 	"github.com/gpcm/gpcm/receiver"
 	"github.com/gpcm/gpcm/senddoc"
 )
-
-// spaces yields n spaces without holding them.
-type spaces struct{ left int64 }
-
-func (s *spaces) Read(p []byte) (int, error) {
-	if s.left <= 0 {
-		return 0, io.EOF
-	}
-	n := int(min(int64(len(p)), s.left))
-	for i := range p[:n] {
-		p[i] = ' '
-	}
-	s.left -= int64(n)
-	return n, nil
-}
 
 // dirSize sums the sizes of the files under dir (files removed while it
 // walks are skipped).
@@ -68,7 +54,7 @@ func TestGzipBomb(t *testing.T) {
 	bomb := mustBuild(t, in)
 	x := mustXML(t, bomb)
 	end := bytes.LastIndex(x, []byte("</Bundle>"))
-	body := io.MultiReader(bytes.NewReader(x[:end]), &spaces{padding}, bytes.NewReader(x[end:]))
+	body := io.MultiReader(bytes.NewReader(x[:end]), testutil.Filler(' ', padding), bytes.NewReader(x[end:]))
 	size := int64(len(x)) + padding
 	res, err := e.sender.Send(t.Context(), mesh.SendRequest{To: practiceMailbox, WorkflowID: bomb.Envelope.WorkflowID,
 		Subject: bomb.Envelope.Subject, LocalID: "X26", Compress: true, Body: body, Size: size})
