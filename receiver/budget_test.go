@@ -66,7 +66,7 @@ func TestResponsiveBehindHostile(t *testing.T) {
 	hostileSender := mustClient(t, e.mesh, "X27ABC1")
 	hin := example(senddoc.UseCaseConsultation, senddoc.GenerationV1)
 	hin.SenderMailbox = "X27ABC1"
-	hb, hx := hostileAttributes(t, hin, 40000)
+	hb, hx := hostileAttributes(t, hin, 20000)
 	hres, err := hostileSender.Send(t.Context(), mesh.SendRequest{To: practiceMailbox, WorkflowID: hb.Envelope.WorkflowID, Subject: hb.Envelope.Subject,
 		LocalID: "X27", Body: bytes.NewReader(hx), Size: int64(len(hx))})
 	if err != nil {
