@@ -21,7 +21,7 @@
 //  3. Process a claimed batch (claimed with a lease, UPDATE … RETURNING,
 //     so several processes can share one database; an expired lease is
 //     taken over). The messages are decided in parallel, each within
-//     Config.ProcessBudget (10009 beyond it), then their
+//     Config.ProcessBudget (over it twice: 10009), then their
 //     outcomes are recorded in arrival order in one transaction
 //     (Store.CompleteMessages), so that an original is in the worklist
 //     before its replacement or repeat is judged, exactly as one at a

@@ -70,17 +70,19 @@ func (r *Receiver) prepare(ctx context.Context, m Message) *item {
 	bctx, cancel := context.WithTimeout(ctx, r.cfg.ProcessBudget)
 	defer cancel()
 	body, tooBig, err := r.openPayload(bctx, m)
+	if err == nil {
+		it.o = r.decide(bctx, m, body, tooBig)
+	}
 	switch {
-	case err != nil && overBudget(ctx, bctx):
-		it.o = r.overBudget(ctx, nil)
+	case overBudget(ctx, bctx) && m.Attempts < budgetAttempts:
+		// Perhaps only a busy moment: once more after a backoff.
+		it.err = fmt.Errorf("receiver: message %d was not read within the processing budget (%s); trying again", m.ID, r.cfg.ProcessBudget)
+		return it
+	case overBudget(ctx, bctx):
+		it.o = r.overBudget(ctx, body)
 	case err != nil:
 		it.err = err
 		return it
-	default:
-		it.o = r.decide(bctx, m, body, tooBig)
-		if overBudget(ctx, bctx) {
-			it.o = r.overBudget(ctx, body)
-		}
 	}
 	it.p, it.err = r.completeParams(ctx, m, it.o)
 	return it

@@ -63,10 +63,12 @@ type Config struct {
 	// official examples carry such numbers).
 	AllowTestNHSNumbers bool
 	// ProcessBudget is the time one message may take to be read,
-	// validated and extracted; beyond it the message is answered 10009
-	// (naming its MessageHeader.id when a lenient scan finds it). It must
-	// be shorter than Lease; default 1 minute, or half of Lease if that is
-	// shorter.
+	// validated and extracted; default 1 minute. A message over it is
+	// given back and tried once more after a backoff (the machine may
+	// just have been busy); over it again, it is answered 10009, naming
+	// its MessageHeader.id when a lenient scan finds it. Keep it shorter
+	// than Lease, or another worker may take a slow message over (the
+	// first to record its outcome wins).
 	ProcessBudget time.Duration
 	// AttachmentTypes lists the attachment media types the practice
 	// accepts (type/subtype, or type/* for a whole family); default
@@ -113,10 +115,7 @@ func (c *Config) withDefaults() error {
 		c.Lease = 2 * time.Minute
 	}
 	if c.ProcessBudget <= 0 {
-		c.ProcessBudget = min(time.Minute, c.Lease/2)
-	}
-	if c.ProcessBudget >= c.Lease {
-		return fmt.Errorf("receiver: config: ProcessBudget %s must be shorter than Lease %s (a message is decided under one claim)", c.ProcessBudget, c.Lease)
+		c.ProcessBudget = time.Minute
 	}
 	if c.Batch <= 0 {
 		c.Batch = 20

@@ -18,9 +18,10 @@ import (
 //
 // Every message is decided within Config.ProcessBudget: a context deadline
 // through reading, validating and extracting it, checked between the
-// stages as well. A message over the budget is answered 10009 (it could
-// not be read within the budget), naming its MessageHeader.id when a
-// lenient scan finds it.
+// stages as well. A message over the budget is given back and tried once
+// more after a backoff; over it on that attempt too, it is answered 10009
+// (it could not be read within the budget), naming its MessageHeader.id
+// when a lenient scan finds it.
 //
 // One slow message must not hold up the others. When part of a batch is
 // still being decided after slowAfter, the messages already decided are
@@ -36,6 +37,10 @@ import (
 // messages. RunOnce waits for its stragglers before it returns; at most
 // GOMAXPROCS run at once, beyond that a batch is decided whole before the
 // next.
+
+// budgetAttempts is the claim on which a message over the budget is
+// answered 10009 instead of tried again.
+const budgetAttempts = 2
 
 // scanBudget bounds the lenient header scan of a message over budget (it
 // is linear in the message: a fraction of a second for the largest).

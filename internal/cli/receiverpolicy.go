@@ -22,7 +22,8 @@ is answered 20005, an executable, script or HTML (by declared type or by
 its first bytes) 20004 unless named exactly. --max-message-bytes bounds a
 message after decompression (20015 beyond; nothing larger is written).
 --process-budget bounds the time reading and checking one message may take
-(10009 beyond); a slow message never holds up other senders' messages.`
+(over it twice: 10009); a slow message never holds up other senders'
+messages.`
 
 // receiverPolicyFlags are the flags of the receiver's acceptance policy.
 type receiverPolicyFlags struct {
@@ -35,7 +36,7 @@ func (f *receiverPolicyFlags) register(fs *flag.FlagSet) {
 	f.attachmentTypes = fs.String("attachment-types", strings.Join(receiver.DefaultAttachmentTypes(), ","),
 		"attachment media `types` the practice accepts, comma-separated (type/subtype or type/*)")
 	f.maxBytes = fs.Int64("max-message-bytes", 100<<20, "largest message accepted, in `bytes` after decompression (20015 beyond)")
-	f.budget = fs.Duration("process-budget", time.Minute, "time reading and checking one message may take (10009 beyond); under 2m, the claim lease")
+	f.budget = fs.Duration("process-budget", time.Minute, "time reading and checking one message may take (tried once more, then 10009)")
 }
 
 // apply sets the receiver config from the flags; errors name the flag.
@@ -55,8 +56,8 @@ func (f *receiverPolicyFlags) apply(cfg *receiver.Config) error {
 	if *f.maxBytes < 1 {
 		return fmt.Errorf("--max-message-bytes must be positive (got %d)", *f.maxBytes)
 	}
-	if *f.budget <= 0 || *f.budget >= 2*time.Minute {
-		return fmt.Errorf("--process-budget must be positive and under 2m, the claim lease (got %s)", *f.budget)
+	if *f.budget <= 0 {
+		return fmt.Errorf("--process-budget must be positive (got %s)", *f.budget)
 	}
 	cfg.AttachmentTypes, cfg.MaxMessageBytes, cfg.ProcessBudget = types, *f.maxBytes, *f.budget
 	return nil

@@ -23,7 +23,6 @@ func TestReceiverPolicyFlags(t *testing.T) {
 			{"--attachment-types", "application/pdf,exe"},
 			{"--max-message-bytes", "0"},
 			{"--process-budget", "0s"},
-			{"--process-budget", "2m"},
 		} {
 			full := append([]string{cmd, "--data", data}, args...)
 			if code, _, stderr := runGPCM(t, nil, full...); code != 2 || !strings.Contains(stderr, args[0]) {
