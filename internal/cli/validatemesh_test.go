@@ -34,7 +34,7 @@ func TestValidateMeshMetadataWarns(t *testing.T) {
 		t.Fatalf("exit status %d, want 0 (stdout %q, stderr %q)", code, stdout, stderr)
 	}
 	for _, id := range []string{"GPCM-SD-CS-068", "GPCM-SD-CS-080"} {
-		if !regexp.MustCompile(`warning +` + id + ` MESH\.`).MatchString(stdout) {
+		if !regexp.MustCompile(`warning +(\S+:)?` + id + `( \([^)]*\))? MESH\.`).MatchString(stdout) {
 			t.Errorf("stdout %q: want %s as a warning", stdout, id)
 		}
 	}
