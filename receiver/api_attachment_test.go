@@ -15,16 +15,18 @@ import (
 
 // Issue 23 §7: an attachment is served as application/pdf when it is one
 // and as application/octet-stream otherwise, always as an attachment,
-// whatever content type the sender declared (here HTML declared as a PDF).
+// whatever content type the sender declared (here bytes that are no PDF
+// declared as one; HTML or a script so declared is refused 20004 before it
+// is filed, issue 17 §3).
 func TestAPIAttachmentContentType(t *testing.T) {
 	e := MustEnv(t, nil)
-	html := []byte("<html><script>alert(document.cookie)</script></html>")
+	notPDF := []byte("GIF89a not a PDF at all")
 	for _, tc := range []struct {
 		nhs  string
 		data []byte // declared application/pdf
 	}{
 		{"9434765919", senddoc.ExamplePDF()},
-		{"9434765870", html},
+		{"9434765870", notPDF},
 	} {
 		in := example(senddoc.UseCaseConsultation, senddoc.GenerationV1)
 		in.Patient.NHSNumber = tc.nhs
