@@ -112,7 +112,9 @@ func TestResponsiveBehindHostile(t *testing.T) {
 		// message first: nothing to hold the clean one up.
 		t.Logf("the hostile message was answered first (state %s)", hs)
 	}
-	done := func(s receiver.MessageState) bool { return s == receiver.MessageAccepted || s == receiver.MessageRejected }
+	done := func(s receiver.MessageState) bool {
+		return s == receiver.MessageAccepted || s == receiver.MessageRejected
+	}
 	for !done(state(hres.MessageID)) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}

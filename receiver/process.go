@@ -236,7 +236,8 @@ func (r *Receiver) decide(ctx context.Context, m Message, body []byte, tooBig bo
 		return o
 	}
 	meta := &senddoc.MeshMetadata{Transport: "api", WorkflowID: m.WorkflowID, From: m.From, To: m.To, Subject: m.Subject, LocalID: m.LocalID}
-	rep, err := senddoc.Validate(ctx, bytes.NewReader(body), senddoc.Options{
+	// ValidateBytes: the whole message is at hand for the lenient pass.
+	rep, err := senddoc.ValidateBytes(ctx, body, senddoc.Options{
 		Mesh: meta, AllowTestNHSNumbers: r.cfg.AllowTestNHSNumbers, MaxBytes: r.cfg.MaxMessageBytes, Now: r.cfg.Now,
 	})
 	o.rep = rep

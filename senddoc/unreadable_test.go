@@ -65,3 +65,22 @@ func TestUnreadableKeepsHeader(t *testing.T) {
 		})
 	}
 }
+
+// TestUnreadableStreamedHead: Validate keeps only the first MiB of a
+// streamed message for the lenient pass, so a longer refused message keeps
+// its header id but not its specific code; ValidateBytes, which has all of
+// it, gives the code.
+func TestUnreadableStreamedHead(t *testing.T) {
+	x, b := MustBuild(t, cs, 1)
+	s := strings.Replace(string(x), `<family value="`, `<family value="X"/><family value="`, 1)
+	end := strings.LastIndex(s, "</Bundle>")
+	s = s[:end] + strings.Repeat(" ", 2<<20) + s[end:]
+	rep, err := senddoc.ValidateBytes(t.Context(), []byte(s), senddoc.Options{})
+	if !errors.Is(err, senddoc.ErrUnreadable) || rep.ResponseCode != itk3.CodePayloadValidationFailure || rep.MessageHeaderID != b.HeaderID {
+		t.Errorf("ValidateBytes: %v, code %s, id %q; want 20009 naming %s", err, rep.ResponseCode, rep.MessageHeaderID, b.HeaderID)
+	}
+	rep, err = senddoc.Validate(t.Context(), strings.NewReader(s), senddoc.Options{})
+	if !errors.Is(err, senddoc.ErrUnreadable) || rep.ResponseCode != itk3.CodeUnreadableMessage || rep.MessageHeaderID != b.HeaderID {
+		t.Errorf("Validate: %v, code %s, id %q; want 10009 naming %s", err, rep.ResponseCode, rep.MessageHeaderID, b.HeaderID)
+	}
+}
