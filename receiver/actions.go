@@ -40,7 +40,7 @@ func (r *Receiver) OpenAttachment(ctx context.Context, id int64, n int) (Attachm
 		if err != nil {
 			return a, nil, fmt.Errorf("document %d: %w", id, err)
 		}
-		p, ok := parseMessage(body, r.cfg.MaxMessageBytes)
+		p, ok := parseMessage(ctx, body, r.cfg.MaxMessageBytes)
 		if !ok || n >= len(p.Attachments) || int64(len(p.Attachments[n].Data)) != a.Size {
 			return a, nil, fmt.Errorf("receiver: attachment %d of document %d no longer matches the stored message", n, id)
 		}

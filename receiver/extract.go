@@ -2,6 +2,7 @@ package receiver
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"strings"
 
@@ -32,17 +33,10 @@ type binaryPart struct {
 	Data        []byte
 }
 
-// parseMessage decodes the message bundle; ok is false when it cannot.
-func parseMessage(b []byte, maxBytes int64) (p parsed, ok bool) {
-	opts := &fhir.DecodeOptions{MaxBytes: maxBytes}
-	var res fhir.Resource
-	var err error
-	trim := bytes.TrimLeft(b, " \t\r\n\ufeff")
-	if len(trim) > 0 && trim[0] == '{' {
-		res, _, err = fhir.DecodeJSON(bytes.NewReader(b), opts)
-	} else {
-		res, _, err = fhir.DecodeXML(bytes.NewReader(b), opts)
-	}
+// parseMessage decodes the message bundle, stopping when ctx ends (the
+// processing budget); ok is false when it cannot.
+func parseMessage(ctx context.Context, b []byte, maxBytes int64) (p parsed, ok bool) {
+	res, _, _, err := fhir.DecodeContext(ctx, bytes.NewReader(b), &fhir.DecodeOptions{MaxBytes: maxBytes})
 	if err != nil {
 		return p, false
 	}

@@ -262,7 +262,7 @@ func (r *Receiver) decide(ctx context.Context, m Message, body []byte, tooBig bo
 	if ctx.Err() != nil {
 		return o // the budget ran out between the stages
 	}
-	o.p, _ = parseMessage(body, r.cfg.MaxMessageBytes)
+	o.p, _ = parseMessage(ctx, body, r.cfg.MaxMessageBytes)
 	if ctx.Err() != nil {
 		return o
 	}
