@@ -44,6 +44,11 @@ func parseMessage(ctx context.Context, b []byte, maxBytes int64) (p parsed, ok b
 	if !isBundle {
 		return p, false
 	}
+	return parseBundle(msg), true
+}
+
+// parseBundle reads what the receiver keeps of a decoded message bundle.
+func parseBundle(msg *fhir.Bundle) (p parsed) {
 	var doc *fhir.Bundle
 	senderRef := ""
 	orgs := map[string]*fhir.Organization{}
@@ -81,7 +86,7 @@ func parseMessage(ctx context.Context, b []byte, maxBytes int64) (p parsed, ok b
 		}
 	}
 	if doc == nil {
-		return p, true
+		return p
 	}
 	if doc.Identifier != nil {
 		p.DocBundleID = doc.Identifier.Value.String()
@@ -191,7 +196,7 @@ func parseMessage(ctx context.Context, b []byte, maxBytes int64) (p parsed, ok b
 		}
 		p.Attachments = append(p.Attachments, binaryPart{Title: title, ContentType: bin.ContentType.String(), Data: data})
 	}
-	return p, true
+	return p
 }
 
 func patientOf(pt *fhir.Patient) DocPatient {

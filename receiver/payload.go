@@ -70,7 +70,11 @@ func (r *Receiver) openPayload(ctx context.Context, m Message) (body []byte, too
 		return nil, false, fmt.Errorf("receiver: open payload of message %d: %w", m.ID, err)
 	}
 	defer rc.Close()
-	body, tooBig, err = readAllLimit(rc, r.cfg.MaxMessageBytes)
+	size, err := r.cfg.Blobs.Size(ctx, m.BlobKey)
+	if err != nil {
+		size = 0 // read it without knowing its length
+	}
+	body, tooBig, err = readAllLimit(rc, r.cfg.MaxMessageBytes, size)
 	if err != nil {
 		return nil, false, fmt.Errorf("receiver: read payload of message %d: %w", m.ID, err)
 	}

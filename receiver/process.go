@@ -236,8 +236,9 @@ func (r *Receiver) decide(ctx context.Context, m Message, body []byte, tooBig bo
 		return o
 	}
 	meta := &senddoc.MeshMetadata{Transport: "api", WorkflowID: m.WorkflowID, From: m.From, To: m.To, Subject: m.Subject, LocalID: m.LocalID}
-	// ValidateBytes: the whole message is at hand for the lenient pass.
-	rep, err := senddoc.ValidateBytes(ctx, body, senddoc.Options{
+	// ValidateBundle: the whole message is at hand for the lenient pass,
+	// and the bundle it decoded is the one the extraction reads.
+	rep, bundle, err := senddoc.ValidateBundle(ctx, body, senddoc.Options{
 		Mesh: meta, AllowTestNHSNumbers: r.cfg.AllowTestNHSNumbers, MaxBytes: r.cfg.MaxMessageBytes, Now: r.cfg.Now,
 	})
 	o.rep = rep
@@ -262,9 +263,8 @@ func (r *Receiver) decide(ctx context.Context, m Message, body []byte, tooBig bo
 	if ctx.Err() != nil {
 		return o // the budget ran out between the stages
 	}
-	o.p, _ = parseMessage(ctx, body, r.cfg.MaxMessageBytes)
-	if ctx.Err() != nil {
-		return o
+	if bundle != nil {
+		o.p = parseBundle(bundle)
 	}
 
 	// The receiver sees its own mailbox as Mex-To: MESH replaced the

@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -325,9 +326,20 @@ func drain(ctx context.Context, step func(context.Context) (int, error), more <-
 	}
 }
 
-// readAllLimit reads r up to max bytes; tooBig reports more.
-func readAllLimit(rd io.Reader, max int64) (b []byte, tooBig bool, err error) {
-	b, err = io.ReadAll(io.LimitReader(rd, max+1))
+// readAllLimit reads r up to max bytes; tooBig reports more. size, when
+// known (> 0), is how long r is: the buffer is made that size at once
+// instead of doubling its way there (a 100 MiB message would otherwise
+// allocate about 2.4 times itself).
+func readAllLimit(rd io.Reader, max, size int64) (b []byte, tooBig bool, err error) {
+	lr := io.LimitReader(rd, max+1)
+	if size > 0 && size <= max {
+		var buf bytes.Buffer
+		buf.Grow(int(size) + 1) // +1: the read that finds the end
+		_, err = buf.ReadFrom(lr)
+		b = buf.Bytes()
+	} else {
+		b, err = io.ReadAll(lr)
+	}
 	if err != nil {
 		return nil, false, err
 	}

@@ -16,22 +16,22 @@ var errTooLarge = errors.New("message is larger than the limit")
 // decodeTree reads a FHIR message into its JSON-shaped tree plus the codec's
 // structural findings. It streams r into the decoder, which stops when ctx
 // ends; the message is never held as bytes as well as decoded.
-func decodeTree(ctx context.Context, r io.Reader, max int64) (node, string, []Finding, error) {
+func decodeTree(ctx context.Context, r io.Reader, max int64) (node, *fhir.Bundle, string, []Finding, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, "", nil, err
+		return nil, nil, "", nil, err
 	}
 	res, format, ff, err := fhir.DecodeContext(ctx, r, &fhir.DecodeOptions{MaxBytes: max})
 	if le := (*fhir.LimitError)(nil); errors.As(err, &le) && le.Limit == "bytes" {
-		return nil, format, nil, fmt.Errorf("%w (%d bytes)", errTooLarge, max)
+		return nil, nil, format, nil, fmt.Errorf("%w (%d bytes)", errTooLarge, max)
 	}
 	if err != nil {
-		return nil, format, nil, err
+		return nil, nil, format, nil, err
 	}
 	b, ok := res.(*fhir.Bundle)
 	if !ok {
-		return nil, format, nil, fmt.Errorf("the document is a FHIR %s, not a Bundle", res.ResourceType())
+		return nil, nil, format, nil, fmt.Errorf("the document is a FHIR %s, not a Bundle", res.ResourceType())
 	}
-	return treeOf(b), format, append(structuralFindings(ff), bindingFindings(b)...), nil
+	return treeOf(b), b, format, append(structuralFindings(ff), bindingFindings(b)...), nil
 }
 
 func structuralFindings(ff []fhir.Finding) []Finding {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/gpcm/gpcm/fhir"
 	"github.com/gpcm/gpcm/itk3"
 )
 
@@ -161,15 +162,26 @@ var ErrUnreadable = errors.New("senddoc: unreadable message")
 // but not its specific code (ValidateBytes, which has all of it, does).
 func Validate(ctx context.Context, r io.Reader, opts Options) (Report, error) {
 	head := &headCopy{max: scanHead}
-	return validate(ctx, io.TeeReader(r, head), opts.withDefaults(), func() []byte {
+	rep, _, err := validate(ctx, io.TeeReader(r, head), opts.withDefaults(), func() []byte {
 		// Read on to the end or to scanHead, for the second pass.
 		_, _ = io.Copy(head, io.LimitReader(r, int64(scanHead-len(head.b))+1))
 		return head.b
 	})
+	return rep, err
 }
 
 // ValidateBytes is Validate over a byte slice.
 func ValidateBytes(ctx context.Context, b []byte, opts Options) (Report, error) {
+	rep, _, err := validate(ctx, bytes.NewReader(b), opts.withDefaults(), func() []byte { return b })
+	return rep, err
+}
+
+// ValidateBundle is ValidateBytes that also returns the message bundle it
+// decoded (nil when the message could not be read), for a caller that goes
+// on to use the message's content: decoding a large message again would
+// hold a second copy of it (issue 18 §9). The validator does not change
+// the bundle.
+func ValidateBundle(ctx context.Context, b []byte, opts Options) (Report, *fhir.Bundle, error) {
 	return validate(ctx, bytes.NewReader(b), opts.withDefaults(), func() []byte { return b })
 }
 
@@ -203,8 +215,8 @@ func (o Options) withDefaults() Options {
 
 // validate decodes r and checks it; input returns what the lenient second
 // pass reads when the decoder refuses it.
-func validate(ctx context.Context, r io.Reader, opts Options, input func() []byte) (Report, error) {
-	tree, format, structural, err := decodeTree(ctx, r, opts.MaxBytes)
+func validate(ctx context.Context, r io.Reader, opts Options, input func() []byte) (Report, *fhir.Bundle, error) {
+	tree, bundle, format, structural, err := decodeTree(ctx, r, opts.MaxBytes)
 	if err != nil {
 		var data []byte
 		if !errors.Is(err, errTooLarge) && ctx.Err() == nil {
@@ -219,17 +231,17 @@ func validate(ctx context.Context, r io.Reader, opts Options, input func() []byt
 			cite(&rep.Findings[i], gen)
 		}
 		if ctx.Err() != nil {
-			return rep, ctx.Err()
+			return rep, nil, ctx.Err()
 		}
-		return rep, fmt.Errorf("%w: %w", ErrUnreadable, err)
+		return rep, nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
 	}
 	if err := ctx.Err(); err != nil {
-		return Report{Kind: KindUnknown, Format: format, MessageHeaderID: itk3.UnreadableIdentifier}, err
+		return Report{Kind: KindUnknown, Format: format, MessageHeaderID: itk3.UnreadableIdentifier}, nil, err
 	}
 	c := newChecker(tree, opts)
 	c.findings = append(c.findings, structural...)
 	c.run()
-	return c.report(format), nil
+	return c.report(format), bundle, nil
 }
 
 // unreadable reports a message the FHIR reader refused, with what the
