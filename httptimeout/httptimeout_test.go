@@ -29,7 +29,13 @@ var protocols = []struct {
 // wrap is false) and returns the server.
 func start(t *testing.T, h http.Handler, h2, wrap bool) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(h)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/warm" {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
 	srv.EnableHTTP2 = h2
 	if wrap {
 		limits.Apply(srv.Config)
@@ -39,7 +45,25 @@ func start(t *testing.T, h http.Handler, h2, wrap bool) *httptest.Server {
 	}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
+	warm(t, srv)
 	return srv
+}
+
+// warm opens the client's connection with a request of its own, so that
+// the TLS handshake, which the short limits also bound and which a busy
+// machine can slow beyond them, is not part of the request a test times.
+// A handshake cut by the limits is retried.
+func warm(t *testing.T, srv *httptest.Server) {
+	t.Helper()
+	var err error
+	for range 10 {
+		var res *http.Response
+		if res, err = srv.Client().Get(srv.URL + "/warm"); err == nil {
+			res.Body.Close()
+			return
+		}
+	}
+	t.Fatalf("warm-up request: %v", err)
 }
 
 // paced yields n bytes in pieces of at most size every interval; it stops
