@@ -3,6 +3,8 @@ package meshserver
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gpcm/gpcm/mesh"
@@ -18,12 +20,31 @@ var (
 	// ErrReplay: an authentication token (mailbox, nonce, count) was used before.
 	ErrReplay = errors.New("meshserver: token already used")
 	// ErrRecipient: the recipient mailbox is unknown, inactive or does not
-	// take the message's workflow (see CheckedInlineStore).
+	// take the message's workflow (see RequestStore.Send).
 	ErrRecipient = errors.New("meshserver: recipient cannot take the message")
-	// ErrTokenRefused is returned by TokenOpStore methods that did nothing
-	// because the token could not be recorded as given (see TokenOpStore).
-	ErrTokenRefused = errors.New("meshserver: token not recorded")
+	// ErrMailboxChanged: a token's mailbox is gone, inactive, or no longer
+	// has the password and workflows the server verified the token with
+	// (see MailboxChangedError).
+	ErrMailboxChanged = errors.New("meshserver: mailbox changed since the token was verified")
 )
+
+// MailboxChangedError is the error of a RequestStore method that refused
+// its token because the mailbox changed since the server read it
+// (errors.Is(err, ErrMailboxChanged)).
+type MailboxChangedError struct {
+	// Mailbox is the mailbox as stored now; Found is false when it is gone.
+	Mailbox Mailbox
+	Found   bool
+}
+
+func (e *MailboxChangedError) Error() string {
+	if !e.Found {
+		return fmt.Sprintf("mailbox %s: %v (gone)", e.Mailbox.ID, ErrMailboxChanged)
+	}
+	return fmt.Sprintf("mailbox %s: %v", e.Mailbox.ID, ErrMailboxChanged)
+}
+
+func (e *MailboxChangedError) Unwrap() error { return ErrMailboxChanged }
 
 // Message statuses, as tracking shows them in v2 (lower-case).
 const (
@@ -50,6 +71,10 @@ type Mailbox struct {
 	// Workflows the mailbox may send and receive; nil or empty means any.
 	Workflows []string
 }
+
+// Takes reports whether mb receives messages of workflow wf: it is
+// active and lists wf, or lists no workflow (any).
+func (mb Mailbox) Takes(wf string) bool { return mb.Active && allowsWorkflow(mb, wf) }
 
 // Message is the metadata of one message; payload chunks live in blob storage.
 type Message struct {
@@ -83,7 +108,7 @@ type Message struct {
 	AckedAt time.Time
 }
 
-// Usage is what waits in one mailbox (MessageStore.InboxUsage).
+// Usage is what waits in one mailbox (UpkeepStore.InboxUsage).
 type Usage struct {
 	Messages int
 	Bytes    int64
@@ -112,14 +137,228 @@ type Patient struct {
 	PracticeODS string
 }
 
-// Store is the persistence the server needs, split by aggregate.
-// Implementations live in adapter packages (sqlitestore, pgstore) and pass
-// the contract suite storetest.RunMeshServer.
+// Store is the server's persistence: one method per MESH request, each
+// recording the request's token with its work (RequestStore); the mailbox
+// and patient registers; and what the admin API, expiry, purge, quotas and
+// metrics read and write (UpkeepStore). Implementations live in adapter
+// packages (sqlitestore, pgstore), each deciding how a request is done in
+// one round trip, and pass the contract suite storetest.RunMeshServer.
 type Store interface {
+	RequestStore
 	MailboxStore
-	MessageStore
-	NonceStore
 	PatientStore
+	UpkeepStore
+	// InlineMax is the largest body Send keeps in the database, in the
+	// same commit as its message; the driver's payload store (its
+	// Payloads method, a tier.Store over the same database) reads such a
+	// body back under its chunk's blob key.
+	InlineMax() int64
+	legacyStore
+}
+
+// Token is a request's authentication token whose HMAC and clock window
+// the server verified with the password of Seen, the mailbox as the server
+// last read it. The store records it only while the mailbox still is Seen
+// (Token.Holds).
+type Token struct {
+	Nonce string
+	Count string
+	At    time.Time
+	Seen  Mailbox
+}
+
+// Holds reports whether mb, a mailbox as stored now, still accepts the
+// token: it is active and has the password and workflows of t.Seen.
+func (t Token) Holds(mb Mailbox) bool {
+	// slices.Equal takes nil and empty (any workflow) as equal.
+	return mb.ID == t.Seen.ID && mb.Active && mb.Password == t.Seen.Password && slices.Equal(mb.Workflows, t.Seen.Workflows)
+}
+
+// Refused is the error of a store that did not record t: ErrReplay when
+// mb, the mailbox as stored now (found false: gone), still holds the token
+// (it was recorded before), else a *MailboxChangedError.
+func (t Token) Refused(mb Mailbox, found bool) error {
+	if found && t.Holds(mb) {
+		return fmt.Errorf("token of mailbox %s: %w", t.Seen.ID, ErrReplay)
+	}
+	if !found {
+		mb = Mailbox{ID: t.Seen.ID}
+	}
+	return &MailboxChangedError{Mailbox: mb, Found: found}
+}
+
+// TokenRecorded reports whether a RequestStore method called with a token
+// recorded it, going by the error it returned: nil, ErrNotFound or
+// ErrRecipient (the request was answered); with any other error the method
+// changed nothing.
+func TokenRecorded(err error) bool {
+	return err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrRecipient)
+}
+
+// RequestStore has one method per MESH request.
+//
+// A method given a Token records it in the same transaction as its work
+// (in one statement where the driver can), and only if the token's mailbox
+// exists and still holds it (Token.Holds) and (mailbox, nonce, count) was
+// not recorded before; otherwise it changes nothing and returns ErrReplay,
+// or a *MailboxChangedError carrying the mailbox as stored now
+// (Token.Refused). Whether a method that went on to fail still recorded
+// the token is TokenRecorded. Two stores on one database recording one
+// token at once: exactly one succeeds. A nil Token records nothing (the
+// request's token was recorded already, by Authenticate, or the server
+// does not check replays).
+type RequestStore interface {
+	// Authenticate records tok and returns its mailbox as stored now: the
+	// requests with no other store work (a handshake, a refusal) and those
+	// whose token must be recorded before the body is read (a large send,
+	// a chunk upload).
+	Authenticate(ctx context.Context, tok Token) (Mailbox, error)
+	// Send stores a message with its first chunk (and that chunk's body,
+	// p.Body, when not nil) and p.Report, in one transaction. A message
+	// with a recipient is stored only if that mailbox exists, is active and
+	// takes the message's workflow; else ErrRecipient (the token recorded,
+	// nothing else). ErrConflict: the id is taken.
+	Send(ctx context.Context, p SendParams) error
+	// UploadChunk records chunk p.Chunk.Number (2 or more, or a re-sent 1)
+	// of an uploading message of p.Sender, replacing a chunk with the same
+	// number. When every chunk 1..TotalChunks is present the message
+	// becomes accepted in the same transaction, with StatusAt p.Now and
+	// ExpiresAt p.ExpiresAt. ErrNotFound: no such message of p.Sender;
+	// ErrConflict: it is no longer uploading. A chunk's token is recorded
+	// before its body is read (Authenticate): UploadChunk takes none.
+	UploadChunk(ctx context.Context, p UploadChunkParams) (UploadChunkResult, error)
+	// InboxPage lists the ids of accepted messages addressed to p.Mailbox
+	// in id order (none when p.Limit is 0) and, with p.Count, counts them
+	// all.
+	InboxPage(ctx context.Context, p InboxPageParams) (InboxPage, error)
+	// Download reads message p.ID, the record of its chunk p.Chunk and,
+	// when the store keeps that chunk's body inline, the body.
+	// ErrNotFound: no such message; a missing chunk is no error
+	// (Download.HasChunk is false).
+	Download(ctx context.Context, p DownloadParams) (Download, error)
+	// Acknowledge moves message p.ID from accepted to acknowledged if its
+	// recipient is p.Mailbox, and returns it as it is now and whether this
+	// call moved it. ErrNotFound: no such message.
+	Acknowledge(ctx context.Context, p AcknowledgeParams) (Acknowledged, error)
+	// Rich lists messages for the rich inbox and outbox, newest first.
+	Rich(ctx context.Context, p RichParams) ([]Message, error)
+	// Track finds the data messages p.Sender sent with id p.ID or, when
+	// p.ID is empty, local id p.LocalID (in id order), with their
+	// recipient and sender mailboxes.
+	Track(ctx context.Context, p TrackParams) ([]Tracked, error)
+}
+
+// SendParams are the arguments of RequestStore.Send.
+type SendParams struct {
+	Token *Token
+	// Message is accepted, uploading (TotalChunks > 1) or, when
+	// GPPROVIDER routing failed, in error with no recipient.
+	Message Message
+	// Chunk is chunk 1; its BlobKey is where Body is kept, or where the
+	// caller stored the body before calling Send.
+	Chunk Chunk
+	// Body, when not nil, is the chunk's body to keep with the message
+	// row (at most InlineMax bytes).
+	Body []byte
+	// Report, when not nil, is a REPORT stored in the same transaction.
+	Report *Message
+}
+
+// UploadChunkParams are the arguments of RequestStore.UploadChunk.
+type UploadChunkParams struct {
+	// Sender is the uploading mailbox: another's message is ErrNotFound.
+	Sender    string
+	Chunk     Chunk
+	Now       time.Time
+	ExpiresAt time.Time
+}
+
+// UploadChunkResult is what RequestStore.UploadChunk returns.
+type UploadChunkResult struct {
+	// Message is the message after the upload.
+	Message Message
+	// Replaced is the blob key of a chunk this one replaced ("" if none),
+	// for the caller to delete.
+	Replaced string
+}
+
+// InboxPageParams are the arguments of RequestStore.InboxPage.
+type InboxPageParams struct {
+	Token   *Token
+	Mailbox string
+	// After lists only ids greater than this one (paging); empty = start.
+	After  string
+	Limit  int
+	Filter WorkflowFilter
+	// Count also counts the whole inbox (the v2 approx_inbox_count).
+	Count bool
+}
+
+// InboxPage is what RequestStore.InboxPage returns.
+type InboxPage struct {
+	IDs   []string
+	Count int
+}
+
+// DownloadParams are the arguments of RequestStore.Download.
+type DownloadParams struct {
+	Token *Token
+	ID    string
+	Chunk int
+}
+
+// Download is what RequestStore.Download returns.
+type Download struct {
+	Message  Message
+	Chunk    Chunk
+	HasChunk bool
+	// Inline is true when Body holds the whole chunk as the driver's
+	// payload store would read it under Chunk.BlobKey; otherwise read it
+	// from the server's blob store.
+	Inline bool
+	Body   []byte
+}
+
+// AcknowledgeParams are the arguments of RequestStore.Acknowledge: the
+// status fields of the acknowledgement.
+type AcknowledgeParams struct {
+	Token *Token
+	// Mailbox is the caller: only the recipient acknowledges.
+	Mailbox     string
+	ID          string
+	Code        string
+	Event       string
+	Description string
+	At          time.Time
+}
+
+// Acknowledged is what RequestStore.Acknowledge returns.
+type Acknowledged struct {
+	Message Message
+	Moved   bool
+}
+
+// RichParams are the arguments of RequestStore.Rich.
+type RichParams struct {
+	Token *Token
+	ListMessagesParams
+}
+
+// TrackParams are the arguments of RequestStore.Track.
+type TrackParams struct {
+	Token   *Token
+	Sender  string
+	ID      string
+	LocalID string
+}
+
+// Tracked is one message RequestStore.Track found, with its recipient
+// and sender mailboxes (zero when gone or, for the recipient, when the
+// message has none).
+type Tracked struct {
+	Message   Message
+	Recipient Mailbox
+	Sender    Mailbox
 }
 
 // MailboxStore keeps mailboxes.
@@ -135,162 +374,6 @@ type MailboxStore interface {
 	SetMailboxActive(ctx context.Context, id string, active bool) error
 }
 
-// MessageStore keeps message metadata and chunk records.
-type MessageStore interface {
-	// CreateMessage inserts a message together with its first chunk (nil
-	// for messages without a body, such as reports). ErrConflict if the id
-	// is taken.
-	CreateMessage(ctx context.Context, m Message, first *Chunk) error
-	// GetMessage returns ErrNotFound for an unknown id.
-	GetMessage(ctx context.Context, id string) (Message, error)
-	// AddChunk records chunk c of an uploading message, replacing a chunk
-	// with the same number. When every chunk 1..TotalChunks is present the
-	// message becomes accepted in the same transaction, with StatusAt and
-	// ExpiresAt from p. ErrNotFound if the message is unknown, ErrConflict
-	// if it is no longer uploading.
-	AddChunk(ctx context.Context, p AddChunkParams) (Message, error)
-	// GetChunk returns ErrNotFound for a missing chunk.
-	GetChunk(ctx context.Context, messageID string, n int) (Chunk, error)
-	// ListInbox returns accepted messages addressed to p.Mailbox in id order.
-	ListInbox(ctx context.Context, p ListInboxParams) ([]Message, error)
-	// CountInbox counts accepted messages addressed to mailbox.
-	CountInbox(ctx context.Context, mailbox string) (int, error)
-	// InboxUsage counts the messages addressed to mailbox that are
-	// uploading or accepted (not yet acknowledged, expired or failed) and
-	// sums their sizes: what the mailbox's quota limits.
-	InboxUsage(ctx context.Context, mailbox string) (Usage, error)
-	// ListMessages lists messages for admin and rich views, newest first.
-	ListMessages(ctx context.Context, p ListMessagesParams) ([]Message, error)
-	// FindByLocalID lists messages sent by sender with the given local id.
-	FindByLocalID(ctx context.Context, sender, localID string) ([]Message, error)
-	// UpdateStatus moves a message from one of p.From to p.To; ErrNotFound
-	// if unknown, ErrConflict if its status is not in p.From.
-	UpdateStatus(ctx context.Context, p UpdateStatusParams) (Message, error)
-	// ExpireDue moves up to p.Limit accepted or still uploading messages
-	// whose ExpiresAt is at or before p.Now to undeliverable and, in the same transaction, stores
-	// the report p.Report builds for each. It returns the expired messages.
-	ExpireDue(ctx context.Context, p ExpireParams) ([]Message, error)
-	// CountByStatus counts messages per status (for metrics).
-	CountByStatus(ctx context.Context) (map[string]int, error)
-	// PurgeMessages deletes up to limit messages (with chunk records) that
-	// reached a final status (acknowledged, undeliverable, error) before
-	// the given time, and reports created before it. The result names the
-	// payload blobs to remove afterwards.
-	PurgeMessages(ctx context.Context, before time.Time, limit int) (Deleted, error)
-	// DeleteMessages removes messages (and chunk records) sent by or to
-	// mailbox, or every message when mailbox is empty.
-	DeleteMessages(ctx context.Context, mailbox string) (Deleted, error)
-}
-
-// InlineStore is an optional capability of a Store whose database also
-// holds small payloads (see Config.InlineBodies).
-type InlineStore interface {
-	// CreateMessageInline does what CreateMessage does and, in the same
-	// transaction, stores body as the blob first.BlobKey.
-	CreateMessageInline(ctx context.Context, m Message, first Chunk, body []byte) error
-}
-
-// TokenStore is an optional capability of a Store: UseToken records a
-// token and re-reads its mailbox in one step (one round trip on a network
-// database), so that a server which verified the token's HMAC against a
-// password it remembers needs no separate mailbox read. The store checks
-// that password against the mailbox row in the same statement that records
-// the token, so the result is exact across processes.
-type TokenStore interface {
-	// UseToken records p's token only if mailbox p.Mailbox is active and
-	// its password is still password, and returns the mailbox as stored
-	// now. ErrNotFound: no such mailbox. ErrReplay: the token was used
-	// before. ErrConflict: the mailbox is inactive or has another password
-	// (it is returned too); nothing was recorded.
-	UseToken(ctx context.Context, p UseNonceParams, password string) (Mailbox, error)
-}
-
-// PendingToken is a request's token whose HMAC this process verified with
-// the mailbox it last saw, not yet recorded.
-type PendingToken struct {
-	UseNonceParams
-	// Mailbox is the mailbox as this process last saw it; the store
-	// records the token only if the row still has its password, its
-	// workflows and is active.
-	Mailbox Mailbox
-}
-
-// TokenOpStore is an optional capability of a TokenStore that is also a
-// CheckedInlineStore, a ChunkReader and an InboxPager: the requests every
-// message costs (a small send, an inbox page, its download and its
-// acknowledgement) record their token in the same statement as their work,
-// one round trip each instead of two or three.
-//
-// Each method records tok.UseNonceParams exactly as UseToken would and
-// does its work only if it did so: when the token was used before, or the
-// mailbox is gone, inactive or changed from tok.Mailbox, it records
-// nothing, changes nothing and returns an error wrapping ErrTokenRefused.
-// The caller then decides with UseToken (which tells a replay from a
-// changed mailbox) and, if that succeeds, does the work the ordinary way.
-type TokenOpStore interface {
-	// CreateMessageInlineCheckedToken is CreateMessageInlineChecked after
-	// recording tok.
-	CreateMessageInlineCheckedToken(ctx context.Context, tok PendingToken, m Message, first Chunk, body []byte) error
-	// ReadChunkToken is ReadChunk after recording tok.
-	ReadChunkToken(ctx context.Context, tok PendingToken, messageID string, n int) (ChunkRead, error)
-	// AcknowledgeToken records tok and then moves message p.ID from
-	// StatusAccepted to StatusAcknowledged as UpdateStatus would (p.From
-	// and p.To are ignored), but only if its recipient is tok.Mailbox.
-	// It returns the message as it was before, or ErrNotFound, and
-	// whether it moved it.
-	AcknowledgeToken(ctx context.Context, tok PendingToken, p UpdateStatusParams) (before Message, moved bool, err error)
-	// ListInboxIDsToken is InboxPager.ListInboxIDs after recording tok.
-	ListInboxIDsToken(ctx context.Context, tok PendingToken, p ListInboxParams, count bool) (ids []string, n int, err error)
-}
-
-// ChunkReader is an optional capability of an InlineStore: ReadChunk reads a
-// message, its chunk n and, when the store keeps that chunk's body inline,
-// the body, in one step (one round trip on a network database) instead of
-// GetMessage, GetChunk and a blob read.
-type ChunkReader interface {
-	// ReadChunk returns ErrNotFound for an unknown message. A missing
-	// chunk is not an error: ChunkRead.HasChunk is false.
-	ReadChunk(ctx context.Context, messageID string, n int) (ChunkRead, error)
-}
-
-// ChunkRead is what ChunkReader.ReadChunk returns.
-type ChunkRead struct {
-	Message  Message
-	Chunk    Chunk
-	HasChunk bool
-	// Inline is true when Body holds the whole chunk as Config.Blobs
-	// would read it under Chunk.BlobKey; otherwise read it from there.
-	Inline bool
-	Body   []byte
-}
-
-// InboxPager is an optional capability of a Store: ListInboxIDs lists the
-// ids ListInbox would return and, when count is true, counts the inbox as
-// CountInbox does, in one step (one round trip on a network database).
-type InboxPager interface {
-	ListInboxIDs(ctx context.Context, p ListInboxParams, count bool) (ids []string, n int, err error)
-}
-
-// CheckedInlineStore is an optional capability of an InlineStore: it checks
-// the recipient in the same step as it stores the message, so that a server
-// which remembers the recipient as valid needs no separate mailbox read.
-type CheckedInlineStore interface {
-	// CreateMessageInlineChecked does what CreateMessageInline does, but
-	// only if mailbox m.Recipient exists, is active and takes m.WorkflowID
-	// (it has no workflows or lists it); otherwise it stores nothing and
-	// returns ErrRecipient.
-	CreateMessageInlineChecked(ctx context.Context, m Message, first Chunk, body []byte) error
-}
-
-// NonceStore remembers authentication tokens so that each is used once,
-// across every server process sharing the store.
-type NonceStore interface {
-	// UseNonce records the token; ErrReplay if it was recorded before.
-	UseNonce(ctx context.Context, p UseNonceParams) error
-	// PruneNonces forgets tokens recorded before the given time.
-	PruneNonces(ctx context.Context, before time.Time) (int, error)
-}
-
 // PatientStore is the register of which practice each patient is at.
 type PatientStore interface {
 	// PutPatient creates or replaces a patient by NHS number.
@@ -299,20 +382,42 @@ type PatientStore interface {
 	GetPatient(ctx context.Context, nhsNumber string) (Patient, error)
 }
 
-// AddChunkParams are the arguments of MessageStore.AddChunk.
-type AddChunkParams struct {
-	Chunk     Chunk
-	Now       time.Time
-	ExpiresAt time.Time
-}
-
-// ListInboxParams are the arguments of MessageStore.ListInbox.
-type ListInboxParams struct {
-	Mailbox string
-	// After lists only ids greater than this one (paging); empty = start.
-	After  string
-	Limit  int
-	Filter WorkflowFilter
+// UpkeepStore is what the admin API, expiry, purge, quotas, health and
+// metrics need: no token, no request.
+type UpkeepStore interface {
+	// CreateMessage inserts a message together with its first chunk (nil
+	// for messages without a body, such as reports): an injected report.
+	// ErrConflict if the id is taken.
+	CreateMessage(ctx context.Context, m Message, first *Chunk) error
+	// GetMessage returns ErrNotFound for an unknown id.
+	GetMessage(ctx context.Context, id string) (Message, error)
+	// GetChunk returns ErrNotFound for a missing chunk.
+	GetChunk(ctx context.Context, messageID string, n int) (Chunk, error)
+	// CountInbox counts accepted messages addressed to mailbox.
+	CountInbox(ctx context.Context, mailbox string) (int, error)
+	// InboxUsage counts the messages addressed to mailbox that are
+	// uploading or accepted (not yet acknowledged, expired or failed) and
+	// sums their sizes: what the mailbox's quota limits.
+	InboxUsage(ctx context.Context, mailbox string) (Usage, error)
+	// ListMessages lists messages, newest first.
+	ListMessages(ctx context.Context, p ListMessagesParams) ([]Message, error)
+	// CountByStatus counts messages per status (for metrics).
+	CountByStatus(ctx context.Context) (map[string]int, error)
+	// ExpireDue moves up to p.Limit accepted or still uploading messages
+	// whose ExpiresAt is at or before p.Now to the status p.Outcome gives
+	// and, in the same transaction, stores the report it gives. It
+	// returns the expired messages as stored.
+	ExpireDue(ctx context.Context, p ExpireParams) ([]Message, error)
+	// PurgeMessages deletes up to limit messages (with chunk records) that
+	// reached a final status (acknowledged, undeliverable, error) before
+	// the given time, and reports created before it. The result names the
+	// payload blobs to remove afterwards.
+	PurgeMessages(ctx context.Context, before time.Time, limit int) (Deleted, error)
+	// DeleteMessages removes messages (and chunk records) sent by or to
+	// mailbox, or every message when mailbox is empty.
+	DeleteMessages(ctx context.Context, mailbox string) (Deleted, error)
+	// PruneNonces forgets tokens recorded before the given time.
+	PruneNonces(ctx context.Context, before time.Time) (int, error)
 }
 
 // WorkflowFilter selects by workflow id: equal, prefix or contains, or
@@ -334,7 +439,7 @@ const (
 	FilterContains
 )
 
-// ListMessagesParams are the arguments of MessageStore.ListMessages.
+// ListMessagesParams are the arguments of UpkeepStore.ListMessages.
 type ListMessagesParams struct {
 	// Recipient and Sender restrict the list when non-empty.
 	Recipient string
@@ -346,29 +451,16 @@ type ListMessagesParams struct {
 	Limit  int
 }
 
-// UpdateStatusParams are the arguments of MessageStore.UpdateStatus.
-type UpdateStatusParams struct {
-	ID          string
-	From        []string
-	To          string
-	Code        string
-	Event       string
-	Description string
-	At          time.Time
-}
-
-// ExpireParams are the arguments of MessageStore.ExpireDue.
+// ExpireParams are the arguments of UpkeepStore.ExpireDue.
 type ExpireParams struct {
 	Now   time.Time
 	Limit int
-	// Report builds the non-delivery report stored for an expired message.
+	// Outcome, decided by the server, gives an expired message m its new
+	// status fields (expired: Status, StatusCode, StatusEvent,
+	// StatusDescription and StatusAt are stored) and the report to store
+	// for it (nil: none).
+	Outcome func(m Message) (expired Message, report *Message)
+	// Report builds the non-delivery report stored for an expired message
+	// (legacy: Outcome replaces it).
 	Report func(expired Message) Message
-}
-
-// UseNonceParams are the arguments of NonceStore.UseNonce.
-type UseNonceParams struct {
-	Mailbox string
-	Nonce   string
-	Count   string
-	At      time.Time
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+
+	"github.com/gpcm/gpcm/internal/meshsql"
 )
 
 // Prepared statements. The SQLite driver compiles every query text anew on
@@ -21,7 +23,7 @@ import (
 // hotWrites are the write statements prepared at Open.
 var hotWrites = []string{
 	qSavepoint, qRelease, qRollbackTo,
-	qInsertNonce, qInsertMessage, qInsertFirstChunk, qMessageByID, qUpdateStatus,
+	meshsql.MailboxByID, meshsql.InsertNonce, meshsql.InsertMessage, meshsql.InsertChunk, meshsql.MessageByID, qAcknowledge,
 	qPutBlob, qDeleteBlob,
 }
 

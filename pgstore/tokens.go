@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gpcm/gpcm/internal/meshsql"
 	"github.com/gpcm/gpcm/meshserver"
 )
 
@@ -25,10 +26,15 @@ const (
 	maxTokenFlights = 4
 )
 
+// tokenReq is one token to record: only if mailbox is active with
+// password and, unless workflows is nil, the workflows of the JSON array
+// *workflows.
 type tokenReq struct {
-	p        meshserver.UseNonceParams
-	password string
-	done     chan tokenResult // buffered: the batcher never blocks on it
+	mailbox, nonce, count string
+	at                    time.Time
+	password              string
+	workflows             *string
+	done                  chan tokenResult // buffered: the batcher never blocks on it
 }
 
 type tokenResult struct {
@@ -64,8 +70,9 @@ func (b *tokenBatcher) close() {
 var errClosed = errors.New("pgstore: database closed")
 
 // use records one token through the batcher.
-func (b *tokenBatcher) use(ctx context.Context, p meshserver.UseNonceParams, password string) (tokenResult, error) {
-	req := &tokenReq{p: p, password: password, done: make(chan tokenResult, 1)}
+func (b *tokenBatcher) use(ctx context.Context, r tokenReq) (tokenResult, error) {
+	req := &r
+	req.done = make(chan tokenResult, 1)
 	select {
 	case b.reqs <- req:
 	case <-b.stop:
@@ -124,7 +131,7 @@ func (b *tokenBatcher) run() {
 		seen := make(map[tokenKey]bool, len(batch))
 		var keep []*tokenReq
 		add := func(r *tokenReq) {
-			k := tokenKey{r.p.Mailbox, r.p.Nonce, r.p.Count}
+			k := tokenKey{r.mailbox, r.nonce, r.count}
 			if seen[k] {
 				carry = append(carry, r)
 				return
@@ -161,29 +168,29 @@ func (b *tokenBatcher) record(ctx context.Context, batch []*tokenReq) {
 	defer cancel()
 	n := len(batch)
 	mailboxes, nonces, counts, passwords := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	ats := make([]time.Time, n)
+	ats, wfs := make([]time.Time, n), make([]*string, n)
 	for i, r := range batch {
-		mailboxes[i], nonces[i], counts[i], passwords[i], ats[i] = r.p.Mailbox, r.p.Nonce, r.p.Count, r.password, r.p.At.UTC()
+		mailboxes[i], nonces[i], counts[i], passwords[i], ats[i], wfs[i] = r.mailbox, r.nonce, r.count, r.password, r.at, r.workflows
 	}
 	results := make([]tokenResult, n)
 	pb := &pgx.Batch{}
 	pb.Queue(`BEGIN`)
 	pb.Queue(`SET LOCAL synchronous_commit = off`)
 	pb.Queue(qUseTokens,
-		mailboxes, nonces, counts, ats, passwords).Query(func(rows pgx.Rows) error {
+		mailboxes, nonces, counts, ats, passwords, wfs).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var i int64
 			var res tokenResult
-			var wf []string
-			if err := rows.Scan(&i, &res.found, &res.mb.ID, &res.mb.Password, &res.mb.ODSCode, &res.mb.Name,
-				&res.mb.Active, &wf, &res.inserted); err != nil {
+			var mr meshsql.MailboxRow[[]string]
+			if err := rows.Scan(append(append([]any{&i, &res.found}, mr.Dest()...), &res.inserted)...); err != nil {
 				return err
 			}
 			if i < 1 || int(i) > n {
 				return fmt.Errorf("token row %d of %d", i, n)
 			}
-			if len(wf) > 0 {
-				res.mb.Workflows = wf
+			var err error
+			if res.mb, err = mr.Mailbox(workflows); err != nil {
+				return err
 			}
 			results[i-1] = res
 		}
@@ -200,14 +207,17 @@ func (b *tokenBatcher) record(ctx context.Context, batch []*tokenReq) {
 	}
 }
 
-// qUseTokens records a batch of tokens (see record).
+// qUseTokens records a batch of tokens (see record): each only if its
+// mailbox is active with the password and (unless NULL) the workflows the
+// request saw, the latter compared as JSON arrays.
 const qUseTokens = `WITH req AS (
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
-				WITH ORDINALITY AS r(mailbox, nonce, count, used_at, password, i)),
-		mb AS (SELECT ` + mailboxCols + ` FROM mesh_mailboxes WHERE id = ANY($1::text[])),
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[])
+				WITH ORDINALITY AS r(mailbox, nonce, count, used_at, password, workflows, i)),
+		mb AS (SELECT ` + meshsql.MailboxColumns + ` FROM mesh_mailboxes WHERE id = ANY($1::text[])),
 		ins AS (INSERT INTO mesh_nonces (mailbox, nonce, count, used_at)
 			SELECT req.mailbox, req.nonce, req.count, req.used_at FROM req
 			JOIN mb ON mb.id = req.mailbox AND mb.active AND mb.password = req.password
+				AND (req.workflows IS NULL OR to_jsonb(coalesce(mb.workflows, '{}')) = req.workflows::jsonb)
 			ON CONFLICT DO NOTHING RETURNING mailbox, nonce, count)
 		SELECT req.i, mb.id IS NOT NULL, coalesce(mb.id, ''), coalesce(mb.password, ''), coalesce(mb.ods_code, ''),
 			coalesce(mb.name, ''), coalesce(mb.active, false), mb.workflows,
