@@ -13,10 +13,9 @@ import (
 )
 
 // BenchmarkMessageLifecycle measures the store's hot path for one message,
-// as the server drives it: a nonce for each of four requests (send, list,
-// download, ack), the sender's mailbox read, the message created with its
-// chunk, the recipient's inbox page, the message and chunk read, and the
-// acknowledgement. sqlitestore (the embedded default, one writer) is the
+// as the server drives it: four requests (a small send with its body, the
+// recipient's inbox page with its count, the download, the
+// acknowledgement), each one store method recording its token. sqlitestore (the embedded default, one writer) is the
 // baseline; compare pgstore to it as a ratio in the same run. The parallel
 // rows run 8 goroutines, as 8 concurrent senders would.
 func BenchmarkMessageLifecycle(b *testing.B) {
@@ -49,41 +48,36 @@ func BenchmarkMessageLifecycle(b *testing.B) {
 			b.Run(name, func(b *testing.B) {
 				s := st.open(b)
 				ctx := b.Context()
+				mbs := map[string]meshserver.Mailbox{}
 				for _, id := range []string{"X26ABC1", "X26ABC2"} {
-					if err := s.PutMailbox(ctx, meshserver.Mailbox{ID: id, Password: "password", ODSCode: "X26", Active: true}); err != nil {
+					mbs[id] = meshserver.Mailbox{ID: id, Password: "password", ODSCode: "X26", Active: true}
+					if err := s.PutMailbox(ctx, mbs[id]); err != nil {
 						b.Fatal(err)
 					}
 				}
+				body := make([]byte, 4096)
 				var seq atomic.Int64
 				one := func() error {
 					i := seq.Add(1)
 					now := time.Now().UTC()
 					id := fmt.Sprintf("%s%06d_%06X", now.Format("20060102150405"), i%1000000, i)
-					for k := range 4 {
-						if err := s.UseNonce(ctx, meshserver.UseNonceParams{Mailbox: "X26ABC1", Nonce: id, Count: fmt.Sprint(k), At: now}); err != nil {
-							return err
-						}
-					}
-					if _, err := s.GetMailbox(ctx, "X26ABC1"); err != nil {
-						return err
+					tok := func(mailbox string, k int) *meshserver.Token {
+						return &meshserver.Token{Nonce: id, Count: fmt.Sprint(k), At: now, Seen: mbs[mailbox]}
 					}
 					m := meshserver.Message{ID: id, MessageType: meshserver.TypeData, Sender: "X26ABC1", Recipient: "X26ABC2",
 						WorkflowID: "WF", Status: meshserver.StatusAccepted, TotalChunks: 1, Size: 4096,
 						CreatedAt: now, StatusAt: now, ExpiresAt: now.Add(meshserver.DefaultExpiry)}
-					if err := s.CreateMessage(ctx, m, &meshserver.Chunk{MessageID: id, Number: 1, Size: 4096, BlobKey: "k/" + id}); err != nil {
+					if err := s.Send(ctx, meshserver.SendParams{Token: tok("X26ABC1", 0), Message: m,
+						Chunk: meshserver.Chunk{MessageID: id, Number: 1, Size: 4096, BlobKey: "k/" + id}, Body: body}); err != nil {
 						return err
 					}
-					if _, err := s.ListInbox(ctx, meshserver.ListInboxParams{Mailbox: "X26ABC2", Limit: 10}); err != nil {
+					if _, err := s.InboxPage(ctx, meshserver.InboxPageParams{Token: tok("X26ABC2", 1), Mailbox: "X26ABC2", Limit: 10, Count: true}); err != nil {
 						return err
 					}
-					if _, err := s.GetMessage(ctx, id); err != nil {
+					if _, err := s.Download(ctx, meshserver.DownloadParams{Token: tok("X26ABC2", 2), ID: id, Chunk: 1}); err != nil {
 						return err
 					}
-					if _, err := s.GetChunk(ctx, id, 1); err != nil {
-						return err
-					}
-					_, err := s.UpdateStatus(ctx, meshserver.UpdateStatusParams{ID: id, From: []string{meshserver.StatusAccepted},
-						To: meshserver.StatusAcknowledged, At: now})
+					_, err := s.Acknowledge(ctx, meshserver.AcknowledgeParams{Token: tok("X26ABC2", 3), Mailbox: "X26ABC2", ID: id, Code: "00", Event: "ACK", At: now})
 					return err
 				}
 				if !par {

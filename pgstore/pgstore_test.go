@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/gpcm/gpcm/meshserver"
 	"github.com/gpcm/gpcm/pgstore"
 	"github.com/gpcm/gpcm/pgstore/pgstoretest"
 	"github.com/gpcm/gpcm/storetest"
@@ -15,7 +14,10 @@ import (
 
 func TestMeshStoreContract(t *testing.T) {
 	pgstoretest.URL(t)
-	storetest.RunMeshServer(t, func(t *testing.T) meshserver.Store { return pgstoretest.MustOpen(t).Mesh() })
+	storetest.RunMeshServer(t, func(t *testing.T) (a, b storetest.MeshBackend) {
+		da, db := pgstoretest.MustOpenTwo(t)
+		return storetest.MeshBackend{Store: da.Mesh(), Blobs: da.Blobs()}, storetest.MeshBackend{Store: db.Mesh(), Blobs: db.Blobs()}
+	})
 }
 
 // TestMigrateConcurrently starts several pools on one new schema at once, as
@@ -57,21 +59,6 @@ func TestMigrateConcurrently(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(names, want) || !slices.Contains(want, "receiver_0001_init.sql") {
 		t.Fatalf("migrations: got %v, want %v recorded once", names, want)
-	}
-}
-
-// TestNonceSharedAcrossPools checks that a token used through one pool is a
-// replay through another pool on the same schema (two server processes).
-func TestNonceSharedAcrossPools(t *testing.T) {
-	schema := pgstoretest.Schema(t)
-	a := pgstoretest.MustOpenSchema(t, schema).Mesh()
-	b := pgstoretest.MustOpenSchema(t, schema).Mesh()
-	p := meshserver.UseNonceParams{Mailbox: "X26ABC1", Nonce: "6d5f7c1e", Count: "1"}
-	if err := a.UseNonce(t.Context(), p); err != nil {
-		t.Fatalf("first use: got %v, want nil", err)
-	}
-	if err := b.UseNonce(t.Context(), p); err != meshserver.ErrReplay {
-		t.Fatalf("second use via another pool: got %v, want ErrReplay", err)
 	}
 }
 

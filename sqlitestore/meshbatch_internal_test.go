@@ -20,7 +20,11 @@ func TestLazyBatchRestoresSynchronous(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if err := db.Mesh().UseNonce(t.Context(), meshserver.UseNonceParams{Mailbox: "A", Nonce: "n", Count: "0", At: time.Now()}); err != nil {
+	mb := meshserver.Mailbox{ID: "A", Password: "pw", Active: true}
+	if err := db.Mesh().PutMailbox(t.Context(), mb); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Mesh().Authenticate(t.Context(), meshserver.Token{Nonce: "n", Count: "0", At: time.Now(), Seen: mb}); err != nil {
 		t.Fatal(err)
 	}
 	var mode int

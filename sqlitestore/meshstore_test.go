@@ -5,7 +5,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/gpcm/gpcm/meshserver"
 	"github.com/gpcm/gpcm/sqlitestore"
 	"github.com/gpcm/gpcm/storetest"
 )
@@ -21,8 +20,27 @@ func MustOpen(tb testing.TB) *sqlitestore.DB {
 	return db
 }
 
+// MustOpenTwo opens two handles on one fresh database in t.TempDir, as
+// two server processes on one file would; both are closed at cleanup.
+func MustOpenTwo(tb testing.TB) (a, b *sqlitestore.DB) {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "gpcm.db")
+	open := func() *sqlitestore.DB {
+		db, err := sqlitestore.Open(tb.Context(), path)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { db.Close() })
+		return db
+	}
+	return open(), open()
+}
+
 func TestMeshStoreContract(t *testing.T) {
-	storetest.RunMeshServer(t, func(t *testing.T) meshserver.Store { return MustOpen(t).Mesh() })
+	storetest.RunMeshServer(t, func(t *testing.T) (a, b storetest.MeshBackend) {
+		da, db := MustOpenTwo(t)
+		return storetest.MeshBackend{Store: da.Mesh(), Blobs: da.Blobs()}, storetest.MeshBackend{Store: db.Mesh(), Blobs: db.Blobs()}
+	})
 }
 
 func TestMigrationsRecordedOnce(t *testing.T) {

@@ -84,3 +84,18 @@ func MustOpenMesh(tb testing.TB) *pgstore.DB {
 	tb.Cleanup(func() { db.Close() })
 	return db
 }
+
+// MustOpenTwo opens two pools on one fresh schema, as two server processes
+// on one database would: the first as gpcm mesh-server opens its database
+// (Options.PrepareMesh), the second plainly. Both are closed, and the
+// schema dropped, at cleanup.
+func MustOpenTwo(tb testing.TB) (a, b *pgstore.DB) {
+	tb.Helper()
+	schema := Schema(tb)
+	a, err := pgstore.Open(tb.Context(), URL(tb), pgstore.Options{Schema: schema, MaxConns: 8, PrepareMesh: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { a.Close() })
+	return a, MustOpenSchema(tb, schema)
+}
