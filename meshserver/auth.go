@@ -11,15 +11,15 @@ import (
 
 // authenticate runs every check on a mailbox request: client certificate
 // (when required), token shape, mailbox match, clock window, mailbox
-// exists and is active, HMAC, single use. The returned error is for the log
-// only; the client always gets the same 403.
+// exists and is active, HMAC. The returned error is for the log only; the
+// client always gets the same 403.
 //
-// With deferToken, a store that records tokens with the request's work
-// (TokenOpStore) and a token that verifies against the mailbox this process
-// last saw, the token is left pending in call.token: the handler's first
-// store call records it (see Server.spend), and nothing is written to the
-// client before it is.
-func (s *Server) authenticate(r *http.Request, v int, deferToken bool) (*call, error) {
+// The token is verified against the mailbox this process last saw (the
+// callers cache), or as read now, and left pending in call.token: the
+// handler's one store method records it with its work (withToken), and
+// nothing is written to the client before it is (tokenGate). The store
+// records it only while the mailbox is still the one verified against.
+func (s *Server) authenticate(r *http.Request, v int) (*call, error) {
 	pathMB := strings.ToUpper(r.PathValue("mailbox"))
 	if s.cfg.RequireClientCert {
 		if err := verifiedClient(r); err != nil {
@@ -41,60 +41,46 @@ func (s *Server) authenticate(r *http.Request, v int, deferToken bool) (*call, e
 	if tok.Mailbox != pathMB {
 		return nil, errors.New("mailbox id does not match token")
 	}
-	now := s.cfg.Now()
-	window := s.cfg.ClockSkew
-	if s.cfg.SkipTimestampCheck {
-		window = 0
-	}
-	nonce := UseNonceParams{Mailbox: tok.Mailbox, Nonce: tok.Nonce, Count: tok.NonceCount, At: now}
-	if s.tokens != nil && !s.cfg.SkipReplayCheck {
-		// Fast path: verify against the mailbox this process saw last and
-		// let the store confirm it while recording the token.
-		if seen, ok := s.callers.get(tok.Mailbox); ok && tok.Verify(s.cfg.SharedKey, seen.Password, now, window) == nil {
-			c := &call{mailbox: seen, version: v, token: &PendingToken{UseNonceParams: nonce, Mailbox: seen}}
-			if deferToken && s.tokenOps != nil {
-				return c, nil
-			}
-			err := s.spend(r, c)
-			var af authFailure
-			if err == nil || !errors.As(err, &af) || !af.changed {
-				return c, err
-			}
-			// The mailbox is gone or changed: the full path below decides.
-		}
-	}
-	mb, err := s.store.GetMailbox(r.Context(), tok.Mailbox)
-	if errors.Is(err, ErrNotFound) {
-		// Spend the same time as a known mailbox would.
-		_ = tok.Verify(s.cfg.SharedKey, "", now, window)
-		return nil, errors.New("no mailbox matched")
-	}
-	if err != nil {
-		return nil, storeFailure{err}
-	}
-	if err := tok.Verify(s.cfg.SharedKey, mb.Password, now, window); err != nil {
-		return nil, err
-	}
-	if !mb.Active {
-		return nil, errors.New("request received from inactive mailbox")
-	}
-	if !s.cfg.SkipReplayCheck && s.tokens != nil {
-		c := &call{mailbox: mb, version: v, token: &PendingToken{UseNonceParams: nonce, Mailbox: mb}}
-		if err := s.spend(r, c); err != nil {
-			return nil, err
-		}
-		return c, nil
-	}
-	if !s.cfg.SkipReplayCheck {
-		err := s.store.UseNonce(r.Context(), nonce)
-		if errors.Is(err, ErrReplay) {
-			return nil, errors.New("token already used")
+	c := &call{version: v, auth: tok, at: s.cfg.Now()}
+	// Without a replay check nothing is recorded, so nothing confirms a
+	// remembered mailbox: it is read every time.
+	if seen, ok := s.callers.get(tok.Mailbox); ok && !s.cfg.SkipReplayCheck && s.verify(c, seen) == nil {
+		c.mailbox = seen
+	} else {
+		mb, err := s.store.GetMailbox(r.Context(), tok.Mailbox)
+		if errors.Is(err, ErrNotFound) {
+			// Spend the same time as a known mailbox would.
+			_ = s.verify(c, Mailbox{Active: true})
+			return nil, errors.New("no mailbox matched")
 		}
 		if err != nil {
 			return nil, storeFailure{err}
 		}
+		if err := s.verify(c, mb); err != nil {
+			return nil, err
+		}
+		c.mailbox = mb
 	}
-	return &call{mailbox: mb, version: v}, nil
+	if !s.cfg.SkipReplayCheck {
+		c.token = &Token{Nonce: tok.Nonce, Count: tok.NonceCount, At: c.at, Seen: c.mailbox}
+	}
+	return c, nil
+}
+
+// verify checks c's token against mailbox mb: its HMAC with mb's password,
+// its clock window, and that mb is active.
+func (s *Server) verify(c *call, mb Mailbox) error {
+	window := s.cfg.ClockSkew
+	if s.cfg.SkipTimestampCheck {
+		window = 0
+	}
+	if err := c.auth.Verify(s.cfg.SharedKey, mb.Password, c.at, window); err != nil {
+		return err
+	}
+	if !mb.Active {
+		return errors.New("request received from inactive mailbox")
+	}
+	return nil
 }
 
 // verifiedClient says why r has no client certificate that chained to
@@ -129,59 +115,71 @@ func (s *Server) certified(h http.Handler) http.Handler {
 	})
 }
 
-// spend records c's pending token, if any, with TokenStore.UseToken, and
-// takes the mailbox as stored now. An authFailure means the request must
-// be refused as unauthenticated.
+// spend records c's pending token, if any, with Store.Authenticate, and
+// takes the mailbox as stored now: for a request that answers before, or
+// without, its store method. An authFailure means the request must be
+// refused as unauthenticated.
 func (s *Server) spend(r *http.Request, c *call) error {
-	if c.token == nil {
-		return nil
+	_, err := withToken(s, r, c, func(tok *Token) (struct{}, error) {
+		if tok == nil {
+			return struct{}{}, nil
+		}
+		mb, err := s.store.Authenticate(r.Context(), *tok)
+		if err == nil {
+			c.mailbox = mb
+		}
+		return struct{}{}, err
+	})
+	var af authFailure
+	if err != nil && !errors.As(err, &af) {
+		return storeFailure{err}
 	}
-	t := c.token
-	mb, err := s.tokens.UseToken(r.Context(), t.UseNonceParams, t.Mailbox.Password)
-	switch {
-	case err == nil:
-		c.mailbox, c.token = mb, nil
-		s.callers.put(mb.ID, mb)
-		return nil
-	case errors.Is(err, ErrReplay):
-		return authFailure{reason: "token already used"}
-	case errors.Is(err, ErrNotFound), errors.Is(err, ErrConflict):
-		s.callers.forget(t.Mailbox.ID)
-		return authFailure{reason: "mailbox changed during authentication", changed: true}
-	}
-	return storeFailure{err}
+	return err
 }
 
-// recording does a store call that records c's pending token with its
-// work (merged, a TokenOpStore method) when there is one, and plain
-// otherwise. The token is spent unless the store refused it or failed; if
-// it refused it, spend decides in its place and, when spend succeeds,
-// plain does the work the ordinary way.
-func recording[T any](s *Server, r *http.Request, c *call, merged func(PendingToken) (T, error), plain func() (T, error)) (T, error) {
+// withToken runs op, a RequestStore method, with c's pending token (nil
+// when there is none: it was recorded already, or replays are not
+// checked). When the store refused the token because the mailbox changed
+// since the server read it, the token is verified again against the
+// mailbox as stored now and, if it still holds, op runs once more with
+// it. A replayed token, or one the changed mailbox no longer accepts, is
+// an authFailure (the live 403). Once op recorded the token, c has none
+// pending.
+func withToken[T any](s *Server, r *http.Request, c *call, op func(tok *Token) (T, error)) (T, error) {
 	if c.token == nil {
-		return plain()
+		return op(nil)
 	}
-	v, err := merged(*c.token)
-	if !errors.Is(err, ErrTokenRefused) {
-		if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrRecipient) {
-			c.token = nil
+	v, err := op(c.token)
+	var changed *MailboxChangedError
+	if errors.As(err, &changed) {
+		s.callers.forget(c.mailbox.ID)
+		if !changed.Found || s.verify(c, changed.Mailbox) != nil {
+			var zero T
+			return zero, authFailure{reason: "mailbox changed during authentication"}
 		}
-		return v, err
+		tok := *c.token
+		tok.Seen = changed.Mailbox
+		c.mailbox, c.token = changed.Mailbox, &tok
+		v, err = op(c.token)
+		if errors.As(err, &changed) {
+			var zero T
+			return zero, authFailure{reason: "mailbox changed during authentication"}
+		}
 	}
-	if err := s.spend(r, c); err != nil {
+	switch {
+	case errors.Is(err, ErrReplay):
 		var zero T
-		return zero, err
+		return zero, authFailure{reason: "token already used"}
+	case TokenRecorded(err):
+		c.token = nil
+		s.callers.put(c.mailbox.ID, c.mailbox)
 	}
-	return plain()
+	return v, err
 }
 
 // authFailure refuses a request as unauthenticated (403) after the handler
 // was entered: its token was used before, or the mailbox changed.
-type authFailure struct {
-	reason string
-	// changed: the mailbox is gone, inactive or has another password.
-	changed bool
-}
+type authFailure struct{ reason string }
 
 func (f authFailure) Error() string { return f.reason }
 
@@ -192,11 +190,10 @@ type storeFailure struct{ err error }
 func (f storeFailure) Error() string { return f.err.Error() }
 func (f storeFailure) Unwrap() error { return f.err }
 
-// mailboxCache remembers mailboxes this process saw: callers, so that a
-// TokenStore can check a token in one round trip, and recipients able to
-// receive, so that a CheckedInlineStore can check a recipient while
-// storing. It is only a guess that the store confirms every time, and
-// holds only mailboxes that exist, so it is bounded by their number.
+// mailboxCache remembers the callers this process saw, so that a request
+// costs no mailbox read: it is only a guess that the store confirms while
+// recording each token (Token.Holds), and holds only mailboxes that exist,
+// so it is bounded by their number.
 type mailboxCache struct {
 	mu sync.Mutex
 	m  map[string]Mailbox

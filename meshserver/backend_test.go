@@ -30,7 +30,6 @@ func newServer(t *testing.T, opts meshtest.Options) *meshtest.Server {
 			db := pgstoretest.MustOpenMesh(t)
 			opts.Store = db.Mesh()
 			opts.Blobs = tier.New(db.Blobs(), s3blobtest.MustOpen(t), tier.DefaultThreshold)
-			opts.InlineBodies = tier.DefaultThreshold
 		}
 		if opts.Store == nil {
 			opts.Store = pgstoretest.MustOpen(t).Mesh()

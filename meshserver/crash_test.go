@@ -61,8 +61,7 @@ func crashChild() int {
 		return 1
 	}
 	// Small bodies inline in the database, as gpcm mesh-server keeps them.
-	srv, err := meshserver.New(meshserver.Config{Store: st, Blobs: tier.New(db.Blobs(), blobs, tier.DefaultThreshold), SharedKey: "TestKey",
-		InlineBodies: tier.DefaultThreshold})
+	srv, err := meshserver.New(meshserver.Config{Store: st, Blobs: tier.New(db.Blobs(), blobs, tier.DefaultThreshold), SharedKey: "TestKey"})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -36,26 +36,24 @@
 // that names them is committed), so a crash never lists a message whose
 // payload is missing. gpcm mesh-server and meshtest give it a tier.Store:
 // chunks up to tier.DefaultThreshold (32 KiB) as rows of the metadata
-// database, larger ones as files or S3 objects. With Config.InlineBodies
-// the first chunk of a small send goes to InlineStore.CreateMessageInline,
-// which commits body, chunk record and message row together; a chunked message is listed only when every chunk is
-// stored. Request bodies are limited to Config.MaxRequestBytes (413), a
+// database, larger ones as files or S3 objects. The first chunk of a send
+// no larger than Store.InlineMax goes to Store.Send with its body, which
+// commits body, chunk record and message row together (the payload store
+// reads it back under its key); a chunked message is listed only when
+// every chunk is stored. Request bodies are limited to Config.MaxRequestBytes (413), a
 // message's chunks together to Config.MaxMessageBytes (413, checked from
 // Content-Length before the body is read where it can be), and what waits
 // in one mailbox to Config.QuotaMessages and Config.QuotaBytes (417 event
-// SEND "Recipient mailbox is full"; MessageStore.InboxUsage).
+// SEND "Recipient mailbox is full"; UpkeepStore.InboxUsage).
 //
-// A Store on a network database saves round trips through optional
-// capabilities the server uses when present: TokenStore (record a token
-// and re-read its mailbox in one step, checking the password the server
-// verified the HMAC with), CheckedInlineStore (check the recipient in the
-// message insert), ChunkReader (message, chunk record and inline body in
-// one read), InboxPager (inbox ids and count together) and TokenOpStore
-// (a small send, a download and an acknowledgement record their token in
-// the statement that does their work, and nothing is written to the client
-// before it is recorded). The server remembers callers' and recipients'
-// mailboxes only as guesses that the store confirms on every request, so
-// several processes stay exact.
+// Each MESH request is one Store method (RequestStore: Authenticate, Send,
+// UploadChunk, InboxPage, Download, Acknowledge, Rich, Track) that records
+// the request's token with its work, only while the mailbox is still the
+// one the server verified the token against; each driver decides how to do
+// it in one round trip. Nothing is written to the client before the token
+// is recorded. The server remembers callers' mailboxes only as guesses
+// that the store confirms on every request (a changed mailbox is read
+// afresh and the token verified again), so several processes stay exact.
 //
 // # Lifecycle
 //

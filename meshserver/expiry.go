@@ -74,8 +74,10 @@ func (s *Server) ExpireNow(ctx context.Context) (int, error) {
 	}
 	for {
 		now := s.now()
-		got, err := s.store.ExpireDue(ctx, ExpireParams{Now: now, Limit: 200, Report: func(m Message) Message {
-			return s.report(m, "14", "SEND", desc, now)
+		got, err := s.store.ExpireDue(ctx, ExpireParams{Now: now, Limit: 200, Outcome: func(m Message) (Message, *Message) {
+			rep := s.report(m, "14", "SEND", desc, now)
+			m.Status, m.StatusCode, m.StatusEvent, m.StatusDescription, m.StatusAt = StatusUndeliverable, "14", "SEND", desc, now
+			return m, &rep
 		}})
 		total += len(got)
 		s.metrics.expired.Add(int64(len(got)))

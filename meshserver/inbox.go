@@ -95,40 +95,14 @@ func (s *Server) listInbox(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return err
 	}
-	p := ListInboxParams{Mailbox: c.mailbox.ID, After: after, Limit: limit + 1, Filter: filter}
-	var ids []string
-	count := 0
-	if s.pager != nil {
-		type page struct {
-			ids []string
-			n   int
-		}
-		got, err := recording(s, r, c, func(t PendingToken) (page, error) {
-			ids, n, err := s.tokenOps.ListInboxIDsToken(r.Context(), t, p, c.version >= 2)
-			return page{ids, n}, err
-		}, func() (page, error) {
-			ids, n, err := s.pager.ListInboxIDs(r.Context(), p, c.version >= 2)
-			return page{ids, n}, err
-		})
-		if err != nil {
-			return err
-		}
-		ids, count = got.ids, got.n
-	} else {
-		msgs, err := s.store.ListInbox(r.Context(), p)
-		if err != nil {
-			return err
-		}
-		ids = make([]string, len(msgs))
-		for i, m := range msgs {
-			ids[i] = m.ID
-		}
-		if c.version >= 2 {
-			if count, err = s.store.CountInbox(r.Context(), c.mailbox.ID); err != nil {
-				return err
-			}
-		}
+	page, err := withToken(s, r, c, func(tok *Token) (InboxPage, error) {
+		return s.store.InboxPage(r.Context(), InboxPageParams{Token: tok, Mailbox: c.mailbox.ID, After: after,
+			Limit: limit + 1, Filter: filter, Count: c.version >= 2})
+	})
+	if err != nil {
+		return err
 	}
+	ids, count := page.IDs, page.Count
 	if ids == nil {
 		ids = []string{} // JSON [] rather than null
 	}
@@ -199,7 +173,9 @@ func (s *Server) rich(w http.ResponseWriter, r *http.Request, c *call, p ListMes
 		return err
 	}
 	p.Limit = limit + 1
-	msgs, err := s.store.ListMessages(r.Context(), p)
+	msgs, err := withToken(s, r, c, func(tok *Token) ([]Message, error) {
+		return s.store.Rich(r.Context(), RichParams{Token: tok, ListMessagesParams: p})
+	})
 	if err != nil {
 		return err
 	}
@@ -234,21 +210,6 @@ func isoOrNil(t time.Time) any {
 	return t.UTC().Format("2006-01-02T15:04:05")
 }
 
-// readable fetches a message the caller may download, or the live error.
-func (s *Server) readable(r *http.Request, c *call, id string) (Message, error) {
-	m, err := s.store.GetMessage(r.Context(), id)
-	if errors.Is(err, ErrNotFound) {
-		return m, withID(errNoMessage, id)
-	}
-	if err != nil {
-		return m, err
-	}
-	if m.Recipient != c.mailbox.ID {
-		return m, withID(errNotYours, id)
-	}
-	return m, nil
-}
-
 func acceptsGzip(r *http.Request) bool {
 	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
 		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
@@ -270,31 +231,20 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, c *call) error
 			return withID(errNoMessage, id)
 		}
 	}
-	// With a ChunkReader, message, chunk record and an inline body come
-	// in one read.
-	var rd *ChunkRead
-	var m Message
-	if s.chunks != nil {
-		got, err := recording(s, r, c, func(t PendingToken) (ChunkRead, error) {
-			return s.tokenOps.ReadChunkToken(r.Context(), t, id, n)
-		}, func() (ChunkRead, error) {
-			return s.chunks.ReadChunk(r.Context(), id, n)
-		})
-		if errors.Is(err, ErrNotFound) {
-			return withID(errNoMessage, id)
-		}
-		if err != nil {
-			return err
-		}
-		if got.Message.Recipient != c.mailbox.ID {
-			return withID(errNotYours, id)
-		}
-		rd, m = &got, got.Message
-	} else {
-		var err error
-		if m, err = s.readable(r, c, id); err != nil {
-			return err
-		}
+	// Message, chunk record and, when the store keeps it inline, the
+	// body come in one read.
+	rd, err := withToken(s, r, c, func(tok *Token) (Download, error) {
+		return s.store.Download(r.Context(), DownloadParams{Token: tok, ID: id, Chunk: n})
+	})
+	if errors.Is(err, ErrNotFound) {
+		return withID(errNoMessage, id)
+	}
+	if err != nil {
+		return err
+	}
+	m := rd.Message
+	if m.Recipient != c.mailbox.ID {
+		return withID(errNotYours, id)
 	}
 	if m.Status != StatusAccepted {
 		return withID(errGone, id)
@@ -305,27 +255,16 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, c *call) error
 	var body io.ReadCloser
 	size := int64(0)
 	if m.MessageType == TypeData {
-		var ch Chunk
-		var err error
-		if rd != nil {
-			ch = rd.Chunk
-			if !rd.HasChunk {
-				err = ErrNotFound
-			}
-		} else {
-			ch, err = s.store.GetChunk(r.Context(), id, n)
-		}
-		if errors.Is(err, ErrNotFound) {
+		if !rd.HasChunk {
 			return withID(errNoMessage, id)
 		}
-		if err != nil {
-			return err
-		}
-		size = ch.Size
-		if r.Method != http.MethodHead && rd != nil && rd.Inline {
+		size = rd.Chunk.Size
+		switch {
+		case r.Method == http.MethodHead:
+		case rd.Inline:
 			body = io.NopCloser(bytes.NewReader(rd.Body))
-		} else if r.Method != http.MethodHead {
-			if body, err = s.blobs.Open(r.Context(), ch.BlobKey, 0); err != nil {
+		default:
+			if body, err = s.blobs.Open(r.Context(), rd.Chunk.BlobKey, 0); err != nil {
 				return fmt.Errorf("open chunk %d of %s: %w", n, id, err)
 			}
 			defer body.Close()
@@ -424,59 +363,21 @@ func setMessageHeaders(h http.Header, m Message, n int) {
 // the same message succeeds again.
 func (s *Server) acknowledge(w http.ResponseWriter, r *http.Request, c *call) error {
 	id := strings.ToUpper(r.PathValue("id"))
-	type ack struct {
-		m     Message
-		moved bool
-	}
-	got, err := recording(s, r, c, func(t PendingToken) (ack, error) {
-		m, moved, err := s.tokenOps.AcknowledgeToken(r.Context(), t, s.ackParams(id))
-		return ack{m, moved}, err
-	}, func() (ack, error) {
-		m, err := s.readable(r, c, id)
-		return ack{m: m}, err
+	got, err := withToken(s, r, c, func(tok *Token) (Acknowledged, error) {
+		return s.store.Acknowledge(r.Context(), AcknowledgeParams{Token: tok, Mailbox: c.mailbox.ID, ID: id,
+			Code: "00", Event: "ACK", Description: "Message acknowledged", At: s.now()})
 	})
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return withID(errNoMessage, id)
 	case err != nil:
 		return err
-	case got.m.Recipient != c.mailbox.ID:
+	case got.Message.Recipient != c.mailbox.ID:
 		return withID(errNotYours, id)
-	case got.moved:
-		return acknowledged(w, c, id)
-	}
-	return s.acknowledgeAs(w, r, c, got.m)
-}
-
-// acknowledgeAs acknowledges message m, read as it is shown, unless it is
-// acknowledged already.
-func (s *Server) acknowledgeAs(w http.ResponseWriter, r *http.Request, c *call, m Message) error {
-	id := m.ID
-	switch m.Status {
-	case StatusAcknowledged:
-	case StatusAccepted:
-		_, err := s.store.UpdateStatus(r.Context(), s.ackParams(id))
-		if err != nil && !errors.Is(err, ErrConflict) {
-			return err
-		}
-		if errors.Is(err, ErrConflict) {
-			if m, err = s.store.GetMessage(r.Context(), id); err != nil {
-				return err
-			}
-			if m.Status != StatusAcknowledged {
-				return withID(errGone, id)
-			}
-		}
-	default:
+	case !got.Moved && got.Message.Status != StatusAcknowledged:
 		return withID(errGone, id)
 	}
 	return acknowledged(w, c, id)
-}
-
-// ackParams moves message id from accepted to acknowledged, now.
-func (s *Server) ackParams(id string) UpdateStatusParams {
-	return UpdateStatusParams{ID: id, From: []string{StatusAccepted}, To: StatusAcknowledged,
-		Code: "00", Event: "ACK", Description: "Message acknowledged", At: s.now()}
 }
 
 // acknowledged writes the answer to an acknowledgement.

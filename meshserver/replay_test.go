@@ -14,10 +14,9 @@ import (
 // TestAuthReusedNonceOnMessageRequests: the requests of every message
 // (send, inbox page, download, acknowledge) refuse a token used before with
 // the live 403 and do nothing, whatever they would otherwise have
-// answered. On PostgreSQL these record their token in the statement that
-// does their work (TokenOpStore), so each case runs after the server has
-// seen both mailboxes (the path that defers the token) and on a fresh
-// server (the path that records it first).
+// answered. They record their token in the store method that does their
+// work, so each case runs after the server has seen both mailboxes (its
+// cached guess) and on a fresh server (the mailbox read first).
 func TestAuthReusedNonceOnMessageRequests(t *testing.T) {
 	for _, warm := range []bool{true, false} {
 		name := "cold"
@@ -99,7 +98,7 @@ func reusedNonceCases(t *testing.T, warm bool) {
 // seen no caller yet.
 func restart(t *testing.T, srv *meshtest.Server) *meshtest.Server {
 	t.Helper()
-	return meshtest.NewServer(t, meshtest.Options{Store: srv.Store, Blobs: srv.Blobs, InlineBodies: srv.InlineBodies})
+	return meshtest.NewServer(t, meshtest.Options{Store: srv.Store, Blobs: srv.Blobs})
 }
 
 // TestCallerChangedSinceSeen: a server remembers the mailboxes of its

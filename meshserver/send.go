@@ -261,25 +261,19 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, c *call) error {
 		}
 		m.Recipient, route = rcpt, fail
 	}
-	var inlineMax int64
-	if s.inline != nil {
-		inlineMax = s.cfg.InlineBodies
-	}
-	// A body that will be stored inline by a CheckedInlineStore needs no
-	// recipient read when this process saw the recipient take the
-	// workflow: the insert checks it again.
-	checked := false
-	if !routed {
-		if rcpt, ok := s.recipients.get(to); ok && s.checked != nil && r.ContentLength > 0 &&
-			r.ContentLength <= inlineMax && allowsWorkflow(rcpt, wf) {
-			checked = true
-		} else if err := s.checkRecipient(r, to, wf, id); err != nil {
-			return err
+	// A body that may be larger than the store keeps inline is read only
+	// once the recipient is known to take it and the token is recorded (a
+	// replay must not cost an upload); a small one is read first and
+	// stored with the token, the recipient check and the message in one
+	// store call.
+	inlineMax := s.store.InlineMax()
+	small := r.ContentLength >= 0 && r.ContentLength <= inlineMax
+	if !small {
+		if !routed {
+			if err := s.checkRecipient(r, to, wf, id); err != nil {
+				return err
+			}
 		}
-	}
-	// Only a small body stored with a CheckedInlineStore records the token
-	// with its work; anything else records it before storing anything.
-	if !checked || s.tokenOps == nil {
 		if err := s.spend(r, c); err != nil {
 			return err
 		}
@@ -299,6 +293,13 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
+	// dropBody deletes the body stored in blob storage for a message
+	// that is not stored after all.
+	dropBody := func() {
+		if inline == nil {
+			_ = s.blobs.Delete(context.WithoutCancel(r.Context()), key)
+		}
+	}
 	if r.ContentLength < 0 {
 		// A body of unknown length is checked once it is read.
 		err := s.checkSize(0, size, 1, total)
@@ -306,23 +307,18 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, c *call) error {
 			err = s.takeQuota(r.Context(), m.Recipient, 0, size)
 		}
 		if err != nil {
-			if inline == nil {
-				_ = s.blobs.Delete(context.WithoutCancel(r.Context()), key)
-			}
+			dropBody()
 			return errWithID(err, id)
 		}
 	}
-	if inline == nil {
-		if err := s.spend(r, c); err != nil {
-			_ = s.blobs.Delete(r.Context(), key)
-			return err
-		}
-	}
 	m.Size = size
+	var rep *Message
 	switch {
 	case route != nil:
 		m.Recipient = ""
 		m.Status, m.StatusCode, m.StatusEvent, m.StatusDescription = StatusError, route.code, "SEND", route.desc
+		report := s.report(m, route.code, "SEND", route.desc, s.now())
+		rep = &report
 	case total > 1:
 		// An upload never completed expires like an unread message.
 		m.Status, m.ExpiresAt = StatusUploading, now.Add(s.cfg.Expiry)
@@ -330,48 +326,36 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, c *call) error {
 		m.ExpiresAt = now.Add(s.cfg.Expiry)
 	}
 	first := Chunk{MessageID: id, Number: 1, Size: size, BlobKey: key}
-	if inline != nil && checked {
-		_, err := recording(s, r, c, func(t PendingToken) (struct{}, error) {
-			return struct{}{}, s.tokenOps.CreateMessageInlineCheckedToken(r.Context(), t, m, first, inline)
-		}, func() (struct{}, error) {
-			// After a refused token the caller is read afresh: it may
-			// have lost the workflow.
-			if !allowsWorkflow(c.mailbox, wf) {
-				return struct{}{}, errSenderWorkflow
-			}
-			return struct{}{}, s.checked.CreateMessageInlineChecked(r.Context(), m, first, inline)
-		})
-		if errors.Is(err, ErrRecipient) {
-			// The recipient changed since: decide as without the cache.
-			s.recipients.forget(to)
-			if err := s.checkRecipient(r, to, wf, id); err != nil {
-				return err
-			}
-			err = s.inline.CreateMessageInline(r.Context(), m, first, inline)
+	_, err = withToken(s, r, c, func(tok *Token) (struct{}, error) {
+		// After a changed mailbox the caller is as stored now: it may
+		// have lost the workflow.
+		if !allowsWorkflow(c.mailbox, wf) {
+			return struct{}{}, errSenderWorkflow
 		}
-		if err != nil {
+		return struct{}{}, s.store.Send(r.Context(), SendParams{Token: tok, Message: m, Chunk: first, Body: inline, Report: rep})
+	})
+	if errors.Is(err, ErrRecipient) {
+		// The recipient cannot take the message (the store checked it
+		// with the insert): read it to answer why.
+		dropBody()
+		if err := s.checkRecipient(r, m.Recipient, wf, id); err != nil {
 			return err
 		}
-	} else if inline != nil {
-		// Body, chunk record and message row in one commit.
-		if err := s.inline.CreateMessageInline(r.Context(), m, first, inline); err != nil {
-			return err
-		}
-	} else if err := s.store.CreateMessage(r.Context(), m, &first); err != nil {
-		_ = s.blobs.Delete(r.Context(), key)
+		return withID(errUnregistered, id)
+	}
+	if err != nil {
+		dropBody()
 		return err
 	}
-	if route != nil {
-		if err := s.storeReport(r, m, route.code, "SEND", route.desc); err != nil {
-			return err
-		}
+	if rep != nil {
+		s.log.InfoContext(r.Context(), "report queued", "message_id", rep.ID, "linked_message_id", id, "code", route.code)
 	}
 	s.log.InfoContext(r.Context(), "message accepted", "message_id", id, "sender", c.mailbox.ID, "workflow", wf, "chunks", total, "bytes", size)
 	return writeAccepted(w, c.version, id, 0)
 }
 
 // checkRecipient reads the recipient mailbox and returns the live error
-// if it cannot take workflow wf; a mailbox that can is remembered.
+// if it cannot take workflow wf.
 func (s *Server) checkRecipient(r *http.Request, to, wf, id string) error {
 	rcpt, err := s.store.GetMailbox(r.Context(), to)
 	if errors.Is(err, ErrNotFound) || (err == nil && !rcpt.Active) {
@@ -382,9 +366,6 @@ func (s *Server) checkRecipient(r *http.Request, to, wf, id string) error {
 	}
 	if !allowsWorkflow(rcpt, wf) {
 		return withID(errf(http.StatusExpectationFailed, "SEND", "17", "Workflow ID not registered for mailbox"), id)
-	}
-	if s.checked != nil {
-		s.recipients.put(rcpt.ID, rcpt)
 	}
 	return nil
 }
@@ -478,7 +459,8 @@ func (s *Server) sendChunk(w http.ResponseWriter, r *http.Request, c *call) erro
 		}
 	}
 	now := s.now()
-	got, err := s.store.AddChunk(r.Context(), AddChunkParams{Chunk: Chunk{MessageID: id, Number: n, Size: size, BlobKey: key}, Now: now, ExpiresAt: now.Add(s.cfg.Expiry)})
+	res, err := s.store.UploadChunk(r.Context(), UploadChunkParams{Sender: c.mailbox.ID,
+		Chunk: Chunk{MessageID: id, Number: n, Size: size, BlobKey: key}, Now: now, ExpiresAt: now.Add(s.cfg.Expiry)})
 	if err != nil {
 		_ = s.blobs.Delete(r.Context(), key)
 		if errors.Is(err, ErrConflict) {
@@ -486,9 +468,10 @@ func (s *Server) sendChunk(w http.ResponseWriter, r *http.Request, c *call) erro
 		}
 		return err
 	}
-	if oldErr == nil && old.BlobKey != key {
-		_ = s.blobs.Delete(r.Context(), old.BlobKey)
+	if res.Replaced != "" {
+		_ = s.blobs.Delete(r.Context(), res.Replaced)
 	}
+	got := res.Message
 	if got.Status == StatusAccepted {
 		s.log.InfoContext(r.Context(), "chunked message complete", "message_id", id, "chunks", got.TotalChunks, "bytes", got.Size)
 	}
@@ -503,15 +486,6 @@ func (s *Server) report(orig Message, code, event, desc string, at time.Time) Me
 		PartnerID: orig.PartnerID, LinkedMsgID: orig.ID, Status: StatusAccepted, StatusCode: code,
 		StatusEvent: event, StatusDescription: desc, TotalChunks: 1, CreatedAt: at, StatusAt: at,
 	}
-}
-
-func (s *Server) storeReport(r *http.Request, orig Message, code, event, desc string) error {
-	rep := s.report(orig, code, event, desc, s.now())
-	if err := s.store.CreateMessage(r.Context(), rep, nil); err != nil {
-		return err
-	}
-	s.log.InfoContext(r.Context(), "report queued", "message_id", rep.ID, "linked_message_id", orig.ID, "code", code)
-	return nil
 }
 
 func randHex() string {

@@ -103,13 +103,6 @@ type Config struct {
 	// GPProviderWorkflows overrides the list of workflows routed by
 	// GPPROVIDER addresses; nil means the package default.
 	GPProviderWorkflows []string
-	// InlineBodies, when above zero and Store is an InlineStore, sends a
-	// single-chunk message whose body has at most this many bytes to
-	// Store.CreateMessageInline: body, chunk record and message row in one
-	// commit instead of a blob Put and then a commit. Set it only when
-	// Blobs reads what the store keeps inline (a tier.Store whose small
-	// store is the same database, with the same threshold).
-	InlineBodies int64
 	// AuthLimits throttles failed MESH and admin authentications by
 	// mailbox and client address (zero: DefaultAuthLimits; clock Now).
 	AuthLimits authlimit.Config
@@ -158,8 +151,6 @@ func (c Config) validate() error {
 		return errors.New("meshserver: Config.Store is required")
 	case c.Blobs == nil:
 		return errors.New("meshserver: Config.Blobs is required")
-	case c.InlineBodies < 0:
-		return fmt.Errorf("meshserver: Config.InlineBodies %d cannot be negative", c.InlineBodies)
 	case c.SharedKey == "":
 		return errors.New("meshserver: Config.SharedKey is required (the MESH environment shared secret)")
 	case c.Expiry < 0:
@@ -196,30 +187,13 @@ type Server struct {
 	cfg   Config
 	store Store
 	blobs blob.Store
-	// inline is Store when it takes small bodies with the message row.
-	inline InlineStore
-	// pager is Store when it lists inbox ids and counts in one step.
-	pager InboxPager
-	// tokens is Store when it records a token and reads its mailbox in
-	// one step; callers holds what it last read.
-	tokens TokenStore
-	// tokenOps is Store when it records tokens with the work of a small
-	// send, a download and an acknowledgement.
-	tokenOps TokenOpStore
-	// chunks is Store when it is an InlineStore that reads message, chunk
-	// and inline body in one step.
-	chunks  ChunkReader
+	// callers holds the mailboxes of recent requests (see authenticate).
 	callers mailboxCache
-	// checked is Store when it is an InlineStore that checks the
-	// recipient while storing; recipients holds mailboxes seen to take
-	// messages.
-	checked    CheckedInlineStore
-	recipients mailboxCache
-	log        *slog.Logger
-	mux        *http.ServeMux
-	offset     atomic.Int64 // admin time travel, nanoseconds
-	metrics    *metrics
-	ids        mesh.IDGenerator
+	log     *slog.Logger
+	mux     *http.ServeMux
+	offset  atomic.Int64 // admin time travel, nanoseconds
+	metrics *metrics
+	ids     mesh.IDGenerator
 
 	authFailures authLog
 	quota        quotaCache
@@ -242,24 +216,6 @@ func New(cfg Config) (*Server, error) {
 	if s.limiter, err = newAuthLimiter(cfg); err != nil {
 		return nil, fmt.Errorf("meshserver: Config.AuthLimits: %w", err)
 	}
-	if is, ok := cfg.Store.(InlineStore); ok && cfg.InlineBodies > 0 {
-		s.inline = is
-	}
-	if cr, ok := cfg.Store.(ChunkReader); ok && s.inline != nil {
-		s.chunks = cr
-	}
-	if cs, ok := cfg.Store.(CheckedInlineStore); ok && s.inline != nil {
-		s.checked = cs
-	}
-	if ip, ok := cfg.Store.(InboxPager); ok {
-		s.pager = ip
-	}
-	if ts, ok := cfg.Store.(TokenStore); ok {
-		s.tokens = ts
-	}
-	if to, ok := cfg.Store.(TokenOpStore); ok && s.tokens != nil && s.checked != nil && s.chunks != nil && s.pager != nil {
-		s.tokenOps = to
-	}
 	s.routes()
 	return s, nil
 }
@@ -272,22 +228,22 @@ func (s *Server) now() time.Time {
 func (s *Server) routes() {
 	inner := http.NewServeMux()
 	mb := func(pattern string, h handlerFunc) { inner.Handle(pattern, s.mailboxRoute(h, false)) }
-	// The requests of every message record their token with their work
-	// (see authenticate).
+	// These requests record their token with their work, in their one
+	// store method (see authenticate); the others record it first.
 	deferred := func(pattern string, h handlerFunc) { inner.Handle(pattern, s.mailboxRoute(h, true)) }
 	mb("POST /messageexchange/{mailbox}", s.handshake)
 	mb("GET /messageexchange/{mailbox}", s.handshake)
 	deferred("GET /messageexchange/{mailbox}/inbox", s.listInbox)
-	mb("GET /messageexchange/{mailbox}/inbox/rich", s.richInbox)
-	mb("GET /messageexchange/{mailbox}/outbox/rich", s.richOutbox)
+	deferred("GET /messageexchange/{mailbox}/inbox/rich", s.richInbox)
+	deferred("GET /messageexchange/{mailbox}/outbox/rich", s.richOutbox)
 	deferred("GET /messageexchange/{mailbox}/inbox/{id}", s.download)
 	deferred("GET /messageexchange/{mailbox}/inbox/{id}/{n}", s.download)
 	deferred("PUT /messageexchange/{mailbox}/inbox/{id}/status/acknowledged", s.acknowledge)
 	mb("GET /messageexchange/{mailbox}/count", s.count)
 	deferred("POST /messageexchange/{mailbox}/outbox", s.send)
 	mb("POST /messageexchange/{mailbox}/outbox/{id}/{n}", s.sendChunk)
-	mb("GET /messageexchange/{mailbox}/outbox/tracking", s.trackByID)
-	mb("GET /messageexchange/{mailbox}/outbox/tracking/{localid}", s.trackByLocalID)
+	deferred("GET /messageexchange/{mailbox}/outbox/tracking", s.trackByID)
+	deferred("GET /messageexchange/{mailbox}/outbox/tracking/{localid}", s.trackByLocalID)
 	mb("POST /messageexchange/{mailbox}/update", func(w http.ResponseWriter, r *http.Request, c *call) error {
 		writeEmpty(w, http.StatusOK)
 		return nil
@@ -348,9 +304,12 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 type call struct {
 	mailbox Mailbox
 	version int
-	// token, when not nil, is the request's token not yet recorded:
-	// mailbox is then as this process last saw it. See authenticate.
-	token *PendingToken
+	// auth is the request's token as parsed, verified at time at.
+	auth mesh.Token
+	at   time.Time
+	// token, when not nil, is the request's token not yet recorded, as
+	// verified against mailbox. See authenticate and withToken.
+	token *Token
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, c *call) error
@@ -378,10 +337,11 @@ func (s *Server) openRoute(h handlerFunc) http.Handler {
 }
 
 // mailboxRoute authenticates the caller (mTLS, NHSMESH token) for the
-// mailbox in the path before calling h. With deferToken the token may
-// still be pending when h runs (see authenticate): h records it with its
-// first store call, and whatever is written first waits until it is
+// mailbox in the path before calling h. With deferToken the token is still
+// pending when h runs (see authenticate): h records it with its store
+// method (withToken), and whatever is written first waits until it is
 // (tokenGate; without a pending token the gate lets everything through).
+// Without deferToken it is recorded before h runs.
 func (s *Server) mailboxRoute(h handlerFunc, deferToken bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v, err := apiVersion(r.Header.Get("Accept"))
@@ -393,7 +353,10 @@ func (s *Server) mailboxRoute(h handlerFunc, deferToken bool) http.Handler {
 		if s.throttled(w, r, v, mailbox) {
 			return
 		}
-		c, err := s.authenticate(r, v, deferToken)
+		c, err := s.authenticate(r, v)
+		if err == nil && !deferToken {
+			err = s.spend(r, c)
+		}
 		if err != nil {
 			s.refuse(w, r, v, err)
 			return

@@ -153,7 +153,6 @@ type Store interface {
 	// Payloads method, a tier.Store over the same database) reads such a
 	// body back under its chunk's blob key.
 	InlineMax() int64
-	legacyStore
 }
 
 // Token is a request's authentication token whose HMAC and clock window
@@ -460,7 +459,4 @@ type ExpireParams struct {
 	// StatusDescription and StatusAt are stored) and the report to store
 	// for it (nil: none).
 	Outcome func(m Message) (expired Message, report *Message)
-	// Report builds the non-delivery report stored for an expired message
-	// (legacy: Outcome replaces it).
-	Report func(expired Message) Message
 }

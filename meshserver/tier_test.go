@@ -15,34 +15,25 @@ import (
 	"github.com/gpcm/gpcm/sqlitestore"
 )
 
-// Small bodies live in the database (put through the blob store, or with
-// the message row when Config.InlineBodies allows) and large ones in files;
-// purge and reset remove both kinds.
+// Small bodies live in the database (with the message row, as Store.Send
+// keeps them) and large ones in files; purge and reset remove both kinds.
 func TestPayloadTiersDeleted(t *testing.T) {
-	type row struct {
-		name   string
-		inline int64 // Config.InlineBodies
-		clear  func(t *testing.T, srv *meshtest.Server)
-	}
-	var cases []row
-	for _, tc := range []row{
-		{"purge after retention", 0, func(t *testing.T, srv *meshtest.Server) {
+	for _, tc := range []struct {
+		name  string
+		clear func(t *testing.T, srv *meshtest.Server)
+	}{
+		{"purge after retention", func(t *testing.T, srv *meshtest.Server) {
 			srv.Admin.AdvanceClock(31 * 24 * time.Hour)
 			if n, err := srv.Admin.PurgeNow(t.Context()); err != nil || n != 2 {
 				t.Fatalf("PurgeNow: %d, %v; want 2", n, err)
 			}
 		}},
-		{"reset", 0, func(t *testing.T, srv *meshtest.Server) {
+		{"reset", func(t *testing.T, srv *meshtest.Server) {
 			if n, err := srv.Admin.Reset(t.Context(), ""); err != nil || n != 2 {
 				t.Fatalf("Reset: %d, %v; want 2", n, err)
 			}
 		}},
 	} {
-		tc2 := tc
-		tc2.name, tc2.inline = tc.name+" inline with the message row", tier.DefaultThreshold
-		cases = append(cases, tc, tc2)
-	}
-	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			db, err := sqlitestore.Open(t.Context(), filepath.Join(dir, "mesh.db"))
@@ -55,7 +46,7 @@ func TestPayloadTiersDeleted(t *testing.T) {
 				t.Fatal(err)
 			}
 			small := db.Blobs()
-			srv := meshtest.NewServer(t, meshtest.Options{Store: db.Mesh(), Blobs: tier.New(small, files, tier.DefaultThreshold), InlineBodies: tc.inline})
+			srv := meshtest.NewServer(t, meshtest.Options{Store: db.Mesh(), Blobs: tier.New(small, files, tier.DefaultThreshold)})
 			a, b := newClient(t, srv, "X26ABC1"), newClient(t, srv, "X26ABC2")
 			bodies := map[string][]byte{"inline": bytes.Repeat([]byte("s"), 4096), "file": bytes.Repeat([]byte("L"), int(tier.DefaultThreshold)+1)}
 			keys := map[string]string{}

@@ -1,7 +1,6 @@
 package meshserver
 
 import (
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -37,11 +36,8 @@ func titleStatus(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-func (s *Server) trackingBody(r *http.Request, m Message, v int) map[string]any {
-	rcpt := Mailbox{}
-	if m.Recipient != "" {
-		rcpt, _ = s.store.GetMailbox(r.Context(), m.Recipient)
-	}
+func trackingBody(t Tracked, v int) map[string]any {
+	m, rcpt, snd := t.Message, t.Recipient, t.Sender
 	success := m.Status == StatusAccepted || m.Status == StatusAcknowledged || m.Status == StatusUploading
 	code, event, desc := m.StatusCode, m.StatusEvent, m.StatusDescription
 	if code == "" && success {
@@ -61,7 +57,6 @@ func (s *Server) trackingBody(r *http.Request, m Message, v int) map[string]any 
 		}
 		return body
 	}
-	snd, _ := s.store.GetMailbox(r.Context(), m.Sender)
 	failure := ""
 	if !success {
 		failure = meshTime(m.StatusAt)
@@ -103,21 +98,29 @@ func (s *Server) trackByID(w http.ResponseWriter, r *http.Request, c *call) erro
 	if id == "" {
 		return missingFields(errf(http.StatusBadRequest, "", "", "messageID query parameter is required"), field{"query", "messageID"})
 	}
-	m, err := s.store.GetMessage(r.Context(), id)
-	if errors.Is(err, ErrNotFound) || (err == nil && (m.Sender != c.mailbox.ID || m.MessageType != TypeData)) {
-		return withID(errTrackNotFound, id)
-	}
+	found, err := s.track(r, c, TrackParams{Sender: c.mailbox.ID, ID: id})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, c.version, http.StatusOK, s.trackingBody(r, m, c.version))
+	if len(found) == 0 {
+		return withID(errTrackNotFound, id)
+	}
+	writeJSON(w, c.version, http.StatusOK, trackingBody(found[0], c.version))
 	return nil
+}
+
+// track runs Store.Track with c's token.
+func (s *Server) track(r *http.Request, c *call, p TrackParams) ([]Tracked, error) {
+	return withToken(s, r, c, func(tok *Token) ([]Tracked, error) {
+		p.Token = tok
+		return s.store.Track(r.Context(), p)
+	})
 }
 
 // trackByLocalID is the deprecated local-id tracking (D2): v1 body, 300
 // when the local id is not unique.
 func (s *Server) trackByLocalID(w http.ResponseWriter, r *http.Request, c *call) error {
-	msgs, err := s.store.FindByLocalID(r.Context(), c.mailbox.ID, r.PathValue("localid"))
+	msgs, err := s.track(r, c, TrackParams{Sender: c.mailbox.ID, LocalID: r.PathValue("localid")})
 	if err != nil {
 		return err
 	}
@@ -125,7 +128,7 @@ func (s *Server) trackByLocalID(w http.ResponseWriter, r *http.Request, c *call)
 	case 0:
 		return errTrackNotFound
 	case 1:
-		writeJSON(w, 1, http.StatusOK, s.trackingBody(r, msgs[0], 1))
+		writeJSON(w, 1, http.StatusOK, trackingBody(msgs[0], 1))
 		return nil
 	}
 	return errf(http.StatusMultipleChoices, "TRACK", "", "local id is not unique")

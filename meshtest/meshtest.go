@@ -72,8 +72,12 @@ type Options struct {
 	// state between two servers). Fixture mailboxes are written into Store.
 	Store meshserver.Store
 	Blobs blob.Store
-	// InlineBodies is meshserver.Config.InlineBodies for a Store and Blobs
-	// given here; with the default storage it is tier.DefaultThreshold.
+	// InlineBodies is ignored: the store decides which bodies it keeps
+	// with the message (meshserver.Store.InlineMax), and Blobs must read
+	// them back (a tier.Store in front of the store's database, as the
+	// default storage is).
+	//
+	// Deprecated: ignored; the store decides.
 	InlineBodies int64
 	// Limits are the HTTP server's timeouts, as gpcm mesh-server applies
 	// them (zero fields: the httptimeout defaults).
@@ -96,10 +100,12 @@ type Server struct {
 	Admin *meshserver.Server
 	// Store is the server's store, for inspection and setup.
 	Store meshserver.Store
-	// Blobs and InlineBodies are the server's payload store and
-	// meshserver.Config.InlineBodies: Options for a second server on the
-	// same state.
-	Blobs        blob.Store
+	// Blobs is the server's payload store: Options for a second server on
+	// the same state.
+	Blobs blob.Store
+	// InlineBodies is zero.
+	//
+	// Deprecated: see Options.InlineBodies.
 	InlineBodies int64
 	// AdminToken authenticates the HTTP admin API under URL + "/admin/".
 	AdminToken string
@@ -145,7 +151,6 @@ func NewServer(tb testing.TB, opts Options) *Server {
 			// database (with the message row, in one commit), larger
 			// ones as files.
 			blobs = tier.New(db.Blobs(), fb, tier.DefaultThreshold)
-			opts.InlineBodies = tier.DefaultThreshold
 		}
 	}
 	for _, mb := range opts.Mailboxes {
@@ -163,7 +168,7 @@ func NewServer(tb testing.TB, opts Options) *Server {
 		Store: store, Blobs: blobs, SharedKey: opts.SharedKey, Logger: opts.Logger, Now: opts.Now,
 		Expiry: opts.Expiry, MaxRequestBytes: opts.MaxRequestBytes, RequireClientCert: opts.MutualTLS,
 		MaxMessageBytes: opts.MaxMessageBytes, QuotaMessages: opts.QuotaMessages, QuotaBytes: opts.QuotaBytes,
-		AdminToken: token, ExpiryInterval: time.Hour, InlineBodies: opts.InlineBodies,
+		AdminToken: token, ExpiryInterval: time.Hour,
 	})
 	if err != nil {
 		tb.Fatalf("meshtest: %v", err)
@@ -201,7 +206,7 @@ func NewServer(tb testing.TB, opts Options) *Server {
 		srv.Stop()
 	})
 	return &Server{URL: hs.URL, SharedKey: opts.SharedKey, Mailboxes: opts.Mailboxes, CA: ca, CACertPEM: ca.CertPEM,
-		Admin: srv, Store: store, Blobs: blobs, InlineBodies: opts.InlineBodies, AdminToken: token, hs: hs, mutualTLS: opts.MutualTLS}
+		Admin: srv, Store: store, Blobs: blobs, AdminToken: token, hs: hs, mutualTLS: opts.MutualTLS}
 }
 
 // CertPool returns a pool trusting the server certificate.

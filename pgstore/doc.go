@@ -34,7 +34,7 @@
 // Durability: a request that changes a message (a send, an upload, an
 // acknowledgement) commits its token with its work and waits for the WAL
 // flush before the server answers. A request whose only write is its token
-// (a download, an inbox page) does not wait, nor do UseToken's batches
+// (a download, an inbox page) does not wait, nor do the token batches of the other requests
 // (whatever a request writes after them waits, and flushes them too): after
 // a PostgreSQL crash the tokens of the last few hundred milliseconds of
 // requests that wrote nothing else may be forgotten.

@@ -54,7 +54,7 @@ type DB struct {
 	schema string
 
 	tokensMu sync.Mutex
-	tokens   *tokenBatcher // started by the first UseToken, stopped by Close
+	tokens   *tokenBatcher // started by the first token batch, stopped by Close
 	closed   bool
 }
 

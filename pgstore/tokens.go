@@ -13,9 +13,9 @@ import (
 	"github.com/gpcm/gpcm/meshserver"
 )
 
-// Every MESH request spends one authentication token, and recording it is
-// a transaction of its own: at a few thousand requests per second that was
-// half of PostgreSQL's transactions. tokenBatcher records the tokens of
+// Every MESH request spends one authentication token. Recorded on its own,
+// each would be a transaction of its own, a large share of PostgreSQL's
+// transactions (docs/benchmarks.md). tokenBatcher records the tokens of
 // concurrent requests together, in one statement and one round trip per
 // batch ("group commit"), with up to maxTokenFlights batches in flight.
 // A request waits for nothing but the batch it is in: when no batch is in

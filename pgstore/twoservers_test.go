@@ -140,7 +140,7 @@ func shareState(t *testing.T, one, two endpoint) {
 		t.Fatalf("same token on server 2: got %d, want 403", code)
 	}
 
-	// A small send records its token with the message (TokenOpStore):
+	// A small send records its token with the message (Store.Send):
 	// replayed on server 2, which has seen the sender, it stores nothing.
 	fresh := func() string {
 		_, _ = rand.Read(nonce[:])

@@ -182,7 +182,7 @@ func runAuditLoop(t *testing.T, be backend, cases []auditCase, patients []patien
 		register = append(register, meshserver.Patient{NHSNumber: p.nhs, BirthDate: strings.ReplaceAll(p.birth, "-", ""), Surname: p.family, PracticeODS: "X27"})
 		reg = append(reg, receiver.Patient{NHSNumber: p.nhs, BirthDate: p.birth, Family: p.family, Given: p.given, Status: receiver.StatusRegistered})
 	}
-	ms := meshtest.NewServer(t, meshtest.Options{Patients: register, Store: be.mesh, Blobs: be.meshBlob, InlineBodies: tier.DefaultThreshold})
+	ms := meshtest.NewServer(t, meshtest.Options{Patients: register, Store: be.mesh, Blobs: be.meshBlob})
 	client := func(mailbox string) *mesh.Client {
 		c, err := mesh.NewClient(mesh.Config{URL: ms.URL, Mailbox: mailbox, Password: "password", SharedKey: ms.SharedKey,
 			TLS: mesh.TLSConfig{RootCAs: ms.CertPool()}, Retry: mesh.Backoff{Retries: 2, Initial: time.Millisecond, Max: 5 * time.Millisecond}})

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gpcm/gpcm/blob/tier"
 	"github.com/gpcm/gpcm/internal/tlscert"
 	"github.com/gpcm/gpcm/meshserver"
 	"github.com/gpcm/gpcm/pgstore"
@@ -207,8 +206,6 @@ func runMeshServer(ctx context.Context, env *Env, args []string) error {
 		MaxMessageBytes: f.maxMessageBytes, QuotaMessages: f.quotaMessages, QuotaBytes: f.quotaBytes,
 		AdminToken:          adminToken,
 		GPProviderWorkflows: fc.GPProviderWorkflows,
-		// openBlobs keeps bodies up to this size in the same database.
-		InlineBodies: tier.DefaultThreshold,
 	})
 	if err != nil {
 		return fmt.Errorf("mesh-server: %w", err)

@@ -273,9 +273,17 @@ func TestSendKill9(t *testing.T) {
 	})
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	_ = cmd.Wait()
-	msgs, err := ms.Store.ListInbox(t.Context(), meshserver.ListInboxParams{Mailbox: "X27ABC1", Limit: 10 * n})
+	page, err := ms.Store.InboxPage(t.Context(), meshserver.InboxPageParams{Mailbox: "X27ABC1", Limit: 10 * n})
 	if err != nil {
 		t.Fatal(err)
+	}
+	var msgs []meshserver.Message
+	for _, id := range page.IDs {
+		m, err := ms.Store.GetMessage(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, m)
 	}
 	seen := map[string]int{}
 	for _, m := range msgs {

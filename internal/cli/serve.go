@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/gpcm/gpcm/blob"
-	"github.com/gpcm/gpcm/blob/tier"
 	"github.com/gpcm/gpcm/httptimeout"
 	"github.com/gpcm/gpcm/mesh"
 	"github.com/gpcm/gpcm/meshserver"
@@ -344,8 +343,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err := fc.Apply(ctx, meshStore); err != nil {
 		return fmt.Errorf("serve: mesh mailboxes: %w", err)
 	}
-	msrv, err := meshserver.New(meshserver.Config{Store: meshStore, Blobs: meshBlobs, SharedKey: st.SharedKey, Logger: log.With("component", "mesh"),
-		InlineBodies: tier.DefaultThreshold})
+	msrv, err := meshserver.New(meshserver.Config{Store: meshStore, Blobs: meshBlobs, SharedKey: st.SharedKey, Logger: log.With("component", "mesh")})
 	if err != nil {
 		return fmt.Errorf("serve: mesh server: %w", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/gpcm/gpcm/blob"
 	"github.com/gpcm/gpcm/meshserver"
@@ -118,12 +117,8 @@ func ExpireDue[T any](ctx context.Context, tx Tx, c Times[T], selectDue string, 
 	if err != nil {
 		return nil, err
 	}
-	outcome := p.Outcome
-	if outcome == nil {
-		outcome = legacyOutcome(p.Report, p.Now)
-	}
 	for i, m := range due {
-		expired, report := outcome(m)
+		expired, report := p.Outcome(m)
 		if report != nil {
 			if _, err := tx.Exec(ctx, InsertMessage, MessageArgs(c, *report)...); err != nil {
 				return nil, err
@@ -256,18 +251,4 @@ func StatusCounts(rows Rows) (map[string]int, error) {
 		out[c.status] = c.n
 	}
 	return out, nil
-}
-
-// legacyOutcome is the outcome drivers decided before ExpireParams.Outcome.
-func legacyOutcome(report func(meshserver.Message) meshserver.Message, now time.Time) func(meshserver.Message) (meshserver.Message, *meshserver.Message) {
-	return func(m meshserver.Message) (meshserver.Message, *meshserver.Message) {
-		m.Status, m.StatusCode, m.StatusEvent, m.StatusAt = meshserver.StatusUndeliverable, "14", "SEND", now
-		m.StatusDescription = "Message not collected by recipient after 5 days"
-		if report == nil {
-			return m, nil
-		}
-		r := report(m)
-		m.StatusCode, m.StatusEvent, m.StatusDescription = r.StatusCode, r.StatusEvent, r.StatusDescription
-		return m, &r
-	}
 }
