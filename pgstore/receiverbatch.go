@@ -129,13 +129,13 @@ func (s *ReceiverStore) completeOne(ctx context.Context, tx pgx.Tx, p receiver.C
 		err = tx.QueryRow(ctx, `INSERT INTO receiver_documents (message_id, document_id, doc_bundle_id, message_bundle_id, state,
 			subject, type_label, recipient_type, nhs_number, birth_date, family, given, version, sender_reference, sender, replacement,
 			replaces_id, match_reason, busack_code, confirmed_ack_code, hold_until, findings, attachments, created_at, updated_at,
-			mesh_findings, sender_ods)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $24, $25, $26)
+			mesh_findings, sender_ods, filed_by, filed_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $24, $25, $26, $27, $28)
 			RETURNING id`,
 			p.ID, d.DocumentID, d.DocBundleID, d.MessageBundleID, string(d.State), d.Subject, d.TypeLabel, d.RecipientType,
 			d.Patient.NHSNumber, d.Patient.BirthDate, d.Patient.Family, d.Patient.Given, d.Version, d.SenderReference, d.From,
 			replaces != 0, replaces, d.MatchReason, d.BusAckCode, d.ConfirmedAckCode, micros(d.HoldUntil),
-			string(findings), string(atts), now, string(meshFindings), d.SenderODS).Scan(&doc.ID)
+			string(findings), string(atts), now, string(meshFindings), d.SenderODS, d.FiledBy, filedAt(d, now)).Scan(&doc.ID)
 		if isUniqueViolation(err) {
 			return doc, fmt.Errorf("message %d: %w", p.ID, receiver.ErrDuplicateDocument)
 		}
@@ -264,4 +264,13 @@ func (s *ReceiverStore) MarkAcksSent(ctx context.Context, sent []receiver.AckSen
 		return fmt.Errorf("pgstore: mark %d acks sent: %w", len(sent), err)
 	}
 	return nil
+}
+
+// filedAt is when a document created filed (auto-filed) was filed: now;
+// 0 for any other state.
+func filedAt(d *receiver.NewDocument, now int64) int64 {
+	if d.State == receiver.DocFiled {
+		return now
+	}
+	return 0
 }

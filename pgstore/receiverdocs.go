@@ -20,27 +20,28 @@ const rdocCols = `d.id, d.message_id, m.mesh_id, m.header_id, d.document_id, d.d
 	d.replacement, d.replaces_id, d.replaced_by_id, d.match_reason, d.reason, d.busack_code, d.confirmed_ack_code, d.hold_until,
 	d.findings, d.attachments, d.created_at, d.updated_at,
 	d.matched_nhs_number, d.matched_birth_date, d.matched_family, d.matched_given, d.matched_by, d.matched_at,
-	d.mesh_findings, d.sender_ods`
+	d.mesh_findings, d.sender_ods, d.filed_by, d.filed_at`
 
 const rdocFrom = ` FROM receiver_documents d JOIN receiver_messages m ON m.id = d.message_id`
 
 func scanRDoc(sc pgx.Row) (receiver.Document, error) {
 	var d receiver.Document
 	var state, findings, atts, meshFindings string
-	var hold, created, updated, matchedAt int64
+	var hold, created, updated, matchedAt, filedAt int64
 	var mp receiver.DocPatient
 	err := sc.Scan(&d.ID, &d.MessageID, &d.MeshID, &d.HeaderID, &d.DocumentID, &d.DocBundleID, &d.MessageBundleID, &state, &d.Subject,
 		&d.TypeLabel, &d.RecipientType, &d.Patient.NHSNumber, &d.Patient.BirthDate, &d.Patient.Family, &d.Patient.Given, &d.Version,
 		&d.SenderReference, &d.From, &d.Replacement, &d.ReplacesID, &d.ReplacedByID, &d.MatchReason, &d.Reason, &d.BusAckCode,
 		&d.ConfirmedAckCode, &hold, &findings, &atts, &created, &updated,
 		&mp.NHSNumber, &mp.BirthDate, &mp.Family, &mp.Given, &d.MatchedBy, &matchedAt,
-		&meshFindings, &d.SenderODS)
+		&meshFindings, &d.SenderODS, &d.FiledBy, &filedAt)
 	if err != nil {
 		return d, err
 	}
 	d.State = receiver.DocumentState(state)
 	d.ForAction = d.RecipientType != "FI"
 	d.HoldUntil, d.CreatedAt, d.UpdatedAt = fromMicros(hold), fromMicros(created), fromMicros(updated)
+	d.FiledAt = fromMicros(filedAt)
 	if mp.NHSNumber != "" {
 		d.MatchedPatient, d.MatchedAt = &mp, fromMicros(matchedAt)
 	}
@@ -141,6 +142,11 @@ func (s *ReceiverStore) TransitionDocument(ctx context.Context, p receiver.Trans
 			busack_code = CASE WHEN $3::bigint <> 0 THEN $3 ELSE busack_code END, updated_at = $4 WHERE id = $5`,
 			string(p.To), p.Reason, p.BusAckCode, now, p.ID); err != nil {
 			return err
+		}
+		if p.To == receiver.DocFiled {
+			if _, err := tx.Exec(ctx, `UPDATE receiver_documents SET filed_by = $1, filed_at = $2 WHERE id = $3`, p.By, now, p.ID); err != nil {
+				return err
+			}
 		}
 		if m := p.Match; m != nil {
 			if _, err := tx.Exec(ctx, `UPDATE receiver_documents SET matched_nhs_number = $1, matched_birth_date = $2, matched_family = $3,

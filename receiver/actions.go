@@ -51,7 +51,13 @@ func (r *Receiver) OpenAttachment(ctx context.Context, id int64, n int) (Attachm
 
 // FileDocument marks a document awaiting filing as filed.
 func (r *Receiver) FileDocument(ctx context.Context, id int64) (Document, error) {
-	d, err := r.cfg.Store.TransitionDocument(ctx, TransitionParams{ID: id, From: []DocumentState{DocAwaitingFiling}, To: DocFiled, Now: r.cfg.Now()})
+	return r.FileDocumentBy(ctx, id, "")
+}
+
+// FileDocumentBy marks a document awaiting filing as filed by the person
+// named (recorded as Document.FiledBy; never patient data).
+func (r *Receiver) FileDocumentBy(ctx context.Context, id int64, by string) (Document, error) {
+	d, err := r.cfg.Store.TransitionDocument(ctx, TransitionParams{ID: id, From: []DocumentState{DocAwaitingFiling}, To: DocFiled, Now: r.cfg.Now(), By: by})
 	if err != nil {
 		return d, err
 	}

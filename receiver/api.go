@@ -50,6 +50,7 @@ func NewAPI(r *Receiver, cfg APIConfig) (*API, error) {
 	a.mux.HandleFunc("GET /api/v1/documents", a.handle(true, a.listDocuments))
 	a.mux.HandleFunc("GET /api/v1/documents/{id}", a.handle(true, a.getDocument))
 	a.mux.HandleFunc("GET /api/v1/documents/{id}/attachments/{n}", a.handle(true, a.attachment))
+	a.mux.HandleFunc("GET /api/v1/documents/{id}/fhir", a.handle(true, a.documentFHIR))
 	a.mux.HandleFunc("POST /api/v1/documents/{id}/file", a.handle(true, a.fileDocument))
 	a.mux.HandleFunc("POST /api/v1/documents/{id}/reject", a.handle(true, a.rejectDocument))
 	a.mux.HandleFunc("POST /api/v1/documents/{id}/match", a.handle(true, a.matchDocument))
@@ -212,7 +213,37 @@ func (a *API) getDocument(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, d)
+	// The structured content (an Update Record's), for a GP system to
+	// ingest: the document Bundle as FHIR JSON beside the view staff read.
+	out := struct {
+		Document
+		Content *Content `json:"content,omitempty"`
+	}{Document: d}
+	c, err := a.r.DocumentContent(r.Context(), id)
+	switch {
+	case err == nil:
+		out.Content = &c
+	case !errors.Is(err, ErrNotFound):
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// documentFHIR serves a document's structured content as FHIR STU3 JSON
+// (404 for a document without any, such as a Send Document).
+func (a *API) documentFHIR(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	c, err := a.r.DocumentContent(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/fhir+json")
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(c.FHIR)
+	return err
 }
 
 // pdfMagic starts every PDF file.
@@ -259,11 +290,34 @@ func (a *API) fileDocument(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, err := a.r.FileDocument(r.Context(), id)
+	var body struct {
+		By string `json:"by"`
+	}
+	if err := decodeOptional(r, &body); err != nil {
+		return fmt.Errorf("%w: want no body or a JSON body {\"by\": \"…\"}", ErrInvalid)
+	}
+	by, err := actor(body.By)
+	if err != nil {
+		return err
+	}
+	d, err := a.r.FileDocumentBy(r.Context(), id, by)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, d)
+}
+
+// actor is the person an API call names ("API" when none), at most 200
+// characters.
+func actor(by string) (string, error) {
+	by = strings.TrimSpace(by)
+	if by == "" {
+		by = "API"
+	}
+	if len(by) > 200 {
+		return "", fmt.Errorf("%w: by must be at most 200 characters", ErrInvalid)
+	}
+	return by, nil
 }
 
 func (a *API) matchDocument(w http.ResponseWriter, r *http.Request) error {
@@ -278,12 +332,9 @@ func (a *API) matchDocument(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeOptional(r, &body); err != nil {
 		return fmt.Errorf("%w: want no body or a JSON body {\"nhsNumber\": \"…\", \"by\": \"…\"}", ErrInvalid)
 	}
-	by := strings.TrimSpace(body.By)
-	if by == "" {
-		by = "API"
-	}
-	if len(by) > 200 {
-		return fmt.Errorf("%w: by must be at most 200 characters", ErrInvalid)
+	by, err := actor(body.By)
+	if err != nil {
+		return err
 	}
 	d, err := a.r.MatchDocumentTo(r.Context(), id, MatchParams{NHSNumber: strings.TrimSpace(body.NHSNumber), By: by})
 	if err != nil {

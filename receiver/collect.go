@@ -36,7 +36,7 @@ func (r *Receiver) collect(ctx context.Context, stored func()) (int, error) {
 	r.meshAckAll(ctx, ids)
 	n := 0
 	var errs []error
-	for _, wf := range Workflows {
+	for _, wf := range r.workflows() {
 		next := ""
 		for {
 			page, err := r.cfg.Mesh.InboxPage(ctx, mesh.InboxOptions{WorkflowFilter: wf, MaxResults: r.cfg.PageSize}, next)
@@ -200,7 +200,7 @@ func (r *Receiver) fetch(ctx context.Context, meshID string) (*fetched, error) {
 	}
 	defer d.Close()
 	md := d.Message
-	if md.IsReport() || !slices.Contains(Workflows, md.WorkflowID) {
+	if md.IsReport() || r.capabilityFor(md.WorkflowID) == nil {
 		// Not ours (a REPORT, or a workflow the filter let through): leave
 		// it for whoever handles it.
 		r.log.Info("left message in inbox", "mesh_id", meshID, "type", md.Type, "workflow", md.WorkflowID)

@@ -11,6 +11,8 @@ import (
 
 	"github.com/gpcm/gpcm/blob"
 	"github.com/gpcm/gpcm/blob/fileblob"
+	"github.com/gpcm/gpcm/blob/s3blob"
+	"github.com/gpcm/gpcm/blob/s3blob/s3blobtest"
 	"github.com/gpcm/gpcm/blob/tier"
 	"github.com/gpcm/gpcm/fhir"
 	"github.com/gpcm/gpcm/itk3"
@@ -94,6 +96,9 @@ type envOptions struct {
 	// (GPCM_TEST_POSTGRES_URL; skips without it unless GPCM_TEST_STRICT=1)
 	// and its large payloads in files.
 	postgres bool
+	// s3 (with postgres) keeps every payload as an S3 object
+	// (GPCM_TEST_S3_URL, a fresh bucket), none in the database.
+	s3 bool
 }
 
 func mustEnvWith(tb testing.TB, o envOptions, tweak func(*receiver.Config)) *env {
@@ -116,11 +121,21 @@ func mustEnvWith(tb testing.TB, o envOptions, tweak func(*receiver.Config)) *env
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if o.postgres {
+	inlineMax := int64(0)
+	switch {
+	case o.postgres && o.s3:
+		db := pgstoretest.MustOpen(tb)
+		e.store = db.Receiver()
+		s3, err := s3blob.OpenConfig(tb.Context(), s3blobtest.Bucket(tb))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		e.blobs, inlineMax = s3, -1
+	case o.postgres:
 		db := pgstoretest.MustOpen(tb)
 		e.store = db.Receiver()
 		e.blobs = tier.New(db.Blobs(), files, tier.DefaultThreshold)
-	} else {
+	default:
 		db, err := sqlitestore.Open(tb.Context(), filepath.Join(dbDir, "receiver.db"))
 		if err != nil {
 			tb.Fatal(err)
@@ -130,7 +145,7 @@ func mustEnvWith(tb testing.TB, o envOptions, tweak func(*receiver.Config)) *env
 		e.blobs = tier.New(db.Blobs(), files, tier.DefaultThreshold)
 	}
 	e.cfg = receiver.Config{Store: e.store, Blobs: e.blobs, Mesh: mustClient(tb, ms, practiceMailbox), ODSCode: "X26",
-		Logger: testLogger(tb), Now: e.clock.Now, HoldFor: 48 * time.Hour, PageSize: 10}
+		Logger: testLogger(tb), Now: e.clock.Now, HoldFor: 48 * time.Hour, PageSize: 10, InlineMax: inlineMax}
 	if tweak != nil {
 		tweak(&e.cfg)
 	}

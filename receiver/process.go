@@ -220,6 +220,9 @@ type outcome struct {
 	p            parsed
 	findings     []string
 	meshFindings []DocFinding
+	// autoFile files the document of a registered patient at once (the
+	// Update Record practice setting).
+	autoFile bool
 }
 
 // decide validates a message and chooses its infrastructure response.
@@ -235,98 +238,17 @@ func (r *Receiver) decide(ctx context.Context, m Message, body []byte, tooBig bo
 		}
 		return o
 	}
-	meta := &senddoc.MeshMetadata{Transport: "api", WorkflowID: m.WorkflowID, From: m.From, To: m.To, Subject: m.Subject, LocalID: m.LocalID}
-	// ValidateBundle: the whole message is at hand for the lenient pass,
-	// and the bundle it decoded is the one the extraction reads.
-	rep, bundle, err := senddoc.ValidateBundle(ctx, body, senddoc.Options{
-		Mesh: meta, AllowTestNHSNumbers: r.cfg.AllowTestNHSNumbers, MaxBytes: r.cfg.MaxMessageBytes, Now: r.cfg.Now,
-	})
-	o.rep = rep
-	if err != nil {
-		// The reader refused it; the validator's lenient pass may still
-		// have read the MessageHeader (issue 20 §5): then the answer names
-		// the original and the specific fault.
-		o.code = rep.ResponseCode
-		if o.code == 0 || o.code.Class() != itk3.ClassInfAck || o.code.Positive() {
-			o.code = itk3.CodeUnreadableMessage
-		}
-		o.diagnostics = "the message could not be read as a FHIR STU3 message bundle in XML or JSON"
-		o.readable = rep.MessageHeaderID != "" && rep.MessageHeaderID != itk3.UnreadableIdentifier
-		if !o.readable {
-			o.rep.MessageHeaderID = itk3.UnreadableIdentifier
-		} else if fs := findingsWith(rep.Findings, o.code); len(fs) > 0 {
-			o.diagnostics = diagnostics(fs)
-		}
+	c := r.capabilityFor(m.WorkflowID)
+	if c == nil {
+		// Collect leaves other workflows in the inbox; a message stored by
+		// an older version on a workflow no capability takes now.
+		o.code = itk3.CodeUnrecognisedPayloadOrg
+		o.diagnostics = "this receiver does not take messages on the MESH workflow " + m.WorkflowID
+		o.rep = senddoc.ScanReport(ctx, body)
+		o.readable = o.rep.MessageHeaderID != itk3.UnreadableIdentifier
 		return o
 	}
-	o.readable = rep.MessageHeaderID != "" && rep.MessageHeaderID != itk3.UnreadableIdentifier
-	if ctx.Err() != nil {
-		return o // the budget ran out between the stages
-	}
-	if bundle != nil {
-		o.p = parseBundle(bundle)
-	}
-
-	// The receiver sees its own mailbox as Mex-To: MESH replaced the
-	// GPPROVIDER_ address it routed on, so findings about it do not apply.
-	var errs []senddoc.Finding
-	for _, f := range rep.Findings {
-		if f.Path == "MESH.To" {
-			continue
-		}
-		if f.Severity == senddoc.SeverityError {
-			errs = append(errs, f)
-		}
-		if f.Transport() {
-			// Never a reason to reject (issue 17 §2): kept on the
-			// document for staff.
-			o.meshFindings = append(o.meshFindings, DocFinding{Requirement: f.Requirement, Path: f.Path, Message: f.Message})
-		}
-		o.findings = append(o.findings, f.String())
-	}
-	switch {
-	case rep.Kind != senddoc.KindSendDocument:
-		o.code = rep.ResponseCode
-		if o.code == 0 || o.code.Positive() {
-			o.code = itk3.CodeHeaderValidationFailure
-		}
-		o.diagnostics = "the message is not a GP Connect Send Document message (ITK007C)"
-		if len(errs) > 0 {
-			o.diagnostics = diagnostics(errs)
-		}
-		return o
-	}
-	best := itk3.ResponseCode(0)
-	for _, f := range errs {
-		if f.Code != 0 && (best == 0 || f.Code < best) {
-			best = f.Code
-		}
-	}
-	if best == itk3.CodePayloadValidationFailure && r.cfg.AcceptUsable && rep.Usable {
-		best = 0 // accepted with findings kept for staff
-	}
-	// FHIR-RR-01: a header that names another recipient is answered 20002,
-	// ahead of the generic header and payload codes (GP Connect messages
-	// carry no destination at all, GPCM-SD-CS-053, so one naming this
-	// mailbox still gets 20006).
-	if (best == 0 || best >= itk3.CodeHeaderValidationFailure) && len(o.p.Destinations) > 0 && !containsFold(o.p.Destinations, r.cfg.Mesh.Mailbox()) {
-		o.code = itk3.CodeUnrecognisedRecipientOrg
-		o.diagnostics = "MessageHeader.destination names another mailbox; this message is not for this organisation"
-		return o
-	}
-	// Attachments of a type the practice does not accept: 20004 / 20005
-	// (send-document.md §6.4), before the header and payload codes.
-	if code, diag := r.checkAttachments(o.p.Attachments); code != 0 && (best == 0 || code < best) {
-		o.code, o.diagnostics = code, diag
-		return o
-	}
-	if best != 0 {
-		o.code = best
-		o.diagnostics = diagnostics(findingsWith(errs, best))
-		return o
-	}
-	o.code = itk3.CodeSuccess
-	return o
+	return c.assess(ctx, m, body)
 }
 
 func containsFold(list []string, s string) bool {
@@ -380,13 +302,6 @@ func (r *Receiver) countOutcome(p CompleteParams, doc Document) {
 			r.metrics.meshFinding(f.Requirement)
 		}
 	}
-}
-
-func ackWorkflow(wf string) string {
-	if wf == senddoc.WorkflowV2 {
-		return senddoc.WorkflowV2Ack
-	}
-	return senddoc.WorkflowV1Ack
 }
 
 func (r *Receiver) completeParams(ctx context.Context, m Message, o outcome) (CompleteParams, error) {
@@ -456,6 +371,9 @@ func (r *Receiver) completeParams(ctx context.Context, m Message, o outcome) (Co
 	switch out.State {
 	case patient.Matched, patient.RecentlyDeceased:
 		d.State = DocAwaitingFiling
+		if o.autoFile {
+			d.State, d.FiledBy = DocFiled, AutoFiledBy
+		}
 		bus = stateCode(out.State)
 	case patient.NotKnown, patient.Left:
 		d.State = DocNotFiled
@@ -543,5 +461,5 @@ func (r *Receiver) buildAck(kind AckKind, code itk3.ResponseCode, diag string, r
 	if err := fhir.EncodeXML(&buf, resp.Bundle, nil); err != nil {
 		return NewAck{}, fmt.Errorf("receiver: encode %s ack for message %d: %w", code, m.ID, err)
 	}
-	return NewAck{Kind: kind, Code: int(code), To: to, WorkflowID: ackWorkflow(m.WorkflowID), HeaderID: resp.Header.ID.String(), Body: buf.Bytes()}, nil
+	return NewAck{Kind: kind, Code: int(code), To: to, WorkflowID: r.ackWorkflow(m.WorkflowID), HeaderID: resp.Header.ID.String(), Body: buf.Bytes()}, nil
 }

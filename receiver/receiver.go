@@ -15,12 +15,7 @@ import (
 	"time"
 
 	"github.com/gpcm/gpcm/blob"
-	"github.com/gpcm/gpcm/senddoc"
 )
-
-// Workflows are the MESH workflows the receiver collects; other workflows
-// are left in the inbox for other handlers.
-var Workflows = []string{senddoc.WorkflowV1, senddoc.WorkflowV2}
 
 // Config configures a Receiver.
 type Config struct {
@@ -82,6 +77,13 @@ type Config struct {
 	// readable); the findings are kept with the document. Off by default:
 	// GPCM-SD-041 says an invalid message is rejected.
 	AcceptUsable bool
+	// UpdateRecord is the practice's setting for GP Connect Update Record
+	// (workflow GPCONNECT_UPDATE_RECORD): UpdateRecordReview (the default)
+	// puts each update in the worklist for a person to review and file,
+	// UpdateRecordAutoFile files one for a registered patient at once, and
+	// UpdateRecordOff answers every update 20010 (the practice does not
+	// take Update Record; the pharmacy sends it another way).
+	UpdateRecord UpdateRecordMode
 	// Owner names this process in claims; default host-pid-random.
 	Owner string
 }
@@ -136,6 +138,12 @@ func (c *Config) withDefaults() error {
 	if c.MaxMessageBytes <= 0 {
 		c.MaxMessageBytes = 100 << 20
 	}
+	if c.UpdateRecord == "" {
+		c.UpdateRecord = UpdateRecordReview
+	}
+	if _, err := ParseUpdateRecordMode(string(c.UpdateRecord)); err != nil {
+		return fmt.Errorf("receiver: config: %w", err)
+	}
 	if c.AttachmentTypes == nil {
 		c.AttachmentTypes = DefaultAttachmentTypes()
 	}
@@ -154,6 +162,7 @@ type Receiver struct {
 	log         *slog.Logger
 	metrics     *Metrics
 	attachments *attachmentPolicy
+	caps        []capability // by workflow (capability.go)
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc
@@ -179,8 +188,10 @@ func New(cfg Config) (*Receiver, error) {
 	}
 	// Payloads are read through the Store first: small ones live there.
 	cfg.Blobs = payloads{Store: cfg.Blobs, msgs: cfg.Store}
-	return &Receiver{cfg: cfg, log: cfg.Logger.WithGroup("receiver"), metrics: newMetrics(), attachments: ap, kick: make(chan struct{}, 1),
-		stragglerSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}, nil
+	r := &Receiver{cfg: cfg, log: cfg.Logger.WithGroup("receiver"), metrics: newMetrics(), attachments: ap, kick: make(chan struct{}, 1),
+		stragglerSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	r.caps = []capability{sendDocument{r}, updateRecord{r}}
+	return r, nil
 }
 
 // Metrics returns the receiver's counters.

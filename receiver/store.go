@@ -299,6 +299,10 @@ type Document struct {
 	MatchedPatient *DocPatient `json:"matchedPatient,omitempty"`
 	MatchedBy      string      `json:"matchedBy,omitempty"`
 	MatchedAt      time.Time   `json:"matchedAt,omitzero"`
+	// FiledBy names who filed the document (a person, or AutoFiledBy for
+	// an Update Record the practice setting filed), FiledAt when.
+	FiledBy string    `json:"filedBy,omitempty"`
+	FiledAt time.Time `json:"filedAt,omitzero"`
 }
 
 // NewDocument is the document created when a message is accepted.
@@ -328,6 +332,8 @@ type NewDocument struct {
 	MeshFindings       []DocFinding
 	SenderODS          string
 	Attachments        []Attachment
+	// FiledBy is who filed a document created filed (State DocFiled).
+	FiledBy string
 }
 
 // DocFinding is a deviation a document was accepted with: the requirement
@@ -362,6 +368,9 @@ type TransitionParams struct {
 	// Match, when set, records the register patient a person matched the
 	// document to (Document.MatchedPatient, MatchedBy, MatchedAt = Now).
 	Match *ManualMatch
+	// By names the person who made the change; moving to DocFiled records
+	// it as Document.FiledBy (FiledAt = Now).
+	By string
 }
 
 // ManualMatch is a person's choice of register patient for a held document.

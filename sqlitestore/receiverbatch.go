@@ -173,12 +173,12 @@ func (s *ReceiverStore) completeOne(ctx context.Context, st *txStmts, p receiver
 		res, err := st.ExecContext(ctx, `INSERT INTO receiver_documents (message_id, document_id, doc_bundle_id, message_bundle_id, state,
 			subject, type_label, recipient_type, nhs_number, birth_date, family, given, version, sender_reference, sender, replacement,
 			replaces_id, match_reason, busack_code, confirmed_ack_code, hold_until, findings, attachments, created_at, updated_at,
-			mesh_findings, sender_ods)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			mesh_findings, sender_ods, filed_by, filed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.ID, d.DocumentID, d.DocBundleID, d.MessageBundleID, string(d.State), d.Subject, d.TypeLabel, d.RecipientType,
 			d.Patient.NHSNumber, d.Patient.BirthDate, d.Patient.Family, d.Patient.Given, d.Version, d.SenderReference, d.From,
 			boolInt(replaces != 0), replaces, d.MatchReason, d.BusAckCode, d.ConfirmedAckCode, toMicros(d.HoldUntil),
-			string(findings), string(atts), now, now, string(meshFindings), d.SenderODS)
+			string(findings), string(atts), now, now, string(meshFindings), d.SenderODS, d.FiledBy, filedAt(d, now))
 		if isUniqueViolation(err) {
 			return doc, fmt.Errorf("message %d: %w", p.ID, receiver.ErrDuplicateDocument)
 		}
@@ -337,4 +337,13 @@ func rcvBytes(b []byte) []byte {
 		return []byte{}
 	}
 	return b
+}
+
+// filedAt is when a document created filed (auto-filed) was filed: now;
+// 0 for any other state.
+func filedAt(d *receiver.NewDocument, now int64) int64 {
+	if d.State == receiver.DocFiled {
+		return now
+	}
+	return 0
 }

@@ -232,6 +232,12 @@ func (ri *ReceiverInbox) GetDocument(ctx context.Context, practiceODS, id string
 	for _, f := range d.MeshFindings {
 		doc.MeshFindings = append(doc.MeshFindings, DocumentFinding{Requirement: f.Requirement, Message: f.Message})
 	}
+	switch c, err := ri.rcv.DocumentContent(ctx, d.ID); {
+	case err == nil:
+		doc.Content = &c.View
+	case !errors.Is(err, receiver.ErrNotFound):
+		return Document{}, mapReceiverErr(err)
+	}
 	doc.History = append(doc.History, HistoryEvent{At: d.CreatedAt, Event: "Received", Detail: "MESH message " + d.MeshID})
 	if d.MatchReason != "" {
 		doc.History = append(doc.History, HistoryEvent{At: d.CreatedAt, Event: "Patient matching", Detail: d.MatchReason})
@@ -243,7 +249,10 @@ func (ri *ReceiverInbox) GetDocument(ctx context.Context, practiceODS, id string
 	if d.BusAckCode != 0 {
 		doc.History = append(doc.History, HistoryEvent{At: d.UpdatedAt, Event: "Business acknowledgement", Detail: "Code " + strconv.Itoa(d.BusAckCode)})
 	}
-	if !d.UpdatedAt.Equal(d.CreatedAt) {
+	if d.FiledBy != "" {
+		doc.History = append(doc.History, HistoryEvent{At: d.FiledAt, Event: "Filed", By: d.FiledBy})
+	}
+	if !d.UpdatedAt.Equal(d.CreatedAt) && (d.State != receiver.DocFiled || d.FiledBy == "") {
 		doc.History = append(doc.History, HistoryEvent{At: d.UpdatedAt, Event: webState(d.State).Label()})
 	}
 	return doc, nil
@@ -267,12 +276,12 @@ func (ri *ReceiverInbox) OpenPDF(ctx context.Context, practiceODS, id string) (i
 }
 
 // File implements Inbox.
-func (ri *ReceiverInbox) File(ctx context.Context, practiceODS, id, _ string) error {
+func (ri *ReceiverInbox) File(ctx context.Context, practiceODS, id, user string) error {
 	d, err := ri.get(ctx, practiceODS, id)
 	if err != nil {
 		return err
 	}
-	_, err = ri.rcv.FileDocument(ctx, d.ID)
+	_, err = ri.rcv.FileDocumentBy(ctx, d.ID, user)
 	return mapReceiverErr(err)
 }
 

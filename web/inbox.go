@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/gpcm/gpcm/docview"
 	"io"
 	"net/http"
 	"strings"
@@ -95,7 +96,11 @@ type Document struct {
 	// local ID, …) departed from GP Connect's conventions: the document
 	// was accepted all the same.
 	MeshFindings []DocumentFinding
-	History      []HistoryEvent
+	// Content is the structured content of the message (an Update
+	// Record's consultation summary) as a person reads it; nil when the
+	// document is an attachment (Send Document).
+	Content *docview.View
+	History []HistoryEvent
 }
 
 // DocumentFinding names a requirement a document's message broke without

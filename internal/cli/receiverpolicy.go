@@ -23,13 +23,19 @@ its first bytes) 20004 unless named exactly. --max-message-bytes bounds a
 message after decompression (20015 beyond; nothing larger is written).
 --process-budget bounds the time reading and checking one message may take
 (over it twice: 10009); a slow message never holds up other senders'
-messages.`
+messages. --update-record is the practice's setting for GP Connect Update
+Record (pharmacy consultation summaries): review (default: each update
+waits in the worklist for a person to review and file it), auto-file (an
+update for a registered patient is filed at once, recorded as filed by the
+setting) or off (every update is answered 20010; the pharmacy sends it
+another way).`
 
 // receiverPolicyFlags are the flags of the receiver's acceptance policy.
 type receiverPolicyFlags struct {
 	attachmentTypes *string
 	maxBytes        *int64
 	budget          *time.Duration
+	updateRecord    *string
 }
 
 func (f *receiverPolicyFlags) register(fs *flag.FlagSet) {
@@ -37,6 +43,7 @@ func (f *receiverPolicyFlags) register(fs *flag.FlagSet) {
 		"attachment media `types` the practice accepts, comma-separated (type/subtype or type/*)")
 	f.maxBytes = fs.Int64("max-message-bytes", 100<<20, "largest message accepted, in `bytes` after decompression (20015 beyond)")
 	f.budget = fs.Duration("process-budget", time.Minute, "time reading and checking one message may take (tried once more, then 10009)")
+	f.updateRecord = fs.String("update-record", string(receiver.UpdateRecordReview), "GP Connect Update Record `setting`: review, auto-file or off (20010)")
 }
 
 // apply sets the receiver config from the flags; errors name the flag.
@@ -59,6 +66,10 @@ func (f *receiverPolicyFlags) apply(cfg *receiver.Config) error {
 	if *f.budget <= 0 {
 		return fmt.Errorf("--process-budget must be positive (got %s)", *f.budget)
 	}
-	cfg.AttachmentTypes, cfg.MaxMessageBytes, cfg.ProcessBudget = types, *f.maxBytes, *f.budget
+	ur, err := receiver.ParseUpdateRecordMode(*f.updateRecord)
+	if err != nil {
+		return fmt.Errorf("--update-record: %w", err)
+	}
+	cfg.AttachmentTypes, cfg.MaxMessageBytes, cfg.ProcessBudget, cfg.UpdateRecord = types, *f.maxBytes, *f.budget, ur
 	return nil
 }
