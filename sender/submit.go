@@ -8,18 +8,24 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/gpcm/gpcm/internal/uuid"
 	"github.com/gpcm/gpcm/senddoc"
+	"github.com/gpcm/gpcm/updaterecord"
 )
 
 // Submission is one report handed to the outbox: either Input (built here)
 // or Message (a ready ITK3 message in FHIR XML or JSON, with its Envelope).
 type Submission struct {
-	Input   *senddoc.Input
-	Message []byte
+	Input *senddoc.Input
+	// UpdateRecord is a GP Connect Update Record input (a community
+	// pharmacy's consultation summary), built here and sent on
+	// GPCONNECT_UPDATE_RECORD to the patient's GPPROVIDER_ address.
+	UpdateRecord *updaterecord.Input
+	Message      []byte
 	// Envelope gives the MESH values of a ready Message: To is required
 	// unless routing chooses it; WorkflowID defaults from the message's
 	// generation; Subject and LocalID are sent as given.
@@ -63,9 +69,29 @@ func (e *InvalidError) Error() string {
 // Is matches ErrInvalid.
 func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
 
+// Kinds of input ParseSubmissionKind is told to expect.
+const (
+	KindAuto         = ""              // told by the content
+	KindSendDocument = "send-document" // a senddoc input
+	KindUpdateRecord = "update-record" // an updaterecord input
+)
+
 // ParseSubmission reads what a user submits: a ready ITK3 message (FHIR XML,
-// or FHIR JSON with a resourceType) or a senddoc input in JSON.
+// or FHIR JSON with a resourceType), a senddoc input in JSON, or an Update
+// Record input in JSON (its useCase one of updaterecord.UseCases).
 func ParseSubmission(b []byte) (Submission, error) {
+	return ParseSubmissionKind(b, KindAuto)
+}
+
+// ParseSubmissionKind is ParseSubmission with the kind of a JSON input
+// given (KindSendDocument, KindUpdateRecord) instead of told by its
+// useCase; a ready message is told by its content either way.
+func ParseSubmissionKind(b []byte, kind string) (Submission, error) {
+	switch kind {
+	case KindAuto, KindSendDocument, KindUpdateRecord:
+	default:
+		return Submission{}, &InvalidError{Problems: []string{fmt.Sprintf("unknown kind %q: use %s or %s", kind, KindSendDocument, KindUpdateRecord)}}
+	}
 	trim := bytes.TrimLeft(b, " \t\r\n\ufeff")
 	if len(trim) == 0 {
 		return Submission{}, &InvalidError{Problems: []string{"the submission is empty"}}
@@ -78,12 +104,23 @@ func ParseSubmission(b []byte) (Submission, error) {
 	}
 	var probe struct {
 		ResourceType string `json:"resourceType"`
+		UseCase      string `json:"useCase"`
 	}
 	if err := json.Unmarshal(trim, &probe); err != nil {
 		return Submission{}, &InvalidError{Problems: []string{"the JSON does not parse: " + err.Error()}}
 	}
 	if probe.ResourceType != "" {
 		return Submission{Message: b}, nil
+	}
+	if kind == KindUpdateRecord || (kind == KindAuto && slices.Contains(updaterecord.UseCases(), updaterecord.UseCase(probe.UseCase))) {
+		in, err := updaterecord.ReadInput(bytes.NewReader(trim))
+		if err != nil {
+			if ie, ok := errors.AsType[*updaterecord.InputError](err); ok {
+				return Submission{}, &InvalidError{Problems: ie.Problems}
+			}
+			return Submission{}, &InvalidError{Problems: []string{err.Error()}}
+		}
+		return Submission{UpdateRecord: &in}, nil
 	}
 	in, err := senddoc.ReadInput(bytes.NewReader(trim))
 	if err != nil {
@@ -151,8 +188,10 @@ func (s *Service) prepare(ctx context.Context, sub Submission) (NewTransmission,
 	var env senddoc.Envelope
 	var payload, inputJSON []byte
 	switch {
-	case sub.Input != nil && sub.Message != nil:
-		return nt, errors.New("sender: give either an input or a message, not both")
+	case (sub.Input != nil) && (sub.Message != nil || sub.UpdateRecord != nil) || sub.UpdateRecord != nil && sub.Message != nil:
+		return nt, errors.New("sender: give one input or one message, not several")
+	case sub.UpdateRecord != nil:
+		return s.prepareUpdateRecord(ctx, sub)
 	case sub.Input != nil:
 		in := *sub.Input
 		if err := in.Validate(); err != nil {
@@ -204,6 +243,9 @@ func (s *Service) prepare(ctx context.Context, sub Submission) (NewTransmission,
 	pre, err := senddoc.ValidateBytes(ctx, payload, senddoc.Options{AllowTestNHSNumbers: s.cfg.AllowTestNHSNumbers, Now: s.cfg.Now, MaxBytes: s.cfg.MaxPayload})
 	if err != nil {
 		return nt, &InvalidError{Problems: []string{"the message cannot be read: " + err.Error()}}
+	}
+	if pre.Kind != senddoc.KindSendDocument && isUpdateRecord(ctx, payload, env.WorkflowID) {
+		return s.prepareUpdateRecordMessage(ctx, sub, payload, env)
 	}
 	if pre.Kind != senddoc.KindSendDocument {
 		return nt, &InvalidError{Problems: []string{fmt.Sprintf("the message is a %q, not a Send Document message", pre.Kind)}}

@@ -187,8 +187,13 @@ func sendSubmit(ctx context.Context, env *Env, args []string) error {
 	c := newSendCmd(env, "submit", `Usage: gpcm send submit --data DIR [flags] FILE...
 
 Validates each report and stores it in the outbox; "gpcm send run" sends it.
-FILE is a senddoc JSON input (see "gpcm senddoc --help") or a ready ITK3
-message in FHIR XML or JSON ("-" reads stdin). A ready message needs its
+FILE is a senddoc JSON input (see "gpcm senddoc --help"), a GP Connect
+Update Record JSON input (see "gpcm update-record example"; told by its
+useCase, or say --kind update-record) or a ready ITK3 message in FHIR XML or
+JSON ("-" reads stdin). An Update Record goes on GPCONNECT_UPDATE_RECORD to
+the patient's GPPROVIDER_ address and its acknowledgements come back on
+GPCONNECT_UPDATE_RECORD_ACK, reconciled and alerted on as for Send
+Document. A ready message needs its
 MESH address (--to) unless --routing chooses one. An invalid report is
 refused with the validator's findings and nothing is stored. Submitting the
 same report again prints the stored transmission (no second copy).
@@ -207,7 +212,9 @@ Examples:
   gpcm send submit --data ./outbox --send-now report.json
   gpcm send submit --data ./outbox --to GPPROVIDER_9434765919_19550109_Smith \
     --subject "Consultation report for …" --local-id X26 message.xml
-  gpcm send submit --data ./outbox --routing mailbox --recipient X27ABC1 report.json`, false)
+  gpcm send submit --data ./outbox --routing mailbox --recipient X27ABC1 report.json
+  gpcm update-record example --use-case blood-pressure > update.json
+  gpcm send submit --data ./outbox --kind update-record update.json`, false)
 	c.routingFlags()
 	to := c.fs.String("to", "", "MESH `address` of a ready message (GPPROVIDER_… or mailbox ID)")
 	subject := c.fs.String("subject", "", "MESH `subject` of a ready message")
@@ -216,6 +223,7 @@ Examples:
 	ods := c.fs.String("recipient-ods", "", "ODS `code` for --routing lookup (default: the input's registered practice)")
 	sendNow := c.fs.Bool("send-now", false, "send at once, without waiting for the edit window")
 	editedAt := c.fs.String("edited-at", "", "when the consultation was created or last updated, RFC 3339 `time` (default: now)")
+	kind := c.fs.String("kind", "", "`kind` of a JSON input: send-document or update-record (default: told by its useCase)")
 	c.windowFlags()
 	c.conn.register(c.fs)
 	files, err := c.parse(env, args, 1, -1, "at least one FILE")
@@ -243,7 +251,7 @@ Examples:
 		b, err := readSendFile(env, name)
 		if err == nil {
 			var sub sender.Submission
-			if sub, err = sender.ParseSubmission(b); err == nil {
+			if sub, err = sender.ParseSubmissionKind(b, *kind); err == nil {
 				sub.Key, sub.RecipientODS, sub.SendNow, sub.EditedAt = *key, *ods, *sendNow, edited
 				if sub.Message != nil {
 					sub.Envelope = &senddoc.Envelope{To: *to, Subject: *subject, LocalID: *localID}
