@@ -30,18 +30,21 @@ import (
 	"github.com/gpcm/gpcm/receiver"
 	"github.com/gpcm/gpcm/senddoc"
 	"github.com/gpcm/gpcm/sender"
+	"github.com/gpcm/gpcm/updaterecord"
 	"github.com/gpcm/gpcm/web"
 )
 
 const serveHelp = `
 Usage: gpcm serve [--listen ADDR] [--data DIR] [--demo] [--edit-window D] [--secure-cookies]
                   [--trusted-proxy CIDR,...] [--postgres URL [--postgres-schema S] [--s3 URL]]
-                  [--attachment-types LIST] [--max-message-bytes N]
+                  [--attachment-types LIST] [--max-message-bytes N] [--update-record MODE]
 
 Runs the whole GP Connect Messaging loop in one process: an embedded MESH
 server (HTTPS on a free loopback port, with a CA generated for this run), a
-receiver for the demo practice mailbox and a sender for the demo provider
-mailbox (both talk to the MESH server over HTTPS with the MESH client), and
+receiver for the demo practice mailbox, a sender for the demo provider
+mailbox and one for a demo community pharmacy (all talk to the MESH server
+over HTTPS with the MESH client; the pharmacy's outbox is DIR/pharmacy, or
+its own PostgreSQL schema), and
 the web UI on --listen (plain HTTP: keep it on loopback or put a TLS proxy
 in front). Storage is embedded under the data directory: SQLite and payload
 files in DIR/mesh, DIR/receiver and DIR/sender, signed-in web sessions in
@@ -71,7 +74,9 @@ On first start the data directory is created with the demo mailboxes and
 three web logins (practice, sender, admin) whose passwords are printed once.
 With --demo (the default when the data directory is new) it also seeds a
 practice register of test patients and sends a few reports through the real
-loop, sender to MESH to receiver, so the inbox has documents.
+loop, sender to MESH to receiver, so the inbox has documents: consultation
+reports (Send Document) and the demo pharmacy's GP Connect Update Records,
+which wait for review (--update-record).
 
 A consultation report sent from the web form waits --edit-window (default
 3h, the process map's wait) before it goes, so that a correction made in
@@ -101,6 +106,10 @@ const (
 	serveSenderODS       = "X27"
 	serveSenderName      = "Demo Provider"
 	serveSenderMailbox   = "X27ABC1"
+	// The demo community pharmacy sends GP Connect Update Records.
+	servePharmacyODS     = "FX123"
+	servePharmacyName    = "Park Road Pharmacy"
+	servePharmacyMailbox = "FX123OT001"
 )
 
 // serveAuthor is the demo provider as its reports name it.
@@ -109,9 +118,12 @@ var serveAuthor = senddoc.OrganisationInput{ODSCode: serveSenderODS, Name: serve
 
 // serveState is DIR/serve.json.
 type serveState struct {
-	SharedKey        string      `json:"shared_key"`
-	PracticePassword string      `json:"practice_mailbox_password"`
-	SenderPassword   string      `json:"sender_mailbox_password"`
+	SharedKey        string `json:"shared_key"`
+	PracticePassword string `json:"practice_mailbox_password"`
+	SenderPassword   string `json:"sender_mailbox_password"`
+	// PharmacyPassword is the demo pharmacy's mailbox password; made on
+	// the first start that lacks it.
+	PharmacyPassword string      `json:"pharmacy_mailbox_password,omitempty"`
 	Users            []serveUser `json:"users"`
 	// Demo is asked for at creation; DemoSeeded is set once the demo
 	// register and reports are in, so an interrupted first start seeds
@@ -258,6 +270,12 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	if st.PharmacyPassword == "" {
+		st.PharmacyPassword = randomSecret()
+		if err := saveServeState(statePath, st); err != nil {
+			return fmt.Errorf("serve: saving %s: %w", statePath, err)
+		}
+	}
 	phase := func(name string) { log.Debug("serve startup", "phase", name, "after", time.Since(start)) }
 	phase("settings")
 	seed := !st.DemoSeeded && (st.Demo || *demo)
@@ -324,6 +342,13 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("serve: web session storage: %w", err)
 	}
 	defer closeDB(webDB)
+	// A sender's outbox is one mailbox's: the demo pharmacy keeps its own
+	// (its own file, or its own PostgreSQL schema).
+	phDB, err := stor.openOwnDB(ctx, filepath.Join(*data, "pharmacy"), "sender.db", "pharmacy")
+	if err != nil {
+		return fmt.Errorf("serve: pharmacy sender storage: %w", err)
+	}
+	defer phDB.Close()
 
 	phase("storage")
 	// Demo register: the same patients in the MESH register (GPPROVIDER
@@ -335,6 +360,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fc := meshserver.FileConfig{SharedKey: st.SharedKey, Mailboxes: []meshserver.MailboxJSON{
 		{ID: servePracticeMailbox, Password: st.PracticePassword, ODSCode: servePracticeODS, Name: servePracticeName},
 		{ID: serveSenderMailbox, Password: st.SenderPassword, ODSCode: serveSenderODS, Name: serveSenderName},
+		{ID: servePharmacyMailbox, Password: st.PharmacyPassword, ODSCode: servePharmacyODS, Name: servePharmacyName},
 	}}
 	for _, p := range patients {
 		fc.Patients = append(fc.Patients, meshserver.PatientJSON{NHSNumber: p.nhs, BirthDate: p.birth, Surname: p.family, PracticeODS: servePracticeODS})
@@ -377,6 +403,10 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: sender mesh client: %w", err)
 	}
+	phMesh, err := client(servePharmacyMailbox, st.PharmacyPassword)
+	if err != nil {
+		return fmt.Errorf("serve: pharmacy mesh client: %w", err)
+	}
 
 	rcfg.Store, rcfg.Blobs, rcfg.Mesh, rcfg.ODSCode, rcfg.Logger = rcvDB.Receiver(), rcvBlobs, rcvMesh, servePracticeODS, log.With("component", "receiver")
 	rcv, err := receiver.New(rcfg)
@@ -399,10 +429,21 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: sender: %w", err)
 	}
+	// The demo pharmacy's outbox: its Update Records go to the patients'
+	// GPPROVIDER_ addresses, and their acks come back to it.
+	phSvc, err := sender.New(sender.Config{Store: phDB.Sender(), Mesh: phMesh, Routing: sender.RouteAuto,
+		PollInterval: 2 * time.Second, TrackInterval: time.Minute, SendInterval: 5 * time.Second,
+		AllowTestNHSNumbers: true, Logger: log.With("component", "pharmacy"), EditWindow: -1})
+	if err != nil {
+		return fmt.Errorf("serve: pharmacy sender: %w", err)
+	}
 
 	inbox := web.NewReceiverInbox(rcv, servePracticeODS, func(m string) string {
-		if m == serveSenderMailbox {
+		switch m {
+		case serveSenderMailbox:
 			return serveSenderName
+		case servePharmacyMailbox:
+			return servePharmacyName
 		}
 		return m
 	})
@@ -444,6 +485,10 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("serve: sender: %w", err)
 	}
 	defer svc.Stop()
+	if err := phSvc.Start(runCtx); err != nil {
+		return fmt.Errorf("serve: pharmacy sender: %w", err)
+	}
+	defer phSvc.Stop()
 	for _, w := range []*web.Watcher{inbox.WatchInbox(ui.Publish, time.Second), outbox.WatchOutbox(ui.Publish, time.Second)} {
 		if err := w.Start(runCtx); err != nil {
 			return fmt.Errorf("serve: %w", err)
@@ -458,8 +503,12 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		if err := sendDemoReports(ctx, svc, patients); err != nil {
 			return fmt.Errorf("serve: demo reports: %w", err)
 		}
+		updates, err := sendDemoUpdates(ctx, phSvc, patients, time.Now())
+		if err != nil {
+			return fmt.Errorf("serve: demo updates: %w", err)
+		}
 		phase("demo reports submitted")
-		if err := awaitDemoLoop(ctx, svc, rcv, len(patients)); err != nil {
+		if err := awaitDemoLoop(ctx, []*sender.Service{svc, phSvc}, rcv, len(patients)+updates); err != nil {
 			log.Warn("demo reports still on their way", "err", err)
 		}
 		st.DemoSeeded = true
@@ -560,7 +609,7 @@ func shutdown(hs *http.Server, served <-chan error) {
 // awaitDemoLoop waits (at most 10 s) until the sender has handed the n
 // demo reports to MESH, then wakes the receiver and waits until it has
 // recorded them, so the inbox has data when the URL is printed.
-func awaitDemoLoop(ctx context.Context, svc *sender.Service, rcv *receiver.Receiver, n int) error {
+func awaitDemoLoop(ctx context.Context, svcs []*sender.Service, rcv *receiver.Receiver, n int) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -568,11 +617,15 @@ func awaitDemoLoop(ctx context.Context, svc *sender.Service, rcv *receiver.Recei
 	kicked := false
 	for {
 		if !kicked {
-			waiting, err := svc.Store().ListWaiting(ctx, []sender.State{sender.StateQueued, sender.StateSendUnknown}, n)
-			if err != nil {
-				return err
+			left := 0
+			for _, svc := range svcs {
+				waiting, err := svc.Store().ListWaiting(ctx, []sender.State{sender.StateQueued, sender.StateSendUnknown}, n)
+				if err != nil {
+					return err
+				}
+				left += len(waiting)
 			}
-			if len(waiting) == 0 {
+			if left == 0 {
 				rcv.Kick()
 				kicked = true
 			}
@@ -633,4 +686,31 @@ func sendDemoReports(ctx context.Context, svc *sender.Service, ps []demoPatient)
 		}
 	}
 	return nil
+}
+
+// sendDemoUpdates submits the demo pharmacy's GP Connect Update Records
+// (updaterecord.DemoInputs: a Blood Pressure Check with a raised reading,
+// Pharmacy First, an urgent supply, contraception) about the first demo
+// patient, and a Blood Pressure Check about the second, to the pharmacy's
+// outbox; it returns how many.
+func sendDemoUpdates(ctx context.Context, svc *sender.Service, ps []demoPatient, now time.Time) (int, error) {
+	var ins []updaterecord.Input
+	for i, p := range ps[:min(2, len(ps))] {
+		pt := updaterecord.PatientInput{NHSNumber: p.nhs, Family: p.family, Given: []string{p.given},
+			BirthDate: p.birth[:4] + "-" + p.birth[4:6] + "-" + p.birth[6:], Gender: p.gender}
+		got := updaterecord.DemoInputs(pt, now.Add(-time.Duration(i)*30*time.Hour))
+		if i > 0 {
+			got = got[:1]
+		}
+		ins = append(ins, got...)
+	}
+	for i := range ins {
+		in := &ins[i]
+		in.SenderMailbox = servePharmacyMailbox
+		in.Pharmacy.ODSCode, in.Pharmacy.Name = servePharmacyODS, servePharmacyName
+		if _, _, err := svc.Submit(ctx, sender.Submission{UpdateRecord: in, Key: fmt.Sprintf("gpcm-serve-demo-update-%d", i+1), SendNow: true}); err != nil {
+			return 0, err
+		}
+	}
+	return len(ins), nil
 }

@@ -168,6 +168,11 @@ func TestServe(t *testing.T) {
 		t.Fatalf("inbox shows %d of the %d demo patients", n, len(demoFamilies))
 	}
 	t.Logf("start to inbox with demo data (login included): %s", time.Since(start).Round(time.Millisecond))
+	// Next to the Send Document demo, the demo pharmacy's Update Records
+	// came through the real loop (issue 19 §7).
+	if !strings.Contains(body, "Blood Pressure Check") || !strings.Contains(body, "Park Road Pharmacy") {
+		t.Errorf("the inbox does not show the demo pharmacy's Update Records")
+	}
 	// The report naming the patient by another given name waits for a
 	// person to match it.
 	if !strings.Contains(strings.ToUpper(get(t, c, p.url+"/inbox?state=unmatched", http.StatusOK)), "OKAFOR") {

@@ -90,6 +90,27 @@ func (s *storageFlags) openDB(ctx context.Context, dir, name string, pg pgstore.
 	return &serviceDB{sqlite: db}, nil
 }
 
+// openOwnDB opens a database of its own for one service: the SQLite file
+// name in dir, or, with --postgres, the schema named after --postgres-schema
+// (or "public") with _suffix, created if missing.
+func (s *storageFlags) openOwnDB(ctx context.Context, dir, name, suffix string) (*serviceDB, error) {
+	if s.postgres == "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+		return s.openDB(ctx, dir, name, pgstore.Options{})
+	}
+	schema := s.pgSchema
+	if schema == "" {
+		schema = "public"
+	}
+	db, err := pgstore.Open(ctx, s.postgres, pgstore.Options{Schema: schema + "_" + suffix, Password: s.pgPassword})
+	if err != nil {
+		return nil, fmt.Errorf("--postgres: %w", err)
+	}
+	return &serviceDB{pg: db}, nil
+}
+
 func (d *serviceDB) Mesh() meshserver.Store {
 	if d.pg != nil {
 		return d.pg.Mesh()
