@@ -64,11 +64,15 @@ func runReceiverMatch(t *testing.T, open func(t *testing.T) receiver.Store) {
 				t.Fatalf("ListDocuments(nhs %s): got %d, %v; want the matched document", nhs, len(ds), err)
 			}
 		}
-		// A transition without Match keeps the record.
+		// A transition without Match keeps the record; filing records who
+		// filed it and when (issue 19).
 		filed, err := s.TransitionDocument(t.Context(), receiver.TransitionParams{ID: d.ID, From: []receiver.DocumentState{receiver.DocAwaitingFiling},
-			To: receiver.DocFiled, Now: at.Add(time.Hour)})
+			To: receiver.DocFiled, Now: at.Add(time.Hour), By: "dr.jones"})
 		if err != nil || filed.MatchedPatient == nil || filed.MatchedBy != "j.bloggs" {
 			t.Fatalf("filing: got %+v, %v; want the match kept", filed.MatchedPatient, err)
+		}
+		if got, err := s.GetDocument(t.Context(), d.ID); err != nil || got.FiledBy != "dr.jones" || !got.FiledAt.Equal(at.Add(time.Hour)) {
+			t.Fatalf("filed document: by %q at %v, %v; want dr.jones at %v", got.FiledBy, got.FiledAt, err, at.Add(time.Hour))
 		}
 	})
 
