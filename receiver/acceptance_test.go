@@ -118,21 +118,7 @@ func withoutHandling(key string) func([]byte) []byte {
 
 func (a *acceptEnv) document(t *testing.T, meshID string) receiver.Document {
 	t.Helper()
-	m, err := a.store.GetMessageByMeshID(t.Context(), meshID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	docs, err := a.rcv.ListDocuments(t.Context(), receiver.ListDocumentsParams{Limit: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range docs {
-		if d.MessageID == m.ID {
-			return d
-		}
-	}
-	t.Fatalf("message %s has no document", meshID)
-	return receiver.Document{}
+	return messageDocument(t, a.env, meshID)
 }
 
 func documentByID(t *testing.T, a *acceptEnv, docID string) receiver.Document {

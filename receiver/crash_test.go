@@ -34,6 +34,7 @@ import (
 	"github.com/gpcm/gpcm/receiver"
 	"github.com/gpcm/gpcm/senddoc"
 	"github.com/gpcm/gpcm/sqlitestore"
+	"github.com/gpcm/gpcm/updaterecord"
 )
 
 // The crash tests start the test binary itself as a receiver process
@@ -241,20 +242,42 @@ func runCrash(t *testing.T, b crashBackend, pair bool) {
 	}
 
 	// The register goes into the children's storage first. Every tenth
-	// message carries a PDF too large to be kept inside the database. Half
-	// the messages wait in the inbox when the first receiver starts; the
-	// other half arrive while receivers are being killed.
+	// message carries a PDF too large to be kept inside the database;
+	// every fifth is a GP Connect Update Record instead of a Send Document
+	// (the capabilities share the pipeline's guarantees). Half the messages
+	// wait in the inbox when the first receiver starts; the other half
+	// arrive while receivers are being killed.
 	st, err := openCrashStorage(t.Context(), func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(11, 12))
 	var hdrs []string
-	var later []*senddoc.Built
+	var later []crashMsg
 	pdfs := map[string][]byte{} // by MessageHeader.id
+	urs := map[string]bool{}    // the Update Records, by MessageHeader.id
 	var regs []receiver.Patient
 	in := example(senddoc.UseCaseConsultation, senddoc.GenerationV1)
 	for i := range n {
+		if i%5 == 2 {
+			ur := urInput(t, e, rng, updaterecord.UseCases()[i%4], false)
+			regs = append(regs, receiver.Patient{NHSNumber: ur.Patient.NHSNumber, BirthDate: ur.Patient.BirthDate, Family: ur.Patient.Family,
+				Given: ur.Patient.Given[0], Status: receiver.StatusRegistered})
+			ub := urBuild(t, e, ur)
+			x, err := ub.XML()
+			if err != nil {
+				t.Fatal(err)
+			}
+			hdrs = append(hdrs, ub.HeaderID)
+			urs[ub.HeaderID] = true
+			m := crashMsg{ub.HeaderID, ub.Envelope.WorkflowID, ub.Envelope.Subject, x}
+			if i%2 == 1 {
+				later = append(later, m)
+				continue
+			}
+			e.send(t, x, m.workflow, m.subject)
+			continue
+		}
 		in.Patient.NHSNumber = patient.GenerateTestNHSNumber(rng)
 		in.PDF = senddoc.ExamplePDF()
 		if i%10 == 0 {
@@ -265,7 +288,7 @@ func runCrash(t *testing.T, b crashBackend, pair bool) {
 		hdrs = append(hdrs, b.HeaderID)
 		pdfs[b.HeaderID] = in.PDF
 		if i%2 == 1 {
-			later = append(later, b)
+			later = append(later, crashMsg{b.HeaderID, b.Envelope.WorkflowID, b.Envelope.Subject, mustXML(t, b)})
 			continue
 		}
 		e.sendBuilt(t, b)
@@ -345,14 +368,11 @@ func runCrash(t *testing.T, b crashBackend, pair bool) {
 		sending.Wait()
 	}()
 	sending.Go(func() {
-		for _, b := range later {
-			x, err := b.XML()
-			if err == nil {
-				_, err = e.sender.Send(sendCtx, mesh.SendRequest{To: practiceMailbox, WorkflowID: b.Envelope.WorkflowID,
-					Subject: b.Envelope.Subject, LocalID: "X26", Body: bytes.NewReader(x), Size: int64(len(x))})
-			}
+		for _, m := range later {
+			_, err := e.sender.Send(sendCtx, mesh.SendRequest{To: practiceMailbox, WorkflowID: m.workflow,
+				Subject: m.subject, LocalID: "X26", Body: bytes.NewReader(m.body), Size: int64(len(m.body))})
 			if err != nil {
-				sendErr = fmt.Errorf("sending message %s during the kills: %w", b.HeaderID, err)
+				sendErr = fmt.Errorf("sending message %s during the kills: %w", m.headerID, err)
 				return
 			}
 		}
@@ -447,13 +467,19 @@ func runCrash(t *testing.T, b crashBackend, pair bool) {
 	if len(left) != 0 {
 		t.Errorf("practice inbox: %d messages never acknowledged on MESH", len(left))
 	}
-	checkCrashStorage(t, vars, pdfs, mustClient(t, e.mesh, practiceMailbox))
+	checkCrashStorage(t, vars, pdfs, urs, mustClient(t, e.mesh, practiceMailbox))
 	if t.Failed() {
 		logs.dump(t)
 	}
 	t.Logf("%s: %d messages, %d SIGKILLs (%d starting, %d timed, %d after a step), sender inbox %d InfAcks + %d BusAcks; send %v, kill phase %v, finish %v, whole test %v; %s",
 		b.name, n, kills, early, timed, stepped, infAcks, busAcks, sent.Sub(began).Round(time.Millisecond), killed.Sub(sent).Round(time.Millisecond),
 		done.Sub(killed).Round(time.Millisecond), time.Since(began).Round(time.Millisecond), logs.shares())
+}
+
+// crashMsg is a message a crash test sends while receivers are killed.
+type crashMsg struct {
+	headerID, workflow, subject string
+	body                        []byte
 }
 
 // largePDFSize is the size of the large PDFs: far above the largest
@@ -481,9 +507,10 @@ func largePDF(rng *rand.Rand, size int64) []byte {
 // message accepted, one document per message awaiting filing whose
 // attachment reads back as the PDF sent (the large ones from files or S3),
 // one InfAck and one BusAck sent per message and none pending. pdfs holds
-// the PDF sent by MessageHeader.id; c is the practice's MESH client (a
+// the PDF sent by MessageHeader.id, urs the Update Records (no attachment;
+// their structured content reads back); c is the practice's MESH client (a
 // receiver needs one; the checks do not call it).
-func checkCrashStorage(t *testing.T, vars map[string]string, pdfs map[string][]byte, c *mesh.Client) {
+func checkCrashStorage(t *testing.T, vars map[string]string, pdfs map[string][]byte, urs map[string]bool, c *mesh.Client) {
 	t.Helper()
 	ctx := t.Context()
 	st, err := openCrashStorage(ctx, func(k string) string { return vars[k] })
@@ -491,7 +518,7 @@ func checkCrashStorage(t *testing.T, vars map[string]string, pdfs map[string][]b
 		t.Fatal(err)
 	}
 	defer st.close()
-	n := len(pdfs)
+	n := len(pdfs) + len(urs)
 	msgs, err := st.store.CountMessages(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -529,6 +556,12 @@ func checkCrashStorage(t *testing.T, vars map[string]string, pdfs map[string][]b
 			if d.State != receiver.DocAwaitingFiling {
 				t.Errorf("document %d: state %s, want %s", d.ID, d.State, receiver.DocAwaitingFiling)
 			}
+			if urs[d.HeaderID] {
+				if c, err := r.DocumentContent(ctx, d.ID); err != nil || len(c.View.Sections) == 0 || len(d.Attachments) != 0 {
+					t.Errorf("update record %d: %d attachments, content %d sections, %v", d.ID, len(d.Attachments), len(c.View.Sections), err)
+				}
+				continue
+			}
 			if len(d.Attachments) != 1 {
 				t.Errorf("document %d: %d attachments, want 1", d.ID, len(d.Attachments))
 				continue
@@ -550,6 +583,11 @@ func checkCrashStorage(t *testing.T, vars map[string]string, pdfs map[string][]b
 					inLarge++
 				}
 			}
+		}
+	}
+	for h := range urs {
+		if seen[h] != 1 {
+			t.Errorf("update record %s: %d documents, want 1", h, seen[h])
 		}
 	}
 	for h := range pdfs {

@@ -169,11 +169,11 @@ func urRows() []urRow {
 			check: func(t *testing.T, e *env, s urSent, prev map[string]urSent) {
 				orig := prev[urOriginal]
 				// Filing the replacement archives the original (UR-E01).
-				nd := urDocument(t, e, s.meshID)
+				nd := messageDocument(t, e, s.meshID)
 				if !nd.Replacement || nd.ReplacesID == 0 || nd.SenderReference != senderReference(t, orig.built) {
 					t.Errorf("replacement document: replacement %v, replaces %d, sender reference kept %v", nd.Replacement, nd.ReplacesID, nd.SenderReference == senderReference(t, orig.built))
 				}
-				if od := urDocument(t, e, orig.meshID); od.State != receiver.DocReplaced || od.ReplacedByID != nd.ID {
+				if od := messageDocument(t, e, orig.meshID); od.State != receiver.DocReplaced || od.ReplacedByID != nd.ID {
 					t.Errorf("original: state %s replaced by %d, want %s by %d", od.State, od.ReplacedByID, receiver.DocReplaced, nd.ID)
 				}
 			},
@@ -209,7 +209,7 @@ func documentBundle(t *testing.T, b *updaterecord.Built) *fhir.Bundle {
 // rendering).
 func checkStructured(uc updaterecord.UseCase) func(t *testing.T, e *env, s urSent, _ map[string]urSent) {
 	return func(t *testing.T, e *env, s urSent, _ map[string]urSent) {
-		d := urDocument(t, e, s.meshID)
+		d := messageDocument(t, e, s.meshID)
 		c, err := e.rcv.DocumentContent(t.Context(), d.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -258,8 +258,8 @@ func hasRow(v docview.View, ok func(docview.Row) bool) bool {
 	return false
 }
 
-// urDocument is the worklist document of a MESH message.
-func urDocument(t *testing.T, e *env, meshID string) receiver.Document {
+// messageDocument is the worklist document of a MESH message.
+func messageDocument(t *testing.T, e *env, meshID string) receiver.Document {
 	t.Helper()
 	m, err := e.store.GetMessageByMeshID(t.Context(), meshID)
 	if err != nil {
@@ -323,7 +323,7 @@ func TestUpdateRecordEndToEnd(t *testing.T) {
 						}
 					}
 					if r.state != "" {
-						if d := urDocument(t, e, s.meshID); d.State != r.state {
+						if d := messageDocument(t, e, s.meshID); d.State != r.state {
 							t.Errorf("document state %s, want %s", d.State, r.state)
 						}
 					}
@@ -368,7 +368,7 @@ func TestUpdateRecordPracticeSettings(t *testing.T) {
 			if got := e.codes(sd.HeaderID); !slices.Equal(got, []itk3.ResponseCode{itk3.CodeSuccess, itk3.CodePatientKnown}) {
 				t.Errorf("Send Document acks: got %v", got)
 			}
-			if sdd := urDocument(t, e, sdID); sdd.State != receiver.DocAwaitingFiling {
+			if sdd := messageDocument(t, e, sdID); sdd.State != receiver.DocAwaitingFiling {
 				t.Errorf("Send Document state %s", sdd.State)
 			}
 			if tc.state == "" {
@@ -377,7 +377,7 @@ func TestUpdateRecordPracticeSettings(t *testing.T) {
 				}
 				return
 			}
-			d := urDocument(t, e, id)
+			d := messageDocument(t, e, id)
 			if d.State != tc.state || d.FiledBy != receiver.AutoFiledBy {
 				t.Errorf("document %s filed by %q, want %s by %q", d.State, d.FiledBy, tc.state, receiver.AutoFiledBy)
 			}

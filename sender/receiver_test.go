@@ -3,15 +3,12 @@ package sender_test
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/gpcm/gpcm/blob/fileblob"
 	"github.com/gpcm/gpcm/receiver"
 	"github.com/gpcm/gpcm/sender"
-	"github.com/gpcm/gpcm/sqlitestore"
 )
 
 // TestWithReceiver sends reports to gpcm's Generic FHIR Receiver over real
@@ -27,23 +24,7 @@ func TestWithReceiver(t *testing.T) {
 	}
 	e := mustEnv(t, envOptions{})
 	ctx := t.Context()
-	db, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "receiver.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	blobs, err := fileblob.Open(filepath.Join(t.TempDir(), "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rcv, err := receiver.New(receiver.Config{Store: db.Receiver(), Blobs: blobs, Mesh: e.practice, ODSCode: "X27", Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Receiver().UpsertPatients(ctx, []receiver.Patient{{NHSNumber: testPatient.NHSNumber, BirthDate: "1955-01-09",
-		Family: "Smith", Given: "Richard", Status: receiver.StatusRegistered}}, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	rcv := practiceReceiver(t, e, receiver.UpdateRecordReview)
 	start := time.Now()
 	ids := make([]string, n)
 	for i := range n {

@@ -306,10 +306,7 @@ func (s *Service) prepare(ctx context.Context, sub Submission) (NewTransmission,
 	if len(ie.Findings) > 0 {
 		return nt, ie
 	}
-	ct := "application/fhir+xml"
-	if bytes.TrimLeft(payload, " \t\r\n\ufeff")[0] == '{' {
-		ct = "application/fhir+json"
-	}
+	ct := contentType(payload)
 	nt.Transmission = Transmission{
 		ID: uuid.New(), Key: sub.Key, State: StateQueued, Source: nt.Source,
 		WorkflowID: env.WorkflowID, AckWorkflowID: env.AckWorkflowID, From: env.From, To: env.To, Subject: env.Subject, LocalID: env.LocalID,
@@ -417,4 +414,13 @@ func (s *Service) Replace(ctx context.Context, id string, in senddoc.Input) (Tra
 func hashHex(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
+}
+
+// contentType is the media type of a FHIR message: JSON when it starts
+// with '{', else XML.
+func contentType(payload []byte) string {
+	if bytes.TrimLeft(payload, " \t\r\n\ufeff")[0] == '{' {
+		return "application/fhir+json"
+	}
+	return "application/fhir+xml"
 }

@@ -135,10 +135,7 @@ func (s *Service) prepareUpdateRecordMessage(ctx context.Context, sub Submission
 	if len(ie.Findings) > 0 {
 		return nt, ie
 	}
-	ct := "application/fhir+xml"
-	if bytes.TrimLeft(payload, " \t\r\n\ufeff")[0] == '{' {
-		ct = "application/fhir+json"
-	}
+	ct := contentType(payload)
 	nt.Transmission = Transmission{
 		ID: uuid.New(), Key: sub.Key, State: StateQueued, Source: nt.Source,
 		WorkflowID: env.WorkflowID, AckWorkflowID: env.AckWorkflowID, From: env.From, To: env.To, Subject: env.Subject, LocalID: env.LocalID,

@@ -14,9 +14,9 @@ import (
 	"github.com/gpcm/gpcm/updaterecord"
 )
 
-// urReceiver is gpcm's receiver for the practice mailbox of e, with the
-// test patient on its register.
-func urReceiver(t *testing.T, e *env, mode receiver.UpdateRecordMode) *receiver.Receiver {
+// practiceReceiver is gpcm's receiver for the practice mailbox of e, with
+// the test patient on its register.
+func practiceReceiver(t *testing.T, e *env, mode receiver.UpdateRecordMode) *receiver.Receiver {
 	t.Helper()
 	ctx := t.Context()
 	db, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "receiver.db"))
@@ -91,7 +91,7 @@ func loopUntil(t *testing.T, e *env, rcv *receiver.Receiver, ids []string, done 
 func TestUpdateRecordSender(t *testing.T) {
 	t.Run("UR-B02 UR-B03 each use case complete with 20013 and 30001", func(t *testing.T) {
 		e := mustEnv(t, envOptions{})
-		rcv := urReceiver(t, e, receiver.UpdateRecordReview)
+		rcv := practiceReceiver(t, e, receiver.UpdateRecordReview)
 		var ids []string
 		for i, uc := range updaterecord.UseCases() {
 			kind := sender.KindAuto
@@ -130,7 +130,7 @@ func TestUpdateRecordSender(t *testing.T) {
 	})
 	t.Run("UR-F08 switched off: 20010 fails it and alerts a person", func(t *testing.T) {
 		e := mustEnv(t, envOptions{})
-		rcv := urReceiver(t, e, receiver.UpdateRecordOff)
+		rcv := practiceReceiver(t, e, receiver.UpdateRecordOff)
 		sub, err := sender.ParseSubmission(urJSON(t, updaterecord.UseCasePharmacyFirst))
 		if err != nil {
 			t.Fatal(err)
