@@ -169,7 +169,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if !checkPassword(u, password) || u.Validate() != nil {
+	if !checkPassword(u, password) || u.Validate() != nil || u.Disabled {
 		s.limiter.Fail(username, addr)
 		s.log.InfoContext(r.Context(), "login failed")
 		return again(http.StatusUnauthorized, loginData{Failed: true})

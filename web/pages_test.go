@@ -59,7 +59,9 @@ func TestLayout(t *testing.T) {
 			htmlcheck.Absent(`nav.nhsuk-header__navigation a[href="/inbox"]`),
 		}},
 		{"admin without mesh back end", "admin", "/validator", []htmlcheck.Checker{
-			htmlcheck.Count(1, "nav.nhsuk-header__navigation li.nhsuk-header__navigation-item"),
+			htmlcheck.Count(2, "nav.nhsuk-header__navigation li.nhsuk-header__navigation-item"),
+			htmlcheck.In(`nav.nhsuk-header__navigation a[href="/users"]`, htmlcheck.HasExactText("Users")),
+			htmlcheck.In(`.nhsuk-header__account a[href="/account/password"]`),
 		}},
 	}
 	for _, tt := range tests {

@@ -132,7 +132,7 @@ func (s *Server) cookieName(r *http.Request, name string) string {
 }
 
 // loadSession finds the request's signed-in session: nil when it has none,
-// it expired or its account is gone or has a new password.
+// it expired or its account is gone, disabled or has a new password.
 func (s *Server) loadSession(r *http.Request) (*session, error) {
 	c, err := r.Cookie(s.cookieName(r, sessionCookie))
 	if err != nil || c.Value == "" || len(c.Value) > 64 {
@@ -158,7 +158,7 @@ func (s *Server) loadSession(r *http.Request) (*session, error) {
 		return nil, nil
 	case err != nil:
 		return nil, fmt.Errorf("loading the session's user: %w", err)
-	case passwordTag(u.PasswordHash) != st.Password:
+	case passwordTag(u.PasswordHash) != st.Password || u.Disabled:
 		return nil, nil
 	}
 	u.PasswordHash = nil

@@ -25,6 +25,7 @@ var Templates = mustSub(embeddedTemplates, "templates")
 var views = []string{
 	"login", "error", "validator", "meshadmin",
 	"inbox", "document", "match", "matchconfirm", "outbox", "transmission", "send", "replace",
+	"users", "user", "password",
 }
 
 func mustSub(f fs.FS, dir string) fs.FS {
@@ -84,6 +85,13 @@ func templateFuncs(static func(string) string) template.FuncMap {
 		"lower":     strings.ToLower,
 		// holdargs builds the argument of the "holdactions" partial.
 		"holdargs": func(id string, csrf any) holdArgs { return holdArgs{ID: id, CSRF: csrf} },
+		// errfor is a form's error message when it is about field id.
+		"errfor": func(d any, id string) string {
+			if f, ok := d.(interface{ fieldError(string) string }); ok {
+				return f.fieldError(id)
+			}
+			return ""
+		},
 		// field builds the argument of the "field" partial.
 		"field": func(id, label, hint, value, errMsg, typ, class string) fieldArgs {
 			return fieldArgs{ID: id, Label: label, Hint: hint, Value: value, Error: errMsg, Type: typ, Class: class}
@@ -138,7 +146,9 @@ type page struct {
 	Nav     []navItem
 	// Events is the event stream the page subscribes to ("" for none).
 	Events string
-	Data   any
+	// Accounts is set when users can change their password.
+	Accounts bool
+	Data     any
 }
 
 func (s *Server) newPage(r *http.Request, title string) *page {
@@ -148,6 +158,7 @@ func (s *Server) newPage(r *http.Request, title string) *page {
 		p.User = sess.user
 	}
 	if p.User != nil {
+		_, p.Accounts = s.cfg.Users.(UserAdmin)
 		p.Nav = s.nav(p.User)
 		for i := range p.Nav {
 			p.Nav[i].Current = r.URL.Path == p.Nav[i].Href || strings.HasPrefix(r.URL.Path, p.Nav[i].Href+"/")
@@ -171,6 +182,9 @@ func (s *Server) nav(u *User) []navItem {
 	case RoleAdmin:
 		if s.cfg.Mesh != nil {
 			n = append(n, navItem{Href: "/mesh", Text: "MESH admin"})
+		}
+		if _, ok := s.cfg.Users.(UserAdmin); ok {
+			n = append(n, navItem{Href: "/users", Text: "Users"})
 		}
 	}
 	return append(n, navItem{Href: "/validator", Text: "Validator"})

@@ -89,6 +89,7 @@ func commands() []command {
 		{"validate", "check ITK3 messages (Send Document, Update Record) and name each broken requirement", runValidate},
 		{"senddoc", "build Send Document messages from a JSON description", runSendDoc},
 		{"update-record", "build GP Connect Update Record messages (pharmacy to GP) from a JSON description", runUpdateRecord},
+		{"users", "manage the web UI's login accounts: add, list, reset, disable, enable", runUsers},
 		{"receiver", "run the Generic FHIR Receiver for a practice mailbox", runReceiver},
 		{"send", "submit consultation reports to the durable outbox and track their acknowledgements", runSend},
 		{"bench", "measure gpcm against a baseline in the same run (MESH server throughput and latency)", runBench},

@@ -23,6 +23,7 @@ var allCommands = [][]string{
 	{"fhir", "convert"}, {"validate"}, {"senddoc", "example"}, {"senddoc", "build"},
 	{"update-record", "example"}, {"update-record", "build"},
 	{"bench", "mesh"}, {"bench", "receiver"}, {"version"}, {"healthcheck"},
+	{"users", "add"}, {"users", "list"}, {"users", "reset"}, {"users", "disable"}, {"users", "enable"},
 }
 
 // longRunning are the services: every one of their flags has a variable,

@@ -48,9 +48,10 @@ its own PostgreSQL schema), and
 the web UI on --listen (plain HTTP: keep it on loopback or put a TLS proxy
 in front). Storage is embedded under the data directory: SQLite and payload
 files in DIR/mesh, DIR/receiver and DIR/sender, signed-in web sessions in
-DIR/web/web.db; settings, generated mailbox passwords, the web logins
-(bcrypt hashes) and the key that signs the login form's cookie in
-DIR/serve.json. With --postgres everything but serve.json and the larger
+DIR/web/web.db together with the web UI's login accounts (bcrypt hashes;
+manage them on the Users page as admin, or with gpcm users); settings,
+generated mailbox passwords, the first three logins and the key that signs
+the login form's cookie in DIR/serve.json. With --postgres everything but serve.json and the larger
 payloads (DIR/*/blobs, or --s3) lives in PostgreSQL, so that several
 gpcm serve processes started on copies of one serve.json share the
 mailboxes, documents, transmissions and sessions.
@@ -71,7 +72,9 @@ account over all addresses); one address can never keep an account's
 owner out from elsewhere.
 
 On first start the data directory is created with the demo mailboxes and
-three web logins (practice, sender, admin) whose passwords are printed once.
+three web logins (practice, sender, admin) whose passwords are printed once;
+an administrator then adds one account per person (roles practice, sender,
+admin) and every user may change their password.
 With --demo (the default when the data directory is new) it also seeds a
 practice register of test patients and sends a few reports through the real
 loop, sender to MESH to receiver, so the inbox has documents: consultation
@@ -280,13 +283,6 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	phase("settings")
 	seed := !st.DemoSeeded && (st.Demo || *demo)
 
-	users := web.NewMemUsers()
-	for _, u := range st.Users {
-		if err := users.Put(web.User{Username: u.Username, Name: u.Name, Role: u.Role, ODS: u.ODS, PasswordHash: []byte(u.PasswordHash)}); err != nil {
-			return fmt.Errorf("serve: %s: %w", statePath, err)
-		}
-	}
-
 	// Storage: a SQLite file per service in the data directory, or one
 	// PostgreSQL database for all of them (--postgres).
 	var pg *serviceDB
@@ -339,7 +335,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	defer closeDB(sndDB)
 	webDB, _, err := open("web", "web.db", false)
 	if err != nil {
-		return fmt.Errorf("serve: web session storage: %w", err)
+		return fmt.Errorf("serve: web session and account storage: %w", err)
 	}
 	defer closeDB(webDB)
 	// A sender's outbox is one mailbox's: the demo pharmacy keeps its own
@@ -349,6 +345,10 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("serve: pharmacy sender storage: %w", err)
 	}
 	defer phDB.Close()
+	users := web.NewStoreUsers(webDB.Users(), nil)
+	if err := seedUsers(ctx, users, st.Users); err != nil {
+		return fmt.Errorf("serve: %s: %w", statePath, err)
+	}
 
 	phase("storage")
 	// Demo register: the same patients in the MESH register (GPPROVIDER
@@ -528,7 +528,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 			fmt.Fprintf(env.Stdout, "  %-9s %s\n", l[0], l[1])
 		}
 	} else {
-		fmt.Fprintf(env.Stdout, "Logins: practice, sender, admin (passwords as printed on the first start; kept hashed in %s)\n", statePath)
+		fmt.Fprintf(env.Stdout, "Logins: practice, sender, admin (passwords as printed on the first start) and the accounts added since; manage them on the Users page or with gpcm users\n")
 	}
 	log.Info("gpcm serve ready", "web", url, "mesh", meshURL, "data", *data, "demo_seeded", seed, "secure_cookies", *secureCookies,
 		"startup", time.Since(start).Round(time.Millisecond))
@@ -544,6 +544,20 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		webErr <- err
 		return fmt.Errorf("serve: web: %w", err)
 	}
+}
+
+// seedUsers creates the logins of serve.json in the account store, each
+// unless an account of that username exists: the store is the truth once
+// an account is in it (a password changed or reset, or an account
+// disabled, on the Users page or with gpcm users, stays so).
+func seedUsers(ctx context.Context, users *web.StoreUsers, seed []serveUser) error {
+	for _, u := range seed {
+		err := users.CreateUser(ctx, web.User{Username: u.Username, Name: u.Name, Role: u.Role, ODS: u.ODS, PasswordHash: []byte(u.PasswordHash)})
+		if err != nil && !errors.Is(err, web.ErrConflict) {
+			return fmt.Errorf("seeding login %q: %w", u.Username, err)
+		}
+	}
+	return nil
 }
 
 // ensureCookieKey returns the key that signs the login form's cookie,

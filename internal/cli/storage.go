@@ -148,6 +148,14 @@ func (d *serviceDB) Sessions() web.SessionStore {
 	return d.sqlite.Sessions()
 }
 
+// Users is the web UI's account store.
+func (d *serviceDB) Users() web.AccountStore {
+	if d.pg != nil {
+		return d.pg.Users()
+	}
+	return d.sqlite.Users()
+}
+
 // Close closes the database.
 func (d *serviceDB) Close() error {
 	if d.pg != nil {
