@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -348,7 +349,8 @@ func (s *Service) handleResponse(ctx context.Context, meshID string, r itk3.Resp
 		case err != nil:
 			return err
 		}
-		s.log.Info("acknowledgement recorded", "transmission", t.ID, "code", int(code), "outcome", rec.Outcome)
+		// A negative acknowledgement is a failure someone must act on.
+		s.log.Log(ctx, alertLevel(p.Alert), "acknowledgement recorded", "transmission", t.ID, "code", int(code), "outcome", rec.Outcome)
 		return nil
 	}
 	return fmt.Errorf("sender: response %s: transmission kept changing", meshID)
@@ -424,7 +426,7 @@ func (s *Service) handleReport(ctx context.Context, r mesh.Report) error {
 		case err != nil:
 			return err
 		}
-		s.log.Info("MESH report recorded", "transmission", t.ID, "code", r.StatusCode)
+		s.log.Log(ctx, alertLevel(p.Alert), "MESH report recorded", "transmission", t.ID, "code", r.StatusCode)
 		return nil
 	}
 	return fmt.Errorf("sender: report %s: transmission kept changing", r.MessageID)
@@ -504,4 +506,13 @@ func (s *Service) CheckDeadlines(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// alertLevel is the log level of a recorded outcome: a warning when it
+// raised an alert (a failure a person must act on), else info.
+func alertLevel(a *NewAlert) slog.Level {
+	if a != nil {
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
 }

@@ -274,6 +274,7 @@ func (s *Server) postPassword(w http.ResponseWriter, r *http.Request) error {
 	me := userFrom(r.Context())
 	addr := s.clientAddr(r)
 	if wait := s.limiter.Wait(me.Username, addr); wait > 0 {
+		s.log.WarnContext(r.Context(), "password change throttled", "wait", wait)
 		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 		return s.renderPassword(w, r, http.StatusTooManyRequests, passwordData{Error: "Too many wrong passwords. Wait " + waitText(wait) + " and try again", ErrorFor: "current-password"})
 	}

@@ -158,7 +158,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) error {
 		return s.render(w, r, status, "login", p)
 	}
 	if wait := s.limiter.Wait(username, addr); wait > 0 {
-		s.log.InfoContext(r.Context(), "login throttled", "wait", wait)
+		s.log.WarnContext(r.Context(), "login throttled", "wait", wait)
 		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 		return again(http.StatusTooManyRequests, loginData{Wait: waitText(wait)})
 	}

@@ -237,7 +237,9 @@ func TestBrowserMatchAndReplace(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`a[href="/inbox/doc-a2/match?by=name"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#search-name #family")),
 		chromedp.SendKeys(chromedp.CSS("#family"), "Okafor"),
-		chromedp.SetValue(chromedp.CSS("#birth_date"), "1971-05-02"),
+		chromedp.SendKeys(chromedp.CSS("#birth_date"), "2"), // the NHS date input: day, month, year
+		chromedp.SendKeys(chromedp.CSS("#birth_date-month"), "5"),
+		chromedp.SendKeys(chromedp.CSS("#birth_date-year"), "1971"),
 		chromedp.Click(chromedp.CSS("#search-name button")),
 		chromedp.WaitVisible(chromedp.CSS("#results")),
 	)

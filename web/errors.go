@@ -55,8 +55,9 @@ func badRequest(msg string) error {
 
 // serveError renders err in the one place errors become HTTP: back-end
 // not-found and conflict errors map to 404 and 409, httpError to its status,
-// anything else to 500. 4xx are logged at info, 5xx at error, with the path
-// only (never the query or form, which may carry patient data).
+// anything else to 500. 5xx are logged at error; refused forms (CSRF,
+// cross-origin) and 429s at warn; other 4xx at info; with the path only
+// (never the query or form, which may carry patient data).
 func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	var he *httpError
 	switch {
@@ -68,9 +69,13 @@ func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		he = &httpError{Status: http.StatusInternalServerError, Message: "Sorry, there is a problem with the service", Err: err}
 	}
-	if he.Status >= 500 {
+	switch {
+	case he.Status >= 500:
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", he.Status, "err", err)
-	} else {
+	case he == errCSRF || he == errCrossOrigin || he.Status == http.StatusTooManyRequests:
+		// A forged or stale form, another site's post, a flood: worth a look.
+		s.log.WarnContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "status", he.Status)
+	default:
 		s.log.InfoContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "status", he.Status)
 	}
 	data := s.newPage(r, "Error")

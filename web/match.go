@@ -74,14 +74,15 @@ func (s *Server) getMatch(w http.ResponseWriter, r *http.Request) error {
 }
 
 // postMatchSearch searches the register with the terms of a search form:
-// by=nhs and nhs_number, or by=name, family and birth_date (YYYY-MM-DD).
+// by=nhs and nhs_number, or by=name, family and birth_date (day, month and
+// year fields; see dateValue).
 func (s *Server) postMatchSearch(w http.ResponseWriter, r *http.Request) error {
 	rs, u, doc, ok, err := s.unmatched(w, r)
 	if !ok {
 		return err
 	}
 	d := matchData{Doc: doc, By: r.PostFormValue("by"), NHSNumber: strings.TrimSpace(r.PostFormValue("nhs_number")),
-		Family: strings.TrimSpace(r.PostFormValue("family")), BirthDate: strings.TrimSpace(r.PostFormValue("birth_date"))}
+		Family: strings.TrimSpace(r.PostFormValue("family")), BirthDate: dateValue(r, "birth_date")}
 	if d.By != "name" {
 		d.By = "nhs"
 	}
@@ -100,7 +101,9 @@ func (s *Server) renderMatch(w http.ResponseWriter, r *http.Request, rs Register
 		case d.Family == "":
 			d.Error, d.ErrorFor = "Enter the patient's last name", "family"
 		case perr != nil:
-			d.Error, d.ErrorFor = "Enter the date of birth as a date, for example 1980-03-27", "birth_date"
+			d.Error, d.ErrorFor = "Date of birth must be a real date, for example 27 3 1980", "birth_date"
+		case bd.After(s.cfg.Now()):
+			d.Error, d.ErrorFor = "Date of birth must be in the past", "birth_date"
 		}
 		pq.Family, pq.BirthDate = d.Family, bd
 	default:

@@ -73,6 +73,20 @@ func TestManualMatchPages(t *testing.T) {
 			htmlcheck.Absent(`#results button[value="9990000050"]`),
 			htmlcheck.In(`#search-name #family`, htmlcheck.HasAttr("value", "okafor")),
 		}},
+		{name: "NHS date input: day month year fields", form: url.Values{"by": {"name"}, "family": {"okafor"}, "birth_date-day": {"2"}, "birth_date-month": {"5"}, "birth_date-year": {"1971"}}, status: 200, checks: []htmlcheck.Checker{
+			htmlcheck.Count(2, "#results tbody tr"),
+			htmlcheck.In(`#search-name fieldset[role=group] legend`, htmlcheck.HasText("Date of birth")),
+			htmlcheck.In(`#search-name input#birth_date[name=birth_date-day][inputmode=numeric]`, htmlcheck.HasAttr("value", "2")),
+			htmlcheck.In(`#search-name input#birth_date-month`, htmlcheck.HasAttr("value", "5")),
+			htmlcheck.In(`#search-name input#birth_date-year`, htmlcheck.HasAttr("value", "1971")),
+		}},
+		{name: "NHS date input: impossible date", form: url.Values{"by": {"name"}, "family": {"okafor"}, "birth_date-day": {"31"}, "birth_date-month": {"2"}, "birth_date-year": {"1971"}}, status: 422, checks: []htmlcheck.Checker{
+			htmlcheck.In(`.nhsuk-error-summary a[href="#birth_date"]`, htmlcheck.HasText("real date")),
+			htmlcheck.In(`#birth_date-month.nhsuk-input--error`, htmlcheck.HasAttr("value", "2")),
+		}},
+		{name: "NHS date input: birth in the future", form: url.Values{"by": {"name"}, "family": {"okafor"}, "birth_date-day": {"1"}, "birth_date-month": {"1"}, "birth_date-year": {"2999"}}, status: 422, checks: []htmlcheck.Checker{
+			htmlcheck.In(`.nhsuk-error-summary a[href="#birth_date"]`, htmlcheck.HasText("in the past")),
+		}},
 		{name: "nobody found", form: url.Values{"by": {"name"}, "family": {"Jones"}, "birth_date": {"1971-05-02"}}, status: 200, checks: []htmlcheck.Checker{
 			htmlcheck.In("#results-empty"),
 		}},

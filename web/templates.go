@@ -92,6 +92,8 @@ func templateFuncs(static func(string) string) template.FuncMap {
 			}
 			return ""
 		},
+		// datefield builds the argument of the "datefield" partial.
+		"datefield": newDateArgs,
 		// field builds the argument of the "field" partial.
 		"field": func(id, label, hint, value, errMsg, typ, class string) fieldArgs {
 			return fieldArgs{ID: id, Label: label, Hint: hint, Value: value, Error: errMsg, Type: typ, Class: class}

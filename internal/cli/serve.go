@@ -461,6 +461,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	defer webLn.Close()
 	webHS := newHTTPServer(ui, httptimeout.Limits{}, debugLog(log))
+	// Open live-update streams never finish by themselves: end them as
+	// soon as shutdown begins, so that it does not wait for them.
+	webHS.RegisterOnShutdown(ui.Stop)
 
 	phase("configured")
 	// Start everything; stop in reverse order.
@@ -472,7 +475,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	defer msrv.Stop()
 	meshErr, webErr := make(chan error, 1), make(chan error, 1)
 	go func() { meshErr <- meshHS.ServeTLS(meshLn, "", "") }()
-	defer shutdown(meshHS, meshErr)
+	defer shutdown(meshHS, meshErr, meshShutdownGrace)
 	if err := ui.Start(runCtx); err != nil {
 		return fmt.Errorf("serve: web: %w", err)
 	}
@@ -496,7 +499,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		defer w.Stop()
 	}
 	go func() { webErr <- webHS.Serve(webLn) }()
-	defer shutdown(webHS, webErr)
+	defer shutdown(webHS, webErr, webShutdownGrace)
 
 	phase("started")
 	if seed {
@@ -611,12 +614,28 @@ func (p *prefixList) Set(v string) error {
 	return nil
 }
 
-// shutdown stops hs, letting requests in flight finish, and waits for its
+// Shutdown grace periods of gpcm serve, which must stop within 2 s
+// (issue 24 §6) even with pages open. Forms already answered are durable
+// (the stores commit before the reply), so cutting a slow request short
+// loses nothing accepted.
+const (
+	// webShutdownGrace lets the web UI's requests in flight finish.
+	webShutdownGrace = time.Second
+	// meshShutdownGrace is short: the embedded MESH server's only clients
+	// are this process's receiver and sender, stopped before it.
+	meshShutdownGrace = 250 * time.Millisecond
+)
+
+// shutdown stops hs, letting requests in flight finish for up to grace,
+// then closes what is left (http.Server.Shutdown would otherwise wait up
+// to 5 s for a connection that never sent a request), and waits for its
 // Serve call (whose result lands in served) to return.
-func shutdown(hs *http.Server, served <-chan error) {
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+func shutdown(hs *http.Server, served <-chan error, grace time.Duration) {
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	_ = hs.Shutdown(sctx)
+	if err := hs.Shutdown(sctx); err != nil {
+		_ = hs.Close()
+	}
 	<-served
 }
 
