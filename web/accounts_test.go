@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/gpcm/gpcm/sqlitestore"
@@ -262,4 +263,47 @@ func TestNewPassword(t *testing.T) {
 		}
 		seen[p] = true
 	}
+}
+
+// The Users page and the password page in a browser (and under axe-core,
+// as every page a browser test shows).
+func TestBrowserUsersAdmin(t *testing.T) {
+	b := MustBrowser(t)
+	env := mustAccountServer(t, web.NewMemUsers())
+	b.login(env.ts.URL, "admin")
+	b.Do("open the users page",
+		chromedp.Click(chromedp.CSS(`nav.nhsuk-header__navigation a[href="/users"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#users")),
+	)
+	b.Screenshot("02-users")
+	b.Do("add a user",
+		chromedp.SendKeys(chromedp.CSS("#username"), "jane.smith"),
+		chromedp.SendKeys(chromedp.CSS("#name"), "Jane Smith"),
+		chromedp.Click(chromedp.CSS("#role-practice")),
+		chromedp.SendKeys(chromedp.CSS("#ods"), "A11111"),
+		chromedp.Click(chromedp.CSS(`#add-user button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#new-password")),
+	)
+	b.Screenshot("03-user-added")
+	b.Do("open the user",
+		chromedp.Click(chromedp.CSS(`#users a[href="/users/jane.smith"]`)),
+		chromedp.WaitVisible(chromedp.CSS("form#reset")),
+	)
+	b.Screenshot("05-user")
+	b.Do("open the password page",
+		chromedp.Click(chromedp.CSS(`.nhsuk-header__account a[href="/account/password"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#current-password")),
+	)
+	b.Screenshot("06-password")
+	b.CheckConsole()
+	// Last, as the browser logs the 422 of a refused form as an error.
+	b.Do("refuse a taken username",
+		chromedp.Navigate(env.ts.URL+"/users"),
+		chromedp.WaitVisible(chromedp.CSS("#username")),
+		chromedp.SendKeys(chromedp.CSS("#username"), "jane.smith"),
+		chromedp.SendKeys(chromedp.CSS("#name"), "Jane Again"),
+		chromedp.Click(chromedp.CSS(`#add-user button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(".nhsuk-error-summary")),
+	)
+	b.Screenshot("07-user-taken")
 }

@@ -26,6 +26,9 @@ type Browser struct {
 
 	mu      sync.Mutex
 	console []chromedp.ConsoleMessage
+
+	axeMissing sync.Once
+	axeChecked int
 }
 
 // MustBrowser starts headless Chromium for t, bounded by timeout, and stops
@@ -138,9 +141,14 @@ func staleNode(err error) bool {
 		strings.Contains(msg, "Node is detached")
 }
 
-// Screenshot saves a full-page PNG named name.png in Dir and returns its path.
+// Screenshot saves a full-page PNG named name.png in Dir and returns its
+// path. Every page a test shows is also checked with axe-core
+// (CheckAccessibility), but for the screenshots of failed steps.
 func (b *Browser) Screenshot(name string) string {
 	b.T.Helper()
+	if !strings.HasPrefix(name, "failed-") {
+		b.CheckAccessibility(name)
+	}
 	png, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(100)) // 100: PNG, not JPEG
 	if err != nil {
 		b.T.Logf("screenshot %s: %v", name, err)
