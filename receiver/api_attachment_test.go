@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -41,12 +40,7 @@ func TestAPIAttachmentContentType(t *testing.T) {
 		e.send(t, x, b.Envelope.WorkflowID, b.Envelope.Subject)
 	}
 	e.run(t)
-	api, err := receiver.NewAPI(e.rcv, receiver.APIConfig{Token: "s3cret"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(api)
-	t.Cleanup(srv.Close)
+	srv := apiServer(t, e)
 	docs, err := e.rcv.ListDocuments(t.Context(), receiver.ListDocumentsParams{Limit: 10})
 	if err != nil || len(docs) != 2 {
 		t.Fatalf("documents: %d %v, want 2", len(docs), err)

@@ -33,10 +33,12 @@ type capability interface {
 	// keys, the patient and replacement it names and what becomes of its
 	// worklist item.
 	assess(ctx context.Context, m Message, body []byte) outcome
+	// structured reports whether the capability's messages carry
+	// structured content (Send Document's content is its attachment).
+	structured() bool
 	// content is the structured content of a stored message as staff read
-	// it and as FHIR JSON; ok is false when the capability carries none
-	// (Send Document's content is its attachment).
-	content(ctx context.Context, body []byte) (c Content, ok bool, err error)
+	// it and as FHIR JSON.
+	content(ctx context.Context, body []byte) (Content, error)
 }
 
 // Content is the structured content of a received message: how staff read
@@ -96,7 +98,9 @@ func (r *Receiver) DocumentContent(ctx context.Context, id int64) (Content, erro
 		return Content{}, fmt.Errorf("receiver: message of document %d: %w", id, err)
 	}
 	c := r.capabilityFor(m.WorkflowID)
-	if c == nil {
+	if c == nil || !c.structured() {
+		// Nothing to read (a Send Document's payload, perhaps large, is
+		// not opened).
 		return Content{}, fmt.Errorf("receiver: document %d has no structured content: %w", id, ErrNotFound)
 	}
 	m.Payload = nil
@@ -104,12 +108,9 @@ func (r *Receiver) DocumentContent(ctx context.Context, id int64) (Content, erro
 	if err != nil {
 		return Content{}, fmt.Errorf("receiver: document %d: %w", id, err)
 	}
-	ct, ok, err := c.content(ctx, body)
+	ct, err := c.content(ctx, body)
 	if err != nil {
 		return Content{}, fmt.Errorf("receiver: document %d: %w", id, err)
-	}
-	if !ok {
-		return Content{}, fmt.Errorf("receiver: document %d has no structured content: %w", id, ErrNotFound)
 	}
 	ct.Capability = c.name()
 	return ct, nil

@@ -2,6 +2,7 @@ package receiver
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/gpcm/gpcm/itk3"
@@ -26,9 +27,11 @@ func (sendDocument) ackWorkflow(wf string) string {
 	return senddoc.WorkflowV1Ack
 }
 
-// content: a Send Document's content is its attachment, served as such.
-func (sendDocument) content(context.Context, []byte) (Content, bool, error) {
-	return Content{}, false, nil
+// structured: a Send Document's content is its attachment, served as such.
+func (sendDocument) structured() bool { return false }
+
+func (sendDocument) content(context.Context, []byte) (Content, error) {
+	return Content{}, fmt.Errorf("a Send Document has no structured content: %w", ErrNotFound)
 }
 
 // assess validates a Send Document message and chooses its infrastructure

@@ -139,20 +139,22 @@ func headerReport(rep updaterecord.Report) senddoc.Report {
 	}
 }
 
+func (updateRecord) structured() bool { return true }
+
 // content reads the update for staff (updaterecord.Summary.View) and
 // writes its document Bundle as FHIR JSON.
-func (updateRecord) content(ctx context.Context, body []byte) (Content, bool, error) {
+func (updateRecord) content(ctx context.Context, body []byte) (Content, error) {
 	res, _, _, err := fhir.DecodeContext(ctx, bytes.NewReader(body), nil)
 	if err != nil {
-		return Content{}, false, fmt.Errorf("read update record: %w", err)
+		return Content{}, fmt.Errorf("read update record: %w", err)
 	}
 	s, err := updaterecord.Read(res)
 	if err != nil {
-		return Content{}, false, err
+		return Content{}, err
 	}
 	var b bytes.Buffer
 	if err := updaterecord.WriteDocumentJSON(&b, res); err != nil {
-		return Content{}, false, fmt.Errorf("write update record as FHIR JSON: %w", err)
+		return Content{}, fmt.Errorf("write update record as FHIR JSON: %w", err)
 	}
-	return Content{View: s.View(), FHIR: b.Bytes()}, true, nil
+	return Content{View: s.View(), FHIR: b.Bytes()}, nil
 }
