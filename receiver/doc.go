@@ -1,8 +1,22 @@
 // Package receiver is gpcm's Generic FHIR Receiver: it collects GP Connect
-// Send Document messages from a practice's MESH mailbox, acknowledges them
-// the way ITK3 and Send Document require, matches the patient against the
-// practice register and puts every document in a worklist where a person
-// files it.
+// messages from a practice's MESH mailbox, acknowledges them the way ITK3
+// and their capability require, matches the patient against the practice
+// register and puts every document in a worklist where a person files it.
+//
+// # Capabilities
+//
+// Each MESH workflow belongs to one capability (capability.go): Send
+// Document (GPFED_CONSULT_REPORT, GPCONNECT_SEND_DOCUMENT; a PDF or other
+// attachment) and GP Connect Update Record (GPCONNECT_UPDATE_RECORD; a
+// community pharmacy's structured consultation summary, validated by
+// package updaterecord, answered on GPCONNECT_UPDATE_RECORD_ACK, never
+// filed without review unless Config.UpdateRecord says auto-file, answered
+// 20010 when it says off). A capability decides one message's
+// infrastructure response and worklist item and reads its structured
+// content for staff (Receiver.DocumentContent: a docview.View and the
+// document Bundle as FHIR JSON); the pipeline below is shared, with the
+// same guarantees for every capability. Adding one is one file here over
+// its protocol package.
 //
 // # Pipeline
 //
@@ -10,9 +24,10 @@
 // at any point repeats at most the interrupted step and never loses or
 // doubles a document:
 //
-//  1. Collect: list the inbox for the workflows GPFED_CONSULT_REPORT (v1)
-//     and GPCONNECT_SEND_DOCUMENT (v2), following every page; other
-//     workflows and REPORT messages are left for other handlers.
+//  1. Collect: list the inbox for every capability's workflows
+//     (GPFED_CONSULT_REPORT, GPCONNECT_SEND_DOCUMENT,
+//     GPCONNECT_UPDATE_RECORD), following every page; other workflows and
+//     REPORT messages are left for other handlers.
 //  2. Download each message (Config.Workers at once), store its MESH
 //     metadata in the Store with its payload (up to Config.InlineMax; a
 //     larger payload goes to the blob store first), one transaction per
@@ -28,7 +43,7 @@
 //     time: when the store finds an item a repeat or its replacement
 //     target unknown, the items before it commit and that item is decided
 //     again. A message still being decided after a moment does not hold
-//     up other senders' messages behind it (schedule.go). Deciding means: validate with package senddoc, choose the infrastructure response
+//     up other senders' messages behind it (schedule.go). Deciding means: validate with the capability's package (senddoc, updaterecord), choose the infrastructure response
 //     (20013, or the most specific negative code with the findings in
 //     OperationOutcome.issue.diagnostics, GPCM-SD-041/042; 10009 with
 //     response.identifier UNREADABLE-IN-ORIGINAL-MESSAGE when the message
