@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
-	"github.com/gpcm/gpcm/internal/meshsql"
 	"github.com/gpcm/gpcm/meshserver"
 )
 
@@ -110,10 +108,4 @@ func (s *MeshStore) record(ctx context.Context, tok *meshserver.Token) error {
 	}
 	_, err := s.Authenticate(ctx, *tok)
 	return err
-}
-
-// PruneNonces forgets tokens used before the given time.
-func (s *MeshStore) PruneNonces(ctx context.Context, before time.Time) (int, error) {
-	n, err := s.pool().Exec(ctx, meshsql.PruneNonces, before.UTC())
-	return int(n), meshsql.Err("pgstore", "prune nonces", err)
 }

@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -44,22 +43,14 @@ func (textArrays) Workflows(v []string) ([]string, error) {
 
 var (
 	scanMessage = meshsql.ScanMessage(times)
-	scanTracked = meshsql.ScanTracked(times)
+	scanMailbox = meshsql.ScanMailbox(workflows)
 )
-
-func scanMailbox(r meshsql.Row) (meshserver.Mailbox, error) {
-	var mr meshsql.MailboxRow[[]string]
-	if err := r.Scan(mr.Dest()...); err != nil {
-		return meshserver.Mailbox{}, err
-	}
-	return mr.Mailbox(workflows)
-}
 
 // meshTx is the pool or a transaction as meshsql's shared steps use it.
 type meshTx struct{ q querier }
 
 func (t meshTx) QueryRow(ctx context.Context, q string, args ...any) meshsql.Row {
-	return noRows{t.q.QueryRow(ctx, q, args...)}
+	return meshsql.MapNoRows(t.q.QueryRow(ctx, q, args...), pgx.ErrNoRows)
 }
 
 func (t meshTx) Query(ctx context.Context, q string, args ...any) (meshsql.Rows, error) {
@@ -72,17 +63,6 @@ func (t meshTx) Exec(ctx context.Context, q string, args ...any) (int64, error) 
 		return 0, fmt.Errorf("%w: %v", meshserver.ErrConflict, err)
 	}
 	return tag.RowsAffected(), err
-}
-
-// noRows is a row whose Scan says meshsql.ErrNoRows for none.
-type noRows struct{ r pgx.Row }
-
-func (r noRows) Scan(dest ...any) error {
-	err := r.r.Scan(dest...)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return meshsql.ErrNoRows
-	}
-	return err
 }
 
 // pool is the pool as meshsql's steps use it.

@@ -9,10 +9,6 @@ import (
 	"github.com/gpcm/gpcm/meshserver"
 )
 
-// InlineMax is the largest body Send keeps in the blobs table (DB.Blobs)
-// with its message.
-func (s *MeshStore) InlineMax() int64 { return meshsql.InlineMax }
-
 // qCreateMessage inserts a message ($1–$25) and its first chunk ($26–$28)
 // in one statement: the chunk insert is a data-modifying CTE of the
 // message insert.

@@ -18,20 +18,6 @@ const qExpireDue = `SELECT ` + meshsql.MessageColumns + ` FROM mesh_messages
 	WHERE ` + meshsql.WaitingCond + ` AND expires_at IS NOT NULL AND expires_at <= $1
 	ORDER BY expires_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`
 
-// ExpireDue expires due messages and stores their reports atomically.
-func (s *MeshStore) ExpireDue(ctx context.Context, p meshserver.ExpireParams) ([]meshserver.Message, error) {
-	var out []meshserver.Message
-	err := s.tx(ctx, "expire messages", func(tx meshTx) error {
-		var err error
-		out, err = meshsql.ExpireDue(ctx, tx, times, qExpireDue, p)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 // deleteWhere deletes, in one transaction, the messages that a locking
 // SELECT of ids (which must end in FOR UPDATE [SKIP LOCKED]) returns, and
 // reports their ids in id order and their chunks' blob keys.
@@ -42,14 +28,14 @@ func (s *MeshStore) deleteWhere(ctx context.Context, what, selectIDs string, arg
 		if err != nil {
 			return err
 		}
-		if d.IDs, err = meshsql.Collect(rows, scanString); err != nil || len(d.IDs) == 0 {
+		if d.IDs, err = meshsql.Collect(rows, meshsql.ScanString); err != nil || len(d.IDs) == 0 {
 			return err
 		}
 		rows, err = tx.Query(ctx, `SELECT blob_key FROM mesh_chunks WHERE message_id = ANY($1) ORDER BY message_id, n`, d.IDs)
 		if err != nil {
 			return err
 		}
-		if d.BlobKeys, err = meshsql.Collect(rows, scanString); err != nil {
+		if d.BlobKeys, err = meshsql.Collect(rows, meshsql.ScanString); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `DELETE FROM mesh_messages WHERE id = ANY($1)`, d.IDs)
@@ -60,8 +46,6 @@ func (s *MeshStore) deleteWhere(ctx context.Context, what, selectIDs string, arg
 	}
 	return d, nil
 }
-
-func scanString(r meshsql.Row) (s string, err error) { return s, r.Scan(&s) }
 
 // DeleteMessages removes a mailbox's messages, or all when mailbox is "".
 // It waits for messages other transactions are changing, so that none is

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"time"
 
 	"github.com/gpcm/gpcm/internal/meshsql"
 	"github.com/gpcm/gpcm/meshserver"
@@ -76,14 +75,4 @@ func (s *MeshStore) Authenticate(ctx context.Context, tok meshserver.Token) (mes
 		return meshserver.Mailbox{}, err
 	}
 	return mb, nil
-}
-
-// PruneNonces forgets tokens used before the given time.
-func (s *MeshStore) PruneNonces(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.db.write.ExecContext(ctx, meshsql.PruneNonces, toMicros(before))
-	if err != nil {
-		return 0, meshsql.Err("sqlitestore", "prune nonces", err)
-	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
 }

@@ -26,22 +26,3 @@ func (s *MeshStore) Download(ctx context.Context, p meshserver.DownloadParams) (
 	}
 	return dr.Download(mr.Message(times), p.Chunk), nil
 }
-
-// GetMessage returns meshserver.ErrNotFound for an unknown id.
-func (s *MeshStore) GetMessage(ctx context.Context, id string) (meshserver.Message, error) {
-	m, err := scanMessage(reads{s.db}.QueryRow(ctx, meshsql.MessageByID, id))
-	if errors.Is(err, meshsql.ErrNoRows) {
-		return m, fmt.Errorf("message %s: %w", id, meshserver.ErrNotFound)
-	}
-	return m, meshsql.Err("sqlitestore", "get message "+id, err)
-}
-
-// GetChunk returns a chunk record.
-func (s *MeshStore) GetChunk(ctx context.Context, messageID string, n int) (meshserver.Chunk, error) {
-	c := meshserver.Chunk{MessageID: messageID, Number: n}
-	err := reads{s.db}.QueryRow(ctx, meshsql.ChunkByNumber, messageID, n).Scan(&c.Size, &c.BlobKey)
-	if errors.Is(err, meshsql.ErrNoRows) {
-		return c, fmt.Errorf("chunk %d of %s: %w", n, messageID, meshserver.ErrNotFound)
-	}
-	return c, meshsql.Err("sqlitestore", fmt.Sprintf("get chunk %d of %s", n, messageID), err)
-}

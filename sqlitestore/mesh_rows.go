@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -46,16 +45,8 @@ func (jsonLists) Workflows(v string) ([]string, error) {
 
 var (
 	scanMessage = meshsql.ScanMessage(times)
-	scanTracked = meshsql.ScanTracked(times)
+	scanMailbox = meshsql.ScanMailbox(workflows)
 )
-
-func scanMailbox(r meshsql.Row) (meshserver.Mailbox, error) {
-	var mr meshsql.MailboxRow[string]
-	if err := r.Scan(mr.Dest()...); err != nil {
-		return meshserver.Mailbox{}, err
-	}
-	return mr.Mailbox(workflows)
-}
 
 // meshTx is a write transaction as meshsql's shared steps use it, with
 // the statements prepared at Open.
@@ -65,7 +56,7 @@ type meshTx struct {
 }
 
 func (t meshTx) QueryRow(ctx context.Context, q string, args ...any) meshsql.Row {
-	return noRows{t.db.txQueryRow(ctx, t.tx, q, args...)}
+	return meshsql.MapNoRows(t.db.txQueryRow(ctx, t.tx, q, args...), sql.ErrNoRows)
 }
 
 func (t meshTx) Query(ctx context.Context, q string, args ...any) (meshsql.Rows, error) {
@@ -87,17 +78,6 @@ func (t meshTx) Exec(ctx context.Context, q string, args ...any) (int64, error) 
 	return res.RowsAffected()
 }
 
-// noRows is a row whose Scan says meshsql.ErrNoRows for none.
-type noRows struct{ r meshsql.Row }
-
-func (r noRows) Scan(dest ...any) error {
-	err := r.r.Scan(dest...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return meshsql.ErrNoRows
-	}
-	return err
-}
-
 type sqlRows struct{ *sql.Rows }
 
 func (r sqlRows) Close() { _ = r.Rows.Close() }
@@ -106,7 +86,7 @@ func (r sqlRows) Close() { _ = r.Rows.Close() }
 type reads struct{ db *DB }
 
 func (r reads) QueryRow(ctx context.Context, q string, args ...any) meshsql.Row {
-	return noRows{r.db.queryRow(ctx, q, args...)}
+	return meshsql.MapNoRows(r.db.queryRow(ctx, q, args...), sql.ErrNoRows)
 }
 
 func (r reads) Query(ctx context.Context, q string, args ...any) (meshsql.Rows, error) {
@@ -115,4 +95,16 @@ func (r reads) Query(ctx context.Context, q string, args ...any) (meshsql.Rows, 
 		return nil, err
 	}
 	return sqlRows{rows}, nil
+}
+
+// writes are the writer connection as meshsql's Common uses it, for
+// statements that need no group commit.
+type writes struct{ db *DB }
+
+func (w writes) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	res, err := w.db.write.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }

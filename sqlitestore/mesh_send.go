@@ -9,10 +9,6 @@ import (
 	"github.com/gpcm/gpcm/meshserver"
 )
 
-// InlineMax is the largest body Send keeps in the blobs table (DB.Blobs)
-// with its message.
-func (s *MeshStore) InlineMax() int64 { return meshsql.InlineMax }
-
 // insertMessage inserts m and, when first is not nil, its first chunk.
 func insertMessage(ctx context.Context, tx meshTx, m meshserver.Message, first *meshserver.Chunk) error {
 	if _, err := tx.Exec(ctx, meshsql.InsertMessage, meshsql.MessageArgs(times, m)...); err != nil {

@@ -12,20 +12,6 @@ import (
 const qExpireDue = `SELECT ` + meshsql.MessageColumns + ` FROM mesh_messages
 	WHERE ` + meshsql.WaitingCond + ` AND expires_at > 0 AND expires_at <= $1 ORDER BY expires_at LIMIT $2`
 
-// ExpireDue expires due messages and stores their reports atomically.
-func (s *MeshStore) ExpireDue(ctx context.Context, p meshserver.ExpireParams) ([]meshserver.Message, error) {
-	var out []meshserver.Message
-	err := s.write(ctx, "expire messages", false, func(tx meshTx) error {
-		var err error
-		out, err = meshsql.ExpireDue(ctx, tx, times, qExpireDue, p)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 // deleteWhere deletes the messages a WHERE clause selects (in one
 // transaction) and returns their ids and chunk blob keys.
 func (s *MeshStore) deleteWhere(ctx context.Context, what, where string, args ...any) (meshserver.Deleted, error) {
@@ -36,7 +22,7 @@ func (s *MeshStore) deleteWhere(ctx context.Context, what, where string, args ..
 		if err != nil {
 			return err
 		}
-		if d.IDs, err = meshsql.Collect(rows, scanString); err != nil {
+		if d.IDs, err = meshsql.Collect(rows, meshsql.ScanString); err != nil {
 			return err
 		}
 		for _, id := range d.IDs {
@@ -44,7 +30,7 @@ func (s *MeshStore) deleteWhere(ctx context.Context, what, where string, args ..
 			if err != nil {
 				return err
 			}
-			keys, err := meshsql.Collect(rows, scanString)
+			keys, err := meshsql.Collect(rows, meshsql.ScanString)
 			if err != nil {
 				return err
 			}
@@ -60,8 +46,6 @@ func (s *MeshStore) deleteWhere(ctx context.Context, what, where string, args ..
 	}
 	return d, nil
 }
-
-func scanString(r meshsql.Row) (s string, err error) { return s, r.Scan(&s) }
 
 // DeleteMessages removes a mailbox's messages, or all when mailbox is "".
 func (s *MeshStore) DeleteMessages(ctx context.Context, mailbox string) (meshserver.Deleted, error) {
