@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -103,5 +104,37 @@ func TestUsersCommand(t *testing.T) {
 	}
 	if code, _, _ := run(t, "", "users", "enable", "--data", data, "jane.smith"); code != 0 || accountOf(t, data, "jane.smith").Disabled {
 		t.Fatal("enable did not clear disabled")
+	}
+}
+
+// An account added with gpcm users while gpcm serve runs on the same data
+// directory signs in at once; the seeded demo logins still work, and one
+// disabled from the command line is refused at once.
+func TestUsersCommandWithServe(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	p := startServe(t, data, "--demo=false")
+	pw := p.passwords(t)
+	code, out, stderr := run(t, "", "users", "add", "--data", data, "--role", "sender", "--ods", "X27", "--name", "Sam Sender", "sam")
+	if code != 0 {
+		t.Fatalf("users add: exit %d: %s", code, stderr)
+	}
+	m := regexp.MustCompile(`(?m)^password: (\S+)$`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("users add printed no password: %q", out)
+	}
+	sam := login(t, p.url, "sam", m[1])
+	get(t, sam, p.url+"/outbox", http.StatusOK)
+	login(t, p.url, "practice", pw["practice"])
+
+	if code, _, stderr := run(t, "", "users", "disable", "--data", data, "sam"); code != 0 {
+		t.Fatalf("users disable: exit %d: %s", code, stderr)
+	}
+	res, err := sam.Get(p.url + "/outbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.Request.URL.Path != "/login" {
+		t.Fatalf("a disabled account's session still opens the outbox (ended at %s)", res.Request.URL.Path)
 	}
 }
