@@ -7,6 +7,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -81,6 +83,12 @@ func (c *usersCmd) parse(env *Env, args []string, want int) (string, error) {
 func (c *usersCmd) open(ctx context.Context, env *Env) (*web.StoreUsers, func(), error) {
 	dir := filepath.Join(*c.data, "web")
 	if c.stor.postgres == "" {
+		// Only add may start a data directory (gpcm serve seeds its demo
+		// logins beside the accounts already there); the others on a
+		// mistyped --data would read an empty one.
+		if _, err := os.Stat(filepath.Join(dir, "web.db")); c.name != "add" && errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, fmt.Errorf("users %s: %s has no accounts database (web/web.db): give the --data directory of gpcm serve, or --postgres", c.name, *c.data)
+		}
 		if err := dataDir(env.Logger(), dir); err != nil {
 			return nil, nil, fmt.Errorf("users %s: %w", c.name, err)
 		}

@@ -32,6 +32,9 @@ func accountOf(t *testing.T, data, username string) web.User {
 func TestUsersCommand(t *testing.T) {
 	data := t.TempDir()
 	printed := regexp.MustCompile(`(?m)^password: (\S+)$`)
+	if code, _, stderr := run(t, "", "users", "list", "--data", data); code != 1 || !strings.Contains(stderr, "no accounts database") {
+		t.Fatalf("list before any account: exit %d %q, want 1 naming the missing database", code, stderr)
+	}
 
 	code, out, stderr := run(t, "", "users", "add", "--data", data, "--role", "practice", "--ods", "x26", "--name", "Jane Smith", "jane.smith")
 	if code != 0 {
