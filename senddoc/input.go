@@ -158,14 +158,34 @@ type Input struct {
 	Created time.Time `json:"created,omitzero"`
 }
 
-// InputError lists everything wrong with an Input. Messages name fields, never
-// their values (they may be patient data).
+// Problem is one thing wrong with an Input.
+type Problem struct {
+	// Field is the input path the problem is about, e.g. "patient.nhsNumber"
+	// or "sections[0].title"; "" for the input as a whole.
+	Field string `json:"field"`
+	// Message says what is wrong and what to do, naming the field, never its
+	// value (it may be patient data).
+	Message string `json:"message"`
+}
+
+func (p Problem) String() string { return p.Message }
+
+// InputError lists everything wrong with an Input.
 type InputError struct {
-	Problems []string
+	Problems []Problem
+}
+
+// Messages returns the problems' texts.
+func (e *InputError) Messages() []string {
+	out := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		out[i] = p.Message
+	}
+	return out
 }
 
 func (e *InputError) Error() string {
-	return "senddoc: invalid input: " + strings.Join(e.Problems, "; ")
+	return "senddoc: invalid input: " + strings.Join(e.Messages(), "; ")
 }
 
 // ErrInput matches every *InputError with errors.Is.
@@ -181,7 +201,7 @@ func ReadInput(r io.Reader) (Input, error) {
 	dec.DisallowUnknownFields()
 	var in Input
 	if err := dec.Decode(&in); err != nil {
-		return Input{}, &InputError{Problems: []string{"not a report description in JSON: " + err.Error()}}
+		return Input{}, &InputError{Problems: []Problem{{Message: "not a report description in JSON: " + err.Error()}}}
 	}
 	in.applyDefaults()
 	if err := in.Validate(); err != nil {
@@ -262,127 +282,129 @@ func defaultTitle(uc UseCase, dt *Coding) string {
 // Validate reports every problem with the input (after defaults) as an
 // *InputError.
 func (in Input) Validate() error {
-	var p []string
-	add := func(format string, a ...any) { p = append(p, fmt.Sprintf(format, a...)) }
+	var p []Problem
+	add := func(field, format string, a ...any) {
+		p = append(p, Problem{Field: field, Message: fmt.Sprintf(format, a...)})
+	}
 	switch in.Generation {
 	case GenerationV1, GenerationV2:
 	default:
-		add("generation must be 1 (GPFED_CONSULT_REPORT) or 2 (GPCONNECT_SEND_DOCUMENT), got %d", in.Generation)
+		add("generation", "generation must be 1 (GPFED_CONSULT_REPORT) or 2 (GPCONNECT_SEND_DOCUMENT), got %d", in.Generation)
 	}
 	switch in.UseCase {
 	case UseCaseConsultation, UseCaseOnline, UseCaseGeneric:
 	case UseCaseRegistration:
-		add("useCase patient-registration is a draft with no document type code and cannot be built")
+		add("useCase", "useCase patient-registration is a draft with no document type code and cannot be built")
 	default:
-		add("useCase must be consultation-summary, online-consultation or generic, got %q", in.UseCase)
+		add("useCase", "useCase must be consultation-summary, online-consultation or generic, got %q", in.UseCase)
 	}
 	if in.DocumentType == nil {
-		add("documentType (SNOMED code of the item sent) is required for generic documents")
+		add("documentType", "documentType (SNOMED code of the item sent) is required for generic documents")
 	} else if !validSNOMED(in.DocumentType.Code) {
-		add("documentType.code must be a SNOMED CT concept ID")
+		add("documentType.code", "documentType.code must be a SNOMED CT concept ID")
 	}
 	if in.Title == "" {
-		add("title is required when documentType has no display")
+		add("title", "title is required when documentType has no display")
 	}
 	if in.CareSetting != nil && !validSNOMED(in.CareSetting.Code) {
-		add("careSetting.code must be a SNOMED CT concept ID")
+		add("careSetting.code", "careSetting.code must be a SNOMED CT concept ID")
 	}
 	if in.Encounter.Type != nil && !validSNOMED(in.Encounter.Type.Code) {
-		add("encounter.type.code must be a SNOMED CT concept ID")
+		add("encounter.type.code", "encounter.type.code must be a SNOMED CT concept ID")
 	}
 	switch in.RecipientType {
 	case "FA", "FI":
 	default:
-		add("recipientType must be FA (for action) or FI (for information)")
+		add("recipientType", "recipientType must be FA (for action) or FI (for information)")
 	}
 	if in.Version < 1 {
-		add("version must be 1 or more")
+		add("version", "version must be 1 or more")
 	}
 	if !mailboxRE.MatchString(in.SenderMailbox) {
-		add("senderMailbox must be a MESH mailbox ID (letters and digits)")
+		add("senderMailbox", "senderMailbox must be a MESH mailbox ID (letters and digits)")
 	}
 	if in.RecipientMailbox != "" {
 		if in.UseCase == UseCaseConsultation {
-			add("recipientMailbox is not allowed for consultation summaries: they always use patient routing (GPCM-SD-CS-060)")
+			add("recipientMailbox", "recipientMailbox is not allowed for consultation summaries: they always use patient routing (GPCM-SD-CS-060)")
 		} else if !mailboxRE.MatchString(in.RecipientMailbox) {
-			add("recipientMailbox must be a MESH mailbox ID (letters and digits)")
+			add("recipientMailbox", "recipientMailbox must be a MESH mailbox ID (letters and digits)")
 		}
 	}
 	if err := checkNHSNumber(in.Patient.NHSNumber); err != nil {
-		add("patient.nhsNumber: %v", err)
+		add("patient.nhsNumber", "patient.nhsNumber: %v", err)
 	}
 	if strings.TrimSpace(in.Patient.Family) == "" {
-		add("patient.family is required")
+		add("patient.family", "patient.family is required")
 	} else if strings.ContainsAny(in.Patient.Family, "_\r\n") {
-		add("patient.family must not contain '_' or line breaks (it goes into the MESH address)")
+		add("patient.family", "patient.family must not contain '_' or line breaks (it goes into the MESH address)")
 	}
 	if len(in.Patient.Given) == 0 || strings.TrimSpace(in.Patient.Given[0]) == "" {
-		add("patient.given needs at least one forename")
+		add("patient.given", "patient.given needs at least one forename")
 	}
 	if !validDate(in.Patient.BirthDate) {
-		add("patient.birthDate must be a date as YYYY-MM-DD")
+		add("patient.birthDate", "patient.birthDate must be a date as YYYY-MM-DD")
 	}
 	switch in.Patient.Gender {
 	case "", "male", "female", "other", "unknown":
 	default:
-		add("patient.gender must be male, female, other or unknown")
+		add("patient.gender", "patient.gender must be male, female, other or unknown")
 	}
 	if in.Practitioner == nil {
 		if in.UseCase == UseCaseConsultation {
-			add("practitioner is required for consultation summaries (the author, GPCM-SD-CS-025)")
+			add("practitioner", "practitioner is required for consultation summaries (the author, GPCM-SD-CS-025)")
 		}
 	} else {
 		if strings.TrimSpace(in.Practitioner.SDSUserID) == "" {
-			add("practitioner.sdsUserId is required")
+			add("practitioner.sdsUserId", "practitioner.sdsUserId is required")
 		}
 		if strings.TrimSpace(in.Practitioner.Family) == "" {
-			add("practitioner.family is required")
+			add("practitioner.family", "practitioner.family is required")
 		}
 	}
 	if !odsRE.MatchString(in.Author.ODSCode) {
-		add("authorOrganisation.odsCode must be an ODS code (3–10 upper-case letters or digits)")
+		add("authorOrganisation.odsCode", "authorOrganisation.odsCode must be an ODS code (3–10 upper-case letters or digits)")
 	}
 	if strings.TrimSpace(in.Author.Name) == "" {
-		add("authorOrganisation.name is required")
+		add("authorOrganisation.name", "authorOrganisation.name is required")
 	}
 	if strings.TrimSpace(in.Author.Phone) == "" {
-		add("authorOrganisation.phone is required (GPCM-SD-CS-035)")
+		add("authorOrganisation.phone", "authorOrganisation.phone is required (GPCM-SD-CS-035)")
 	}
 	if rp := in.RegisteredPractice; rp != nil && rp.ODSCode != "" && !odsRE.MatchString(rp.ODSCode) {
-		add("registeredPractice.odsCode must be an ODS code")
+		add("registeredPractice.odsCode", "registeredPractice.odsCode must be an ODS code")
 	}
 	if strings.TrimSpace(in.Encounter.ID) == "" {
-		add("encounter.id is required (it becomes SenderReference)")
+		add("encounter.id", "encounter.id is required (it becomes SenderReference)")
 	} else if len(in.Encounter.ID) > 255 {
-		add("encounter.id must be at most 255 characters")
+		add("encounter.id", "encounter.id must be at most 255 characters")
 	}
 	if in.Encounter.Start.IsZero() {
-		add("encounter.start is required")
+		add("encounter.start", "encounter.start is required")
 	}
 	if !in.Encounter.End.IsZero() && in.Encounter.End.Before(in.Encounter.Start) {
-		add("encounter.end is before encounter.start")
+		add("encounter.end", "encounter.end is before encounter.start")
 	}
 	if len(in.PDF) == 0 && len(in.Sections) == 0 {
-		add("give either sections (to render the PDF) or a ready-made pdf")
+		add("sections", "give either sections (to render the PDF) or a ready-made pdf")
 	}
 	if len(in.PDF) > 0 && !strings.HasPrefix(string(in.PDF[:min(len(in.PDF), 5)]), "%PDF-") {
-		add("pdf does not start with %%PDF-: not a PDF file")
+		add("pdf", "pdf does not start with %%PDF-: not a PDF file")
 	}
 	for i, s := range in.Sections {
 		if strings.TrimSpace(s.Title) == "" {
-			add("sections[%d].title is required", i)
+			add(fmt.Sprintf("sections[%d].title", i), "sections[%d].title is required", i)
 		}
 	}
 	for i, a := range in.Attachments {
 		if a.ContentType == "" || !strings.Contains(a.ContentType, "/") {
-			add("attachments[%d].contentType must be a MIME type", i)
+			add(fmt.Sprintf("attachments[%d].contentType", i), "attachments[%d].contentType must be a MIME type", i)
 		}
 		if len(a.Data) == 0 {
-			add("attachments[%d].data is empty", i)
+			add(fmt.Sprintf("attachments[%d].data", i), "attachments[%d].data is empty", i)
 		}
 	}
 	if in.Replaces != nil && !uuidRE.MatchString(in.Replaces.DocumentID) {
-		add("replaces.documentId must be the UUID of the replaced document")
+		add("replaces.documentId", "replaces.documentId must be the UUID of the replaced document")
 	}
 	if len(p) > 0 {
 		return &InputError{Problems: p}

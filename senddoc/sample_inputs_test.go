@@ -2,8 +2,10 @@ package senddoc_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -67,6 +69,10 @@ func TestInputValidation(t *testing.T) {
 			_, err := senddoc.Build(in, senddoc.BuildOptions{RenderPDF: func(senddoc.Input) ([]byte, error) { return senddoc.ExamplePDF(), nil }})
 			if err == nil || !contains(err.Error(), tt.want) {
 				t.Fatalf("got %v, want an error naming %s", err, tt.want)
+			}
+			ie, ok := errors.AsType[*senddoc.InputError](err)
+			if !ok || !slices.ContainsFunc(ie.Problems, func(p senddoc.Problem) bool { return p.Field == tt.want }) {
+				t.Errorf("got %#v, want a problem with Field %q", err, tt.want)
 			}
 			if contains(err.Error(), "9434765918") || contains(err.Error(), "Smith_Jones") {
 				t.Errorf("error carries patient data: %v", err)

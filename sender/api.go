@@ -78,7 +78,7 @@ func (s *Service) Handler(token string) http.Handler {
 			if errors.As(err, &ie) {
 				return &InvalidError{Problems: ie.Problems}
 			}
-			return &InvalidError{Problems: []string{err.Error()}}
+			return refused(err.Error())
 		}
 		t, err := s.Replace(r.Context(), r.PathValue("id"), in)
 		if err != nil {
@@ -145,7 +145,7 @@ func (s *Service) Detail(r *http.Request, id string) (Detailed, error) {
 func (s *Service) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxPayload))
 	if err != nil {
-		return &InvalidError{Problems: []string{"the request body could not be read: " + err.Error()}}
+		return refused("the request body could not be read: " + err.Error())
 	}
 	sub, err := ParseSubmission(body)
 	if err != nil {
@@ -155,12 +155,12 @@ func (s *Service) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	sub.Key, sub.RecipientODS = q.Get("key"), q.Get("recipientOds")
 	if v := q.Get("editedAt"); v != "" {
 		if sub.EditedAt, err = time.Parse(time.RFC3339, v); err != nil {
-			return &InvalidError{Problems: []string{"editedAt must be an RFC 3339 time, e.g. 2026-11-24T09:30:00Z"}}
+			return refused("editedAt must be an RFC 3339 time, e.g. 2026-11-24T09:30:00Z")
 		}
 	}
 	if v := q.Get("sendNow"); v != "" {
 		if sub.SendNow, err = strconv.ParseBool(v); err != nil {
-			return &InvalidError{Problems: []string{"sendNow must be true or false"}}
+			return refused("sendNow must be true or false")
 		}
 	}
 	if sub.Message != nil {
@@ -184,7 +184,12 @@ func (s *Service) serveError(w http.ResponseWriter, err error) {
 	var ie *InvalidError
 	switch {
 	case errors.As(err, &ie):
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "report refused", "problems": ie.Problems, "findings": ie.Findings})
+		probs := make([]string, len(ie.Problems))
+		for i, p := range ie.Problems {
+			probs[i] = p.Message
+		}
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "report refused", "problems": probs,
+			"fields": nonNilSlice(ie.Problems), "findings": ie.Findings})
 	case errors.Is(err, ErrNotFound):
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
 	case errors.Is(err, ErrConflict), errors.Is(err, ErrStale):

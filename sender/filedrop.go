@@ -136,7 +136,7 @@ func (s *Service) dropOne(ctx context.Context, d FileDrop, ctlPath string) (bool
 		if len(ie.Findings) > 0 {
 			out.Status.Description = fmt.Sprintf("Report refused by validation: %s %s", ie.Findings[0].Cite(), ie.Findings[0].Path)
 		} else {
-			out.Status.Description = "Report refused: " + strings.Join(ie.Problems, "; ")
+			out.Status.Description = "Report refused: " + strings.Join(ie.Messages(), "; ")
 		}
 		return true, s.dropFinish(d, base, &out)
 	case err != nil:

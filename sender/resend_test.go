@@ -179,6 +179,7 @@ func TestAPI(t *testing.T) {
 		{"submit", "POST", "/api/transmissions", "secret", in, 201, `"state": "queued"`},
 		{"submit again", "POST", "/api/transmissions", "secret", in, 200, `"state": "queued"`},
 		{"submit invalid", "POST", "/api/transmissions", "secret", []byte(`{"patient":{}}`), 422, "problems"},
+		{"submit invalid names the fields", "POST", "/api/transmissions", "secret", []byte(`{"patient":{}}`), 422, `"field": "patient.family"`},
 		{"submit garbage", "POST", "/api/transmissions", "secret", []byte(`hello`), 422, "neither JSON nor XML"},
 		{"list", "GET", "/api/transmissions?state=queued", "secret", nil, 200, `"transmissions"`},
 		{"get unknown", "GET", "/api/transmissions/nope", "secret", nil, 404, "not found"},

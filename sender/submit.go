@@ -50,8 +50,25 @@ type Submission struct {
 
 // InvalidError refuses a submission before anything is stored or sent.
 type InvalidError struct {
-	Problems []string          // input problems (field names, never values)
+	Problems []senddoc.Problem // input problems (field names, never values)
 	Findings []senddoc.Finding // validator findings of severity error, and MESH transport findings
+}
+
+// refused is an *InvalidError of one problem about the submission as a whole.
+func refused(msg string) *InvalidError {
+	return &InvalidError{Problems: []senddoc.Problem{{Message: msg}}}
+}
+
+// Messages returns the problems' and findings' texts, problems first.
+func (e *InvalidError) Messages() []string {
+	out := make([]string, 0, len(e.Problems)+len(e.Findings))
+	for _, p := range e.Problems {
+		out = append(out, p.Message)
+	}
+	for _, f := range e.Findings {
+		out = append(out, f.Message)
+	}
+	return out
 }
 
 // ErrInvalid matches every *InvalidError.
@@ -59,7 +76,9 @@ var ErrInvalid = errors.New("sender: invalid submission")
 
 func (e *InvalidError) Error() string {
 	var parts []string
-	parts = append(parts, e.Problems...)
+	for _, p := range e.Problems {
+		parts = append(parts, p.Message)
+	}
 	for _, f := range e.Findings {
 		parts = append(parts, f.String())
 	}
@@ -90,24 +109,24 @@ func ParseSubmissionKind(b []byte, kind string) (Submission, error) {
 	switch kind {
 	case KindAuto, KindSendDocument, KindUpdateRecord:
 	default:
-		return Submission{}, &InvalidError{Problems: []string{fmt.Sprintf("unknown kind %q: use %s or %s", kind, KindSendDocument, KindUpdateRecord)}}
+		return Submission{}, refused(fmt.Sprintf("unknown kind %q: use %s or %s", kind, KindSendDocument, KindUpdateRecord))
 	}
 	trim := bytes.TrimLeft(b, " \t\r\n\ufeff")
 	if len(trim) == 0 {
-		return Submission{}, &InvalidError{Problems: []string{"the submission is empty"}}
+		return Submission{}, refused("the submission is empty")
 	}
 	if trim[0] == '<' {
 		return Submission{Message: b}, nil
 	}
 	if trim[0] != '{' {
-		return Submission{}, &InvalidError{Problems: []string{"the submission is neither JSON nor XML"}}
+		return Submission{}, refused("the submission is neither JSON nor XML")
 	}
 	var probe struct {
 		ResourceType string `json:"resourceType"`
 		UseCase      string `json:"useCase"`
 	}
 	if err := json.Unmarshal(trim, &probe); err != nil {
-		return Submission{}, &InvalidError{Problems: []string{"the JSON does not parse: " + err.Error()}}
+		return Submission{}, refused("the JSON does not parse: " + err.Error())
 	}
 	if probe.ResourceType != "" {
 		return Submission{Message: b}, nil
@@ -116,9 +135,9 @@ func ParseSubmissionKind(b []byte, kind string) (Submission, error) {
 		in, err := updaterecord.ReadInput(bytes.NewReader(trim))
 		if err != nil {
 			if ie, ok := errors.AsType[*updaterecord.InputError](err); ok {
-				return Submission{}, &InvalidError{Problems: ie.Problems}
+				return Submission{}, &InvalidError{Problems: problemsOf(ie)}
 			}
-			return Submission{}, &InvalidError{Problems: []string{err.Error()}}
+			return Submission{}, refused(err.Error())
 		}
 		return Submission{UpdateRecord: &in}, nil
 	}
@@ -128,7 +147,7 @@ func ParseSubmissionKind(b []byte, kind string) (Submission, error) {
 		if errors.As(err, &ie) {
 			return Submission{}, &InvalidError{Problems: ie.Problems}
 		}
-		return Submission{}, &InvalidError{Problems: []string{err.Error()}}
+		return Submission{}, refused(err.Error())
 	}
 	return Submission{Input: &in}, nil
 }
@@ -199,7 +218,7 @@ func (s *Service) prepare(ctx context.Context, sub Submission) (NewTransmission,
 			if errors.As(err, &ie) {
 				return nt, &InvalidError{Problems: ie.Problems}
 			}
-			return nt, &InvalidError{Problems: []string{err.Error()}}
+			return nt, refused(err.Error())
 		}
 		var err error
 		if inputJSON, err = json.Marshal(in); err != nil {
@@ -226,7 +245,7 @@ func (s *Service) prepare(ctx context.Context, sub Submission) (NewTransmission,
 		}
 	case sub.Message != nil:
 		if int64(len(sub.Message)) > s.cfg.MaxPayload {
-			return nt, &InvalidError{Problems: []string{fmt.Sprintf("the message is %d bytes, more than the %d allowed", len(sub.Message), s.cfg.MaxPayload)}}
+			return nt, refused(fmt.Sprintf("the message is %d bytes, more than the %d allowed", len(sub.Message), s.cfg.MaxPayload))
 		}
 		payload = sub.Message
 		if sub.Envelope != nil {
@@ -237,18 +256,18 @@ func (s *Service) prepare(ctx context.Context, sub Submission) (NewTransmission,
 			sub.Key = "message:" + hashHex(payload)
 		}
 	default:
-		return nt, &InvalidError{Problems: []string{"nothing to send: give a senddoc input or an ITK3 message"}}
+		return nt, refused("nothing to send: give a senddoc input or an ITK3 message")
 	}
 	// Read the identifiers first (generation decides the default workflow).
 	pre, err := senddoc.ValidateBytes(ctx, payload, senddoc.Options{AllowTestNHSNumbers: s.cfg.AllowTestNHSNumbers, Now: s.cfg.Now, MaxBytes: s.cfg.MaxPayload})
 	if err != nil {
-		return nt, &InvalidError{Problems: []string{"the message cannot be read: " + err.Error()}}
+		return nt, refused("the message cannot be read: " + err.Error())
 	}
 	if pre.Kind != senddoc.KindSendDocument && isUpdateRecord(ctx, payload, env.WorkflowID) {
 		return s.prepareUpdateRecordMessage(ctx, sub, payload, env)
 	}
 	if pre.Kind != senddoc.KindSendDocument {
-		return nt, &InvalidError{Problems: []string{fmt.Sprintf("the message is a %q, not a Send Document message", pre.Kind)}}
+		return nt, refused(fmt.Sprintf("the message is a %q, not a Send Document message", pre.Kind))
 	}
 	if env.WorkflowID == "" {
 		env.WorkflowID, env.AckWorkflowID = senddoc.WorkflowFor(max(pre.Generation, 1))
@@ -263,7 +282,7 @@ func (s *Service) prepare(ctx context.Context, sub Submission) (NewTransmission,
 		env.From = pre.SourceEndpoint
 	}
 	if mb := s.mailbox(); mb != "" && !strings.EqualFold(env.From, mb) {
-		return nt, &InvalidError{Problems: []string{fmt.Sprintf("the report's sender mailbox %s is not this sender's MESH mailbox %s: acknowledgements would go elsewhere", env.From, mb)}}
+		return nt, refused(fmt.Sprintf("the report's sender mailbox %s is not this sender's MESH mailbox %s: acknowledgements would go elsewhere", env.From, mb))
 	}
 	var meta *senddoc.MeshMetadata
 	switch s.cfg.Routing {
@@ -279,12 +298,12 @@ func (s *Service) prepare(ctx context.Context, sub Submission) (NewTransmission,
 		meta = &senddoc.MeshMetadata{Transport: "api", WorkflowID: env.WorkflowID, From: env.From, To: env.To, Subject: env.Subject, LocalID: env.LocalID}
 	}
 	if env.To == "" {
-		return nt, &InvalidError{Problems: []string{"no recipient: a ready message needs its MESH address (To: GPPROVIDER_… or a mailbox ID)"}}
+		return nt, refused("no recipient: a ready message needs its MESH address (To: GPPROVIDER_… or a mailbox ID)")
 	}
 	rep := pre
 	if meta != nil {
 		if rep, err = senddoc.ValidateBytes(ctx, payload, senddoc.Options{Mesh: meta, AllowTestNHSNumbers: s.cfg.AllowTestNHSNumbers, Now: s.cfg.Now, MaxBytes: s.cfg.MaxPayload}); err != nil {
-			return nt, &InvalidError{Problems: []string{"the message cannot be read: " + err.Error()}}
+			return nt, refused("the message cannot be read: " + err.Error())
 		}
 	}
 	if meta == nil {
@@ -345,7 +364,7 @@ func (s *Service) window(nt *NewTransmission, rep senddoc.Report, sub Submission
 
 func (s *Service) lookup(ctx context.Context, ods, workflow string) (string, error) {
 	if ods == "" {
-		return "", &InvalidError{Problems: []string{"endpoint lookup needs the recipient ODS code (registeredPractice.odsCode or --recipient-ods)"}}
+		return "", refused("endpoint lookup needs the recipient ODS code (registeredPractice.odsCode or --recipient-ods)")
 	}
 	if s.cfg.Mesh == nil {
 		return "", errors.New("sender: endpoint lookup needs a MESH connection")
@@ -355,7 +374,7 @@ func (s *Service) lookup(ctx context.Context, ods, workflow string) (string, err
 		return "", fmt.Errorf("sender: endpoint lookup %s/%s: %w", ods, workflow, err)
 	}
 	if len(res) != 1 {
-		return "", &InvalidError{Problems: []string{fmt.Sprintf("endpoint lookup of ODS code %s for %s found %d mailboxes; want exactly one", ods, workflow, len(res))}}
+		return "", refused(fmt.Sprintf("endpoint lookup of ODS code %s for %s found %d mailboxes; want exactly one", ods, workflow, len(res)))
 	}
 	return res[0].MailboxID, nil
 }

@@ -25,7 +25,7 @@ func (s *Service) prepareUpdateRecord(ctx context.Context, sub Submission) (NewT
 	built, err := updaterecord.Build(in, updaterecord.BuildOptions{Now: s.cfg.Now})
 	if err != nil {
 		if ie, ok := errors.AsType[*updaterecord.InputError](err); ok {
-			return NewTransmission{}, &InvalidError{Problems: ie.Problems}
+			return NewTransmission{}, &InvalidError{Problems: problemsOf(ie)}
 		}
 		return NewTransmission{}, fmt.Errorf("sender: build update record: %w", err)
 	}
@@ -73,7 +73,7 @@ func isUpdateRecord(ctx context.Context, payload []byte, workflow string) bool {
 func (s *Service) prepareUpdateRecordMessage(ctx context.Context, sub Submission, payload []byte, env senddoc.Envelope) (NewTransmission, error) {
 	var nt NewTransmission
 	if int64(len(payload)) > s.cfg.MaxPayload {
-		return nt, &InvalidError{Problems: []string{fmt.Sprintf("the message is %d bytes, more than the %d allowed", len(payload), s.cfg.MaxPayload)}}
+		return nt, refused(fmt.Sprintf("the message is %d bytes, more than the %d allowed", len(payload), s.cfg.MaxPayload))
 	}
 	nt.Source = SourceMessage
 	if sub.Key == "" {
@@ -83,16 +83,16 @@ func (s *Service) prepareUpdateRecordMessage(ctx context.Context, sub Submission
 		env.WorkflowID = updaterecord.Workflow
 	}
 	if env.WorkflowID != updaterecord.Workflow {
-		return nt, &InvalidError{Problems: []string{fmt.Sprintf("an Update Record goes on the MESH workflow %s, not %s (UR-B02)", updaterecord.Workflow, env.WorkflowID)}}
+		return nt, refused(fmt.Sprintf("an Update Record goes on the MESH workflow %s, not %s (UR-B02)", updaterecord.Workflow, env.WorkflowID))
 	}
 	env.AckWorkflowID = updaterecord.WorkflowAck
 	opts := updaterecord.Options{AllowTestNHSNumbers: s.cfg.AllowTestNHSNumbers, MaxBytes: s.cfg.MaxPayload}
 	pre, err := updaterecord.ValidateBytes(ctx, payload, opts)
 	if err != nil {
-		return nt, &InvalidError{Problems: []string{"the message cannot be read: " + err.Error()}}
+		return nt, refused("the message cannot be read: " + err.Error())
 	}
 	if pre.Kind != updaterecord.KindUpdateRecord {
-		return nt, &InvalidError{Problems: []string{fmt.Sprintf("the message is a %q, not an Update Record message", pre.Kind)}}
+		return nt, refused(fmt.Sprintf("the message is a %q, not an Update Record message", pre.Kind))
 	}
 	if env.From == "" && s.cfg.Mesh != nil {
 		env.From = s.cfg.Mesh.Mailbox()
@@ -101,7 +101,7 @@ func (s *Service) prepareUpdateRecordMessage(ctx context.Context, sub Submission
 		env.From = pre.SourceEndpoint
 	}
 	if mb := s.mailbox(); mb != "" && !strings.EqualFold(env.From, mb) {
-		return nt, &InvalidError{Problems: []string{fmt.Sprintf("the update's sender mailbox %s is not this sender's MESH mailbox %s: acknowledgements would go elsewhere", env.From, mb)}}
+		return nt, refused(fmt.Sprintf("the update's sender mailbox %s is not this sender's MESH mailbox %s: acknowledgements would go elsewhere", env.From, mb))
 	}
 	checkMesh := false
 	switch s.cfg.Routing {
@@ -117,13 +117,13 @@ func (s *Service) prepareUpdateRecordMessage(ctx context.Context, sub Submission
 		checkMesh = true
 	}
 	if env.To == "" {
-		return nt, &InvalidError{Problems: []string{"no recipient: a ready message needs its MESH address (To: the patient's GPPROVIDER_… address)"}}
+		return nt, refused("no recipient: a ready message needs its MESH address (To: the patient's GPPROVIDER_… address)")
 	}
 	rep := pre
 	if checkMesh {
 		opts.Mesh = &updaterecord.MeshMetadata{Transport: "api", WorkflowID: env.WorkflowID, From: env.From, To: env.To, Subject: env.Subject, LocalID: env.LocalID}
 		if rep, err = updaterecord.ValidateBytes(ctx, payload, opts); err != nil {
-			return nt, &InvalidError{Problems: []string{"the message cannot be read: " + err.Error()}}
+			return nt, refused("the message cannot be read: " + err.Error())
 		}
 	}
 	ie := &InvalidError{}
@@ -144,4 +144,14 @@ func (s *Service) prepareUpdateRecordMessage(ctx context.Context, sub Submission
 	}
 	nt.Payload = payload
 	return nt, nil
+}
+
+// problemsOf is an Update Record refusal's problems, each about the input
+// as a whole (updaterecord names the field in the text).
+func problemsOf(ie *updaterecord.InputError) []senddoc.Problem {
+	out := make([]senddoc.Problem, len(ie.Problems))
+	for i, m := range ie.Problems {
+		out[i] = senddoc.Problem{Message: m}
+	}
+	return out
 }

@@ -322,9 +322,19 @@ func asInputError(err error) error {
 		return ie
 	}
 	if errors.Is(err, senddoc.ErrInput) {
-		return &senddoc.InputError{Problems: []string{err.Error()}}
+		return &senddoc.InputError{Problems: []senddoc.Problem{{Message: err.Error()}}}
 	}
 	return err
+}
+
+// refusal is the sender's refusal as the form shows it: the input problems,
+// then the validator's findings.
+func refusal(ie *sender.InvalidError) *senddoc.InputError {
+	probs := append([]senddoc.Problem(nil), ie.Problems...)
+	for _, f := range ie.Findings {
+		probs = append(probs, senddoc.Problem{Message: f.Message})
+	}
+	return &senddoc.InputError{Problems: probs}
 }
 
 // SendReport implements ReportSender: the sender validates again and
@@ -336,14 +346,10 @@ func (so *SenderOutbox) SendReport(ctx context.Context, senderODS string, in sen
 	in = so.complete(in)
 	t, _, err := so.svc.Submit(ctx, sender.Submission{Input: &in})
 	if se, ok := errors.AsType[*sender.StaleError](err); ok {
-		return "", &senddoc.InputError{Problems: []string{fmt.Sprintf("a newer version (%d) of this consultation's report is already in the outbox (transmission %s); only the latest version is sent, so this one was not queued", se.Newer.Version, se.Newer.ID)}}
+		return "", &senddoc.InputError{Problems: []senddoc.Problem{{Message: fmt.Sprintf("a newer version (%d) of this consultation's report is already in the outbox (transmission %s); only the latest version is sent, so this one was not queued", se.Newer.Version, se.Newer.ID)}}}
 	}
 	if ie, ok := errors.AsType[*sender.InvalidError](err); ok {
-		probs := append([]string(nil), ie.Problems...)
-		for _, f := range ie.Findings {
-			probs = append(probs, f.Message)
-		}
-		return "", &senddoc.InputError{Problems: probs}
+		return "", refusal(ie)
 	}
 	if ie, ok := asInputError(err).(*senddoc.InputError); ok {
 		return "", ie
@@ -389,11 +395,7 @@ func (so *SenderOutbox) ReplaceReport(ctx context.Context, senderODS, id string,
 	in = so.complete(in)
 	t, err := so.svc.Replace(ctx, id, in)
 	if ie, ok := errors.AsType[*sender.InvalidError](err); ok {
-		probs := append([]string(nil), ie.Problems...)
-		for _, f := range ie.Findings {
-			probs = append(probs, f.Message)
-		}
-		return "", &senddoc.InputError{Problems: probs}
+		return "", refusal(ie)
 	}
 	if err != nil {
 		return "", fmt.Errorf("sending the corrected version: %w", mapSenderErr(err))

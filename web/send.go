@@ -132,7 +132,7 @@ func (d *sendData) checkThenSend(ctx context.Context, rs ReportSender, ods strin
 	}
 	if ie, ok := errors.AsType[*senddoc.InputError](err); ok {
 		for _, pr := range ie.Problems {
-			d.Problems = append(d.Problems, formProblem{inputField(pr), pr})
+			d.Problems = append(d.Problems, formProblem{inputField(pr.Field), pr.Message})
 		}
 		return "", nil
 	}
@@ -231,20 +231,26 @@ func (f *sendForm) input() (senddoc.Input, []formProblem) {
 	return in, probs
 }
 
-// inputField guesses which form field a senddoc input problem is about, so
-// the error summary can link to it; problems about the sender's own details
+// inputFields maps senddoc input fields to the form's field ids, so the
+// error summary can link to the field a problem is about.
+var inputFields = map[string]string{
+	"patient.nhsNumber": "nhs_number", "patient.family": "family", "patient.given": "given",
+	"patient.birthDate": "birth_date", "patient.gender": "gender",
+	"practitioner": "sds_user_id", "practitioner.sdsUserId": "sds_user_id", "practitioner.family": "practitioner_family",
+	"registeredPractice.odsCode": "practice_ods", "encounter.id": "encounter_id",
+	"encounter.start": "encounter_start", "encounter.end": "encounter_start",
+	"recipientType": "recipient_type_fa", "sections": "notes", "pdf": "pdf",
+}
+
+// inputField is the form field a problem with the senddoc input field is
+// about; problems about the sender's own details, or the report as a whole,
 // link to the first field.
-func inputField(problem string) string {
-	for _, m := range []struct{ prefix, field string }{
-		{"patient.nhsNumber", "nhs_number"}, {"patient.family", "family"}, {"patient.given", "given"},
-		{"patient.birthDate", "birth_date"}, {"patient.gender", "gender"},
-		{"practitioner.sdsUserId", "sds_user_id"}, {"practitioner.family", "practitioner_family"},
-		{"registeredPractice", "practice_ods"}, {"encounter.id", "encounter_id"}, {"encounter", "encounter_start"},
-		{"recipientType", "recipient_type_fa"}, {"sections", "notes"}, {"pdf", "pdf"},
-	} {
-		if strings.HasPrefix(problem, m.prefix) {
-			return m.field
-		}
+func inputField(field string) string {
+	if id, ok := inputFields[field]; ok {
+		return id
+	}
+	if strings.HasPrefix(field, "sections[") {
+		return "notes"
 	}
 	return "nhs_number"
 }

@@ -665,7 +665,7 @@ Examples:
 	}
 	sub, err := sender.ParseSubmission(b)
 	if err == nil && sub.Input == nil {
-		err = &sender.InvalidError{Problems: []string{"a replacement must be a senddoc JSON input, not a ready message"}}
+		err = &sender.InvalidError{Problems: []senddoc.Problem{{Message: "a replacement must be a senddoc JSON input, not a ready message"}}}
 	}
 	if err != nil {
 		printRefused(env, pos[1], err)
