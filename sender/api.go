@@ -48,7 +48,7 @@ func (s *Service) Handler(token string) http.Handler {
 	api("POST /api/transmissions", s.apiSubmit)
 	api("GET /api/transmissions", func(w http.ResponseWriter, r *http.Request) error {
 		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-		ts, err := s.cfg.Store.ListTransmissions(r.Context(), ListParams{State: State(r.URL.Query().Get("state")), Limit: limit})
+		ts, err := s.List(r.Context(), ListParams{State: State(r.URL.Query().Get("state")), Limit: limit})
 		if err != nil {
 			return err
 		}
@@ -56,7 +56,7 @@ func (s *Service) Handler(token string) http.Handler {
 		return nil
 	})
 	api("GET /api/transmissions/{id}", func(w http.ResponseWriter, r *http.Request) error {
-		d, err := s.Detail(r, r.PathValue("id"))
+		d, err := s.Detail(r.Context(), r.PathValue("id"))
 		if err != nil {
 			return err
 		}
@@ -99,7 +99,7 @@ func (s *Service) Handler(token string) http.Handler {
 	}
 	api("GET /api/alerts", func(w http.ResponseWriter, r *http.Request) error {
 		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-		as, err := s.cfg.Store.ListAlerts(r.Context(), AlertFilter{Limit: limit, TransmissionID: r.URL.Query().Get("transmission")})
+		as, err := s.Alerts(r.Context(), AlertFilter{Limit: limit, TransmissionID: r.URL.Query().Get("transmission")})
 		if err != nil {
 			return err
 		}
@@ -115,31 +115,6 @@ func (s *Service) Handler(token string) http.Handler {
 	})
 	mux.HandleFunc("GET /metrics", s.serveMetrics)
 	return mux
-}
-
-// Detailed is one transmission with its history and alerts.
-type Detailed struct {
-	Transmission Transmission `json:"transmission"`
-	Events       []Event      `json:"events"`
-	Alerts       []Alert      `json:"alerts"`
-}
-
-// Detail returns a transmission with its events and alerts.
-func (s *Service) Detail(r *http.Request, id string) (Detailed, error) {
-	ctx := r.Context()
-	t, err := s.cfg.Store.GetTransmission(ctx, id)
-	if err != nil {
-		return Detailed{}, err
-	}
-	ev, err := s.cfg.Store.Events(ctx, id)
-	if err != nil {
-		return Detailed{}, err
-	}
-	as, err := s.cfg.Store.ListAlerts(ctx, AlertFilter{TransmissionID: id})
-	if err != nil {
-		return Detailed{}, err
-	}
-	return Detailed{Transmission: t, Events: nonNilSlice(ev), Alerts: nonNilSlice(as)}, nil
 }
 
 func (s *Service) apiSubmit(w http.ResponseWriter, r *http.Request) error {

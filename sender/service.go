@@ -38,9 +38,6 @@ func New(cfg Config) (*Service, error) {
 	return &Service{cfg: cfg, log: cfg.Logger.With("component", "sender"), wakeC: make(chan struct{}, 1)}, nil
 }
 
-// Store returns the service's store (for listings).
-func (s *Service) Store() Store { return s.cfg.Store }
-
 func (s *Service) wake() {
 	select {
 	case s.wakeC <- struct{}{}:

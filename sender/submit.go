@@ -410,26 +410,6 @@ func (s *Service) Resend(ctx context.Context, id string) (Transmission, error) {
 	return got, nil
 }
 
-// Replace sends a corrected version of transmission id's document: in gets
-// relatesTo replaces → the previous Composition.identifier (GPCM-SD-038/039),
-// a version one higher unless given, and new message and document
-// identifiers. in should keep the encounter, so SenderReference stays.
-func (s *Service) Replace(ctx context.Context, id string, in senddoc.Input) (Transmission, error) {
-	prev, err := s.cfg.Store.GetTransmission(ctx, id)
-	if err != nil {
-		return Transmission{}, err
-	}
-	if prev.DocumentID == "" {
-		return Transmission{}, fmt.Errorf("sender: transmission %s has no document identifier to replace", id)
-	}
-	in.Replaces = &senddoc.Replacement{DocumentID: prev.DocumentID}
-	if in.Version <= prev.Version {
-		in.Version = prev.Version + 1
-	}
-	t, _, err := s.Submit(ctx, Submission{Input: &in, replacesID: prev.ID})
-	return t, err
-}
-
 func hashHex(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -101,37 +100,6 @@ func (so *SenderOutbox) hold(ctx context.Context, senderODS, id string, act func
 	return nil
 }
 
-// replaceableState reports whether a transmission in state st carries a
-// document the practice has or judged: sent (and later), complete, or
-// failed with a business-level negative acknowledgement.
-func replaceableState(t sender.Transmission) bool {
-	switch t.State {
-	case sender.StateSent, sender.StateDelivered, sender.StateInfAck, sender.StateComplete:
-		return true
-	case sender.StateFailed:
-		return t.BusAckCode != 0
-	}
-	return false
-}
-
-// replacedBy finds the newest transmission that replaces t: versions of a
-// report share its sender reference.
-func (so *SenderOutbox) replacedBy(ctx context.Context, t sender.Transmission) (string, error) {
-	if t.SenderReference == "" {
-		return "", nil
-	}
-	ts, err := so.svc.Store().FindTransmissions(ctx, sender.RefSenderReference, t.SenderReference)
-	if err != nil {
-		return "", fmt.Errorf("finding replacements: %w", err)
-	}
-	for _, o := range ts {
-		if o.ReplacesID == t.ID {
-			return o.ID, nil
-		}
-	}
-	return "", nil
-}
-
 func documentTypeOf(workflow string) string {
 	if workflow == senddoc.WorkflowV1 {
 		return "Consultation report"
@@ -148,7 +116,7 @@ func (so *SenderOutbox) ListTransmissions(ctx context.Context, senderODS string,
 	if limit <= 0 {
 		limit = 200
 	}
-	ts, err := so.svc.Store().ListTransmissions(ctx, sender.ListParams{State: sender.State(f.State), Limit: limit})
+	ts, err := so.svc.List(ctx, sender.ListParams{State: sender.State(f.State), Limit: limit})
 	if err != nil {
 		return nil, fmt.Errorf("listing transmissions: %w", err)
 	}
@@ -164,23 +132,18 @@ func (so *SenderOutbox) GetTransmission(ctx context.Context, senderODS, id strin
 	if !so.mine(senderODS) || id == "" {
 		return Transmission{}, fmt.Errorf("transmission: %w", ErrNotFound)
 	}
-	t, err := so.svc.Store().GetTransmission(ctx, id)
+	d, err := so.svc.Detail(ctx, id)
 	if err != nil {
 		return Transmission{}, mapSenderErr(err)
 	}
+	t := d.Transmission
 	v := so.view(t)
-	if v.ReplacedBy, err = so.replacedBy(ctx, t); err != nil {
-		return Transmission{}, err
-	}
-	v.CanReplace = replaceableState(t) && v.ReplacedBy == "" && t.Source == sender.SourceInput
-	if replaceableState(t) && t.Source != sender.SourceInput {
+	v.ReplacedBy = d.ReplacedBy
+	v.CanReplace = d.CanReplace && t.Source == sender.SourceInput
+	if d.CanReplace && t.Source != sender.SourceInput {
 		v.ReplaceNote = "it was submitted as a ready-made message, so there is no form to correct; submit the corrected message through the API"
 	}
-	evs, err := so.svc.Store().Events(ctx, id)
-	if err != nil {
-		return Transmission{}, mapSenderErr(err)
-	}
-	for _, e := range evs {
+	for _, e := range d.Events {
 		v.Timeline = append(v.Timeline, TransmissionEvent{At: e.At, State: string(e.To), Detail: e.Note})
 	}
 	return v, nil
@@ -190,7 +153,7 @@ func mapSenderErr(err error) error {
 	switch {
 	case errors.Is(err, sender.ErrNotFound):
 		return fmt.Errorf("transmission: %w", ErrNotFound)
-	case errors.Is(err, sender.ErrInvalid):
+	case errors.Is(err, sender.ErrInvalid), errors.Is(err, sender.ErrConflict):
 		return fmt.Errorf("transmission: %w: %w", ErrConflict, err)
 	}
 	return err
@@ -201,7 +164,7 @@ func (so *SenderOutbox) ListAlerts(ctx context.Context, senderODS string) ([]Ale
 	if !so.mine(senderODS) {
 		return nil, nil
 	}
-	as, err := so.svc.Store().ListAlerts(ctx, sender.AlertFilter{Limit: 100})
+	as, err := so.svc.Alerts(ctx, sender.AlertFilter{Limit: 100})
 	if err != nil {
 		return nil, fmt.Errorf("listing alerts: %w", err)
 	}
@@ -242,12 +205,8 @@ var alertTitles = map[sender.Reason]string{
 // Resend implements Outbox: only a failed or overdue transmission may be
 // sent again (ErrConflict otherwise).
 func (so *SenderOutbox) Resend(ctx context.Context, senderODS, id, _ string) error {
-	t, err := so.GetTransmission(ctx, senderODS, id)
-	if err != nil {
+	if _, err := so.GetTransmission(ctx, senderODS, id); err != nil {
 		return err
-	}
-	if !t.Failed {
-		return fmt.Errorf("resend of a %s transmission: %w", t.State, ErrConflict)
 	}
 	if _, err := so.svc.Resend(ctx, id); err != nil {
 		return mapSenderErr(err)
@@ -363,37 +322,29 @@ func (so *SenderOutbox) SendReport(ctx context.Context, senderODS string, in sen
 // OriginalReport implements ReportReplacer: the input the transmission was
 // built from, naming the version that replaces it.
 func (so *SenderOutbox) OriginalReport(ctx context.Context, senderODS, id string) (senddoc.Input, error) {
-	v, err := so.GetTransmission(ctx, senderODS, id)
-	if err != nil {
+	if _, err := so.GetTransmission(ctx, senderODS, id); err != nil {
 		return senddoc.Input{}, err
 	}
-	if !v.CanReplace {
-		return senddoc.Input{}, fmt.Errorf("replacing a %s transmission: %w", v.State, ErrConflict)
+	in, err := so.svc.ReplacementDraft(ctx, id)
+	if nr, ok := errors.AsType[*sender.NotReplaceableError](err); ok {
+		return senddoc.Input{}, fmt.Errorf("%s: %w", nr.Why, ErrConflict)
 	}
-	t, err := so.svc.Store().GetTransmission(ctx, id)
 	if err != nil {
 		return senddoc.Input{}, mapSenderErr(err)
 	}
-	_, raw, err := so.svc.Store().Payload(ctx, id)
-	if err != nil {
-		return senddoc.Input{}, mapSenderErr(err)
-	}
-	var in senddoc.Input
-	if err := json.Unmarshal(raw, &in); err != nil {
-		return senddoc.Input{}, fmt.Errorf("reading the input of transmission %s: %w", id, err)
-	}
-	in.Replaces = &senddoc.Replacement{DocumentID: t.DocumentID}
-	in.Version = max(t.Version, in.Version, 1) + 1
 	return in, nil
 }
 
 // ReplaceReport implements ReportReplacer with sender.Service.Replace.
 func (so *SenderOutbox) ReplaceReport(ctx context.Context, senderODS, id string, in senddoc.Input, _ string) (string, error) {
-	if _, err := so.OriginalReport(ctx, senderODS, id); err != nil {
+	if _, err := so.GetTransmission(ctx, senderODS, id); err != nil {
 		return "", err
 	}
 	in = so.complete(in)
 	t, err := so.svc.Replace(ctx, id, in)
+	if nr, ok := errors.AsType[*sender.NotReplaceableError](err); ok {
+		return "", fmt.Errorf("%s: %w", nr.Why, ErrConflict)
+	}
 	if ie, ok := errors.AsType[*sender.InvalidError](err); ok {
 		return "", refusal(ie)
 	}
@@ -406,14 +357,13 @@ func (so *SenderOutbox) ReplaceReport(ctx context.Context, senderODS, id string,
 // WatchOutbox returns a Watcher that publishes a "transmission" event on
 // OutboxTopic(organisation) when a transmission or alert changes.
 func (so *SenderOutbox) WatchOutbox(pub func(Event), every time.Duration) *Watcher {
-	st := so.svc.Store()
 	return &Watcher{pub: pub, topic: OutboxTopic(so.cfg.Author.ODSCode), name: "transmission", every: every,
 		print: func(ctx context.Context) (string, error) {
-			ts, err := st.ListTransmissions(ctx, sender.ListParams{Limit: 200})
+			ts, err := so.svc.List(ctx, sender.ListParams{Limit: 200})
 			if err != nil {
 				return "", err
 			}
-			as, err := st.ListAlerts(ctx, sender.AlertFilter{Limit: 1})
+			as, err := so.svc.Alerts(ctx, sender.AlertFilter{Limit: 1})
 			if err != nil {
 				return "", err
 			}

@@ -49,8 +49,8 @@ func TestOutboxEditWindow(t *testing.T) {
 	if res.StatusCode != http.StatusOK || !strings.Contains(body, "will not be sent") {
 		t.Fatalf("cancel: %d %q", res.StatusCode, body)
 	}
-	if tr, _ := l.svc.Store().GetTransmission(ctx, first); tr.State != sender.StateCancelled {
-		t.Fatalf("after cancel: %s, want cancelled", tr.State)
+	if d, _ := l.svc.Detail(ctx, first); d.Transmission.State != sender.StateCancelled {
+		t.Fatalf("after cancel: %s, want cancelled", d.Transmission.State)
 	}
 	if res, _ := c.postForm("/outbox/"+first+"/send-now", url.Values{"csrf_token": {c.csrf}}); res.StatusCode != http.StatusConflict {
 		t.Errorf("send now of a cancelled report: %d, want 409", res.StatusCode)
@@ -69,8 +69,8 @@ func TestOutboxEditWindow(t *testing.T) {
 	if _, err := l.svc.SendDue(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if tr, _ := l.svc.Store().GetTransmission(ctx, second); tr.State != sender.StateSent {
-		t.Fatalf("after send now: %s, want sent", tr.State)
+	if d, _ := l.svc.Detail(ctx, second); d.Transmission.State != sender.StateSent {
+		t.Fatalf("after send now: %s, want sent", d.Transmission.State)
 	}
 	_, body = c.get("/outbox/" + second)
 	if strings.Contains(body, "waiting to send until") || strings.Contains(body, "/send-now") {

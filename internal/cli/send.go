@@ -471,7 +471,7 @@ Examples:
 		return err
 	}
 	defer closeDB()
-	ts, err := svc.Store().ListTransmissions(ctx, sender.ListParams{State: sender.State(*state), Limit: *limit})
+	ts, err := svc.List(ctx, sender.ListParams{State: sender.State(*state), Limit: *limit})
 	if err != nil {
 		return err
 	}
@@ -535,8 +535,7 @@ Examples:
 		return err
 	}
 	defer closeDB()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "/", nil)
-	d, err := svc.Detail(req, pos[0])
+	d, err := svc.Detail(ctx, pos[0])
 	if errors.Is(err, sender.ErrNotFound) {
 		return &exitError{code: ExitFailure, msg: fmt.Sprintf("send show: no transmission %s", pos[0])}
 	}
@@ -598,7 +597,7 @@ Examples:
 		return err
 	}
 	defer closeDB()
-	as, err := svc.Store().ListAlerts(ctx, sender.AlertFilter{Limit: *limit})
+	as, err := svc.Alerts(ctx, sender.AlertFilter{Limit: *limit})
 	if err != nil {
 		return err
 	}
@@ -649,7 +648,10 @@ Queues a corrected version of the report sent as transmission ID: FILE is the
 full senddoc JSON input of the new version (same encounter). The new document
 gets relatesTo replaces → the previous document identifier
 (GPCM-SD-038/039), a version one higher and new identifiers. Send it within
-24 hours of the original (GPCM-SD-037).
+24 hours of the original (GPCM-SD-037). Refused (exit status 1) unless the
+original was sent (sent, delivered, acknowledged, complete, or failed with a
+business acknowledgement) and no other version replaces it already: what
+the web's "Send a corrected version" allows.
 
 Examples:
   gpcm send replace --data ./outbox 3f0c9b9e-5d7a-4a37-9a8e-0d1f2c3b4a5e corrected.json`, false)
@@ -679,6 +681,9 @@ Examples:
 	}
 	defer closeDB()
 	t, err := svc.Replace(ctx, pos[0], *sub.Input)
+	if nr, ok := errors.AsType[*sender.NotReplaceableError](err); ok {
+		return &exitError{code: ExitFailure, msg: fmt.Sprintf("send replace: %s cannot be replaced: %s", pos[0], nr.Why)}
+	}
 	if err != nil {
 		printRefused(env, pos[1], err)
 		return &exitError{code: ExitFailure}

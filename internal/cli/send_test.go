@@ -123,6 +123,10 @@ func TestSendSubmitListShow(t *testing.T) {
 	if code, _, errOut = sendCLI(t.Context(), nil, "send", "resend", "--data", data, id); code != 1 || !strings.Contains(errOut, "only failed or overdue") {
 		t.Fatalf("resend queued: %d %q", code, errOut)
 	}
+	// GPCM-SD-038: only a report that was sent can be replaced, as in the web.
+	if code, _, errOut = sendCLI(t.Context(), nil, "send", "replace", "--data", data, id, good); code != 1 || !strings.Contains(errOut, "cannot be replaced: it is queued") {
+		t.Fatalf("replace queued: %d %q", code, errOut)
+	}
 }
 
 // TestSendRunEndToEnd submits with the CLI, runs "gpcm send run" against a

@@ -652,7 +652,7 @@ func awaitDemoLoop(ctx context.Context, svcs []*sender.Service, rcv *receiver.Re
 		if !kicked {
 			left := 0
 			for _, svc := range svcs {
-				waiting, err := svc.Store().ListWaiting(ctx, []sender.State{sender.StateQueued, sender.StateSendUnknown}, n)
+				waiting, err := svc.Unsent(ctx, n)
 				if err != nil {
 					return err
 				}
