@@ -112,8 +112,8 @@ func (s *SenderStore) CreateTransmission(ctx context.Context, nt sender.NewTrans
 		}
 		created = tag.RowsAffected() == 1
 		if created {
-			if _, err := tx.Exec(ctx, `INSERT INTO sender_events (transmission_id, at, from_state, to_state, note) VALUES ($1, $2, '', $3, $4)`,
-				t.ID, micros(at), string(t.State), sender.SubmittedNote(superseded)); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO sender_events (transmission_id, at, from_state, to_state, note, actor) VALUES ($1, $2, '', $3, $4, $5)`,
+				t.ID, micros(at), string(t.State), sender.SubmittedNote(superseded), nt.By); err != nil {
 				return fmt.Errorf("transmission %s: event: %w", t.ID, err)
 			}
 		}
@@ -355,8 +355,8 @@ func (s *SenderStore) Transition(ctx context.Context, p sender.TransitionParams)
 			return err
 		}
 		if to != t.State || p.Note != "" {
-			if _, err := tx.Exec(ctx, `INSERT INTO sender_events (transmission_id, at, from_state, to_state, note) VALUES ($1, $2, $3, $4, $5)`,
-				p.ID, micros(p.At), string(t.State), string(to), p.Note); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO sender_events (transmission_id, at, from_state, to_state, note, actor) VALUES ($1, $2, $3, $4, $5, $6)`,
+				p.ID, micros(p.At), string(t.State), string(to), p.Note, p.By); err != nil {
 				return fmt.Errorf("event: %w", err)
 			}
 		}
@@ -416,7 +416,7 @@ func sndInsertAlert(ctx context.Context, tx pgx.Tx, txID string, a *sender.NewAl
 
 // Events returns a transmission's history in order.
 func (s *SenderStore) Events(ctx context.Context, id string) ([]sender.Event, error) {
-	rows, err := s.db.pool.Query(ctx, `SELECT id, transmission_id, at, from_state, to_state, note FROM sender_events WHERE transmission_id = $1 ORDER BY id`, id)
+	rows, err := s.db.pool.Query(ctx, `SELECT id, transmission_id, at, from_state, to_state, note, actor FROM sender_events WHERE transmission_id = $1 ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: events of %s: %w", id, err)
 	}
@@ -424,7 +424,7 @@ func (s *SenderStore) Events(ctx context.Context, id string) ([]sender.Event, er
 		var e sender.Event
 		var at int64
 		var from, to string
-		err := r.Scan(&e.ID, &e.TransmissionID, &at, &from, &to, &e.Note)
+		err := r.Scan(&e.ID, &e.TransmissionID, &at, &from, &to, &e.Note, &e.Actor)
 		e.At, e.From, e.To = fromMicros(at), sender.State(from), sender.State(to)
 		return e, err
 	})

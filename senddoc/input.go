@@ -226,6 +226,15 @@ var (
 	CareSettingGeneralPractice = Coding{System: snomedSystem, Code: "1060971000000108", Display: "General practice service"}
 )
 
+// WithDefaults returns in with the defaults Build applies made explicit
+// (generation 1, consultation summary, for action, version 1, the use
+// case's document type and title), so that Validate checks what Build
+// builds.
+func (in Input) WithDefaults() Input {
+	in.applyDefaults()
+	return in
+}
+
 func (in *Input) applyDefaults() {
 	if in.Generation == 0 {
 		in.Generation = GenerationV1

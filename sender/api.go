@@ -19,6 +19,7 @@ import (
 //
 //	POST /api/transmissions               submit (senddoc input JSON or ITK3 message; ?to= &subject= &localId= &key=
 //	                                      &editedAt=RFC3339 &sendNow=true)
+//	                                      (every POST takes ?by=NAME, who acts, recorded on the event; default "API")
 //	GET  /api/transmissions?state=&limit= list, newest first
 //	GET  /api/transmissions/{id}          one transmission with its events and alerts
 //	POST /api/transmissions/{id}/resend   send a failed or overdue report again
@@ -64,7 +65,7 @@ func (s *Service) Handler(token string) http.Handler {
 		return nil
 	})
 	api("POST /api/transmissions/{id}/resend", func(w http.ResponseWriter, r *http.Request) error {
-		t, err := s.Resend(r.Context(), r.PathValue("id"))
+		t, err := s.Resend(r.Context(), r.PathValue("id"), apiActor(r))
 		if err != nil {
 			return err
 		}
@@ -80,16 +81,16 @@ func (s *Service) Handler(token string) http.Handler {
 			}
 			return refused(err.Error())
 		}
-		t, err := s.Replace(r.Context(), r.PathValue("id"), in)
+		t, err := s.Replace(r.Context(), r.PathValue("id"), in, apiActor(r))
 		if err != nil {
 			return err
 		}
 		writeJSON(w, http.StatusAccepted, t)
 		return nil
 	})
-	for path, act := range map[string]func(context.Context, string) (Transmission, error){"send-now": s.SendNow, "cancel": s.Cancel} {
+	for path, act := range map[string]func(context.Context, string, string) (Transmission, error){"send-now": s.SendNow, "cancel": s.Cancel} {
 		api("POST /api/transmissions/{id}/"+path, func(w http.ResponseWriter, r *http.Request) error {
-			t, err := act(r.Context(), r.PathValue("id"))
+			t, err := act(r.Context(), r.PathValue("id"), apiActor(r))
 			if err != nil {
 				return err
 			}
@@ -127,7 +128,7 @@ func (s *Service) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	sub.Key, sub.RecipientODS = q.Get("key"), q.Get("recipientOds")
+	sub.Key, sub.RecipientODS, sub.By = q.Get("key"), q.Get("recipientOds"), apiActor(r)
 	if v := q.Get("editedAt"); v != "" {
 		if sub.EditedAt, err = time.Parse(time.RFC3339, v); err != nil {
 			return refused("editedAt must be an RFC 3339 time, e.g. 2026-11-24T09:30:00Z")
@@ -208,6 +209,15 @@ func (s *Service) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	} {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", c.name, c.help, c.name, c.name, c.v)
 	}
+}
+
+// apiActor is who an API request acts for, recorded on the events it
+// causes: ?by= if given, else "API".
+func apiActor(r *http.Request) string {
+	if by := r.URL.Query().Get("by"); by != "" {
+		return by
+	}
+	return "API"
 }
 
 func bearer(r *http.Request) (string, bool) {

@@ -210,7 +210,7 @@ func runAuditLoop(t *testing.T, be backend, cases []auditCase, patients []patien
 		if err != nil {
 			t.Fatalf("%s: submit: %v", c.name, err)
 		}
-		if _, err := svc.SendNow(ctx, tr.ID); err != nil {
+		if _, err := svc.SendNow(ctx, tr.ID, "test"); err != nil {
 			t.Fatalf("%s: send now: %v", c.name, err)
 		}
 		ids[i] = tr.ID

@@ -99,22 +99,22 @@ func TestEditWindow(t *testing.T) {
 		}},
 		{"1.5.2:GPCM-SD-CS-075 send now closes the window early", nil, func(t *testing.T, e *env) {
 			tr := e.submit(t, exampleInput())
-			if _, err := e.svc.SendNow(t.Context(), tr.ID); err != nil {
+			if _, err := e.svc.SendNow(t.Context(), tr.ID, "test"); err != nil {
 				t.Fatal(err)
 			}
 			if n := e.sent(t); n != 1 {
 				t.Fatalf("%d reports sent after send now, want 1", n)
 			}
-			if _, err := e.svc.SendNow(t.Context(), tr.ID); !errors.Is(err, sender.ErrConflict) {
+			if _, err := e.svc.SendNow(t.Context(), tr.ID, "test"); !errors.Is(err, sender.ErrConflict) {
 				t.Fatalf("send now of a sent report: got %v, want ErrConflict", err)
 			}
-			if _, err := e.svc.Cancel(t.Context(), tr.ID); !errors.Is(err, sender.ErrConflict) {
+			if _, err := e.svc.Cancel(t.Context(), tr.ID, "test"); !errors.Is(err, sender.ErrConflict) {
 				t.Fatalf("cancel of a sent report: got %v, want ErrConflict", err)
 			}
 		}},
 		{"1.5.2:GPCM-SD-CS-076 cancel withdraws a waiting report", nil, func(t *testing.T, e *env) {
 			tr := e.submit(t, exampleInput())
-			if _, err := e.svc.Cancel(t.Context(), tr.ID); err != nil {
+			if _, err := e.svc.Cancel(t.Context(), tr.ID, "test"); err != nil {
 				t.Fatal(err)
 			}
 			e.mustState(t, tr.ID, sender.StateCancelled)
@@ -122,7 +122,7 @@ func TestEditWindow(t *testing.T) {
 			if n := e.sent(t); n != 0 {
 				t.Fatalf("%d cancelled reports sent, want 0", n)
 			}
-			if _, err := e.svc.SendNow(t.Context(), tr.ID); !errors.Is(err, sender.ErrConflict) {
+			if _, err := e.svc.SendNow(t.Context(), tr.ID, "test"); !errors.Is(err, sender.ErrConflict) {
 				t.Fatalf("send now of a cancelled report: got %v, want ErrConflict", err)
 			}
 			// A later version of the withdrawn consultation may still go.

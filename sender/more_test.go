@@ -89,7 +89,7 @@ func TestLateAndUnusualResponses(t *testing.T) {
 		e.respond(t, first, itk3.ResponseCode(20013))
 		e.respond(t, first, itk3.CodePatientKnown)
 		e.poll(t)
-		rep, err := e.svc.Replace(t.Context(), tr.ID, exampleInput())
+		rep, err := e.svc.Replace(t.Context(), tr.ID, exampleInput(), "test")
 		if err != nil {
 			t.Fatal(err)
 		}

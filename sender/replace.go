@@ -111,8 +111,8 @@ func (s *Service) ReplacementDraft(ctx context.Context, id string) (senddoc.Inpu
 // a version one higher unless given, and new message and document
 // identifiers. in should keep the encounter, so SenderReference stays.
 // A transmission that may not be replaced (see Detailed.CanReplace) is
-// refused with *NotReplaceableError.
-func (s *Service) Replace(ctx context.Context, id string, in senddoc.Input) (Transmission, error) {
+// refused with *NotReplaceableError. by is who sends it.
+func (s *Service) Replace(ctx context.Context, id string, in senddoc.Input, by string) (Transmission, error) {
 	prev, err := s.replaceable(ctx, id)
 	if err != nil {
 		return Transmission{}, err
@@ -121,6 +121,6 @@ func (s *Service) Replace(ctx context.Context, id string, in senddoc.Input) (Tra
 	if in.Version <= prev.Version {
 		in.Version = prev.Version + 1
 	}
-	t, _, err := s.Submit(ctx, Submission{Input: &in, replacesID: prev.ID})
+	t, _, err := s.Submit(ctx, Submission{Input: &in, By: by, replacesID: prev.ID})
 	return t, err
 }

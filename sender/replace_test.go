@@ -48,7 +48,7 @@ func TestReplaceOnlyWhatWasSent(t *testing.T) {
 				}
 			}
 			if tt.twice {
-				if _, err := e.svc.Replace(ctx, tr.ID, in); err != nil {
+				if _, err := e.svc.Replace(ctx, tr.ID, in, "test"); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -63,7 +63,7 @@ func TestReplaceOnlyWhatWasSent(t *testing.T) {
 			if (err == nil) != tt.want {
 				t.Fatalf("ReplacementDraft: got %v, want refused %v", err, !tt.want)
 			}
-			_, err = e.svc.Replace(ctx, tr.ID, in)
+			_, err = e.svc.Replace(ctx, tr.ID, in, "test")
 			var nr *sender.NotReplaceableError
 			switch {
 			case tt.want && err != nil:

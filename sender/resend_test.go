@@ -27,20 +27,20 @@ func TestResendAndReplace(t *testing.T) {
 	e.poll(t)
 	e.mustState(t, tr.ID, sender.StateFailed)
 
-	if _, err := e.svc.Resend(ctx, "no-such-id"); !errors.Is(err, sender.ErrNotFound) {
+	if _, err := e.svc.Resend(ctx, "no-such-id", "test"); !errors.Is(err, sender.ErrNotFound) {
 		t.Fatalf("resend unknown: got %v, want ErrNotFound", err)
 	}
-	again, err := e.svc.Resend(ctx, tr.ID)
+	again, err := e.svc.Resend(ctx, tr.ID, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if again.ID == tr.ID || again.ResendOf != tr.ID || again.HeaderID != tr.HeaderID || again.State != sender.StateQueued {
 		t.Fatalf("resend: got %+v", again)
 	}
-	if twice, err := e.svc.Resend(ctx, tr.ID); err != nil || twice.ID != again.ID {
+	if twice, err := e.svc.Resend(ctx, tr.ID, "test"); err != nil || twice.ID != again.ID {
 		t.Fatalf("second resend: got %s, %v, want %s", twice.ID, err, again.ID)
 	}
-	if _, err := e.svc.Resend(ctx, again.ID); !errors.Is(err, sender.ErrConflict) {
+	if _, err := e.svc.Resend(ctx, again.ID, "test"); !errors.Is(err, sender.ErrConflict) {
 		t.Fatalf("resend of a queued report: got %v, want ErrConflict", err)
 	}
 	e.sendDue(t)
@@ -57,7 +57,7 @@ func TestResendAndReplace(t *testing.T) {
 	// A corrected version replaces the delivered one (GPCM-SD-038/039).
 	in := exampleInput()
 	in.Sections[0].Text = "Three days of sore throat, no fever."
-	rep, err := e.svc.Replace(ctx, again.ID, in)
+	rep, err := e.svc.Replace(ctx, again.ID, in, "test")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -121,6 +121,9 @@ type Event struct {
 	From           State     `json:"from"`
 	To             State     `json:"to"`
 	Note           string    `json:"note,omitempty"`
+	// Actor is who caused the event: a web user's name, "cli", "API" (or
+	// the name an API caller gave), "" for the sender itself.
+	Actor string `json:"actor,omitempty"`
 }
 
 // Reason says why an alert was raised (GPCM-SD-043/044/045).
@@ -220,6 +223,8 @@ type NewTransmission struct {
 	Transmission
 	Payload []byte
 	Input   []byte // the senddoc.Input JSON, kept for replacement; nil for messages
+	// By is who submitted it (the first event's Actor).
+	By string
 	// Supersede makes this the latest version of its consultation (same
 	// Consultation; another DocumentID), in the same transaction as the
 	// insert (GPCM-SD-CS-076): a version still waiting
@@ -270,7 +275,9 @@ type TransitionParams struct {
 	To   State   // "" keeps the state
 	At   time.Time
 	Note string
-	Set  Changes
+	// By is who caused the change (the event's Actor); "" for the sender.
+	By  string
+	Set Changes
 	// ReleaseLease clears the claim.
 	ReleaseLease bool
 	// RequireIdle refuses the change with ErrConflict when a send attempt

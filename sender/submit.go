@@ -44,6 +44,9 @@ type Submission struct {
 	// SendNow sends the report at once, without waiting for its edit
 	// window to close.
 	SendNow bool
+	// By is who submitted it, recorded on its first event: a web user's
+	// name, "cli", "API".
+	By string
 
 	replacesID string
 }
@@ -52,6 +55,9 @@ type Submission struct {
 type InvalidError struct {
 	Problems []senddoc.Problem // input problems (field names, never values)
 	Findings []senddoc.Finding // validator findings of severity error, and MESH transport findings
+	// Report is the validator's whole report when Findings refused the
+	// message (nil for input problems).
+	Report *senddoc.Report
 }
 
 // refused is an *InvalidError of one problem about the submission as a whole.
@@ -180,9 +186,9 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Transmission, boo
 // SendNow sends a report waiting for its edit window at once.
 // ErrConflict when it is not waiting (already being sent, sent, or
 // withdrawn).
-func (s *Service) SendNow(ctx context.Context, id string) (Transmission, error) {
+func (s *Service) SendNow(ctx context.Context, id, by string) (Transmission, error) {
 	now := s.cfg.Now()
-	t, err := s.cfg.Store.Transition(ctx, TransitionParams{ID: id, From: []State{StateQueued}, RequireIdle: true, At: now,
+	t, err := s.cfg.Store.Transition(ctx, TransitionParams{ID: id, From: []State{StateQueued}, RequireIdle: true, At: now, By: by,
 		Note: "send now: the edit window was closed early", Set: Changes{HoldUntil: &now, NextAttemptAt: &now}})
 	if err != nil {
 		return Transmission{}, fmt.Errorf("sender: send now %s: %w", id, err)
@@ -193,8 +199,8 @@ func (s *Service) SendNow(ctx context.Context, id string) (Transmission, error) 
 
 // Cancel withdraws a report that has not been sent: it will not be.
 // ErrConflict when it is being sent or was sent.
-func (s *Service) Cancel(ctx context.Context, id string) (Transmission, error) {
-	t, err := s.cfg.Store.Transition(ctx, TransitionParams{ID: id, From: []State{StateQueued}, RequireIdle: true, To: StateCancelled,
+func (s *Service) Cancel(ctx context.Context, id, by string) (Transmission, error) {
+	t, err := s.cfg.Store.Transition(ctx, TransitionParams{ID: id, From: []State{StateQueued}, RequireIdle: true, To: StateCancelled, By: by,
 		At: s.cfg.Now(), ReleaseLease: true, Note: "cancelled before it was sent"})
 	if err != nil {
 		return Transmission{}, fmt.Errorf("sender: cancel %s: %w", id, err)
@@ -212,7 +218,7 @@ func (s *Service) prepare(ctx context.Context, sub Submission) (NewTransmission,
 	case sub.UpdateRecord != nil:
 		return s.prepareUpdateRecord(ctx, sub)
 	case sub.Input != nil:
-		in := *sub.Input
+		in := sub.Input.WithDefaults()
 		if err := in.Validate(); err != nil {
 			var ie *senddoc.InputError
 			if errors.As(err, &ie) {
@@ -316,7 +322,7 @@ func (s *Service) prepare(ctx context.Context, sub Submission) (NewTransmission,
 	}
 	// MESH transport findings are warnings to a receiver but the sender's
 	// own obligation: they block sending as errors do.
-	ie := &InvalidError{}
+	ie := &InvalidError{Report: &rep}
 	for _, f := range rep.Findings {
 		if f.Severity == senddoc.SeverityError || f.Transport() {
 			ie.Findings = append(ie.Findings, f)
@@ -333,7 +339,7 @@ func (s *Service) prepare(ctx context.Context, sub Submission) (NewTransmission,
 		SenderReference: rep.SenderReference, Version: rep.Version, ReplacesID: sub.replacesID, ContentType: ct,
 	}
 	s.window(&nt, rep, sub)
-	nt.Payload, nt.Input = payload, inputJSON
+	nt.Payload, nt.Input, nt.By = payload, inputJSON, sub.By
 	return nt, nil
 }
 
@@ -383,7 +389,7 @@ func (s *Service) lookup(ctx context.Context, ods, workflow string) (string, err
 // the same message (same identifiers, so a receiver that did get the first
 // copy answers 20007/20008 instead of filing it twice). Resending the same
 // transmission twice returns the first resend.
-func (s *Service) Resend(ctx context.Context, id string) (Transmission, error) {
+func (s *Service) Resend(ctx context.Context, id, by string) (Transmission, error) {
 	prev, err := s.cfg.Store.GetTransmission(ctx, id)
 	if err != nil {
 		return Transmission{}, err
@@ -399,7 +405,7 @@ func (s *Service) Resend(ctx context.Context, id string) (Transmission, error) {
 	t.ID, t.Key, t.State, t.ResendOf = uuid.New(), "resend:"+prev.ID, StateQueued, prev.ID
 	t.MeshMessageID, t.Attempts, t.AttemptFile, t.NextChunk = "", 0, "", 0
 	t.HoldUntil, t.SendBy, t.NextAttemptAt = time.Time{}, time.Time{}, time.Time{} // a resend goes at once
-	got, created, err := s.cfg.Store.CreateTransmission(ctx, NewTransmission{Transmission: t, Payload: payload, Input: input}, s.cfg.Now())
+	got, created, err := s.cfg.Store.CreateTransmission(ctx, NewTransmission{Transmission: t, Payload: payload, Input: input, By: by}, s.cfg.Now())
 	if err != nil {
 		return Transmission{}, fmt.Errorf("sender: resend %s: %w", id, err)
 	}

@@ -104,8 +104,8 @@ func (s *SenderStore) CreateTransmission(ctx context.Context, nt sender.NewTrans
 	if err != nil {
 		return t, false, fmt.Errorf("sqlitestore: create transmission %s: %w", t.ID, err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO sender_events (transmission_id, at, from_state, to_state, note) VALUES (?, ?, '', ?, ?)`,
-		t.ID, toMicros(at), string(t.State), sender.SubmittedNote(superseded)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sender_events (transmission_id, at, from_state, to_state, note, actor) VALUES (?, ?, '', ?, ?, ?)`,
+		t.ID, toMicros(at), string(t.State), sender.SubmittedNote(superseded), nt.By); err != nil {
 		return t, false, fmt.Errorf("sqlitestore: create transmission %s: %w", t.ID, err)
 	}
 	got, err := queryTransmissions(ctx, tx, `SELECT `+txColumns+` FROM sender_transmissions WHERE id = ?`, t.ID)
@@ -350,8 +350,8 @@ func (s *SenderStore) Transition(ctx context.Context, p sender.TransitionParams)
 		return t, fmt.Errorf("sqlitestore: transition %s: %w", p.ID, err)
 	}
 	if to != t.State || p.Note != "" {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sender_events (transmission_id, at, from_state, to_state, note) VALUES (?, ?, ?, ?, ?)`,
-			p.ID, toMicros(p.At), string(t.State), string(to), p.Note); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sender_events (transmission_id, at, from_state, to_state, note, actor) VALUES (?, ?, ?, ?, ?, ?)`,
+			p.ID, toMicros(p.At), string(t.State), string(to), p.Note, p.By); err != nil {
 			return t, fmt.Errorf("sqlitestore: transition %s: event: %w", p.ID, err)
 		}
 	}
@@ -400,7 +400,7 @@ func insertAlert(ctx context.Context, tx *sql.Tx, txID string, a *sender.NewAler
 
 // Events returns a transmission's history in order.
 func (s *SenderStore) Events(ctx context.Context, id string) ([]sender.Event, error) {
-	rows, err := s.db.read.QueryContext(ctx, `SELECT id, transmission_id, at, from_state, to_state, note FROM sender_events WHERE transmission_id = ? ORDER BY id`, id)
+	rows, err := s.db.read.QueryContext(ctx, `SELECT id, transmission_id, at, from_state, to_state, note, actor FROM sender_events WHERE transmission_id = ? ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: events of %s: %w", id, err)
 	}
@@ -410,7 +410,7 @@ func (s *SenderStore) Events(ctx context.Context, id string) ([]sender.Event, er
 		var e sender.Event
 		var at int64
 		var from, to string
-		if err := rows.Scan(&e.ID, &e.TransmissionID, &at, &from, &to, &e.Note); err != nil {
+		if err := rows.Scan(&e.ID, &e.TransmissionID, &at, &from, &to, &e.Note, &e.Actor); err != nil {
 			return nil, fmt.Errorf("sqlitestore: events of %s: %w", id, err)
 		}
 		e.At, e.From, e.To = fromMicros(at), sender.State(from), sender.State(to)

@@ -50,6 +50,26 @@ func RunSender(t *testing.T, open func(t *testing.T) sender.Store) {
 		}
 	})
 
+	t.Run("events record who acted", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		nt := newTx("t1", "k1")
+		nt.By = "alice"
+		if _, _, err := s.CreateTransmission(ctx, nt, t0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Transition(ctx, sender.TransitionParams{ID: "t1", To: sender.StateCancelled, At: t0.Add(time.Second), Note: "cancelled", By: "bob"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Transition(ctx, sender.TransitionParams{ID: "t1", At: t0.Add(2 * time.Second), Note: "by the sender"}); err != nil {
+			t.Fatal(err)
+		}
+		ev, err := s.Events(ctx, "t1")
+		if err != nil || len(ev) != 3 || ev[0].Actor != "alice" || ev[1].Actor != "bob" || ev[2].Actor != "" {
+			t.Fatalf("events: %+v %v, want actors alice, bob, none", ev, err)
+		}
+	})
+
 	t.Run("find by every reference", func(t *testing.T) {
 		s := open(t)
 		ctx := t.Context()

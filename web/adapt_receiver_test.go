@@ -5,7 +5,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -89,32 +91,34 @@ func (l *loop) input() senddoc.Input {
 	return in
 }
 
-func TestSenderOutboxCheckReport(t *testing.T) {
+// TestSenderOutboxSendReportRefusals: the form's send is checked by the
+// sender itself, once; a refusal names the fields or carries the report.
+func TestSenderOutboxSendReportRefusals(t *testing.T) {
 	l := newLoop(t)
 	tests := []struct {
-		name     string
-		edit     func(*senddoc.Input)
-		wantProb bool
+		name      string
+		edit      func(*senddoc.Input)
+		wantField string // "" for a clean report
 	}{
-		{"valid report", func(*senddoc.Input) {}, false},
-		{"missing patient family name", func(in *senddoc.Input) { in.Patient.Family = "" }, true},
-		{"missing encounter", func(in *senddoc.Input) { in.Encounter = senddoc.EncounterInput{} }, true},
+		{"valid report", func(*senddoc.Input) {}, ""},
+		{"missing patient family name", func(in *senddoc.Input) { in.Patient.Family = "" }, "patient.family"},
+		{"missing encounter", func(in *senddoc.Input) { in.Encounter = senddoc.EncounterInput{} }, "encounter.id"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			in := l.input()
 			tc.edit(&in)
-			rep, err := l.outbox.CheckReport(t.Context(), "X27", in)
+			id, err := l.outbox.SendReport(t.Context(), "X27", in, "sender")
 			ie, isInput := errors.AsType[*senddoc.InputError](err)
 			switch {
-			case tc.wantProb && (!isInput || len(ie.Problems) == 0) && (err != nil || rep.Errors() == 0):
-				t.Fatalf("want input problems or validator errors, got err %v, %d errors", err, rep.Errors())
-			case !tc.wantProb && (err != nil || rep.Errors() > 0):
-				t.Fatalf("want a clean report, got err %v, findings %v", err, rep.Findings)
+			case tc.wantField == "" && (err != nil || id == ""):
+				t.Fatalf("want the report queued, got %q, %v", id, err)
+			case tc.wantField != "" && (!isInput || !slices.ContainsFunc(ie.Problems, func(p senddoc.Problem) bool { return p.Field == tc.wantField })):
+				t.Fatalf("want a problem with field %s, got %v", tc.wantField, err)
 			}
 		})
 	}
-	if _, err := l.outbox.CheckReport(t.Context(), "X99", l.input()); !errors.Is(err, web.ErrNotFound) {
+	if _, err := l.outbox.SendReport(t.Context(), "X99", l.input(), "sender"); !errors.Is(err, web.ErrNotFound) {
 		t.Errorf("another organisation: err %v, want ErrNotFound", err)
 	}
 }
@@ -279,5 +283,22 @@ func TestAdaptersManualMatch(t *testing.T) {
 	}
 	if ev == nil || ev.By != "pat" || ev.At.IsZero() {
 		t.Fatalf("history %+v lacks the manual match by pat", doc.History)
+	}
+}
+
+// TestWebSendRendersOnce holds the web send path (issue 22 §1.2): the form's
+// report is built and its PDF rendered once, by the sender.
+func TestWebSendRendersOnce(t *testing.T) {
+	var renders atomic.Int32
+	l := newLoop(t, func(c *sender.Config) {
+		c.RenderPDF = func(in senddoc.Input) ([]byte, error) { renders.Add(1); return senddoc.RenderReport(in) }
+	})
+	in := l.input()
+	in.PDF = nil
+	if _, err := l.outbox.SendReport(t.Context(), "X27", in, "sender"); err != nil {
+		t.Fatal(err)
+	}
+	if n := renders.Load(); n != 1 {
+		t.Errorf("the PDF was rendered %d times for one send, want 1", n)
 	}
 }

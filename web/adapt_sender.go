@@ -29,10 +29,6 @@ type SenderOutboxConfig struct {
 	Author senddoc.OrganisationInput
 	// Generation is the Send Document generation (1 or 2; default 1).
 	Generation int
-	// RenderPDF renders a report that carries no PDF (senddoc.RenderReport).
-	RenderPDF func(senddoc.Input) ([]byte, error)
-	// AllowTestNHSNumbers matches the sender's setting.
-	AllowTestNHSNumbers bool
 }
 
 // NewSenderOutbox returns the Outbox and ReportSender of cfg.Author backed
@@ -78,20 +74,20 @@ func waitingUntil(t sender.Transmission) time.Time {
 }
 
 // SendNow implements HoldControl.
-func (so *SenderOutbox) SendNow(ctx context.Context, senderODS, id, _ string) error {
-	return so.hold(ctx, senderODS, id, so.svc.SendNow)
+func (so *SenderOutbox) SendNow(ctx context.Context, senderODS, id, user string) error {
+	return so.hold(ctx, senderODS, id, user, so.svc.SendNow)
 }
 
 // Cancel implements HoldControl.
-func (so *SenderOutbox) Cancel(ctx context.Context, senderODS, id, _ string) error {
-	return so.hold(ctx, senderODS, id, so.svc.Cancel)
+func (so *SenderOutbox) Cancel(ctx context.Context, senderODS, id, user string) error {
+	return so.hold(ctx, senderODS, id, user, so.svc.Cancel)
 }
 
-func (so *SenderOutbox) hold(ctx context.Context, senderODS, id string, act func(context.Context, string) (sender.Transmission, error)) error {
+func (so *SenderOutbox) hold(ctx context.Context, senderODS, id, user string, act func(context.Context, string, string) (sender.Transmission, error)) error {
 	if _, err := so.GetTransmission(ctx, senderODS, id); err != nil {
 		return err
 	}
-	if _, err := act(ctx, id); err != nil {
+	if _, err := act(ctx, id, user); err != nil {
 		if errors.Is(err, sender.ErrConflict) {
 			return fmt.Errorf("the report is no longer waiting to be sent: %w", ErrConflict)
 		}
@@ -144,7 +140,7 @@ func (so *SenderOutbox) GetTransmission(ctx context.Context, senderODS, id strin
 		v.ReplaceNote = "it was submitted as a ready-made message, so there is no form to correct; submit the corrected message through the API"
 	}
 	for _, e := range d.Events {
-		v.Timeline = append(v.Timeline, TransmissionEvent{At: e.At, State: string(e.To), Detail: e.Note})
+		v.Timeline = append(v.Timeline, TransmissionEvent{At: e.At, State: string(e.To), Detail: e.Note, By: e.Actor})
 	}
 	return v, nil
 }
@@ -204,91 +200,34 @@ var alertTitles = map[sender.Reason]string{
 
 // Resend implements Outbox: only a failed or overdue transmission may be
 // sent again (ErrConflict otherwise).
-func (so *SenderOutbox) Resend(ctx context.Context, senderODS, id, _ string) error {
+func (so *SenderOutbox) Resend(ctx context.Context, senderODS, id, user string) error {
 	if _, err := so.GetTransmission(ctx, senderODS, id); err != nil {
 		return err
 	}
-	if _, err := so.svc.Resend(ctx, id); err != nil {
+	if _, err := so.svc.Resend(ctx, id, user); err != nil {
 		return mapSenderErr(err)
 	}
 	return nil
 }
 
-// complete fills the organisation's own details into in.
+// complete fills the organisation's own details into in; the sender
+// applies the other defaults.
 func (so *SenderOutbox) complete(in senddoc.Input) senddoc.Input {
 	in.SenderMailbox = so.cfg.Mailbox
 	in.Author = so.cfg.Author
 	if in.Generation == 0 {
 		in.Generation = so.cfg.Generation
 	}
-	// The sender checks the input as given (senddoc.Input.Validate) before
-	// building it, so the defaults Build would apply are made explicit.
-	if in.UseCase == "" {
-		in.UseCase = senddoc.UseCaseConsultation
-	}
-	if in.DocumentType == nil {
-		switch in.UseCase {
-		case senddoc.UseCaseConsultation:
-			c := senddoc.TypeConsultationReport
-			in.DocumentType = &c
-		case senddoc.UseCaseOnline:
-			c := senddoc.TypeOnlineConsultation
-			in.DocumentType = &c
-		}
-	}
-	if in.Title == "" {
-		switch in.UseCase {
-		case senddoc.UseCaseConsultation:
-			in.Title = "Consultation report"
-		case senddoc.UseCaseOnline:
-			in.Title = "Online consultation report"
-		}
-	}
 	return in
 }
 
-// CheckReport implements ReportSender: it builds the message and runs the
-// validator on it. Bad input is a *senddoc.InputError.
-func (so *SenderOutbox) CheckReport(ctx context.Context, senderODS string, in senddoc.Input) (senddoc.Report, error) {
-	if !so.mine(senderODS) {
-		return senddoc.Report{}, fmt.Errorf("sender: %w", ErrNotFound)
+// refusal is the sender's refusal as the form shows it: the validator's
+// report when it found errors, else the input problems and the findings
+// that refused the message.
+func refusal(ie *sender.InvalidError) error {
+	if ie.Report != nil && ie.Report.Errors() > 0 {
+		return &ReportRefusedError{Report: *ie.Report}
 	}
-	in = so.complete(in)
-	// Build applies the input's defaults, then checks it (*InputError).
-	b, err := senddoc.Build(in, senddoc.BuildOptions{RenderPDF: so.cfg.RenderPDF, Now: time.Now})
-	if err != nil {
-		return senddoc.Report{}, asInputError(err)
-	}
-	xml, err := b.XML()
-	if err != nil {
-		return senddoc.Report{}, fmt.Errorf("writing message: %w", err)
-	}
-	env := b.Envelope
-	rep, err := senddoc.ValidateBytes(ctx, xml, senddoc.Options{
-		AllowTestNHSNumbers: so.cfg.AllowTestNHSNumbers,
-		Mesh:                &senddoc.MeshMetadata{Transport: "api", WorkflowID: env.WorkflowID, Subject: env.Subject, LocalID: env.LocalID, From: env.From, To: env.To},
-	})
-	if err != nil {
-		return senddoc.Report{}, fmt.Errorf("validating message: %w", err)
-	}
-	return rep, nil
-}
-
-// asInputError turns an input problem into a *senddoc.InputError; other
-// errors pass through.
-func asInputError(err error) error {
-	if ie, ok := errors.AsType[*senddoc.InputError](err); ok {
-		return ie
-	}
-	if errors.Is(err, senddoc.ErrInput) {
-		return &senddoc.InputError{Problems: []senddoc.Problem{{Message: err.Error()}}}
-	}
-	return err
-}
-
-// refusal is the sender's refusal as the form shows it: the input problems,
-// then the validator's findings.
-func refusal(ie *sender.InvalidError) *senddoc.InputError {
 	probs := append([]senddoc.Problem(nil), ie.Problems...)
 	for _, f := range ie.Findings {
 		probs = append(probs, senddoc.Problem{Message: f.Message})
@@ -296,27 +235,34 @@ func refusal(ie *sender.InvalidError) *senddoc.InputError {
 	return &senddoc.InputError{Problems: probs}
 }
 
-// SendReport implements ReportSender: the sender validates again and
-// queues the report; a refusal is a *senddoc.InputError listing why.
-func (so *SenderOutbox) SendReport(ctx context.Context, senderODS string, in senddoc.Input, _ string) (string, error) {
+// SendReport implements ReportSender: the sender builds, validates and
+// queues the report once; a refusal is a *ReportRefusedError or a
+// *senddoc.InputError listing why.
+func (so *SenderOutbox) SendReport(ctx context.Context, senderODS string, in senddoc.Input, user string) (string, error) {
 	if !so.mine(senderODS) {
 		return "", fmt.Errorf("sender: %w", ErrNotFound)
 	}
 	in = so.complete(in)
-	t, _, err := so.svc.Submit(ctx, sender.Submission{Input: &in})
-	if se, ok := errors.AsType[*sender.StaleError](err); ok {
-		return "", &senddoc.InputError{Problems: []senddoc.Problem{{Message: fmt.Sprintf("a newer version (%d) of this consultation's report is already in the outbox (transmission %s); only the latest version is sent, so this one was not queued", se.Newer.Version, se.Newer.ID)}}}
-	}
-	if ie, ok := errors.AsType[*sender.InvalidError](err); ok {
-		return "", refusal(ie)
-	}
-	if ie, ok := asInputError(err).(*senddoc.InputError); ok {
-		return "", ie
-	}
+	t, _, err := so.svc.Submit(ctx, sender.Submission{Input: &in, By: user})
 	if err != nil {
-		return "", fmt.Errorf("submitting report: %w", err)
+		return "", submitError(err)
 	}
 	return t.ID, nil
+}
+
+// submitError maps a refused submission or replacement to what the form
+// shows.
+func submitError(err error) error {
+	if se, ok := errors.AsType[*sender.StaleError](err); ok {
+		return &senddoc.InputError{Problems: []senddoc.Problem{{Message: fmt.Sprintf("a newer version (%d) of this consultation's report is already in the outbox (transmission %s); only the latest version is sent, so this one was not queued", se.Newer.Version, se.Newer.ID)}}}
+	}
+	if ie, ok := errors.AsType[*sender.InvalidError](err); ok {
+		return refusal(ie)
+	}
+	if nr, ok := errors.AsType[*sender.NotReplaceableError](err); ok {
+		return fmt.Errorf("%s: %w", nr.Why, ErrConflict)
+	}
+	return fmt.Errorf("submitting report: %w", mapSenderErr(err))
 }
 
 // OriginalReport implements ReportReplacer: the input the transmission was
@@ -336,20 +282,14 @@ func (so *SenderOutbox) OriginalReport(ctx context.Context, senderODS, id string
 }
 
 // ReplaceReport implements ReportReplacer with sender.Service.Replace.
-func (so *SenderOutbox) ReplaceReport(ctx context.Context, senderODS, id string, in senddoc.Input, _ string) (string, error) {
+func (so *SenderOutbox) ReplaceReport(ctx context.Context, senderODS, id string, in senddoc.Input, user string) (string, error) {
 	if _, err := so.GetTransmission(ctx, senderODS, id); err != nil {
 		return "", err
 	}
 	in = so.complete(in)
-	t, err := so.svc.Replace(ctx, id, in)
-	if nr, ok := errors.AsType[*sender.NotReplaceableError](err); ok {
-		return "", fmt.Errorf("%s: %w", nr.Why, ErrConflict)
-	}
-	if ie, ok := errors.AsType[*sender.InvalidError](err); ok {
-		return "", refusal(ie)
-	}
+	t, err := so.svc.Replace(ctx, id, in, user)
 	if err != nil {
-		return "", fmt.Errorf("sending the corrected version: %w", mapSenderErr(err))
+		return "", submitError(err)
 	}
 	return t.ID, nil
 }

@@ -28,8 +28,8 @@ func TestAdaptersReplace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tr, _ := l.outbox.GetTransmission(ctx, "X27", id); tr.CanReplace {
-		t.Fatalf("a queued transmission offers replacement")
+	if tr, _ := l.outbox.GetTransmission(ctx, "X27", id); tr.CanReplace || len(tr.Timeline) == 0 || tr.Timeline[0].By != "sender" {
+		t.Fatalf("a queued transmission: CanReplace %v, timeline %+v (want not replaceable, submitted by sender)", tr.CanReplace, tr.Timeline)
 	}
 	if _, err := l.outbox.OriginalReport(ctx, "X27", id); !errors.Is(err, web.ErrConflict) {
 		t.Fatalf("OriginalReport of a queued transmission: err %v, want ErrConflict", err)
@@ -64,15 +64,12 @@ func TestAdaptersReplace(t *testing.T) {
 		t.Fatalf("original: replaces %+v version %d", orig.Replaces, orig.Version)
 	}
 	orig.Sections[0].Text += " Corrected."
-	if _, err := l.outbox.CheckReport(ctx, "X27", orig); err != nil {
-		t.Fatalf("CheckReport of the corrected version: %v", err)
-	}
 	nid, err := l.outbox.ReplaceReport(ctx, "X27", id, orig, "sender")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ntr, err := l.outbox.GetTransmission(ctx, "X27", nid)
-	if err != nil || !ntr.Replacement || ntr.Replaces != id || ntr.CanReplace {
+	if err != nil || !ntr.Replacement || ntr.Replaces != id || ntr.CanReplace || ntr.Timeline[0].By != "sender" {
 		t.Fatalf("replacement: %+v, %v", ntr, err)
 	}
 	if tr, _ = l.outbox.GetTransmission(ctx, "X27", id); tr.ReplacedBy != nid || tr.CanReplace {

@@ -490,22 +490,29 @@ func (m *memOutbox) complete(ods string, in senddoc.Input) senddoc.Input {
 	return in
 }
 
-// CheckReport builds and validates with senddoc, as the sender would.
-func (m *memOutbox) CheckReport(ctx context.Context, ods string, in senddoc.Input) (senddoc.Report, error) {
+// check builds and validates with senddoc, as the sender would.
+func (m *memOutbox) check(ctx context.Context, ods string, in senddoc.Input) error {
 	in = m.complete(ods, in)
 	built, err := senddoc.Build(in, senddoc.BuildOptions{})
 	if err != nil {
-		return senddoc.Report{}, err
+		return err
 	}
 	xml, err := built.XML()
 	if err != nil {
-		return senddoc.Report{}, err
+		return err
 	}
-	return senddoc.ValidateBytes(ctx, xml, senddoc.Options{})
+	rep, err := senddoc.ValidateBytes(ctx, xml, senddoc.Options{})
+	if err != nil {
+		return err
+	}
+	if rep.Errors() > 0 {
+		return &web.ReportRefusedError{Report: rep}
+	}
+	return nil
 }
 
 func (m *memOutbox) SendReport(ctx context.Context, ods string, in senddoc.Input, user string) (string, error) {
-	if _, err := m.CheckReport(ctx, ods, in); err != nil {
+	if err := m.check(ctx, ods, in); err != nil {
 		return "", err
 	}
 	return m.store(ods, in, user, ""), nil
@@ -566,6 +573,9 @@ func (m *memOutbox) OriginalReport(ctx context.Context, ods, id string) (senddoc
 
 func (m *memOutbox) ReplaceReport(ctx context.Context, ods, id string, in senddoc.Input, user string) (string, error) {
 	if _, err := m.OriginalReport(ctx, ods, id); err != nil {
+		return "", err
+	}
+	if err := m.check(ctx, ods, in); err != nil {
 		return "", err
 	}
 	return m.store(ods, in, user, id), nil

@@ -13,6 +13,7 @@ type TransmissionEvent struct {
 	At     time.Time
 	State  string
 	Detail string
+	By     string // who caused it; "" for the sender itself
 }
 
 // Transmission is one document the organisation sent (or is sending).

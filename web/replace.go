@@ -21,39 +21,38 @@ type ReportReplacer interface {
 	OriginalReport(ctx context.Context, senderODS, id string) (senddoc.Input, error)
 	// ReplaceReport sends in as the corrected version of transmission id's
 	// document and returns the new transmission's id. A refusal is a
-	// *senddoc.InputError listing why.
+	// *ReportRefusedError or a *senddoc.InputError listing why.
 	ReplaceReport(ctx context.Context, senderODS, id string, in senddoc.Input, user string) (string, error)
 }
 
-func (s *Server) reportReplacer() (ReportSender, ReportReplacer, error) {
-	rs, ok := s.cfg.Outbox.(ReportSender)
-	rr, ok2 := s.cfg.Outbox.(ReportReplacer)
-	if !ok || !ok2 {
-		return nil, nil, errNotFound
+func (s *Server) reportReplacer() (ReportReplacer, error) {
+	rr, ok := s.cfg.Outbox.(ReportReplacer)
+	if !ok {
+		return nil, errNotFound
 	}
-	return rs, rr, nil
+	return rr, nil
 }
 
 // replaceable loads the transmission of a replace page and the report it
 // sent.
-func (s *Server) replaceable(r *http.Request) (ReportSender, ReportReplacer, *User, Transmission, senddoc.Input, error) {
-	rs, rr, err := s.reportReplacer()
+func (s *Server) replaceable(r *http.Request) (ReportReplacer, *User, Transmission, senddoc.Input, error) {
+	rr, err := s.reportReplacer()
 	if err != nil {
-		return nil, nil, nil, Transmission{}, senddoc.Input{}, err
+		return nil, nil, Transmission{}, senddoc.Input{}, err
 	}
 	_, u, t, err := s.transmission(r)
 	if err != nil {
-		return nil, nil, nil, Transmission{}, senddoc.Input{}, err
+		return nil, nil, Transmission{}, senddoc.Input{}, err
 	}
 	if !t.CanReplace {
-		return nil, nil, nil, Transmission{}, senddoc.Input{}, &httpError{Status: http.StatusConflict,
+		return nil, nil, Transmission{}, senddoc.Input{}, &httpError{Status: http.StatusConflict,
 			Message: "A corrected version of this report cannot be sent: " + replaceNote(t)}
 	}
 	orig, err := rr.OriginalReport(r.Context(), u.ODS, t.ID)
 	if err != nil {
-		return nil, nil, nil, Transmission{}, senddoc.Input{}, fmt.Errorf("reading the original report: %w", err)
+		return nil, nil, Transmission{}, senddoc.Input{}, fmt.Errorf("reading the original report: %w", err)
 	}
-	return rs, rr, u, t, orig, nil
+	return rr, u, t, orig, nil
 }
 
 func replaceNote(t Transmission) string {
@@ -147,7 +146,7 @@ type replaceData struct {
 }
 
 func (s *Server) getReplace(w http.ResponseWriter, r *http.Request) error {
-	_, _, _, t, orig, err := s.replaceable(r)
+	_, _, t, orig, err := s.replaceable(r)
 	if err != nil {
 		return err
 	}
@@ -157,7 +156,7 @@ func (s *Server) getReplace(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) postReplace(w http.ResponseWriter, r *http.Request) error {
-	rs, rr, u, t, orig, err := s.replaceable(r)
+	rr, u, t, orig, err := s.replaceable(r)
 	if err != nil {
 		return err
 	}
@@ -180,7 +179,7 @@ func (s *Server) postReplace(w http.ResponseWriter, r *http.Request) error {
 		FromNotes: r.PostFormValue("pdf_choice") == "notes"}
 	if len(problems) == 0 {
 		in = corrected(orig, in)
-		id, err := d.checkThenSend(r.Context(), rs, u.ODS, in, func() (string, error) {
+		id, err := d.send(func() (string, error) {
 			id, err := rr.ReplaceReport(r.Context(), u.ODS, t.ID, in, u.Username)
 			if err != nil {
 				return "", fmt.Errorf("sending the corrected version: %w", err)

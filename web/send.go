@@ -16,16 +16,26 @@ import (
 )
 
 // ReportSender is the optional extra of an Outbox, found by type assertion,
-// behind the "Send a consultation report" form. Both methods complete in
-// with the organisation's own details (sender mailbox, author organisation,
-// generation) before building it. A *senddoc.InputError (or an error
-// wrapping senddoc.ErrInput) is shown to the user as a list of problems.
+// behind the "Send a consultation report" form. SendReport completes in
+// with the organisation's own details (sender mailbox, author
+// organisation, generation), then builds, validates and queues it, once.
+// A refusal is a *ReportRefusedError (the validator found errors: the form
+// shows its report) or a *senddoc.InputError (or an error wrapping
+// senddoc.ErrInput), shown to the user as a list of problems.
 type ReportSender interface {
-	// CheckReport builds and validates in without sending it.
-	CheckReport(ctx context.Context, senderODS string, in senddoc.Input) (senddoc.Report, error)
 	// SendReport builds in and queues it for sending; it returns the new
 	// transmission's id.
 	SendReport(ctx context.Context, senderODS string, in senddoc.Input, user string) (string, error)
+}
+
+// ReportRefusedError refuses a report the validator found errors in; the
+// report lists them.
+type ReportRefusedError struct {
+	Report senddoc.Report
+}
+
+func (e *ReportRefusedError) Error() string {
+	return fmt.Sprintf("report refused: the validator found %d errors", e.Report.Errors())
 }
 
 // sendForm is the form's values, echoed back when something is wrong.
@@ -93,7 +103,7 @@ func (s *Server) postSend(w http.ResponseWriter, r *http.Request) error {
 	}
 	d := sendData{Form: f, Problems: problems}
 	if len(problems) == 0 {
-		id, err := d.checkThenSend(r.Context(), rs, u.ODS, in, func() (string, error) {
+		id, err := d.send(func() (string, error) {
 			id, err := rs.SendReport(r.Context(), u.ODS, in, u.Username)
 			if err != nil {
 				return "", fmt.Errorf("sending report: %w", err)
@@ -113,27 +123,26 @@ func (s *Server) postSend(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusUnprocessableEntity, "send", p)
 }
 
-// checkThenSend checks in and, when the check finds no error, calls send
-// and returns the new transmission's id. Input problems and findings are
-// put into d for the form to show again (id ""); other errors are returned.
-func (d *sendData) checkThenSend(ctx context.Context, rs ReportSender, ods string, in senddoc.Input, send func() (string, error)) (string, error) {
-	rep, err := rs.CheckReport(ctx, ods, in)
-	switch {
-	case err != nil:
-		err = fmt.Errorf("checking report: %w", err)
-	case rep.Errors() > 0:
-		d.Checked, d.Report = true, rep
+// send calls send and returns the new transmission's id. A refusal (the
+// validator's report, or input problems) is put into d for the form to
+// show again (id ""); other errors are returned.
+func (d *sendData) send(send func() (string, error)) (string, error) {
+	id, err := send()
+	if err == nil {
+		return id, nil
+	}
+	if re, ok := errors.AsType[*ReportRefusedError](err); ok {
+		d.Checked, d.Report = true, re.Report
 		return "", nil
-	default:
-		var id string
-		if id, err = send(); err == nil {
-			return id, nil
-		}
 	}
 	if ie, ok := errors.AsType[*senddoc.InputError](err); ok {
 		for _, pr := range ie.Problems {
 			d.Problems = append(d.Problems, formProblem{inputField(pr.Field), pr.Message})
 		}
+		return "", nil
+	}
+	if errors.Is(err, senddoc.ErrInput) {
+		d.Problems = append(d.Problems, formProblem{inputField(""), err.Error()})
 		return "", nil
 	}
 	return "", err

@@ -252,7 +252,7 @@ Examples:
 		if err == nil {
 			var sub sender.Submission
 			if sub, err = sender.ParseSubmissionKind(b, *kind); err == nil {
-				sub.Key, sub.RecipientODS, sub.SendNow, sub.EditedAt = *key, *ods, *sendNow, edited
+				sub.Key, sub.RecipientODS, sub.SendNow, sub.EditedAt, sub.By = *key, *ods, *sendNow, edited, "cli"
 				if sub.Message != nil {
 					sub.Envelope = &senddoc.Envelope{To: *to, Subject: *subject, LocalID: *localID}
 				}
@@ -630,7 +630,7 @@ Examples:
 		return err
 	}
 	defer closeDB()
-	t, err := svc.Resend(ctx, pos[0])
+	t, err := svc.Resend(ctx, pos[0], "cli")
 	if err != nil {
 		return &exitError{code: ExitFailure, msg: fmt.Sprintf("send resend: %v", err)}
 	}
@@ -680,7 +680,7 @@ Examples:
 		return err
 	}
 	defer closeDB()
-	t, err := svc.Replace(ctx, pos[0], *sub.Input)
+	t, err := svc.Replace(ctx, pos[0], *sub.Input, "cli")
 	if nr, ok := errors.AsType[*sender.NotReplaceableError](err); ok {
 		return &exitError{code: ExitFailure, msg: fmt.Sprintf("send replace: %s cannot be replaced: %s", pos[0], nr.Why)}
 	}
@@ -717,7 +717,7 @@ Examples:
   gpcm send cancel --data ./outbox 3f0c9b9e-5d7a-4a37-9a8e-0d1f2c3b4a5e`, "cancelled; it will not be sent", (*sender.Service).Cancel)
 }
 
-func sendHold(ctx context.Context, env *Env, args []string, name, help, done string, act func(*sender.Service, context.Context, string) (sender.Transmission, error)) error {
+func sendHold(ctx context.Context, env *Env, args []string, name, help, done string, act func(*sender.Service, context.Context, string, string) (sender.Transmission, error)) error {
 	c := newSendCmd(env, name, help, false)
 	pos, err := c.parse(env, args, 1, 1, "one transmission ID")
 	if err != nil {
@@ -728,7 +728,7 @@ func sendHold(ctx context.Context, env *Env, args []string, name, help, done str
 		return err
 	}
 	defer closeDB()
-	t, err := act(svc, ctx, pos[0])
+	t, err := act(svc, ctx, pos[0], "cli")
 	switch {
 	case errors.Is(err, sender.ErrNotFound):
 		return &exitError{code: ExitFailure, msg: fmt.Sprintf("send %s: no transmission %s", name, pos[0])}

@@ -447,9 +447,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		}
 		return m
 	})
-	outbox := web.NewSenderOutbox(svc, web.SenderOutboxConfig{Mailbox: serveSenderMailbox,
-		Author:    serveAuthor,
-		RenderPDF: senddoc.RenderReport, AllowTestNHSNumbers: true})
+	outbox := web.NewSenderOutbox(svc, web.SenderOutboxConfig{Mailbox: serveSenderMailbox, Author: serveAuthor})
 	ui, err := web.New(web.Config{Users: users, Inbox: inbox, Outbox: outbox, Mesh: meshStore, AuthFailures: web.MeshAuthFailures(msrv), Logger: log.With("component", "web"),
 		Sessions: webDB.Sessions(), CookieKey: cookieKey, SecureCookies: *secureCookies, TrustedProxies: proxies})
 	if err != nil {
