@@ -1,15 +1,15 @@
 package pgstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gpcm/gpcm/internal/sendersql"
 	"github.com/gpcm/gpcm/sender"
 )
 
@@ -24,38 +24,14 @@ type SenderStore struct{ db *DB }
 // Sender returns the sender's outbox store on db.
 func (db *DB) Sender() *SenderStore { return &SenderStore{db: db} }
 
-const sndCols = `id, idem_key, state, source, workflow_id, ack_workflow_id, mesh_from, mesh_to, subject, local_id,
-	header_id, bundle_id, bundle_identifier, document_id, sender_reference, version, replaces_id, resend_of,
-	content_type, octet_length(payload), mesh_message_id, attempts, attempt_file, attempt_started_at, next_attempt_at, next_chunk,
-	lease_owner, lease_until, created_at, updated_at, sent_at, delivered_at, infack_at, infack_code, busack_at, busack_code,
-	infack_due, busack_due, last_tracked_at, last_error, hold_until, send_by, superseded_by, consultation`
-
-func scanSnd(r pgx.Row) (sender.Transmission, error) {
-	var t sender.Transmission
-	var state string
-	var attemptStarted, nextAttempt, leaseUntil, created, updated, sent, delivered, infAt, busAt, infDue, busDue, tracked, hold, sendBy int64
-	err := r.Scan(&t.ID, &t.Key, &state, &t.Source, &t.WorkflowID, &t.AckWorkflowID, &t.From, &t.To, &t.Subject, &t.LocalID,
-		&t.HeaderID, &t.BundleID, &t.BundleIdentifier, &t.DocumentID, &t.SenderReference, &t.Version, &t.ReplacesID, &t.ResendOf,
-		&t.ContentType, &t.PayloadSize, &t.MeshMessageID, &t.Attempts, &t.AttemptFile, &attemptStarted, &nextAttempt, &t.NextChunk,
-		&t.LeaseOwner, &leaseUntil, &created, &updated, &sent, &delivered, &infAt, &t.InfAckCode, &busAt, &t.BusAckCode,
-		&infDue, &busDue, &tracked, &t.LastError, &hold, &sendBy, &t.SupersededBy, &t.Consultation)
-	if err != nil {
-		return t, err
-	}
-	t.HoldUntil, t.SendBy = fromMicros(hold), fromMicros(sendBy)
-	t.State = sender.State(state)
-	t.AttemptStartedAt, t.NextAttemptAt, t.LeaseUntil = fromMicros(attemptStarted), fromMicros(nextAttempt), fromMicros(leaseUntil)
-	t.CreatedAt, t.UpdatedAt, t.SentAt, t.DeliveredAt = fromMicros(created), fromMicros(updated), fromMicros(sent), fromMicros(delivered)
-	t.InfAckAt, t.BusAckAt, t.InfAckDue, t.BusAckDue, t.LastTrackedAt = fromMicros(infAt), fromMicros(busAt), fromMicros(infDue), fromMicros(busDue), fromMicros(tracked)
-	return t, nil
-}
+var sndCols = sendersql.TransmissionColumns("octet_length")
 
 func querySnd(ctx context.Context, q querier, query string, args ...any) ([]sender.Transmission, error) {
 	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (sender.Transmission, error) { return scanSnd(r) })
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (sender.Transmission, error) { return sendersql.ScanTransmission(r) })
 }
 
 // sndErr prefixes an error that is not already a sentinel error.
@@ -99,21 +75,13 @@ func (s *SenderStore) CreateTransmission(ctx context.Context, nt sender.NewTrans
 				}
 			}
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO sender_transmissions (id, idem_key, state, source, workflow_id, ack_workflow_id,
-			mesh_from, mesh_to, subject, local_id, header_id, bundle_id, bundle_identifier, document_id, sender_reference, version,
-			replaces_id, resend_of, content_type, payload, input, next_attempt_at, created_at, updated_at, hold_until, send_by, consultation)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23, $24, $25, $26)
-			ON CONFLICT (idem_key) DO NOTHING`,
-			t.ID, t.Key, string(t.State), t.Source, t.WorkflowID, t.AckWorkflowID, t.From, t.To, t.Subject, t.LocalID,
-			t.HeaderID, t.BundleID, t.BundleIdentifier, t.DocumentID, t.SenderReference, t.Version, t.ReplacesID, t.ResendOf,
-			t.ContentType, sndBytes(nt.Payload), nt.Input, micros(t.NextAttemptAt), micros(at), micros(t.HoldUntil), micros(t.SendBy), t.Consultation)
+		tag, err := tx.Exec(ctx, sendersql.InsertTransmission+` ON CONFLICT (idem_key) DO NOTHING`, sendersql.TransmissionArgs(nt, at)...)
 		if err != nil {
 			return fmt.Errorf("transmission %s: %w", t.ID, err)
 		}
 		created = tag.RowsAffected() == 1
 		if created {
-			if _, err := tx.Exec(ctx, `INSERT INTO sender_events (transmission_id, at, from_state, to_state, note, actor) VALUES ($1, $2, '', $3, $4, $5)`,
-				t.ID, micros(at), string(t.State), sender.SubmittedNote(superseded), nt.By); err != nil {
+			if _, err := tx.Exec(ctx, sendersql.InsertEvent, sendersql.Submitted(nt, at, superseded)...); err != nil {
 				return fmt.Errorf("transmission %s: event: %w", t.ID, err)
 			}
 		}
@@ -146,10 +114,7 @@ func (s *SenderStore) CreateTransmission(ctx context.Context, nt sender.NewTrans
 // sent). Running after the retirement, the check sees a version a worker
 // started sending meanwhile (its row is re-read once the worker commits).
 func sndSupersede(ctx context.Context, tx pgx.Tx, t sender.Transmission, at time.Time) ([]string, error) {
-	rows, err := tx.Query(ctx, `UPDATE sender_transmissions SET state = 'superseded', superseded_by = $1, updated_at = $2,
-		lease_owner = '', lease_until = 0
-		WHERE consultation = $3 AND document_id <> $4 AND state = 'queued' AND attempt_file = '' AND version <= $5
-		RETURNING id`, t.ID, micros(at), t.Consultation, t.DocumentID, t.Version)
+	rows, err := tx.Query(ctx, sendersql.Supersede, sendersql.SupersedeArgs(t, at)...)
 	if err != nil {
 		return nil, fmt.Errorf("transmission %s: supersede: %w", t.ID, err)
 	}
@@ -158,14 +123,11 @@ func sndSupersede(ctx context.Context, tx pgx.Tx, t sender.Transmission, at time
 		return nil, fmt.Errorf("transmission %s: supersede: %w", t.ID, err)
 	}
 	for _, id := range ids {
-		if _, err := tx.Exec(ctx, `INSERT INTO sender_events (transmission_id, at, from_state, to_state, note) VALUES ($1, $2, 'queued', 'superseded', $3)`,
-			id, micros(at), sender.SupersededNote(t.ID)); err != nil {
+		if _, err := tx.Exec(ctx, sendersql.InsertEvent, sendersql.Superseded(id, t.ID, at)...); err != nil {
 			return nil, fmt.Errorf("transmission %s: supersede: %w", t.ID, err)
 		}
 	}
-	newer, err := querySnd(ctx, tx, `SELECT `+sndCols+` FROM sender_transmissions
-		WHERE consultation = $1 AND document_id <> $2 AND state NOT IN ('failed', 'superseded', 'cancelled') AND version >= $3
-		ORDER BY version DESC, created_at DESC LIMIT 1`, t.Consultation, t.DocumentID, t.Version)
+	newer, err := querySnd(ctx, tx, sendersql.NewerVersion(sndCols), sendersql.NewerArgs(t)...)
 	if err != nil {
 		return nil, fmt.Errorf("transmission %s: stale check: %w", t.ID, err)
 	}
@@ -173,13 +135,6 @@ func sndSupersede(ctx context.Context, tx pgx.Tx, t sender.Transmission, at time
 		return nil, &sender.StaleError{Version: t.Version, Newer: newer[0]}
 	}
 	return ids, nil
-}
-
-func sndBytes(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
 }
 
 // GetTransmission returns sender.ErrNotFound for an unknown id.
@@ -209,17 +164,7 @@ func (s *SenderStore) Payload(ctx context.Context, id string) ([]byte, []byte, e
 
 // ListTransmissions lists newest first.
 func (s *SenderStore) ListTransmissions(ctx context.Context, p sender.ListParams) ([]sender.Transmission, error) {
-	limit := p.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	q := `SELECT ` + sndCols + ` FROM sender_transmissions`
-	args := []any{limit}
-	if p.State != "" {
-		q += ` WHERE state = $2`
-		args = append(args, string(p.State))
-	}
-	q += ` ORDER BY created_at DESC, id DESC LIMIT $1`
+	q, args := sendersql.List(sndCols, p)
 	out, err := querySnd(ctx, s.db.pool, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: list transmissions: %w", err)
@@ -227,21 +172,16 @@ func (s *SenderStore) ListTransmissions(ctx context.Context, p sender.ListParams
 	return out, nil
 }
 
-var sndRefColumns = map[sender.Ref]string{
-	sender.RefHeaderID: "header_id", sender.RefBundleID: "bundle_id", sender.RefBundleIdentifier: "bundle_identifier",
-	sender.RefSenderReference: "sender_reference", sender.RefMeshMessageID: "mesh_message_id", sender.RefDocumentID: "document_id",
-}
-
 // FindTransmissions lists transmissions whose ref equals value, newest first.
 func (s *SenderStore) FindTransmissions(ctx context.Context, ref sender.Ref, value string) ([]sender.Transmission, error) {
-	col, ok := sndRefColumns[ref]
+	q, ok := sendersql.Find(sndCols, ref)
 	if !ok {
 		return nil, fmt.Errorf("pgstore: unknown reference %q", ref)
 	}
 	if value == "" {
 		return nil, nil
 	}
-	out, err := querySnd(ctx, s.db.pool, `SELECT `+sndCols+` FROM sender_transmissions WHERE `+col+` = $1 ORDER BY created_at DESC, id DESC`, value)
+	out, err := querySnd(ctx, s.db.pool, q, value)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: find transmissions: %w", err)
 	}
@@ -293,70 +233,20 @@ func (s *SenderStore) Transition(ctx context.Context, p sender.TransitionParams)
 			return fmt.Errorf("transmission %s: %w", p.ID, sender.ErrNotFound)
 		}
 		t = cur[0]
-		if len(p.From) > 0 && !slices.Contains(p.From, t.State) {
-			return fmt.Errorf("transmission %s is %s: %w", p.ID, t.State, sender.ErrConflict)
-		}
-		if p.RequireIdle && t.AttemptFile != "" {
-			return fmt.Errorf("transmission %s is being sent (attempt %d): %w", p.ID, t.Attempts, sender.ErrConflict)
+		if err := sendersql.CheckTransition(t, p); err != nil {
+			return err
 		}
 		if r := p.Inbox; r != nil {
 			if err := sndInsertInbox(ctx, tx, *r); err != nil {
 				return err
 			}
 		}
-		var args []any
-		arg := func(v any) string {
-			args = append(args, v)
-			return fmt.Sprintf("$%d", len(args))
-		}
-		sets := []string{"updated_at = " + arg(micros(p.At))}
-		to := t.State
-		if p.To != "" {
-			to = p.To
-			sets = append(sets, "state = "+arg(string(p.To)))
-		}
-		if p.ReleaseLease {
-			sets = append(sets, "lease_owner = ''", "lease_until = 0")
-		}
-		c := p.Set
-		str := func(col string, v *string) {
-			if v != nil {
-				sets = append(sets, col+" = "+arg(*v))
-			}
-		}
-		num := func(col string, v *int) {
-			if v != nil {
-				sets = append(sets, col+" = "+arg(*v))
-			}
-		}
-		tm := func(col string, v *time.Time) {
-			if v != nil {
-				sets = append(sets, col+" = "+arg(micros(*v)))
-			}
-		}
-		str("mesh_message_id", c.MeshMessageID)
-		num("attempts", c.Attempts)
-		str("attempt_file", c.AttemptFile)
-		tm("attempt_started_at", c.AttemptStartedAt)
-		tm("next_attempt_at", c.NextAttemptAt)
-		num("next_chunk", c.NextChunk)
-		tm("sent_at", c.SentAt)
-		tm("delivered_at", c.DeliveredAt)
-		tm("infack_at", c.InfAckAt)
-		num("infack_code", c.InfAckCode)
-		tm("busack_at", c.BusAckAt)
-		num("busack_code", c.BusAckCode)
-		tm("infack_due", c.InfAckDue)
-		tm("busack_due", c.BusAckDue)
-		tm("last_tracked_at", c.LastTrackedAt)
-		str("last_error", c.LastError)
-		tm("hold_until", c.HoldUntil)
-		if _, err := tx.Exec(ctx, `UPDATE sender_transmissions SET `+strings.Join(sets, ", ")+` WHERE id = `+arg(p.ID), args...); err != nil {
+		q, args := sendersql.Update(p)
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
 			return err
 		}
-		if to != t.State || p.Note != "" {
-			if _, err := tx.Exec(ctx, `INSERT INTO sender_events (transmission_id, at, from_state, to_state, note, actor) VALUES ($1, $2, $3, $4, $5, $6)`,
-				p.ID, micros(p.At), string(t.State), string(to), p.Note, p.By); err != nil {
+		if to := cmp.Or(p.To, t.State); to != t.State || p.Note != "" {
+			if _, err := tx.Exec(ctx, sendersql.InsertEvent, p.ID, micros(p.At), string(t.State), string(to), p.Note, p.By); err != nil {
 				return fmt.Errorf("event: %w", err)
 			}
 		}
@@ -384,8 +274,7 @@ func (s *SenderStore) Transition(ctx context.Context, p sender.TransitionParams)
 // sndInsertInbox records a processed inbox message; the primary key makes
 // a second record (by any process) fail with sender.ErrDuplicate.
 func sndInsertInbox(ctx context.Context, tx pgx.Tx, r sender.InboxRecord) error {
-	_, err := tx.Exec(ctx, `INSERT INTO sender_inbox (message_id, kind, transmission_id, code, outcome, received_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		r.MessageID, r.Kind, r.TransmissionID, r.Code, r.Outcome, micros(r.ReceivedAt))
+	_, err := tx.Exec(ctx, sendersql.InsertInbox, sendersql.InboxArgs(r)...)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("inbox message %s: %w", r.MessageID, sender.ErrDuplicate)
 	}
@@ -395,20 +284,8 @@ func sndInsertInbox(ctx context.Context, tx pgx.Tx, r sender.InboxRecord) error 
 	return nil
 }
 
-// sndInsertAlert adds an alert; a second alert with the same reason for the
-// same transmission is ignored (the unique index keeps exactly one).
 func sndInsertAlert(ctx context.Context, tx pgx.Tx, txID string, a *sender.NewAlert, at time.Time) error {
-	var tid any
-	if txID != "" {
-		tid = txID
-	}
-	delivery := a.Delivery
-	if delivery == "" {
-		delivery = sender.DeliveryPending
-	}
-	_, err := tx.Exec(ctx, `INSERT INTO sender_alerts (transmission_id, reason, code, message, mesh_message_id, created_at, delivery, next_attempt_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $6) ON CONFLICT DO NOTHING`, tid, string(a.Reason), a.Code, a.Message, a.MeshMessageID, micros(at), delivery)
-	if err != nil {
+	if _, err := tx.Exec(ctx, sendersql.InsertAlert, sendersql.AlertArgs(txID, a, at)...); err != nil {
 		return fmt.Errorf("alert: %w", err)
 	}
 	return nil
@@ -416,18 +293,11 @@ func sndInsertAlert(ctx context.Context, tx pgx.Tx, txID string, a *sender.NewAl
 
 // Events returns a transmission's history in order.
 func (s *SenderStore) Events(ctx context.Context, id string) ([]sender.Event, error) {
-	rows, err := s.db.pool.Query(ctx, `SELECT id, transmission_id, at, from_state, to_state, note, actor FROM sender_events WHERE transmission_id = $1 ORDER BY id`, id)
+	rows, err := s.db.pool.Query(ctx, sendersql.Events, id)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: events of %s: %w", id, err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (sender.Event, error) {
-		var e sender.Event
-		var at int64
-		var from, to string
-		err := r.Scan(&e.ID, &e.TransmissionID, &at, &from, &to, &e.Note, &e.Actor)
-		e.At, e.From, e.To = fromMicros(at), sender.State(from), sender.State(to)
-		return e, err
-	})
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (sender.Event, error) { return sendersql.ScanEvent(r) })
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: events of %s: %w", id, err)
 	}
@@ -482,21 +352,14 @@ func (s *SenderStore) RecordInbox(ctx context.Context, r sender.InboxRecord, ale
 	return nil
 }
 
-const sndAlertCols = `id, coalesce(transmission_id, ''), reason, code, message, mesh_message_id, created_at, delivery, delivered_at, attempts, next_attempt_at, last_error`
+const sndAlertCols = sendersql.AlertColumns
 
 func querySndAlerts(ctx context.Context, q querier, query string, args ...any) ([]sender.Alert, error) {
 	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (sender.Alert, error) {
-		var a sender.Alert
-		var reason string
-		var created, delivered, next int64
-		err := r.Scan(&a.ID, &a.TransmissionID, &reason, &a.Code, &a.Message, &a.MeshMessageID, &created, &a.Delivery, &delivered, &a.Attempts, &next, &a.LastError)
-		a.Reason, a.CreatedAt, a.DeliveredAt, a.NextAttemptAt = sender.Reason(reason), fromMicros(created), fromMicros(delivered), fromMicros(next)
-		return a, err
-	})
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (sender.Alert, error) { return sendersql.ScanAlert(r) })
 }
 
 // ListAlerts lists alerts newest first.

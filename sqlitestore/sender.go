@@ -1,6 +1,7 @@
 package sqlitestore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gpcm/gpcm/internal/sendersql"
 	"github.com/gpcm/gpcm/sender"
 )
 
@@ -19,33 +21,7 @@ var _ sender.Store = (*SenderStore)(nil)
 // Sender returns the sender's outbox store on db.
 func (db *DB) Sender() *SenderStore { return &SenderStore{db: db} }
 
-const txColumns = `id, idem_key, state, source, workflow_id, ack_workflow_id, mesh_from, mesh_to, subject, local_id,
-	header_id, bundle_id, bundle_identifier, document_id, sender_reference, version, replaces_id, resend_of,
-	content_type, length(payload), mesh_message_id, attempts, attempt_file, attempt_started_at, next_attempt_at, next_chunk,
-	lease_owner, lease_until, created_at, updated_at, sent_at, delivered_at, infack_at, infack_code, busack_at, busack_code,
-	infack_due, busack_due, last_tracked_at, last_error, hold_until, send_by, superseded_by, consultation`
-
-type scanner interface{ Scan(...any) error }
-
-func scanTransmission(r scanner) (sender.Transmission, error) {
-	var t sender.Transmission
-	var state string
-	var attemptStarted, nextAttempt, leaseUntil, created, updated, sent, delivered, infAt, busAt, infDue, busDue, tracked, hold, sendBy int64
-	err := r.Scan(&t.ID, &t.Key, &state, &t.Source, &t.WorkflowID, &t.AckWorkflowID, &t.From, &t.To, &t.Subject, &t.LocalID,
-		&t.HeaderID, &t.BundleID, &t.BundleIdentifier, &t.DocumentID, &t.SenderReference, &t.Version, &t.ReplacesID, &t.ResendOf,
-		&t.ContentType, &t.PayloadSize, &t.MeshMessageID, &t.Attempts, &t.AttemptFile, &attemptStarted, &nextAttempt, &t.NextChunk,
-		&t.LeaseOwner, &leaseUntil, &created, &updated, &sent, &delivered, &infAt, &t.InfAckCode, &busAt, &t.BusAckCode,
-		&infDue, &busDue, &tracked, &t.LastError, &hold, &sendBy, &t.SupersededBy, &t.Consultation)
-	if err != nil {
-		return t, err
-	}
-	t.HoldUntil, t.SendBy = fromMicros(hold), fromMicros(sendBy)
-	t.State = sender.State(state)
-	t.AttemptStartedAt, t.NextAttemptAt, t.LeaseUntil = fromMicros(attemptStarted), fromMicros(nextAttempt), fromMicros(leaseUntil)
-	t.CreatedAt, t.UpdatedAt, t.SentAt, t.DeliveredAt = fromMicros(created), fromMicros(updated), fromMicros(sent), fromMicros(delivered)
-	t.InfAckAt, t.BusAckAt, t.InfAckDue, t.BusAckDue, t.LastTrackedAt = fromMicros(infAt), fromMicros(busAt), fromMicros(infDue), fromMicros(busDue), fromMicros(tracked)
-	return t, nil
-}
+var txColumns = sendersql.TransmissionColumns("length")
 
 func queryTransmissions(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
@@ -57,7 +33,7 @@ func queryTransmissions(ctx context.Context, q interface {
 	defer rows.Close()
 	var out []sender.Transmission
 	for rows.Next() {
-		t, err := scanTransmission(rows)
+		t, err := sendersql.ScanTransmission(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -94,18 +70,10 @@ func (s *SenderStore) CreateTransmission(ctx context.Context, nt sender.NewTrans
 			return t, false, err
 		}
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO sender_transmissions (id, idem_key, state, source, workflow_id, ack_workflow_id,
-		mesh_from, mesh_to, subject, local_id, header_id, bundle_id, bundle_identifier, document_id, sender_reference, version,
-		replaces_id, resend_of, content_type, payload, input, next_attempt_at, created_at, updated_at, hold_until, send_by, consultation)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.ID, t.Key, string(t.State), t.Source, t.WorkflowID, t.AckWorkflowID, t.From, t.To, t.Subject, t.LocalID,
-		t.HeaderID, t.BundleID, t.BundleIdentifier, t.DocumentID, t.SenderReference, t.Version, t.ReplacesID, t.ResendOf,
-		t.ContentType, nonNil(nt.Payload), nt.Input, toMicros(t.NextAttemptAt), toMicros(at), toMicros(at), toMicros(t.HoldUntil), toMicros(t.SendBy), t.Consultation)
-	if err != nil {
+	if _, err = tx.ExecContext(ctx, sendersql.InsertTransmission, sendersql.TransmissionArgs(nt, at)...); err != nil {
 		return t, false, fmt.Errorf("sqlitestore: create transmission %s: %w", t.ID, err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO sender_events (transmission_id, at, from_state, to_state, note, actor) VALUES (?, ?, '', ?, ?, ?)`,
-		t.ID, toMicros(at), string(t.State), sender.SubmittedNote(superseded), nt.By); err != nil {
+	if _, err := tx.ExecContext(ctx, sendersql.InsertEvent, sendersql.Submitted(nt, at, superseded)...); err != nil {
 		return t, false, fmt.Errorf("sqlitestore: create transmission %s: %w", t.ID, err)
 	}
 	got, err := queryTransmissions(ctx, tx, `SELECT `+txColumns+` FROM sender_transmissions WHERE id = ?`, t.ID)
@@ -126,10 +94,7 @@ func (s *SenderStore) CreateTransmission(ctx context.Context, nt sender.NewTrans
 // sent). It runs in the transaction that inserts t, after the retirement,
 // so a version a worker started sending meanwhile is seen as sent.
 func supersede(ctx context.Context, tx *sql.Tx, t sender.Transmission, at time.Time) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `UPDATE sender_transmissions SET state = 'superseded', superseded_by = ?, updated_at = ?,
-		lease_owner = '', lease_until = 0
-		WHERE consultation = ? AND document_id <> ? AND state = 'queued' AND attempt_file = '' AND version <= ?
-		RETURNING id`, t.ID, toMicros(at), t.Consultation, t.DocumentID, t.Version)
+	rows, err := tx.QueryContext(ctx, sendersql.Supersede, sendersql.SupersedeArgs(t, at)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: create transmission %s: supersede: %w", t.ID, err)
 	}
@@ -147,14 +112,11 @@ func supersede(ctx context.Context, tx *sql.Tx, t sender.Transmission, at time.T
 		return nil, fmt.Errorf("sqlitestore: create transmission %s: supersede: %w", t.ID, err)
 	}
 	for _, id := range ids {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sender_events (transmission_id, at, from_state, to_state, note) VALUES (?, ?, 'queued', 'superseded', ?)`,
-			id, toMicros(at), sender.SupersededNote(t.ID)); err != nil {
+		if _, err := tx.ExecContext(ctx, sendersql.InsertEvent, sendersql.Superseded(id, t.ID, at)...); err != nil {
 			return nil, fmt.Errorf("sqlitestore: create transmission %s: supersede: %w", t.ID, err)
 		}
 	}
-	newer, err := queryTransmissions(ctx, tx, `SELECT `+txColumns+` FROM sender_transmissions
-		WHERE consultation = ? AND document_id <> ? AND state NOT IN ('failed', 'superseded', 'cancelled') AND version >= ?
-		ORDER BY version DESC, created_at DESC LIMIT 1`, t.Consultation, t.DocumentID, t.Version)
+	newer, err := queryTransmissions(ctx, tx, sendersql.NewerVersion(txColumns), sendersql.NewerArgs(t)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: create transmission %s: stale check: %w", t.ID, err)
 	}
@@ -198,39 +160,24 @@ func (s *SenderStore) Payload(ctx context.Context, id string) ([]byte, []byte, e
 
 // ListTransmissions lists newest first.
 func (s *SenderStore) ListTransmissions(ctx context.Context, p sender.ListParams) ([]sender.Transmission, error) {
-	limit := p.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	q := `SELECT ` + txColumns + ` FROM sender_transmissions`
-	args := []any{}
-	if p.State != "" {
-		q += ` WHERE state = ?`
-		args = append(args, string(p.State))
-	}
-	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
-	out, err := queryTransmissions(ctx, s.db.read, q, append(args, limit)...)
+	q, args := sendersql.List(txColumns, p)
+	out, err := queryTransmissions(ctx, s.db.read, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: list transmissions: %w", err)
 	}
 	return out, nil
 }
 
-var refColumns = map[sender.Ref]string{
-	sender.RefHeaderID: "header_id", sender.RefBundleID: "bundle_id", sender.RefBundleIdentifier: "bundle_identifier",
-	sender.RefSenderReference: "sender_reference", sender.RefMeshMessageID: "mesh_message_id", sender.RefDocumentID: "document_id",
-}
-
 // FindTransmissions lists transmissions whose ref equals value, newest first.
 func (s *SenderStore) FindTransmissions(ctx context.Context, ref sender.Ref, value string) ([]sender.Transmission, error) {
-	col, ok := refColumns[ref]
+	q, ok := sendersql.Find(txColumns, ref)
 	if !ok {
 		return nil, fmt.Errorf("sqlitestore: unknown reference %q", ref)
 	}
 	if value == "" {
 		return nil, nil
 	}
-	out, err := queryTransmissions(ctx, s.db.read, `SELECT `+txColumns+` FROM sender_transmissions WHERE `+col+` = ? ORDER BY created_at DESC, id DESC`, value)
+	out, err := queryTransmissions(ctx, s.db.read, q, value)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: find transmissions: %w", err)
 	}
@@ -285,73 +232,24 @@ func (s *SenderStore) Transition(ctx context.Context, p sender.TransitionParams)
 		return sender.Transmission{}, fmt.Errorf("transmission %s: %w", p.ID, sender.ErrNotFound)
 	}
 	t := cur[0]
-	if len(p.From) > 0 && !containsState(p.From, t.State) {
-		return t, fmt.Errorf("transmission %s is %s: %w", p.ID, t.State, sender.ErrConflict)
-	}
-	if p.RequireIdle && t.AttemptFile != "" {
-		return t, fmt.Errorf("transmission %s is being sent (attempt %d): %w", p.ID, t.Attempts, sender.ErrConflict)
+	if err := sendersql.CheckTransition(t, p); err != nil {
+		return t, err
 	}
 	if p.Inbox != nil {
-		r := p.Inbox
-		_, err := tx.ExecContext(ctx, `INSERT INTO sender_inbox (message_id, kind, transmission_id, code, outcome, received_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			r.MessageID, r.Kind, r.TransmissionID, r.Code, r.Outcome, toMicros(r.ReceivedAt))
+		_, err := tx.ExecContext(ctx, sendersql.InsertInbox, sendersql.InboxArgs(*p.Inbox)...)
 		if isUniqueViolation(err) {
-			return t, fmt.Errorf("inbox message %s: %w", r.MessageID, sender.ErrDuplicate)
+			return t, fmt.Errorf("inbox message %s: %w", p.Inbox.MessageID, sender.ErrDuplicate)
 		}
 		if err != nil {
 			return t, fmt.Errorf("sqlitestore: transition %s: inbox: %w", p.ID, err)
 		}
 	}
-	sets := []string{"updated_at = ?"}
-	args := []any{toMicros(p.At)}
-	to := t.State
-	if p.To != "" {
-		to = p.To
-		sets = append(sets, "state = ?")
-		args = append(args, string(p.To))
-	}
-	if p.ReleaseLease {
-		sets = append(sets, "lease_owner = ''", "lease_until = 0")
-	}
-	c := p.Set
-	str := func(col string, v *string) {
-		if v != nil {
-			sets, args = append(sets, col+" = ?"), append(args, *v)
-		}
-	}
-	num := func(col string, v *int) {
-		if v != nil {
-			sets, args = append(sets, col+" = ?"), append(args, *v)
-		}
-	}
-	tm := func(col string, v *time.Time) {
-		if v != nil {
-			sets, args = append(sets, col+" = ?"), append(args, toMicros(*v))
-		}
-	}
-	str("mesh_message_id", c.MeshMessageID)
-	num("attempts", c.Attempts)
-	str("attempt_file", c.AttemptFile)
-	tm("attempt_started_at", c.AttemptStartedAt)
-	tm("next_attempt_at", c.NextAttemptAt)
-	num("next_chunk", c.NextChunk)
-	tm("sent_at", c.SentAt)
-	tm("delivered_at", c.DeliveredAt)
-	tm("infack_at", c.InfAckAt)
-	num("infack_code", c.InfAckCode)
-	tm("busack_at", c.BusAckAt)
-	num("busack_code", c.BusAckCode)
-	tm("infack_due", c.InfAckDue)
-	tm("busack_due", c.BusAckDue)
-	tm("last_tracked_at", c.LastTrackedAt)
-	str("last_error", c.LastError)
-	tm("hold_until", c.HoldUntil)
-	if _, err := tx.ExecContext(ctx, `UPDATE sender_transmissions SET `+strings.Join(sets, ", ")+` WHERE id = ?`, append(args, p.ID)...); err != nil {
+	q, args := sendersql.Update(p)
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 		return t, fmt.Errorf("sqlitestore: transition %s: %w", p.ID, err)
 	}
-	if to != t.State || p.Note != "" {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sender_events (transmission_id, at, from_state, to_state, note, actor) VALUES (?, ?, ?, ?, ?, ?)`,
-			p.ID, toMicros(p.At), string(t.State), string(to), p.Note, p.By); err != nil {
+	if to := cmp.Or(p.To, t.State); to != t.State || p.Note != "" {
+		if _, err := tx.ExecContext(ctx, sendersql.InsertEvent, p.ID, toMicros(p.At), string(t.State), string(to), p.Note, p.By); err != nil {
 			return t, fmt.Errorf("sqlitestore: transition %s: event: %w", p.ID, err)
 		}
 	}
@@ -370,29 +268,8 @@ func (s *SenderStore) Transition(ctx context.Context, p sender.TransitionParams)
 	return got[0], nil
 }
 
-func containsState(list []sender.State, s sender.State) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// insertAlert adds an alert; a second alert with the same reason for the
-// same transmission is ignored (the unique index keeps exactly one).
 func insertAlert(ctx context.Context, tx *sql.Tx, txID string, a *sender.NewAlert, at time.Time) error {
-	var tid any
-	if txID != "" {
-		tid = txID
-	}
-	delivery := a.Delivery
-	if delivery == "" {
-		delivery = sender.DeliveryPending
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO sender_alerts (transmission_id, reason, code, message, mesh_message_id, created_at, delivery, next_attempt_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, tid, string(a.Reason), a.Code, a.Message, a.MeshMessageID, toMicros(at), delivery, toMicros(at))
-	if err != nil {
+	if _, err := tx.ExecContext(ctx, sendersql.InsertAlert, sendersql.AlertArgs(txID, a, at)...); err != nil {
 		return fmt.Errorf("alert: %w", err)
 	}
 	return nil
@@ -400,20 +277,17 @@ func insertAlert(ctx context.Context, tx *sql.Tx, txID string, a *sender.NewAler
 
 // Events returns a transmission's history in order.
 func (s *SenderStore) Events(ctx context.Context, id string) ([]sender.Event, error) {
-	rows, err := s.db.read.QueryContext(ctx, `SELECT id, transmission_id, at, from_state, to_state, note, actor FROM sender_events WHERE transmission_id = ? ORDER BY id`, id)
+	rows, err := s.db.read.QueryContext(ctx, sendersql.Events, id)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: events of %s: %w", id, err)
 	}
 	defer rows.Close()
 	var out []sender.Event
 	for rows.Next() {
-		var e sender.Event
-		var at int64
-		var from, to string
-		if err := rows.Scan(&e.ID, &e.TransmissionID, &at, &from, &to, &e.Note, &e.Actor); err != nil {
+		e, err := sendersql.ScanEvent(rows)
+		if err != nil {
 			return nil, fmt.Errorf("sqlitestore: events of %s: %w", id, err)
 		}
-		e.At, e.From, e.To = fromMicros(at), sender.State(from), sender.State(to)
 		out = append(out, e)
 	}
 	return out, rows.Err()
@@ -454,8 +328,7 @@ func (s *SenderStore) RecordInbox(ctx context.Context, r sender.InboxRecord, ale
 		return fmt.Errorf("sqlitestore: record inbox: %w", err)
 	}
 	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, `INSERT INTO sender_inbox (message_id, kind, transmission_id, code, outcome, received_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		r.MessageID, r.Kind, r.TransmissionID, r.Code, r.Outcome, toMicros(r.ReceivedAt))
+	_, err = tx.ExecContext(ctx, sendersql.InsertInbox, sendersql.InboxArgs(r)...)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("inbox message %s: %w", r.MessageID, sender.ErrDuplicate)
 	}
@@ -473,7 +346,7 @@ func (s *SenderStore) RecordInbox(ctx context.Context, r sender.InboxRecord, ale
 	return nil
 }
 
-const alertColumns = `id, coalesce(transmission_id, ''), reason, code, message, mesh_message_id, created_at, delivery, delivered_at, attempts, next_attempt_at, last_error`
+const alertColumns = sendersql.AlertColumns
 
 func queryAlerts(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
@@ -485,13 +358,10 @@ func queryAlerts(ctx context.Context, q interface {
 	defer rows.Close()
 	var out []sender.Alert
 	for rows.Next() {
-		var a sender.Alert
-		var reason string
-		var created, delivered, next int64
-		if err := rows.Scan(&a.ID, &a.TransmissionID, &reason, &a.Code, &a.Message, &a.MeshMessageID, &created, &a.Delivery, &delivered, &a.Attempts, &next, &a.LastError); err != nil {
+		a, err := sendersql.ScanAlert(rows)
+		if err != nil {
 			return nil, err
 		}
-		a.Reason, a.CreatedAt, a.DeliveredAt, a.NextAttemptAt = sender.Reason(reason), fromMicros(created), fromMicros(delivered), fromMicros(next)
 		out = append(out, a)
 	}
 	return out, rows.Err()

@@ -35,8 +35,9 @@ var (
 	leaf     = layer{1, "leaf (imports no other layer)", true}
 	protocol = layer{2, "protocol", true}
 	service  = layer{3, "service", false}
-	edge     = layer{4, "UI, driver, contract-suite and bench", false}
-	wiring   = layer{5, "wiring", true}
+	mapping  = layer{4, "driver mapping", false}
+	edge     = layer{5, "UI, driver, contract-suite and bench", false}
+	wiring   = layer{6, "wiring", true}
 )
 
 // layers places every package by its path inside the module; a path ending
@@ -64,6 +65,11 @@ var layers = map[string]layer{
 	"blob/blobtest":          edge,
 	"internal/meshbench":     edge,
 	"internal/receiverbench": edge,
+
+	// the tables both SQL drivers share, declared once: they import the
+	// services whose record types they map, and the drivers import them.
+	"internal/meshsql":   mapping,
+	"internal/sendersql": mapping,
 
 	"meshserver": service,
 	"receiver":   service,
