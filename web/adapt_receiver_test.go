@@ -108,7 +108,7 @@ func TestSenderOutboxSendReportRefusals(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			in := l.input()
 			tc.edit(&in)
-			id, err := l.outbox.SendReport(t.Context(), "X27", in, "sender")
+			id, err := l.outbox.SendReport(t.Context(), "X27", in, "sender", "")
 			ie, isInput := errors.AsType[*senddoc.InputError](err)
 			switch {
 			case tc.wantField == "" && (err != nil || id == ""):
@@ -118,7 +118,7 @@ func TestSenderOutboxSendReportRefusals(t *testing.T) {
 			}
 		})
 	}
-	if _, err := l.outbox.SendReport(t.Context(), "X99", l.input(), "sender"); !errors.Is(err, web.ErrNotFound) {
+	if _, err := l.outbox.SendReport(t.Context(), "X99", l.input(), "sender", ""); !errors.Is(err, web.ErrNotFound) {
 		t.Errorf("another organisation: err %v, want ErrNotFound", err)
 	}
 }
@@ -134,7 +134,7 @@ func TestAdaptersLoop(t *testing.T) {
 	}
 	t.Cleanup(w.Stop)
 
-	id, err := l.outbox.SendReport(ctx, "X27", l.input(), "sender")
+	id, err := l.outbox.SendReport(ctx, "X27", l.input(), "sender", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestAdaptersManualMatch(t *testing.T) {
 	}
 	in := l.input()
 	in.Patient.Family = "Smyth" // the NHS number is registered, the name differs: held
-	if _, err := l.outbox.SendReport(ctx, "X27", in, "sender"); err != nil {
+	if _, err := l.outbox.SendReport(ctx, "X27", in, "sender", ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := l.svc.SendDue(ctx); err != nil {
@@ -295,7 +295,7 @@ func TestWebSendRendersOnce(t *testing.T) {
 	})
 	in := l.input()
 	in.PDF = nil
-	if _, err := l.outbox.SendReport(t.Context(), "X27", in, "sender"); err != nil {
+	if _, err := l.outbox.SendReport(t.Context(), "X27", in, "sender", ""); err != nil {
 		t.Fatal(err)
 	}
 	if n := renders.Load(); n != 1 {

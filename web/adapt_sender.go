@@ -237,13 +237,19 @@ func refusal(ie *sender.InvalidError) error {
 
 // SendReport implements ReportSender: the sender builds, validates and
 // queues the report once; a refusal is a *ReportRefusedError or a
-// *senddoc.InputError listing why.
-func (so *SenderOutbox) SendReport(ctx context.Context, senderODS string, in senddoc.Input, user string) (string, error) {
+// *senddoc.InputError listing why. The form's key is the submission's
+// idempotency key: the same form sent again returns the first
+// transmission.
+func (so *SenderOutbox) SendReport(ctx context.Context, senderODS string, in senddoc.Input, user, key string) (string, error) {
 	if !so.mine(senderODS) {
 		return "", fmt.Errorf("sender: %w", ErrNotFound)
 	}
 	in = so.complete(in)
-	t, _, err := so.svc.Submit(ctx, sender.Submission{Input: &in, By: user})
+	sub := sender.Submission{Input: &in, By: user}
+	if key != "" {
+		sub.Key = "web:" + senderODS + ":" + key
+	}
+	t, _, err := so.svc.Submit(ctx, sub)
 	if err != nil {
 		return "", submitError(err)
 	}

@@ -24,7 +24,7 @@ func TestAdaptersReplace(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	id, err := l.outbox.SendReport(ctx, "X27", l.input(), "sender")
+	id, err := l.outbox.SendReport(ctx, "X27", l.input(), "sender", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestAdaptersReplaceRefused(t *testing.T) {
 	l := newLoop(t)
 	in := l.input()
 	in.Patient.NHSNumber = patient.GenerateTestNHSNumber(rand.New(rand.NewPCG(9, 9))) // not on the practice register: 30002
-	id, err := l.outbox.SendReport(ctx, "X27", in, "sender")
+	id, err := l.outbox.SendReport(ctx, "X27", in, "sender", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,5 +133,27 @@ func TestAdaptersReplaceRefused(t *testing.T) {
 	}
 	if ntr, _ := l.outbox.GetTransmission(ctx, "X27", nid); ntr.Replaces != id {
 		t.Fatalf("replacement names %q, want %s", ntr.Replaces, id)
+	}
+}
+
+// TestSenderOutboxSendOncePerForm: the form's token is the sender's
+// idempotency key, so the same form sent twice, even edited, queues one
+// transmission (issue 24 §4).
+func TestSenderOutboxSendOncePerForm(t *testing.T) {
+	l := newLoop(t)
+	ctx := t.Context()
+	const key = "0f8fad5b-d9cb-469f-a165-70867728950e"
+	first, err := l.outbox.SendReport(ctx, "X27", l.input(), "sender", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := l.input()
+	in.Sections[0].Text += " Edited."
+	second, err := l.outbox.SendReport(ctx, "X27", in, "sender", key)
+	if err != nil || second != first {
+		t.Fatalf("second send: %q, %v, want the first transmission %q", second, err, first)
+	}
+	if ts, _ := l.outbox.ListTransmissions(ctx, "X27", web.TransmissionFilter{}); len(ts) != 1 {
+		t.Fatalf("%d transmissions, want 1", len(ts))
 	}
 }

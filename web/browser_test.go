@@ -261,7 +261,7 @@ func TestBrowserMatchAndReplace(t *testing.T) {
 
 	b.login(env.ts.URL, "sender")
 	in := senddoc.Example(senddoc.UseCaseConsultation, senddoc.GenerationV1)
-	id, err := env.outbox.SendReport(t.Context(), "X99", in, "sender")
+	id, err := env.outbox.SendReport(t.Context(), "X99", in, "sender", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func editLoop(t *testing.T) (*loop, *testEnv) {
 func TestOutboxEditWindow(t *testing.T) {
 	l, env := editLoop(t)
 	ctx := t.Context()
-	first, err := l.outbox.SendReport(ctx, "X27", l.input(), "sender")
+	first, err := l.outbox.SendReport(ctx, "X27", l.input(), "sender", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestOutboxEditWindow(t *testing.T) {
 	// A new version: send it now; the practice gets it.
 	in := l.input()
 	in.Encounter.ID = "7e3d2c1b-0a9f-4e8d-b7c6-a5f4e3d2c1b0"
-	second, err := l.outbox.SendReport(ctx, "X27", in, "sender")
+	second, err := l.outbox.SendReport(ctx, "X27", in, "sender", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestOutboxEditWindow(t *testing.T) {
 func TestBrowserOutboxEditWindow(t *testing.T) {
 	l, env := editLoop(t)
 	ctx := t.Context()
-	id, err := l.outbox.SendReport(ctx, "X27", l.input(), "sender")
+	id, err := l.outbox.SendReport(ctx, "X27", l.input(), "sender", "")
 	if err != nil {
 		t.Fatal(err)
 	}

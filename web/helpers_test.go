@@ -368,6 +368,7 @@ type memOutbox struct {
 	inputs map[string]senddoc.Input
 	tx     map[string]web.Transmission
 	alerts []web.Alert
+	keys   map[string]string // idempotency key → transmission
 }
 
 func newMemOutbox() *memOutbox { return &memOutbox{tx: map[string]web.Transmission{}} }
@@ -511,11 +512,26 @@ func (m *memOutbox) check(ctx context.Context, ods string, in senddoc.Input) err
 	return nil
 }
 
-func (m *memOutbox) SendReport(ctx context.Context, ods string, in senddoc.Input, user string) (string, error) {
+func (m *memOutbox) SendReport(ctx context.Context, ods string, in senddoc.Input, user, key string) (string, error) {
+	m.mu.Lock()
+	id, seen := m.keys[key]
+	m.mu.Unlock()
+	if key != "" && seen {
+		return id, nil
+	}
 	if err := m.check(ctx, ods, in); err != nil {
 		return "", err
 	}
-	return m.store(ods, in, user, ""), nil
+	id = m.store(ods, in, user, "")
+	if key != "" {
+		m.mu.Lock()
+		if m.keys == nil {
+			m.keys = map[string]string{}
+		}
+		m.keys[key] = id
+		m.mu.Unlock()
+	}
+	return id, nil
 }
 
 // store records a sent report as a queued transmission (replacing

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
+	"github.com/gpcm/gpcm/internal/uuid"
 	"github.com/gpcm/gpcm/itk3"
 	"github.com/gpcm/gpcm/patient"
 	"github.com/gpcm/gpcm/senddoc"
@@ -24,8 +26,10 @@ import (
 // senddoc.ErrInput), shown to the user as a list of problems.
 type ReportSender interface {
 	// SendReport builds in and queues it for sending; it returns the new
-	// transmission's id.
-	SendReport(ctx context.Context, senderODS string, in senddoc.Input, user string) (string, error)
+	// transmission's id. key (may be "") is the form's idempotency token:
+	// a second call with the same key sends nothing and returns the id
+	// the first one did.
+	SendReport(ctx context.Context, senderODS string, in senddoc.Input, user, key string) (string, error)
 }
 
 // ReportRefusedError refuses a report the validator found errors in; the
@@ -47,6 +51,10 @@ type sendForm struct {
 	Action                                      string
 	Reason, Notes, Plan                         string
 	PDFName                                     string
+	// Token identifies one filling-in of the form (its idempotency key):
+	// sent again, by the back button or a second click, it sends nothing
+	// more and shows the first transmission.
+	Token string
 }
 
 type sendData struct {
@@ -78,7 +86,7 @@ func (s *Server) getSend(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := s.newPage(r, "Send a consultation report")
-	p.Data = sendData{Form: sendForm{Action: "FA"}}
+	p.Data = sendData{Form: sendForm{Action: "FA", Token: uuid.New()}}
 	return s.render(w, r, http.StatusOK, "send", p)
 }
 
@@ -104,7 +112,7 @@ func (s *Server) postSend(w http.ResponseWriter, r *http.Request) error {
 	d := sendData{Form: f, Problems: problems}
 	if len(problems) == 0 {
 		id, err := d.send(func() (string, error) {
-			id, err := rs.SendReport(r.Context(), u.ODS, in, u.Username)
+			id, err := rs.SendReport(r.Context(), u.ODS, in, u.Username, f.Token)
 			if err != nil {
 				return "", fmt.Errorf("sending report: %w", err)
 			}
@@ -160,8 +168,15 @@ func readSendForm(r *http.Request) sendForm {
 	} {
 		*dst = strings.TrimSpace(r.PostFormValue(name))
 	}
+	if tok := r.PostFormValue("form_token"); tokenRE.MatchString(tok) {
+		f.Token = tok
+	}
 	return f
 }
+
+// tokenRE is the form of a form token (a random UUID); anything else is
+// ignored.
+var tokenRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
 // readPDF reads the optional PDF upload: nil when none was chosen, a
 // problem for the user when it is not a PDF, an error when the upload
