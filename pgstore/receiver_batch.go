@@ -142,21 +142,26 @@ func (s *ReceiverStore) completeOne(ctx context.Context, tx pgx.Tx, p receiver.C
 		if err != nil {
 			return doc, err
 		}
+		if err := rcvAddEvents(ctx, tx, doc.ID, now, d.Events); err != nil {
+			return doc, err
+		}
 		if replaces != 0 {
 			if _, err := tx.Exec(ctx, `UPDATE receiver_documents SET replaced_by_id = $1, updated_at = $2 WHERE id = $3`, doc.ID, now, replaces); err != nil {
 				return doc, err
 			}
-			if err := rcvArchiveReplaced(ctx, tx, d.State, replaces, doc.ID, now); err != nil {
+			if err := rcvArchiveReplaced(ctx, tx, d.State, replaces, doc.ID, now, ""); err != nil {
 				return doc, err
 			}
 		}
 	}
 	if v := p.Void; v != nil && v.Identifier != "" {
-		if _, err := tx.Exec(ctx, `UPDATE receiver_documents SET state = $1, reason = $2, updated_at = $3
+		// Each voided document gets its history event in the same statement.
+		if _, err := tx.Exec(ctx, `WITH v AS (UPDATE receiver_documents SET state = $1, reason = $2, updated_at = $3
 			WHERE (document_id = $4 OR doc_bundle_id = $4 OR message_bundle_id = $4)
-			AND (($5 <> '' AND sender_ods = $5) OR (sender_ods = '' AND sender = $6)) AND state = ANY($7)`,
+			AND (($5 <> '' AND sender_ods = $5) OR (sender_ods = '' AND sender = $6)) AND state = ANY($7) RETURNING id)
+			INSERT INTO receiver_document_events (document_id, at, kind, detail) SELECT id, $3, $8, $2 FROM v ORDER BY id`,
 			string(receiver.DocVoid), v.Reason, now, v.Identifier, v.SenderODS, v.From,
-			[]string{string(receiver.DocAwaitingFiling), string(receiver.DocHeld), string(receiver.DocFiled)}); err != nil {
+			[]string{string(receiver.DocAwaitingFiling), string(receiver.DocHeld), string(receiver.DocFiled)}, string(receiver.EventVoid)); err != nil {
 			return doc, fmt.Errorf("pgstore: complete message %d: void the document it replaces: %w", p.ID, err)
 		}
 	}

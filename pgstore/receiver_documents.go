@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gpcm/gpcm/internal/rcvsql"
 	"github.com/gpcm/gpcm/receiver"
 )
 
@@ -20,7 +21,7 @@ const rdocCols = `d.id, d.message_id, m.mesh_id, m.header_id, d.document_id, d.d
 	d.replacement, d.replaces_id, d.replaced_by_id, d.match_reason, d.reason, d.busack_code, d.confirmed_ack_code, d.hold_until,
 	d.findings, d.attachments, d.created_at, d.updated_at,
 	d.matched_nhs_number, d.matched_birth_date, d.matched_family, d.matched_given, d.matched_by, d.matched_at,
-	d.mesh_findings, d.sender_ods, d.filed_by, d.filed_at`
+	d.mesh_findings, d.sender_ods, d.filed_by, d.filed_at, d.assigned_to`
 
 const rdocFrom = ` FROM receiver_documents d JOIN receiver_messages m ON m.id = d.message_id`
 
@@ -34,7 +35,7 @@ func scanRDoc(sc pgx.Row) (receiver.Document, error) {
 		&d.SenderReference, &d.From, &d.Replacement, &d.ReplacesID, &d.ReplacedByID, &d.MatchReason, &d.Reason, &d.BusAckCode,
 		&d.ConfirmedAckCode, &hold, &findings, &atts, &created, &updated,
 		&mp.NHSNumber, &mp.BirthDate, &mp.Family, &mp.Given, &d.MatchedBy, &matchedAt,
-		&meshFindings, &d.SenderODS, &d.FiledBy, &filedAt)
+		&meshFindings, &d.SenderODS, &d.FiledBy, &filedAt, &d.AssignedTo)
 	if err != nil {
 		return d, err
 	}
@@ -86,42 +87,22 @@ func (s *ReceiverStore) GetDocument(ctx context.Context, id int64) (receiver.Doc
 	return rcvGetDoc(ctx, s.db.pool, id, "")
 }
 
-// ListDocuments lists documents by id with optional filters.
-func (s *ReceiverStore) ListDocuments(ctx context.Context, p receiver.ListDocumentsParams) ([]receiver.Document, error) {
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
+// QueryDocuments returns one page of the documents q selects.
+func (s *ReceiverStore) QueryDocuments(ctx context.Context, q receiver.DocumentQuery) (receiver.DocumentPage, error) {
+	page := receiver.DocumentPage{Documents: []receiver.Document{}}
+	a := rcvsql.Args{Dollar: true}
+	docs, err := collectRDocs(s.db.pool.Query(ctx, `SELECT `+rdocCols+rdocFrom+rcvsql.Where(q, &a)+rcvsql.OrderBy(q.Sort)+rcvsql.Page(q, &a), a.List...))
+	if err != nil {
+		return page, fmt.Errorf("pgstore: list documents: %w", err)
 	}
-	if p.State != "" {
-		where = append(where, "d.state = "+arg(string(p.State)))
-	}
-	if p.NHSNumber != "" {
-		n := arg(p.NHSNumber)
-		where = append(where, "(d.nhs_number = "+n+" OR d.matched_nhs_number = "+n+")")
-	}
-	if p.ForAction != nil {
-		if *p.ForAction {
-			where = append(where, "d.recipient_type <> 'FI'")
-		} else {
-			where = append(where, "d.recipient_type = 'FI'")
+	page.Documents = append(page.Documents, docs...)
+	if q.WithTotal {
+		c := rcvsql.Args{Dollar: true}
+		if err := s.db.pool.QueryRow(ctx, rcvsql.Count(q, &c), c.List...).Scan(&page.Total); err != nil {
+			return page, fmt.Errorf("pgstore: count documents: %w", err)
 		}
 	}
-	where = append(where, "d.id > "+arg(p.AfterID))
-	limit := p.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	limit = min(limit, 1000)
-	out, err := collectRDocs(s.db.pool.Query(ctx, `SELECT `+rdocCols+rdocFrom+` WHERE `+strings.Join(where, " AND ")+` ORDER BY d.id LIMIT `+arg(limit), args...))
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: list documents: %w", err)
-	}
-	if out == nil {
-		out = []receiver.Document{}
-	}
-	return out, nil
+	return page, nil
 }
 
 // TransitionDocument moves a document between states with its acks, holding
@@ -155,8 +136,11 @@ func (s *ReceiverStore) TransitionDocument(ctx context.Context, p receiver.Trans
 				return err
 			}
 		}
+		if err := rcvAddEvents(ctx, tx, p.ID, now, p.Events); err != nil {
+			return err
+		}
 		if cur.ReplacesID != 0 {
-			if err := rcvArchiveReplaced(ctx, tx, p.To, cur.ReplacesID, p.ID, now); err != nil {
+			if err := rcvArchiveReplaced(ctx, tx, p.To, cur.ReplacesID, p.ID, now, rcvsql.Actor(p.Events)); err != nil {
 				return err
 			}
 		}

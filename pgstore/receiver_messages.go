@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/gpcm/gpcm/internal/rcvsql"
 	"github.com/gpcm/gpcm/receiver"
 )
 
@@ -223,17 +224,21 @@ func (s *ReceiverStore) CompleteMessage(ctx context.Context, p receiver.Complete
 }
 
 // rcvArchiveReplaced archives the replaced document once its replacement is
-// in the workflow (awaiting filing or filed).
-func rcvArchiveReplaced(ctx context.Context, tx pgx.Tx, newState receiver.DocumentState, oldID, newID, now int64) error {
+// in the workflow (awaiting filing or filed), with a history event by the
+// actor of the change.
+func rcvArchiveReplaced(ctx context.Context, tx pgx.Tx, newState receiver.DocumentState, oldID, newID, now int64, by string) error {
 	if newState != receiver.DocAwaitingFiling && newState != receiver.DocFiled {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `UPDATE receiver_documents SET state = $1, replaced_by_id = $2, updated_at = $3 WHERE id = $4 AND state <> $1`,
+	tag, err := tx.Exec(ctx, `UPDATE receiver_documents SET state = $1, replaced_by_id = $2, updated_at = $3 WHERE id = $4 AND state <> $1`,
 		string(receiver.DocReplaced), newID, now, oldID)
 	if err != nil {
 		return fmt.Errorf("archive document %d: %w", oldID, err)
 	}
-	return nil
+	if tag.RowsAffected() == 0 {
+		return nil
+	}
+	return rcvAddEvents(ctx, tx, oldID, now, []receiver.NewDocumentEvent{rcvsql.ReplacedEvent(newID, by)})
 }
 
 // rcvInsertAcks enqueues acks; a second ack of one kind for a message is a

@@ -226,10 +226,11 @@ func TestTwoReceiversShareOneDatabase(t *testing.T) {
 	if want := map[receiver.MessageState]int{receiver.MessageAccepted: n, receiver.MessageRejected: n / every}; !maps.Equal(msgs, want) {
 		t.Errorf("messages: got %v, want %v", msgs, want)
 	}
-	docs, err := store.ListDocuments(t.Context(), receiver.ListDocumentsParams{Limit: 1000})
+	page, err := store.QueryDocuments(t.Context(), receiver.DocumentQuery{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
+	docs := page.Documents
 	seen := map[string]int{}
 	for _, d := range docs {
 		seen[d.HeaderID]++
@@ -252,7 +253,7 @@ func TestTwoReceiversShareOneDatabase(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make([]error, len(rcvs))
 		for i, r := range rcvs {
-			wg.Go(func() { _, errs[i] = r.FileDocument(t.Context(), d.ID) })
+			wg.Go(func() { _, errs[i] = r.FileDocumentBy(t.Context(), d.ID, "test") })
 		}
 		wg.Wait()
 		ok, conflicts := 0, 0

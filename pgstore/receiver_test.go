@@ -3,6 +3,7 @@ package pgstore_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,6 +95,36 @@ func TestMarkMeshAckedLocksInIDOrder(t *testing.T) {
 		}
 		if !m.MeshAcked {
 			t.Fatalf("message %d not marked acknowledged on MESH", m.ID)
+		}
+	}
+}
+
+// The document history is append-only: a trigger refuses to change or
+// delete an event (issue 24 §3).
+func TestDocumentHistoryIsAppendOnly(t *testing.T) {
+	db := pgstoretest.MustOpen(t)
+	ctx := t.Context()
+	tx, err := db.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	// Without a document to point at, for this check only (rolled back).
+	if _, err := tx.Exec(ctx, `ALTER TABLE receiver_document_events DROP CONSTRAINT receiver_document_events_document_id_fkey`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO receiver_document_events (document_id, at, kind) VALUES (1, 1, 'noted')`); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`UPDATE receiver_document_events SET actor = 'someone else'`, `DELETE FROM receiver_document_events`} {
+		if _, err := tx.Exec(ctx, `SAVEPOINT s`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, q); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: got %v, want the append-only refusal", q, err)
+		}
+		if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT s`); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

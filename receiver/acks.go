@@ -149,7 +149,8 @@ func (r *Receiver) ExpireHolds(ctx context.Context) (int, error) {
 	n := 0
 	var errs []error
 	for _, d := range docs {
-		_, err := r.resolveHold(ctx, d, TransitionParams{To: DocNotFiled, Reason: "no decision before the review deadline", Now: now}, itk3.CodePatientNotKnown)
+		_, err := r.resolveHold(ctx, d, TransitionParams{To: DocNotFiled, Reason: "no decision before the review deadline", Now: now,
+			Events: []NewDocumentEvent{{Kind: EventNotFiled, Detail: "no decision before the review deadline"}}}, itk3.CodePatientNotKnown, "")
 		if errors.Is(err, ErrConflict) {
 			continue // someone decided meanwhile
 		}
@@ -163,18 +164,24 @@ func (r *Receiver) ExpireHolds(ctx context.Context) (int, error) {
 }
 
 // resolveHold moves a held document to p.To with its business ack (code),
-// in one transition: p names the target state, reason, time and, for a
-// match by hand, the register patient chosen.
-func (r *Receiver) resolveHold(ctx context.Context, d Document, p TransitionParams, code itk3.ResponseCode) (Document, error) {
+// in one transition: p names the target state, reason, time, events and,
+// for a match by hand, the register patient chosen; diag explains a
+// negative code to the sender.
+func (r *Receiver) resolveHold(ctx context.Context, d Document, p TransitionParams, code itk3.ResponseCode, diag string) (Document, error) {
 	m, err := r.cfg.Store.GetMessage(ctx, d.MessageID)
 	if err != nil {
 		return Document{}, err
 	}
 	p.ID, p.From = d.ID, []DocumentState{DocHeld}
-	if acks, err := r.busAckFor(m, code, p.Now); err != nil {
+	if acks, err := r.busAckFor(m, code, diag, p.Now); err != nil {
 		return Document{}, err
 	} else if len(acks) > 0 {
 		p.Acks, p.BusAckCode = acks, int(code)
+		by := ""
+		if len(p.Events) > 0 {
+			by = p.Events[0].By
+		}
+		p.Events = append(p.Events, busAckEvent(int(code), by))
 	}
 	nd, err := r.cfg.Store.TransitionDocument(ctx, p)
 	if err != nil {
@@ -188,19 +195,20 @@ func (r *Receiver) resolveHold(ctx context.Context, d Document, p TransitionPara
 		attrs = append(attrs, "matched_by_hand", true, "by", p.Match.By)
 	}
 	r.log.Info("held document resolved", attrs...)
+	r.changes.publish(DocumentChange{ID: nd.ID})
 	r.Kick()
 	return nd, nil
 }
 
 // busAckFor builds the business ack of a held message, if the sender asked
 // for one. The message's stored payload tells whether it did.
-func (r *Receiver) busAckFor(m Message, code itk3.ResponseCode, now time.Time) ([]NewAck, error) {
+func (r *Receiver) busAckFor(m Message, code itk3.ResponseCode, diag string, now time.Time) ([]NewAck, error) {
 	if !m.BusAckRequested {
 		return nil, nil
 	}
 	to := m.From
 	rep := reportOf(m)
-	ack, err := r.buildAck(AckBus, code, "", rep, m, to, now)
+	ack, err := r.buildAck(AckBus, code, diag, rep, m, to, now)
 	if err != nil {
 		return nil, err
 	}

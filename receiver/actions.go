@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gpcm/gpcm/itk3"
 	"github.com/gpcm/gpcm/patient"
@@ -19,11 +20,6 @@ var ErrInvalid = errors.New("receiver: invalid request")
 // GetDocument returns a document with its attachments.
 func (r *Receiver) GetDocument(ctx context.Context, id int64) (Document, error) {
 	return r.cfg.Store.GetDocument(ctx, id)
-}
-
-// ListDocuments lists the worklist.
-func (r *Receiver) ListDocuments(ctx context.Context, p ListDocumentsParams) ([]Document, error) {
-	return r.cfg.Store.ListDocuments(ctx, p)
 }
 
 // OpenAttachment opens attachment n of a document.
@@ -55,21 +51,24 @@ func (r *Receiver) FileDocument(ctx context.Context, id int64) (Document, error)
 }
 
 // FileDocumentBy marks a document awaiting filing as filed by the person
-// named (recorded as Document.FiledBy; never patient data).
+// named (recorded as Document.FiledBy and in its history; never patient
+// data).
 func (r *Receiver) FileDocumentBy(ctx context.Context, id int64, by string) (Document, error) {
-	d, err := r.cfg.Store.TransitionDocument(ctx, TransitionParams{ID: id, From: []DocumentState{DocAwaitingFiling}, To: DocFiled, Now: r.cfg.Now(), By: by})
+	d, err := r.cfg.Store.TransitionDocument(ctx, TransitionParams{ID: id, From: []DocumentState{DocAwaitingFiling}, To: DocFiled, Now: r.cfg.Now(), By: by,
+		Events: []NewDocumentEvent{{Kind: EventFiled, By: by}}})
 	if err != nil {
 		return d, err
 	}
 	r.metrics.filed.Add(1)
 	r.log.Info("document filed", "document", id, "message", d.MessageID)
+	r.changes.publish(DocumentChange{ID: d.ID})
 	return d, nil
 }
 
 // MatchDocument confirms by hand that a held document is about the
 // register patient its NHS number names: MatchDocumentTo with that number.
 func (r *Receiver) MatchDocument(ctx context.Context, id int64) (Document, error) {
-	return r.MatchDocumentTo(ctx, id, MatchParams{})
+	return r.MatchDocumentTo(ctx, id, MatchParams{Reason: "confirmed as the patient the document names"})
 }
 
 // MatchParams is a person's choice of register patient for a held document.
@@ -79,6 +78,31 @@ type MatchParams struct {
 	NHSNumber string
 	// By names the person (recorded on the document; never patient data).
 	By string
+	// Reason is why the person is sure, required when the chosen
+	// patient's demographics differ from the document's (every held
+	// document's do): recorded in the history.
+	Reason string
+}
+
+// Differences names the demographics in which the register patient p
+// differs from the document's patient d ("NHS number", "family name",
+// "given name", "date of birth"), ignoring case and spacing.
+func Differences(d DocPatient, p Patient) []string {
+	norm := func(s string) string { return strings.Join(strings.Fields(strings.ToUpper(s)), " ") }
+	var out []string
+	if norm(d.NHSNumber) != norm(p.NHSNumber) {
+		out = append(out, "NHS number")
+	}
+	if norm(d.Family) != norm(p.Family) {
+		out = append(out, "family name")
+	}
+	if norm(d.Given) != norm(p.Given) {
+		out = append(out, "given name")
+	}
+	if norm(d.BirthDate) != norm(p.BirthDate) {
+		out = append(out, "date of birth")
+	}
+	return out
 }
 
 // ErrNotMatchable is matched by errors from MatchDocumentTo when the chosen
@@ -123,8 +147,20 @@ func (r *Receiver) MatchDocumentTo(ctx context.Context, id int64, p MatchParams)
 	if err != nil {
 		return d, err
 	}
+	detail := "by hand to NHS number " + patient.FormatNHSNumber(reg.NHSNumber)
+	if diff := Differences(d.Patient, reg); len(diff) > 0 {
+		reason := strings.TrimSpace(p.Reason)
+		if reason == "" {
+			return d, fmt.Errorf("%w: the document and the register differ in %s; give the reason you are sure it is this patient", ErrInvalid, strings.Join(diff, ", "))
+		}
+		if utf8.RuneCountInString(reason) > MaxNoteLength {
+			return d, fmt.Errorf("%w: a reason is at most %d characters", ErrInvalid, MaxNoteLength)
+		}
+		detail += "; differs in " + strings.Join(diff, ", ") + "; reason: " + reason
+	}
 	return r.resolveHold(ctx, d, TransitionParams{To: DocAwaitingFiling, Now: now,
-		Match: &ManualMatch{Patient: DocPatient{NHSNumber: reg.NHSNumber, BirthDate: reg.BirthDate, Family: reg.Family, Given: reg.Given}, By: p.By}}, code)
+		Match:  &ManualMatch{Patient: DocPatient{NHSNumber: reg.NHSNumber, BirthDate: reg.BirthDate, Family: reg.Family, Given: reg.Given}, By: p.By},
+		Events: []NewDocumentEvent{{Kind: EventMatched, By: p.By, Detail: detail}}}, code, "")
 }
 
 // ManualMatchCode is the business ack a document matched by hand to
@@ -196,23 +232,48 @@ func (r *Receiver) FindPatients(ctx context.Context, p FindPatientsParams) ([]Pa
 	return f.FindPatients(ctx, p)
 }
 
+// RejectParams is a person's rejection of a document.
+type RejectParams struct {
+	// Reason is required. For a held document it is sent to the sender in
+	// the negative business ack's diagnostics, so it must not hold patient
+	// details; for one already acknowledged the sender is not told.
+	Reason string
+	By     string
+}
+
 // RejectDocument rejects a document with a reason. A held document is
-// answered 30002; a document already acknowledged gets no second ack.
-func (r *Receiver) RejectDocument(ctx context.Context, id int64, reason string) (Document, error) {
+// answered 30002 with the reason as diagnostics; a document already
+// acknowledged gets no second ack.
+func (r *Receiver) RejectDocument(ctx context.Context, id int64, p RejectParams) (Document, error) {
+	reason := strings.TrimSpace(p.Reason)
 	if reason == "" {
 		return Document{}, fmt.Errorf("%w: a reason is required to reject a document", ErrInvalid)
+	}
+	if utf8.RuneCountInString(reason) > MaxNoteLength {
+		return Document{}, fmt.Errorf("%w: a reason is at most %d characters", ErrInvalid, MaxNoteLength)
 	}
 	d, err := r.cfg.Store.GetDocument(ctx, id)
 	if err != nil {
 		return d, err
 	}
+	ev := []NewDocumentEvent{{Kind: EventRejected, By: p.By, Detail: reason}}
 	if d.State == DocHeld {
-		return r.resolveHold(ctx, d, TransitionParams{To: DocRejected, Reason: reason, Now: r.cfg.Now()}, itk3.CodePatientNotKnown)
+		return r.resolveHold(ctx, d, TransitionParams{To: DocRejected, Reason: reason, Now: r.cfg.Now(), Events: ev}, itk3.CodePatientNotKnown, reason)
 	}
-	d, err = r.cfg.Store.TransitionDocument(ctx, TransitionParams{ID: id, From: []DocumentState{DocAwaitingFiling, DocNotFiled}, To: DocRejected, Reason: reason, Now: r.cfg.Now()})
+	d, err = r.cfg.Store.TransitionDocument(ctx, TransitionParams{ID: id, From: []DocumentState{DocAwaitingFiling, DocNotFiled}, To: DocRejected,
+		Reason: reason, Now: r.cfg.Now(), Events: ev})
 	if err != nil {
 		return d, err
 	}
 	r.log.Info("document rejected", "document", id, "message", d.MessageID)
+	r.changes.publish(DocumentChange{ID: d.ID})
 	return d, nil
+}
+
+// SenderToldOfRejection reports whether rejecting d now would reach the
+// sender: only a held document's business ack is still to be sent (the
+// rejection's reason then travels in it). A document already answered
+// 30001 (or not filed, 30002/30003) cannot be answered again.
+func SenderToldOfRejection(d Document) bool {
+	return d.State == DocHeld
 }

@@ -215,10 +215,15 @@ func (a *API) getDocument(w http.ResponseWriter, r *http.Request) error {
 	}
 	// The structured content (an Update Record's), for a GP system to
 	// ingest: the document Bundle as FHIR JSON beside the view staff read.
+	h, err := a.r.History(r.Context(), id)
+	if err != nil {
+		return err
+	}
 	out := struct {
 		Document
-		Content *Content `json:"content,omitempty"`
-	}{Document: d}
+		Content *Content        `json:"content,omitempty"`
+		History []DocumentEvent `json:"history"`
+	}{Document: d, History: h}
 	c, err := a.r.DocumentContent(r.Context(), id)
 	switch {
 	case err == nil:
@@ -328,15 +333,16 @@ func (a *API) matchDocument(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		NHSNumber string `json:"nhsNumber"`
 		By        string `json:"by"`
+		Reason    string `json:"reason"`
 	}
 	if err := decodeOptional(r, &body); err != nil {
-		return fmt.Errorf("%w: want no body or a JSON body {\"nhsNumber\": \"…\", \"by\": \"…\"}", ErrInvalid)
+		return fmt.Errorf("%w: want no body or a JSON body {\"nhsNumber\": \"…\", \"by\": \"…\", \"reason\": \"…\"}", ErrInvalid)
 	}
 	by, err := actor(body.By)
 	if err != nil {
 		return err
 	}
-	d, err := a.r.MatchDocumentTo(r.Context(), id, MatchParams{NHSNumber: strings.TrimSpace(body.NHSNumber), By: by})
+	d, err := a.r.MatchDocumentTo(r.Context(), id, MatchParams{NHSNumber: strings.TrimSpace(body.NHSNumber), By: by, Reason: body.Reason})
 	if err != nil {
 		return err
 	}
@@ -409,13 +415,18 @@ func (a *API) rejectDocument(w http.ResponseWriter, r *http.Request) error {
 	}
 	var body struct {
 		Reason string `json:"reason"`
+		By     string `json:"by"`
 	}
 	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
-		return fmt.Errorf("%w: want a JSON body {\"reason\": \"…\"}", ErrInvalid)
+		return fmt.Errorf("%w: want a JSON body {\"reason\": \"…\", \"by\": \"…\"}", ErrInvalid)
 	}
-	d, err := a.r.RejectDocument(r.Context(), id, strings.TrimSpace(body.Reason))
+	by, err := actor(body.By)
+	if err != nil {
+		return err
+	}
+	d, err := a.r.RejectDocument(r.Context(), id, RejectParams{Reason: body.Reason, By: by})
 	if err != nil {
 		return err
 	}

@@ -88,12 +88,13 @@ func TestAPI(t *testing.T) {
 		{name: "match a filed document", method: "POST", path: "/api/v1/documents/1/match", token: "s3cret", status: 409},
 		{name: "reject without reason", method: "POST", path: "/api/v1/documents/2/reject", token: "s3cret", ctype: "application/json", body: `{}`, status: 400},
 		{name: "reject bad JSON", method: "POST", path: "/api/v1/documents/2/reject", token: "s3cret", ctype: "application/json", body: `{`, status: 400},
-		{name: "match held document", method: "POST", path: "/api/v1/documents/2/match", token: "s3cret", status: 200, check: func(t *testing.T, b []byte) {
-			var d receiver.Document
-			if err := json.Unmarshal(b, &d); err != nil || d.State != receiver.DocAwaitingFiling || d.BusAckCode != 30001 {
-				t.Fatalf("match: %v %s", err, b)
-			}
-		}},
+		{name: "match held document", method: "POST", path: "/api/v1/documents/2/match", token: "s3cret", ctype: "application/json",
+			body: `{"reason": "checked with the sender"}`, status: 200, check: func(t *testing.T, b []byte) {
+				var d receiver.Document
+				if err := json.Unmarshal(b, &d); err != nil || d.State != receiver.DocAwaitingFiling || d.BusAckCode != 30001 {
+					t.Fatalf("match: %v %s", err, b)
+				}
+			}},
 		{name: "register import CSV", method: "POST", path: "/api/v1/register", token: "s3cret", ctype: "text/csv",
 			body: "nhs_number,birth_date,family,given\n9434765919,1955-01-09,Smith,Richard\n9434765811,1980-02-03,Brown,Ann\n", status: 200,
 			check: func(t *testing.T, b []byte) {

@@ -53,7 +53,7 @@ func TestBuiltMessagesFiled(t *testing.T) {
 		if d.Subject == "" || d.TypeLabel == "" || len(d.Attachments) == 0 || !d.ForAction {
 			t.Errorf("document %d: subject/type/attachments/for action missing: %+v", d.ID, d)
 		}
-		if _, err := e.rcv.FileDocument(t.Context(), d.ID); err != nil {
+		if _, err := e.rcv.FileDocumentBy(t.Context(), d.ID, "test"); err != nil {
 			t.Fatal(err)
 		}
 	}

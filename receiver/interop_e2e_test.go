@@ -167,7 +167,7 @@ func TestInteropCorpusFiled(t *testing.T) {
 				t.Fatalf("awaiting filing: got %d documents, want %d", len(docs), len(msgs))
 			}
 			for _, d := range docs {
-				if _, err := e.rcv.FileDocument(t.Context(), d.ID); err != nil {
+				if _, err := e.rcv.FileDocumentBy(t.Context(), d.ID, "test"); err != nil {
 					t.Fatal(err)
 				}
 			}

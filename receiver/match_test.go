@@ -95,7 +95,13 @@ func TestManualMatch(t *testing.T) {
 		{name: "malformed NHS number", path: path(d2), body: `{"nhsNumber": "12"}`, status: 400},
 		{name: "unknown field", path: path(d2), body: `{"nhs": "9434765870"}`, status: 400},
 		{name: "bad JSON", path: path(d2), body: `{`, status: 400},
-		{name: "chosen registered patient", path: path(d1), body: `{"nhsNumber": "9434765870", "by": "j.bloggs"}`, status: 200, check: func(t *testing.T, b []byte) {
+		{name: "differing demographics need a reason (issue 24 §5)", path: path(d1), body: `{"nhsNumber": "9434765870", "by": "j.bloggs"}`, status: 400,
+			check: func(t *testing.T, b []byte) {
+				if !strings.Contains(string(b), "give the reason") {
+					t.Fatalf("refusal: %s", b)
+				}
+			}},
+		{name: "chosen registered patient", path: path(d1), body: `{"nhsNumber": "9434765870", "by": "j.bloggs", "reason": "date of birth confirmed by phone"}`, status: 200, check: func(t *testing.T, b []byte) {
 			d := doc(t, b)
 			want := receiver.DocPatient{NHSNumber: chosen.NHSNumber, BirthDate: chosen.BirthDate, Family: chosen.Family, Given: chosen.Given}
 			if d.State != receiver.DocAwaitingFiling || d.BusAckCode != 30001 || d.MatchedPatient == nil || *d.MatchedPatient != want ||
@@ -106,13 +112,13 @@ func TestManualMatch(t *testing.T) {
 				t.Fatalf("the message's demographics changed: got %+v, want %+v", d.Patient, d1.Patient)
 			}
 		}},
-		{name: "match again is a conflict", path: path(d1), body: `{"nhsNumber": "9434765870"}`, status: 409},
-		{name: "recently deceased patient", path: path(d2), body: `{"nhsNumber": "9434765828"}`, status: 200, check: func(t *testing.T, b []byte) {
+		{name: "match again is a conflict", path: path(d1), body: `{"nhsNumber": "9434765870", "reason": "again"}`, status: 409},
+		{name: "recently deceased patient", path: path(d2), body: `{"nhsNumber": "9434765828", "reason": "confirmed with the sender"}`, status: 200, check: func(t *testing.T, b []byte) {
 			if d := doc(t, b); d.BusAckCode != 30004 || d.MatchedBy != "API" {
 				t.Fatalf("matched: busack %d by %q; want 30004 by API", d.BusAckCode, d.MatchedBy)
 			}
 		}},
-		{name: "no body matches the named patient", path: path(d3), body: ``, status: 200, check: func(t *testing.T, b []byte) {
+		{name: "no NHS number matches the named patient", path: path(d3), body: `{"reason": "name spelt differently"}`, status: 200, check: func(t *testing.T, b []byte) {
 			if d := doc(t, b); d.BusAckCode != 30001 || d.MatchedPatient == nil || d.MatchedPatient.Family != named.Family {
 				t.Fatalf("matched: busack %d patient %+v", d.BusAckCode, d.MatchedPatient)
 			}

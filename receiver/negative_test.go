@@ -243,10 +243,10 @@ func TestHeldDocuments(t *testing.T) {
 	if _, err := e.rcv.MatchDocument(t.Context(), docs[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.rcv.RejectDocument(t.Context(), docs[1].ID, ""); err == nil {
+	if _, err := e.rcv.RejectDocument(t.Context(), docs[1].ID, receiver.RejectParams{}); err == nil {
 		t.Fatal("reject without a reason accepted")
 	}
-	if _, err := e.rcv.RejectDocument(t.Context(), docs[1].ID, "not this patient"); err != nil {
+	if _, err := e.rcv.RejectDocument(t.Context(), docs[1].ID, receiver.RejectParams{Reason: "not this patient", By: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	e.run(t)

@@ -182,6 +182,9 @@ func (r *Receiver) completed(it *item, doc Document) {
 		attrs = append(attrs, "document", doc.ID, "state", doc.State, "busack", doc.BusAckCode)
 	}
 	r.log.Info("message processed", attrs...)
+	if doc.ID != 0 {
+		r.changes.publish(DocumentChange{ID: doc.ID})
+	}
 }
 
 // release gives a claimed message back for a retry after a backoff and
@@ -391,6 +394,7 @@ func (r *Receiver) completeParams(ctx context.Context, m Message, o outcome) (Co
 		p.Acks = append(p.Acks, ack)
 		d.BusAckCode = int(bus)
 	}
+	d.Events = creationEvents(d, m.MeshID)
 	p.Document = d
 	return p, nil
 }

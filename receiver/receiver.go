@@ -86,6 +86,11 @@ type Config struct {
 	UpdateRecord UpdateRecordMode
 	// Owner names this process in claims; default host-pid-random.
 	Owner string
+	// WatchStore, when positive, is how often a started receiver looks
+	// for document changes other processes committed (one indexed read of
+	// the newest history event) and tells its subscribers; 0 leaves
+	// Subscribe to this process's own changes.
+	WatchStore time.Duration
 }
 
 func (c *Config) withDefaults() error {
@@ -175,6 +180,8 @@ type Receiver struct {
 	stragglers     sync.WaitGroup
 	stragglerSlots chan struct{}
 	lastStraggler  *straggler
+
+	changes changeHub
 }
 
 // New checks cfg and returns a Receiver; it starts nothing.
@@ -207,7 +214,15 @@ func (r *Receiver) Start(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	r.cancel, r.done, r.started = cancel, make(chan struct{}), true
-	go r.loop(ctx, r.done)
+	loopDone := make(chan struct{})
+	go r.loop(ctx, loopDone)
+	go func() {
+		if r.cfg.WatchStore > 0 {
+			r.watchStore(ctx, r.cfg.WatchStore)
+		}
+		<-loopDone
+		close(r.done)
+	}()
 	return nil
 }
 

@@ -303,6 +303,9 @@ type Document struct {
 	// an Update Record the practice setting filed), FiledAt when.
 	FiledBy string    `json:"filedBy,omitempty"`
 	FiledAt time.Time `json:"filedAt,omitzero"`
+	// AssignedTo names the person the document is assigned to ("": no
+	// one).
+	AssignedTo string `json:"assignedTo,omitempty"`
 }
 
 // NewDocument is the document created when a message is accepted.
@@ -334,6 +337,8 @@ type NewDocument struct {
 	Attachments        []Attachment
 	// FiledBy is who filed a document created filed (State DocFiled).
 	FiledBy string
+	// Events start the document's history, in the same transaction.
+	Events []NewDocumentEvent
 }
 
 // DocFinding is a deviation a document was accepted with: the requirement
@@ -344,13 +349,76 @@ type DocFinding struct {
 	Message     string `json:"message"`
 }
 
-// ListDocumentsParams filters the worklist. Zero values do not filter.
+// ListDocumentsParams filters the worklist in id order (the API's
+// paging). Zero values do not filter.
 type ListDocumentsParams struct {
 	State     DocumentState
 	NHSNumber string
 	ForAction *bool
 	AfterID   int64 // paging: ids greater than this
 	Limit     int   // default 100, at most 1000
+}
+
+// DocumentSort orders a DocumentQuery.
+type DocumentSort string
+
+// Document orders; ties are broken by id in the same direction.
+const (
+	// SortID is id order (ascending), the API's.
+	SortID DocumentSort = ""
+	// SortOldest is received time, oldest first: the most overdue first.
+	SortOldest DocumentSort = "oldest"
+	// SortNewest is received time, newest first.
+	SortNewest DocumentSort = "newest"
+	// SortPatient is the patient of record's family then given name, then
+	// oldest first.
+	SortPatient DocumentSort = "patient"
+)
+
+// Valid reports whether s is a known order.
+func (s DocumentSort) Valid() bool {
+	switch s {
+	case SortID, SortOldest, SortNewest, SortPatient:
+		return true
+	}
+	return false
+}
+
+// DocumentQuery selects one page of documents, filtered and sorted by the
+// store. Zero values do not filter. The patient fields match the document's
+// patient or the register patient a person matched it to.
+type DocumentQuery struct {
+	States    []DocumentState // none: every state
+	TypeLabel string
+	ForAction *bool
+	NHSNumber string
+	// Name matches a family or given name containing it, ignoring case.
+	Name string
+	// BirthDate is YYYY-MM-DD.
+	BirthDate string
+	// ReceivedFrom (inclusive) and ReceivedBefore (exclusive) bound
+	// CreatedAt.
+	ReceivedFrom, ReceivedBefore time.Time
+	// AssignedTo selects the documents assigned to this person.
+	AssignedTo string
+	// AfterID pages in id order (SortID only): ids greater than this.
+	AfterID int64
+	Sort    DocumentSort
+	// Offset skips that many matching documents; Limit defaults to 100, at
+	// most MaxDocumentPage.
+	Offset, Limit int
+	// WithTotal counts every matching document into DocumentPage.Total.
+	WithTotal bool
+}
+
+// MaxDocumentPage bounds DocumentQuery.Limit.
+const MaxDocumentPage = 1000
+
+// DocumentPage is one page of a DocumentQuery; Total counts every match
+// when the query asked for it.
+type DocumentPage struct {
+	Documents []Document
+	Total     int
 }
 
 // TransitionParams moves a document from one of From to To, enqueuing
@@ -371,6 +439,20 @@ type TransitionParams struct {
 	// By names the person who made the change; moving to DocFiled records
 	// it as Document.FiledBy (FiledAt = Now).
 	By string
+	// Events are appended to the document's history in the same
+	// transaction. A document this change archives (the one a replacement
+	// replaces) gets an EventReplaced by the same actor.
+	Events []NewDocumentEvent
+}
+
+// AnnotateParams records a person's note or assignment on a document, with
+// its event, in one transaction. AssignTo, when set, becomes
+// Document.AssignedTo ("" unassigns).
+type AnnotateParams struct {
+	ID       int64
+	Now      time.Time
+	Event    NewDocumentEvent
+	AssignTo *string
 }
 
 // ManualMatch is a person's choice of register patient for a held document.
@@ -382,10 +464,20 @@ type ManualMatch struct {
 // DocumentStore holds the practice worklist.
 type DocumentStore interface {
 	GetDocument(ctx context.Context, id int64) (Document, error)
-	ListDocuments(ctx context.Context, p ListDocumentsParams) ([]Document, error)
+	// QueryDocuments returns one page of the documents q selects, in q's
+	// order.
+	QueryDocuments(ctx context.Context, q DocumentQuery) (DocumentPage, error)
 	// TransitionDocument changes a document's state. Moving a replacement to
 	// awaiting filing or filed archives the document it replaces.
 	TransitionDocument(ctx context.Context, p TransitionParams) (Document, error)
+	// AnnotateDocument records a note or an assignment; ErrNotFound for an
+	// unknown document.
+	AnnotateDocument(ctx context.Context, p AnnotateParams) (Document, error)
+	// DocumentEvents lists a document's history, oldest first.
+	DocumentEvents(ctx context.Context, id int64) ([]DocumentEvent, error)
+	// LatestDocumentEvent is the id of the newest history event of any
+	// document (0 when none): it changes whenever a document does.
+	LatestDocumentEvent(ctx context.Context) (int64, error)
 	// HeldPastDeadline lists held documents whose deadline is before now.
 	HeldPastDeadline(ctx context.Context, now time.Time, limit int) ([]Document, error)
 	// CountDocuments counts documents per state.

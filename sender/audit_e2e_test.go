@@ -263,7 +263,7 @@ func runAuditLoop(t *testing.T, be backend, cases []auditCase, patients []patien
 			if doc == nil {
 				t.Fatalf("no document awaiting filing for %s among %d", tr.HeaderID, len(docs))
 			}
-			if _, err := rcv.FileDocument(ctx, doc.ID); err != nil {
+			if _, err := rcv.FileDocumentBy(ctx, doc.ID, "test"); err != nil {
 				t.Fatalf("file: %v", err)
 			}
 			if c.check != nil {

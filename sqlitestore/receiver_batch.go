@@ -186,22 +186,21 @@ func (s *ReceiverStore) completeOne(ctx context.Context, st *txStmts, p receiver
 			return doc, fmt.Errorf("sqlitestore: complete message %d: %w", p.ID, err)
 		}
 		doc.ID, _ = res.LastInsertId()
+		if err := rcvAddEvents(ctx, st, doc.ID, now, d.Events); err != nil {
+			return doc, err
+		}
 		if replaces != 0 {
 			if _, err := st.ExecContext(ctx, `UPDATE receiver_documents SET replaced_by_id = ?, updated_at = ? WHERE id = ?`, doc.ID, now, replaces); err != nil {
 				return doc, fmt.Errorf("sqlitestore: complete message %d: %w", p.ID, err)
 			}
-			if err := rcvArchiveReplaced(ctx, st, d.State, replaces, doc.ID, now); err != nil {
+			if err := rcvArchiveReplaced(ctx, st, d.State, replaces, doc.ID, now, ""); err != nil {
 				return doc, err
 			}
 		}
 	}
 	if v := p.Void; v != nil && v.Identifier != "" {
-		if _, err := st.ExecContext(ctx, `UPDATE receiver_documents SET state = ?, reason = ?, updated_at = ?
-			WHERE (document_id = ? OR doc_bundle_id = ? OR message_bundle_id = ?)
-			AND ((? <> '' AND sender_ods = ?) OR (sender_ods = '' AND sender = ?)) AND state IN (?, ?, ?)`,
-			string(receiver.DocVoid), v.Reason, now, v.Identifier, v.Identifier, v.Identifier, v.SenderODS, v.SenderODS, v.From,
-			string(receiver.DocAwaitingFiling), string(receiver.DocHeld), string(receiver.DocFiled)); err != nil {
-			return doc, fmt.Errorf("sqlitestore: complete message %d: void the document it replaces: %w", p.ID, err)
+		if err := s.voidReplaced(ctx, st, p.ID, v, now); err != nil {
+			return doc, err
 		}
 	}
 	if err := rcvInsertAcks(ctx, st, p.ID, p.Acks, now); err != nil {
@@ -346,4 +345,36 @@ func filedAt(d *receiver.NewDocument, now int64) int64 {
 		return now
 	}
 	return 0
+}
+
+// voidReplaced voids the documents a failed replacement named, each with
+// its history event.
+func (s *ReceiverStore) voidReplaced(ctx context.Context, st *txStmts, msgID int64, v *receiver.VoidTarget, now int64) error {
+	rows, err := st.tx.QueryContext(ctx, `UPDATE receiver_documents SET state = ?, reason = ?, updated_at = ?
+		WHERE (document_id = ? OR doc_bundle_id = ? OR message_bundle_id = ?)
+		AND ((? <> '' AND sender_ods = ?) OR (sender_ods = '' AND sender = ?)) AND state IN (?, ?, ?) RETURNING id`,
+		string(receiver.DocVoid), v.Reason, now, v.Identifier, v.Identifier, v.Identifier, v.SenderODS, v.SenderODS, v.From,
+		string(receiver.DocAwaitingFiling), string(receiver.DocHeld), string(receiver.DocFiled))
+	if err != nil {
+		return fmt.Errorf("sqlitestore: complete message %d: void the document it replaces: %w", msgID, err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("sqlitestore: complete message %d: void the document it replaces: %w", msgID, err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlitestore: complete message %d: void the document it replaces: %w", msgID, err)
+	}
+	for _, id := range ids {
+		if err := rcvAddEvents(ctx, st, id, now, []receiver.NewDocumentEvent{{Kind: receiver.EventVoid, Detail: v.Reason}}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gpcm/gpcm/internal/rcvsql"
 	"github.com/gpcm/gpcm/receiver"
 )
 
@@ -19,7 +20,7 @@ const rdocCols = `d.id, d.message_id, m.mesh_id, m.header_id, d.document_id, d.d
 	d.replacement, d.replaces_id, d.replaced_by_id, d.match_reason, d.reason, d.busack_code, d.confirmed_ack_code, d.hold_until,
 	d.findings, d.attachments, d.created_at, d.updated_at,
 	d.matched_nhs_number, d.matched_birth_date, d.matched_family, d.matched_given, d.matched_by, d.matched_at,
-	d.mesh_findings, d.sender_ods, d.filed_by, d.filed_at`
+	d.mesh_findings, d.sender_ods, d.filed_by, d.filed_at, d.assigned_to`
 
 const rdocFrom = ` FROM receiver_documents d JOIN receiver_messages m ON m.id = d.message_id`
 
@@ -34,7 +35,7 @@ func scanRDoc(sc rcvScanner) (receiver.Document, error) {
 		&d.SenderReference, &d.From, &repl, &d.ReplacesID, &d.ReplacedByID, &d.MatchReason, &d.Reason, &d.BusAckCode,
 		&d.ConfirmedAckCode, &hold, &findings, &atts, &created, &updated,
 		&mp.NHSNumber, &mp.BirthDate, &mp.Family, &mp.Given, &d.MatchedBy, &matchedAt,
-		&meshFindings, &d.SenderODS, &d.FiledBy, &filedAt)
+		&meshFindings, &d.SenderODS, &d.FiledBy, &filedAt, &d.AssignedTo)
 	if err != nil {
 		return d, err
 	}
@@ -78,44 +79,32 @@ func (s *ReceiverStore) GetDocument(ctx context.Context, id int64) (receiver.Doc
 	return rcvGetDoc(ctx, s.db.read, id)
 }
 
-// ListDocuments lists documents by id with optional filters.
-func (s *ReceiverStore) ListDocuments(ctx context.Context, p receiver.ListDocumentsParams) ([]receiver.Document, error) {
-	var where []string
-	var args []any
-	if p.State != "" {
-		where, args = append(where, "d.state = ?"), append(args, string(p.State))
-	}
-	if p.NHSNumber != "" {
-		where, args = append(where, "(d.nhs_number = ? OR d.matched_nhs_number = ?)"), append(args, p.NHSNumber, p.NHSNumber)
-	}
-	if p.ForAction != nil {
-		if *p.ForAction {
-			where = append(where, "d.recipient_type <> 'FI'")
-		} else {
-			where = append(where, "d.recipient_type = 'FI'")
-		}
-	}
-	where, args = append(where, "d.id > ?"), append(args, p.AfterID)
-	limit := p.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	limit = min(limit, 1000)
-	args = append(args, limit)
-	rows, err := s.db.read.QueryContext(ctx, `SELECT `+rdocCols+rdocFrom+` WHERE `+strings.Join(where, " AND ")+` ORDER BY d.id LIMIT ?`, args...)
+// QueryDocuments returns one page of the documents q selects.
+func (s *ReceiverStore) QueryDocuments(ctx context.Context, q receiver.DocumentQuery) (receiver.DocumentPage, error) {
+	page := receiver.DocumentPage{Documents: []receiver.Document{}}
+	var a rcvsql.Args
+	rows, err := s.db.read.QueryContext(ctx, `SELECT `+rdocCols+rdocFrom+rcvsql.Where(q, &a)+rcvsql.OrderBy(q.Sort)+rcvsql.Page(q, &a), a.List...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: list documents: %w", err)
+		return page, fmt.Errorf("sqlitestore: list documents: %w", err)
 	}
 	defer rows.Close()
-	out := []receiver.Document{}
 	for rows.Next() {
 		d, err := scanRDoc(rows)
 		if err != nil {
-			return nil, fmt.Errorf("sqlitestore: list documents: %w", err)
+			return page, fmt.Errorf("sqlitestore: list documents: %w", err)
 		}
-		out = append(out, d)
+		page.Documents = append(page.Documents, d)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("sqlitestore: list documents: %w", err)
+	}
+	if q.WithTotal {
+		var c rcvsql.Args
+		if err := s.db.read.QueryRowContext(ctx, rcvsql.Count(q, &c), c.List...).Scan(&page.Total); err != nil {
+			return page, fmt.Errorf("sqlitestore: count documents: %w", err)
+		}
+	}
+	return page, nil
 }
 
 // TransitionDocument moves a document between states with its acks.
@@ -155,8 +144,11 @@ func (s *ReceiverStore) TransitionDocument(ctx context.Context, p receiver.Trans
 			return doc, fmt.Errorf("sqlitestore: document %d: %w", p.ID, err)
 		}
 	}
+	if err = rcvAddEvents(ctx, tx, p.ID, now, p.Events); err != nil {
+		return doc, err
+	}
 	if cur.ReplacesID != 0 {
-		if err = rcvArchiveReplaced(ctx, tx, p.To, cur.ReplacesID, p.ID, now); err != nil {
+		if err = rcvArchiveReplaced(ctx, tx, p.To, cur.ReplacesID, p.ID, now, rcvsql.Actor(p.Events)); err != nil {
 			return doc, err
 		}
 	}

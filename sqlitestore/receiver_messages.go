@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gpcm/gpcm/internal/rcvsql"
 	"github.com/gpcm/gpcm/receiver"
 )
 
@@ -198,17 +199,21 @@ func (s *ReceiverStore) CompleteMessage(ctx context.Context, p receiver.Complete
 }
 
 // rcvArchiveReplaced archives the replaced document once its replacement is
-// in the workflow (awaiting filing or filed).
-func rcvArchiveReplaced(ctx context.Context, tx rcvExecer, newState receiver.DocumentState, oldID, newID, now int64) error {
+// in the workflow (awaiting filing or filed), with a history event by the
+// actor of the change.
+func rcvArchiveReplaced(ctx context.Context, tx rcvExecer, newState receiver.DocumentState, oldID, newID, now int64, by string) error {
 	if newState != receiver.DocAwaitingFiling && newState != receiver.DocFiled {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE receiver_documents SET state = ?, replaced_by_id = ?, updated_at = ? WHERE id = ? AND state <> ?`,
+	res, err := tx.ExecContext(ctx, `UPDATE receiver_documents SET state = ?, replaced_by_id = ?, updated_at = ? WHERE id = ? AND state <> ?`,
 		string(receiver.DocReplaced), newID, now, oldID, string(receiver.DocReplaced))
 	if err != nil {
 		return fmt.Errorf("sqlitestore: archive document %d: %w", oldID, err)
 	}
-	return nil
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	return rcvAddEvents(ctx, tx, oldID, now, []receiver.NewDocumentEvent{rcvsql.ReplacedEvent(newID, by)})
 }
 
 func rcvInsertAcks(ctx context.Context, tx rcvExecer, msgID int64, acks []receiver.NewAck, now int64) error {

@@ -46,6 +46,8 @@ func RunReceiver(t *testing.T, open func(t *testing.T) receiver.Store) {
 
 	runReceiverMatch(t, open)
 	runReceiverAcceptance(t, open)
+	runReceiverDocuments(t, open)
+	runReceiverHistory(t, open)
 
 	t.Run("record is idempotent per MESH id", func(t *testing.T) {
 		s := open(t)
@@ -172,13 +174,13 @@ func RunReceiver(t *testing.T, open func(t *testing.T) receiver.Store) {
 		if err != nil || counts[receiver.MessageAccepted] != 2 || counts[receiver.MessageRejected] != 1 {
 			t.Fatalf("CountMessages: got %v, %v", counts, err)
 		}
-		list, err := s.ListDocuments(ctx, receiver.ListDocumentsParams{State: receiver.DocAwaitingFiling})
-		if err != nil || len(list) != 1 || list[0].ID != nd.ID {
-			t.Fatalf("ListDocuments(awaiting): got %+v, %v", list, err)
+		page, err := s.QueryDocuments(ctx, receiver.DocumentQuery{States: []receiver.DocumentState{receiver.DocAwaitingFiling}})
+		if list := page.Documents; err != nil || len(list) != 1 || list[0].ID != nd.ID {
+			t.Fatalf("QueryDocuments(awaiting): got %+v, %v", page, err)
 		}
-		list, _ = s.ListDocuments(ctx, receiver.ListDocumentsParams{NHSNumber: "9434765919", AfterID: doc.ID})
-		if len(list) != 1 || list[0].ID != nd.ID {
-			t.Fatalf("ListDocuments(after): got %d", len(list))
+		page, _ = s.QueryDocuments(ctx, receiver.DocumentQuery{NHSNumber: "9434765919", AfterID: doc.ID})
+		if list := page.Documents; len(list) != 1 || list[0].ID != nd.ID {
+			t.Fatalf("QueryDocuments(after): got %d", len(page.Documents))
 		}
 	})
 

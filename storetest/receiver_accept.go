@@ -60,9 +60,9 @@ func runReceiverAcceptance(t *testing.T, open func(t *testing.T) receiver.Store)
 		if err != nil || !slices.Equal(got.MeshFindings, mf) || got.SenderODS != "X26" {
 			t.Fatalf("GetDocument: MESH findings %+v, sender %q, %v", got.MeshFindings, got.SenderODS, err)
 		}
-		ds, err := s.ListDocuments(t.Context(), receiver.ListDocumentsParams{})
-		if err != nil || len(ds) != 1 || len(ds[0].MeshFindings) != 2 {
-			t.Fatalf("ListDocuments: %+v, %v", ds, err)
+		page, err := s.QueryDocuments(t.Context(), receiver.DocumentQuery{})
+		if ds := page.Documents; err != nil || len(ds) != 1 || len(ds[0].MeshFindings) != 2 {
+			t.Fatalf("QueryDocuments: %+v, %v", page, err)
 		}
 	})
 

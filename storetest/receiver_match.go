@@ -59,9 +59,9 @@ func runReceiverMatch(t *testing.T, open func(t *testing.T) receiver.Store) {
 			}
 		}
 		for _, nhs := range []string{"9434765870", "9434765919"} {
-			ds, err := s.ListDocuments(t.Context(), receiver.ListDocumentsParams{NHSNumber: nhs})
-			if err != nil || len(ds) != 1 || ds[0].ID != d.ID {
-				t.Fatalf("ListDocuments(nhs %s): got %d, %v; want the matched document", nhs, len(ds), err)
+			page, err := s.QueryDocuments(t.Context(), receiver.DocumentQuery{NHSNumber: nhs})
+			if ds := page.Documents; err != nil || len(ds) != 1 || ds[0].ID != d.ID {
+				t.Fatalf("QueryDocuments(nhs %s): got %d, %v; want the matched document", nhs, len(page.Documents), err)
 			}
 		}
 		// A transition without Match keeps the record; filing records who

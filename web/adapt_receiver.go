@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gpcm/gpcm/itk3"
-	"github.com/gpcm/gpcm/patient"
 	"github.com/gpcm/gpcm/receiver"
 )
 
@@ -84,88 +83,65 @@ func (ri *ReceiverInbox) summary(d receiver.Document) DocumentSummary {
 		ID: strconv.FormatInt(d.ID, 10), PracticeODS: ri.practiceODS, State: webState(d.State),
 		Type: typ, ForAction: d.ForAction, ReceivedAt: d.CreatedAt,
 		PatientName: name, NHSNumber: pt.NHSNumber, Sender: ri.sender(d.From), Replacement: d.Replacement,
+		AssignedTo: d.AssignedTo, HoldUntil: d.HoldUntil,
 	}
 }
 
-// listAll lists every document in the given receiver states (all when
-// empty), following the receiver's paging.
-func (ri *ReceiverInbox) listAll(ctx context.Context, states []receiver.DocumentState) ([]receiver.Document, error) {
-	if len(states) == 0 {
-		states = []receiver.DocumentState{""}
-	}
-	var out []receiver.Document
-	for _, st := range states {
-		var after int64
-		for {
-			page, err := ri.rcv.ListDocuments(ctx, receiver.ListDocumentsParams{State: st, AfterID: after, Limit: 1000})
-			if err != nil {
-				return nil, fmt.Errorf("listing documents: %w", err)
-			}
-			out = append(out, page...)
-			if len(page) < 1000 {
-				break
-			}
-			after = page[len(page)-1].ID
-		}
-	}
-	return out, nil
+// receiverSorts maps the inbox orders to the receiver's.
+var receiverSorts = map[string]receiver.DocumentSort{
+	"": receiver.SortOldest, SortOldest: receiver.SortOldest, SortNewest: receiver.SortNewest, SortPatient: receiver.SortPatient,
 }
 
-// ListDocuments implements Inbox.
-func (ri *ReceiverInbox) ListDocuments(ctx context.Context, practiceODS string, f DocumentFilter) ([]DocumentSummary, error) {
+// ListDocuments implements Inbox with one page query and one count in the
+// receiver's store.
+func (ri *ReceiverInbox) ListDocuments(ctx context.Context, practiceODS string, f DocumentFilter) (DocumentPage, error) {
+	out := DocumentPage{Documents: []DocumentSummary{}}
 	if !ri.mine(practiceODS) {
-		return nil, nil
+		return out, nil
 	}
-	var states []receiver.DocumentState
+	q := receiver.DocumentQuery{TypeLabel: f.Type, NHSNumber: f.NHSNumber, Name: f.Name, AssignedTo: f.AssignedTo,
+		ReceivedFrom: f.From, ReceivedBefore: f.To, Offset: f.Offset, Limit: f.Limit, WithTotal: true}
 	if f.State != "" {
 		var ok bool
-		if states, ok = receiverStates[f.State]; !ok {
-			return nil, nil
+		if q.States, ok = receiverStates[f.State]; !ok {
+			return out, nil
 		}
 	}
-	docs, err := ri.listAll(ctx, states)
+	var ok bool
+	if q.Sort, ok = receiverSorts[f.Sort]; !ok {
+		return out, fmt.Errorf("inbox order %q: %w", f.Sort, ErrNotFound)
+	}
+	switch f.Action {
+	case "action", "information":
+		forAction := f.Action == "action"
+		q.ForAction = &forAction
+	}
+	if !f.BirthDate.IsZero() {
+		q.BirthDate = f.BirthDate.Format(time.DateOnly)
+	}
+	page, err := ri.rcv.Documents(ctx, q)
 	if err != nil {
-		return nil, err
+		return out, fmt.Errorf("listing documents: %w", err)
 	}
-	out := make([]DocumentSummary, 0, len(docs))
-	for _, d := range docs {
-		s := ri.summary(d)
-		switch {
-		case f.Type != "" && s.Type != f.Type,
-			f.Action == "action" && !s.ForAction,
-			f.Action == "information" && s.ForAction,
-			!f.From.IsZero() && s.ReceivedAt.Before(f.From),
-			!f.To.IsZero() && !s.ReceivedAt.Before(f.To):
-			continue
-		}
-		out = append(out, s)
+	for _, d := range page.Documents {
+		out.Documents = append(out.Documents, ri.summary(d))
 	}
-	slices.SortStableFunc(out, func(a, b DocumentSummary) int {
-		if c := b.ReceivedAt.Compare(a.ReceivedAt); c != 0 {
-			return c
-		}
-		ai, _ := strconv.ParseInt(a.ID, 10, 64)
-		bi, _ := strconv.ParseInt(b.ID, 10, 64)
-		return int(bi - ai)
-	})
-	if f.Limit > 0 && len(out) > f.Limit {
-		out = out[:f.Limit]
-	}
+	out.Total = page.Total
 	return out, nil
 }
 
-// CountDocuments implements Inbox.
+// CountDocuments implements Inbox from the receiver's count per state.
 func (ri *ReceiverInbox) CountDocuments(ctx context.Context, practiceODS string) (map[DocumentState]int, error) {
 	counts := make(map[DocumentState]int, len(DocumentStates))
 	if !ri.mine(practiceODS) {
 		return counts, nil
 	}
-	docs, err := ri.listAll(ctx, nil)
+	byState, err := ri.rcv.CountDocuments(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("counting documents: %w", err)
 	}
-	for _, d := range docs {
-		counts[webState(d.State)]++
+	for st, n := range byState {
+		counts[webState(st)] += n
 	}
 	return counts, nil
 }
@@ -238,24 +214,47 @@ func (ri *ReceiverInbox) GetDocument(ctx context.Context, practiceODS, id string
 	case !errors.Is(err, receiver.ErrNotFound):
 		return Document{}, mapReceiverErr(err)
 	}
-	doc.History = append(doc.History, HistoryEvent{At: d.CreatedAt, Event: "Received", Detail: "MESH message " + d.MeshID})
-	if d.MatchReason != "" {
-		doc.History = append(doc.History, HistoryEvent{At: d.CreatedAt, Event: "Patient matching", Detail: d.MatchReason})
+	events, err := ri.rcv.History(ctx, d.ID)
+	if err != nil {
+		return Document{}, mapReceiverErr(err)
 	}
-	if d.MatchedPatient != nil {
-		doc.History = append(doc.History, HistoryEvent{At: d.MatchedAt, Event: "Matched by hand",
-			Detail: "to " + doc.PatientName + ", NHS number " + patient.FormatNHSNumber(doc.NHSNumber), By: d.MatchedBy})
+	for _, e := range events {
+		doc.History = append(doc.History, HistoryEvent{At: e.At, Event: eventLabel(e), Detail: e.Detail, By: e.By})
 	}
-	if d.BusAckCode != 0 {
-		doc.History = append(doc.History, HistoryEvent{At: d.UpdatedAt, Event: "Business acknowledgement", Detail: "Code " + strconv.Itoa(d.BusAckCode)})
-	}
-	if d.FiledBy != "" {
-		doc.History = append(doc.History, HistoryEvent{At: d.FiledAt, Event: "Filed", By: d.FiledBy})
-	}
-	if !d.UpdatedAt.Equal(d.CreatedAt) && (d.State != receiver.DocFiled || d.FiledBy == "") {
-		doc.History = append(doc.History, HistoryEvent{At: d.UpdatedAt, Event: webState(d.State).Label()})
-	}
+	doc.RejectionTold = receiver.SenderToldOfRejection(d)
 	return doc, nil
+}
+
+// eventLabel is a history event as the document page names it.
+func eventLabel(e receiver.DocumentEvent) string {
+	switch e.Kind {
+	case receiver.EventReceived:
+		return "Received"
+	case receiver.EventAcknowledged:
+		return "Sender told"
+	case receiver.EventMatched:
+		if e.By != "" {
+			return "Matched by hand"
+		}
+		return "Matched to the patient"
+	case receiver.EventHeld:
+		return "Held for review"
+	case receiver.EventNotFiled:
+		return "Not filed"
+	case receiver.EventFiled:
+		return "Filed"
+	case receiver.EventRejected:
+		return "Rejected"
+	case receiver.EventReplaced:
+		return "Replaced"
+	case receiver.EventVoid:
+		return "Void"
+	case receiver.EventAssigned:
+		return "Assigned"
+	case receiver.EventNoted:
+		return "Note"
+	}
+	return string(e.Kind)
 }
 
 // OpenPDF implements Inbox.
@@ -285,20 +284,46 @@ func (ri *ReceiverInbox) File(ctx context.Context, practiceODS, id, user string)
 	return mapReceiverErr(err)
 }
 
-// Match implements Inbox: the receiver matches the held document to the
-// register patient with nhsNumber, recording user; a patient who cannot
-// receive it (left, died long ago, not on the register) is a
-// *RefusedError.
-func (ri *ReceiverInbox) Match(ctx context.Context, practiceODS, id, nhsNumber, user string) error {
+// Assign implements Inbox.
+func (ri *ReceiverInbox) Assign(ctx context.Context, practiceODS, id, to, user string) error {
 	d, err := ri.get(ctx, practiceODS, id)
 	if err != nil {
 		return err
 	}
-	_, err = ri.rcv.MatchDocumentTo(ctx, d.ID, receiver.MatchParams{NHSNumber: nhsNumber, By: user})
+	_, err = ri.rcv.AssignDocument(ctx, d.ID, to, user)
+	return refusedOr(err)
+}
+
+// Note implements Inbox.
+func (ri *ReceiverInbox) Note(ctx context.Context, practiceODS, id, note, user string) error {
+	d, err := ri.get(ctx, practiceODS, id)
+	if err != nil {
+		return err
+	}
+	_, err = ri.rcv.NoteDocument(ctx, d.ID, note, user)
+	return refusedOr(err)
+}
+
+// refusedOr turns the receiver's refusal of bad input into a
+// *RefusedError.
+func refusedOr(err error) error {
 	if errors.Is(err, receiver.ErrNotMatchable) || errors.Is(err, receiver.ErrInvalid) {
 		return &RefusedError{Reason: refusalText(err)}
 	}
 	return mapReceiverErr(err)
+}
+
+// Match implements Inbox: the receiver matches the held document to the
+// register patient with nhsNumber, recording user; a patient who cannot
+// receive it (left, died long ago, not on the register) is a
+// *RefusedError.
+func (ri *ReceiverInbox) Match(ctx context.Context, practiceODS, id, nhsNumber, reason, user string) error {
+	d, err := ri.get(ctx, practiceODS, id)
+	if err != nil {
+		return err
+	}
+	_, err = ri.rcv.MatchDocumentTo(ctx, d.ID, receiver.MatchParams{NHSNumber: nhsNumber, By: user, Reason: reason})
+	return refusedOr(err)
 }
 
 // refusalText is the receiver's reason without its package prefixes,
@@ -363,49 +388,55 @@ func (ri *ReceiverInbox) FindPatients(ctx context.Context, practiceODS string, q
 }
 
 // Reject implements Inbox.
-func (ri *ReceiverInbox) Reject(ctx context.Context, practiceODS, id, reason, _ string) error {
+func (ri *ReceiverInbox) Reject(ctx context.Context, practiceODS, id, reason, user string) error {
 	d, err := ri.get(ctx, practiceODS, id)
 	if err != nil {
 		return err
 	}
-	_, err = ri.rcv.RejectDocument(ctx, d.ID, reason)
+	_, err = ri.rcv.RejectDocument(ctx, d.ID, receiver.RejectParams{Reason: reason, By: user})
 	return mapReceiverErr(err)
 }
 
-// Watcher polls a back end for changes and publishes an event when its
-// fingerprint changes. Start runs it in one goroutine; Stop ends it.
+// Watcher publishes an event when a back end changes: it polls a
+// fingerprint, or listens to the back end's own change notification.
+// Start runs it in one goroutine; Stop ends it.
 type Watcher struct {
-	pub      func(Event)
-	topic    string
-	name     string
-	every    time.Duration
-	print    func(context.Context) (string, error)
-	mu       sync.Mutex
-	cancel   context.CancelFunc
-	done     chan struct{}
-	lastSeen string
+	pub   func(Event)
+	topic string
+	name  string
+	every time.Duration
+	print func(context.Context) (string, error)
+	// subscribe, when set, is listened to instead of polling print.
+	subscribe func() (<-chan string, func())
+	mu        sync.Mutex
+	cancel    context.CancelFunc
+	done      chan struct{}
+	lastSeen  string
 }
 
 // WatchInbox returns a Watcher that publishes a "document" event on
-// InboxTopic(practice) when the practice's documents change.
-func (ri *ReceiverInbox) WatchInbox(pub func(Event), every time.Duration) *Watcher {
-	return &Watcher{pub: pub, topic: InboxTopic(ri.practiceODS), name: "document", every: every,
-		print: func(ctx context.Context) (string, error) {
-			docs, err := ri.listAll(ctx, nil)
-			if err != nil {
-				return "", err
+// InboxTopic(practice) after every change of the practice's documents, as
+// the receiver announces them (no listing).
+func (ri *ReceiverInbox) WatchInbox(pub func(Event)) *Watcher {
+	return &Watcher{pub: pub, topic: InboxTopic(ri.practiceODS), name: "document",
+		subscribe: func() (<-chan string, func()) {
+			changes, cancel := ri.rcv.Subscribe()
+			out := make(chan string)
+			go func() {
+				defer close(out)
+				for c := range changes {
+					out <- strconv.FormatInt(c.ID, 10)
+				}
+			}()
+			return out, func() {
+				cancel()
+				for range out { // until the relay ends
+				}
 			}
-			var b strings.Builder
-			var last int64
-			for _, d := range docs {
-				fmt.Fprintf(&b, "%d:%s:%d;", d.ID, d.State, d.UpdatedAt.UnixNano())
-				last = max(last, d.ID)
-			}
-			return strconv.FormatInt(last, 10) + "|" + b.String(), nil
 		}}
 }
 
-// Start begins polling until Stop or ctx ends.
+// Start begins watching until Stop or ctx ends.
 func (w *Watcher) Start(ctx context.Context) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -414,9 +445,30 @@ func (w *Watcher) Start(ctx context.Context) error {
 	}
 	ctx, w.cancel = context.WithCancel(ctx)
 	w.done = make(chan struct{})
+	if w.subscribe != nil {
+		changes, cancel := w.subscribe()
+		go w.listen(ctx, changes, cancel)
+		return nil
+	}
 	w.lastSeen, _ = w.print(ctx)
 	go w.run(ctx)
 	return nil
+}
+
+func (w *Watcher) listen(ctx context.Context, changes <-chan string, cancel func()) {
+	defer close(w.done)
+	defer cancel()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case data, ok := <-changes:
+			if !ok {
+				return
+			}
+			w.pub(Event{Topic: w.topic, Name: w.name, Data: data})
+		}
+	}
 }
 
 func (w *Watcher) run(ctx context.Context) {
@@ -442,7 +494,7 @@ func (w *Watcher) run(ctx context.Context) {
 	}
 }
 
-// Stop ends polling and waits for the goroutine.
+// Stop ends watching and waits for the goroutine.
 func (w *Watcher) Stop() {
 	w.mu.Lock()
 	cancel, done := w.cancel, w.done

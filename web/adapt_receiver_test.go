@@ -128,7 +128,7 @@ func TestAdaptersLoop(t *testing.T) {
 	l := newLoop(t)
 
 	events := make(chan web.Event, 16)
-	w := l.inbox.WatchInbox(func(ev web.Event) { events <- ev }, 10*time.Millisecond)
+	w := l.inbox.WatchInbox(func(ev web.Event) { events <- ev })
 	if err := w.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestAdaptersLoop(t *testing.T) {
 		t.Errorf("no live update after a document arrived")
 	}
 
-	docs, err := l.inbox.ListDocuments(ctx, "X26", web.DocumentFilter{State: web.StateAwaitingFiling})
+	docs, err := listDocs(l.inbox.ListDocuments(ctx, "X26", web.DocumentFilter{State: web.StateAwaitingFiling}))
 	if err != nil || len(docs) != 1 {
 		t.Fatalf("inbox: %d documents, err %v; want 1", len(docs), err)
 	}
@@ -167,7 +167,7 @@ func TestAdaptersLoop(t *testing.T) {
 	if d.NHSNumber != l.nhs || d.PracticeODS != "X26" || !d.ForAction {
 		t.Errorf("summary %+v", d)
 	}
-	if other, _ := l.inbox.ListDocuments(ctx, "X99", web.DocumentFilter{}); len(other) != 0 {
+	if other, _ := listDocs(l.inbox.ListDocuments(ctx, "X99", web.DocumentFilter{})); len(other) != 0 {
 		t.Errorf("another practice lists %d documents", len(other))
 	}
 	for _, probe := range []struct{ ods, id string }{{"X99", d.ID}, {"X26", "999999"}, {"X26", "not-a-number"}} {
@@ -242,7 +242,7 @@ func TestAdaptersManualMatch(t *testing.T) {
 	if err := l.rcv.RunOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
-	docs, err := l.inbox.ListDocuments(ctx, "X26", web.DocumentFilter{State: web.StateUnmatched})
+	docs, err := listDocs(l.inbox.ListDocuments(ctx, "X26", web.DocumentFilter{State: web.StateUnmatched}))
 	if err != nil || len(docs) != 1 {
 		t.Fatalf("unmatched: %d, %v; want 1", len(docs), err)
 	}
@@ -260,11 +260,11 @@ func TestAdaptersManualMatch(t *testing.T) {
 	if other, _ := l.inbox.FindPatients(ctx, "X99", web.PatientQuery{NHSNumber: right}); len(other) != 0 {
 		t.Errorf("another practice found %d patients", len(other))
 	}
-	err = l.inbox.Match(ctx, "X26", id, gone, "pat")
+	err = l.inbox.Match(ctx, "X26", id, gone, "checked by phone", "pat")
 	if re, ok := errors.AsType[*web.RefusedError](err); !ok || !strings.Contains(re.Reason, "left the practice") || strings.Contains(re.Reason, "receiver:") {
 		t.Fatalf("matching a patient who left: got %v, want a refusal naming why", err)
 	}
-	if err := l.inbox.Match(ctx, "X26", id, right, "pat"); err != nil {
+	if err := l.inbox.Match(ctx, "X26", id, right, "checked by phone", "pat"); err != nil {
 		t.Fatal(err)
 	}
 	doc, err := l.inbox.GetDocument(ctx, "X26", id)

@@ -35,7 +35,7 @@ func TestAdaptersReplace(t *testing.T) {
 		t.Fatalf("OriginalReport of a queued transmission: err %v, want ErrConflict", err)
 	}
 	deliver()
-	docs, err := l.inbox.ListDocuments(ctx, "X26", web.DocumentFilter{})
+	docs, err := listDocs(l.inbox.ListDocuments(ctx, "X26", web.DocumentFilter{}))
 	if err != nil || len(docs) != 1 {
 		t.Fatalf("inbox: %d documents, %v", len(docs), err)
 	}
@@ -83,7 +83,7 @@ func TestAdaptersReplace(t *testing.T) {
 	}
 
 	deliver()
-	docs, err = l.inbox.ListDocuments(ctx, "X26", web.DocumentFilter{State: web.StateAwaitingFiling})
+	docs, err = listDocs(l.inbox.ListDocuments(ctx, "X26", web.DocumentFilter{State: web.StateAwaitingFiling}))
 	if err != nil || len(docs) != 1 || !docs[0].Replacement {
 		t.Fatalf("awaiting filing: %+v, %v; want the replacement, flagged", docs, err)
 	}

@@ -39,7 +39,7 @@ func TestBrowserConfidentialSubject(t *testing.T) {
 	if err := l.rcv.RunOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
-	docs, err := l.inbox.ListDocuments(ctx, "X26", web.DocumentFilter{})
+	docs, err := listDocs(l.inbox.ListDocuments(ctx, "X26", web.DocumentFilter{}))
 	if err != nil || len(docs) != 1 {
 		t.Fatalf("inbox: %d documents, %v; want the confidential report filed", len(docs), err)
 	}

@@ -249,7 +249,8 @@ func TestBrowserMatchAndReplace(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#compare")),
 	)
 	b.Screenshot("03-match-confirm")
-	b.Do("confirm",
+	b.Do("confirm with a reason (the details differ, issue 24 §5)",
+		chromedp.SendKeys(chromedp.CSS("#reason"), "Date of birth confirmed with the sender by phone"),
 		chromedp.Click(chromedp.CSS("#confirm-match")),
 		chromedp.WaitVisible(chromedp.CSS(".nhsuk-notification-banner--success")),
 	)

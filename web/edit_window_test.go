@@ -106,7 +106,7 @@ func TestBrowserOutboxEditWindow(t *testing.T) {
 	if err := l.rcv.RunOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if docs, err := l.inbox.ListDocuments(ctx, "X26", web.DocumentFilter{}); err != nil || len(docs) != 1 {
+	if docs, err := listDocs(l.inbox.ListDocuments(ctx, "X26", web.DocumentFilter{})); err != nil || len(docs) != 1 {
 		t.Fatalf("practice inbox: %d documents, %v; want the report", len(docs), err)
 	}
 	b.CheckConsole()

@@ -235,10 +235,10 @@ func (m *memInbox) add(d web.Document) {
 	m.docs[d.ID] = d
 }
 
-func (m *memInbox) ListDocuments(_ context.Context, ods string, f web.DocumentFilter) ([]web.DocumentSummary, error) {
+func (m *memInbox) ListDocuments(_ context.Context, ods string, f web.DocumentFilter) (web.DocumentPage, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []web.DocumentSummary
+	out := []web.DocumentSummary{}
 	for _, d := range m.docs {
 		switch {
 		case d.PracticeODS != ods,
@@ -247,16 +247,27 @@ func (m *memInbox) ListDocuments(_ context.Context, ods string, f web.DocumentFi
 			f.Action == "action" && !d.ForAction,
 			f.Action == "information" && d.ForAction,
 			!f.From.IsZero() && d.ReceivedAt.Before(f.From),
-			!f.To.IsZero() && !d.ReceivedAt.Before(f.To):
+			!f.To.IsZero() && !d.ReceivedAt.Before(f.To),
+			f.NHSNumber != "" && d.NHSNumber != f.NHSNumber,
+			f.Name != "" && !strings.Contains(strings.ToUpper(d.PatientName), strings.ToUpper(f.Name)),
+			!f.BirthDate.IsZero() && !d.BirthDate.Equal(f.BirthDate),
+			f.AssignedTo != "" && d.AssignedTo != f.AssignedTo:
 			continue
 		}
 		out = append(out, d.DocumentSummary)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ReceivedAt.After(out[j].ReceivedAt) })
+	sort.Slice(out, func(i, j int) bool {
+		if f.Sort == web.SortNewest {
+			return out[i].ReceivedAt.After(out[j].ReceivedAt)
+		}
+		return out[i].ReceivedAt.Before(out[j].ReceivedAt)
+	})
+	total := len(out)
+	out = out[min(f.Offset, len(out)):]
 	if f.Limit > 0 && len(out) > f.Limit {
 		out = out[:f.Limit]
 	}
-	return out, nil
+	return web.DocumentPage{Documents: out, Total: total}, nil
 }
 
 func (m *memInbox) CountDocuments(_ context.Context, ods string) (map[web.DocumentState]int, error) {
@@ -311,7 +322,7 @@ func (m *memInbox) File(_ context.Context, ods, id, user string) error {
 	return m.transition(ods, id, []web.DocumentState{web.StateAwaitingFiling}, web.StateFiled, "Filed", "", user, nil)
 }
 
-func (m *memInbox) Match(ctx context.Context, ods, id, nhs, user string) error {
+func (m *memInbox) Match(ctx context.Context, ods, id, nhs, reason, user string) error {
 	m.mu.Lock()
 	reg := m.register[ods]
 	m.mu.Unlock()
@@ -357,6 +368,29 @@ var _ web.RegisterSearch = (*memInbox)(nil)
 func (m *memInbox) Reject(_ context.Context, ods, id, reason, user string) error {
 	return m.transition(ods, id, []web.DocumentState{web.StateAwaitingFiling, web.StateUnmatched}, web.StateRejected, "Rejected", reason, user,
 		func(d *web.Document) { d.RejectReason = reason })
+}
+
+func (m *memInbox) Assign(_ context.Context, ods, id, to, user string) error {
+	return m.annotate(ods, id, "Assigned", "to "+to, user, func(d *web.Document) { d.AssignedTo = to })
+}
+
+func (m *memInbox) Note(_ context.Context, ods, id, note, user string) error {
+	return m.annotate(ods, id, "Note", note, user, nil)
+}
+
+func (m *memInbox) annotate(ods, id, event, detail, user string, change func(*web.Document)) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d, ok := m.docs[id]
+	if !ok || d.PracticeODS != ods {
+		return fmt.Errorf("document %s: %w", id, web.ErrNotFound)
+	}
+	if change != nil {
+		change(&d)
+	}
+	d.History = append(d.History, web.HistoryEvent{At: time.Now(), Event: event, Detail: detail, By: user})
+	m.docs[id] = d
+	return nil
 }
 
 var _ web.Inbox = (*memInbox)(nil)
@@ -602,3 +636,8 @@ var _ web.ReportReplacer = (*memOutbox)(nil)
 // replacedDocID is the Composition identifier memOutbox reports for every
 // transmission it replaces.
 const replacedDocID = "0b5c2a1e-7a1d-4c59-9a57-3f2a8d1c9e44"
+
+// listDocs is the rows of a ListDocuments page.
+func listDocs(p web.DocumentPage, err error) ([]web.DocumentSummary, error) {
+	return p.Documents, err
+}

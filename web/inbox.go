@@ -3,10 +3,14 @@ package web
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
+	"errors"
 	"fmt"
 	"github.com/gpcm/gpcm/docview"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,6 +67,11 @@ type DocumentSummary struct {
 	Sender string
 	// Replacement marks a corrected version of an earlier document.
 	Replacement bool
+	// AssignedTo names the person the document is assigned to.
+	AssignedTo string
+	// HoldUntil is when an unmatched document is rejected automatically
+	// (30002 to the sender) if no one decides before.
+	HoldUntil time.Time
 }
 
 // HistoryEvent is one step of a document's history (received, InfAck sent,
@@ -100,7 +109,13 @@ type Document struct {
 	// Record's consultation summary) as a person reads it; nil when the
 	// document is an attachment (Send Document).
 	Content *docview.View
+	// History is the document's event log, oldest first: who did what
+	// and when, kept across replacements.
 	History []HistoryEvent
+	// RejectionTold is true when rejecting the document now tells the
+	// sender the reason (its business acknowledgement is still to be
+	// sent); false when the sender was already told it arrived.
+	RejectionTold bool
 }
 
 // DocumentFinding names a requirement a document's message broke without
@@ -158,15 +173,40 @@ type DocumentFilter struct {
 	Action string
 	// From and To bound ReceivedAt (inclusive from, exclusive to).
 	From, To time.Time
-	Limit    int
+	// The patient: NHS number (ten digits), a name (family or given,
+	// part of it), date of birth.
+	NHSNumber string
+	Name      string
+	BirthDate time.Time
+	// AssignedTo selects documents assigned to this person.
+	AssignedTo string
+	// Sort is SortOldest (the default), SortNewest or SortPatient.
+	Sort   string
+	Offset int
+	Limit  int
+}
+
+// Inbox orders.
+const (
+	SortOldest  = "oldest"
+	SortNewest  = "newest"
+	SortPatient = "patient"
+)
+
+// DocumentPage is one page of the inbox and how many documents the filter
+// selects in all.
+type DocumentPage struct {
+	Documents []DocumentSummary
+	Total     int
 }
 
 // Inbox is what the practice inbox needs from the receiver. Every method
 // takes the practice's ODS code and must only ever see that practice's
 // documents: a document of another practice is ErrNotFound.
 type Inbox interface {
-	// ListDocuments lists the practice's documents, newest first.
-	ListDocuments(ctx context.Context, practiceODS string, f DocumentFilter) ([]DocumentSummary, error)
+	// ListDocuments lists one page of the practice's documents in f's
+	// order, with the number f selects.
+	ListDocuments(ctx context.Context, practiceODS string, f DocumentFilter) (DocumentPage, error)
 	// CountDocuments counts the practice's documents by state.
 	CountDocuments(ctx context.Context, practiceODS string) (map[DocumentState]int, error)
 	// GetDocument returns one document (ErrNotFound if unknown or another
@@ -178,11 +218,17 @@ type Inbox interface {
 	// if its state does not allow it).
 	File(ctx context.Context, practiceODS, id, user string) error
 	// Match assigns an unmatched document to the practice's patient with
-	// this NHS number, recording user as the person who did it. A
-	// *RefusedError says why the patient cannot be chosen.
-	Match(ctx context.Context, practiceODS, id, nhsNumber, user string) error
-	// Reject rejects the document with a reason sent back to the sender.
+	// this NHS number, recording user as the person who did it and reason
+	// (required when the demographics differ). A *RefusedError says why
+	// the patient cannot be chosen.
+	Match(ctx context.Context, practiceODS, id, nhsNumber, reason, user string) error
+	// Reject rejects the document with a reason, sent back to the sender
+	// when Document.RejectionTold.
 	Reject(ctx context.Context, practiceODS, id, reason, user string) error
+	// Assign assigns the document to the person named to ("" unassigns).
+	Assign(ctx context.Context, practiceODS, id, to, user string) error
+	// Note adds user's note to the document's history.
+	Note(ctx context.Context, practiceODS, id, note, user string) error
 }
 
 type inboxData struct {
@@ -191,9 +237,22 @@ type inboxData struct {
 	Filter    DocumentFilter
 	FromText  string
 	ToText    string
+	Patient   string // the patient search as typed
 	Types     []string
 	Documents []DocumentSummary
+	// Paging: Page of Pages (1-based), Total documents the filter selects,
+	// the rows shown (First..Last), and the query of the page's links
+	// without "page".
+	Page, Pages, Total, First, Last int
+	Query                           string
+	// Filed is the number of documents a bulk filing just filed.
+	Filed int
+	// Bulk is true where rows can be selected and filed together.
+	Bulk bool
 }
+
+// inboxPageSize is how many rows one inbox page shows.
+const inboxPageSize = 50
 
 const dateLayout = "2006-01-02"
 
@@ -204,6 +263,31 @@ func (s *Server) inbox() (Inbox, error) {
 	return s.cfg.Inbox, nil
 }
 
+// patientSearch reads the inbox's one patient box: ten digits are an NHS
+// number, a date (2006-01-02 or 2/1/2006) a date of birth, anything else
+// part of a name.
+func patientSearch(f *DocumentFilter, text string) error {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return nil
+	}
+	if n, err := patient.ParseNHSNumber(text, true); err == nil {
+		f.NHSNumber = n
+		return nil
+	}
+	for _, layout := range []string{dateLayout, "2/1/2006"} {
+		if t, err := time.Parse(layout, text); err == nil {
+			f.BirthDate = t
+			return nil
+		}
+	}
+	if strings.IndexFunc(text, func(r rune) bool { return r >= '0' && r <= '9' }) >= 0 {
+		return badRequest("Search by a 10-digit NHS number, a name, or a date of birth such as 1980-03-27")
+	}
+	f.Name = text
+	return nil
+}
+
 func (s *Server) getInbox(w http.ResponseWriter, r *http.Request) error {
 	ib, err := s.inbox()
 	if err != nil {
@@ -211,7 +295,8 @@ func (s *Server) getInbox(w http.ResponseWriter, r *http.Request) error {
 	}
 	u := userFrom(r.Context())
 	q := r.URL.Query()
-	f := DocumentFilter{State: DocumentState(q.Get("state")), Type: q.Get("type"), Action: q.Get("action"), Limit: 200}
+	f := DocumentFilter{State: DocumentState(q.Get("state")), Type: q.Get("type"), Action: q.Get("action"), Sort: q.Get("sort"),
+		AssignedTo: strings.TrimSpace(q.Get("assigned")), Limit: inboxPageSize}
 	if f.State == "" {
 		f.State = StateAwaitingFiling
 	}
@@ -224,7 +309,22 @@ func (s *Server) getInbox(w http.ResponseWriter, r *http.Request) error {
 	if f.Action != "" && f.Action != "action" && f.Action != "information" {
 		return badRequest("Choose For Action or For Information")
 	}
-	d := inboxData{States: DocumentStates, FromText: q.Get("from"), ToText: q.Get("to")}
+	switch f.Sort {
+	case "":
+		// Worklists oldest first: the most overdue on top.
+		f.Sort = SortOldest
+		if f.State != StateAwaitingFiling && f.State != StateUnmatched {
+			f.Sort = SortNewest
+		}
+	case SortOldest, SortNewest, SortPatient:
+	default:
+		return badRequest("Choose an order from the list")
+	}
+	d := inboxData{States: DocumentStates, FromText: q.Get("from"), ToText: q.Get("to"), Patient: q.Get("patient"), Page: 1,
+		Bulk: f.State == StateAwaitingFiling}
+	if err := patientSearch(&f, d.Patient); err != nil {
+		return err
+	}
 	if d.FromText != "" {
 		if f.From, err = time.ParseInLocation(dateLayout, d.FromText, time.Local); err != nil {
 			return badRequest("Enter the from date as a date, for example 2026-03-27")
@@ -237,25 +337,86 @@ func (s *Server) getInbox(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.To = t.AddDate(0, 0, 1)
 	}
+	if v := q.Get("page"); v != "" {
+		if d.Page, err = strconv.Atoi(v); err != nil || d.Page < 1 || d.Page > 1_000_000 {
+			return badRequest("Choose a page number from the list")
+		}
+	}
+	if n, err := strconv.Atoi(q.Get("filed")); err == nil && n > 0 {
+		d.Filed = n
+	}
+	f.Offset = (d.Page - 1) * inboxPageSize
 	d.Filter = f
 	if d.Counts, err = ib.CountDocuments(r.Context(), u.ODS); err != nil {
 		return fmt.Errorf("counting documents: %w", err)
 	}
-	docs, err := ib.ListDocuments(r.Context(), u.ODS, f)
+	page, err := ib.ListDocuments(r.Context(), u.ODS, f)
 	if err != nil {
 		return fmt.Errorf("listing documents: %w", err)
 	}
-	for _, doc := range docs {
+	for _, doc := range page.Documents {
 		if doc.PracticeODS != u.ODS { // defence in depth: never show another practice's row
 			return fmt.Errorf("inbox returned a document of another practice")
 		}
 	}
-	d.Documents = docs
-	d.Types = documentTypes(docs, f.Type)
+	d.Documents, d.Total = page.Documents, page.Total
+	d.Pages = max(1, (d.Total+inboxPageSize-1)/inboxPageSize)
+	if len(d.Documents) > 0 {
+		d.First, d.Last = f.Offset+1, f.Offset+len(d.Documents)
+	}
+	links := url.Values{}
+	for _, k := range []string{"state", "type", "action", "from", "to", "patient", "sort", "assigned"} {
+		if v := q.Get(k); v != "" {
+			links.Set(k, v)
+		}
+	}
+	if links.Get("state") == "" {
+		links.Set("state", string(StateAwaitingFiling))
+	}
+	d.Query = links.Encode()
+	d.Types = documentTypes(page.Documents, f.Type)
 	p := s.newPage(r, "Inbox")
 	p.Events = "/events"
 	p.Data = d
 	return s.render(w, r, http.StatusOK, "inbox", p)
+}
+
+// maxBulkFile bounds one bulk filing (one inbox page).
+const maxBulkFile = inboxPageSize
+
+// postBulkFile files the documents selected on the inbox page, each
+// recorded as filed by the user. Documents no longer awaiting filing
+// (someone else filed them) are skipped.
+func (s *Server) postBulkFile(w http.ResponseWriter, r *http.Request) error {
+	ib, err := s.inbox()
+	if err != nil {
+		return err
+	}
+	u := userFrom(r.Context())
+	if err := r.ParseForm(); err != nil {
+		return badRequest("The form could not be read")
+	}
+	ids := r.PostForm["id"]
+	if len(ids) == 0 {
+		return badRequest("Select the documents to file")
+	}
+	if len(ids) > maxBulkFile {
+		return badRequest(fmt.Sprintf("Select at most %d documents at a time", maxBulkFile))
+	}
+	filed := 0
+	for _, id := range ids {
+		err := ib.File(r.Context(), u.ODS, id, u.Username)
+		switch {
+		case err == nil:
+			filed++
+		case errors.Is(err, ErrConflict), errors.Is(err, ErrNotFound):
+		default:
+			return fmt.Errorf("filing document: %w", err)
+		}
+	}
+	back := url.Values{"state": {string(StateAwaitingFiling)}, "filed": {strconv.Itoa(filed)}}
+	http.Redirect(w, r, "/inbox?"+back.Encode(), http.StatusSeeOther)
+	return nil
 }
 
 func documentTypes(docs []DocumentSummary, current string) []string {
@@ -310,6 +471,8 @@ var documentDone = map[string]string{
 	"filed":    "Document filed",
 	"matched":  "Document matched",
 	"rejected": "Document rejected",
+	"assigned": "Assignment saved",
+	"noted":    "Note added",
 }
 
 func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) error {
@@ -391,12 +554,17 @@ func (s *Server) postFile(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) postMatch(w http.ResponseWriter, r *http.Request) error {
+	if _, _, doc, err := s.document(r); err == nil && doc.State == StateUnmatched {
+		if shown, err := s.confirmNeedsReason(w, r, doc); shown || err != nil {
+			return err
+		}
+	}
 	return s.documentAction(w, r, "matched", func(ib Inbox, u *User, doc Document) (string, string, error) {
 		n, err := patient.ParseNHSNumber(r.PostFormValue("nhs_number"), false)
 		if err != nil {
 			return "nhs_number", "Enter a valid 10-digit NHS number", nil
 		}
-		msg, err := matchRefusal(ib.Match(r.Context(), u.ODS, doc.ID, n, u.Username))
+		msg, err := matchRefusal(ib.Match(r.Context(), u.ODS, doc.ID, n, strings.TrimSpace(r.PostFormValue("reason")), u.Username))
 		if msg != "" {
 			return "nhs_number", msg, nil
 		}
@@ -415,4 +583,93 @@ func (s *Server) postReject(w http.ResponseWriter, r *http.Request) error {
 		}
 		return "", "", ib.Reject(r.Context(), u.ODS, doc.ID, reason, u.Username)
 	})
+}
+
+func (s *Server) postAssign(w http.ResponseWriter, r *http.Request) error {
+	return s.documentAction(w, r, "assigned", func(ib Inbox, u *User, doc Document) (string, string, error) {
+		to := strings.TrimSpace(r.PostFormValue("assignee"))
+		if r.PostFormValue("me") != "" {
+			to = u.Username
+		}
+		if len(to) > 100 {
+			return "assignee", "Name must be 100 characters or fewer", nil
+		}
+		msg, err := matchRefusal(ib.Assign(r.Context(), u.ODS, doc.ID, to, u.Username))
+		if msg != "" {
+			return "assignee", msg, nil
+		}
+		return "", "", err
+	})
+}
+
+func (s *Server) postNote(w http.ResponseWriter, r *http.Request) error {
+	return s.documentAction(w, r, "noted", func(ib Inbox, u *User, doc Document) (string, string, error) {
+		note := strings.TrimSpace(r.PostFormValue("note"))
+		if note == "" {
+			return "note", "Enter the note", nil
+		}
+		if len([]rune(note)) > 1000 {
+			return "note", "Note must be 1000 characters or fewer", nil
+		}
+		msg, err := matchRefusal(ib.Note(r.Context(), u.ODS, doc.ID, note, u.Username))
+		if msg != "" {
+			return "note", msg, nil
+		}
+		return "", "", err
+	})
+}
+
+// getHistoryCSV exports a document's event log as CSV (RFC 4180): when
+// (UTC, RFC 3339), event, who, detail.
+func (s *Server) getHistoryCSV(w http.ResponseWriter, r *http.Request) error {
+	_, _, doc, err := s.document(r)
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="document-`+doc.ID+`-history.csv"`)
+	h.Set("Cache-Control", "no-store")
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"at", "event", "by", "detail"})
+	for _, e := range doc.History {
+		_ = cw.Write([]string{e.At.UTC().Format(time.RFC3339), e.Event, e.By, csvSafe(e.Detail)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// csvSafe keeps a spreadsheet from reading a typed note as a formula.
+func csvSafe(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
+// PrevPage and NextPage are the neighbouring page numbers (0: none).
+func (d inboxData) PrevPage() int {
+	if d.Page > 1 {
+		return d.Page - 1
+	}
+	return 0
+}
+
+// NextPage is the page after this one (0: none).
+func (d inboxData) NextPage() int {
+	if d.Page < d.Pages {
+		return d.Page + 1
+	}
+	return 0
+}
+
+// Filtered is true when the list is narrowed beyond its state.
+func (d inboxData) Filtered() bool {
+	f := d.Filter
+	return f.Type != "" || f.Action != "" || d.FromText != "" || d.ToText != "" || d.Patient != "" || f.AssignedTo != ""
+}
+
+// PageURL is the inbox address of page n with the same filters.
+func (d inboxData) PageURL(n int) string {
+	return "/inbox?" + d.Query + "&page=" + strconv.Itoa(n)
 }

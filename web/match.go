@@ -26,6 +26,19 @@ type matchData struct {
 	// names the rows whose values differ.
 	Chosen *RegisterPatient
 	Differ map[string]bool
+	// Reason is the typed reason for a match whose details differ.
+	Reason string
+}
+
+// Differs is true when any compared detail differs: the match then needs a
+// reason.
+func (d matchData) Differs() bool {
+	for _, v := range d.Differ {
+		if v {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) registerSearch() (RegisterSearch, error) {
@@ -142,26 +155,60 @@ func (s *Server) postMatchConfirm(w http.ResponseWriter, r *http.Request) error 
 	if !ok {
 		return err
 	}
+	d, err := s.confirmData(r, rs, u, doc)
+	if err != nil {
+		return err
+	}
+	return s.renderConfirm(w, r, http.StatusOK, d)
+}
+
+// confirmData compares the document's patient with the register patient
+// the form names (nhs_number).
+func (s *Server) confirmData(r *http.Request, rs RegisterSearch, u *User, doc Document) (matchData, error) {
 	n, err := patient.ParseNHSNumber(r.PostFormValue("nhs_number"), false)
 	if err != nil {
-		return badRequest("Choose a patient from the register search")
+		return matchData{}, badRequest("Choose a patient from the register search")
 	}
 	found, err := rs.FindPatients(r.Context(), u.ODS, PatientQuery{NHSNumber: n})
 	if err != nil {
-		return fmt.Errorf("searching the register: %w", err)
+		return matchData{}, fmt.Errorf("searching the register: %w", err)
 	}
 	if len(found) != 1 || found[0].NHSNumber != n {
-		return &httpError{Status: http.StatusNotFound, Message: "That patient is not on the practice register. Search again"}
+		return matchData{}, &httpError{Status: http.StatusNotFound, Message: "That patient is not on the practice register. Search again"}
 	}
 	c := found[0]
-	d := matchData{Doc: doc, NHSNumber: n, Chosen: &c, Differ: map[string]bool{
+	return matchData{Doc: doc, NHSNumber: n, Chosen: &c, Reason: strings.TrimSpace(r.PostFormValue("reason")), Differ: map[string]bool{
 		"name":      !strings.EqualFold(strings.Join(strings.Fields(doc.PatientName), " "), strings.Join(strings.Fields(c.Name), " ")),
 		"nhs":       doc.NHSNumber != c.NHSNumber,
 		"birthdate": !doc.BirthDate.Equal(c.BirthDate),
-	}}
-	p := s.newPage(r, "Match to this patient?")
+	}}, nil
+}
+
+func (s *Server) renderConfirm(w http.ResponseWriter, r *http.Request, status int, d matchData) error {
+	title := "Match to this patient?"
+	if d.Error != "" {
+		title = "Error: " + title
+	}
+	p := s.newPage(r, title)
 	p.Data = d
-	return s.render(w, r, http.StatusOK, "matchconfirm", p)
+	return s.render(w, r, status, "matchconfirm", p)
+}
+
+// confirmNeedsReason re-shows the confirmation page when a match of a
+// patient whose details differ comes without a reason; it reports whether
+// it did.
+func (s *Server) confirmNeedsReason(w http.ResponseWriter, r *http.Request, doc Document) (bool, error) {
+	rs, ok := s.cfg.Inbox.(RegisterSearch)
+	if !ok || r.PostFormValue("confirm") == "" || strings.TrimSpace(r.PostFormValue("reason")) != "" {
+		return false, nil
+	}
+	u := userFrom(r.Context())
+	d, err := s.confirmData(r, rs, u, doc)
+	if err != nil || !d.Differs() {
+		return false, err
+	}
+	d.Error, d.ErrorFor = "Enter why you are sure this is the same patient", "reason"
+	return true, s.renderConfirm(w, r, http.StatusUnprocessableEntity, d)
 }
 
 // matchRefusal turns a back end's refusal into the message shown on the

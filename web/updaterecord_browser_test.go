@@ -40,7 +40,7 @@ func TestBrowserUpdateRecordBloodPressure(t *testing.T) {
 	if err := l.rcv.RunOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
-	docs, err := l.inbox.ListDocuments(ctx, "X26", web.DocumentFilter{})
+	docs, err := listDocs(l.inbox.ListDocuments(ctx, "X26", web.DocumentFilter{}))
 	if err != nil || len(docs) != 1 || docs[0].State != web.StateAwaitingFiling {
 		t.Fatalf("inbox: %v, %v; want the update awaiting review", docs, err)
 	}

@@ -490,7 +490,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("serve: pharmacy sender: %w", err)
 	}
 	defer phSvc.Stop()
-	for _, w := range []*web.Watcher{inbox.WatchInbox(ui.Publish, time.Second), outbox.WatchOutbox(ui.Publish, time.Second)} {
+	for _, w := range []*web.Watcher{inbox.WatchInbox(ui.Publish), outbox.WatchOutbox(ui.Publish, time.Second)} {
 		if err := w.Start(runCtx); err != nil {
 			return fmt.Errorf("serve: %w", err)
 		}

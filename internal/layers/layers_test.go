@@ -69,6 +69,7 @@ var layers = map[string]layer{
 	// the tables both SQL drivers share, declared once: they import the
 	// services whose record types they map, and the drivers import them.
 	"internal/meshsql":   mapping,
+	"internal/rcvsql":    mapping,
 	"internal/sendersql": mapping,
 
 	"meshserver": service,
