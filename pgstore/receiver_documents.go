@@ -215,18 +215,15 @@ func (s *ReceiverStore) UpsertPatients(ctx context.Context, ps []receiver.Patien
 // GetPatient returns receiver.ErrNotFound for an unknown NHS number; the
 // error does not carry the number.
 func (s *ReceiverStore) GetPatient(ctx context.Context, nhsNumber string) (receiver.Patient, error) {
-	p := receiver.Patient{NHSNumber: nhsNumber}
-	var st string
-	err := s.db.pool.QueryRow(ctx, `SELECT birth_date, family, given, status, death_date, left_date FROM receiver_patients WHERE nhs_number = $1`,
-		nhsNumber).Scan(&p.BirthDate, &p.Family, &p.Given, &st, &p.DeathDate, &p.LeftDate)
+	var r rcvsql.PatientRow
+	err := s.db.pool.QueryRow(ctx, `SELECT `+rcvsql.PatientColumns+` FROM receiver_patients WHERE nhs_number = $1`, nhsNumber).Scan(r.Dest()...)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return p, fmt.Errorf("register entry: %w", receiver.ErrNotFound)
+		return receiver.Patient{NHSNumber: nhsNumber}, fmt.Errorf("register entry: %w", receiver.ErrNotFound)
 	}
 	if err != nil {
-		return p, fmt.Errorf("pgstore: get register entry: %w", err)
+		return receiver.Patient{NHSNumber: nhsNumber}, fmt.Errorf("pgstore: get register entry: %w", err)
 	}
-	p.Status = receiver.RegisterStatus(st)
-	return p, nil
+	return r.Patient(), nil
 }
 
 // CountPatients counts register entries.
@@ -238,15 +235,10 @@ func (s *ReceiverStore) CountPatients(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-const rackCols = `id, message_id, kind, code, recipient, workflow_id, header_id, body, attempts, created_at, sent_at, mesh_id, last_error`
-
 func scanRAck(sc pgx.Row) (receiver.Ack, error) {
-	var a receiver.Ack
-	var kind string
-	var created, sent int64
-	err := sc.Scan(&a.ID, &a.MessageID, &kind, &a.Code, &a.To, &a.WorkflowID, &a.HeaderID, &a.Body, &a.Attempts, &created, &sent, &a.MeshID, &a.LastError)
-	a.Kind, a.CreatedAt, a.SentAt = receiver.AckKind(kind), fromMicros(created), fromMicros(sent)
-	return a, err
+	var r rcvsql.AckRow
+	err := sc.Scan(r.Dest()...)
+	return r.Ack(), err
 }
 
 func collectRAcks(rows pgx.Rows, err error) ([]receiver.Ack, error) {
@@ -264,7 +256,7 @@ func (s *ReceiverStore) ClaimAcks(ctx context.Context, p receiver.ClaimParams) (
 		WHERE id IN (SELECT a.id FROM receiver_acks a WHERE a.sent_at = 0 AND a.lease_until < $3 AND a.next_attempt_at <= $3
 			AND (a.kind = 'inf' OR NOT EXISTS (SELECT 1 FROM receiver_acks i WHERE i.message_id = a.message_id AND i.kind = 'inf' AND i.sent_at = 0))
 			ORDER BY a.id LIMIT $4 FOR UPDATE OF a SKIP LOCKED)
-		RETURNING `+rackCols, p.Owner, micros(p.Now.Add(p.Lease)), now, p.Limit))
+		RETURNING `+rcvsql.AckColumns, p.Owner, micros(p.Now.Add(p.Lease)), now, p.Limit))
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: claim acks: %w", err)
 	}
@@ -307,7 +299,7 @@ func (s *ReceiverStore) ReleaseAck(ctx context.Context, id int64, owner, errText
 
 // ListAcks lists a message's acks in creation order.
 func (s *ReceiverStore) ListAcks(ctx context.Context, messageID int64) ([]receiver.Ack, error) {
-	out, err := collectRAcks(s.db.pool.Query(ctx, `SELECT `+rackCols+` FROM receiver_acks WHERE message_id = $1 ORDER BY id`, messageID))
+	out, err := collectRAcks(s.db.pool.Query(ctx, `SELECT `+rcvsql.AckColumns+` FROM receiver_acks WHERE message_id = $1 ORDER BY id`, messageID))
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: list acks: %w", err)
 	}
@@ -350,17 +342,15 @@ func (s *ReceiverStore) FindPatients(ctx context.Context, p receiver.FindPatient
 	if limit <= 0 || limit > receiver.MaxFindPatients {
 		limit = receiver.MaxFindPatients
 	}
-	rows, err := s.db.pool.Query(ctx, `SELECT nhs_number, birth_date, family, given, status, death_date, left_date FROM receiver_patients
+	rows, err := s.db.pool.Query(ctx, `SELECT `+rcvsql.PatientColumns+` FROM receiver_patients
 		WHERE birth_date = $1 AND upper(family) = upper($2) ORDER BY family, given, nhs_number LIMIT $3`, p.BirthDate, strings.TrimSpace(p.Family), limit)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: find patients: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (receiver.Patient, error) {
-		var pt receiver.Patient
-		var st string
-		err := r.Scan(&pt.NHSNumber, &pt.BirthDate, &pt.Family, &pt.Given, &st, &pt.DeathDate, &pt.LeftDate)
-		pt.Status = receiver.RegisterStatus(st)
-		return pt, err
+		var pr rcvsql.PatientRow
+		err := r.Scan(pr.Dest()...)
+		return pr.Patient(), err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: find patients: %w", err)

@@ -237,18 +237,15 @@ func (s *ReceiverStore) UpsertPatients(ctx context.Context, ps []receiver.Patien
 // GetPatient returns receiver.ErrNotFound for an unknown NHS number; the
 // error does not carry the number.
 func (s *ReceiverStore) GetPatient(ctx context.Context, nhsNumber string) (receiver.Patient, error) {
-	p := receiver.Patient{NHSNumber: nhsNumber}
-	var st string
-	err := s.db.read.QueryRowContext(ctx, `SELECT birth_date, family, given, status, death_date, left_date FROM receiver_patients WHERE nhs_number = ?`,
-		nhsNumber).Scan(&p.BirthDate, &p.Family, &p.Given, &st, &p.DeathDate, &p.LeftDate)
+	var r rcvsql.PatientRow
+	err := s.db.read.QueryRowContext(ctx, `SELECT `+rcvsql.PatientColumns+` FROM receiver_patients WHERE nhs_number = ?`, nhsNumber).Scan(r.Dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return p, fmt.Errorf("register entry: %w", receiver.ErrNotFound)
+		return receiver.Patient{NHSNumber: nhsNumber}, fmt.Errorf("register entry: %w", receiver.ErrNotFound)
 	}
 	if err != nil {
-		return p, fmt.Errorf("sqlitestore: get register entry: %w", err)
+		return receiver.Patient{NHSNumber: nhsNumber}, fmt.Errorf("sqlitestore: get register entry: %w", err)
 	}
-	p.Status = receiver.RegisterStatus(st)
-	return p, nil
+	return r.Patient(), nil
 }
 
 // CountPatients counts register entries.
@@ -260,15 +257,10 @@ func (s *ReceiverStore) CountPatients(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-const rackCols = `id, message_id, kind, code, recipient, workflow_id, header_id, body, attempts, created_at, sent_at, mesh_id, last_error`
-
 func scanRAck(sc rcvScanner) (receiver.Ack, error) {
-	var a receiver.Ack
-	var kind string
-	var created, sent int64
-	err := sc.Scan(&a.ID, &a.MessageID, &kind, &a.Code, &a.To, &a.WorkflowID, &a.HeaderID, &a.Body, &a.Attempts, &created, &sent, &a.MeshID, &a.LastError)
-	a.Kind, a.CreatedAt, a.SentAt = receiver.AckKind(kind), fromMicros(created), fromMicros(sent)
-	return a, err
+	var r rcvsql.AckRow
+	err := sc.Scan(r.Dest()...)
+	return r.Ack(), err
 }
 
 // ClaimAcks leases unsent acks; a BusAck waits for its InfAck.
@@ -278,7 +270,7 @@ func (s *ReceiverStore) ClaimAcks(ctx context.Context, p receiver.ClaimParams) (
 		WHERE id IN (SELECT a.id FROM receiver_acks a INDEXED BY receiver_acks_unsent WHERE a.sent_at = 0 AND a.lease_until < ? AND a.next_attempt_at <= ?
 			AND (a.kind = 'inf' OR NOT EXISTS (SELECT 1 FROM receiver_acks i WHERE i.message_id = a.message_id AND i.kind = 'inf' AND i.sent_at = 0))
 			ORDER BY a.id LIMIT ?)
-		RETURNING `+rackCols, p.Owner, toMicros(p.Now.Add(p.Lease)), now, now, p.Limit)
+		RETURNING `+rcvsql.AckColumns, p.Owner, toMicros(p.Now.Add(p.Lease)), now, now, p.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: claim acks: %w", err)
 	}
@@ -329,7 +321,7 @@ func (s *ReceiverStore) ReleaseAck(ctx context.Context, id int64, owner, errText
 
 // ListAcks lists a message's acks in creation order.
 func (s *ReceiverStore) ListAcks(ctx context.Context, messageID int64) ([]receiver.Ack, error) {
-	rows, err := s.db.read.QueryContext(ctx, `SELECT `+rackCols+` FROM receiver_acks WHERE message_id = ? ORDER BY id`, messageID)
+	rows, err := s.db.read.QueryContext(ctx, `SELECT `+rcvsql.AckColumns+` FROM receiver_acks WHERE message_id = ? ORDER BY id`, messageID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: list acks: %w", err)
 	}
@@ -377,7 +369,7 @@ func (s *ReceiverStore) FindPatients(ctx context.Context, p receiver.FindPatient
 	if limit <= 0 || limit > receiver.MaxFindPatients {
 		limit = receiver.MaxFindPatients
 	}
-	rows, err := s.db.read.QueryContext(ctx, `SELECT nhs_number, birth_date, family, given, status, death_date, left_date FROM receiver_patients
+	rows, err := s.db.read.QueryContext(ctx, `SELECT `+rcvsql.PatientColumns+` FROM receiver_patients
 		WHERE birth_date = ? AND upper(family) = upper(?) ORDER BY family, given, nhs_number LIMIT ?`, p.BirthDate, strings.TrimSpace(p.Family), limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: find patients: %w", err)
@@ -385,13 +377,11 @@ func (s *ReceiverStore) FindPatients(ctx context.Context, p receiver.FindPatient
 	defer rows.Close()
 	out := []receiver.Patient{}
 	for rows.Next() {
-		var pt receiver.Patient
-		var st string
-		if err := rows.Scan(&pt.NHSNumber, &pt.BirthDate, &pt.Family, &pt.Given, &st, &pt.DeathDate, &pt.LeftDate); err != nil {
+		var r rcvsql.PatientRow
+		if err := rows.Scan(r.Dest()...); err != nil {
 			return nil, fmt.Errorf("sqlitestore: find patients: %w", err)
 		}
-		pt.Status = receiver.RegisterStatus(st)
-		out = append(out, pt)
+		out = append(out, r.Patient())
 	}
 	return out, rows.Err()
 }

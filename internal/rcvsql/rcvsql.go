@@ -167,3 +167,57 @@ func (r *EventRow) Event() receiver.DocumentEvent {
 	}
 	return e
 }
+
+// fromMicros is a stored time (Unix µs, 0 for none).
+func fromMicros(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(v).UTC()
+}
+
+// AckColumns are receiver_acks' columns in the order of AckRow.Dest.
+const AckColumns = `id, message_id, kind, code, recipient, workflow_id, header_id, body, attempts, created_at, sent_at, mesh_id, last_error`
+
+// AckRow is one row of AckColumns.
+type AckRow struct {
+	a             receiver.Ack
+	kind          string
+	created, sent int64
+}
+
+// Dest are the scan targets of AckColumns.
+func (r *AckRow) Dest() []any {
+	a := &r.a
+	return []any{&a.ID, &a.MessageID, &r.kind, &a.Code, &a.To, &a.WorkflowID, &a.HeaderID, &a.Body, &a.Attempts, &r.created, &r.sent, &a.MeshID, &a.LastError}
+}
+
+// Ack is the ack the row holds.
+func (r *AckRow) Ack() receiver.Ack {
+	a := r.a
+	a.Kind, a.CreatedAt, a.SentAt = receiver.AckKind(r.kind), fromMicros(r.created), fromMicros(r.sent)
+	return a
+}
+
+// PatientColumns are receiver_patients' columns, NHS number first, in the
+// order of PatientRow.Dest.
+const PatientColumns = `nhs_number, birth_date, family, given, status, death_date, left_date`
+
+// PatientRow is one row of PatientColumns.
+type PatientRow struct {
+	p      receiver.Patient
+	status string
+}
+
+// Dest are the scan targets of PatientColumns.
+func (r *PatientRow) Dest() []any {
+	p := &r.p
+	return []any{&p.NHSNumber, &p.BirthDate, &p.Family, &p.Given, &r.status, &p.DeathDate, &p.LeftDate}
+}
+
+// Patient is the register entry the row holds.
+func (r *PatientRow) Patient() receiver.Patient {
+	p := r.p
+	p.Status = receiver.RegisterStatus(r.status)
+	return p
+}
