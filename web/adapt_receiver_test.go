@@ -28,6 +28,7 @@ import (
 type loop struct {
 	svc    *sender.Service
 	rcv    *receiver.Receiver
+	store  receiver.Store
 	outbox *web.SenderOutbox
 	inbox  *web.ReceiverInbox
 	nhs    string
@@ -62,7 +63,7 @@ func newLoop(t *testing.T, tweaks ...func(*sender.Config)) *loop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &loop{nhs: patient.GenerateTestNHSNumber(rand.New(rand.NewPCG(1, 2))), client: client}
+	l := &loop{nhs: patient.GenerateTestNHSNumber(rand.New(rand.NewPCG(1, 2))), client: client, store: db.Receiver()}
 	if l.rcv, err = receiver.New(receiver.Config{Store: db.Receiver(), Blobs: blobs, Mesh: client("X26ABC1"), ODSCode: "X26"}); err != nil {
 		t.Fatal(err)
 	}
