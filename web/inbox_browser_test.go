@@ -203,7 +203,7 @@ func historyRows(b *browser) string {
 func TestBrowserDocumentHistory(t *testing.T) {
 	ctx := t.Context()
 	l := newLoop(t)
-	if _, err := l.outbox.SendReport(ctx, "X27", l.input(), "sender"); err != nil {
+	if _, err := l.outbox.SendReport(ctx, "X27", l.input(), "sender", ""); err != nil {
 		t.Fatal(err)
 	}
 	l.deliver(t)
@@ -288,7 +288,7 @@ func TestBrowserMatchNeedsReason(t *testing.T) {
 	l := newLoop(t)
 	in := l.input()
 	in.Patient.Given = []string{"Janet"} // the register says Jane
-	if _, err := l.outbox.SendReport(ctx, "X27", in, "sender"); err != nil {
+	if _, err := l.outbox.SendReport(ctx, "X27", in, "sender", ""); err != nil {
 		t.Fatal(err)
 	}
 	l.deliver(t)
