@@ -86,6 +86,7 @@ var layers = map[string]layer{
 	"patient":      protocol,
 
 	"blob":                   leaf, // the payload store interface
+	"account":                leaf, // web user accounts, the record both drivers store
 	"authlimit":              leaf,
 	"httptimeout":            leaf,
 	"internal/uuid":          leaf,
