@@ -211,7 +211,8 @@ func TestServeBrowser(t *testing.T) {
 		t.Errorf("comparison does not show both patients and the difference: %s", cmp)
 	}
 	b.shot("practice-match-confirm")
-	b.Do("match it",
+	b.Do("match it, with the reason the differing details need",
+		chromedp.SendKeys(chromedp.CSS(`#reason`), "confirmed date of birth with the sender by phone"),
 		chromedp.Click(chromedp.CSS(`#confirm-match`)),
 		chromedp.WaitVisible(chromedp.CSS(".nhsuk-notification-banner--success")),
 	)
