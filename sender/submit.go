@@ -331,16 +331,34 @@ func (s *Service) prepare(ctx context.Context, sub Submission) (NewTransmission,
 	if len(ie.Findings) > 0 {
 		return nt, ie
 	}
-	ct := contentType(payload)
+	nt.queue(sub, env, idsOf(rep.MessageHeaderID, rep.BundleID, rep.BundleIdentifier, rep.DocumentID, rep.SenderReference, rep.Version), payload)
+	nt.Transmission.ReplacesID = sub.replacesID
+	s.window(&nt, rep, sub)
+	nt.Input, nt.By = inputJSON, sub.By
+	return nt, nil
+}
+
+// messageIDs are the identifiers a validator's report read from a message
+// (Send Document and Update Record reports alike).
+type messageIDs struct {
+	header, bundle, bundleIdentifier, document, senderReference string
+	version                                                     int
+}
+
+func idsOf(header, bundle, bundleIdentifier, document, senderReference string, version int) messageIDs {
+	return messageIDs{header, bundle, bundleIdentifier, document, senderReference, version}
+}
+
+// queue makes nt the queued transmission of a checked message: its MESH
+// envelope, the identifiers its report read and the payload.
+func (nt *NewTransmission) queue(sub Submission, env senddoc.Envelope, ids messageIDs, payload []byte) {
 	nt.Transmission = Transmission{
 		ID: uuid.New(), Key: sub.Key, State: StateQueued, Source: nt.Source,
 		WorkflowID: env.WorkflowID, AckWorkflowID: env.AckWorkflowID, From: env.From, To: env.To, Subject: env.Subject, LocalID: env.LocalID,
-		HeaderID: rep.MessageHeaderID, BundleID: rep.BundleID, BundleIdentifier: rep.BundleIdentifier, DocumentID: rep.DocumentID,
-		SenderReference: rep.SenderReference, Version: rep.Version, ReplacesID: sub.replacesID, ContentType: ct,
+		HeaderID: ids.header, BundleID: ids.bundle, BundleIdentifier: ids.bundleIdentifier, DocumentID: ids.document,
+		SenderReference: ids.senderReference, Version: ids.version, ContentType: contentType(payload),
 	}
-	s.window(&nt, rep, sub)
-	nt.Payload, nt.Input, nt.By = payload, inputJSON, sub.By
-	return nt, nil
+	nt.Payload = payload
 }
 
 // window sets a consultation report's edit and send windows

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/gpcm/gpcm/fhir"
-	"github.com/gpcm/gpcm/internal/uuid"
 	"github.com/gpcm/gpcm/senddoc"
 	"github.com/gpcm/gpcm/updaterecord"
 )
@@ -135,14 +134,7 @@ func (s *Service) prepareUpdateRecordMessage(ctx context.Context, sub Submission
 	if len(ie.Findings) > 0 {
 		return nt, ie
 	}
-	ct := contentType(payload)
-	nt.Transmission = Transmission{
-		ID: uuid.New(), Key: sub.Key, State: StateQueued, Source: nt.Source,
-		WorkflowID: env.WorkflowID, AckWorkflowID: env.AckWorkflowID, From: env.From, To: env.To, Subject: env.Subject, LocalID: env.LocalID,
-		HeaderID: rep.MessageHeaderID, BundleID: rep.BundleID, BundleIdentifier: rep.BundleIdentifier, DocumentID: rep.DocumentID,
-		SenderReference: rep.SenderReference, Version: rep.Version, ContentType: ct,
-	}
-	nt.Payload = payload
+	nt.queue(sub, env, idsOf(rep.MessageHeaderID, rep.BundleID, rep.BundleIdentifier, rep.DocumentID, rep.SenderReference, rep.Version), payload)
 	return nt, nil
 }
 
