@@ -113,9 +113,11 @@ func TestBrowserInboxWorklist(t *testing.T) {
 	if n := b.Eval(`String(document.querySelectorAll('#next-page').length)`); n != "0" {
 		t.Errorf("the last page offers a next page")
 	}
+	markStale(b)
 	b.Do("sort newest first",
 		chromedp.SetValue(chromedp.CSS("#sort"), "newest"),
 		chromedp.Click(chromedp.CSS("#search-button")),
+		chromedp.WaitVisible(chromedp.CSS("body:not([data-stale])")),
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#document-table tbody tr:first-child[data-id="%s"]`, id(awaiting[249])))),
 	)
 	b.Do("unmatched documents show when they are rejected automatically",
@@ -125,20 +127,26 @@ func TestBrowserInboxWorklist(t *testing.T) {
 
 	// Search by NHS number, then by name: one document of the 253.
 	target := awaiting[137]
-	b.Do("search by NHS number",
+	b.Do("open all documents",
 		chromedp.Navigate(env.ts.URL+"/inbox?state=all"),
 		chromedp.WaitVisible(chromedp.CSS("#patient")),
+	)
+	markStale(b)
+	b.Do("search by NHS number",
 		chromedp.SendKeys(chromedp.CSS("#patient"), patient.FormatNHSNumber(target.Patient.NHSNumber)),
 		chromedp.Click(chromedp.CSS("#search-button")),
+		chromedp.WaitVisible(chromedp.CSS("body:not([data-stale])")),
 		chromedp.WaitVisible(chromedp.CSS("#showing")),
 	)
 	b.Screenshot("04-search")
 	if rows := rowIDs(b); len(rows) != 1 || rows[0] != id(target) {
 		t.Fatalf("NHS number search: rows %v, want only %s", rows, id(target))
 	}
+	markStale(b)
 	b.Do("search by name",
 		chromedp.SetValue(chromedp.CSS("#patient"), strings.ToUpper(seedFamily(137))),
 		chromedp.Click(chromedp.CSS("#search-button")),
+		chromedp.WaitVisible(chromedp.CSS("body:not([data-stale])")),
 		chromedp.WaitVisible(chromedp.CSS("#showing")),
 	)
 	if rows := rowIDs(b); len(rows) != 1 || rows[0] != id(target) {
@@ -334,4 +342,12 @@ func TestBrowserMatchNeedsReason(t *testing.T) {
 	}
 	// No CheckConsole: the refused confirmation is a 422 page, which the
 	// browser logs as a failed load.
+}
+
+// markStale tags the page shown so that a step submitting a form can wait
+// for the page the submission loads (body:not([data-stale])) rather than
+// read, or navigate away from, the page it left.
+func markStale(b *browser) {
+	b.T.Helper()
+	b.Eval(`document.body.dataset.stale = "1"`)
 }
